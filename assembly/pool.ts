@@ -1,0 +1,52 @@
+// I/O buffers. Following uSockets, one shared receive buffer serves every connection of the
+// loop, and an idle connection owns no buffer at all: a connection takes a pooled buffer only
+// while it holds unparsed input or unsent output, and gives it back as soon as that is empty.
+// Buffers are allocated the first time the pool runs dry and reused forever after, so the
+// steady state allocates nothing.
+
+/** Size of the shared receive buffer and of every pooled buffer. 64 KiB is the largest
+ *  single read a loopback socket usually has ready; a smaller one costs extra recv calls. */
+export const BUF_SIZE: i32 = 64 * 1024;
+
+/** Most buffers the pool will ever hold (MAX_BUFFERS * BUF_SIZE = 128 MiB of guest memory);
+ *  past that, a connection that needs a buffer is closed rather than growing memory without bound. */
+export const MAX_BUFFERS: i32 = 2048;
+
+/** The shared receive buffer: valid only until the next recv of any connection. */
+export const RECV_BUF: usize = memory.data(BUF_SIZE, 16);
+
+let freeList: usize = 0; // stack of free buffer addresses (MAX_BUFFERS usize slots)
+let freeCount: i32 = 0;
+let allocated: i32 = 0;
+
+/** Prepares the pool; called once from wl_init. */
+export function poolInit(): void {
+  freeList = heap.alloc(<usize>MAX_BUFFERS << alignof<usize>());
+}
+
+/** A buffer of BUF_SIZE bytes, or 0 when the pool is at MAX_BUFFERS and all are in use. */
+export function acquire(): usize {
+  if (freeCount > 0) {
+    freeCount--;
+    return load<usize>(freeList + (<usize>freeCount << alignof<usize>()));
+  }
+  if (allocated == MAX_BUFFERS) return 0;
+  allocated++;
+  return heap.alloc(<usize>BUF_SIZE);
+}
+
+/** Returns a buffer taken with acquire(). */
+export function release(buf: usize): void {
+  store<usize>(freeList + (<usize>freeCount << alignof<usize>()), buf);
+  freeCount++;
+}
+
+/** Buffers ever allocated (for stats and leak tests). */
+export function buffersAllocated(): i32 {
+  return allocated;
+}
+
+/** Buffers currently lent to connections. */
+export function buffersInUse(): i32 {
+  return allocated - freeCount;
+}

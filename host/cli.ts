@@ -1,0 +1,180 @@
+/**
+ * The `wasmloop` command. `wasmloop run` is shaped like `wasmtime run`: options first, then the
+ * module, then the guest's own arguments. Every failure is one line on stderr and a distinct
+ * exit status (EXIT below, also listed by --help).
+ */
+import { readFileSync } from 'node:fs';
+import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
+import { WasmloopError } from './errors.ts';
+import { createLoop } from './index.ts';
+
+/** Exit statuses, one per kind of failure. */
+export const EXIT = {
+  ok: 0,
+  usage: 64, // bad command line
+  notWasm: 65, // the file is not a WebAssembly module
+  noInput: 66, // the module file cannot be read
+  notGuest: 67, // not a wasmloop guest, other ABI version, or imports the host lacks
+  startFailed: 68, // the guest failed in wl_init or trapped while starting
+  trapped: 70, // the guest trapped more times in a row than the restart budget
+  listen: 71, // a --tcplisten address could not be bound
+  platform: 72, // not Linux, or the native shim is not built
+} as const;
+
+const CODE_TO_EXIT: Record<string, number> = {
+  ERR_WASMLOOP_USAGE: EXIT.usage,
+  ERR_WASMLOOP_ADDRESS: EXIT.usage,
+  ERR_WASMLOOP_NOT_WASM: EXIT.notWasm,
+  ERR_WASMLOOP_MODULE_READ: EXIT.noInput,
+  ERR_WASMLOOP_ABI: EXIT.notGuest,
+  ERR_WASMLOOP_IMPORT: EXIT.notGuest,
+  ERR_WASMLOOP_INIT: EXIT.startFailed,
+  ERR_WASMLOOP_TRAP: EXIT.startFailed,
+  ERR_WASMLOOP_RESTARTS: EXIT.trapped,
+  ERR_WASMLOOP_EPOLL: EXIT.trapped,
+  ERR_WASMLOOP_LISTEN: EXIT.listen,
+  ERR_WASMLOOP_PLATFORM: EXIT.platform,
+  ERR_WASMLOOP_NATIVE: EXIT.platform,
+};
+
+export const HELP = `wasmloop: a sandboxed network event loop (protocol logic in WebAssembly)
+
+Usage:
+  wasmloop run [OPTIONS] <module.wasm> [OPTIONS] [-- ARGS...]
+  wasmloop --help | --version
+
+Runs a wasmloop guest (a module exporting wl_abi_version_1) on the given listeners until
+SIGINT or SIGTERM, then stops accepting, lets open connections finish for up to the grace
+period, closes them and exits 0. A second signal closes at once. The listening addresses are
+printed on stderr. Options may come before or after the module; other words after the
+module, and everything after --, are the guest's WASI arguments.
+
+Options:
+  --tcplisten HOST:PORT   Listen on HOST:PORT and hand the listener to the guest (repeatable;
+                          listener 0 is the first). Port 0 picks a free port. IPv6: [::1]:8080
+  --env NAME[=VALUE]      Give the guest this WASI environment variable (repeatable); without
+                          =VALUE, the host's value of NAME. The guest sees nothing else.
+  --grace-ms N            How long in-flight connections may finish on shutdown (default 5000)
+  --max-restarts N        Guest traps in a row tolerated before giving up (default 5)
+  -h, --help              Show this help
+  -V, --version           Show the version
+
+Exit status:
+  0 stopped by a signal   64 bad command line        65 not a WebAssembly module
+  66 cannot read module   67 not a wasmloop guest    68 guest failed to start
+  70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
+
+Example:
+  wasmloop run build/echo.wasm --tcplisten 127.0.0.1:9000
+`;
+
+interface RunArgs {
+  module: string;
+  listen: ListenAddress[];
+  env: Record<string, string>;
+  args: string[];
+  graceMs: number;
+  maxRestarts: number;
+}
+
+function usage(message: string): never {
+  throw new WasmloopError('ERR_WASMLOOP_USAGE', `${message} (see wasmloop --help)`);
+}
+
+function intOption(name: string, value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value)) usage(`${name} needs a whole number`);
+  return Number(value);
+}
+
+/** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
+ *  other words after the module, and everything after `--`, are the guest's arguments. */
+export function parseRunArgs(argv: string[]): RunArgs {
+  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5 };
+  const guestArgs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') { guestArgs.push(...argv.slice(i + 1)); break; }
+    if (!a.startsWith('-') || a === '-') {
+      if (out.module === '') out.module = a;
+      else guestArgs.push(a);
+      continue;
+    }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const flag = eq > 0 ? a.slice(0, eq) : a;
+    const value = () => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
+    switch (flag) {
+      case '--tcplisten': {
+        const v = value();
+        if (v === undefined) usage('--tcplisten needs HOST:PORT');
+        out.listen.push(parseHostPort(v));
+        break;
+      }
+      case '--env': {
+        const v = value();
+        if (v === undefined || v === '' || v.startsWith('=')) usage('--env needs NAME[=VALUE]');
+        const at = v.indexOf('=');
+        if (at < 0) out.env[v] = process.env[v] ?? '';
+        else out.env[v.slice(0, at)] = v.slice(at + 1);
+        break;
+      }
+      case '--grace-ms': out.graceMs = intOption('--grace-ms', value()); break;
+      case '--max-restarts': out.maxRestarts = intOption('--max-restarts', value()); break;
+      default: usage(`unknown option '${a}'`);
+    }
+  }
+  if (out.module === '') usage('missing the module to run');
+  if (out.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
+  out.args = [out.module, ...guestArgs];
+  return out;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const opts = parseRunArgs(argv);
+  const loop = await createLoop({ module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts });
+  for (const a of loop.addresses()) process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    process.stderr.write(signals === 1 ? `wasmloop: ${sig}: closing (grace ${opts.graceMs} ms)\n` : `wasmloop: ${sig}: closing now\n`);
+    void loop.close({ graceMs: signals === 1 ? opts.graceMs : 0 });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await loop.done;
+    return EXIT.ok;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** Runs the command line; resolves to the exit status. Errors are reported on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const [cmd, ...rest] = argv;
+    if (cmd === undefined || cmd === '-h' || cmd === '--help' || cmd === 'help') {
+      process.stdout.write(HELP);
+      return cmd === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (cmd === '-V' || cmd === '--version') {
+      process.stdout.write(`wasmloop ${version()}\n`);
+      return EXIT.ok;
+    }
+    if (cmd !== 'run') usage(`unknown command '${cmd}'`);
+    if (rest.includes('-h') || rest.includes('--help')) {
+      process.stdout.write(HELP);
+      return EXIT.ok;
+    }
+    return await run(rest);
+  } catch (err) {
+    const code = err instanceof WasmloopError ? err.code : '';
+    process.stderr.write(`wasmloop: ${(err as Error).message}\n`);
+    return CODE_TO_EXIT[code] ?? 1;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * One guest instance: its imports (the wasmloop hostcalls, validated here), its exports, and
+ * the handle table that is the whole of what it can reach. A trap ends the instance; the loop
+ * then calls `teardown()` and may create a fresh one over the same listeners.
+ */
+import { Errno, errnoName } from './errno.ts';
+import { WasmloopError } from './errors.ts';
+import { HandleTable, Kind } from './handles.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, type Kernel } from './kernel.ts';
+
+/** Interest bits a guest may ask for (docs/ABI.md, watch). */
+const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+
+export interface GuestExports {
+  memory: WebAssembly.Memory;
+  _initialize?: () => void;
+  wl_init(): number;
+  wl_events_ptr(): number;
+  wl_events_cap(): number;
+  wl_dispatch(n: number, nowMs: number): number;
+  wl_shutdown(): void;
+  wl_stats_ptr(): number;
+}
+
+/** Counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr), in that order. */
+export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors'] as const;
+export type GuestStats = Record<(typeof STAT_NAMES)[number], number>;
+
+/** A guest trap: wasm `unreachable`, out-of-bounds access, stack overflow, `abort`, or a
+ *  hostcall that threw. */
+export class GuestTrap extends WasmloopError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_WASMLOOP_TRAP', message, options);
+  }
+}
+
+export interface InstanceOptions {
+  kernel: Kernel;
+  epfd: number;
+  /** Listener fds, granted to the guest as handles in this order. */
+  listeners: readonly number[];
+  now: () => number;
+  /** Extra import modules (WASI), and a hook that sees the instance before it runs. */
+  extraImports?: WebAssembly.Imports;
+  onInstantiate?: (instance: WebAssembly.Instance) => void;
+  /** Where `env.trace` output goes. */
+  trace?: (line: string) => void;
+}
+
+export class GuestInstance {
+  readonly handles = new HandleTable();
+  readonly exports: GuestExports;
+  readonly instance: WebAssembly.Instance;
+  readonly eventsPtr: number;
+  readonly eventsCap: number;
+  private readonly statsPtr: number;
+  private readonly listenerHandles: number[] = [];
+
+  constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
+    for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
+    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: this.runtimeImports() };
+    this.instance = new WebAssembly.Instance(module, imports);
+    this.exports = this.instance.exports as unknown as GuestExports;
+    opts.onInstantiate?.(this.instance);
+    this.exports._initialize?.();
+    const rc = this.exports.wl_init();
+    if (rc < 0) throw new WasmloopError('ERR_WASMLOOP_INIT', `wl_init failed: ${errnoName(rc)}`);
+    this.eventsPtr = this.exports.wl_events_ptr() >>> 0;
+    this.eventsCap = this.exports.wl_events_cap() | 0;
+    this.statsPtr = this.exports.wl_stats_ptr() >>> 0;
+    const size = this.exports.memory.buffer.byteLength;
+    if (this.eventsCap < 1 || this.eventsPtr + this.eventsCap * EVENT_SIZE > size) {
+      throw new WasmloopError('ERR_WASMLOOP_ABI', `guest event ring (${this.eventsCap} events at ${this.eventsPtr}) does not fit in its memory`);
+    }
+    if (this.statsPtr + STAT_NAMES.length * 8 > size) {
+      throw new WasmloopError('ERR_WASMLOOP_ABI', 'guest stats region does not fit in its memory');
+    }
+  }
+
+  get memory(): ArrayBuffer {
+    return this.exports.memory.buffer;
+  }
+
+  /** The guest's counters, read straight from its memory. */
+  stats(): GuestStats {
+    const view = new DataView(this.memory);
+    const out = {} as GuestStats;
+    STAT_NAMES.forEach((name, i) => {
+      out[name] = Number(view.getBigUint64(this.statsPtr + i * 8, true));
+    });
+    return out;
+  }
+
+  /** Closes every connection the instance holds and releases its listeners (which stay open:
+   *  they belong to the loop's owner). */
+  teardown(): void {
+    const { kernel } = this.opts;
+    this.handles.forEach(Kind.Conn, (i) => {
+      kernel.close(this.handles.fdAt(i));
+      this.handles.remove(i);
+    });
+    this.releaseListeners();
+  }
+
+  /** Takes the listeners away from the guest: they leave the epoll set and their handles become
+   *  -EBADF, so the owner may close the fds without the guest ever reaching a reused number. */
+  releaseListeners(): void {
+    const { kernel, epfd } = this.opts;
+    this.handles.forEach(Kind.Listener, (i) => {
+      if (this.handles.isWatched(i)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, this.handles.fdAt(i), 0, 0, 0);
+      this.handles.remove(i);
+    });
+  }
+
+  /** The `wasmloop` import module. Each hostcall validates its handle here (the kernel checks
+   *  memory ranges again in C) and never throws for a bad argument. */
+  private hostcalls(): Record<string, (...args: number[]) => number> {
+    const { kernel, now } = this.opts;
+    const t = this.handles;
+    const mem = () => this.exports.memory.buffer; // re-read: memory.grow replaces the buffer
+    return {
+      listener: (i) => this.listenerHandles[i] ?? -Errno.ENOENT,
+      accept: (h) => {
+        const fd = t.fd(h, Kind.Listener);
+        if (fd < 0) return -Errno.EBADF;
+        const c = kernel.accept(fd);
+        if (c < 0) return c;
+        const handle = t.add(c, Kind.Conn);
+        if (handle < 0) kernel.close(c);
+        return handle;
+      },
+      recv: (h, ptr, len) => {
+        const fd = t.fd(h, Kind.Conn);
+        return fd < 0 ? fd : kernel.recv(fd, mem(), ptr >>> 0, len >>> 0);
+      },
+      send: (h, ptr, len) => {
+        const fd = t.fd(h, Kind.Conn);
+        return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
+      },
+      watch: (h, events, lo, hi) => this.watch(h, events >>> 0, lo >>> 0, hi >>> 0),
+      shutdown: (h, how) => {
+        const fd = t.fd(h, Kind.Conn);
+        if (fd < 0) return fd;
+        return how === 0 || how === 1 || how === 2 ? kernel.shutdown(fd, how) : -Errno.EINVAL;
+      },
+      close: (h) => {
+        const index = t.indexOf(h);
+        if (index < 0) return -Errno.EBADF;
+        if (t.kindAt(index) === Kind.Listener) return -Errno.EPERM;
+        kernel.close(t.fdAt(index)); // closing also leaves the epoll set
+        t.remove(index);
+        return 0;
+      },
+      now_ms: () => now(),
+    };
+  }
+
+  private watch(h: number, events: number, lo: number, hi: number): number {
+    const t = this.handles;
+    const index = t.indexOf(h);
+    if (index < 0) return -Errno.EBADF;
+    if ((events & ~ALLOWED_EVENTS) !== 0) return -Errno.EINVAL;
+    const { kernel, epfd } = this.opts;
+    const fd = t.fdAt(index);
+    if (events === 0) {
+      if (!t.isWatched(index)) return 0;
+      t.setWatched(index, false);
+      return kernel.epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+    }
+    const rc = kernel.epollCtl(epfd, t.isWatched(index) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, lo, hi);
+    if (rc === 0) t.setWatched(index, true);
+    return rc;
+  }
+
+  /** The `env` module AssemblyScript's runtime imports. */
+  private runtimeImports(): Record<string, (...args: number[]) => number | void> {
+    const text = (ptr: number) => readAsString(this.exports.memory.buffer, ptr);
+    return {
+      abort: (msg, file, line, col) => {
+        throw new GuestTrap(`abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`);
+      },
+      trace: (msg, n, ...args) => {
+        const line = `trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}`;
+        (this.opts.trace ?? ((s: string) => process.stderr.write(s + '\n')))(line);
+      },
+      seed: () => Date.now() * Math.random(),
+    };
+  }
+}
+
+/** Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it); '' when the
+ *  pointer or length does not fit in memory. */
+export function readAsString(buffer: ArrayBuffer, ptr: number): string {
+  ptr >>>= 0;
+  if (ptr < 4 || ptr > buffer.byteLength) return '';
+  const bytes = new DataView(buffer).getUint32(ptr - 4, true);
+  if (ptr + bytes > buffer.byteLength || bytes > 4096) return '';
+  return Buffer.from(buffer, ptr, bytes & ~1).toString('utf16le');
+}

@@ -1,0 +1,207 @@
+/**
+ * The host side of one event loop: an epoll instance, the listeners, and one guest instance at
+ * a time. It is driven from outside: the native driver (host/serve.ts) calls `tick()` when
+ * libuv sees the epoll fd readable, and tests call it by hand over the simulated kernel.
+ *
+ * One tick reads top to bottom:
+ *   1. epoll_wait(0) writes ready events straight into the guest's event ring;
+ *   2. wl_dispatch(n, now) lets the guest handle them (and any deadline that has passed);
+ *   3. the guest's WASI output is flushed, and its next deadline is armed.
+ * A trap in step 2 tears the instance down (its connections closed, listeners kept) and starts
+ * a fresh one, up to `maxRestarts` traps in a row.
+ */
+import { errnoName } from './errno.ts';
+import { WasmloopError } from './errors.ts';
+import { GuestInstance, GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
+import type { Kernel } from './kernel.ts';
+import { createWasi, type WasiBinding, type WasiOptions } from './wasi.ts';
+import { usesWasi } from './module.ts';
+
+/** Traps in a row after which the loop gives up (each restart waits longer: 0, 100, 200 ... ms). */
+export const DEFAULT_MAX_RESTARTS = 5;
+/** A guest that has run this long without trapping has its trap count reset. */
+const TRAP_FORGIVE_MS = 60_000;
+const MAX_RESTART_DELAY_MS = 5_000;
+
+export interface LoopStats extends GuestStats {
+  restarts: number;
+}
+
+export interface LoopOptions {
+  module: WebAssembly.Module;
+  kernel: Kernel;
+  /** Listening fds, handed to the guest as listener 0, 1, ... The caller owns and closes them. */
+  listeners: readonly number[];
+  now?: () => number;
+  maxRestarts?: number;
+  /** WASI args/env/output for guests that import WASI (initWasi() must have run). */
+  wasi?: WasiOptions;
+  /** A trap was caught; `restarting` is false when the restart budget is spent. */
+  onTrap?: (err: GuestTrap, restarting: boolean) => void;
+  /** The guest asked to be called in `ms` (drivers arm a timer and call `tick()`). */
+  onDeadline?: (ms: number) => void;
+  /** Called in finish() just before the epoll fd is closed (drivers stop watching it here). */
+  onStopping?: () => void;
+  /** The loop finished closing: `err` is set when it could not go on (restart budget spent,
+   *  epoll failure) rather than being asked to stop. */
+  onClosed?: (err?: WasmloopError) => void;
+}
+
+export class Loop {
+  readonly epfd: number;
+  private guest: GuestInstance | null = null;
+  private wasi: WasiBinding | null = null;
+  private readonly now: () => number;
+  private traps = 0;
+  private lastTrapAt = -Infinity;
+  private restarts = 0;
+  private retired: GuestStats = zeroStats(); // counters of instances that trapped
+  private draining = false;
+  private state: 'running' | 'restarting' | 'closed' = 'running';
+  private deadlineAt = -1;
+
+  constructor(private readonly opts: LoopOptions) {
+    this.now = opts.now ?? (() => performance.now());
+    const epfd = opts.kernel.epollCreate();
+    if (epfd < 0) throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
+    this.epfd = epfd;
+    try {
+      this.guest = this.instantiate();
+    } catch (err) {
+      opts.kernel.close(epfd);
+      throw err instanceof WasmloopError ? err : new GuestTrap(`guest trapped during start-up: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Polls the kernel once without blocking and dispatches what it found, and the guest's
+   *  deadline if it has passed (or `force`: a driver's timer fired). Returns the event count. */
+  tick(force = false): number {
+    const g = this.guest;
+    if (g === null) return 0;
+    const n = this.opts.kernel.epollWait(this.epfd, g.memory, g.eventsPtr, g.eventsCap, 0);
+    if (n < 0) {
+      this.fail(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));
+      return 0;
+    }
+    if (n > 0 || force || (this.deadlineAt >= 0 && this.now() >= this.deadlineAt)) this.dispatch(n);
+    return n;
+  }
+
+  /** Counters of the current guest plus those of the instances it replaced. */
+  stats(): LoopStats {
+    const live = this.guest?.stats() ?? zeroStats();
+    const out = { restarts: this.restarts } as LoopStats;
+    for (const k of STAT_NAMES) out[k] = k === 'open' ? live.open : live[k] + this.retired[k];
+    return out;
+  }
+
+  /** The current guest instance (tests use it to reach test-only exports). */
+  get instance(): GuestInstance | null {
+    return this.guest;
+  }
+
+  /** Begins a graceful drain: the guest stops accepting (wl_shutdown) and loses its listeners,
+   *  which the owner may close as soon as this returns. The loop closes itself when no
+   *  connection is left open; `finish()` forces the end. */
+  drain(): void {
+    if (this.draining || this.state === 'closed') return;
+    this.draining = true;
+    const g = this.guest;
+    if (g === null) return this.finish();
+    if (this.call(() => g.exports.wl_shutdown())) {
+      g.releaseListeners();
+      this.dispatch(0);
+    }
+  }
+
+  /** Closes now: remaining connections are closed, the guest is dropped, epoll is closed. */
+  finish(err?: WasmloopError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.guest?.teardown();
+    this.guest = null;
+    this.opts.onStopping?.();
+    this.opts.kernel.close(this.epfd);
+    this.opts.onClosed?.(err);
+  }
+
+  private dispatch(n: number): void {
+    const g = this.guest!;
+    let next = -1;
+    if (!this.call(() => { next = g.exports.wl_dispatch(n, this.now()); })) return;
+    if (this.draining && g.stats().open === 0) return this.finish();
+    this.deadlineAt = next >= 0 ? this.now() + next : -1;
+    if (next >= 0) this.opts.onDeadline?.(next);
+  }
+
+  /** Runs a guest call; on a trap, handles it and returns false. */
+  private call(fn: () => void): boolean {
+    try {
+      fn();
+      this.wasi?.flush();
+      return true;
+    } catch (err) {
+      this.wasi?.flush();
+      this.onTrap(err instanceof GuestTrap ? err : new GuestTrap(`guest trapped: ${(err as Error).message}`, { cause: err }));
+      return false;
+    }
+  }
+
+  private onTrap(trap: GuestTrap): void {
+    const g = this.guest!;
+    for (const k of STAT_NAMES) if (k !== 'open') this.retired[k] += g.stats()[k];
+    g.teardown();
+    this.guest = null;
+    const at = this.now();
+    if (at - this.lastTrapAt > TRAP_FORGIVE_MS) this.traps = 0;
+    this.lastTrapAt = at;
+    this.traps++;
+    const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+    const restarting = this.traps <= max && !this.draining;
+    this.opts.onTrap?.(trap, restarting);
+    if (this.draining) return this.finish();
+    if (!restarting) {
+      return this.fail(new WasmloopError('ERR_WASMLOOP_RESTARTS', `guest trapped ${this.traps} times in a row; giving up. Last trap: ${trap.message}`, { cause: trap }));
+    }
+    this.state = 'restarting';
+    const delay = this.traps === 1 ? 0 : Math.min(100 * 2 ** (this.traps - 2), MAX_RESTART_DELAY_MS);
+    setTimeout(() => this.restart(), delay);
+  }
+
+  private restart(): void {
+    if (this.state !== 'restarting') return;
+    try {
+      this.guest = this.instantiate();
+      this.restarts++;
+      this.state = 'running';
+      this.tick();
+    } catch (err) {
+      this.fail(err instanceof WasmloopError ? err : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  private instantiate(): GuestInstance {
+    const { module, kernel, listeners } = this.opts;
+    this.wasi = usesWasi(module) ? createWasi(module, this.opts.wasi ?? {}) : null;
+    const wasi = this.wasi;
+    return new GuestInstance(module, {
+      kernel,
+      epfd: this.epfd,
+      listeners,
+      now: this.now,
+      ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
+    });
+  }
+
+  private fail(err: WasmloopError): void {
+    this.finish(err);
+  }
+}
+
+function zeroStats(): GuestStats {
+  return Object.fromEntries(STAT_NAMES.map((k) => [k, 0])) as GuestStats;
+}

@@ -1,0 +1,67 @@
+/**
+ * Loading a guest module and checking, before anything runs, that it is one this host can
+ * serve: a WebAssembly module that exports ABI v1 and imports only what the host provides.
+ * Every refusal is a WasmloopError with a one-line message and a stable `code`.
+ */
+import { readFile } from 'node:fs/promises';
+import { WasmloopError } from './errors.ts';
+
+/** What the host's `wasmloop` import module provides (docs/ABI.md). */
+export const HOSTCALLS = ['listener', 'accept', 'recv', 'send', 'watch', 'shutdown', 'close', 'now_ms'] as const;
+const ENV_IMPORTS = ['abort', 'trace', 'seed'];
+const REQUIRED_EXPORTS = ['memory', 'wl_init', 'wl_events_ptr', 'wl_events_cap', 'wl_dispatch', 'wl_shutdown', 'wl_stats_ptr'];
+
+export type ModuleSource = string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
+
+/** Compiles (or takes) a module. Errors: ERR_WASMLOOP_MODULE_READ, ERR_WASMLOOP_NOT_WASM. */
+export async function loadModule(source: ModuleSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  let bytes: BufferSource;
+  const name = typeof source === 'string' || source instanceof URL ? String(source) : 'module bytes';
+  if (typeof source === 'string' || source instanceof URL) {
+    try {
+      bytes = await readFile(source);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+      throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, { cause: err });
+    }
+  } else {
+    bytes = source as BufferSource;
+  }
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (err) {
+    throw new WasmloopError('ERR_WASMLOOP_NOT_WASM', `${name} is not a valid WebAssembly module: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** True when the module speaks the wasmloop ABI at all (any version marker). */
+export function isWasmloopGuest(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.exports(module).some((e) => /^wl_abi_version_\d+$/.test(e.name));
+}
+
+/** Throws ERR_WASMLOOP_ABI unless the module is a wasmloop v1 guest this host can link. */
+export function checkGuest(module: WebAssembly.Module): void {
+  const exports = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
+  if (!exports.has('wl_abi_version_1')) {
+    const other = [...exports].find((n) => /^wl_abi_version_\d+$/.test(n));
+    const message = other
+      ? `guest speaks wasmloop ABI v${other.slice('wl_abi_version_'.length)}; this host speaks v1`
+      : 'not a wasmloop guest (no wl_abi_version_1 export)';
+    throw new WasmloopError('ERR_WASMLOOP_ABI', message);
+  }
+  const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
+  if (missing.length > 0) throw new WasmloopError('ERR_WASMLOOP_ABI', `guest is missing exports: ${missing.join(', ')}`);
+  for (const imp of WebAssembly.Module.imports(module)) {
+    const known =
+      (imp.module === 'wasmloop' && (HOSTCALLS as readonly string[]).includes(imp.name)) ||
+      (imp.module === 'env' && ENV_IMPORTS.includes(imp.name)) ||
+      imp.module === 'wasi_snapshot_preview1';
+    if (!known) throw new WasmloopError('ERR_WASMLOOP_IMPORT', `guest imports ${imp.module}.${imp.name}, which this host does not provide`);
+  }
+}
+
+/** True when the module imports WASI preview1. */
+export function usesWasi(module: WebAssembly.Module): boolean {
+  return WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1');
+}

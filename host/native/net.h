@@ -1,0 +1,45 @@
+/*
+ * Thin, N-API-free wrappers over the Linux socket and epoll calls the host needs.
+ *
+ * Every function returns >= 0 on success or a negative WASI errno (errno.h); none of them
+ * touches errno's value for the caller. Pointers and lengths are trusted here: binding.c
+ * has already checked that each buffer lies inside the guest memory it came from.
+ */
+#ifndef WL_NET_H
+#define WL_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One packed record in guest memory: u32 events, then the u64 data (token), little-endian. */
+#define WL__EVENT_SIZE 12
+
+/* Longest numeric host string, with its NUL (INET6_ADDRSTRLEN, IPv4-mapped form included). */
+#define WL__HOST_MAX 46
+
+int wl__epoll_create(void);
+int wl__epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/* Writes up to max_events (>= 1) packed records at out; EINTR is retried here and only here. */
+int wl__epoll_wait(int epfd, void *out, int max_events, int timeout_ms);
+
+/*
+ * 0 if fd is an epoll instance, -EBADF if it is not open, -EINVAL if it is something else.
+ * Reads /proc/self/fd; without /proc it can only rule out closed fds.
+ */
+int wl__check_epoll(int fd);
+
+/* A non-blocking, close-on-exec listener on a numeric IPv4/IPv6 address. */
+int wl__listen(const char *host, int port, int backlog, bool reuse_port);
+/* getsockname(): host (NUL-terminated, WL__HOST_MAX bytes), port, family (4 or 6). */
+int wl__local_address(int fd, char host[WL__HOST_MAX], int *port, int *family);
+
+/* accept4(NONBLOCK | CLOEXEC) + TCP_NODELAY: the new fd. */
+int wl__accept(int fd);
+/* Byte counts above INT32_MAX are clamped so the result always fits the return value. */
+int wl__recv(int fd, void *buf, uint32_t len);
+int wl__send(int fd, const void *buf, uint32_t len);
+int wl__shutdown(int fd, int how);
+int wl__close(int fd);
+
+#endif

@@ -1,0 +1,15 @@
+// Bundles the TypeScript host into dist/ with esbuild: dist/index.js (the embedding API) and
+// dist/cli.js (the `wasmloop` command). Runtime dependencies stay external.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { index: 'host/index.ts', cli: 'host/cli.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});

@@ -1,0 +1,64 @@
+// A guest that misbehaves on request, to test the sandbox. It echoes, except for commands:
+//   "BADHANDLE\n"  hostcalls on handles it does not own; replies with their results
+//   "BADPTR\n"     recv/send with pointers and lengths outside its memory; replies with results
+//   "LISTENER\n"   connection calls on its listener handle; replies with results
+//   "TRAP\n"       executes `unreachable` (a trap)
+//   "ABORT\n"      calls abort() with a message
+//   "GROW\n"       grows memory by 16 pages, then echoes "grown\n" (the host must follow)
+import { wl_close, wl_listener, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
+import { bytes, equals } from "../../assembly/bytes";
+import { connHandle, connWrite } from "../../assembly/conn";
+import { serve } from "../../assembly/protocol";
+
+export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../../assembly/loop";
+
+const BADHANDLE = bytes("BADHANDLE\n");
+const BADPTR = bytes("BADPTR\n");
+const LISTENER = bytes("LISTENER\n");
+const TRAP = bytes("TRAP\n");
+const ABORT = bytes("ABORT\n");
+const GROW = bytes("GROW\n");
+const SCRATCH = memory.data(64);
+
+function reply(slot: u32, s: string): void {
+  const b = String.UTF8.encode(s);
+  connWrite(slot, changetype<usize>(b), b.byteLength);
+}
+
+function evilData(slot: u32, ptr: usize, len: i32): i32 {
+  const h = connHandle(slot);
+  if (equals(ptr, len, BADHANDLE)) {
+    const stale = h + (1 << 20) * 5; // same index, another generation
+    reply(slot, "recv=" + wl_recv(stale, SCRATCH, 8).toString()
+      + " send=" + wl_send(0x7fff, SCRATCH, 8).toString()
+      + " zero=" + wl_recv(0, SCRATCH, 8).toString()
+      + " negative=" + wl_send(-1, SCRATCH, 8).toString()
+      + " close=" + wl_close(12345).toString()
+      + " watch=" + wl_watch(999, 1, 0, 0).toString()
+      + " shutdown=" + wl_shutdown_handle((7 << 20) | 2, 1).toString() + "\n");
+  } else if (equals(ptr, len, BADPTR)) {
+    const end = <usize>memory.size() << 16;
+    reply(slot, "recv=" + wl_recv(h, end - 4, 8).toString()
+      + " send=" + wl_send(h, 0xfffffff0, 64).toString()
+      + " huge=" + wl_send(h, 0, -1).toString()
+      + " zero=" + wl_recv(h, SCRATCH, 0).toString()
+      + " watchbits=" + wl_watch(h, 0x40000000, 0, 0).toString() + "\n");
+  } else if (equals(ptr, len, LISTENER)) {
+    const l = wl_listener(0);
+    reply(slot, "recv=" + wl_recv(l, SCRATCH, 8).toString()
+      + " close=" + wl_close(l).toString()
+      + " missing=" + wl_listener(7).toString() + "\n");
+  } else if (equals(ptr, len, TRAP)) {
+    unreachable();
+  } else if (equals(ptr, len, ABORT)) {
+    abort("evil guest gave up", "evil.ts", 1, 2);
+  } else if (equals(ptr, len, GROW)) {
+    memory.grow(16);
+    reply(slot, "grown\n");
+  } else {
+    return connWrite(slot, ptr, len);
+  }
+  return len;
+}
+
+serve(evilData);
