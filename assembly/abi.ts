@@ -33,3 +33,7 @@ export declare function wl_close(handle: i32): i32;
 /** Monotonic milliseconds. */
 @external("wasmloop", "now_ms")
 export declare function wl_now_ms(): f64;
+
+/** The host's value for the limit named by the UTF-8 bytes [name, name+len), or -1 if unset. */
+@external("wasmloop", "limit")
+export declare function wl_limit(name: usize, len: i32): f64;

@@ -1,6 +1,6 @@
 // The connection table and the connection state machine.
 //
-// Interest policy (level-triggered, documented once here and in docs/EVENTS.md):
+// Interest policy (level-triggered, documented once here and in docs/DESIGN.md):
 // a connection is registered once at accept with EPOLLIN|EPOLLRDHUP and keeps that interest
 // while it has no output pending, so a keep-alive request costs no epoll_ctl. When a send is
 // short, the connection switches to EPOLLOUT alone: it stops reading until the peer has taken
@@ -18,22 +18,39 @@
 //         |  CLOSING --(output flushed)--> LINGER --(EOF, error, timeout)--> closed
 //         |                                  (write side shut, input discarded)
 //   peer EOF with output owed: HALF_CLOSED --(output flushed)--> closed
-//   EPOLLERR, EPOLLHUP, reset, or EOF with nothing owed: closed at once.
+//   EPOLLERR, EPOLLHUP, reset, EOF with nothing owed, or a timeout: closed at once.
+//
+// Deadlines: every connection has an idle deadline (no read or write progress for idleMs) and
+// may have one more, set by its protocol (connSetTimeout) or by LINGER. They are checked by a
+// sweep over the table (uSockets-style coarse timeouts) no more often than every SWEEP_MIN_MS.
 
 import { wl_close, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "./abi";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "./epoll";
 import { EAGAIN } from "./errno";
 import { acquire, release, BUF_SIZE, RECV_BUF } from "./pool";
-import { onClose, onData, onOpen } from "./protocol";
-import { count, uncount, ACCEPTED, BYTES_IN, BYTES_OUT, CLOSED, OPEN, PROTOCOL_ERRORS } from "./stats";
+import { callClose, callData, callDrain, callOpen, callTimeout } from "./protocol";
+import { count, uncount, ACCEPTED, BYTES_IN, BYTES_OUT, CLOSED, OPEN, PROTOCOL_ERRORS, TIMEOUTS } from "./stats";
 import { nextGen } from "./token";
 
-/** Slots in the connection table; accept pauses while all are taken. */
+/** Default size of the connection table (limit `max-connections`); accept pauses while all
+ *  slots are taken. */
 export const MAX_CONNS: i32 = 16384;
+
+/** Default idle timeout (limit `idle-timeout-ms`): a connection that makes no read or write
+ *  progress for this long is closed. 0 disables it. */
+export const IDLE_MS: f64 = 60_000;
 
 /** How long a connection we have shut down for writing may keep sending before we close it
  *  (nginx calls this lingering_timeout; it protects the last response from an RST). */
 export const LINGER_MS: f64 = 2000;
+
+/** Timeouts are checked at most this often: a bound on sweeps, so on the cost of many
+ *  connections with slightly different deadlines. It is also their precision. */
+const SWEEP_MIN_MS: f64 = 50;
+
+/** Rounds of drain callbacks per event for a protocol streaming output, so one large response
+ *  cannot starve the other connections (16 x 64 KiB = 1 MiB per turn). */
+const DRAIN_BUDGET: i32 = 16;
 
 export const enum State { FREE = 0, READING, WRITING, HALF_CLOSED, CLOSING, LINGER }
 
@@ -43,6 +60,7 @@ export const enum State { FREE = 0, READING, WRITING, HALF_CLOSED, CLOSING, LING
   gen: u32;
   state: State;
   failed: bool;      // a buffer could not be had: close at the next check
+  wantDrain: bool;   // the protocol has more output to write once there is room
   interest: u32;     // the epoll mask last given to watch()
   inBuf: usize;      // unparsed input: a pooled buffer, RECV_BUF while borrowed, or 0
   inStart: i32;
@@ -50,34 +68,37 @@ export const enum State { FREE = 0, READING, WRITING, HALF_CLOSED, CLOSING, LING
   outBuf: usize;     // unsent output: a pooled buffer or 0
   outStart: i32;
   outEnd: i32;
-  deadline: f64;     // LINGER only: when to give up on the peer's EOF
+  idleAt: f64;       // closed if no progress by then (0 = no idle timeout)
+  timerAt: f64;      // the protocol's deadline, or LINGER's (0 = none)
   nextFree: i32;     // free-list link while FREE
 }
 
 let table: usize = 0;
+let maxConns: i32 = MAX_CONNS;
+let idleMs: f64 = IDLE_MS;
 let freeHead: i32 = -1;
-let highWater: i32 = 0;   // slots below this index have been used at least once
-let lingering: i32 = 0;   // connections in LINGER (the only ones with a deadline)
-let draining = false;     // wl_shutdown was called: close connections once idle
+let highWater: i32 = 0;           // slots below this index have been used at least once
+let nextSweepAt: f64 = Infinity;  // no deadline is earlier than this
+let draining = false;             // wl_shutdown was called: close connections once idle
 export let nowMs: f64 = 0;
 
-/** The connection in `slot` (valid for 0 <= slot < MAX_CONNS). */
+/** The connection in `slot` (valid for 0 <= slot < maxConnections()). */
 // @ts-ignore: decorator
 @inline export function conn(slot: u32): Conn {
   return changetype<Conn>(table + <usize>slot * offsetof<Conn>());
 }
 
-/** Allocates the table; called once from wl_init. */
-export function connInit(): void {
-  table = heap.alloc(<usize>MAX_CONNS * offsetof<Conn>());
-  memory.fill(table, 0, <usize>MAX_CONNS * offsetof<Conn>());
-  for (let i = 0; i < MAX_CONNS; i++) conn(i).gen = 1;
+/** Allocates the table; called once from wl_init with the limits in force. */
+export function connInit(max: i32, idleTimeoutMs: f64): void {
+  maxConns = max;
+  idleMs = idleTimeoutMs;
+  table = heap.alloc(<usize>maxConns * offsetof<Conn>());
+  memory.fill(table, 0, <usize>maxConns * offsetof<Conn>());
+  for (let i = 0; i < maxConns; i++) conn(i).gen = 1;
 }
 
 export function setNow(now: f64): void { nowMs = now; }
-export function hasFreeSlot(): bool { return freeHead >= 0 || highWater < MAX_CONNS; }
-export function lingerCount(): i32 { return lingering; }
-export function slotsUsed(): i32 { return highWater; }
+export function hasFreeSlot(): bool { return freeHead >= 0 || highWater < maxConns; }
 
 function takeSlot(): i32 {
   if (freeHead >= 0) {
@@ -85,7 +106,7 @@ function takeSlot(): i32 {
     freeHead = conn(slot).nextFree;
     return slot;
   }
-  return highWater < MAX_CONNS ? highWater++ : -1;
+  return highWater < maxConns ? highWater++ : -1;
 }
 
 /** Adopts an accepted handle. Returns false (and closes the handle) when no slot is free or
@@ -97,15 +118,18 @@ export function connOpen(handle: i32): bool {
   c.handle = handle;
   c.state = State.READING;
   c.failed = false;
+  c.wantDrain = false;
+  c.timerAt = 0;
   c.interest = EPOLLIN | EPOLLRDHUP;
   if (wl_watch(handle, c.interest, slot, c.gen) < 0) {
     wl_close(handle);
     freeSlot(c, slot);
     return false;
   }
+  touch(c);
   count(ACCEPTED);
   count(OPEN);
-  onOpen(slot);
+  callOpen(slot);
   return true;
 }
 
@@ -128,8 +152,8 @@ export function closeNow(c: Conn): void {
   dropInput(c);
   if (c.outBuf != 0) release(c.outBuf);
   c.outBuf = 0; c.outStart = 0; c.outEnd = 0;
-  if (c.state == State.LINGER) lingering--;
-  onClose(slot);
+  c.idleAt = 0; c.timerAt = 0;
+  callClose(slot);
   freeSlot(c, slot);
   count(CLOSED);
   uncount(OPEN);
@@ -143,9 +167,18 @@ function dropInput(c: Conn): void {
 // @ts-ignore: decorator
 @inline function outPending(c: Conn): bool { return c.outEnd > c.outStart; }
 
+// @ts-ignore: decorator
+@inline function armAt(at: f64): void { if (at < nextSweepAt) nextSweepAt = at; }
+
+/** Read or write progress: the idle deadline moves on. */
+// @ts-ignore: decorator
+@inline function touch(c: Conn): void {
+  if (idleMs > 0) { c.idleAt = nowMs + idleMs; armAt(c.idleAt); }
+}
+
 /** Handles one event for slot/gen. Events for a free slot or an older generation are stale. */
 export function connEvent(slot: u32, gen: u32, events: u32): void {
-  if (slot >= <u32>MAX_CONNS) return;
+  if (slot >= <u32>highWater) return;
   const c = conn(slot);
   if (c.state == State.FREE || c.gen != gen) return;
   if (events & (EPOLLERR | EPOLLHUP)) { closeNow(c); return; }
@@ -172,7 +205,8 @@ function onReadable(c: Conn): void {
   const n = wl_recv(c.handle, at, room);
   if (n > 0) {
     count(BYTES_IN, <u64>n);
-    if (c.state == State.LINGER) { if (!borrowed) dropInput(c); return; }
+    if (c.state == State.LINGER) return; // discarded: we only wait for the peer's EOF
+    touch(c);
     if (borrowed) { c.inBuf = RECV_BUF; c.inStart = 0; c.inEnd = n; } else c.inEnd += n;
     service(c);
   } else if (n == 0) {
@@ -191,14 +225,14 @@ function compactInput(c: Conn): void {
 
 function onPeerEof(c: Conn): void {
   dropInput(c); // an unfinished request can never complete now
-  if (c.state == State.LINGER || !outPending(c)) { closeNow(c); return; }
+  if (c.state == State.LINGER || !(outPending(c) || c.wantDrain)) { closeNow(c); return; }
   c.state = State.HALF_CLOSED;
   setInterest(c, EPOLLOUT);
 }
 
 function onWritable(c: Conn): void {
-  if (!flush(c)) return;
-  if (outPending(c)) return;
+  if (!flush(c) || outPending(c)) return;
+  if (!drainRounds(c) || outPending(c) || c.wantDrain) return;
   switch (c.state) {
     case State.WRITING: c.state = State.READING; service(c); break;
     case State.HALF_CLOSED: closeNow(c); break;
@@ -212,8 +246,8 @@ function onWritable(c: Conn): void {
 export function service(c: Conn): void {
   const slot = slotOf(c);
   let sentShort = false; // a send already came back short: a second try would only EAGAIN
-  while (c.state == State.READING && c.inEnd > c.inStart) {
-    const used = onData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
+  while (c.state == State.READING && c.inEnd > c.inStart && !c.wantDrain) {
+    const used = callData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
     c.inStart += used;
     if (c.inStart == c.inEnd) dropInput(c);
     if (c.failed) { closeNow(c); return; }
@@ -222,11 +256,25 @@ export function service(c: Conn): void {
     if (outPending(c)) { sentShort = true; break; }
   }
   if (!sentShort && !flush(c)) return;
+  if (!sentShort && !drainRounds(c)) return;
   if (c.inBuf == RECV_BUF) {
     if (c.state == State.CLOSING) dropInput(c);
     else if (!adoptInput(c)) return;
   }
   settle(c);
+}
+
+/** While the protocol asked for room (connWantDrain) and the output is empty, lets it write
+ *  more, up to DRAIN_BUDGET rounds. False when the connection was closed. */
+function drainRounds(c: Conn): bool {
+  const slot = slotOf(c);
+  for (let i = 0; i < DRAIN_BUDGET && c.wantDrain && !outPending(c); i++) {
+    c.wantDrain = false;
+    callDrain(slot);
+    if (c.failed) { closeNow(c); return false; }
+    if (!flush(c)) return false;
+  }
+  return true;
 }
 
 /** Moves input left in the shared receive buffer into a pooled buffer of the connection's own. */
@@ -246,6 +294,7 @@ function flush(c: Conn): bool {
   const n = wl_send(c.handle, c.outBuf + <usize>c.outStart, len);
   if (n > 0) {
     count(BYTES_OUT, <u64>n);
+    touch(c);
     c.outStart += n;
     if (c.outStart == c.outEnd) {
       release(c.outBuf);
@@ -260,14 +309,15 @@ function flush(c: Conn): bool {
 
 /** After I/O: pick the next state from what is owed, and the interest that state needs. */
 function settle(c: Conn): void {
+  const owed = outPending(c) || c.wantDrain;
   switch (c.state) {
     case State.READING:
-      if (outPending(c)) { c.state = State.WRITING; setInterest(c, EPOLLOUT); }
+      if (owed) { c.state = State.WRITING; setInterest(c, EPOLLOUT); }
       else if (draining && c.inEnd == c.inStart) startLinger(c);
       else setInterest(c, EPOLLIN | EPOLLRDHUP);
       break;
     case State.CLOSING:
-      if (outPending(c)) setInterest(c, EPOLLOUT); else startLinger(c);
+      if (owed) setInterest(c, EPOLLOUT); else startLinger(c);
       break;
     case State.WRITING:
     case State.HALF_CLOSED:
@@ -289,23 +339,41 @@ function setInterest(c: Conn, events: u32): void {
 function startLinger(c: Conn): void {
   dropInput(c);
   c.state = State.LINGER;
-  c.deadline = nowMs + LINGER_MS;
-  lingering++;
+  c.idleAt = 0;
+  c.timerAt = nowMs + LINGER_MS;
+  armAt(c.timerAt);
   if (wl_shutdown_handle(c.handle, 1) < 0) { closeNow(c); return; }
   setInterest(c, EPOLLIN | EPOLLRDHUP);
 }
 
-/** Closes LINGER connections whose deadline has passed. Returns ms until the next deadline, or -1. */
-export function sweepLinger(now: f64): f64 {
-  if (lingering == 0) return -1;
-  let next: f64 = Infinity;
-  for (let i = 0; i < highWater; i++) {
-    const c = conn(i);
-    if (c.state != State.LINGER) continue;
-    if (c.deadline <= now) closeNow(c);
-    else if (c.deadline < next) next = c.deadline;
+/** Runs the deadlines that have passed. Returns ms until the next one, or -1 for none. */
+export function sweepTimers(now: f64): f64 {
+  if (now >= nextSweepAt) {
+    nextSweepAt = Infinity;
+    let next: f64 = Infinity;
+    for (let i = 0; i < highWater; i++) {
+      const c = conn(i);
+      if (c.state == State.FREE) continue;
+      if (c.timerAt > 0 && c.timerAt <= now) expire(c);
+      if (c.state == State.FREE) continue;
+      if (c.idleAt > 0 && c.idleAt <= now) { count(TIMEOUTS); closeNow(c); continue; }
+      if (c.timerAt > 0 && c.timerAt < next) next = c.timerAt;
+      if (c.idleAt > 0 && c.idleAt < next) next = c.idleAt;
+    }
+    if (next < nextSweepAt) nextSweepAt = next;
+    if (nextSweepAt < now + SWEEP_MIN_MS) nextSweepAt = now + SWEEP_MIN_MS;
   }
-  return lingering == 0 ? -1 : next - now;
+  return nextSweepAt == Infinity ? -1 : nextSweepAt - now;
+}
+
+/** A protocol or LINGER deadline passed. */
+function expire(c: Conn): void {
+  c.timerAt = 0;
+  if (c.state == State.LINGER) { closeNow(c); return; }
+  count(TIMEOUTS);
+  callTimeout(slotOf(c));
+  if (c.state != State.CLOSING) { closeNow(c); return; }
+  if (flush(c) && drainRounds(c)) settle(c); // the protocol answered and ended: send it
 }
 
 /** Starts a graceful drain: idle connections linger-close now, busy ones once idle. */
@@ -338,16 +406,16 @@ export function connWrite(slot: u32, ptr: usize, len: i32): i32 {
   return n;
 }
 
-/** The host handle behind a slot. Applications have no use for it; test guests use it to
- *  probe the sandbox with raw hostcalls. */
-export function connHandle(slot: u32): i32 {
-  return conn(slot).handle;
-}
-
 /** Bytes the connection's output can take right now. */
 export function connSpace(slot: u32): i32 {
   const c = conn(slot);
   return BUF_SIZE - (c.outEnd - c.outStart);
+}
+
+/** Asks for the drain callback (handleDrain) once the output is empty again: for a protocol
+ *  with more to write than the output holds. No input is offered to the protocol meanwhile. */
+export function connWantDrain(slot: u32): void {
+  conn(slot).wantDrain = true;
 }
 
 /** Ends the connection once its output is sent; input after this point is ignored. */
@@ -360,4 +428,25 @@ export function connEnd(slot: u32): void {
 export function connFail(slot: u32): void {
   count(PROTOCOL_ERRORS);
   connEnd(slot);
+}
+
+/** Sets the protocol's deadline for the slot, `ms` from now (<= 0 clears it). When it passes,
+ *  the protocol's timeout callback runs (handleTimeout). The idle timeout applies besides. */
+export function connSetTimeout(slot: u32, ms: f64): void {
+  const c = conn(slot);
+  if (c.state == State.LINGER) return;
+  c.timerAt = ms > 0 ? nowMs + ms : 0;
+  if (ms > 0) armAt(c.timerAt);
+}
+
+/** The time of the current dispatch, in the host's monotonic milliseconds. */
+export function connNow(): f64 { return nowMs; }
+
+/** The size of the connection table: slots are 0 .. maxConnections() - 1. */
+export function maxConnections(): i32 { return maxConns; }
+
+/** The host handle behind a slot. Applications have no use for it; test guests use it to
+ *  probe the sandbox with raw hostcalls. */
+export function connHandle(slot: u32): i32 {
+  return conn(slot).handle;
 }

@@ -5,14 +5,16 @@
 //   1. each event in the ring: a listener token accepts, a connection token goes to conn.ts
 //      (stale tokens are dropped there);
 //   2. listeners paused by an accept failure resume when their back-off has passed;
-//   3. lingering connections past their deadline are closed;
+//   3. connection deadlines that passed run (idle, protocol, linger), then the periodic tick;
 //   4. the nearest deadline is returned to the host.
 
 import { wl_accept, wl_listener, wl_watch } from "./abi";
-import { connDrainAll, connEvent, connInit, connOpen, hasFreeSlot, nowMs, setNow, sweepLinger } from "./conn";
+import { limit } from "./config";
+import { connDrainAll, connEvent, connInit, connOpen, hasFreeSlot, nowMs, setNow, sweepTimers, IDLE_MS, MAX_CONNS } from "./conn";
 import { EPOLLIN } from "./epoll";
 import { EAGAIN, ECONNABORTED, EINTR } from "./errno";
 import { poolInit } from "./pool";
+import { callInit, callTick, tickInterval } from "./protocol";
 import { count, ACCEPT_ERRORS, STATS } from "./stats";
 import { LISTENER_GEN } from "./token";
 
@@ -38,13 +40,19 @@ const listenerHandle = new StaticArray<i32>(MAX_LISTENERS);
 const listenerState = new StaticArray<Listening>(MAX_LISTENERS);
 let listenerCount: i32 = 0;
 let resumeAt: f64 = 0; // when BACKOFF listeners resume; 0 = none waiting
+let tickAt: f64 = 0;   // when the protocol's periodic tick runs next; 0 = no tick
 let fullListeners: i32 = 0; // listeners paused because the connection table is full
 
 export function wl_abi_version_1(): void {}
 
+/** The largest connection table a guest may ask for (`max-connections`). */
+const MAX_CONNS_LIMIT: f64 = 1048576;
+
 export function wl_init(): i32 {
   poolInit();
-  connInit();
+  const maxConns = <i32>Math.min(Math.max(limit("max-connections", MAX_CONNS), 1), MAX_CONNS_LIMIT);
+  connInit(maxConns, limit("idle-timeout-ms", IDLE_MS));
+  callInit();
   for (let i = 0; i < MAX_LISTENERS; i++) {
     const h = wl_listener(i);
     if (h < 0) break;
@@ -114,7 +122,14 @@ function resumeFullListeners(): void {
 }
 
 function nextDeadline(now: f64): i32 {
-  let next: f64 = sweepLinger(now);
+  let next: f64 = sweepTimers(now);
+  const every = tickInterval();
+  if (every > 0) {
+    if (tickAt == 0) tickAt = now + every;
+    if (now >= tickAt) { callTick(now); tickAt = now + every; }
+    const wait = tickAt - now;
+    if (next < 0 || wait < next) next = wait;
+  }
   if (resumeAt > 0) {
     if (now >= resumeAt) {
       resumeAt = 0;

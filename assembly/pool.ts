@@ -15,6 +15,8 @@ export const MAX_BUFFERS: i32 = 2048;
 /** The shared receive buffer: valid only until the next recv of any connection. */
 export const RECV_BUF: usize = memory.data(BUF_SIZE, 16);
 
+import { count, uncount, BUFFERS_IN_USE } from "./stats";
+
 let freeList: usize = 0; // stack of free buffer addresses (MAX_BUFFERS usize slots)
 let freeCount: i32 = 0;
 let allocated: i32 = 0;
@@ -28,25 +30,18 @@ export function poolInit(): void {
 export function acquire(): usize {
   if (freeCount > 0) {
     freeCount--;
+    count(BUFFERS_IN_USE);
     return load<usize>(freeList + (<usize>freeCount << alignof<usize>()));
   }
   if (allocated == MAX_BUFFERS) return 0;
   allocated++;
+  count(BUFFERS_IN_USE);
   return heap.alloc(<usize>BUF_SIZE);
 }
 
 /** Returns a buffer taken with acquire(). */
 export function release(buf: usize): void {
+  uncount(BUFFERS_IN_USE);
   store<usize>(freeList + (<usize>freeCount << alignof<usize>()), buf);
   freeCount++;
-}
-
-/** Buffers ever allocated (for stats and leak tests). */
-export function buffersAllocated(): i32 {
-  return allocated;
-}
-
-/** Buffers currently lent to connections. */
-export function buffersInUse(): i32 {
-  return allocated - freeCount;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
 import { WasmloopError } from './errors.ts';
 import { createLoop } from './index.ts';
+import { KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
 
 /** Exit statuses, one per kind of failure. */
 export const EXIT = {
@@ -24,6 +25,7 @@ export const EXIT = {
 const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_USAGE: EXIT.usage,
   ERR_WASMLOOP_ADDRESS: EXIT.usage,
+  ERR_WASMLOOP_LIMIT: EXIT.usage,
   ERR_WASMLOOP_NOT_WASM: EXIT.notWasm,
   ERR_WASMLOOP_MODULE_READ: EXIT.noInput,
   ERR_WASMLOOP_ABI: EXIT.notGuest,
@@ -36,6 +38,12 @@ const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_PLATFORM: EXIT.platform,
   ERR_WASMLOOP_NATIVE: EXIT.platform,
 };
+
+function limitHelp(): string {
+  return Object.entries(KNOWN_LIMITS)
+    .map(([name, l]) => `    ${`${name}=${l.default}`.padEnd(26)}${l.help}`)
+    .join('\n');
+}
 
 export const HELP = `wasmloop: a sandboxed network event loop (protocol logic in WebAssembly)
 
@@ -56,6 +64,8 @@ Options:
                           =VALUE, the host's value of NAME. The guest sees nothing else.
   --grace-ms N            How long in-flight connections may finish on shutdown (default 5000)
   --max-restarts N        Guest traps in a row tolerated before giving up (default 5)
+  -W NAME=VALUE           Set a limit (repeatable); the limits and their defaults:
+${limitHelp()}
   -h, --help              Show this help
   -V, --version           Show the version
 
@@ -75,6 +85,7 @@ interface RunArgs {
   args: string[];
   graceMs: number;
   maxRestarts: number;
+  limits: Limits;
 }
 
 function usage(message: string): never {
@@ -89,7 +100,7 @@ function intOption(name: string, value: string | undefined): number {
 /** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
  *  other words after the module, and everything after `--`, are the guest's arguments. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5 };
+  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {} };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -97,6 +108,11 @@ export function parseRunArgs(argv: string[]): RunArgs {
     if (!a.startsWith('-') || a === '-') {
       if (out.module === '') out.module = a;
       else guestArgs.push(a);
+      continue;
+    }
+    if (a.startsWith('-W') && a.length > 2) { // -Wname=value, as well as -W name=value
+      const [name, v] = parseLimit(a.slice(2));
+      out.limits[name] = v;
       continue;
     }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -119,6 +135,13 @@ export function parseRunArgs(argv: string[]): RunArgs {
       }
       case '--grace-ms': out.graceMs = intOption('--grace-ms', value()); break;
       case '--max-restarts': out.maxRestarts = intOption('--max-restarts', value()); break;
+      case '-W': {
+        const v = value();
+        if (v === undefined) usage('-W needs NAME=VALUE');
+        const [name, n] = parseLimit(v);
+        out.limits[name] = n;
+        break;
+      }
       default: usage(`unknown option '${a}'`);
     }
   }
@@ -135,7 +158,9 @@ function version(): string {
 
 async function run(argv: string[]): Promise<number> {
   const opts = parseRunArgs(argv);
-  const loop = await createLoop({ module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts });
+  const loop = await createLoop({
+    module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts, limits: opts.limits,
+  });
   for (const a of loop.addresses()) process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

@@ -10,12 +10,14 @@ import type { GuestTrap } from './instance.ts';
 import { Loop, type LoopStats } from './loop.ts';
 import { checkGuest, loadModule, usesWasi, type ModuleSource } from './module.ts';
 import { loadNative, type NativeKernel } from './native.ts';
+import { checkLimits, type Limits } from './limits.ts';
 import { initWasi } from './wasi.ts';
 
 export { WasmloopError } from './errors.ts';
 export { GuestTrap } from './instance.ts';
 export type { LoopStats } from './loop.ts';
 export type { ListenAddress } from './address.ts';
+export { KNOWN_LIMITS, type Limits } from './limits.ts';
 
 /** Backlog of each listening socket: the kernel's usual cap (somaxconn). */
 const DEFAULT_BACKLOG = 4096;
@@ -37,6 +39,8 @@ export interface CreateLoopOptions {
   /** WASI arguments and environment (only for guests that import WASI). */
   args?: string[];
   env?: Record<string, string>;
+  /** Named limits passed to the guest, e.g. { 'max-connections': 1000 } (see KNOWN_LIMITS). */
+  limits?: Limits;
   /** Traps in a row before the loop gives up (default 5). */
   maxRestarts?: number;
   /** Aborting closes the loop gracefully. */
@@ -65,6 +69,7 @@ export interface WasmLoop {
 /** Starts serving `module` on the given addresses. Errors are WasmloopError with a `code`. */
 export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> {
   const native = loadNative();
+  const limits = checkLimits({ ...options.limits });
   const module = await loadModule(options.module);
   checkGuest(module);
   if (usesWasi(module)) await initWasi();
@@ -72,7 +77,7 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
     throw new WasmloopError('ERR_WASMLOOP_ADDRESS', 'createLoop needs at least one listen address');
   }
   const { fds, addresses } = await openListeners(native, options.listen);
-  return new NativeLoop(native, module, fds, addresses, options);
+  return new NativeLoop(native, module, fds, addresses, { ...options, limits });
 }
 
 async function openListeners(native: NativeKernel, list: ListenOptions[]) {
@@ -123,6 +128,7 @@ class NativeLoop implements WasmLoop {
         kernel: native,
         listeners: fds,
         maxRestarts: options.maxRestarts,
+        limits: options.limits ?? {},
         wasi: { args: options.args ?? [], env: options.env ?? {} },
         onTrap: options.onTrap ?? defaultOnTrap,
         onDeadline: (ms) => this.arm(ms),

@@ -23,7 +23,7 @@ export interface GuestExports {
 }
 
 /** Counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr), in that order. */
-export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors'] as const;
+export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
 export type GuestStats = Record<(typeof STAT_NAMES)[number], number>;
 
 /** A guest trap: wasm `unreachable`, out-of-bounds access, stack overflow, `abort`, or a
@@ -45,6 +45,8 @@ export interface InstanceOptions {
   onInstantiate?: (instance: WebAssembly.Instance) => void;
   /** Where `env.trace` output goes. */
   trace?: (line: string) => void;
+  /** Values for the `limit` hostcall (host/limits.ts). */
+  limits?: Readonly<Record<string, number>>;
 }
 
 export class GuestInstance {
@@ -152,6 +154,11 @@ export class GuestInstance {
         return 0;
       },
       now_ms: () => now(),
+      limit: (ptr, len) => {
+        const name = readUtf8(mem(), ptr >>> 0, len >>> 0);
+        const value = name === null ? undefined : this.opts.limits?.[name];
+        return value ?? -1;
+      },
     };
   }
 
@@ -186,6 +193,12 @@ export class GuestInstance {
       seed: () => Date.now() * Math.random(),
     };
   }
+}
+
+/** Decodes UTF-8 bytes [ptr, ptr+len) of guest memory; null when out of range or over 256 bytes. */
+function readUtf8(buffer: ArrayBuffer, ptr: number, len: number): string | null {
+  if (len > 256 || ptr + len > buffer.byteLength) return null;
+  return Buffer.from(buffer, ptr, len).toString('utf8');
 }
 
 /** Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it); '' when the

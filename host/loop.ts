@@ -34,6 +34,8 @@ export interface LoopOptions {
   listeners: readonly number[];
   now?: () => number;
   maxRestarts?: number;
+  /** Values for the guest's `limit` hostcall (host/limits.ts). */
+  limits?: Readonly<Record<string, number>>;
   /** WASI args/env/output for guests that import WASI (initWasi() must have run). */
   wasi?: WasiOptions;
   /** A trap was caught; `restarting` is false when the restart budget is spent. */
@@ -193,6 +195,7 @@ export class Loop {
       epfd: this.epfd,
       listeners,
       now: this.now,
+      limits: this.opts.limits ?? {},
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
   }

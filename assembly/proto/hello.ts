@@ -8,9 +8,12 @@
 //
 // Incremental: a head that arrives in pieces is scanned once; `scanned[slot]` remembers how
 // far the current head has been checked, so a slow client never causes a rescan.
+// Timeouts: a head must arrive whole within header-timeout-ms of its first byte (or of the
+// connection's start), and an idle keep-alive connection is closed after keepalive-timeout-ms.
 
 import { Bytes, bytes, equals, equalsLower } from "../bytes";
-import { connEnd, connFail, connSpace, connWrite, MAX_CONNS } from "../conn";
+import { connEnd, connFail, connSetTimeout, connSpace, connWrite, maxConnections } from "../conn";
+import { limit } from "../config";
 import { count, REQUESTS } from "../stats";
 
 /** Largest request head (request line + headers) accepted. */
@@ -22,8 +25,23 @@ const INCOMPLETE: i32 = -2;
 /** request()/answer(): a response was written and the connection is ending. */
 const ENDING: i32 = -1;
 
-const scanned = new StaticArray<i32>(MAX_CONNS);
-const bodyLeft = new StaticArray<i64>(MAX_CONNS);
+/** How long a client may take to send a whole request head, from its first byte (slowloris). */
+const HEADER_TIMEOUT_MS: f64 = 10_000;
+/** How long an idle keep-alive connection stays open between requests. */
+const KEEPALIVE_TIMEOUT_MS: f64 = 5_000;
+
+let scanned = new StaticArray<i32>(0);
+let bodyLeft = new StaticArray<i64>(0);
+let headerTimeout: f64 = HEADER_TIMEOUT_MS;
+let keepAliveTimeout: f64 = KEEPALIVE_TIMEOUT_MS;
+
+/** Allocates per-slot state once the table size is known (wl_init). */
+export function helloInit(): void {
+  scanned = new StaticArray<i32>(maxConnections());
+  bodyLeft = new StaticArray<i64>(maxConnections());
+  headerTimeout = limit("header-timeout-ms", HEADER_TIMEOUT_MS);
+  keepAliveTimeout = limit("keepalive-timeout-ms", KEEPALIVE_TIMEOUT_MS);
+}
 
 const OK_HEAD = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n");
 const KEEP_ALIVE = bytes("Connection: keep-alive\r\n");
@@ -46,6 +64,7 @@ const H_TRANSFER_ENCODING = bytes("transfer-encoding");
 export function helloOpen(slot: u32): void {
   scanned[slot] = 0;
   bodyLeft[slot] = 0;
+  connSetTimeout(slot, headerTimeout);
 }
 
 /** DataFn: answers every complete request in [ptr, ptr+len); returns the bytes consumed. */
@@ -57,6 +76,7 @@ export function helloData(slot: u32, ptr: usize, len: i32): i32 {
       const take = <i32>min<i64>(skip, <i64>(len - used));
       bodyLeft[slot] = skip - take;
       used += take;
+      if (skip == take) connSetTimeout(slot, keepAliveTimeout);
       continue;
     }
     if (connSpace(slot) < RESPONSE_ROOM) break; // output full: resume once it drains
@@ -75,6 +95,7 @@ export function helloData(slot: u32, ptr: usize, len: i32): i32 {
 function request(slot: u32, p: usize, len: i32): i32 {
   // RFC 9112 2.2: ignore empty lines before a request line.
   if (len >= 2 && load<u8>(p) == 0x0d && load<u8>(p, 1) == 0x0a) return 2;
+  if (scanned[slot] == 0) connSetTimeout(slot, headerTimeout); // a new head starts arriving
   const head = findHead(slot, p, len);
   if (head == INCOMPLETE) {
     if (len < MAX_HEAD) return INCOMPLETE;
@@ -153,6 +174,8 @@ function answer(slot: u32, p: usize, len: i32): i32 {
   }
   count(REQUESTS);
   if (contentLength > 0) bodyLeft[slot] = contentLength;
+  // Until the next request starts: the keep-alive timeout, or only the idle one during a body.
+  connSetTimeout(slot, contentLength > 0 ? 0 : keepAliveTimeout);
   respond(slot, headRequest, keepAlive, http10);
   return keepAlive ? len : ENDING;
 }

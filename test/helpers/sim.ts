@@ -30,6 +30,7 @@ export interface SimLoopOptions {
   faults?: SimFaults;
   maxFds?: number;
   window?: number;
+  limits?: Record<string, number>;
 }
 
 export interface SimLoop {
@@ -54,6 +55,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     kernel,
     listeners: [fd],
     now: () => kernel.now,
+    limits: opts.limits ?? {},
     onTrap: (err) => traps.push(err),
   });
   const run = (maxTicks = 100_000): number => {

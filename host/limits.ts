@@ -1,0 +1,44 @@
+/**
+ * Limits: named numbers the host passes to guests through the `limit` hostcall (docs/ABI.md),
+ * set with `-W name=value` on the CLI or `limits: { name: value }` in createLoop. Each guest
+ * reads the names it understands at start-up and keeps its own default for the others. The
+ * host knows the names every shipped guest reads, so a typo is an error, not a silent no-op.
+ */
+import { WasmloopError } from './errors.ts';
+
+/** Every limit a shipped guest or the core reads, with its default and meaning. */
+export const KNOWN_LIMITS: Record<string, { default: number; help: string }> = {
+  'max-connections': { default: 16384, help: 'connections open at once; accept pauses at the limit' },
+  'idle-timeout-ms': { default: 60000, help: 'close a connection making no progress this long (0: never)' },
+  'header-timeout-ms': { default: 10000, help: 'HTTP: time to receive a whole request head (slowloris)' },
+  'keepalive-timeout-ms': { default: 5000, help: 'HTTP: close a keep-alive connection idle this long' },
+};
+
+export type Limits = Record<string, number>;
+
+/** Checks names and values: throws ERR_WASMLOOP_LIMIT for an unknown name or a value that is
+ *  not a finite number >= 0. */
+export function checkLimits(limits: Limits): Limits {
+  for (const [name, value] of Object.entries(limits)) {
+    if (!(name in KNOWN_LIMITS)) {
+      throw new WasmloopError('ERR_WASMLOOP_LIMIT', `unknown limit '${name}' (known: ${Object.keys(KNOWN_LIMITS).join(', ')})`);
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new WasmloopError('ERR_WASMLOOP_LIMIT', `limit '${name}' must be a number >= 0, not ${String(value)}`);
+    }
+  }
+  return limits;
+}
+
+/** Parses one `name=value` as `-W` takes it. */
+export function parseLimit(text: string): [string, number] {
+  const eq = text.indexOf('=');
+  const name = eq > 0 ? text.slice(0, eq) : '';
+  const raw = eq > 0 ? text.slice(eq + 1) : '';
+  if (name === '' || !/^\d+(\.\d+)?$/.test(raw)) {
+    throw new WasmloopError('ERR_WASMLOOP_USAGE', `-W needs name=value with a number, not '${text}' (see wasmloop --help)`);
+  }
+  const value = Number(raw);
+  checkLimits({ [name]: value });
+  return [name, value];
+}
