@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
 import { WasmloopError } from './errors.ts';
-import { createLoop } from './index.ts';
+import { createLoop, type WasmLoop } from './index.ts';
 import { KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
 
 /** Exit statuses, one per kind of failure. */
@@ -64,6 +64,11 @@ Options:
                           =VALUE, the host's value of NAME. The guest sees nothing else.
   --grace-ms N            How long in-flight connections may finish on shutdown (default 5000)
   --max-restarts N        Guest traps in a row tolerated before giving up (default 5)
+  --workers N             Run N loops, one per thread, sharing the ports (SO_REUSEPORT);
+                          default: one loop on the main thread
+  --watchdog-ms N         With --workers: replace a worker whose guest call runs longer
+                          than N ms (default 5000; 0 disables)
+  --stats                 Print one line a second on stderr: connections, requests/s, bytes/s
   -W NAME=VALUE           Set a limit (repeatable); the limits and their defaults:
 ${limitHelp()}
   -h, --help              Show this help
@@ -86,6 +91,9 @@ interface RunArgs {
   graceMs: number;
   maxRestarts: number;
   limits: Limits;
+  workers: number;
+  watchdogMs: number;
+  stats: boolean;
 }
 
 function usage(message: string): never {
@@ -100,7 +108,7 @@ function intOption(name: string, value: string | undefined): number {
 /** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
  *  other words after the module, and everything after `--`, are the guest's arguments. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {} };
+  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 0, watchdogMs: 5000, stats: false };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -135,6 +143,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
       }
       case '--grace-ms': out.graceMs = intOption('--grace-ms', value()); break;
       case '--max-restarts': out.maxRestarts = intOption('--max-restarts', value()); break;
+      case '--workers': out.workers = intOption('--workers', value()); break;
+      case '--watchdog-ms': out.watchdogMs = intOption('--watchdog-ms', value()); break;
+      case '--stats': out.stats = true; break;
       case '-W': {
         const v = value();
         if (v === undefined) usage('-W needs NAME=VALUE');
@@ -159,9 +170,11 @@ function version(): string {
 async function run(argv: string[]): Promise<number> {
   const opts = parseRunArgs(argv);
   const loop = await createLoop({
-    module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts, limits: opts.limits,
+    module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts,
+    limits: opts.limits, workers: opts.workers, watchdogMs: opts.watchdogMs,
   });
   for (const a of loop.addresses()) process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
+  const statsTimer = opts.stats ? startStatsLine(loop) : undefined;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
@@ -174,9 +187,29 @@ async function run(argv: string[]): Promise<number> {
     await loop.done;
     return EXIT.ok;
   } finally {
+    clearInterval(statsTimer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** Prints one line a second: open connections, and requests, bytes in and bytes out per second. */
+function startStatsLine(loop: WasmLoop): NodeJS.Timeout {
+  let last = loop.stats();
+  let lastAt = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const s = loop.stats();
+    const per = (n: number) => Math.round((n * 1000) / (now - lastAt));
+    process.stderr.write(
+      `wasmloop: stats conns=${s.open} req/s=${per(s.requests - last.requests)} in/s=${per(s.bytesIn - last.bytesIn)} ` +
+        `out/s=${per(s.bytesOut - last.bytesOut)} total_req=${s.requests} restarts=${s.restarts}\n`,
+    );
+    last = s;
+    lastAt = now;
+  }, 1000);
+  timer.unref();
+  return timer;
 }
 
 /** Runs the command line; resolves to the exit status. Errors are reported on stderr. */

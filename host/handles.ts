@@ -33,10 +33,16 @@ export class HandleTable {
   private next = 1; // index 0 is never issued, so no handle is 0
   private conns = 0;
 
+  /** `registry`, when given, mirrors index -> fd (-1 when free) in memory another thread can
+   *  read (worker mode: the pool closes a dead worker's fds from it). Its length caps the table. */
+  constructor(private readonly registry?: Int32Array) {}
+
   /** Issues a handle for `fd`, or -ENFILE when the table is full. */
   add(fd: number, kind: Kind): number {
+    const limit = this.registry ? this.registry.length - 1 : MAX_INDEX;
+    if (this.free.length === 0 && this.next > limit) return -Errno.ENFILE;
     const index = this.free.length > 0 ? this.free.pop()! : this.next++;
-    if (index > MAX_INDEX) return -Errno.ENFILE;
+    if (this.registry) this.registry[index] = fd;
     if (index >= this.fds.length) this.grow();
     this.fds[index] = fd;
     this.kinds[index] = kind;
@@ -84,6 +90,7 @@ export class HandleTable {
     if (this.kinds[index] === Kind.Conn) this.conns--;
     this.kinds[index] = Kind.Free;
     this.fds[index] = -1;
+    if (this.registry) this.registry[index] = -1;
     this.watched[index] = 0;
     this.gens[index] = (this.gens[index]! + 1) & GEN_MASK;
     this.free.push(index);

@@ -47,10 +47,12 @@ export interface InstanceOptions {
   trace?: (line: string) => void;
   /** Values for the `limit` hostcall (host/limits.ts). */
   limits?: Readonly<Record<string, number>>;
+  /** A shared mirror of the handle table's fds (HandleTable). */
+  registry?: Int32Array;
 }
 
 export class GuestInstance {
-  readonly handles = new HandleTable();
+  readonly handles: HandleTable;
   readonly exports: GuestExports;
   readonly instance: WebAssembly.Instance;
   readonly eventsPtr: number;
@@ -59,6 +61,7 @@ export class GuestInstance {
   private readonly listenerHandles: number[] = [];
 
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
+    this.handles = new HandleTable(opts.registry);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
     const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: this.runtimeImports() };
     this.instance = new WebAssembly.Instance(module, imports);
@@ -98,8 +101,9 @@ export class GuestInstance {
   teardown(): void {
     const { kernel } = this.opts;
     this.handles.forEach(Kind.Conn, (i) => {
-      kernel.close(this.handles.fdAt(i));
-      this.handles.remove(i);
+      const fd = this.handles.fdAt(i);
+      this.handles.remove(i); // before close: a shared registry must never hold a closed fd
+      kernel.close(fd);
     });
     this.releaseListeners();
   }
@@ -149,8 +153,9 @@ export class GuestInstance {
         const index = t.indexOf(h);
         if (index < 0) return -Errno.EBADF;
         if (t.kindAt(index) === Kind.Listener) return -Errno.EPERM;
-        kernel.close(t.fdAt(index)); // closing also leaves the epoll set
-        t.remove(index);
+        const fd = t.fdAt(index);
+        t.remove(index); // before close: a shared registry must never hold a closed fd
+        kernel.close(fd); // closing also leaves the epoll set
         return 0;
       },
       now_ms: () => now(),

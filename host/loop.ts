@@ -42,6 +42,10 @@ export interface LoopOptions {
   onTrap?: (err: GuestTrap, restarting: boolean) => void;
   /** The guest asked to be called in `ms` (drivers arm a timer and call `tick()`). */
   onDeadline?: (ms: number) => void;
+  /** Told when a guest call starts (true) and returns (false): a watchdog's view of the guest. */
+  onBusy?: (busy: boolean) => void;
+  /** A shared mirror of the open fds: slot 0 holds the epoll fd, the rest the handle table. */
+  registry?: Int32Array;
   /** Called in finish() just before the epoll fd is closed (drivers stop watching it here). */
   onStopping?: () => void;
   /** The loop finished closing: `err` is set when it could not go on (restart budget spent,
@@ -57,7 +61,7 @@ export class Loop {
   private traps = 0;
   private lastTrapAt = -Infinity;
   private restarts = 0;
-  private retired: GuestStats = zeroStats(); // counters of instances that trapped
+  private retired: GuestStats = zeroStats(); // counters of instances no longer running
   private draining = false;
   private state: 'running' | 'restarting' | 'closed' = 'running';
   private deadlineAt = -1;
@@ -67,6 +71,7 @@ export class Loop {
     const epfd = opts.kernel.epollCreate();
     if (epfd < 0) throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
     this.epfd = epfd;
+    if (opts.registry) opts.registry[0] = epfd;
     try {
       this.guest = this.instantiate();
     } catch (err) {
@@ -97,7 +102,7 @@ export class Loop {
   stats(): LoopStats {
     const live = this.guest?.stats() ?? zeroStats();
     const out = { restarts: this.restarts } as LoopStats;
-    for (const k of STAT_NAMES) out[k] = k === 'open' ? live.open : live[k] + this.retired[k];
+    for (const k of STAT_NAMES) out[k] = live[k] + this.retired[k];
     return out;
   }
 
@@ -124,9 +129,13 @@ export class Loop {
   finish(err?: WasmloopError): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.guest?.teardown();
+    if (this.guest) {
+      this.retire(this.guest);
+      this.guest.teardown();
+    }
     this.guest = null;
     this.opts.onStopping?.();
+    if (this.opts.registry) this.opts.registry[0] = -1;
     this.opts.kernel.close(this.epfd);
     this.opts.onClosed?.(err);
   }
@@ -142,11 +151,15 @@ export class Loop {
 
   /** Runs a guest call; on a trap, handles it and returns false. */
   private call(fn: () => void): boolean {
+    const busy = this.opts.onBusy;
     try {
+      busy?.(true);
       fn();
+      busy?.(false);
       this.wasi?.flush();
       return true;
     } catch (err) {
+      busy?.(false);
       this.wasi?.flush();
       this.onTrap(err instanceof GuestTrap ? err : new GuestTrap(`guest trapped: ${(err as Error).message}`, { cause: err }));
       return false;
@@ -155,7 +168,7 @@ export class Loop {
 
   private onTrap(trap: GuestTrap): void {
     const g = this.guest!;
-    for (const k of STAT_NAMES) if (k !== 'open') this.retired[k] += g.stats()[k];
+    this.retire(g);
     g.teardown();
     this.guest = null;
     const at = this.now();
@@ -186,16 +199,33 @@ export class Loop {
     }
   }
 
+  /** Folds an instance's counters into the totals before it is dropped. Gauges (open
+   *  connections, buffers in use) describe the live instance only. */
+  private retire(g: GuestInstance): void {
+    const s = g.stats();
+    for (const k of STAT_NAMES) if (k !== 'open' && k !== 'buffersInUse') this.retired[k] += s[k];
+  }
+
   private instantiate(): GuestInstance {
     const { module, kernel, listeners } = this.opts;
     this.wasi = usesWasi(module) ? createWasi(module, this.opts.wasi ?? {}) : null;
     const wasi = this.wasi;
+    this.opts.onBusy?.(true); // wl_init and the start function are guest code too
+    try {
+      return this.newInstance(module, kernel, listeners, wasi);
+    } finally {
+      this.opts.onBusy?.(false);
+    }
+  }
+
+  private newInstance(module: WebAssembly.Module, kernel: Kernel, listeners: readonly number[], wasi: WasiBinding | null): GuestInstance {
     return new GuestInstance(module, {
       kernel,
       epfd: this.epfd,
       listeners,
       now: this.now,
       limits: this.opts.limits ?? {},
+      registry: this.opts.registry,
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
   }

@@ -1,9 +1,10 @@
-// Bundles the TypeScript host into dist/ with esbuild: dist/index.js (the embedding API) and
-// dist/cli.js (the `wasmloop` command). Runtime dependencies stay external.
+// Bundles the TypeScript host into dist/ with esbuild: dist/index.js (the embedding API),
+// dist/cli.js (the `wasmloop` command) and dist/worker.js (a worker thread of a pool).
+// Runtime dependencies stay external.
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { index: 'host/index.ts', cli: 'host/cli.ts' },
+  entryPoints: { index: 'host/index.ts', cli: 'host/cli.ts', worker: 'host/worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

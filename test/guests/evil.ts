@@ -5,6 +5,7 @@
 //   "TRAP\n"       executes `unreachable` (a trap)
 //   "ABORT\n"      calls abort() with a message
 //   "GROW\n"       grows memory by 16 pages, then echoes "grown\n" (the host must follow)
+//   "SPIN\n"       never returns (an endless loop: only a watchdog can stop it)
 import { wl_close, wl_listener, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
 import { connHandle, connWrite } from "../../assembly/conn";
@@ -18,6 +19,8 @@ const LISTENER = bytes("LISTENER\n");
 const TRAP = bytes("TRAP\n");
 const ABORT = bytes("ABORT\n");
 const GROW = bytes("GROW\n");
+const SPIN = bytes("SPIN\n");
+let spins: u64 = 0;
 const SCRATCH = memory.data(64);
 
 function reply(slot: u32, s: string): void {
@@ -52,6 +55,8 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
     unreachable();
   } else if (equals(ptr, len, ABORT)) {
     abort("evil guest gave up", "evil.ts", 1, 2);
+  } else if (equals(ptr, len, SPIN)) {
+    while (spins != U64.MAX_VALUE) spins++; // about 2^64 iterations: forever
   } else if (equals(ptr, len, GROW)) {
     memory.grow(16);
     reply(slot, "grown\n");

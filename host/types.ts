@@ -1,0 +1,59 @@
+/** The public types of the embedding API (re-exported by host/index.ts). */
+import type { ListenAddress } from './address.ts';
+import type { GuestTrap } from './instance.ts';
+import type { Limits } from './limits.ts';
+import type { LoopStats } from './loop.ts';
+import type { ModuleSource } from './module.ts';
+
+export interface ListenOptions {
+  host?: string;
+  port: number;
+  backlog?: number;
+  reusePort?: boolean;
+}
+
+export interface CreateLoopOptions {
+  /** A path to a .wasm file, its bytes, or a compiled module. */
+  module: ModuleSource;
+  /** Where to listen; each becomes listener 0, 1, ... of the guest. Host defaults to 127.0.0.1. */
+  listen: ListenOptions[];
+  /** WASI arguments and environment (only for guests that import WASI). */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Named limits passed to the guest, e.g. { 'max-connections': 1000 } (see KNOWN_LIMITS). */
+  limits?: Limits;
+  /** Traps in a row before the loop gives up (default 5). */
+  maxRestarts?: number;
+  /** Run N loops, one per worker thread, each with its own epoll and guest instance; the
+   *  listeners are shared with SO_REUSEPORT. Omitted or 0: one loop on the calling thread. */
+  workers?: number;
+  /** Worker mode: a guest call running longer than this is stopped by replacing its worker
+   *  thread (default 5000 ms; 0 disables the watchdog). */
+  watchdogMs?: number;
+  /** Aborting closes the loop gracefully. */
+  signal?: AbortSignal;
+  /** Called for every guest trap; by default it is written to stderr. */
+  onTrap?: (err: GuestTrap, restarting: boolean) => void;
+}
+
+export interface CloseOptions {
+  /** How long in-flight connections may take to finish before they are closed (default 5000). */
+  graceMs?: number;
+}
+
+export interface WasmLoop {
+  /** The first listener's address (with the real port when port 0 was asked for). */
+  address(): ListenAddress;
+  addresses(): ListenAddress[];
+  /** Counters summed over the guest instances (and worker threads) of this loop. In worker
+   *  mode they are published by each worker every 50 ms, so they may lag by that much. */
+  stats(): LoopStats;
+  /** Stops accepting, lets open connections finish for up to graceMs, then closes them. */
+  close(options?: CloseOptions): Promise<void>;
+  /** Settles when the loop has closed: resolves after close(), rejects if the loop failed
+   *  (for instance its restart budget was spent). */
+  readonly done: Promise<void>;
+}
+
+/** How long close() lets connections finish by default. */
+export const DEFAULT_GRACE_MS = 5000;

@@ -1,0 +1,43 @@
+/**
+ * What a worker pool (host/workers.ts) and its worker threads (host/worker.ts) exchange.
+ *
+ * Shared memory, one pair of buffers per worker:
+ *   stats     Float64Array: [0, STAT_NAMES.length) the guest's counters, then restarts
+ *             (RESTARTS_SLOT), then busy-since (BUSY_SLOT: the wall-clock ms at which the
+ *             current guest call began, 0 when no guest code runs). The watchdog reads it.
+ *   registry  Int32Array: slot 0 the worker's epoll fd, slot i the fd behind handle index i,
+ *             -1 when free. If the pool must kill a worker, it closes these fds itself. The
+ *             worker clears a slot before closing its fd, so a kill can leak an fd but never
+ *             make the pool close a number that was reused.
+ */
+import type { ListenAddress } from './address.ts';
+import { STAT_NAMES } from './instance.ts';
+
+export const RESTARTS_SLOT = STAT_NAMES.length;
+export const BUSY_SLOT = STAT_NAMES.length + 1;
+export const STATS_SLOTS = STAT_NAMES.length + 2;
+
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  fds: number[];
+  addresses: ListenAddress[];
+  limits: Record<string, number>;
+  maxRestarts?: number;
+  args: string[];
+  env: Record<string, string>;
+  stats: SharedArrayBuffer;
+  registry: SharedArrayBuffer;
+}
+
+export type ToWorker = { type: 'close'; graceMs: number };
+
+export interface WorkerError {
+  code: string;
+  message: string;
+}
+
+export type ToPool =
+  | { type: 'ready' }
+  | { type: 'trap'; message: string; restarting: boolean }
+  | { type: 'closed'; error?: WorkerError }
+  | { type: 'failed'; error: WorkerError };
