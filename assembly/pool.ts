@@ -15,15 +15,21 @@ export const MAX_BUFFERS: i32 = 2048;
 /** The shared receive buffer: valid only until the next recv of any connection. */
 export const RECV_BUF: usize = memory.data(BUF_SIZE, 16);
 
+import { limit } from "./config";
 import { count, uncount, BUFFERS_IN_USE } from "./stats";
 
 let freeList: usize = 0; // stack of free buffer addresses (MAX_BUFFERS usize slots)
 let freeCount: i32 = 0;
 let allocated: i32 = 0;
+let maxPages: i32 = 0; // the host's max-memory-size in pages; 0 = no cap known
+
+/** Pages a new pooled buffer may need: 64 KiB plus the allocator's header can straddle two. */
+const PAGES_PER_BUFFER: i32 = 2;
 
 /** Prepares the pool; called once from wl_init. */
 export function poolInit(): void {
   freeList = heap.alloc(<usize>MAX_BUFFERS << alignof<usize>());
+  maxPages = <i32>(limit("max-memory-size", 0) / 65536);
 }
 
 /** A buffer of BUF_SIZE bytes, or 0 when the pool is at MAX_BUFFERS and all are in use. */
@@ -34,6 +40,9 @@ export function acquire(): usize {
     return load<usize>(freeList + (<usize>freeCount << alignof<usize>()));
   }
   if (allocated == MAX_BUFFERS) return 0;
+  // Past the memory cap the allocator would trap; refusing instead lets the core close the one
+  // connection that needed a buffer and keep serving the others.
+  if (maxPages > 0 && memory.size() + PAGES_PER_BUFFER > maxPages) return 0;
   allocated++;
   count(BUFFERS_IN_USE);
   return heap.alloc(<usize>BUF_SIZE);

@@ -203,7 +203,8 @@ function startStatsLine(loop: WasmLoop): NodeJS.Timeout {
     const per = (n: number) => Math.round((n * 1000) / (now - lastAt));
     process.stderr.write(
       `wasmloop: stats conns=${s.open} req/s=${per(s.requests - last.requests)} in/s=${per(s.bytesIn - last.bytesIn)} ` +
-        `out/s=${per(s.bytesOut - last.bytesOut)} total_req=${s.requests} restarts=${s.restarts}\n`,
+        `out/s=${per(s.bytesOut - last.bytesOut)} total_req=${s.requests} accept_errors=${s.acceptErrors} ` +
+        `timeouts=${s.timeouts} restarts=${s.restarts}\n`,
     );
     last = s;
     lastAt = now;

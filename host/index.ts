@@ -5,7 +5,7 @@
  * runs N loops, one per worker thread, sharing the listening ports with SO_REUSEPORT.
  */
 import { WasmloopError } from './errors.ts';
-import { checkLimits } from './limits.ts';
+import { checkLimits, effectiveLimits } from './limits.ts';
 import { openListeners } from './listeners.ts';
 import { checkGuest, loadModule, usesWasi } from './module.ts';
 import { loadNative } from './native.ts';
@@ -24,12 +24,12 @@ export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from '.
 /** Starts serving `module` on the given addresses. Errors are WasmloopError with a `code`. */
 export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> {
   const native = loadNative();
-  const limits = checkLimits({ ...options.limits });
+  const limits = effectiveLimits(checkLimits({ ...options.limits }));
   const workers = options.workers ?? 0;
   if (!Number.isInteger(workers) || workers < 0 || workers > 256) {
     throw new WasmloopError('ERR_WASMLOOP_USAGE', `workers must be a whole number from 0 to 256, not ${String(options.workers)}`);
   }
-  const module = await loadModule(options.module);
+  const module = await loadModule(options.module, limits['max-memory-size']);
   checkGuest(module);
   if (usesWasi(module)) await initWasi();
   const { fds, addresses } = await openListeners(native, options.listen, workers > 0);

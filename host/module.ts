@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { WasmloopError } from './errors.ts';
+import { capMemory } from './memory-limit.ts';
 
 /** What the host's `wasmloop` import module provides (docs/ABI.md). */
 export const HOSTCALLS = ['listener', 'accept', 'recv', 'send', 'watch', 'shutdown', 'close', 'now_ms', 'limit'] as const;
@@ -13,8 +14,10 @@ const REQUIRED_EXPORTS = ['memory', 'wl_init', 'wl_events_ptr', 'wl_events_cap',
 
 export type ModuleSource = string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
 
-/** Compiles (or takes) a module. Errors: ERR_WASMLOOP_MODULE_READ, ERR_WASMLOOP_NOT_WASM. */
-export async function loadModule(source: ModuleSource): Promise<WebAssembly.Module> {
+/** Compiles (or takes) a module, with its memory capped at `maxMemoryBytes` when given (a
+ *  compiled module keeps the maximum it was compiled with). Errors: ERR_WASMLOOP_MODULE_READ,
+ *  ERR_WASMLOOP_NOT_WASM, ERR_WASMLOOP_MEMORY. */
+export async function loadModule(source: ModuleSource, maxMemoryBytes?: number): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   let bytes: BufferSource;
   const name = typeof source === 'string' || source instanceof URL ? String(source) : 'module bytes';
@@ -27,6 +30,10 @@ export async function loadModule(source: ModuleSource): Promise<WebAssembly.Modu
     }
   } else {
     bytes = source as BufferSource;
+  }
+  if (maxMemoryBytes !== undefined && WebAssembly.validate(bytes)) {
+    const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    bytes = capMemory(view, maxMemoryBytes) as BufferSource;
   }
   try {
     return await WebAssembly.compile(bytes);

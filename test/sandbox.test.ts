@@ -86,18 +86,40 @@ test('LISTENER: connection calls on the listener fail, and it stays open', async
   assert.is(loop.stats().accepted, 2);
 });
 
+/** One reply line (without its newline). */
+async function readLine(c: RawClient): Promise<string> {
+  await c.until(() => c.pending().includes(10), 'a reply line');
+  const line = c.pending().subarray(0, c.pending().indexOf(10)).toString();
+  await c.read(line.length + 1);
+  return line;
+}
+
 test('GROW: the host follows memory growth (1 MiB echo afterwards)', async () => {
   const { port } = await startLoop(EVIL);
   const c = await RawClient.connect(port);
   await c.write('GROW\n');
-  assert.is((await c.read(6)).toString(), 'grown\n');
+  assert.match(await readLine(c), /^grown \d+$/);
   const payload = Buffer.alloc(1 << 20);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7 + (i >> 11)) & 0xff;
   await c.write(payload);
   const back = await c.read(payload.length, 10000);
   assert.ok(back.equals(payload), 'echo after GROW differs');
   await c.write('GROW\n');
-  assert.is((await c.read(6)).toString(), 'grown\n', 'a second GROW');
+  assert.match(await readLine(c), /^grown \d+$/, 'a second GROW');
+  await echoes(c);
+});
+
+test('max-memory-size: memory.grow past the cap fails inside the guest; the host keeps serving', async () => {
+  const { port } = await startLoop(EVIL, { limits: { 'max-memory-size': 8 << 20 } });
+  const c = await RawClient.connect(port);
+  const results: number[] = [];
+  for (let i = 0; i < 12; i++) {
+    await c.write('GROW\n');
+    results.push(Number(/^grown (-?\d+)$/.exec(await readLine(c))![1]));
+  }
+  assert.ok(results[0]! > 0, 'the first megabyte fits');
+  assert.is(results.at(-1), -1, 'growing past 8 MiB fails');
+  assert.ok(results.filter((r) => r > 0).every((pages) => pages * 65536 < 8 << 20));
   await echoes(c);
 });
 

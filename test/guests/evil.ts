@@ -4,7 +4,8 @@
 //   "LISTENER\n"   connection calls on its listener handle; replies with results
 //   "TRAP\n"       executes `unreachable` (a trap)
 //   "ABORT\n"      calls abort() with a message
-//   "GROW\n"       grows memory by 16 pages, then echoes "grown\n" (the host must follow)
+//   "GROW\n"       grows memory by 16 pages, then replies "grown <result of memory.grow>\n"
+//                  (the host must follow the new buffer; past the memory cap the result is -1)
 //   "SPIN\n"       never returns (an endless loop: only a watchdog can stop it)
 import { wl_close, wl_listener, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
@@ -58,8 +59,7 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
   } else if (equals(ptr, len, SPIN)) {
     while (spins != U64.MAX_VALUE) spins++; // about 2^64 iterations: forever
   } else if (equals(ptr, len, GROW)) {
-    memory.grow(16);
-    reply(slot, "grown\n");
+    reply(slot, "grown " + memory.grow(16).toString() + "\n");
   } else {
     return connWrite(slot, ptr, len);
   }

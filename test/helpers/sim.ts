@@ -16,11 +16,12 @@ export type Flavour = (typeof FLAVOURS)[number];
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
-/** The compiled module of a guest: `echo`, `hello`, or `test/evil`. */
-export function guestModule(name: string, flavour: Flavour = 'release'): Promise<WebAssembly.Module> {
+/** The compiled module of a guest: `echo`, `hello`, or `test/evil` (memory capped when asked). */
+export function guestModule(name: string, flavour: Flavour = 'release', maxMemory?: number): Promise<WebAssembly.Module> {
   const path = resolve('build', flavour === 'debug' ? 'debug' : '', `${name}.wasm`);
-  let m = modules.get(path);
-  if (!m) modules.set(path, (m = loadModule(path)));
+  const key = `${path}:${maxMemory ?? ''}`;
+  let m = modules.get(key);
+  if (!m) modules.set(key, (m = loadModule(path, maxMemory)));
   return m;
 }
 
@@ -51,7 +52,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
   const port = (kernel.localAddress(fd) as SockAddr).port;
   const traps: GuestTrap[] = [];
   const loop = new Loop({
-    module: await guestModule(guest, opts.flavour),
+    module: await guestModule(guest, opts.flavour, opts.limits?.['max-memory-size']),
     kernel,
     listeners: [fd],
     now: () => kernel.now,
