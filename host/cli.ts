@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
+import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command.ts';
 import { WasmloopError } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
+import { isWasmloopGuest, loadModule } from './module.ts';
 
 /** Exit statuses, one per kind of failure. */
 export const EXIT = {
@@ -15,9 +17,9 @@ export const EXIT = {
   usage: 64, // bad command line
   notWasm: 65, // the file is not a WebAssembly module
   noInput: 66, // the module file cannot be read
-  notGuest: 67, // not a wasmloop guest, other ABI version, or imports the host lacks
+  notGuest: 67, // neither a wasmloop guest nor a WASI command, other ABI version, or imports the host lacks
   startFailed: 68, // the guest failed in wl_init or trapped while starting
-  trapped: 70, // the guest trapped more times in a row than the restart budget
+  trapped: 70, // the guest trapped more times in a row than the restart budget; a WASI command trapped
   listen: 71, // a --tcplisten address could not be bound
   platform: 72, // not Linux, or the native shim is not built
 } as const;
@@ -28,6 +30,9 @@ const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_LIMIT: EXIT.usage,
   ERR_WASMLOOP_NOT_WASM: EXIT.notWasm,
   ERR_WASMLOOP_MODULE_READ: EXIT.noInput,
+  ERR_WASMLOOP_DIR: EXIT.noInput,
+  ERR_WASMLOOP_NOT_COMMAND: EXIT.notGuest,
+  ERR_WASMLOOP_MEMORY: EXIT.notGuest,
   ERR_WASMLOOP_ABI: EXIT.notGuest,
   ERR_WASMLOOP_IMPORT: EXIT.notGuest,
   ERR_WASMLOOP_INIT: EXIT.startFailed,
@@ -57,6 +62,11 @@ period, closes them and exits 0. A second signal closes at once. The listening a
 printed on stderr. Options may come before or after the module; other words after the
 module, and everything after --, are the guest's WASI arguments.
 
+A plain WASI preview1 command (a module that exports _start and no wl_abi_version_*) runs
+once instead, like wasmtime run: its arguments, --env, --dir, and the host's stdin, stdout and
+stderr; wasmloop exits with the command's exit code, or 70 after one line if it traps. Guest
+arguments that start with - go after --. See docs/WASI.md.
+
 Options:
   --tcplisten HOST:PORT   Listen on HOST:PORT and hand the listener to the guest (repeatable;
                           listener 0 is the first). Port 0 picks a free port. IPv6: [::1]:8080
@@ -71,6 +81,10 @@ Options:
   --stats                 Print one line a second on stderr: connections, requests/s, bytes/s
   -W NAME=VALUE           Set a limit (repeatable); the limits and their defaults:
 ${limitHelp()}
+  --dir HOST[::GUEST]     WASI commands: give the guest the host directory HOST at the path
+                          GUEST (default: HOST as written) (repeatable). Implies --wasi node
+  --wasi wasmer|node      WASI commands: the WASI implementation. wasmer (the default without
+                          --dir): an in-memory filesystem only. node: node:wasi, maps --dir
   -h, --help              Show this help
   -V, --version           Show the version
 
@@ -78,9 +92,11 @@ Exit status:
   0 stopped by a signal   64 bad command line        65 not a WebAssembly module
   66 cannot read module   67 not a wasmloop guest    68 guest failed to start
   70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
+  A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start
 
-Example:
+Examples:
   wasmloop run build/echo.wasm --tcplisten 127.0.0.1:9000
+  wasmloop run --dir data::/data tool.wasm -- --in /data/input.txt
 `;
 
 interface RunArgs {
@@ -94,6 +110,8 @@ interface RunArgs {
   workers: number;
   watchdogMs: number;
   stats: boolean;
+  dirs: PreopenDir[];
+  wasi: WasiBackendName | undefined;
 }
 
 function usage(message: string): never {
@@ -108,7 +126,7 @@ function intOption(name: string, value: string | undefined): number {
 /** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
  *  other words after the module, and everything after `--`, are the guest's arguments. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 0, watchdogMs: 5000, stats: false };
+  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 0, watchdogMs: 5000, stats: false, dirs: [], wasi: undefined };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -146,6 +164,18 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--workers': out.workers = intOption('--workers', value()); break;
       case '--watchdog-ms': out.watchdogMs = intOption('--watchdog-ms', value()); break;
       case '--stats': out.stats = true; break;
+      case '--dir': {
+        const v = value();
+        if (v === undefined) usage('--dir needs HOST_DIR[::GUEST_DIR]');
+        out.dirs.push(parseDirOption(v));
+        break;
+      }
+      case '--wasi': {
+        const v = value();
+        if (v === undefined) usage('--wasi needs wasmer or node');
+        out.wasi = parseWasiBackend(v);
+        break;
+      }
       case '-W': {
         const v = value();
         if (v === undefined) usage('-W needs NAME=VALUE');
@@ -157,7 +187,6 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   if (out.module === '') usage('missing the module to run');
-  if (out.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
   out.args = [out.module, ...guestArgs];
   return out;
 }
@@ -167,8 +196,21 @@ function version(): string {
   return pkg.version;
 }
 
+/** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. */
+async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
+  checkCommand(module);
+  if (opts.listen.length > 0) usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
+  return runCommand(module, { args: opts.args, env: opts.env, dirs: opts.dirs, backend: opts.wasi });
+}
+
 async function run(argv: string[]): Promise<number> {
   const opts = parseRunArgs(argv);
+  // Compiled once here to tell a guest from a command; createLoop compiles the bytes again
+  // with the memory cap applied (a few milliseconds for a guest-sized module).
+  const module = await loadModule(opts.module);
+  if (!isWasmloopGuest(module)) return runWasiCommand(module, opts);
+  if (opts.dirs.length > 0 || opts.wasi !== undefined) usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
+  if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
   const loop = await createLoop({
     module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts,
     limits: opts.limits, workers: opts.workers, watchdogMs: opts.watchdogMs,
