@@ -23,6 +23,9 @@
 // Deadlines: every connection has an idle deadline (no read or write progress for idleMs) and
 // may have one more, set by its protocol (connSetTimeout) or by LINGER. They are checked by a
 // sweep over the table (uSockets-style coarse timeouts) no more often than every SWEEP_MIN_MS.
+// A protocol deadline never cuts off output in flight: while output is owed it is suspended,
+// and it counts again from the moment the output has all been sent (a peer that stops reading
+// is the idle timeout's business).
 
 import { wl_close, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "./abi";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "./epoll";
@@ -49,8 +52,10 @@ export const LINGER_MS: f64 = 2000;
 const SWEEP_MIN_MS: f64 = 50;
 
 /** Rounds of drain callbacks per event for a protocol streaming output, so one large response
- *  cannot starve the other connections (16 x 64 KiB = 1 MiB per turn). */
+ *  (or a pipeline of them) cannot starve the other connections (16 x 64 KiB = 1 MiB per turn).
+ *  A connection that still wants to write waits in WRITING for its next EPOLLOUT. */
 const DRAIN_BUDGET: i32 = 16;
+let drainBudget: i32 = DRAIN_BUDGET; // what is left of it in the current event
 
 export const enum State { FREE = 0, READING, WRITING, HALF_CLOSED, CLOSING, LINGER }
 
@@ -69,7 +74,8 @@ export const enum State { FREE = 0, READING, WRITING, HALF_CLOSED, CLOSING, LING
   outStart: i32;
   outEnd: i32;
   idleAt: f64;       // closed if no progress by then (0 = no idle timeout)
-  timerAt: f64;      // the protocol's deadline, or LINGER's (0 = none)
+  timerAt: f64;      // the protocol's deadline, or LINGER's (0 = none or suspended)
+  timerMs: f64;      // the protocol's timeout, re-counted each time the output is all sent
   nextFree: i32;     // free-list link while FREE
 }
 
@@ -120,6 +126,7 @@ export function connOpen(handle: i32): bool {
   c.failed = false;
   c.wantDrain = false;
   c.timerAt = 0;
+  c.timerMs = 0;
   c.interest = EPOLLIN | EPOLLRDHUP;
   if (wl_watch(handle, c.interest, slot, c.gen) < 0) {
     wl_close(handle);
@@ -152,7 +159,7 @@ export function closeNow(c: Conn): void {
   dropInput(c);
   if (c.outBuf != 0) release(c.outBuf);
   c.outBuf = 0; c.outStart = 0; c.outEnd = 0;
-  c.idleAt = 0; c.timerAt = 0;
+  c.idleAt = 0; c.timerAt = 0; c.timerMs = 0;
   callClose(slot);
   freeSlot(c, slot);
   count(CLOSED);
@@ -181,6 +188,7 @@ export function connEvent(slot: u32, gen: u32, events: u32): void {
   if (slot >= <u32>highWater) return;
   const c = conn(slot);
   if (c.state == State.FREE || c.gen != gen) return;
+  drainBudget = DRAIN_BUDGET;
   if (events & (EPOLLERR | EPOLLHUP)) { closeNow(c); return; }
   if (events & EPOLLOUT) {
     onWritable(c);
@@ -245,18 +253,25 @@ function onWritable(c: Conn): void {
  *  needs more bytes, or the peer stops taking output. Then settles state and interest. */
 export function service(c: Conn): void {
   const slot = slotOf(c);
-  let sentShort = false; // a send already came back short: a second try would only EAGAIN
-  while (c.state == State.READING && c.inEnd > c.inStart && !c.wantDrain) {
-    const used = callData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
-    c.inStart += used;
-    if (c.inStart == c.inEnd) dropInput(c);
-    if (c.failed) { closeNow(c); return; }
-    if (used == 0) break;
+  for (;;) {
+    let sentShort = false; // a send already came back short: a second try would only EAGAIN
+    while (c.state == State.READING && c.inEnd > c.inStart && !c.wantDrain) {
+      const used = callData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
+      c.inStart += used;
+      if (c.inStart == c.inEnd) dropInput(c);
+      if (c.failed) { closeNow(c); return; }
+      if (used == 0) break;
+      if (!flush(c)) return;
+      if (outPending(c)) { sentShort = true; break; }
+    }
+    if (sentShort) break;
     if (!flush(c)) return;
-    if (outPending(c)) { sentShort = true; break; }
+    const streaming = c.wantDrain;
+    if (!drainRounds(c)) return;
+    // A stream that finished was holding the rest of the input back: offer it again. (No new
+    // bytes may ever arrive to do it: a pipelining client waits for its answers.)
+    if (!streaming || c.wantDrain || outPending(c) || c.state != State.READING || c.inEnd == c.inStart) break;
   }
-  if (!sentShort && !flush(c)) return;
-  if (!sentShort && !drainRounds(c)) return;
   if (c.inBuf == RECV_BUF) {
     if (c.state == State.CLOSING) dropInput(c);
     else if (!adoptInput(c)) return;
@@ -265,10 +280,11 @@ export function service(c: Conn): void {
 }
 
 /** While the protocol asked for room (connWantDrain) and the output is empty, lets it write
- *  more, up to DRAIN_BUDGET rounds. False when the connection was closed. */
+ *  more, within the event's drain budget. False when the connection was closed. */
 function drainRounds(c: Conn): bool {
   const slot = slotOf(c);
-  for (let i = 0; i < DRAIN_BUDGET && c.wantDrain && !outPending(c); i++) {
+  while (drainBudget > 0 && c.wantDrain && !outPending(c)) {
+    drainBudget--;
     c.wantDrain = false;
     callDrain(slot);
     if (c.failed) { closeNow(c); return false; }
@@ -299,6 +315,7 @@ function flush(c: Conn): bool {
     if (c.outStart == c.outEnd) {
       release(c.outBuf);
       c.outBuf = 0; c.outStart = 0; c.outEnd = 0;
+      if (c.timerMs > 0 && !c.wantDrain) { c.timerAt = nowMs + c.timerMs; armAt(c.timerAt); }
     }
     return true;
   }
@@ -340,6 +357,7 @@ function startLinger(c: Conn): void {
   dropInput(c);
   c.state = State.LINGER;
   c.idleAt = 0;
+  c.timerMs = 0;
   c.timerAt = nowMs + LINGER_MS;
   armAt(c.timerAt);
   if (wl_shutdown_handle(c.handle, 1) < 0) { closeNow(c); return; }
@@ -370,7 +388,9 @@ export function sweepTimers(now: f64): f64 {
 function expire(c: Conn): void {
   c.timerAt = 0;
   if (c.state == State.LINGER) { closeNow(c); return; }
+  if (outPending(c) || c.wantDrain) return; // suspended: flush() re-counts it once all is sent
   count(TIMEOUTS);
+  drainBudget = DRAIN_BUDGET;
   callTimeout(slotOf(c));
   if (c.state != State.CLOSING) { closeNow(c); return; }
   if (flush(c) && drainRounds(c)) settle(c); // the protocol answered and ended: send it
@@ -431,10 +451,13 @@ export function connFail(slot: u32): void {
 }
 
 /** Sets the protocol's deadline for the slot, `ms` from now (<= 0 clears it). When it passes,
- *  the protocol's timeout callback runs (handleTimeout). The idle timeout applies besides. */
+ *  the protocol's timeout callback runs (handleTimeout). While output is owed the deadline is
+ *  suspended; it counts `ms` again from when the output has all been sent. The idle timeout
+ *  applies besides. */
 export function connSetTimeout(slot: u32, ms: f64): void {
   const c = conn(slot);
   if (c.state == State.LINGER) return;
+  c.timerMs = ms > 0 ? ms : 0;
   c.timerAt = ms > 0 ? nowMs + ms : 0;
   if (ms > 0) armAt(c.timerAt);
 }

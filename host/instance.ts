@@ -49,6 +49,8 @@ export interface InstanceOptions {
   limits?: Readonly<Record<string, number>>;
   /** A shared mirror of the handle table's fds (HandleTable). */
   registry?: Int32Array;
+  /** The source of `env.seed` (the simulated kernel's PRNG, so that runs replay exactly). */
+  seed?: () => number;
 }
 
 export class GuestInstance {
@@ -195,7 +197,7 @@ export class GuestInstance {
         const line = `trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}`;
         (this.opts.trace ?? ((s: string) => process.stderr.write(s + '\n')))(line);
       },
-      seed: () => Date.now() * Math.random(),
+      seed: () => (this.opts.seed ? this.opts.seed() : Date.now() * Math.random()),
     };
   }
 }

@@ -46,6 +46,8 @@ export interface LoopOptions {
   onBusy?: (busy: boolean) => void;
   /** A shared mirror of the open fds: slot 0 holds the epoll fd, the rest the handle table. */
   registry?: Int32Array;
+  /** The source of the guest's `env.seed` (default: Math.random). */
+  seed?: () => number;
   /** Called in finish() just before the epoll fd is closed (drivers stop watching it here). */
   onStopping?: () => void;
   /** The loop finished closing: `err` is set when it could not go on (restart budget spent,
@@ -240,6 +242,7 @@ export class Loop {
       now: this.now,
       limits: this.opts.limits ?? {},
       registry: this.opts.registry,
+      seed: this.opts.seed,
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
   }

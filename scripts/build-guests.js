@@ -2,9 +2,12 @@
 //   assembly/apps/NAME.ts -> build/NAME.wasm (release) and build/debug/NAME.wasm (debug)
 //   test/guests/NAME.ts   -> build/test/NAME.wasm and build/debug/test/NAME.wasm (guests that
 //                            misbehave on purpose, for the sandbox tests)
-// Targets and shared options come from asconfig.json.
+// Targets and shared options come from asconfig.json. An entry whose first line is
+// `// @runtime NAME` is built with that AssemblyScript runtime instead of asconfig's `stub`:
+// apps that allocate per request (strings) need `incremental`, which collects garbage; the
+// core and the shipped protocol guests allocate nothing per request and stay on `stub`.
 import asc from 'assemblyscript/asc';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
 const jobs = [];
@@ -19,9 +22,16 @@ for (const file of readdirSync('test/guests').filter((f) => f.endsWith('.ts'))) 
   jobs.push([`test/guests/${file}`, 'debug', `build/debug/test/${name}.wasm`]);
 }
 
+/** The runtime an entry asks for on its first line, if any. */
+function runtimeOf(entry) {
+  const m = /^\/\/ @runtime (\w+)/.exec(readFileSync(entry, 'utf8'));
+  return m ? ['--runtime', m[1]] : [];
+}
+
 let failed = 0;
 for (const [entry, target, out] of jobs) {
-  const { error, stderr } = await asc.main([entry, '--config', 'asconfig.json', '--target', target, '-o', out]);
+  const args = [entry, '--config', 'asconfig.json', '--target', target, '-o', out, ...runtimeOf(entry)];
+  const { error, stderr } = await asc.main(args);
   if (error) {
     failed++;
     process.stderr.write(`asbuild: ${entry} (${target}) failed: ${error.message}\n${stderr.toString()}`);

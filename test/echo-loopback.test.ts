@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 
 import { closeAllClients, sleep, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
 import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
-import { rng, testSeed, type Rng } from './helpers/net-random.ts';
+import { rng, type Rng } from './helpers/net-random.ts';
+import { seeded, streamThrough } from './helpers/net-stream.ts';
 
 const test = suite('echo-loopback');
 
@@ -34,52 +35,6 @@ function chunkSize(r: Rng): number {
   return r.int(1, 64 * 1024);
 }
 
-interface EchoResult {
-  received: number;
-  digest: string;
-  /** The server's EOF arrived after the echoed bytes. */
-  ended: boolean;
-}
-
-/** Connects, writes `payload` in random chunks (sometimes waiting for 'drain'), half-closes,
- *  and collects the reply until the server's EOF. */
-async function echoClient(port: number, payload: Buffer, r: Rng): Promise<EchoResult> {
-  const sock = track(net.connect({ port, host: '127.0.0.1' }));
-  const hash = createHash('sha256');
-  let received = 0;
-  let ended = false;
-  const finished = new Promise<void>((resolve, reject) => {
-    sock.on('data', (b: Buffer) => { hash.update(b); received += b.length; });
-    sock.on('end', () => { ended = true; resolve(); });
-    sock.on('error', reject);
-    sock.on('close', () => reject(new Error(`closed without EOF after ${received} of ${payload.length} bytes`)));
-  });
-  finished.catch(() => {}); // observed below; avoid an unhandled rejection while still writing
-  await withTimeout(once(sock, 'connect'), 5000, 'connect');
-  let off = 0;
-  while (off < payload.length) {
-    const size = Math.min(chunkSize(r), payload.length - off);
-    const ok = sock.write(payload.subarray(off, off + size));
-    off += size;
-    if (!ok && r.next() < 0.5) await withTimeout(Promise.race([once(sock, 'drain'), finished]), 20000, 'drain');
-  }
-  sock.end();
-  await withTimeout(finished, 30000, `echo of ${payload.length} bytes (got ${received})`);
-  return { received, digest: hash.digest('hex'), ended };
-}
-
-/** Runs `body` with a fresh seed; on failure prints the seed so the run can be replayed. */
-async function seeded(name: string, body: (seed: number) => Promise<void>): Promise<void> {
-  const seed = testSeed();
-  try {
-    await body(seed);
-  } catch (err) {
-    console.error(`\n${name}: failed with WASMLOOP_TEST_SEED=${seed}`);
-    if (err instanceof Error) err.message += ` (WASMLOOP_TEST_SEED=${seed})`;
-    throw err;
-  }
-}
-
 for (const module of FLAVOURS) {
   test(`${module}: ${CLIENTS} concurrent clients each get exactly their random bytes back, then EOF`, () =>
     seeded(module, async (seed) => {
@@ -94,7 +49,7 @@ for (const module of FLAVOURS) {
         jobs.push({ payload: r.bytes(size), r });
         total += size;
       }
-      const results = await Promise.all(jobs.map((j) => echoClient(port, j.payload, j.r)));
+      const results = await Promise.all(jobs.map((j) => streamThrough(port, j.payload, j.r, chunkSize)));
       results.forEach((res, i) => {
         const sent = jobs[i]!.payload;
         assert.is(res.received, sent.length, `client ${i}: bytes echoed`);

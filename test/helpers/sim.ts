@@ -57,6 +57,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     listeners: [fd],
     now: () => kernel.now,
     limits: opts.limits ?? {},
+    seed: () => kernel.randomSeed(),
     onTrap: (err) => traps.push(err),
   });
   const run = (maxTicks = 100_000): number => {

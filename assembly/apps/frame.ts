@@ -1,0 +1,9 @@
+// build/frame.wasm: length-prefixed frames ("WLF1", u32 big-endian length, payload), each
+// echoed back whole; frames up to max-frame-bytes (default 1 MiB) stream through.
+import { handleInit, serve } from "../protocol";
+import { frameData, frameInit, frameOpen } from "../proto/frame";
+
+export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../loop";
+
+serve(frameData, frameOpen);
+handleInit(frameInit);

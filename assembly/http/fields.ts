@@ -1,0 +1,41 @@
+// Indexing a complete, already scanned head: where the method, target, version and each field
+// line's name and value are, as offsets from the head's first byte. Runs once per request over
+// bytes scan.ts has validated, so it only splits; it allocates nothing (the field table is
+// given by the caller).
+
+import { COLON, CR, isOws } from "./chars";
+import { Scan } from "./scan";
+
+/** Bytes per field in a field table: name offset, name length, value offset, value length. */
+export const FIELD_BYTES: i32 = 16;
+
+/** Fills `table` (room for s.fields entries) from the head at p; the values are trimmed of
+ *  leading and trailing whitespace (RFC 9112 5.1). */
+export function indexFields(s: Scan, p: usize, table: usize): void {
+  let at = s.version + 10; // "HTTP/1.1" CR LF
+  for (let f = 0; f < s.fields; f++) {
+    let colon = at;
+    while (<u32>load<u8>(p + <usize>colon) != COLON) colon++;
+    let eol = colon + 1;
+    while (<u32>load<u8>(p + <usize>eol) != CR) eol++;
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && isOws(<u32>load<u8>(p + <usize>vs))) vs++;
+    while (ve > vs && isOws(<u32>load<u8>(p + <usize>ve - 1))) ve--;
+    const e = table + <usize>(f * FIELD_BYTES);
+    store<i32>(e, at);
+    store<i32>(e, colon - at, 4);
+    store<i32>(e, vs, 8);
+    store<i32>(e, ve - vs, 12);
+    at = eol + 2;
+  }
+}
+
+// @ts-ignore: decorator
+@inline export function fieldNameAt(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES)); }
+// @ts-ignore: decorator
+@inline export function fieldNameLen(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES), 4); }
+// @ts-ignore: decorator
+@inline export function fieldValueAt(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES), 8); }
+// @ts-ignore: decorator
+@inline export function fieldValueLen(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES), 12); }

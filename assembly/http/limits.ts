@@ -1,0 +1,52 @@
+// The HTTP limits: defaults an app may change at its top level (before wl_init), overridden by
+// the host's values (`-W name=value`, createLoop `limits`), read once in wl_init.
+
+import { limit } from "../config";
+import { BUF_SIZE } from "../pool";
+
+/** Defaults the app may change at top level, e.g. `http.defaults.maxBodyBytes = 1 << 20`. */
+@final export class HttpDefaults {
+  /** `max-header-bytes`: request line + header section, and the trailer section (431). */
+  maxHeaderBytes: f64 = 16384;
+  /** `max-target-bytes`: the request-target (414). */
+  maxTargetBytes: f64 = 8192;
+  /** `max-headers`: field lines in the header section, and in the trailer section (431). */
+  maxHeaders: f64 = 100;
+  /** `max-body-bytes`: the request content, declared or received (413). */
+  maxBodyBytes: f64 = 1073741824;
+  /** `header-timeout-ms`: from a head's first byte to its end (408), and from accept to the
+   *  first byte (closed silently). */
+  headerTimeoutMs: f64 = 10000;
+  /** `keepalive-timeout-ms`: an idle keep-alive connection between requests is closed. */
+  keepAliveTimeoutMs: f64 = 5000;
+}
+
+export const defaults = new HttpDefaults();
+
+/** A head must fit in one connection input buffer with room to spare: the core closes a
+ *  connection whose full buffer the protocol cannot consume. */
+export const HEAD_CAP: i32 = BUF_SIZE - 4096;
+
+/** Longest method token: no method registered with IANA comes close; longer is 501. */
+export const MAX_METHOD: i32 = 32;
+
+export let maxHeaderBytes: i32 = 16384;
+export let maxTargetBytes: i32 = 8192;
+export let maxHeaders: i32 = 100;
+export let maxBodyBytes: i64 = 1073741824;
+export let headerTimeoutMs: f64 = 10000;
+export let keepAliveTimeoutMs: f64 = 5000;
+
+function clamp(v: f64, lo: f64, hi: f64): f64 {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Reads the limits; called once from wl_init (limit() allocates). */
+export function readLimits(): void {
+  maxHeaderBytes = <i32>clamp(limit("max-header-bytes", defaults.maxHeaderBytes), 64, <f64>HEAD_CAP);
+  maxTargetBytes = <i32>clamp(limit("max-target-bytes", defaults.maxTargetBytes), 1, <f64>maxHeaderBytes);
+  maxHeaders = <i32>clamp(limit("max-headers", defaults.maxHeaders), 1, 10000);
+  maxBodyBytes = <i64>clamp(limit("max-body-bytes", defaults.maxBodyBytes), 0, 9007199254740991);
+  headerTimeoutMs = limit("header-timeout-ms", defaults.headerTimeoutMs);
+  keepAliveTimeoutMs = limit("keepalive-timeout-ms", defaults.keepAliveTimeoutMs);
+}

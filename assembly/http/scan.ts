@@ -1,0 +1,194 @@
+// The incremental request-head scanner (RFC 9112 sections 2-5): it checks the syntax of the
+// request line and the field lines byte by byte and finds the end of the head. Its contract is
+// picohttpparser's: given the bytes received so far it answers "complete, n bytes", "need more"
+// or "malformed (status)". Unlike picohttpparser it never rescans: the position and state are
+// kept in a Scan, so a head that arrives one byte at a time costs one pass in total (slowloris).
+// It allocates nothing; the caller keeps the bytes in place (offsets are relative to the head's
+// first byte) and indexes the head once it is complete (index.ts).
+//
+// Choices, all strict (docs/HTTP.md): empty lines before the request line are skipped; CR must
+// be followed by LF and LF preceded by CR; exactly one SP between the parts of the request line;
+// the target holds only RFC 3986 characters and well-formed %XX; a field line starting with
+// whitespace (obs-fold, or whitespace after the request line) is refused; no whitespace between
+// a field name and its colon; NUL and other control bytes are refused everywhere except HTAB in
+// field values.
+
+import { COLON, CR, HEX, LF, PERCENT, SP, TARGET, VALUE, isClass, isDigit, isTchar } from "./chars";
+import { maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } from "./limits";
+
+/** scanHead()/scanFields(): more bytes are needed. */
+export const MORE: i32 = 0;
+
+export const enum Head {
+  START = 0,   // before the method; a CR starts an empty line, which is skipped
+  LEAD_LF,     // after the CR of an empty line before the request line
+  METHOD,
+  TARGET,
+  PCT1,        // after "%" in the target: two hex digits follow
+  PCT2,
+  VERSION,     // "HTTP/" DIGIT "." DIGIT, checked by position
+  LINE_LF,     // after the CR ending the request line
+  FIELD,       // at the start of a field line, or of the empty line ending the section
+  NAME,
+  VALUE,
+  FIELD_LF,    // after the CR ending a field line
+  END_LF,      // after the CR of the empty line
+  DONE,
+}
+
+/** Where a scan stands. Offsets are from the first byte of the head. */
+@final export class Scan {
+  state: Head = Head.START;
+  pos: i32 = 0;      // bytes checked so far
+  method: i32 = 0;   // offset of the method (after skipped empty lines)
+  target: i32 = 0;   // offset of the request-target
+  version: i32 = 0;  // offset of the HTTP-version
+  fields: i32 = 0;   // field lines seen
+  major: i32 = 0;
+  minor: i32 = 0;
+
+  reset(): void {
+    this.state = Head.START;
+    this.pos = 0;
+    this.fields = 0;
+  }
+
+  /** Starts a trailer section (RFC 9112 7.1.2): field lines only, same syntax and limits. */
+  resetFields(): void {
+    this.state = Head.FIELD;
+    this.pos = 0;
+    this.fields = 0;
+  }
+}
+
+const HTTP_SLASH: u64 = 0x2f50545448; // "HTTP/" little-endian, for the version check
+
+/** Scans the head at [p, p+len), resuming where the last call stopped (len only grows between
+ *  calls, with the same first byte). Returns the head length once the empty line has ended it,
+ *  MORE, or -status: 400 malformed, 414 target too long, 431 head or field count too large,
+ *  501 method too long. A version other than HTTP/1.x is left to the caller (505). */
+export function scanHead(s: Scan, p: usize, len: i32): i32 {
+  const end = min(len, maxHeaderBytes);
+  let i = s.pos;
+  while (i < end) {
+    i = s.state < Head.FIELD ? scanLine(s, p, i, end) : scanFields(s, p, i, end);
+    if (i < 0) return i;
+    if (s.state == Head.DONE) return i;
+  }
+  s.pos = i;
+  if (len < maxHeaderBytes) return MORE;
+  return s.state >= Head.TARGET && s.state <= Head.PCT2 ? -414 : -431;
+}
+
+/** Request-line bytes from i until the line ends or `end`; the new offset or -status. */
+function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
+  for (; i < end; i++) {
+    const c = <u32>load<u8>(p + <usize>i);
+    const st = s.state;
+    if (st == Head.TARGET) {
+      if (c == SP) { if (i == s.target) return -400; s.version = i + 1; s.state = Head.VERSION; continue; }
+      if (i - s.target >= maxTargetBytes) return -414;
+      if (c == PERCENT) s.state = Head.PCT1;
+      else if (!isClass(c, TARGET)) return -400;
+    } else if (st == Head.PCT1 || st == Head.PCT2) {
+      if (i - s.target >= maxTargetBytes) return -414;
+      if (!isClass(c, HEX)) return -400;
+      s.state = st == Head.PCT1 ? Head.PCT2 : Head.TARGET;
+    } else if (st == Head.METHOD) {
+      if (c == SP) { s.target = i + 1; s.state = Head.TARGET; continue; }
+      if (!isTchar(c)) return -400;
+      if (i - s.method >= MAX_METHOD) return -501;
+    } else {
+      const r = lineEdge(s, c, i);
+      if (r < 0) return r;
+      if (s.state == Head.FIELD) return i + 1;
+    }
+  }
+  return i;
+}
+
+/** The request line's other states: start, skipped empty lines, version, final LF. */
+function lineEdge(s: Scan, c: u32, i: i32): i32 {
+  switch (s.state) {
+    case Head.START:
+      if (c == CR) { s.state = Head.LEAD_LF; return 0; }
+      if (!isTchar(c)) return -400;
+      s.method = i;
+      s.state = Head.METHOD;
+      return 0;
+    case Head.LEAD_LF:
+      if (c != LF) return -400;
+      s.state = Head.START;
+      return 0;
+    case Head.VERSION:
+      return versionByte(s, c, i - s.version);
+    case Head.LINE_LF:
+      if (c != LF) return -400;
+      s.state = Head.FIELD;
+      return 0;
+    default:
+      unreachable();
+      return -400;
+  }
+}
+
+/** Byte `k` of "HTTP/" DIGIT "." DIGIT CR (case-sensitive, RFC 9112 2.3). */
+function versionByte(s: Scan, c: u32, k: i32): i32 {
+  if (k < 5) return c == <u32>((HTTP_SLASH >> (<u64>k << 3)) & 0xff) ? 0 : -400;
+  if (k == 5 && isDigit(c)) { s.major = c - 0x30; return 0; }
+  if (k == 6 && c == 0x2e) return 0;
+  if (k == 7 && isDigit(c)) { s.minor = c - 0x30; return 0; }
+  if (k == 8 && c == CR) { s.state = Head.LINE_LF; return 0; }
+  return -400;
+}
+
+/** Field-line bytes from i (a header or trailer section) until the section ends or `end`;
+ *  the new offset or -status. Leaves s.state DONE after the empty line. */
+export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
+  while (i < end) {
+    const st = s.state;
+    if (st == Head.VALUE) {
+      // The hot loop: value bytes until the CR.
+      while (i < end && isClass(<u32>load<u8>(p + <usize>i), VALUE)) i++;
+      if (i == end) break;
+      if (<u32>load<u8>(p + <usize>i) != CR) return -400;
+      s.state = Head.FIELD_LF;
+    } else if (st == Head.NAME) {
+      while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
+      if (i == end) break;
+      if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
+      s.state = Head.VALUE;
+    } else {
+      const r = fieldEdge(s, <u32>load<u8>(p + <usize>i));
+      if (r < 0) return r;
+      if (s.state == Head.DONE) return i + 1;
+    }
+    i++;
+  }
+  return i;
+}
+
+/** The start of a field line, and the LFs after its CR. */
+function fieldEdge(s: Scan, c: u32): i32 {
+  switch (s.state) {
+    case Head.FIELD:
+      if (c == CR) { s.state = Head.END_LF; return 0; }
+      // Whitespace here is obs-fold, or whitespace between the request line and the first
+      // field (RFC 9112 2.2, 5.2): refused. A colon here is an empty name.
+      if (!isTchar(c)) return -400;
+      if (++s.fields > maxHeaders) return -431;
+      s.state = Head.NAME;
+      return 0;
+    case Head.FIELD_LF:
+      if (c != LF) return -400;
+      s.state = Head.FIELD;
+      return 0;
+    case Head.END_LF:
+      if (c != LF) return -400;
+      s.state = Head.DONE;
+      return 0;
+    default:
+      unreachable();
+      return -400;
+  }
+}

@@ -1,0 +1,260 @@
+// The HTTP/1.1 server: the per-connection request cycle on top of the connection core
+// (conn.ts). One request at a time per connection, so pipelined requests are answered strictly
+// in order: a head is parsed only after the previous response has ended (and its body has been
+// read). Body bytes go to the app as they arrive; while the app's output waits for the peer the
+// core stops reading (backpressure both ways).
+//
+//   HEAD --head ok--> handler --> BODY --body in--> onEnd --> RESPONDING --res.end()--> HEAD
+//     |                            |  (res ended early: the rest of the body is discarded)  |
+//     +--malformed: 4xx, close     +--bad chunk / too large: 400/413, close     close --> CLOSED
+
+import { connEnd, connFail, connSetTimeout, connSpace, maxConnections } from "../conn";
+import { handleDrain, handleInit, handleTimeout, serve as serveProtocol } from "../protocol";
+import { count, REQUESTS } from "../stats";
+import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
+import { FIELD_BYTES, indexFields } from "./fields";
+import { Body, frame } from "./framing";
+import { buffersInit } from "./buffers";
+import { callbacksInit, clearCallbacks, dataFns, drainFns, endFns } from "./callbacks";
+import { Handler, noHandler } from "./handler";
+import { headerTimeoutMs, keepAliveTimeoutMs, maxBodyBytes, maxHeaders, readLimits } from "./limits";
+import { Phase, Request } from "./request";
+import { Response } from "./response";
+import { MORE, scanHead } from "./scan";
+
+/** Room the output must have before the next request is taken off the input: pipelined
+ *  requests then wait in the input while their predecessors' responses go out, instead of
+ *  piling up in the spill. */
+const RESPONSE_ROOM: i32 = 16384;
+
+let handler: Handler = noHandler;
+let appInit: () => void = noInit;
+let requests = new StaticArray<Request | null>(0);
+let responses = new StaticArray<Response | null>(0);
+let fieldTable: usize = 0; // the field index of the head being parsed (any slot)
+
+/** Serves HTTP/1.1 with `h` handling every request. Call it once, at the app's top level. */
+export function serve(h: Handler): void {
+  handler = h;
+  serveProtocol(httpData, httpOpen, httpClose);
+  handleInit(httpInit);
+  handleDrain(httpDrain);
+  handleTimeout(httpTimeout);
+}
+
+/** `fn` runs once at start-up, after the limits are read: the place for an app to allocate
+ *  per-slot state (slots are 0 .. maxConnections() - 1, from "../conn"). */
+export function onInit(fn: () => void): void {
+  appInit = fn;
+}
+
+function noInit(): void {}
+
+function httpInit(): void {
+  readLimits();
+  buffersInit();
+  requests = new StaticArray<Request | null>(maxConnections());
+  responses = new StaticArray<Response | null>(maxConnections());
+  fieldTable = heap.alloc(<usize>(maxHeaders * FIELD_BYTES));
+  callbacksInit(maxConnections());
+  appInit();
+}
+
+function httpOpen(slot: u32): void {
+  if (requests[slot] === null) {
+    requests[slot] = new Request(slot);
+    responses[slot] = new Response(slot);
+  }
+  const req = requests[slot]!;
+  req.phase = Phase.HEAD;
+  req.scan.reset();
+  connSetTimeout(slot, headerTimeoutMs);
+}
+
+function httpClose(slot: u32): void {
+  const req = requests[slot]!;
+  const res = responses[slot]!;
+  req.kept.clear();
+  req.collected.clear();
+  res.head.clear();
+  res.stage.clear();
+  res.spill.clear();
+  req.phase = Phase.CLOSED;
+}
+
+/** DataFn: runs the request cycle over [ptr, ptr+len); returns the bytes consumed. */
+function httpData(slot: u32, ptr: usize, len: i32): i32 {
+  const req = requests[slot]!;
+  const res = responses[slot]!;
+  let used = 0;
+  while (used < len) {
+    let n = 0;
+    if (req.phase == Phase.HEAD) {
+      if (used > 0 && connSpace(slot) < RESPONSE_ROOM) break; // resume once the output drains
+      n = onHead(req, res, ptr + <usize>used, len - used);
+    }
+    else if (req.phase == Phase.BODY) n = onBody(req, res, ptr + <usize>used, len - used);
+    else if (req.phase == Phase.CLOSED) return len; // RFC 9112 9.6: nothing after a close
+    if (n <= 0) return n < 0 ? len : used;
+    used += n;
+    settle(req, res);
+    if (req.phase == Phase.CLOSED) return len;
+    if (res.spill.length > 0 || res.drainWanted) break; // output first (connWantDrain is set)
+  }
+  return used;
+}
+
+/** Scans the head; once complete, frames it and calls the handler. Returns the head length,
+ *  0 for more input, or -1 after refusing it. */
+function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
+  if (req.scan.pos == 0) connSetTimeout(req.slot, headerTimeoutMs); // a head starts arriving
+  const n = scanHead(req.scan, p, len);
+  if (n == MORE) return 0;
+  if (n < 0) return reject(req, res, -n);
+  indexFields(req.scan, p, fieldTable);
+  const status = frame(req.framing, req.scan, p, fieldTable);
+  if (status != 0) return reject(req, res, status);
+  start(req, res, p, n);
+  return n;
+}
+
+function start(req: Request, res: Response, p: usize, headLen: i32): void {
+  const f = req.framing;
+  count(REQUESTS);
+  connSetTimeout(req.slot, 0);
+  req.base = p;
+  req.table = fieldTable;
+  req.received = 0;
+  req.left = f.length;
+  req.complete = f.body == Body.NONE;
+  req.chunked.reset();
+  clearCallbacks(req.slot);
+  req.collectMax = -1;
+  req.phase = Phase.BODY;
+  res.begin(f.head, f.http10, f.keepAlive, f.expectContinue);
+  handler(req, res);
+  if (!req.complete && f.expectContinue) {
+    // The client waits before sending the body. If the handler has already answered, the
+    // body may or may not come: the connection closes after the response instead.
+    if (!res.committed && !res.ended) res.sendContinue();
+    else { res.closeAfter = true; req.complete = true; }
+  }
+  if (req.complete) bodyEnd(req, res);
+  settle(req, res);
+  if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) keep(req, p, headLen);
+}
+
+/** Copies the head and its field table out of the input, which is about to be consumed. */
+function keep(req: Request, p: usize, headLen: i32): void {
+  const tableBytes = req.scan.fields * FIELD_BYTES;
+  const k = req.kept;
+  k.clear();
+  if (!k.reserve(tableBytes + headLen)) { responses[req.slot]!.fail(); return; }
+  memory.copy(k.ptr, fieldTable, <usize>tableBytes);
+  memory.copy(k.ptr + <usize>tableBytes, p, <usize>headLen);
+  k.end = tableBytes + headLen;
+  req.table = k.ptr;
+  req.base = k.ptr + <usize>tableBytes;
+}
+
+/** Body bytes: returns those consumed, or -1 after refusing the request. */
+function onBody(req: Request, res: Response, p: usize, len: i32): i32 {
+  if (req.framing.body == Body.LENGTH) {
+    const n = <i32>min<i64>(req.left, <i64>len);
+    req.left -= n;
+    if (!deliver(req, res, p, n)) return -1;
+    if (req.left == 0) bodyEnd(req, res);
+    return n;
+  }
+  const n = decode(req.chunked, p, len);
+  if (n < 0) return reject(req, res, -n);
+  if (sizeRead && req.received + req.chunked.size > maxBodyBytes) return reject(req, res, 413);
+  if (dataLen > 0 && !deliver(req, res, p + <usize>dataAt, dataLen)) return -1;
+  if (req.chunked.state == Chunk.DONE) bodyEnd(req, res);
+  return n;
+}
+
+/** Offers a piece of the body to the app (and to the collected body). False after a 413. */
+function deliver(req: Request, res: Response, p: usize, n: i32): bool {
+  if (n == 0) return true;
+  req.received += n;
+  if (req.collectMax >= 0) {
+    if (<i64>req.collected.length + n > <i64>req.collectMax || !req.collected.append(p, n)) {
+      reject(req, res, 413);
+      return false;
+    }
+  }
+  if (res.failed) return true;
+  const v = req.bodyView;
+  v.ptr = p;
+  v.length = n;
+  dataFns[req.slot](req, res, v);
+  return true;
+}
+
+function bodyEnd(req: Request, res: Response): void {
+  req.complete = true;
+  if (req.phase == Phase.BODY) req.phase = Phase.RESPONDING;
+  if (!res.failed) endFns[req.slot](req, res);
+}
+
+/** After any step: a request whose body is in and whose response has ended is finished; one
+ *  whose body is in but whose response was left unfinished (no end(), no onDrain) failed. */
+function settle(req: Request, res: Response): void {
+  if (req.phase == Phase.CLOSED || req.phase == Phase.HEAD) return;
+  if (!res.ended) {
+    if (req.phase != Phase.RESPONDING || res.drainWanted) return;
+    res.fail();
+  }
+  // Ended early: the rest of the body is read and discarded, unless the connection closes
+  // anyway (the core's lingering close then discards it).
+  if (!req.complete && !res.closeAfter) return;
+  req.kept.clear();
+  req.collected.clear();
+  if (res.closeAfter) {
+    req.phase = Phase.CLOSED;
+    connEnd(req.slot);
+  } else {
+    req.phase = Phase.HEAD;
+    req.scan.reset();
+    connSetTimeout(req.slot, keepAliveTimeoutMs);
+  }
+}
+
+/** Answers `status` and closes (an aborted response if one was under way). Returns -1. */
+function reject(req: Request, res: Response, status: i32): i32 {
+  if (req.phase == Phase.HEAD) res.begin(false, false, false);
+  if (!res.committed) res.refuse(status);
+  else if (!res.ended) res.abort();
+  req.phase = Phase.CLOSED;
+  req.kept.clear();
+  req.collected.clear();
+  connFail(req.slot);
+  return -1;
+}
+
+/** DrainFn: the output has been sent; send what waited, then let the app stream more. */
+function httpDrain(slot: u32): void {
+  const req = requests[slot]!;
+  const res = responses[slot]!;
+  if (!res.pump()) return;
+  if (res.drainWanted && req.phase != Phase.CLOSED) {
+    res.drainWanted = false;
+    const fn = drainFns[slot];
+    drainFns[slot] = noHandler;
+    fn(req, res);
+  }
+  settle(req, res);
+}
+
+/** TimeoutFn: a head that started arriving did not finish in time: 408, then close. An idle
+ *  connection (no byte of a next request) is closed silently by the core. */
+function httpTimeout(slot: u32): void {
+  const req = requests[slot]!;
+  if (req.phase != Phase.HEAD || req.scan.pos == 0) return;
+  const res = responses[slot]!;
+  res.begin(false, false, false);
+  res.refuse(408);
+  req.phase = Phase.CLOSED;
+  connEnd(slot);
+}
