@@ -79,6 +79,8 @@ Options:
   --watchdog-ms N         With --workers: replace a worker whose guest call runs longer
                           than N ms (default 5000; 0 disables)
   --stats                 Print one line a second on stderr: connections, requests/s, bytes/s
+  --driver blocking|libuv How each loop waits: blocking (default: our own epoll_wait, like a C
+                          server, yielding to Node every 20 ms) or libuv (uv_poll, as embedded)
   -W NAME=VALUE           Set a limit (repeatable); the limits and their defaults:
 ${limitHelp()}
   --dir HOST[::GUEST]     WASI commands: give the guest the host directory HOST at the path
@@ -110,6 +112,7 @@ interface RunArgs {
   workers: number;
   watchdogMs: number;
   stats: boolean;
+  driver: 'libuv' | 'blocking';
   dirs: PreopenDir[];
   wasi: WasiBackendName | undefined;
 }
@@ -126,7 +129,7 @@ function intOption(name: string, value: string | undefined): number {
 /** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
  *  other words after the module, and everything after `--`, are the guest's arguments. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 0, watchdogMs: 5000, stats: false, dirs: [], wasi: undefined };
+  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 0, watchdogMs: 5000, stats: false, driver: 'blocking', dirs: [], wasi: undefined };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -164,6 +167,12 @@ export function parseRunArgs(argv: string[]): RunArgs {
       case '--workers': out.workers = intOption('--workers', value()); break;
       case '--watchdog-ms': out.watchdogMs = intOption('--watchdog-ms', value()); break;
       case '--stats': out.stats = true; break;
+      case '--driver': {
+        const v = value();
+        if (v !== 'blocking' && v !== 'libuv') usage('--driver needs blocking or libuv');
+        out.driver = v;
+        break;
+      }
       case '--dir': {
         const v = value();
         if (v === undefined) usage('--dir needs HOST_DIR[::GUEST_DIR]');
@@ -213,7 +222,7 @@ async function run(argv: string[]): Promise<number> {
   if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
   const loop = await createLoop({
     module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts,
-    limits: opts.limits, workers: opts.workers, watchdogMs: opts.watchdogMs,
+    limits: opts.limits, workers: opts.workers, watchdogMs: opts.watchdogMs, driver: opts.driver,
   });
   for (const a of loop.addresses()) process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
   const statsTimer = opts.stats ? startStatsLine(loop) : undefined;

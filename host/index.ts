@@ -41,6 +41,12 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
     onTrap: options.onTrap ?? defaultOnTrap,
     signal: options.signal,
   };
-  if (workers > 0) return startWorkers({ ...common, native, workers, watchdogMs: options.watchdogMs ?? 5000 });
-  return new NativeLoop({ ...common, native, ownsListeners: true });
+  const driver = options.driver;
+  if (driver !== undefined && driver !== 'libuv' && driver !== 'blocking') {
+    throw new WasmloopError('ERR_WASMLOOP_USAGE', `driver must be 'libuv' or 'blocking', not ${String(driver)}`);
+  }
+  if (workers > 0) {
+    return startWorkers({ ...common, native, workers, watchdogMs: options.watchdogMs ?? 5000, driver: driver ?? 'blocking' });
+  }
+  return new NativeLoop({ ...common, native, ownsListeners: true, driver: driver ?? 'libuv' });
 }

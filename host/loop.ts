@@ -89,9 +89,16 @@ export class Loop {
   /** Polls the kernel once without blocking and dispatches what it found, and the guest's
    *  deadline if it has passed (or `force`: a driver's timer fired). Returns the event count. */
   tick(force = false): number {
+    return this.wait(0, force);
+  }
+
+  /** Like tick(), but lets epoll_wait block for up to `timeoutMs` (the blocking driver). The
+   *  wait never outlasts the guest's own deadline. Returns the event count. */
+  wait(timeoutMs: number, force = false): number {
     const g = this.guest;
     if (g === null) return 0;
-    const n = this.opts.kernel.epollWait(this.epfd, g.memory, g.eventsPtr, g.eventsCap, 0);
+    if (timeoutMs > 0 && this.deadlineAt >= 0) timeoutMs = Math.max(0, Math.min(timeoutMs, Math.ceil(this.deadlineAt - this.now())));
+    const n = this.opts.kernel.epollWait(this.epfd, g.memory, g.eventsPtr, g.eventsCap, timeoutMs);
     if (n < 0) {
       this.fail(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));
       return 0;

@@ -1,7 +1,15 @@
 /**
- * A Loop driven by libuv, on the calling thread (the main thread, or one worker thread): the
- * epoll fd is watched with uv_poll, so the loop wakes exactly when the kernel has events, and
- * the guest's deadlines are armed as a Node timer. Nothing here blocks the thread.
+ * A Loop on the calling thread (the main thread, or one worker thread), with one of two drivers:
+ *
+ *  - `libuv` (the default when embedding): the epoll fd is watched with uv_poll, so the loop
+ *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
+ *    blocks the thread: the rest of the program runs as usual. The cost is an epoll nested in
+ *    libuv's (an extra wake-up and epoll_wait per idle-to-busy edge) and a napi_make_callback
+ *    per wake-up.
+ *  - `blocking` (the CLI's and worker threads' default): the thread waits in our own
+ *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
+ *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
+ *    handled, just up to SLICE_MS late. Use it only where nothing else needs the thread.
  */
 import type { ListenAddress } from './address.ts';
 import { errnoName } from './errno.ts';
@@ -11,6 +19,14 @@ import { Loop, type LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type WasmLoop } from './types.ts';
 
+/** How long the blocking driver keeps the thread before yielding one turn to Node: the bound on
+ *  how late a signal, timer or worker message is handled, and 50 yields a second when idle. */
+const SLICE_MS = 20;
+/** How long the blocking driver sleeps while the guest is being restarted after a trap. */
+const RESTART_POLL_MS = 10;
+
+export type Driver = 'libuv' | 'blocking';
+
 export interface NativeLoopOptions {
   native: NativeKernel;
   module: WebAssembly.Module;
@@ -19,6 +35,8 @@ export interface NativeLoopOptions {
   addresses: ListenAddress[];
   /** True when this loop closes the listening fds when it stops (false: a worker pool owns them). */
   ownsListeners: boolean;
+  /** How the thread waits for events (see the top of this file); default libuv. */
+  driver?: Driver;
   maxRestarts?: number;
   limits: Readonly<Record<string, number>>;
   args: string[];
@@ -39,6 +57,7 @@ export class NativeLoop implements WasmLoop {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private graceTimer: NodeJS.Timeout | undefined;
+  private slice: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private listenersOpen: boolean;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
 
@@ -57,7 +76,7 @@ export class NativeLoop implements WasmLoop {
         onTrap: opts.onTrap,
         onBusy: opts.onBusy,
         registry: opts.registry,
-        onDeadline: (ms) => this.arm(ms),
+        ...(opts.driver === 'blocking' ? {} : { onDeadline: (ms: number) => this.arm(ms) }),
         onStopping: () => this.stopPolling(),
         onClosed: (err) => this.cleanup(err),
       });
@@ -65,13 +84,17 @@ export class NativeLoop implements WasmLoop {
       this.closeListeners();
       throw err;
     }
-    const poll = opts.native.pollStart(this.loop.epfd, () => this.loop.tick());
-    if (typeof poll === 'number') {
-      this.loop.finish();
-      throw new WasmloopError('ERR_WASMLOOP_EPOLL', `cannot watch the epoll fd with libuv: ${errnoName(poll)}`);
+    if (opts.driver === 'blocking') {
+      this.slice = setImmediate(this.runSlice);
+    } else {
+      const poll = opts.native.pollStart(this.loop.epfd, () => this.loop.tick());
+      if (typeof poll === 'number') {
+        this.loop.finish();
+        throw new WasmloopError('ERR_WASMLOOP_EPOLL', `cannot watch the epoll fd with libuv: ${errnoName(poll)}`);
+      }
+      this.poll = poll;
+      this.loop.tick();
     }
-    this.poll = poll;
-    this.loop.tick();
     opts.signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
 
@@ -98,6 +121,21 @@ export class NativeLoop implements WasmLoop {
     return this.done.catch(() => {});
   }
 
+  /** The blocking driver: waits and dispatches in our own epoll_wait for up to SLICE_MS, then
+   *  yields one turn to Node. */
+  private readonly runSlice = (): void => {
+    this.slice = undefined;
+    const loop = this.loop;
+    const end = performance.now() + SLICE_MS;
+    let now = 0;
+    while (!loop.closed && loop.instance !== null && (now = performance.now()) < end) {
+      loop.wait(Math.ceil(end - now));
+    }
+    if (loop.closed) return;
+    // While a trapped guest waits for its restart there is nothing to wait on: sleep instead.
+    this.slice = loop.instance === null ? setTimeout(this.runSlice, RESTART_POLL_MS) : setImmediate(this.runSlice);
+  };
+
   /** Arms the deadline timer unless one at least as early is already armed. */
   private arm(ms: number): void {
     const at = performance.now() + ms;
@@ -123,6 +161,10 @@ export class NativeLoop implements WasmLoop {
   }
 
   private cleanup(err?: WasmloopError): void {
+    if (this.slice !== undefined) {
+      clearImmediate(this.slice as NodeJS.Immediate);
+      clearTimeout(this.slice as NodeJS.Timeout);
+    }
     clearTimeout(this.timer);
     clearTimeout(this.graceTimer);
     this.closeListeners();

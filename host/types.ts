@@ -30,6 +30,11 @@ export interface CreateLoopOptions {
   /** Worker mode: a guest call running longer than this is stopped by replacing its worker
    *  thread (default 5000 ms; 0 disables the watchdog). */
   watchdogMs?: number;
+  /** How a loop's thread waits for events: 'libuv' (uv_poll: the thread stays free for the rest
+   *  of the program) or 'blocking' (our own epoll_wait, like a C server, yielding to Node every
+   *  20 ms; faster, for threads that do nothing else). Default: 'libuv' on the calling thread,
+   *  'blocking' in worker threads. */
+  driver?: 'libuv' | 'blocking';
   /** Aborting closes the loop gracefully. */
   signal?: AbortSignal;
   /** Called for every guest trap; by default it is written to stderr. */

@@ -25,6 +25,7 @@ export interface WorkerInit {
   maxRestarts?: number;
   args: string[];
   env: Record<string, string>;
+  driver: 'libuv' | 'blocking';
   stats: SharedArrayBuffer;
   registry: SharedArrayBuffer;
 }

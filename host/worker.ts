@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     fds: init.fds,
     addresses: init.addresses,
     ownsListeners: false,
+    driver: init.driver,
     maxRestarts: init.maxRestarts,
     limits: init.limits,
     args: init.args,

@@ -35,6 +35,7 @@ export interface PoolOptions {
   signal?: AbortSignal;
   workers: number;
   watchdogMs: number;
+  driver: 'libuv' | 'blocking';
 }
 
 interface Slot {
@@ -127,7 +128,7 @@ class WorkerPool implements WasmLoop {
   private spawn(slot: Slot): Promise<void> {
     const init: WorkerInit = {
       module: this.opts.module, fds: slot.fds, addresses: this.opts.addresses, limits: this.opts.limits,
-      maxRestarts: this.opts.maxRestarts, args: this.opts.args, env: this.opts.env,
+      maxRestarts: this.opts.maxRestarts, args: this.opts.args, env: this.opts.env, driver: this.opts.driver,
       stats: slot.stats.buffer as SharedArrayBuffer, registry: slot.registry.buffer as SharedArrayBuffer,
     };
     const worker = FROM_SOURCE
