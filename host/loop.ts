@@ -103,7 +103,10 @@ export class Loop {
       this.fail(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));
       return 0;
     }
-    if (n > 0 || force || (this.deadlineAt >= 0 && this.now() >= this.deadlineAt)) this.dispatch(n);
+    if (n > 0 || force || this.deadlineAt >= 0) {
+      const now = this.now();
+      if (n > 0 || force || now >= this.deadlineAt) this.dispatch(n, now);
+    }
     return n;
   }
 
@@ -149,11 +152,10 @@ export class Loop {
     this.opts.onClosed?.(err);
   }
 
-  /** Calls wl_dispatch. This is the hot path: no closure, one clock read. */
-  private dispatch(n: number): void {
+  /** Calls wl_dispatch. This is the hot path: no closure, no clock read of its own. */
+  private dispatch(n: number, now = this.now()): void {
     const g = this.guest!;
     const busy = this.opts.onBusy;
-    const now = this.now();
     let next: number;
     try {
       busy?.(true);
