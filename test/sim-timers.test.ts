@@ -84,5 +84,15 @@ for (const flavour of FLAVOURS) {
     assert.is(c.readText(), 'third');
   });
 
+  test('a periodic tick (every 100 ms) runs on the virtual clock, with no traffic', async () => {
+    const s = await simLoop('test/evil', { flavour });
+    const peer = s.connect();
+    s.run();
+    for (let i = 0; i < 10; i++) s.advance(100);
+    peer.write('TICKS\n');
+    s.run();
+    assert.is(peer.readText(), 'ticks 10\n');
+  });
+
   test.run();
 }

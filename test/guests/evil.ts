@@ -7,10 +7,11 @@
 //   "GROW\n"       grows memory by 16 pages, then replies "grown <result of memory.grow>\n"
 //                  (the host must follow the new buffer; past the memory cap the result is -1)
 //   "SPIN\n"       never returns (an endless loop: only a watchdog can stop it)
+//   "TICKS\n"      replies "ticks <n>\n": how often its every(100 ms) periodic tick has run
 import { wl_close, wl_listener, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
 import { connHandle, connWrite } from "../../assembly/conn";
-import { serve } from "../../assembly/protocol";
+import { every, serve } from "../../assembly/protocol";
 
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../../assembly/loop";
 
@@ -22,6 +23,10 @@ const ABORT = bytes("ABORT\n");
 const GROW = bytes("GROW\n");
 const SPIN = bytes("SPIN\n");
 let spins: u64 = 0;
+const TICKS = bytes("TICKS\n");
+let ticks = 0;
+
+function onTick(now: f64): void { ticks++; }
 const SCRATCH = memory.data(64);
 
 function reply(slot: u32, s: string): void {
@@ -56,6 +61,8 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
     unreachable();
   } else if (equals(ptr, len, ABORT)) {
     abort("evil guest gave up", "evil.ts", 1, 2);
+  } else if (equals(ptr, len, TICKS)) {
+    reply(slot, "ticks " + ticks.toString() + "\n");
   } else if (equals(ptr, len, SPIN)) {
     while (spins != U64.MAX_VALUE) spins++; // about 2^64 iterations: forever
   } else if (equals(ptr, len, GROW)) {
@@ -67,3 +74,4 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
 }
 
 serve(evilData);
+every(100, onTick);
