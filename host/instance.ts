@@ -60,6 +60,7 @@ export class GuestInstance {
   readonly eventsPtr: number;
   readonly eventsCap: number;
   private readonly statsPtr: number;
+  private buffer = new ArrayBuffer(0); // see `memory`
   private readonly listenerHandles: number[] = [];
 
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
@@ -84,8 +85,12 @@ export class GuestInstance {
     }
   }
 
+  /** The guest's current memory buffer. The getter on WebAssembly.Memory costs a runtime call,
+   *  so the buffer is kept and re-read only once it is detached: memory.grow detaches the old
+   *  buffer (its byteLength becomes 0), so a stale one is never used. */
   get memory(): ArrayBuffer {
-    return this.exports.memory.buffer;
+    if (this.buffer.byteLength === 0) this.buffer = this.exports.memory.buffer;
+    return this.buffer;
   }
 
   /** The guest's counters, read straight from its memory. */
@@ -125,7 +130,7 @@ export class GuestInstance {
   private hostcalls(): Record<string, (...args: number[]) => number> {
     const { kernel, now } = this.opts;
     const t = this.handles;
-    const mem = () => this.exports.memory.buffer; // re-read: memory.grow replaces the buffer
+    const mem = () => this.memory; // never stale: see `memory`
     return {
       listener: (i) => this.listenerHandles[i] ?? -Errno.ENOENT,
       accept: (h) => {

@@ -1,0 +1,40 @@
+/**
+ * Builds the bench's C programs (bench/c/*.c, each one file plus util.h) into bench/build/ with
+ * `cc -std=c11 -O2 -Wall -Wextra -Werror`, skipping a program whose binary is newer than its
+ * sources.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const PROGRAMS = ['echo-server', 'http-server', 'echo-load', 'idle-conns'] as const;
+export type Program = (typeof PROGRAMS)[number];
+
+export const CFLAGS = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror'];
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
+/** Compiles what is out of date; returns the path of each program. Throws on a compile error. */
+export function buildC(benchDir: string, cc: string): Record<Program, string> {
+  const out = join(benchDir, 'build');
+  mkdirSync(out, { recursive: true });
+  const header = mtime(join(benchDir, 'c', 'util.h'));
+  const paths = {} as Record<Program, string>;
+  for (const name of PROGRAMS) {
+    const src = join(benchDir, 'c', `${name}.c`);
+    const bin = join(out, name);
+    paths[name] = bin;
+    const built = mtime(bin);
+    if (built > mtime(src) && built > header) continue;
+    const r = spawnSync(cc, [...CFLAGS, '-o', bin, src], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cc failed for ${src}:\n${r.stderr}`);
+    process.stdout.write(`bench: built bench/build/${name}\n`);
+  }
+  return paths;
+}

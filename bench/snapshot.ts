@@ -1,0 +1,21 @@
+/**
+ * A private copy of the wasmloop build for one bench run, so that every run measures the same
+ * build even if the repository is rebuilt while the bench runs (other work on the same tree):
+ * bin/, dist/, package.json (for "type": "module"), build/Release/wasmloop.node and the guests,
+ * copied under bench/build/snapshot/ with the same layout. Packages still resolve from the
+ * repository's node_modules, one level up the directory tree.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const SNAPSHOT_FILES = ['bin', 'dist', 'package.json', 'build/Release/wasmloop.node', 'build/echo.wasm', 'build/hello.wasm'];
+
+/** Copies the build to `dest` (replacing what was there) and returns `dest`. */
+export function snapshotBuild(root: string, dest: string): string {
+  rmSync(dest, { recursive: true, force: true });
+  mkdirSync(join(dest, 'build', 'Release'), { recursive: true });
+  for (const f of SNAPSHOT_FILES) {
+    if (existsSync(join(root, f))) cpSync(join(root, f), join(dest, f), { recursive: true });
+  }
+  return dest;
+}
