@@ -17,7 +17,7 @@ import { WasmloopError } from './errors.ts';
 import type { GuestTrap } from './instance.ts';
 import { Loop, type LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
-import { DEFAULT_GRACE_MS, type CloseOptions, type WasmLoop } from './types.ts';
+import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from './types.ts';
 
 /** How long the blocking driver keeps the thread before yielding one turn to Node: the bound on
  *  how late a signal, timer or worker message is handled, and 50 yields a second when idle. */
@@ -27,20 +27,12 @@ const RESTART_POLL_MS = 10;
 
 export type Driver = 'libuv' | 'blocking';
 
-export interface NativeLoopOptions {
+export interface NativeLoopOptions extends LoopConfig {
   native: NativeKernel;
-  module: WebAssembly.Module;
-  /** Listening fds handed to the guest. */
-  fds: number[];
-  addresses: ListenAddress[];
   /** True when this loop closes the listening fds when it stops (false: a worker pool owns them). */
   ownsListeners: boolean;
   /** How the thread waits for events (see the top of this file); default libuv. */
   driver?: Driver;
-  maxRestarts?: number;
-  limits: Readonly<Record<string, number>>;
-  args: string[];
-  env: Record<string, string>;
   onTrap: (err: GuestTrap, restarting: boolean) => void;
   signal?: AbortSignal;
   /** Worker mode: told when a guest call starts (true) and ends (false), for the watchdog. */

@@ -60,5 +60,19 @@ export interface WasmLoop {
   readonly done: Promise<void>;
 }
 
+/** What every loop of a guest is started with, on the calling thread or in a worker (the
+ *  options that cross into a worker thread are only these, plus its shared buffers). */
+export interface LoopConfig {
+  module: WebAssembly.Module;
+  /** Listening fds handed to the guest, as listener 0, 1, ... */
+  fds: number[];
+  addresses: ListenAddress[];
+  limits: Record<string, number>;
+  maxRestarts?: number;
+  /** WASI arguments and environment. */
+  args: string[];
+  env: Record<string, string>;
+}
+
 /** How long close() lets connections finish by default. */
 export const DEFAULT_GRACE_MS = 5000;

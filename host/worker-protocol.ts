@@ -10,21 +10,14 @@
  *             worker clears a slot before closing its fd, so a kill can leak an fd but never
  *             make the pool close a number that was reused.
  */
-import type { ListenAddress } from './address.ts';
+import type { LoopConfig } from './types.ts';
 import { STAT_NAMES } from './instance.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;
 export const STATS_SLOTS = STAT_NAMES.length + 2;
 
-export interface WorkerInit {
-  module: WebAssembly.Module;
-  fds: number[];
-  addresses: ListenAddress[];
-  limits: Record<string, number>;
-  maxRestarts?: number;
-  args: string[];
-  env: Record<string, string>;
+export interface WorkerInit extends LoopConfig {
   driver: 'libuv' | 'blocking';
   stats: SharedArrayBuffer;
   registry: SharedArrayBuffer;

@@ -12,7 +12,7 @@ import { GuestTrap, STAT_NAMES } from './instance.ts';
 import { openSiblings } from './listeners.ts';
 import type { LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
-import { DEFAULT_GRACE_MS, type CloseOptions, type WasmLoop } from './types.ts';
+import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from './types.ts';
 import { BUSY_SLOT, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
 
 /** Worker deaths in a row (per worker) tolerated before the pool gives up, as for traps. */
@@ -22,15 +22,8 @@ const FORGIVE_MS = 60_000;
 /** Extra time a worker gets to exit after its grace period before it is terminated. */
 const EXIT_SLACK_MS = 1000;
 
-export interface PoolOptions {
+export interface PoolOptions extends LoopConfig {
   native: NativeKernel;
-  module: WebAssembly.Module;
-  fds: number[];
-  addresses: ListenAddress[];
-  limits: Record<string, number>;
-  maxRestarts?: number;
-  args: string[];
-  env: Record<string, string>;
   onTrap: (err: GuestTrap, restarting: boolean) => void;
   signal?: AbortSignal;
   workers: number;
