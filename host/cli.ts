@@ -192,7 +192,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
         out.limits[name] = n;
         break;
       }
-      default: usage(`unknown option '${a}'`);
+      default: usage(out.module === '' ? `unknown option '${a}'` : `unknown option '${a}' (a guest argument that starts with - goes after --)`);
     }
   }
   if (out.module === '') usage('missing the module to run');
