@@ -121,8 +121,8 @@ function usage(message: string): never {
   throw new WasmloopError('ERR_WASMLOOP_USAGE', `${message} (see wasmloop --help)`);
 }
 
-function intOption(name: string, value: string | undefined): number {
-  if (value === undefined || !/^\d+$/.test(value)) usage(`${name} needs a whole number`);
+function intOption(name: string, value: string): number {
+  if (!/^\d+$/.test(value)) usage(`${name} needs a whole number`);
   return Number(value);
 }
 
@@ -139,56 +139,40 @@ export function parseRunArgs(argv: string[]): RunArgs {
       else guestArgs.push(a);
       continue;
     }
-    if (a.startsWith('-W') && a.length > 2) { // -Wname=value, as well as -W name=value
-      const [name, v] = parseLimit(a.slice(2));
-      out.limits[name] = v;
-      continue;
-    }
+    // --flag=value, -Wname=value, or the value as the next word.
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const flag = eq > 0 ? a.slice(0, eq) : a;
-    const value = () => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
+    const joined = a.startsWith('-W') && a.length > 2;
+    const flag = joined ? '-W' : eq > 0 ? a.slice(0, eq) : a;
+    const need = (what: string): string => {
+      const v = joined ? a.slice(2) : eq > 0 ? a.slice(eq + 1) : argv[++i];
+      if (v === undefined) usage(`${flag} needs ${what}`);
+      return v;
+    };
     switch (flag) {
-      case '--tcplisten': {
-        const v = value();
-        if (v === undefined) usage('--tcplisten needs HOST:PORT');
-        out.listen.push(parseHostPort(v));
-        break;
-      }
+      case '--tcplisten': out.listen.push(parseHostPort(need('HOST:PORT'))); break;
       case '--env': {
-        const v = value();
-        if (v === undefined || v === '' || v.startsWith('=')) usage('--env needs NAME[=VALUE]');
+        const v = need('NAME[=VALUE]');
+        if (v === '' || v.startsWith('=')) usage('--env needs NAME[=VALUE]');
         const at = v.indexOf('=');
         if (at < 0) out.env[v] = process.env[v] ?? '';
         else out.env[v.slice(0, at)] = v.slice(at + 1);
         break;
       }
-      case '--grace-ms': out.graceMs = intOption('--grace-ms', value()); break;
-      case '--max-restarts': out.maxRestarts = intOption('--max-restarts', value()); break;
-      case '--workers': out.workers = intOption('--workers', value()); break;
-      case '--watchdog-ms': out.watchdogMs = intOption('--watchdog-ms', value()); break;
+      case '--grace-ms': out.graceMs = intOption(flag, need('a whole number')); break;
+      case '--max-restarts': out.maxRestarts = intOption(flag, need('a whole number')); break;
+      case '--workers': out.workers = intOption(flag, need('a whole number')); break;
+      case '--watchdog-ms': out.watchdogMs = intOption(flag, need('a whole number')); break;
       case '--stats': out.stats = true; break;
       case '--driver': {
-        const v = value();
+        const v = need('blocking or libuv');
         if (v !== 'blocking' && v !== 'libuv') usage('--driver needs blocking or libuv');
         out.driver = v;
         break;
       }
-      case '--dir': {
-        const v = value();
-        if (v === undefined) usage('--dir needs HOST_DIR[::GUEST_DIR]');
-        out.dirs.push(parseDirOption(v));
-        break;
-      }
-      case '--wasi': {
-        const v = value();
-        if (v === undefined) usage('--wasi needs wasmer or node');
-        out.wasi = parseWasiBackend(v);
-        break;
-      }
+      case '--dir': out.dirs.push(parseDirOption(need('HOST_DIR[::GUEST_DIR]'))); break;
+      case '--wasi': out.wasi = parseWasiBackend(need('wasmer or node')); break;
       case '-W': {
-        const v = value();
-        if (v === undefined) usage('-W needs NAME=VALUE');
-        const [name, n] = parseLimit(v);
+        const [name, n] = parseLimit(need('NAME=VALUE'));
         out.limits[name] = n;
         break;
       }
