@@ -93,11 +93,14 @@ export class Loop {
   }
 
   /** Like tick(), but lets epoll_wait block for up to `timeoutMs` (the blocking driver). The
-   *  wait never outlasts the guest's own deadline. Returns the event count. */
-  wait(timeoutMs: number, force = false): number {
+   *  wait never outlasts the guest's own deadline; `before` is the caller's clock reading, if it
+   *  has one, to spare another. Returns the event count. */
+  wait(timeoutMs: number, force = false, before?: number): number {
     const g = this.guest;
     if (g === null) return 0;
-    if (timeoutMs > 0 && this.deadlineAt >= 0) timeoutMs = Math.max(0, Math.min(timeoutMs, Math.ceil(this.deadlineAt - this.now())));
+    if (timeoutMs > 0 && this.deadlineAt >= 0) {
+      timeoutMs = Math.max(0, Math.min(timeoutMs, Math.ceil(this.deadlineAt - (before ?? this.now()))));
+    }
     const n = this.opts.kernel.epollWait(this.epfd, g.memory, g.eventsPtr, g.eventsCap, timeoutMs);
     if (n < 0) {
       this.fail(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));

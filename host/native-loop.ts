@@ -121,7 +121,7 @@ export class NativeLoop implements WasmLoop {
     const end = performance.now() + SLICE_MS;
     let now = 0;
     while (!loop.closed && loop.instance !== null && (now = performance.now()) < end) {
-      loop.wait(Math.ceil(end - now));
+      loop.wait(Math.ceil(end - now), false, now);
     }
     if (loop.closed) return;
     // While a trapped guest waits for its restart there is nothing to wait on: sleep instead.
