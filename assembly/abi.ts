@@ -37,3 +37,7 @@ export declare function wl_now_ms(): f64;
 /** The host's value for the limit named by the UTF-8 bytes [name, name+len), or -1 if unset. */
 @external("wasmloop", "limit")
 export declare function wl_limit(name: usize, len: i32): f64;
+
+/** Wall-clock milliseconds since the Unix epoch (UTC); for Date headers, not for timing. */
+@external("wasmloop", "wall_ms")
+export declare function wl_wall_ms(): f64;

@@ -40,6 +40,8 @@ export interface InstanceOptions {
   /** Listener fds, granted to the guest as handles in this order. */
   listeners: readonly number[];
   now: () => number;
+  /** Wall-clock ms since the Unix epoch for `wall_ms` (default Date.now). */
+  wallClock?: () => number;
   /** Extra import modules (WASI), and a hook that sees the instance before it runs. */
   extraImports?: WebAssembly.Imports;
   onInstantiate?: (instance: WebAssembly.Instance) => void;
@@ -129,6 +131,7 @@ export class GuestInstance {
    *  memory ranges again in C) and never throws for a bad argument. */
   private hostcalls(): Record<string, (...args: number[]) => number> {
     const { kernel, now } = this.opts;
+    const wall = this.opts.wallClock ?? Date.now;
     const t = this.handles;
     const mem = () => this.memory; // never stale: see `memory`
     return {
@@ -166,6 +169,7 @@ export class GuestInstance {
         return 0;
       },
       now_ms: () => now(),
+      wall_ms: () => wall(),
       limit: (ptr, len) => {
         const name = readUtf8(mem(), ptr >>> 0, len >>> 0);
         const value = name === null ? undefined : this.opts.limits?.[name];

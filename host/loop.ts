@@ -33,6 +33,8 @@ export interface LoopOptions {
   /** Listening fds, handed to the guest as listener 0, 1, ... The caller owns and closes them. */
   listeners: readonly number[];
   now?: () => number;
+  /** The guest's wall clock (`wall_ms`, for Date headers); default Date.now. */
+  wallClock?: () => number;
   maxRestarts?: number;
   /** Values for the guest's `limit` hostcall (host/limits.ts). */
   limits?: Readonly<Record<string, number>>;
@@ -252,6 +254,7 @@ export class Loop {
       epfd: this.epfd,
       listeners,
       now: this.now,
+      ...(this.opts.wallClock ? { wallClock: this.opts.wallClock } : {}),
       limits: this.opts.limits ?? {},
       registry: this.opts.registry,
       seed: this.opts.seed,

@@ -8,7 +8,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FLAVOURS, pattern, simLoop } from './helpers/sim.ts';
 import { chunked, GET, headerOf, POST, pump, send } from './helpers/http-sim.ts';
-import { parseAll, sha256hex } from './helpers/http-inspect.ts';
+import { parseAll, sha256hex, undated } from './helpers/http-inspect.ts';
+import { SIM_EPOCH_MS } from '../host/sim/kernel.ts';
 
 const MiB = 1 << 20;
 
@@ -35,7 +36,7 @@ for (const flavour of FLAVOURS) {
     const peer = s.connect();
     const big = Buffer.from(pattern(50_000));
     const req = Buffer.concat([Buffer.from(`POST /echo HTTP/1.0\r\nContent-Length: ${big.length}\r\n\r\n`), big]);
-    const out = send(s, peer, req).toString('latin1');
+    const out = undated(send(s, peer, req));
     const head = out.slice(0, out.indexOf('\r\n\r\n'));
     assert.is(head, 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close');
     assert.ok(Buffer.from(out.slice(head.length + 4), 'latin1').equals(big));
@@ -90,7 +91,7 @@ for (const flavour of FLAVOURS) {
     for (const path of ['/fail', '/forget']) {
       const peer = s.connect();
       const out = send(s, peer, GET(path) + GET('/'));
-      assert.is(out.toString('latin1'), 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', path);
+      assert.is(undated(out), 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', path);
       assert.ok(peer.serverShutWrite, `${path}: closed`);
     }
     assert.is(parseAll(send(s, other, GET('/')))[0]!.status, 200, 'the first connection still works');
@@ -100,16 +101,16 @@ for (const flavour of FLAVOURS) {
   test('a header value with CR LF from the request cannot split the response: 500', async () => {
     const s = await simLoop('demo', { flavour });
     const ok = s.connect();
-    assert.is(send(s, ok, GET('/go?to=/there')).toString('latin1'), 'HTTP/1.1 302 Found\r\nLocation: /there\r\nContent-Length: 0\r\n\r\n');
+    assert.is(undated(send(s, ok, GET('/go?to=/there'))), 'HTTP/1.1 302 Found\r\nLocation: /there\r\nContent-Length: 0\r\n\r\n');
     const evil = s.connect();
-    const out = send(s, evil, GET('/go?to=/x%0D%0ASet-Cookie:%20a=b')).toString('latin1');
+    const out = undated(send(s, evil, GET('/go?to=/x%0D%0ASet-Cookie:%20a=b')));
     assert.is(out, 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
 
   test('a handler that fails after its head went out aborts: the client sees a short body', async () => {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();
-    const out = send(s, peer, GET('/half') + GET('/')).toString('latin1');
+    const out = undated(send(s, peer, GET('/half') + GET('/')));
     assert.is(out, 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345');
     assert.ok(peer.serverShutWrite);
   });
@@ -118,9 +119,9 @@ for (const flavour of FLAVOURS) {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();
     const out = send(s, peer, 'POST /fail HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
-    assert.is(out.toString('latin1'), 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.is(undated(out), 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     const peer2 = s.connect();
-    const out2 = send(s, peer2, 'POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n').toString('latin1');
+    const out2 = undated(send(s, peer2, 'POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n'));
     assert.is(out2, 'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nNot found\n');
     assert.ok(peer2.serverShutWrite);
   });
@@ -131,7 +132,7 @@ for (const flavour of FLAVOURS) {
     const ok = send(s, peer, POST('/count', 'a\nb\n'));
     assert.is(parseAll(ok)[0]!.body.toString(), '4 bytes, 2 lines\n');
     const out = send(s, peer, POST('/count', Buffer.alloc(MiB + 1, 0x61)));
-    assert.is(out.toString('latin1'), 'HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.is(undated(out), 'HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
   });
 
   test('a head that does not arrive within header-timeout-ms is 408', async () => {
@@ -143,8 +144,32 @@ for (const flavour of FLAVOURS) {
     slow.write('X: 1\r\n');
     s.run();
     s.advance(600);
-    assert.is(slow.readText(), 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.is(undated(slow.readText()), 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     assert.ok(slow.serverShutWrite);
+  });
+
+  test('every response has a Date from the wall clock, read at most once a second', async () => {
+    let wall = SIM_EPOCH_MS + 400;
+    let reads = 0;
+    const s = await simLoop('demo', { flavour, wallClock: () => (reads++, wall) });
+    const peer = s.connect();
+    const dateOf = (req: string) => parseAll(send(s, peer, req))[0]!.date;
+    assert.is(dateOf(GET('/')), 'Thu, 01 Jan 2026 00:00:00 GMT');
+    wall += 500; // the guest's second has 600 ms left: the cached line is reused
+    assert.is(dateOf(GET('/nowhere')), 'Thu, 01 Jan 2026 00:00:00 GMT', 'the same second: the same line');
+    assert.is(reads, 1, 'one wall-clock read for two responses in one second');
+    s.advance(600);
+    wall += 600;
+    assert.is(dateOf(GET('/')), 'Thu, 01 Jan 2026 00:00:01 GMT');
+    // Calendar edges: leap days, centuries, the last second the format can write.
+    for (const iso of ['1970-01-01T00:00:00Z', '2000-02-29T23:59:59Z', '2100-03-01T12:00:00Z', '2024-12-31T23:59:59Z', '9999-12-31T23:59:59Z']) {
+      wall = Date.parse(iso);
+      s.advance(1000);
+      assert.is(dateOf(GET('/')), new Date(wall).toUTCString(), iso);
+    }
+    wall = Date.parse('+012000-01-01T00:00:00Z');
+    s.advance(1000);
+    assert.is(dateOf(GET('/')), 'Fri, 31 Dec 9999 23:59:59 GMT', 'clamped to four-digit years');
   });
 
   test('an idle keep-alive connection closes after keepalive-timeout-ms, silently', async () => {

@@ -11,6 +11,7 @@ import { bodiless, reason } from "./status";
 import { checkHeader, Reserved, reserved } from "./headers";
 import { drainFns } from "./callbacks";
 import { Handler } from "./handler";
+import { dateLine, DATE_LINE_BYTES } from "./date";
 
 /** Body bytes held back before the head is sent, so that a response ended within them gets a
  *  Content-Length; a larger body is sent chunked (Go's net/http does the same). */
@@ -201,6 +202,7 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
     n += putAscii(LINE + <usize>n, reason(this.code));
     n += putAscii(LINE + <usize>n, "\r\n");
     this.emit(LINE, n);
+    this.emit(dateLine(), DATE_LINE_BYTES);
     this.emit(this.head.data, this.head.length);
     this.head.clear();
     this.emit(LINE, framingLines(this, total));

@@ -64,6 +64,9 @@ export interface SimKernelOptions {
   window?: number;
 }
 
+/** The simulated wall clock's reading at virtual time 0: 2026-01-01T00:00:00Z. */
+export const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 /** Linux's default somaxconn: the largest accept queue. */
 const SOMAXCONN = 4096;
 
@@ -99,6 +102,12 @@ export class SimKernel implements Kernel {
   advance(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`bad advance(${ms})`);
     this.now += ms;
+  }
+
+  /** The simulated wall clock (ms since the Unix epoch): SIM_EPOCH_MS plus the virtual clock,
+   *  so a guest's Date headers replay exactly. */
+  wallMs(): number {
+    return SIM_EPOCH_MS + this.now;
   }
 
   /** A random u32 from the kernel's PRNG (the `env.seed` import of a guest). */

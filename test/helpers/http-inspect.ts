@@ -4,6 +4,7 @@
  * framed by Content-Length or chunked), so that tests compare bytes, not impressions.
  */
 import { createHash } from 'node:crypto';
+import { isImfFixdate } from '../../host/sim/props/model.ts';
 import type { Expected } from './http-corpus.ts';
 
 /** Response bodies up to this size get a Content-Length; larger ones are chunked (the SDK's
@@ -58,6 +59,18 @@ export interface ParsedResponse {
   body: Buffer;
   /** The raw bytes of this response, head and body. */
   raw: Buffer;
+  /** The Date header's value, taken out of `headers` (and checked to be an IMF-fixdate). */
+  date?: string;
+}
+
+/** `raw` with the Date line of each response head removed, after checking it is well formed:
+ *  the SDK sends one right after the status line of every final response. */
+export function undated(raw: Buffer | string): string {
+  const text = typeof raw === 'string' ? raw : raw.toString('latin1');
+  return text.replace(/(HTTP\/1\.1 [2-5]\d\d [^\r\n]*\r\n)Date: ([^\r\n]*)\r\n/g, (_, status: string, date: string) => {
+    if (!isImfFixdate(date)) throw new Error(`bad Date header ${JSON.stringify(date)}`);
+    return status;
+  });
 }
 
 /** Parses back-to-back responses from `buf` strictly; throws on anything malformed. A 1xx
@@ -79,11 +92,16 @@ export function parseAll(buf: Buffer, headOnly: boolean[] = []): ParsedResponse[
       return [hm[1]!, hm[2]!];
     });
     const status = Number(m[1]);
+    let date: string | undefined;
+    if (headers[0]?.[0] === 'Date') {
+      date = headers.shift()![1];
+      if (!isImfFixdate(date)) throw new Error(`bad Date header ${JSON.stringify(date)}`);
+    }
     let p = end + 4;
     let body: Buffer = Buffer.alloc(0);
     const interim = status < 200;
     if (!interim && !headOnly[n]) [body, p] = readBody(buf, p, headers);
-    out.push({ statusLine, status, headers, body, raw: buf.subarray(at, p) });
+    out.push({ statusLine, status, headers, body, raw: buf.subarray(at, p), ...(date === undefined ? {} : { date }) });
     if (!interim) n++;
     at = p;
   }
@@ -117,7 +135,7 @@ function readBody(buf: Buffer, p: number, headers: Array<[string, string]>): [Bu
   }
 }
 
-/** The exact bytes of the error response the SDK sends for `status`. */
+/** The exact bytes of the error response the SDK sends for `status`, less its Date line. */
 export function errorResponse(status: number): string {
   return `HTTP/1.1 ${status} ${reasonOf(status)}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
 }
@@ -125,9 +143,11 @@ export function errorResponse(status: number): string {
 /** Checks one parsed response against an expectation; returns a description of the first
  *  difference, or null. */
 export function compare(got: ParsedResponse, e: Expected): string | null {
+  if (got.date === undefined) return 'no Date header';
   if (e.status !== 200) {
     const want = errorResponse(e.status);
-    return got.raw.toString('latin1') === want ? null : `want ${JSON.stringify(want)}, got ${JSON.stringify(got.raw.toString('latin1'))}`;
+    const raw = undated(got.raw);
+    return raw === want ? null : `want ${JSON.stringify(want)}, got ${JSON.stringify(raw)}`;
   }
   const json = inspectJson(e, e.body.length, sha256hex(e.body));
   const framing: [string, string] = json.length > STAGE_MAX ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(json.length)];

@@ -32,6 +32,8 @@ export interface SimLoopOptions {
   maxFds?: number;
   window?: number;
   limits?: Record<string, number>;
+  /** The guest's wall clock (default: the kernel's, SIM_EPOCH_MS plus virtual time). */
+  wallClock?: () => number;
 }
 
 export interface SimLoop {
@@ -56,6 +58,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     kernel,
     listeners: [fd],
     now: () => kernel.now,
+    wallClock: opts.wallClock ?? (() => kernel.wallMs()),
     limits: opts.limits ?? {},
     seed: () => kernel.randomSeed(),
     onTrap: (err) => traps.push(err),

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Random } from '../random.ts';
-import { concat, randomBytes, weighted, type Exchange, type GuestModel } from './model.ts';
+import { concat, DATE_LINE, randomBytes, weighted, withDates, type Exchange, type GuestModel } from './model.ts';
 
 const enc = new TextEncoder();
 
@@ -50,7 +50,7 @@ function answer(r: Request): string {
   });
   const keepAlive10 = r.version === 'HTTP/1.0' && !r.close;
   const connection = r.close ? 'Connection: close\r\n' : keepAlive10 ? 'Connection: keep-alive\r\n' : '';
-  const head = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\n${connection}\r\n`;
+  const head = `HTTP/1.1 200 OK\r\n${DATE_LINE}Content-Type: application/json\r\nContent-Length: ${json.length}\r\n${connection}\r\n`;
   return r.method === 'HEAD' ? head : head + json;
 }
 
@@ -76,7 +76,7 @@ function request(rng: Random, budget: number, close: boolean): Request {
 /** Any fixed seed: the priming conversation is the same in every run. */
 const PRIME_SEED = 7;
 
-const BAD_REQUEST = 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+const BAD_REQUEST = `HTTP/1.1 400 Bad Request\r\n${DATE_LINE}Content-Length: 0\r\nConnection: close\r\n\r\n`;
 
 export const inspectModel: GuestModel = {
   guest: 'inspect',
@@ -97,7 +97,7 @@ export const inspectModel: GuestModel = {
     }
     let units = output.length;
     const ending = rng.next() < 0.3 ? weighted(rng, [[60, 'close'], [40, 'lf']] as const) : undefined;
-    if (ending === undefined) return { input: concat(input), output: enc.encode(output.join('')), ends: false, refused: false, units };
+    if (ending === undefined) return { input: concat(input), ...withDates(output.join('')), ends: false, refused: false, units };
     if (ending === 'close') {
       const r = request(rng, 1000, true);
       input.push(encode(rng, r));
@@ -108,7 +108,7 @@ export const inspectModel: GuestModel = {
       output.push(BAD_REQUEST);
     }
     if (rng.next() < 0.3) input.push(enc.encode('GET /ignored HTTP/1.1\r\nHost: a\r\n\r\n'));
-    return { input: concat(input), output: enc.encode(output.join('')), ends: true, refused: ending === 'lf', units };
+    return { input: concat(input), ...withDates(output.join('')), ends: true, refused: ending === 'lf', units };
   },
   prime() {
     // 400 pipelined GETs answer with ~140 KB: with the peer not reading, the output fills and
@@ -125,6 +125,6 @@ export const inspectModel: GuestModel = {
     const get: Request = { method: 'GET', target: '/', version: 'HTTP/1.1', headers: [['Host', 'a']], body: new Uint8Array(0), chunked: false, close: false };
     const all = [...Array<Request>(400).fill(get), ...kinds];
     const input = concat(all.map((r) => encode(rng, r)));
-    return { exchange: { input, output: enc.encode(all.map(answer).join('')), ends: false, refused: false, units: all.length }, buffers: 2 };
+    return { exchange: { input, ...withDates(all.map(answer).join('')), ends: false, refused: false, units: all.length }, buffers: 2 };
   },
 };

@@ -24,6 +24,32 @@ export interface Exchange {
    *  frames echoed), or undefined when the count is not a property of the input (echo counts
    *  reads). */
   units: number | undefined;
+  /** Offsets in `output` of Date header values (DATE_VALUE_BYTES each, placeholders in
+   *  `output`): the runner accepts any IMF-fixdate of the simulated wall clock there. */
+  dates?: readonly number[];
+}
+
+/** An IMF-fixdate is 29 bytes: "Sun, 06 Nov 1994 08:49:37 GMT". */
+export const DATE_VALUE_BYTES = 29;
+const DATE_PLACEHOLDER = '#'.repeat(DATE_VALUE_BYTES);
+/** The Date line a model writes into an expected response head, right after the status line. */
+export const DATE_LINE = `Date: ${DATE_PLACEHOLDER}\r\n`;
+
+/** Whether `v` is an IMF-fixdate (RFC 9110 5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
+export function isImfFixdate(v: string): boolean {
+  return /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v) && new Date(Date.parse(v)).toUTCString() === v;
+}
+
+/** `text` encoded, and the offsets of the Date values its DATE_LINEs stand for. */
+export function withDates(text: string): { output: Uint8Array; dates: number[] } {
+  const output = new TextEncoder().encode(text);
+  const needle = Buffer.from(`\r\n${DATE_LINE}`, 'latin1');
+  const haystack = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  const dates: number[] = [];
+  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) {
+    dates.push(at + '\r\nDate: '.length);
+  }
+  return { output, dates };
 }
 
 export interface GuestModel {

@@ -13,7 +13,8 @@
  */
 import type { SimPeer } from '../peer.ts';
 import type { Random } from '../random.ts';
-import { weighted, type Exchange } from './model.ts';
+import { SIM_EPOCH_MS } from '../kernel.ts';
+import { DATE_VALUE_BYTES, isImfFixdate, weighted, type Exchange } from './model.ts';
 
 export type Ending = 'fin-early' | 'fin-late' | 'close' | 'reset' | 'silent';
 
@@ -120,6 +121,9 @@ export class ScriptedPeer {
   /** When the peer first saw itself accepted, and last read a byte (virtual ms; -1: never). */
   acceptedAt = -1;
   lastReadAt = -1;
+  /** The Date value being read (Exchange.dates), and which of them comes next. */
+  private dateText = '';
+  private nextDate = 0;
 
   constructor(readonly id: number, readonly ex: Exchange, readonly plan: PeerPlan) {
     this.resetIn = plan.resetDelay;
@@ -202,10 +206,17 @@ export class ScriptedPeer {
     if (bytes.length === 0) return;
     this.lastReadAt = now;
     const want = this.ex.output;
+    const dates = this.ex.dates ?? [];
     for (let i = 0; i < bytes.length; i++) {
       const at = this.got + i;
       if (at >= want.length) {
         throw new PropertyFailure(`peer ${this.id}: ${this.got + bytes.length - want.length} bytes more than the ${want.length} expected (extra starts ${hex(bytes.subarray(i, i + 16))})`);
+      }
+      const slot = dates[this.nextDate];
+      if (slot !== undefined && at >= slot) {
+        this.dateText += String.fromCharCode(bytes[i]!);
+        if (at === slot + DATE_VALUE_BYTES - 1) this.checkDate(slot, now);
+        continue;
       }
       if (bytes[i] !== want[at]) {
         throw new PropertyFailure(`peer ${this.id}: byte ${at} of the output is 0x${hex(bytes.subarray(i, i + 1))}, expected 0x${hex(want.subarray(at, at + 1))}` +
@@ -213,6 +224,18 @@ export class ScriptedPeer {
       }
     }
     this.got += bytes.length;
+  }
+
+  /** A Date value the model left open: an IMF-fixdate of the simulated wall clock, no later
+   *  than now. */
+  private checkDate(at: number, now: number): void {
+    const text = this.dateText;
+    this.dateText = '';
+    this.nextDate++;
+    const t = Date.parse(text);
+    if (!isImfFixdate(text) || t < SIM_EPOCH_MS || t > SIM_EPOCH_MS + now) {
+      throw new PropertyFailure(`peer ${this.id}: the Date at byte ${at} of the output is ${JSON.stringify(text)}, not the simulated clock's (at most ${new Date(SIM_EPOCH_MS + now).toUTCString()})`);
+    }
   }
 
   private write(w: PeerWorld, p: SimPeer): void {

@@ -118,6 +118,7 @@ class Run {
       kernel: this.kernel,
       listeners: [fd],
       now: () => this.kernel.now,
+      wallClock: () => this.kernel.wallMs(),
       maxRestarts: 0,
       limits: this.limits(),
       seed: () => this.kernel.randomSeed(),
