@@ -31,7 +31,7 @@ import { wl_close, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "./abi"
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "./epoll";
 import { EAGAIN } from "./errno";
 import { acquire, release, BUF_SIZE, RECV_BUF } from "./pool";
-import { callClose, callData, callDrain, callOpen, callTimeout } from "./protocol";
+import { callClose, callData, callDrain, callOpen, callSalvage, callTimeout } from "./protocol";
 import { count, uncount, ACCEPTED, BYTES_IN, BYTES_OUT, CLOSED, OPEN, PROTOCOL_ERRORS, TIMEOUTS } from "./stats";
 import { nextGen } from "./token";
 
@@ -87,6 +87,9 @@ let highWater: i32 = 0;           // slots below this index have been used at le
 let nextSweepAt: f64 = Infinity;  // no deadline is earlier than this
 let draining = false;             // wl_shutdown was called: close connections once idle
 export let nowMs: f64 = 0;
+/** The slot whose protocol code is running (an event, a deadline, an open), or -1. After a
+ *  trap it is the connection that caused it (wl_salvage). */
+let serving: i32 = -1;
 
 /** The connection in `slot` (valid for 0 <= slot < maxConnections()). */
 // @ts-ignore: decorator
@@ -115,11 +118,34 @@ function takeSlot(): i32 {
   return highWater < maxConns ? highWater++ : -1;
 }
 
-/** Adopts an accepted handle. Returns false (and closes the handle) when no slot is free or
+/** Takes an accepted handle. Returns false (and closes the handle) when no slot is free or
  *  the handle cannot be watched. */
 export function connOpen(handle: i32): bool {
+  const c = open(handle);
+  if (c === null) return false;
+  count(ACCEPTED);
+  opened(c);
+  return true;
+}
+
+/** Takes a connection a trapped instance handed over (wl_adopt): its unread input comes back
+ *  from the first recv. `linger`: the host has answered it and it only waits to close. Not
+ *  counted as accepted (the instance that accepted it did). */
+export function connAdopt(handle: i32, linger: bool): bool {
+  const c = open(handle);
+  if (c === null) return false;
+  opened(c);
+  if (c.state == State.FREE) return true; // the protocol closed it in onOpen
+  const slot = slotOf(c);
+  serving = <i32>slot;
+  if (linger) startLinger(c); else onReadable(c); // level-triggered epoll would not tell us
+  serving = -1;
+  return true;
+}
+
+function open(handle: i32): Conn | null {
   const slot = takeSlot();
-  if (slot < 0) { wl_close(handle); return false; }
+  if (slot < 0) { wl_close(handle); return null; }
   const c = conn(slot);
   c.handle = handle;
   c.state = State.READING;
@@ -131,13 +157,17 @@ export function connOpen(handle: i32): bool {
   if (wl_watch(handle, c.interest, slot, c.gen) < 0) {
     wl_close(handle);
     freeSlot(c, slot);
-    return false;
+    return null;
   }
   touch(c);
-  count(ACCEPTED);
+  return c;
+}
+
+function opened(c: Conn): void {
   count(OPEN);
-  callOpen(slot);
-  return true;
+  serving = <i32>slotOf(c);
+  callOpen(slotOf(c));
+  serving = -1;
 }
 
 function freeSlot(c: Conn, slot: i32): void {
@@ -188,6 +218,12 @@ export function connEvent(slot: u32, gen: u32, events: u32): void {
   if (slot >= <u32>highWater) return;
   const c = conn(slot);
   if (c.state == State.FREE || c.gen != gen) return;
+  serving = <i32>slot;
+  onEvent(c, gen, events);
+  serving = -1;
+}
+
+function onEvent(c: Conn, gen: u32, events: u32): void {
   drainBudget = DRAIN_BUDGET;
   if (events & (EPOLLERR | EPOLLHUP)) { closeNow(c); return; }
   if (events & EPOLLOUT) {
@@ -372,7 +408,11 @@ export function sweepTimers(now: f64): f64 {
     for (let i = 0; i < highWater; i++) {
       const c = conn(i);
       if (c.state == State.FREE) continue;
-      if (c.timerAt > 0 && c.timerAt <= now) expire(c);
+      if (c.timerAt > 0 && c.timerAt <= now) {
+        serving = i;
+        expire(c);
+        serving = -1;
+      }
       if (c.state == State.FREE) continue;
       if (c.idleAt > 0 && c.idleAt <= now) { count(TIMEOUTS); closeNow(c); continue; }
       if (c.timerAt > 0 && c.timerAt < next) next = c.timerAt;
@@ -403,6 +443,41 @@ export function connDrainAll(): void {
     const c = conn(i);
     if (c.state == State.READING) settle(c);
   }
+}
+
+// ---- After a trap (docs/ABI.md, wl_salvage) ----
+
+export const enum Salvage { NONE = 0, ADOPT = 1, REPLY = 2, CLOSE = 3, END = -1 }
+
+/** The record wl_salvage describes a connection in: handle, then a byte range (i32, u32, u32). */
+export const SALVAGE_RECORD: usize = memory.data(12, 4);
+
+/** What the host may do with `slot`'s connection after a trap, the record filled in:
+ *  ADOPT a connection between protocol units with no output owed (the range is its unread
+ *  input, which a fresh instance gets back through wl_adopt); for the connection whose code
+ *  was running, REPLY when the protocol says nothing of its current answer has gone out, else
+ *  CLOSE (either way the range is the output it is owed, which the host sends first, then the
+ *  trap reply for REPLY, then it closes); NONE for the rest (the host closes them); END past
+ *  the last slot ever used. Runs in a trapped instance, so it reads and never allocates. */
+export function connSalvage(slot: i32): i32 {
+  if (slot < 0 || slot >= highWater) return Salvage.END;
+  const c = conn(slot);
+  if (c.state == State.FREE) return Salvage.NONE;
+  store<i32>(SALVAGE_RECORD, c.handle);
+  if (slot == serving) {
+    salvageRange(c.outBuf + <usize>c.outStart, c.outEnd - c.outStart);
+    const active = c.state == State.READING || c.state == State.WRITING;
+    return active && callSalvage(<u32>slot, true) ? Salvage.REPLY : Salvage.CLOSE;
+  }
+  if (c.state != State.READING || outPending(c) || c.wantDrain || c.inBuf == RECV_BUF) return Salvage.NONE;
+  if (!callSalvage(<u32>slot, false)) return Salvage.NONE;
+  salvageRange(c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
+  return Salvage.ADOPT;
+}
+
+function salvageRange(ptr: usize, len: i32): void {
+  store<u32>(SALVAGE_RECORD, len > 0 ? <u32>ptr : 0, 4);
+  store<u32>(SALVAGE_RECORD, len > 0 ? <u32>len : 0, 8);
 }
 
 // ---- The API protocols use (slot numbers only; the table stays private) ----

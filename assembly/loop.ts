@@ -10,11 +10,11 @@
 
 import { wl_accept, wl_listener, wl_watch } from "./abi";
 import { limit } from "./config";
-import { connDrainAll, connEvent, connInit, connOpen, hasFreeSlot, nowMs, setNow, sweepTimers, IDLE_MS, MAX_CONNS } from "./conn";
+import { connAdopt, connDrainAll, connEvent, connInit, connOpen, connSalvage, hasFreeSlot, nowMs, setNow, sweepTimers, IDLE_MS, MAX_CONNS, SALVAGE_RECORD } from "./conn";
 import { EPOLLIN } from "./epoll";
 import { EAGAIN, ECONNABORTED, EINTR } from "./errno";
 import { poolInit } from "./pool";
-import { callInit, callTick, tickInterval } from "./protocol";
+import { callInit, callTick, tickInterval, trapReply } from "./protocol";
 import { count, ACCEPT_ERRORS, STATS } from "./stats";
 import { LISTENER_GEN } from "./token";
 
@@ -85,6 +85,27 @@ export function wl_dispatch(n: i32, now: f64): i32 {
 export function wl_shutdown(): void {
   for (let i = 0; i < listenerCount; i++) setListening(i, Listening.STOPPED);
   connDrainAll();
+}
+
+// After a trap (docs/ABI.md, "Traps"): the host asks the trapped instance which connections can
+// be saved (wl_salvage), sends the trap reply (wl_trap_reply) to the one that caused it, and
+// hands the others to a fresh instance (wl_adopt).
+
+/** What the host may do with slot `slot`'s connection (conn.ts connSalvage); -1 past the end. */
+export function wl_salvage(slot: i32): i32 { return connSalvage(slot); }
+
+/** Where wl_salvage writes its record: handle (i32), range pointer and length (u32). */
+export function wl_salvage_record(): usize { return SALVAGE_RECORD; }
+
+/** The protocol's reply to a request that trapped: a u32 length then the bytes; 0 for none. */
+export function wl_trap_reply(): usize { return trapReply(); }
+
+/** Takes a connection handed over from a trapped instance: 0, or -1 when it cannot (the
+ *  handle is then closed). */
+export function wl_adopt(handle: i32, linger: i32, now: f64): i32 {
+  setNow(now);
+  if (!hasFreeSlot()) return -1;
+  return connAdopt(handle, linger != 0) ? 0 : -1;
 }
 
 function onListener(i: u32): void {

@@ -10,12 +10,20 @@ export type DataFn = (slot: u32, ptr: usize, len: i32) => i32;
  *  the protocol's deadline passed, or the connection closed. */
 export type SlotFn = (slot: u32) => void;
 export type InitFn = () => void;
+/** After a trap: for the slot whose code was running (`culprit`), whether nothing of its
+ *  current answer has gone out, so the host may send the trap reply; for any other slot,
+ *  whether it is between protocol units, so it can move to a fresh instance with its unread
+ *  input. It runs in the trapped instance: read state, allocate nothing. */
+export type SalvageFn = (slot: u32, culprit: bool) => bool;
 export type TickFn = (now: f64) => void;
 
 function noData(slot: u32, ptr: usize, len: i32): i32 { return len; }
 function noSlot(slot: u32): void {}
 function noInit(): void {}
 function noTick(now: f64): void {}
+/** Without a protocol's say: never answer the culprit, and move the others (a protocol
+ *  whose per-connection state lives only in its unread input, like echo or hello). */
+function noSalvage(slot: u32, culprit: bool): bool { return !culprit; }
 
 let dataFn: DataFn = noData;
 let openFn: SlotFn = noSlot;
@@ -25,6 +33,8 @@ let timeoutFn: SlotFn = noSlot;
 let initFn: InitFn = noInit;
 let tickFn: TickFn = noTick;
 let tickMs: f64 = 0;
+let salvageFn: SalvageFn = noSalvage;
+let trapReplyAt: usize = 0;
 
 /** Installs the protocol; call it from the app's top level. */
 export function serve(data: DataFn, open: SlotFn = noSlot, close: SlotFn = noSlot): void {
@@ -46,6 +56,15 @@ export function handleDrain(fn: SlotFn): void { drainFn = fn; }
  *  closes it at once. */
 export function handleTimeout(fn: SlotFn): void { timeoutFn = fn; }
 
+/** `fn` decides which connections survive a trap (SalvageFn). Protocols that keep state per
+ *  connection between units must install one, or their connections move without it. */
+export function handleSalvage(fn: SalvageFn): void { salvageFn = fn; }
+
+/** The bytes the host sends, after a trap, to the connection that caused it when the
+ *  SalvageFn says it may: a u32 length then the bytes, at `at` (0: none). Keep it current. */
+export function setTrapReply(at: usize): void { trapReplyAt = at; }
+export function trapReply(): usize { return trapReplyAt; }
+
 /** `fn(now)` runs every `ms` milliseconds (at the granularity of the host's timers). */
 export function every(ms: f64, fn: TickFn): void {
   tickMs = ms;
@@ -62,6 +81,7 @@ export function every(ms: f64, fn: TickFn): void {
 @inline export function callDrain(slot: u32): void { drainFn(slot); }
 // @ts-ignore: decorator
 @inline export function callTimeout(slot: u32): void { timeoutFn(slot); }
+export function callSalvage(slot: u32, culprit: bool): bool { return salvageFn(slot, culprit); }
 // @ts-ignore: decorator
 @inline export function callInit(): void { initFn(); }
 // @ts-ignore: decorator

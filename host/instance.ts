@@ -6,12 +6,13 @@
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { HandleTable, Kind } from './handles.ts';
+import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, type Kernel } from './kernel.ts';
 
 /** Interest bits a guest may ask for (docs/ABI.md, watch). */
 const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
 
-export interface GuestExports {
+export interface GuestExports extends Partial<SalvageExports> {
   memory: WebAssembly.Memory;
   _initialize?: () => void;
   wl_init(): number;
@@ -64,6 +65,9 @@ export class GuestInstance {
   private readonly statsPtr: number;
   private buffer = new ArrayBuffer(0); // see `memory`
   private readonly listenerHandles: number[] = [];
+  /** Input handed over from a trapped instance, by handle, until recv has returned it all;
+   *  null while there is none (the recv hostcall's only extra cost). */
+  private carried: Map<number, Uint8Array> | null = null;
 
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
     this.handles = new HandleTable(opts.registry);
@@ -106,15 +110,51 @@ export class GuestInstance {
   }
 
   /** Closes every connection the instance holds and releases its listeners (which stay open:
-   *  they belong to the loop's owner). */
-  teardown(): void {
+   *  they belong to the loop's owner). Returns how many connections it closed. */
+  teardown(): number {
     const { kernel } = this.opts;
+    let closed = 0;
     this.handles.forEach(Kind.Conn, (i) => {
       const fd = this.handles.fdAt(i);
       this.handles.remove(i); // before close: a shared registry must never hold a closed fd
       kernel.close(fd);
+      closed++;
     });
     this.releaseListeners();
+    return closed;
+  }
+
+  /** After a trap: the connections that can be saved leave this instance (host/salvage.ts). */
+  salvage(): Salvaged {
+    const t = this.handles;
+    const { kernel, epfd } = this.opts;
+    return salvage({
+      exports: this.exports,
+      memory: this.memory,
+      connFd: (h) => t.fd(h, Kind.Conn),
+      release: (h) => {
+        const index = t.indexOf(h);
+        if (t.isWatched(index)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, t.fdAt(index), 0, 0, 0);
+        t.remove(index);
+        const unread = this.carried?.get(h) ?? null;
+        this.carried?.delete(h);
+        return unread;
+      },
+    }, kernel);
+  }
+
+  /** Takes a connection saved from a trapped instance (wl_adopt); closes it if the guest
+   *  cannot. May throw a trap (guest code runs). */
+  adopt(h: Handover, nowMs: number): void {
+    const { kernel } = this.opts;
+    const t = this.handles;
+    const handle = t.add(h.fd, Kind.Conn);
+    if (handle < 0) { kernel.close(h.fd); return; }
+    if (h.input !== null) (this.carried ??= new Map()).set(handle, h.input);
+    const fn = this.exports.wl_adopt;
+    const rc = typeof fn === 'function' ? fn(handle, h.linger ? 1 : 0, nowMs) : -1;
+    const index = t.indexOf(handle);
+    if (rc < 0 && index >= 0) this.closeIndex(index, handle);
   }
 
   /** Takes the listeners away from the guest: they leave the epoll set and their handles become
@@ -147,7 +187,9 @@ export class GuestInstance {
       },
       recv: (h, ptr, len) => {
         const fd = t.fd(h, Kind.Conn);
-        return fd < 0 ? fd : kernel.recv(fd, mem(), ptr >>> 0, len >>> 0);
+        if (fd < 0) return fd;
+        if (this.carried !== null && this.carried.has(h)) return this.takeCarried(h, ptr >>> 0, len >>> 0);
+        return kernel.recv(fd, mem(), ptr >>> 0, len >>> 0);
       },
       send: (h, ptr, len) => {
         const fd = t.fd(h, Kind.Conn);
@@ -163,9 +205,7 @@ export class GuestInstance {
         const index = t.indexOf(h);
         if (index < 0) return -Errno.EBADF;
         if (t.kindAt(index) === Kind.Listener) return -Errno.EPERM;
-        const fd = t.fdAt(index);
-        t.remove(index); // before close: a shared registry must never hold a closed fd
-        kernel.close(fd); // closing also leaves the epoll set
+        this.closeIndex(index, h);
         return 0;
       },
       now_ms: () => now(),
@@ -176,6 +216,29 @@ export class GuestInstance {
         return value ?? -1;
       },
     };
+  }
+
+  private closeIndex(index: number, handle: number): void {
+    const fd = this.handles.fdAt(index);
+    this.handles.remove(index); // before close: a shared registry must never hold a closed fd
+    this.opts.kernel.close(fd); // closing also leaves the epoll set
+    this.carried?.delete(handle);
+  }
+
+  /** recv from input carried over from a trapped instance: the same contract as the kernel's
+   *  recv (EINVAL for len 0, EFAULT out of memory). */
+  private takeCarried(handle: number, ptr: number, len: number): number {
+    const carried = this.carried!;
+    const bytes = carried.get(handle)!;
+    if (len === 0) return -Errno.EINVAL;
+    const mem = this.memory;
+    if (ptr + len > mem.byteLength) return -Errno.EFAULT;
+    const n = Math.min(len, bytes.length);
+    new Uint8Array(mem, ptr, n).set(bytes.subarray(0, n));
+    if (n < bytes.length) carried.set(handle, bytes.subarray(n));
+    else carried.delete(handle);
+    if (carried.size === 0) this.carried = null;
+    return n;
   }
 
   private watch(h: number, events: number, lo: number, hi: number): number {

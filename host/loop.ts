@@ -14,6 +14,7 @@ import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { GuestInstance, GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
 import type { Kernel } from './kernel.ts';
+import type { Handover } from './salvage.ts';
 import { createWasi, type WasiBinding, type WasiOptions } from './wasi.ts';
 import { usesWasi } from './module.ts';
 
@@ -69,6 +70,8 @@ export class Loop {
   private draining = false;
   private state: 'running' | 'restarting' | 'closed' = 'running';
   private deadlineAt = -1;
+  /** Connections saved from a trapped instance, waiting for the next one (host/salvage.ts). */
+  private handovers: Handover[] = [];
 
   constructor(private readonly opts: LoopOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -148,9 +151,10 @@ export class Loop {
     this.state = 'closed';
     if (this.guest) {
       this.retire(this.guest);
-      this.guest.teardown();
+      this.retired.closed += this.guest.teardown();
     }
     this.guest = null;
+    this.dropHandovers();
     this.opts.onStopping?.();
     if (this.opts.registry) this.opts.registry[0] = -1;
     this.opts.kernel.close(this.epfd);
@@ -196,15 +200,28 @@ export class Loop {
     this.onTrap(err instanceof GuestTrap ? err : new GuestTrap(`guest trapped: ${(err as Error).message}`, { cause: err }));
   }
 
+  /**
+   * A trap ends the instance. Before it goes, it is asked which connections can be saved: the
+   * one whose code trapped gets the guest's trap reply (an HTTP 500) if nothing of its answer
+   * went out, and those between requests move to the next instance. A trap the guest can pin
+   * on one connection is that request's failure: the next instance starts at once and the trap
+   * does not count toward `maxRestarts`, so no client can stop the server by sending requests
+   * that trap. Other traps (start-up, periodic ticks, ...) count, with back-off.
+   */
   private onTrap(trap: GuestTrap): void {
     const g = this.guest!;
+    const saved = this.draining ? null : this.salvage(g);
+    this.handovers.push(...(saved?.handovers ?? []));
     this.retire(g);
-    g.teardown();
+    this.retired.closed += g.teardown();
     this.guest = null;
+    const culprit = saved?.culprit === true;
     const at = this.now();
-    if (at - this.lastTrapAt > TRAP_FORGIVE_MS) this.traps = 0;
-    this.lastTrapAt = at;
-    this.traps++;
+    if (!culprit) {
+      if (at - this.lastTrapAt > TRAP_FORGIVE_MS) this.traps = 0;
+      this.lastTrapAt = at;
+      this.traps++;
+    }
     const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
     const restarting = this.traps <= max && !this.draining;
     this.opts.onTrap?.(trap, restarting);
@@ -213,19 +230,43 @@ export class Loop {
       return this.fail(new WasmloopError('ERR_WASMLOOP_RESTARTS', `guest trapped ${this.traps} times in a row; giving up. Last trap: ${trap.message}`, { cause: trap }));
     }
     this.state = 'restarting';
-    const delay = this.traps === 1 ? 0 : Math.min(100 * 2 ** (this.traps - 2), MAX_RESTART_DELAY_MS);
+    const delay = culprit || this.traps <= 1 ? 0 : Math.min(100 * 2 ** (this.traps - 2), MAX_RESTART_DELAY_MS);
     setTimeout(() => this.restart(), delay);
+  }
+
+  /** Runs the trapped instance's salvage (guest code: the watchdog sees it as busy). */
+  private salvage(g: GuestInstance): ReturnType<GuestInstance['salvage']> {
+    this.opts.onBusy?.(true);
+    try {
+      return g.salvage();
+    } finally {
+      this.opts.onBusy?.(false);
+    }
   }
 
   private restart(): void {
     if (this.state !== 'restarting') return;
+    let g: GuestInstance;
     try {
-      this.guest = this.instantiate();
+      g = this.guest = this.instantiate();
       this.restarts++;
       this.state = 'running';
-      this.tick();
     } catch (err) {
-      this.fail(err instanceof WasmloopError ? err : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, { cause: err }));
+      return this.fail(err instanceof WasmloopError ? err : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, { cause: err }));
+    }
+    // One at a time: if adopting one traps, the rest wait for the instance after this one.
+    while (this.handovers.length > 0 && this.guest === g) {
+      const h = this.handovers.shift()!;
+      if (!this.call(() => g.adopt(h, this.now()))) return;
+    }
+    this.tick();
+  }
+
+  /** Closes connections still waiting for an instance (the loop is ending). */
+  private dropHandovers(): void {
+    for (const h of this.handovers.splice(0)) {
+      this.opts.kernel.close(h.fd);
+      this.retired.closed++;
     }
   }
 

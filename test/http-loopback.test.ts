@@ -91,6 +91,36 @@ test('1,000 keep-alive requests over 10 connections from http.Agent', async () =
   assert.ok(stats.accepted <= 10, `${stats.accepted} connections`);
 });
 
+test('a handler that traps: that request gets 500, 10 keep-alive connections carry on unbroken', async () => {
+  const trapped: string[] = [];
+  const { loop, port } = await startLoop('build/demo.wasm', { onTrap: (err) => trapped.push(err.message) });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+  const get = (path: string, via: http.Agent | false) => new Promise<{ status: number; body: string; reused: boolean }>((resolve, reject) => {
+    const req = http.request({ port, host: '127.0.0.1', path, agent: via }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), reused: req.reusedSocket }));
+    });
+    req.on('socket', trackOnce);
+    req.on('error', reject);
+    req.end();
+  });
+  const round = () => Promise.all(Array.from({ length: 10 }, () => get('/', agent)));
+  await withTimeout(round(), 10_000, 'the first round');
+  const crash = await withTimeout(get('/crash', false), 10_000, 'the crash request');
+  assert.is(crash.status, 500);
+  assert.is(trapped.length, 1);
+  assert.match(trapped[0]!, 'the /crash handler crashed');
+  for (let i = 0; i < 10; i++) {
+    const results = await withTimeout(round(), 10_000, `round ${i}`);
+    for (const r of results) assert.equal([r.status, r.body, r.reused], [200, 'Hello from wasmloop!\n', true]);
+  }
+  agent.destroy();
+  const stats = loop.stats();
+  assert.is(stats.restarts, 1);
+  assert.is(stats.accepted, 11, 'no connection of the pool was lost and reopened');
+});
+
 test('pipelined requests with bodies in one write are answered in order', async () => {
   const { port } = await startLoop(INSPECT);
   const c = await RawClient.connect(port);

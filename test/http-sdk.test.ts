@@ -12,6 +12,8 @@ import { parseAll, sha256hex, undated } from './helpers/http-inspect.ts';
 import { SIM_EPOCH_MS } from '../host/sim/kernel.ts';
 
 const MiB = 1 << 20;
+/** What the host sends for the SDK when a handler traps (assembly/http/server.ts TRAP_REPLY). */
+const TRAP_500 = 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 for (const flavour of FLAVOURS) {
   const test = suite(`http sdk (${flavour})`);
@@ -96,6 +98,59 @@ for (const flavour of FLAVOURS) {
     }
     assert.is(parseAll(send(s, other, GET('/')))[0]!.status, 200, 'the first connection still works');
     assert.equal(s.traps, []);
+  });
+
+  test('a handler that traps gets 500; connections between requests move to a fresh instance', async () => {
+    const s = await simLoop('demo', { flavour, window: 64 * 1024 });
+    const idle = s.connect(); // keep-alive, between requests
+    assert.is(parseAll(send(s, idle, GET('/')))[0]!.status, 200);
+    const partial = s.connect(); // half a head in the guest's input buffer
+    partial.write('GET /hello?name=Ada HTTP/1.1\r\nHo');
+    s.run();
+    const streaming = s.connect(); // a response in progress: its state dies with the instance
+    streaming.setWindow(1024);
+    streaming.write(GET('/bytes?n=10000000'));
+    s.run();
+    const crash = s.connect();
+    crash.write(GET('/crash') + GET('/'));
+    s.run();
+    assert.is(s.traps.length, 1);
+    assert.match(s.traps[0]!.message, 'the /crash handler crashed');
+    assert.is(crash.readText(), TRAP_500, 'the trapping request: 500, nothing after it');
+    assert.ok(crash.serverShutWrite, 'then the connection closes');
+    assert.ok(streaming.serverClosed, 'a response in progress cannot move');
+    assert.not.ok(idle.serverClosed || partial.serverClosed);
+    await new Promise((r) => setTimeout(r, 10)); // the restart is a 0 ms timer
+    s.run();
+    assert.is(s.loop.stats().restarts, 1);
+    assert.is(parseAll(send(s, idle, GET('/')))[0]!.body.toString(), 'Hello from wasmloop!\n', 'the idle connection is served on');
+    assert.is(parseAll(send(s, partial, 'st: a\r\n\r\n'))[0]!.body.toString(), 'Hello, Ada!\n', 'the half-sent request completes');
+    crash.close();
+    s.run();
+    assert.ok(crash.serverClosed, 'the lingering connection closes at the peer\'s EOF');
+  });
+
+  test('a handler that traps after its head went out: the connection closes, no 500', async () => {
+    const s = await simLoop('demo', { flavour });
+    const peer = s.connect();
+    const out = send(s, peer, GET('/crash?late=1'));
+    assert.is(undated(out), 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345', 'what was written goes out, short');
+    assert.ok(peer.serverShutWrite, 'then FIN');
+    assert.is(s.traps.length, 1);
+  });
+
+  test('traps that requests cause never stop the server: 8 in a row, then it serves', async () => {
+    const s = await simLoop('demo', { flavour });
+    const idle = s.connect();
+    for (let i = 0; i < 8; i++) {
+      const peer = s.connect();
+      assert.is(send(s, peer, GET('/crash')).toString('latin1'), TRAP_500, `crash ${i}`);
+      await new Promise((r) => setTimeout(r, 5));
+      s.run();
+    }
+    assert.is(s.traps.length, 8);
+    assert.is(s.loop.stats().restarts, 8);
+    assert.is(parseAll(send(s, idle, GET('/')))[0]!.status, 200);
   });
 
   test('a header value with CR LF from the request cannot split the response: 500', async () => {

@@ -123,7 +123,7 @@ test('max-memory-size: memory.grow past the cap fails inside the guest; the host
   await echoes(c);
 });
 
-test('TRAP: the instance and all its connections end, the listener keeps accepting, a fresh instance serves', async () => {
+test('TRAP: the trapping connection closes, an idle one moves to a fresh instance and is served on', async () => {
   const rec = trapRecorder();
   const { loop, port } = await startLoop(EVIL, { onTrap: rec.onTrap });
   const bystander = await RawClient.connect(port);
@@ -132,18 +132,19 @@ test('TRAP: the instance and all its connections end, the listener keeps accepti
   await echoes(c);
   await c.write('TRAP\n');
   await closedByServer(c, 'the trapping connection');
-  await closedByServer(bystander, "the other connection of the trapped instance");
   await waitFor(() => loop.stats().restarts === 1, 'restarts === 1');
   assert.is(rec.traps.length, 1);
   assert.match(rec.traps[0]!.message, /unreachable/);
   assert.is(rec.traps[0]!.code, 'ERR_WASMLOOP_TRAP');
   assert.is(rec.traps[0]!.restarting, true);
+  await echoes(bystander, 'the same connection, served by the new instance');
   const fresh = await RawClient.connect(port);
   await echoes(fresh, 'served by the new instance');
   const s = loop.stats();
   assert.is(s.restarts, 1);
-  assert.is(s.open, 1, 'only the new connection is open');
-  assert.is(s.accepted, 3, 'counters of the trapped instance are kept');
+  assert.is(s.open, 2, 'the bystander and the new connection');
+  assert.is(s.accepted, 3, 'counters of the trapped instance are kept; a moved connection is not accepted twice');
+  assert.is(s.closed, 1, 'the trapping connection, closed by the host');
 });
 
 test('ABORT: the trap message carries the guest abort message', async () => {
@@ -159,15 +160,15 @@ test('ABORT: the trap message carries the guest abort message', async () => {
   await echoes(await RawClient.connect(port));
 });
 
-test('restart budget: with maxRestarts 2 the third trap in a row ends the loop with ERR_WASMLOOP_RESTARTS', async () => {
+test('restart budget: with maxRestarts 2 the third trap in a row that no connection caused ends the loop', async () => {
   const rec = trapRecorder();
   const { loop, port } = await startLoop(EVIL, { onTrap: rec.onTrap, maxRestarts: 2 });
   for (let i = 0; i < 3; i++) {
     const c = await RawClient.connect(port);
-    await echoes(c, `instance ${i}`);
-    await c.write('TRAP\n');
-    await closedByServer(c, `trapping connection ${i}`);
+    await c.write('TICKTRAP\n');
+    assert.is((await c.read(6)).toString(), 'armed\n');
     if (i < 2) await waitFor(() => loop.stats().restarts === i + 1, `restart ${i + 1}`);
+    await echoes(c, `moved to instance ${i + 1}`);
   }
   const err = await withTimeout(loop.done.then(() => null, (e: unknown) => e), 5000, 'loop.done to settle');
   assert.instance(err, WasmloopError);
@@ -177,6 +178,22 @@ test('restart budget: with maxRestarts 2 the third trap in a row ends the loop w
   // The loop gave up: its listener is closed.
   const refused = await RawClient.connect(port).then(() => 'connected', (e: NodeJS.ErrnoException) => e.code);
   assert.is(refused, 'ECONNREFUSED');
+});
+
+test('traps that a connection caused do not count toward the budget: 5 in a row with maxRestarts 2', async () => {
+  const rec = trapRecorder();
+  const { loop, port } = await startLoop(EVIL, { onTrap: rec.onTrap, maxRestarts: 2 });
+  const bystander = await RawClient.connect(port);
+  for (let i = 0; i < 5; i++) {
+    const c = await RawClient.connect(port);
+    await echoes(c, `instance ${i}`);
+    await c.write('TRAP\n');
+    await closedByServer(c, `trapping connection ${i}`);
+    await waitFor(() => loop.stats().restarts === i + 1, `restart ${i + 1}`);
+    await echoes(bystander, `bystander after trap ${i + 1}`);
+  }
+  assert.ok(rec.traps.every((t) => t.restarting));
+  await echoes(await RawClient.connect(port), 'still serving');
 });
 
 async function rejection(p: Promise<unknown>): Promise<WasmloopError> {

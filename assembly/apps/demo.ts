@@ -10,11 +10,14 @@
 //   GET  /fail           a handler error: res.fail() answers 500
 //   GET  /forget         a handler that forgets to respond: the SDK answers 500
 //   GET  /half           a handler that fails after its head went out: the connection aborts
+//   GET  /crash          a handler that traps (throws): 500 from the host, other connections
+//                        unharmed; /crash?late=1 traps after its head went out: closed
 //   anything else        404
 
 import * as http from "../http";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../loop";
+export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
+  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../loop";
 
 /** Bytes still to send per slot, for /bytes (sized in onInit). */
 let bytesLeft = new StaticArray<i64>(0);
@@ -59,6 +62,11 @@ http.serve((req: http.Request, res: http.Response): void => {
     res.fail();
   } else if (req.pathIs("/forget")) {
     // Returns without responding: the SDK answers 500 once the request is in.
+  } else if (req.pathIs("/crash")) {
+    // A bug: the instance traps. The host answers 500 (or, once the head is out, closes) and
+    // connections between requests carry on in a fresh instance.
+    if (req.param("late") !== null) res.length(10).write("12345");
+    throw new Error("the /crash handler crashed");
   } else {
     res.status(404).header("Content-Type", "text/plain").end("Not found\n");
   }

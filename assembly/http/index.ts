@@ -1,7 +1,8 @@
 // The HTTP/1.1 guest SDK. An app is one file in assembly/apps/:
 //
 //   import * as http from "../http";
-//   export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../loop";
+//   export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
+//     wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../loop";
 //
 //   http.serve((req, res) => {
 //     res.header("Content-Type", "text/plain");

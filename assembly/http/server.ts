@@ -9,7 +9,7 @@
 //     +--malformed: 4xx, close     +--bad chunk / too large: 400/413, close     close --> CLOSED
 
 import { connEnd, connFail, connSetTimeout, connSpace, maxConnections } from "../conn";
-import { handleDrain, handleInit, handleTimeout, serve as serveProtocol } from "../protocol";
+import { handleDrain, handleInit, handleSalvage, handleTimeout, serve as serveProtocol, setTrapReply } from "../protocol";
 import { count, REQUESTS } from "../stats";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
 import { FIELD_BYTES, indexFields } from "./fields";
@@ -21,6 +21,7 @@ import { headerTimeoutMs, keepAliveTimeoutMs, maxBodyBytes, maxHeaders, readLimi
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 import { MORE, scanHead } from "./scan";
+import { putAscii } from "./put";
 
 /** Room the output must have before the next request is taken off the input: pipelined
  *  requests then wait in the input while their predecessors' responses go out, instead of
@@ -40,6 +41,28 @@ export function serve(h: Handler): void {
   handleInit(httpInit);
   handleDrain(httpDrain);
   handleTimeout(httpTimeout);
+  handleSalvage(httpSalvage);
+  setTrapReply(TRAP_REPLY);
+}
+
+/** What the host sends a request whose handler trapped, when no byte of its response has gone
+ *  out: a u32 length, then the response (5xx may omit Date, RFC 9110 6.6.1). */
+const TRAP_REPLY_TEXT = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const TRAP_REPLY: usize = memory.data(4 + 128, 4);
+
+function writeTrapReply(): void {
+  store<u32>(TRAP_REPLY, <u32>putAscii(TRAP_REPLY + 4, TRAP_REPLY_TEXT));
+}
+
+/** SalvageFn. The culprit gets the trap reply unless its response has begun (a request that
+ *  trapped while its head was parsed has none yet). Another connection moves to a fresh
+ *  instance when it waits for a head with nothing of the last response still held here. */
+function httpSalvage(slot: u32, culprit: bool): bool {
+  const req = requests[slot];
+  const res = responses[slot];
+  if (req === null || res === null) return !culprit;
+  if (culprit) return req.phase == Phase.HEAD || (req.phase != Phase.CLOSED && !res.committed);
+  return req.phase == Phase.HEAD && res.spill.length == 0 && !res.drainWanted;
 }
 
 /** `fn` runs once at start-up, after the limits are read: the place for an app to allocate
@@ -51,6 +74,7 @@ export function onInit(fn: () => void): void {
 function noInit(): void {}
 
 function httpInit(): void {
+  writeTrapReply();
   readLimits();
   buffersInit();
   requests = new StaticArray<Request | null>(maxConnections());

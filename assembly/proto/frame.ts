@@ -49,6 +49,12 @@ export function frameInit(): void {
 }
 
 /** OpenFn: a new connection starts between frames. */
+/** SalvageFn: a connection moves to a fresh instance only between frames (mid-frame, its
+ *  unread input is payload the new instance would take for a header). */
+export function frameSalvage(slot: u32, culprit: bool): bool {
+  return !culprit && remaining[slot] == 0;
+}
+
 export function frameOpen(slot: u32): void {
   remaining[slot] = 0;
 }

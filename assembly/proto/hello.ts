@@ -262,3 +262,9 @@ function isTchar(c: u8): bool {
       return false;
   }
 }
+
+/** SalvageFn: a connection moves to a fresh instance unless it is skipping a request body
+ *  (its unread input would be taken for a head). hello has no trap reply. */
+export function helloSalvage(slot: u32, culprit: bool): bool {
+  return !culprit && bodyLeft[slot] == 0;
+}

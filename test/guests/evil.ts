@@ -8,12 +8,14 @@
 //                  (the host must follow the new buffer; past the memory cap the result is -1)
 //   "SPIN\n"       never returns (an endless loop: only a watchdog can stop it)
 //   "TICKS\n"      replies "ticks <n>\n": how often its every(100 ms) periodic tick has run
+//   "TICKTRAP\n"   replies "armed\n"; its next periodic tick traps (a trap no connection caused)
 import { wl_close, wl_listener, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
 import { connHandle, connWrite } from "../../assembly/conn";
 import { every, serve } from "../../assembly/protocol";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../../assembly/loop";
+export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
+  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";
 
 const BADHANDLE = bytes("BADHANDLE\n");
 const BADPTR = bytes("BADPTR\n");
@@ -25,8 +27,13 @@ const SPIN = bytes("SPIN\n");
 let spins: u64 = 0;
 const TICKS = bytes("TICKS\n");
 let ticks = 0;
+const TICKTRAP = bytes("TICKTRAP\n");
+let tickTrap = false;
 
-function onTick(now: f64): void { ticks++; }
+function onTick(now: f64): void {
+  ticks++;
+  if (tickTrap) unreachable();
+}
 const SCRATCH = memory.data(64);
 
 function reply(slot: u32, s: string): void {
@@ -61,6 +68,9 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
     unreachable();
   } else if (equals(ptr, len, ABORT)) {
     abort("evil guest gave up", "evil.ts", 1, 2);
+  } else if (equals(ptr, len, TICKTRAP)) {
+    tickTrap = true;
+    reply(slot, "armed\n");
   } else if (equals(ptr, len, TICKS)) {
     reply(slot, "ticks " + ticks.toString() + "\n");
   } else if (equals(ptr, len, SPIN)) {

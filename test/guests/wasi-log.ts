@@ -5,7 +5,8 @@ import { bytes, equals } from "../../assembly/bytes";
 import { connWrite } from "../../assembly/conn";
 import { serve } from "../../assembly/protocol";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../../assembly/loop";
+export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
+  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";
 
 @external("wasi_snapshot_preview1", "fd_write")
 declare function fd_write(fd: i32, iovs: usize, count: i32, written: usize): i32;
