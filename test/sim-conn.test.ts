@@ -138,5 +138,30 @@ for (const flavour of FLAVOURS) {
     assert.is(s.kernel.openFds(), 2);
   });
 
+  test('a guest that lies after a trap cannot make the host misuse a descriptor', async () => {
+    const s = await simLoop('test/liar', { flavour });
+    const [a, b, c] = [s.connect(), s.connect(), s.connect()];
+    s.run();
+    a.write('a');
+    s.run();
+    assert.is(a.readText(), 'a');
+    c.write('TRAP\n');
+    s.run();
+    assert.is(s.traps.length, 1);
+    await new Promise((r) => setTimeout(r, 10));
+    s.run();
+    assert.is(s.loop.stats().restarts, 1);
+    // A was named (falsely) as the culprit: FIN, and no reply (the guest's is out of bounds);
+    // the new instance refused it, so the host closed it. B and C were closed with the instance.
+    for (const [name, p] of [['a', a], ['b', b], ['c', c]] as const) assert.ok(p.serverClosed, `${name} closed`);
+    assert.is(a.readText(), '');
+    assert.is(s.kernel.openFds(), 0, 'no descriptor left behind');
+    const fresh = s.connect();
+    s.run();
+    fresh.write('the listener still works');
+    s.run();
+    assert.is(fresh.readText(), 'the listener still works');
+  });
+
   test.run();
 }
