@@ -44,6 +44,21 @@ test('close() drains every worker: open connections get EOF and done resolves', 
   assert.is(loop.stats().accepted, 8);
 });
 
+test('in a worker, a trap closes the connection that caused it and its idle neighbour moves on', async () => {
+  const rec = trapRecorder();
+  const { loop, port } = await startLoop('build/test/evil.wasm', { workers: 1, onTrap: rec.onTrap });
+  const bystander = await RawClient.connect(port);
+  await bystander.write('before\n');
+  assert.is((await bystander.read(7)).toString(), 'before\n');
+  const victim = await RawClient.connect(port);
+  await victim.write('TRAP\n');
+  await victim.until(() => victim.ended || victim.closed, 'the trapping connection to end');
+  await waitFor(() => loop.stats().restarts === 1 || undefined, 'the restart to be published');
+  await bystander.write('after\n');
+  assert.is((await bystander.read(6)).toString(), 'after\n');
+  assert.is(rec.traps.length, 1);
+});
+
 test('watchdog: a guest stuck in an endless loop is stopped, its worker replaced, others keep serving', async () => {
   const rec = trapRecorder();
   const { loop, port } = await startLoop('build/test/evil.wasm', { workers: 2, watchdogMs: 300, onTrap: rec.onTrap });
