@@ -449,35 +449,37 @@ export function connDrainAll(): void {
 
 export const enum Salvage { NONE = 0, ADOPT = 1, REPLY = 2, CLOSE = 3, END = -1 }
 
-/** The record wl_salvage describes a connection in: handle, then a byte range (i32, u32, u32). */
-export const SALVAGE_RECORD: usize = memory.data(12, 4);
+/** The record wl_salvage describes a connection in: handle, its unread input, the output it is
+ *  still owed (i32, then two u32 pointer/length pairs). */
+export const SALVAGE_RECORD: usize = memory.data(20, 4);
 
 /** What the host may do with `slot`'s connection after a trap, the record filled in:
- *  ADOPT a connection between protocol units with no output owed (the range is its unread
- *  input, which a fresh instance gets back through wl_adopt); for the connection whose code
- *  was running, REPLY when the protocol says nothing of its current answer has gone out, else
- *  CLOSE (either way the range is the output it is owed, which the host sends first, then the
- *  trap reply for REPLY, then it closes); NONE for the rest (the host closes them); END past
- *  the last slot ever used. Runs in a trapped instance, so it reads and never allocates. */
+ *  ADOPT a connection between protocol units (the host sends the output it is owed, then hands
+ *  it with its unread input to a fresh instance through wl_adopt); for the connection whose
+ *  code was running, REPLY when the protocol says nothing of its current answer has gone out,
+ *  else CLOSE (either way the host sends the output owed, then the trap reply for REPLY, then
+ *  it closes); NONE for the rest (the host closes them); END past the last slot ever used.
+ *  Runs in a trapped instance, so it reads and never allocates. */
 export function connSalvage(slot: i32): i32 {
   if (slot < 0 || slot >= highWater) return Salvage.END;
   const c = conn(slot);
   if (c.state == State.FREE) return Salvage.NONE;
   store<i32>(SALVAGE_RECORD, c.handle);
+  salvageRange(4, 0, 0);
+  salvageRange(12, c.outBuf + <usize>c.outStart, c.outEnd - c.outStart);
   if (slot == serving) {
-    salvageRange(c.outBuf + <usize>c.outStart, c.outEnd - c.outStart);
     const active = c.state == State.READING || c.state == State.WRITING;
     return active && callSalvage(<u32>slot, true) ? Salvage.REPLY : Salvage.CLOSE;
   }
-  if (c.state != State.READING || outPending(c) || c.wantDrain || c.inBuf == RECV_BUF) return Salvage.NONE;
-  if (!callSalvage(<u32>slot, false)) return Salvage.NONE;
-  salvageRange(c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
+  const open = c.state == State.READING || c.state == State.WRITING;
+  if (!open || c.wantDrain || c.inBuf == RECV_BUF || !callSalvage(<u32>slot, false)) return Salvage.NONE;
+  salvageRange(4, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
   return Salvage.ADOPT;
 }
 
-function salvageRange(ptr: usize, len: i32): void {
-  store<u32>(SALVAGE_RECORD, len > 0 ? <u32>ptr : 0, 4);
-  store<u32>(SALVAGE_RECORD, len > 0 ? <u32>len : 0, 8);
+function salvageRange(at: usize, ptr: usize, len: i32): void {
+  store<u32>(SALVAGE_RECORD + at, len > 0 ? <u32>ptr : 0);
+  store<u32>(SALVAGE_RECORD + at, len > 0 ? <u32>len : 0, 4);
 }
 
 // ---- The API protocols use (slot numbers only; the table stays private) ----

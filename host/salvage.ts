@@ -51,8 +51,8 @@ export const MAX_CARRY = 65536;
 const MAX_REPLY = 4096;
 /** wl_salvage is asked about at most this many slots (assembly/loop.ts MAX_CONNS_LIMIT). */
 const MAX_SLOTS = 1 << 20;
-/** Record layout: handle (i32), range pointer (u32), range length (u32). */
-const RECORD_SIZE = 12;
+/** Record layout: handle (i32), unread input (u32 pointer, u32 length), output owed (the same). */
+const RECORD_SIZE = 20;
 
 /** What salvage needs of the instance. */
 export interface SalvageTarget {
@@ -84,19 +84,23 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
       const handle = view.getInt32(0, true);
       const fd = g.connFd(handle);
       if (fd < 0) continue;
-      const bytes = copyRange(mem, view.getUint32(4, true), view.getUint32(8, true));
-      if (bytes === undefined) continue;
+      const input = copyRange(mem, view.getUint32(4, true), view.getUint32(8, true));
+      const owed = copyRange(mem, view.getUint32(12, true), view.getUint32(16, true));
+      if (input === undefined || owed === undefined) continue;
       if (action === SalvageAction.Adopt) {
-        const input = join(bytes, g.release(handle));
-        if (input === undefined) kernel.close(fd); // more than the next instance reads at once
-        else out.handovers.push({ fd, input, linger: false });
+        // Output it is owed goes out first; if the peer cannot take it all now, the connection
+        // cannot move (the next instance would not know what is left) and is closed.
+        if (owed !== null && !sendAll(kernel, fd, owed)) continue;
+        const carried = join(input, g.release(handle));
+        if (carried === undefined) kernel.close(fd); // more than the next instance reads at once
+        else out.handovers.push({ fd, input: carried, linger: false });
       } else if ((action === SalvageAction.Reply || action === SalvageAction.Close) && !out.culprit) {
         // The connection whose code trapped: the output it is owed, the trap reply if nothing
         // of its answer went out, then FIN; the next instance lingers until the peer's EOF so
         // that unread input does not turn the close into a reset that destroys the reply.
         out.culprit = true;
         g.release(handle);
-        const sent = bytes === null || sendAll(kernel, fd, bytes);
+        const sent = owed === null || sendAll(kernel, fd, owed);
         if (sent && action === SalvageAction.Reply && reply !== null) sendAll(kernel, fd, reply);
         kernel.shutdown(fd, SHUT_WR);
         out.handovers.push({ fd, input: null, linger: true });

@@ -130,6 +130,24 @@ for (const flavour of FLAVOURS) {
     assert.ok(crash.serverClosed, 'the lingering connection closes at the peer\'s EOF');
   });
 
+  test('a trap elsewhere: a response still owed to a slow reader is sent, then its connection moves', async () => {
+    const s = await simLoop('demo', { flavour });
+    const slow = s.connect();
+    slow.setWindow(1024);
+    slow.write(GET('/bytes?n=30000')); // fits the core's output buffer: ended, 29 KiB still owed
+    s.run();
+    slow.setWindow(1 << 20); // room again, but the guest has not been told (no tick)
+    const crash = s.connect();
+    crash.write(GET('/crash'));
+    s.run();
+    assert.is(s.traps.length, 1);
+    await new Promise((r) => setTimeout(r, 10));
+    s.run();
+    const [first] = parseAll(Buffer.from(slow.read()));
+    assert.is(first!.body.length, 30000, 'the whole response, the host sending what the guest owed');
+    assert.is(parseAll(send(s, slow, GET('/')))[0]!.status, 200, 'then served by the new instance');
+  });
+
   test('a handler that traps after its head went out: the connection closes, no 500', async () => {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();

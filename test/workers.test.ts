@@ -26,7 +26,8 @@ test('two workers serve 100 connections and their stats add up', async () => {
   const { loop, port } = await startLoop('build/echo.wasm', { workers: 2 });
   const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => echoOnce(port, `message ${i}\n`)));
   replies.forEach((r, i) => assert.is(r, `message ${i}\n`));
-  const stats = await waitFor(() => { const s = loop.stats(); return s.accepted === 100 ? s : undefined; }, 'stats to reach 100');
+  // Each worker publishes its counters every 50 ms: wait for a snapshot with all of them.
+  const stats = await waitFor(() => { const s = loop.stats(); return s.accepted === 100 && s.requests >= 100 && s.bytesIn === s.bytesOut ? s : undefined; }, 'stats to reach 100');
   assert.is(stats.requests >= 100, true);
   assert.is(stats.bytesIn, stats.bytesOut);
 });

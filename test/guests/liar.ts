@@ -12,7 +12,7 @@ import { serve } from "../../assembly/protocol";
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../../assembly/loop";
 
 const TRAP = bytes("TRAP\n");
-const RECORD = memory.data(12, 4);
+const RECORD = memory.data(20, 4);
 
 function liarData(slot: u32, ptr: usize, len: i32): i32 {
   if (equals(ptr, len, TRAP)) unreachable();
@@ -23,6 +23,8 @@ function record(handle: i32, ptr: u32, len: u32): void {
   store<i32>(RECORD, handle);
   store<u32>(RECORD, ptr, 4);
   store<u32>(RECORD, len, 8);
+  store<u32>(RECORD, 0, 12); // no output owed
+  store<u32>(RECORD, 0, 16);
 }
 
 export function wl_salvage_record(): usize { return RECORD; }
