@@ -51,6 +51,8 @@ const KEEP_ALIVE = bytes("Connection: keep-alive\r\n");
 const CLOSE = bytes("Connection: close\r\n");
 const CRLF = bytes("\r\n");
 const BODY = bytes("Hello, World!");
+/** The usual answer (HTTP/1.1, keep-alive, not HEAD) whole, written with one connWrite. */
+const OK_KEEP_ALIVE = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!");
 const E400 = bytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E414 = bytes("HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E431 = bytes("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
@@ -189,6 +191,7 @@ function answer(slot: u32, p: usize, len: i32): i32 {
 }
 
 function respond(slot: u32, headRequest: bool, keepAlive: bool, http10: bool): void {
+  if (keepAlive && !http10 && !headRequest) { connWrite(slot, OK_KEEP_ALIVE.ptr, OK_KEEP_ALIVE.len); return; }
   connWrite(slot, OK_HEAD.ptr, OK_HEAD.len);
   if (!keepAlive) connWrite(slot, CLOSE.ptr, CLOSE.len);
   else if (http10) connWrite(slot, KEEP_ALIVE.ptr, KEEP_ALIVE.len);
