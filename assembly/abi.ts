@@ -18,6 +18,18 @@ export declare function wl_recv(handle: i32, ptr: usize, len: i32): i32;
 @external("wasmloop", "send")
 export declare function wl_send(handle: i32, ptr: usize, len: i32): i32;
 
+/** `n` recv calls in one: records of 16 bytes at `ptr` (handle, buf, len, result); each
+ *  record's result is what wl_recv(handle, buf, len) would return, except that buf 0 puts the
+ *  bytes at the first free byte of [area, area+areaLen) (-EAGAIN if len bytes are not free
+ *  there) and stores that address in buf. 0, or -EFAULT / -EINVAL for the whole call (`ptr`
+ *  must be 4-aligned, `n` at most 4096). */
+@external("wasmloop", "recv_many")
+export declare function wl_recv_many(ptr: usize, n: i32, area: usize, areaLen: i32): i32;
+
+/** `n` send calls in one, as wl_recv_many (no area). */
+@external("wasmloop", "send_many")
+export declare function wl_send_many(ptr: usize, n: i32): i32;
+
 /** Sets the epoll interest and token of a handle (0 removes it from the set). */
 @external("wasmloop", "watch")
 export declare function wl_watch(handle: i32, events: u32, tokenLo: u32, tokenHi: u32): i32;

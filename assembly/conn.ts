@@ -27,10 +27,10 @@
 // and it counts again from the moment the output has all been sent (a peer that stops reading
 // is the idle timeout's business).
 
-import { wl_close, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "./abi";
+import { wl_close, wl_recv, wl_recv_many, wl_send, wl_send_many, wl_shutdown_handle, wl_watch } from "./abi";
 import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "./epoll";
 import { EAGAIN } from "./errno";
-import { acquire, release, BUF_SIZE, RECV_BUF } from "./pool";
+import { acquire, release, BUF_SIZE, RECV_AREA, RECV_AREA_SIZE } from "./pool";
 import { callClose, callData, callDrain, callOpen, callSalvage, callTimeout } from "./protocol";
 import { count, uncount, ACCEPTED, BYTES_IN, BYTES_OUT, CLOSED, OPEN, PROTOCOL_ERRORS, TIMEOUTS } from "./stats";
 import { nextGen } from "./token";
@@ -66,8 +66,9 @@ export const enum State { FREE = 0, READING, WRITING, HALF_CLOSED, CLOSING, LING
   state: State;
   failed: bool;      // a buffer could not be had: close at the next check
   wantDrain: bool;   // the protocol has more output to write once there is room
+  planned: bool;     // a recv is planned for it in the current batch (connBatchRun)
   interest: u32;     // the epoll mask last given to watch()
-  inBuf: usize;      // unparsed input: a pooled buffer, RECV_BUF while borrowed, or 0
+  inBuf: usize;      // unparsed input: a pooled buffer, in RECV_AREA while borrowed, or 0
   inStart: i32;
   inEnd: i32;
   outBuf: usize;     // unsent output: a pooled buffer or 0
@@ -138,7 +139,8 @@ export function connAdopt(handle: i32, linger: bool): bool {
   if (c.state == State.FREE) return true; // the protocol closed it in onOpen
   const slot = slotOf(c);
   serving = <i32>slot;
-  if (linger) startLinger(c); else onReadable(c); // level-triggered epoll would not tell us
+  // Read at once: epoll cannot report the input the host carries over for it.
+  if (linger) startLinger(c); else received(c, RECV_AREA, wl_recv(c.handle, RECV_AREA, BUF_SIZE));
   serving = -1;
   return true;
 }
@@ -151,6 +153,7 @@ function open(handle: i32): Conn | null {
   c.state = State.READING;
   c.failed = false;
   c.wantDrain = false;
+  c.planned = false;
   c.timerAt = 0;
   c.timerMs = 0;
   c.interest = EPOLLIN | EPOLLRDHUP;
@@ -196,8 +199,12 @@ export function closeNow(c: Conn): void {
   uncount(OPEN);
 }
 
+/** True for input still in the shared receive area (not yet moved to a buffer of its own). */
+// @ts-ignore: decorator
+@inline function borrowed(buf: usize): bool { return buf - RECV_AREA < <usize>RECV_AREA_SIZE; }
+
 function dropInput(c: Conn): void {
-  if (c.inBuf != 0 && c.inBuf != RECV_BUF) release(c.inBuf);
+  if (c.inBuf != 0 && !borrowed(c.inBuf)) release(c.inBuf);
   c.inBuf = 0; c.inStart = 0; c.inEnd = 0;
 }
 
@@ -219,11 +226,11 @@ export function connEvent(slot: u32, gen: u32, events: u32): void {
   const c = conn(slot);
   if (c.state == State.FREE || c.gen != gen) return;
   serving = <i32>slot;
-  onEvent(c, gen, events);
+  onEvent(c, slot, gen, events);
   serving = -1;
 }
 
-function onEvent(c: Conn, gen: u32, events: u32): void {
+function onEvent(c: Conn, slot: u32, gen: u32, events: u32): void {
   drainBudget = DRAIN_BUDGET;
   if (events & (EPOLLERR | EPOLLHUP)) { closeNow(c); return; }
   if (events & EPOLLOUT) {
@@ -231,28 +238,30 @@ function onEvent(c: Conn, gen: u32, events: u32): void {
     if (c.state == State.FREE || c.gen != gen) return;
   }
   if ((events & (EPOLLIN | EPOLLRDHUP)) && (c.state == State.READING || c.state == State.LINGER)) {
-    onReadable(c);
+    planRecv(c, slot);
   }
 }
 
-function onReadable(c: Conn): void {
-  const borrowed = c.inBuf == 0;
-  let at: usize = RECV_BUF;
-  let room = BUF_SIZE;
-  if (!borrowed) {
-    compactInput(c);
-    at = c.inBuf + <usize>c.inEnd;
-    room = BUF_SIZE - c.inEnd;
-    // A protocol that let a full buffer through without consuming it cannot make progress.
-    if (room == 0) { count(PROTOCOL_ERRORS); closeNow(c); return; }
-  }
-  const n = wl_recv(c.handle, at, room);
+/** The result `n` of a recv planned by planRecv: into the shared area at `area`, or (0) onto
+ *  the end of the connection's own input. */
+function received(c: Conn, area: usize, n: i32): void {
+  took(c, area, n);
+  afterRecv(c, n);
+}
+
+/** A recv's bytes become the connection's input (LINGER discards them). No protocol code. */
+function took(c: Conn, area: usize, n: i32): void {
+  if (n <= 0) return;
+  count(BYTES_IN, <u64>n);
+  if (c.state == State.LINGER) return; // discarded: we only wait for the peer's EOF
+  touch(c);
+  if (area != 0) { c.inBuf = area; c.inStart = 0; c.inEnd = n; } else c.inEnd += n;
+}
+
+/** What a recv's result leads to, once took() has run: service, EOF or close. */
+function afterRecv(c: Conn, n: i32): void {
   if (n > 0) {
-    count(BYTES_IN, <u64>n);
-    if (c.state == State.LINGER) return; // discarded: we only wait for the peer's EOF
-    touch(c);
-    if (borrowed) { c.inBuf = RECV_BUF; c.inStart = 0; c.inEnd = n; } else c.inEnd += n;
-    service(c);
+    if (c.state != State.LINGER) service(c);
   } else if (n == 0) {
     onPeerEof(c);
   } else if (n != -EAGAIN) {
@@ -297,10 +306,14 @@ export function service(c: Conn): void {
       if (c.inStart == c.inEnd) dropInput(c);
       if (c.failed) { closeNow(c); return; }
       if (used == 0) break;
+      if (deferring && c.inEnd == c.inStart) break; // all input used: the flush below may wait
       if (!flush(c)) return;
       if (outPending(c)) { sentShort = true; break; }
     }
     if (sentShort) break;
+    // The usual end of a request: the output joins the dispatch's send_many, and the rest of
+    // this function (serviceDone) runs once its result is in.
+    if (deferring && !c.wantDrain && outPending(c) && sendCount < IO_MAX) { planSend(c, slot); return; }
     if (!flush(c)) return;
     const streaming = c.wantDrain;
     if (!drainRounds(c)) return;
@@ -308,7 +321,13 @@ export function service(c: Conn): void {
     // bytes may ever arrive to do it: a pipelining client waits for its answers.)
     if (!streaming || c.wantDrain || outPending(c) || c.state != State.READING || c.inEnd == c.inStart) break;
   }
-  if (c.inBuf == RECV_BUF) {
+  serviceDone(c);
+}
+
+/** The end of service(): input left in the shared area moves to a buffer of its own, then the
+ *  state and interest settle. */
+function serviceDone(c: Conn): void {
+  if (borrowed(c.inBuf)) {
     if (c.state == State.CLOSING) dropInput(c);
     else if (!adoptInput(c)) return;
   }
@@ -334,7 +353,7 @@ function adoptInput(c: Conn): bool {
   const len = c.inEnd - c.inStart;
   const buf = acquire();
   if (buf == 0) { closeNow(c); return false; }
-  memory.copy(buf, RECV_BUF + <usize>c.inStart, <usize>len);
+  memory.copy(buf, c.inBuf + <usize>c.inStart, <usize>len);
   c.inBuf = buf; c.inStart = 0; c.inEnd = len;
   return true;
 }
@@ -343,7 +362,11 @@ function adoptInput(c: Conn): bool {
 function flush(c: Conn): bool {
   const len = c.outEnd - c.outStart;
   if (len == 0) return true;
-  const n = wl_send(c.handle, c.outBuf + <usize>c.outStart, len);
+  return sent(c, wl_send(c.handle, c.outBuf + <usize>c.outStart, len));
+}
+
+/** Takes the result `n` of a send of the pending output. False when it closed the connection. */
+function sent(c: Conn, n: i32): bool {
   if (n > 0) {
     count(BYTES_OUT, <u64>n);
     touch(c);
@@ -445,6 +468,137 @@ export function connDrainAll(): void {
   }
 }
 
+// ---- Batched I/O: one recv_many and one send_many per wl_dispatch (docs/ABI.md) ----
+//
+// While wl_dispatch goes through its events, a readable connection's recv is only planned: a
+// record (handle, where, room) is added. connBatchRun then makes every planned recv in one
+// hostcall, services each connection with its result, and collects the output each one left
+// pending at the usual end of a request into one send_many; each connection's service
+// finishes (serviceDone) with its send's result. Order within a connection is unchanged; only
+// connections are no longer interleaved with each other. A connection without input of its
+// own receives into RECV_AREA, where the host packs the recvs; one the area has no full
+// BUF_SIZE left for gets -EAGAIN and is reported readable again by the next epoll_wait.
+
+/** Records per batch: at most one recv per event (loop.ts EVENTS_CAP), one send per recv. */
+const IO_MAX: i32 = 256;
+const IO_RECORD: usize = 16; // i32 handle, u32 buf, u32 len, i32 result
+const recvRecords: usize = memory.data(IO_MAX * <i32>IO_RECORD, 16);
+const sendRecords: usize = memory.data(IO_MAX * <i32>IO_RECORD, 16);
+const recvSlots: usize = memory.data(IO_MAX * 4, 4);
+const sendSlots: usize = memory.data(IO_MAX * 4, 4);
+let recvCount: i32 = 0;
+let sendCount: i32 = 0;
+let deferring = false; // connBatchRun is servicing recv results: sends may join the batch
+
+function record(records: usize, slots: usize, i: i32, handle: i32, buf: usize, len: i32, slot: u32): void {
+  const rec = records + <usize>i * IO_RECORD;
+  store<i32>(rec, handle);
+  store<u32>(rec, <u32>buf, 4);
+  store<i32>(rec, len, 8);
+  store<u32>(slots + (<usize>i << 2), slot);
+}
+
+/** Plans the recv of a readable connection: onto the end of its own input if it holds some,
+ *  else into the shared area (buf 0). */
+function planRecv(c: Conn, slot: u32): void {
+  if (c.planned) return; // a repeated event: the recv already planned serves it
+  if (recvCount == IO_MAX) connBatchRun();
+  let at: usize = 0;
+  let room = BUF_SIZE;
+  if (c.inBuf != 0) {
+    compactInput(c);
+    at = c.inBuf + <usize>c.inEnd;
+    room = BUF_SIZE - c.inEnd;
+    // A protocol that let a full buffer through without consuming it cannot make progress.
+    if (room == 0) { count(PROTOCOL_ERRORS); closeNow(c); return; }
+  }
+  c.planned = true;
+  record(recvRecords, recvSlots, recvCount++, c.handle, at, room, slot);
+}
+
+function planSend(c: Conn, slot: u32): void {
+  record(sendRecords, sendSlots, sendCount++, c.handle, c.outBuf + <usize>c.outStart, c.outEnd - c.outStart, slot);
+}
+
+/** Every record fails with `rc` (the call as a whole failed: only if the records or the area
+ *  were out of memory). */
+function failAll(records: usize, n: i32, rc: i32): void {
+  if (rc < 0) for (let i = 0; i < n; i++) store<i32>(records + <usize>i * IO_RECORD, rc, 12);
+}
+
+/** Makes the `n` planned recvs (results in place). One alone is a plain recv, which costs the
+ *  host less. */
+function runRecvs(n: i32): void {
+  if (n > 1) { failAll(recvRecords, n, wl_recv_many(recvRecords, n, RECV_AREA, RECV_AREA_SIZE)); return; }
+  let buf = load<u32>(recvRecords, 4);
+  if (buf == 0) { buf = <u32>RECV_AREA; store<u32>(recvRecords, buf, 4); }
+  store<i32>(recvRecords, wl_recv(load<i32>(recvRecords), buf, load<i32>(recvRecords, 8)), 12);
+}
+
+/** Makes the `n` queued sends (results in place), as runRecvs. */
+function runSends(n: i32): void {
+  if (n > 1) { failAll(sendRecords, n, wl_send_many(sendRecords, n)); return; }
+  store<i32>(sendRecords, wl_send(load<i32>(sendRecords), load<u32>(sendRecords, 4), load<i32>(sendRecords, 8)), 12);
+}
+
+/** The connection a record was made for, or null if it has closed since. */
+function recordConn(records: usize, slots: usize, i: i32): Conn | null {
+  const c = conn(load<u32>(slots + (<usize>i << 2)));
+  const rec = records + <usize>i * IO_RECORD;
+  return c.state == State.FREE || c.handle != load<i32>(rec) ? null : c;
+}
+
+/** Makes the planned recvs, services what they brought, then makes the sends that collected.
+ *  Each result is taken into its connection's state before any protocol code runs (took, sent),
+ *  so if the protocol traps while one connection is serviced, every other connection's state
+ *  already holds what the host read and wrote for it: wl_salvage hands on the right bytes. */
+export function connBatchRun(): void {
+  const recvs = recvCount;
+  recvCount = 0;
+  if (recvs > 0) {
+    runRecvs(recvs);
+    for (let i = 0; i < recvs; i++) {
+      const c = recordConn(recvRecords, recvSlots, i);
+      if (c === null) continue;
+      c.planned = false;
+      const at = <usize>load<u32>(recvRecords + <usize>i * IO_RECORD, 4);
+      took(c, borrowed(at) ? at : 0, recvResult(i));
+    }
+    deferring = true;
+    for (let i = 0; i < recvs; i++) {
+      const c = recordConn(recvRecords, recvSlots, i);
+      if (c === null) continue;
+      drainBudget = DRAIN_BUDGET;
+      serving = <i32>load<u32>(recvSlots + (<usize>i << 2));
+      afterRecv(c, recvResult(i));
+      serving = -1;
+    }
+    deferring = false;
+  }
+  const sends = sendCount;
+  sendCount = 0;
+  if (sends == 0) return;
+  runSends(sends);
+  for (let i = 0; i < sends; i++) {
+    const c = recordConn(sendRecords, sendSlots, i);
+    if (c === null) continue;
+    serving = <i32>load<u32>(sendSlots + (<usize>i << 2)); // a failed send closes: onClose runs
+    sent(c, load<i32>(sendRecords + <usize>i * IO_RECORD, 12));
+    serving = -1;
+  }
+  for (let i = 0; i < sends; i++) {
+    const c = recordConn(sendRecords, sendSlots, i);
+    if (c === null) continue; // closed by its send's error
+    drainBudget = DRAIN_BUDGET;
+    serving = <i32>load<u32>(sendSlots + (<usize>i << 2));
+    serviceDone(c);
+    serving = -1;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function recvResult(i: i32): i32 { return load<i32>(recvRecords + <usize>i * IO_RECORD, 12); }
+
 // ---- After a trap (docs/ABI.md, wl_salvage) ----
 
 export const enum Salvage { NONE = 0, ADOPT = 1, REPLY = 2, CLOSE = 3, END = -1 }
@@ -472,7 +626,7 @@ export function connSalvage(slot: i32): i32 {
     return active && callSalvage(<u32>slot, true) ? Salvage.REPLY : Salvage.CLOSE;
   }
   const open = c.state == State.READING || c.state == State.WRITING;
-  if (!open || c.wantDrain || c.inBuf == RECV_BUF || !callSalvage(<u32>slot, false)) return Salvage.NONE;
+  if (!open || c.wantDrain || !callSalvage(<u32>slot, false)) return Salvage.NONE;
   salvageRange(4, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
   return Salvage.ADOPT;
 }

@@ -3,14 +3,16 @@
 //
 // One wl_dispatch call reads top to bottom:
 //   1. each event in the ring: a listener token accepts, a connection token goes to conn.ts
-//      (stale tokens are dropped there);
+//      (stale tokens are dropped there), where a readable connection's recv is planned; then
+//      conn.ts makes the planned recvs in one hostcall, services the connections, and sends
+//      their output in another (connBatchRun);
 //   2. listeners paused by an accept failure resume when their back-off has passed;
 //   3. connection deadlines that passed run (idle, protocol, linger), then the periodic tick;
 //   4. the nearest deadline is returned to the host.
 
 import { wl_accept, wl_listener, wl_watch } from "./abi";
 import { limit } from "./config";
-import { connAdopt, connDrainAll, connEvent, connInit, connOpen, connSalvage, hasFreeSlot, nowMs, setNow, sweepTimers, IDLE_MS, MAX_CONNS, SALVAGE_RECORD } from "./conn";
+import { connAdopt, connBatchRun, connDrainAll, connEvent, connInit, connOpen, connSalvage, hasFreeSlot, nowMs, setNow, sweepTimers, IDLE_MS, MAX_CONNS, SALVAGE_RECORD } from "./conn";
 import { EPOLLIN } from "./epoll";
 import { EAGAIN, ECONNABORTED, EINTR } from "./errno";
 import { poolInit } from "./pool";
@@ -79,6 +81,7 @@ export function wl_dispatch(n: i32, now: f64): i32 {
     if (hi == LISTENER_GEN) onListener(lo);
     else connEvent(lo, hi, events);
   }
+  connBatchRun();
   return nextDeadline(now);
 }
 

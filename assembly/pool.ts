@@ -12,8 +12,11 @@ export const BUF_SIZE: i32 = 64 * 1024;
  *  past that, a connection that needs a buffer is closed rather than growing memory without bound. */
 export const MAX_BUFFERS: i32 = 2048;
 
-/** The shared receive buffer: valid only until the next recv of any connection. */
-export const RECV_BUF: usize = memory.data(BUF_SIZE, 16);
+/** The shared receive area: a wl_dispatch's recvs into it are packed one after the other (each
+ *  given up to BUF_SIZE bytes, while that much is free), and input left in it is moved to a
+ *  pooled buffer before the dispatch returns: valid only until the next dispatch. */
+export const RECV_AREA_SIZE: i32 = 2 * BUF_SIZE;
+export const RECV_AREA: usize = memory.data(RECV_AREA_SIZE, 16);
 
 import { limit } from "./config";
 import { count, uncount, BUFFERS_IN_USE } from "./stats";

@@ -11,6 +11,9 @@ import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT
 
 /** Interest bits a guest may ask for (docs/ABI.md, watch). */
 const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+/** recv_many/send_many (docs/ABI.md): bytes per I/O record, and the most records per call. */
+const IO_RECORD = 16;
+const IO_MANY_MAX = 4096;
 
 export interface GuestExports extends Partial<SalvageExports> {
   memory: WebAssembly.Memory;
@@ -64,6 +67,8 @@ export class GuestInstance {
   readonly eventsCap: number;
   private readonly statsPtr: number;
   private buffer = new ArrayBuffer(0); // see `memory`
+  private words = new Int32Array(0); // `buffer` as i32s, for recv_many/send_many
+  private readonly ioFds = new Int32Array(IO_MANY_MAX);
   private readonly listenerHandles: number[] = [];
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
@@ -195,6 +200,8 @@ export class GuestInstance {
         const fd = t.fd(h, Kind.Conn);
         return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
       },
+      recv_many: (ptr, n, area, areaLen) => this.ioMany(ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
+      send_many: (ptr, n) => this.ioMany(ptr >>> 0, n, 0, 0, true),
       watch: (h, events, lo, hi) => this.watch(h, events >>> 0, lo >>> 0, hi >>> 0),
       shutdown: (h, how) => {
         const fd = t.fd(h, Kind.Conn);
@@ -239,6 +246,45 @@ export class GuestInstance {
     else carried.delete(handle);
     if (carried.size === 0) this.carried = null;
     return n;
+  }
+
+  /** recv_many/send_many: every record's handle is checked here, and its fd (or errno) goes to
+   *  the kernel, which does all the records in one call (or, lacking recvMany/sendMany, one
+   *  recv/send each, as kernel.ts describes). */
+  private ioMany(ptr: number, n: number, area: number, areaLen: number, send: boolean): number {
+    if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
+    const mem = this.memory;
+    if (ptr + n * IO_RECORD > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
+    if (this.words.buffer !== mem) this.words = new Int32Array(mem);
+    const { kernel } = this.opts;
+    const words = this.words;
+    const fds = this.ioFds;
+    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]!, Kind.Conn);
+    if (send && kernel.sendMany) return kernel.sendMany(fds, mem, ptr, n);
+    if (!send && kernel.recvMany) return kernel.recvMany(fds, mem, ptr, n, area, areaLen);
+    let free = area;
+    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) {
+      const fd = fds[i]!;
+      const buf = words[w + 1]! >>> 0;
+      const len = words[w + 2]! >>> 0;
+      const inArea = !send && buf === 0;
+      let r = fd;
+      if (fd < 0) {
+        // the handle's verdict
+      } else if (inArea && (len === 0 || len > areaLen)) {
+        r = -Errno.EINVAL;
+      } else if (inArea && area + areaLen - free < len) {
+        r = -Errno.EAGAIN;
+      } else if (inArea) {
+        r = kernel.recv(fd, mem, free, len);
+        words[w + 1] = free;
+        if (r > 0) free += r;
+      } else {
+        r = send ? kernel.send(fd, mem, buf, len) : kernel.recv(fd, mem, buf, len);
+      }
+      words[w + 3] = r;
+    }
+    return 0;
   }
 
   private watch(h: number, events: number, lo: number, hi: number): number {

@@ -10,6 +10,7 @@
  * A trap in step 2 tears the instance down (its connections closed, listeners kept) and starts
  * a fresh one, up to `maxRestarts` traps in a row.
  */
+import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { GuestInstance, GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';

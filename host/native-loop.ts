@@ -11,6 +11,7 @@
  *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
  *    handled, just up to SLICE_MS late. Use it only where nothing else needs the thread.
  */
+import { performance } from 'node:perf_hooks';
 import type { ListenAddress } from './address.ts';
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';

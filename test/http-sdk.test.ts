@@ -148,6 +148,24 @@ for (const flavour of FLAVOURS) {
     assert.is(parseAll(send(s, slow, GET('/')))[0]!.status, 200, 'then served by the new instance');
   });
 
+  test('a trap in the middle of a batch: requests read in the same recv_many are all answered', async () => {
+    const s = await simLoop('demo', { flavour });
+    const peers = Array.from({ length: 6 }, () => s.connect());
+    s.run();
+    // One tick: every request below is read by one batch of recvs before any is handled, and
+    // the answers of those handled before the crash wait for one send_many.
+    peers.forEach((p, i) => p.write(GET(i === 3 ? '/crash' : `/hello?name=p${i}`)));
+    s.run();
+    assert.is(s.traps.length, 1);
+    await new Promise((r) => setTimeout(r, 10));
+    s.run();
+    peers.forEach((p, i) => {
+      if (i === 3) { assert.is(p.readText(), TRAP_500); return; }
+      const [res] = parseAll(Buffer.from(p.read()));
+      assert.is(res?.body.toString(), `Hello, p${i}!\n`, `peer ${i}`);
+    });
+  });
+
   test('a handler that traps after its head went out: the connection closes, no 500', async () => {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();

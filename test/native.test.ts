@@ -87,7 +87,7 @@ function untouchedOutside(buf: ArrayBuffer, from: number, to: number) {
 
 test('exports exactly the Kernel methods plus pollStart/pollStop', () => {
   const names = ['epollCreate', 'epollCtl', 'epollWait', 'listen', 'localAddress', 'accept',
-    'recv', 'send', 'shutdown', 'close', 'pollStart', 'pollStop'];
+    'recv', 'send', 'recvMany', 'sendMany', 'shutdown', 'close', 'pollStart', 'pollStop'];
   assert.equal(Object.keys(k).sort(), [...names].sort());
   for (const n of names) assert.type((k as unknown as Record<string, unknown>)[n], 'function');
 });
@@ -238,6 +238,79 @@ test('len 0 is -EINVAL', async () => {
   c.close();
 });
 
+// ---- recvMany / sendMany ------------------------------------------------------------------
+
+/** Writes I/O records (handle 0, buf, len, result 0x7eadbeef) at offset 0 of `mem`. */
+function ioRecords(mem: ArrayBuffer, list: [number, number][]): Int32Array {
+  const w = new Int32Array(mem);
+  list.forEach(([buf, len], i) => w.set([0, buf, len, 0x7eadbeef], i * 4));
+  return w;
+}
+
+/** Waits until `fd` is readable, without reading it. */
+function readable(fd: number): void {
+  const ep = k.epollCreate();
+  k.epollCtl(ep, EPOLL_CTL_ADD, fd, EPOLLIN, 0, 0);
+  assert.is(k.epollWait(ep, new ArrayBuffer(EVENT_SIZE), 0, 1, 2000), 1, 'readable');
+  k.close(ep);
+}
+
+test('sendMany: each record is a send, in order; a negative fd is its result; a bad record fails alone', async () => {
+  const c = await connection();
+  const mem = filled(256);
+  new Uint8Array(mem).set(Buffer.from('hello world'), 128);
+  const w = ioRecords(mem, [[128, 5], [0, 4], [133, 0], [250, 10], [133, 6]]);
+  const fds = Int32Array.of(c.fd, -Errno.EBADF, c.fd, c.fd, c.fd);
+  assert.is(k.sendMany!(fds, mem, 0, 5), 0);
+  assert.equal([w[3], w[7], w[11], w[15], w[19]], [5, -Errno.EBADF, -Errno.EINVAL, -Errno.EFAULT, 6]);
+  await until(() => (c.text() === 'hello world' ? true : undefined), 'the bytes');
+  c.close();
+});
+
+test('recvMany: buf 0 packs into the area and stores the address; -EAGAIN once it lacks len bytes', async () => {
+  const a = await connection();
+  const b = await connection();
+  a.sock.write('first');
+  b.sock.write('second');
+  readable(a.fd);
+  readable(b.fd);
+  const mem = filled(1024);
+  // a into the area, b into the area, a again at an explicit address (nothing left: -EAGAIN).
+  let w = ioRecords(mem, [[0, 100], [0, 100], [512, 100]]);
+  assert.is(k.recvMany!(Int32Array.of(a.fd, b.fd, a.fd), mem, 0, 3, 200, 300), 0);
+  assert.equal([w[1], w[3], w[5], w[7], w[9], w[11]], [200, 5, 205, 6, 512, EAGAIN]);
+  assert.is(Buffer.from(mem, 200, 11).toString(), 'firstsecond');
+  untouchedOutside(mem.slice(64), 200 - 64, 211 - 64);
+  // A 150-byte area: 'more' takes 4, so a record asking 147 finds 146 free (-EAGAIN, and its
+  // bytes stay queued), and one asking more than the whole area is -EINVAL.
+  b.sock.write('more');
+  readable(b.fd);
+  w = ioRecords(mem, [[0, 100], [0, 147], [0, 151]]);
+  assert.is(k.recvMany!(Int32Array.of(b.fd, a.fd, a.fd), mem, 0, 3, 600, 150), 0);
+  assert.equal([w[1], w[3], w[7], w[11]], [600, 4, EAGAIN, -Errno.EINVAL]);
+  assert.equal([w[5], w[9]], [0, 0], 'no address for a record that received nothing');
+  assert.is(Buffer.from(mem, 600, 4).toString(), 'more');
+  a.close();
+  b.close();
+});
+
+test('recvMany/sendMany: records or an area outside memory are -EFAULT, and nothing is done', async () => {
+  const c = await connection();
+  c.sock.write('pending');
+  readable(c.fd);
+  const mem = filled(64);
+  const fds = Int32Array.of(c.fd, c.fd);
+  ioRecords(mem, [[32, 8]]);
+  assert.is(k.recvMany!(fds, mem, 56, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
+  assert.is(k.recvMany!(fds, mem, 0, 1, 32, 33), -Errno.EFAULT, 'an area past the end');
+  assert.is(k.sendMany!(fds, mem, 48, 2), -Errno.EFAULT);
+  assert.is(k.recvMany!(fds, mem, 0xfffffff0, 2, 0, 0), -Errno.EFAULT, 'no 32-bit wrap-around');
+  assert.is(new Int32Array(mem)[3], 0x7eadbeef, 'no result written');
+  assert.is(await recvReady(c.fd, mem, 0, 64), 7, 'the pending bytes are all still there');
+  assert.is(c.text(), '', 'nothing was sent');
+  c.close();
+});
+
 test('bad argument types and ranges are -EINVAL, never a throw', async () => {
   const c = await connection();
   const mem = new ArrayBuffer(16);
@@ -257,6 +330,10 @@ test('bad argument types and ranges are -EINVAL, never a throw', async () => {
     ['localAddress', ['x']], ['accept', [{}]], ['shutdown', [c.fd, 3]], ['shutdown', [c.fd]],
     ['close', [2 ** 31]], ['pollStart', [0, 'not a function']], ['pollStart', [-1, () => {}]],
     ['pollStop', [{}]], ['pollStop', [7]], ['pollStop', []],
+    ['sendMany', [[c.fd], mem, 0, 1]], ['sendMany', [new Uint32Array(1), mem, 0, 1]],
+    ['sendMany', [new Int32Array(1), mem, 0, 2]], ['sendMany', [new Int32Array(5000), mem, 0, 4097]],
+    ['sendMany', [new Int32Array(1), mem, 0.5, 1]], ['recvMany', [new Int32Array(1), mem, 0, 1, 0]],
+    ['recvMany', [new Int32Array(1), mem, 0, 1, -1, 4]], ['recvMany', [new Int32Array(1), mem, 0, -1, 0, 0]],
   ];
   for (const [name, args] of bad) {
     assert.is(any[name]!(...args), -Errno.EINVAL, `${name}(${args.map(String).join(', ')})`);

@@ -62,17 +62,26 @@ test('BADHANDLE: hostcalls on handles the guest does not own all fail with EBADF
   await echoes(c);
 });
 
-test('BADPTR: wild pointers give EFAULT, zero length and bad watch bits EINVAL; others keep being served', async () => {
+/** Runs a probe command twice on one connection while another connection is served before,
+ *  between and after: the probe's results each time, and both connections keep echoing. */
+async function probeBesideBystander(cmd: string, expected: Record<string, number>): Promise<void> {
   const { port } = await startLoop(EVIL);
   const bystander = await RawClient.connect(port);
   await echoes(bystander, 'before');
   const c = await RawClient.connect(port);
-  const r = await command(c, 'BADPTR');
-  assert.equal(r, { recv: -21, send: -21, huge: -21, zero: -28, watchbits: -28 });
+  assert.equal(await command(c, cmd), expected);
   await echoes(bystander, 'during');
   await echoes(c);
-  assert.equal(await command(c, 'BADPTR'), r, 'the same again');
+  assert.equal(await command(c, cmd), expected, 'the same again');
   await echoes(bystander, 'after');
+}
+
+test('BADPTR: wild pointers give EFAULT, zero length and bad watch bits EINVAL; others keep being served', async () => {
+  await probeBesideBystander('BADPTR', { recv: -21, send: -21, huge: -21, zero: -28, watchbits: -28 });
+});
+
+test('BATCH: recv_many/send_many check every record and the call; others keep being served', async () => {
+  await probeBesideBystander('BATCH', { stale: -8, wild: -21, call: 0, outside: -21, misaligned: -28, many: -28, area: -21 });
 });
 
 test('LISTENER: connection calls on the listener fail, and it stays open', async () => {

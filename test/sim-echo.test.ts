@@ -19,6 +19,32 @@ for (const flavour of FLAVOURS) {
     assert.is(s.loop.stats().open, 1);
   });
 
+  test('batched I/O: three connections ready in one tick are all read, then all answered', async () => {
+    const s = await simLoop('echo', { flavour });
+    const peers = [s.connect(), s.connect(), s.connect()];
+    s.run();
+    const calls: string[] = [];
+    const { recv, send } = s.kernel;
+    s.kernel.recv = (...a) => { calls.push('recv'); return recv.apply(s.kernel, a); };
+    s.kernel.send = (...a) => { calls.push('send'); return send.apply(s.kernel, a); };
+    peers.forEach((p, i) => p.write(`message ${i}`));
+    assert.is(s.loop.tick(), 3);
+    assert.equal(calls, ['recv', 'recv', 'recv', 'send', 'send', 'send']);
+    peers.forEach((p, i) => assert.is(p.readText(), `message ${i}`));
+  });
+
+  test('batched I/O: the shared receive area holds two 64 KiB reads; a third waits a tick', async () => {
+    const s = await simLoop('echo', { flavour });
+    const peers = [s.connect(), s.connect(), s.connect()];
+    s.run();
+    const data = pattern(100_000);
+    for (const p of peers) p.write(data);
+    s.loop.tick();
+    assert.equal(peers.map((p) => p.received), [65536, 65536, 0]);
+    s.run();
+    for (const p of peers) assert.ok(Buffer.from(p.read()).equals(Buffer.from(data)));
+  });
+
   test('short reads: a payload read 3 bytes at a time comes back whole', async () => {
     const s = await simLoop('echo', { flavour, faults: { maxRecv: 3 } });
     const peer = s.connect();

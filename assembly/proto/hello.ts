@@ -37,6 +37,9 @@ let keepAliveTimeout: f64 = KEEPALIVE_TIMEOUT_MS;
 
 /** Allocates per-slot state once the table size is known (wl_init). */
 export function helloInit(): void {
+  for (let c = 0; c < 256; c++) {
+    store<u8>(CLASSES + <usize>c, (isTcharSlow(<u8>c) ? TCHAR : 0) | (isCtlSlow(<u8>c) ? CTL : 0));
+  }
   scanned = new StaticArray<i32>(maxConnections());
   bodyLeft = new StaticArray<i64>(maxConnections());
   headerTimeout = limit("header-timeout-ms", HEADER_TIMEOUT_MS);
@@ -48,13 +51,16 @@ const KEEP_ALIVE = bytes("Connection: keep-alive\r\n");
 const CLOSE = bytes("Connection: close\r\n");
 const CRLF = bytes("\r\n");
 const BODY = bytes("Hello, World!");
+/** The usual answer (HTTP/1.1, keep-alive, not HEAD) whole, written with one connWrite. */
+const OK_KEEP_ALIVE = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!");
 const E400 = bytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E414 = bytes("HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E431 = bytes("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E501 = bytes("HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E505 = bytes("HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-const HTTP10 = bytes("HTTP/1.0");
-const HTTP11 = bytes("HTTP/1.1");
+/** "HTTP/1.0" and "HTTP/1.1" as little-endian u64s: a version is compared with one load. */
+const HTTP10: u64 = 0x302e312f50545448;
+const HTTP11: u64 = 0x312e312f50545448;
 const HTTP_NAME = bytes("HTTP/");
 const HEAD = bytes("head");
 const H_CONNECTION = bytes("connection");
@@ -141,9 +147,9 @@ function answer(slot: u32, p: usize, len: i32): i32 {
   for (let i = sp1 + 1; i < sp2; i++) if (isCtl(load<u8>(p + <usize>i))) return refuse(slot, E400);
   const vp = p + <usize>sp2 + 1;
   const vlen = lineEnd - sp2 - 1;
-  let http10 = false;
-  if (equals(vp, vlen, HTTP10)) http10 = true;
-  else if (!equals(vp, vlen, HTTP11)) return refuse(slot, isHttpVersion(vp, vlen) ? E505 : E400);
+  const version: u64 = vlen == 8 ? load<u64>(vp) : 0;
+  const http10 = version == HTTP10;
+  if (!http10 && version != HTTP11) return refuse(slot, isHttpVersion(vp, vlen) ? E505 : E400);
   const headRequest = equalsLower(p, sp1, HEAD);
   let keepAlive = !http10;
   let contentLength: i64 = -1;
@@ -160,13 +166,17 @@ function answer(slot: u32, p: usize, len: i32): i32 {
     while (vs < ve && isOws(load<u8>(p + <usize>vs))) vs++;
     while (ve > vs && isOws(load<u8>(p + <usize>ve - 1))) ve--;
     for (let i = vs; i < ve; i++) if (isCtl(load<u8>(p + <usize>i))) return refuse(slot, E400);
+    // The three names that matter have different lengths: one comparison picks the candidate.
     const name = p + <usize>at, nlen = colon - at;
-    if (equalsLower(name, nlen, H_TRANSFER_ENCODING)) return refuse(slot, E501);
-    if (equalsLower(name, nlen, H_CONTENT_LENGTH)) {
-      if (contentLength >= 0) return refuse(slot, E400);
-      contentLength = parseLength(p + <usize>vs, ve - vs);
-      if (contentLength < 0) return refuse(slot, E400);
-    } else if (equalsLower(name, nlen, H_CONNECTION)) {
+    if (nlen == H_TRANSFER_ENCODING.len) {
+      if (equalsLower(name, nlen, H_TRANSFER_ENCODING)) return refuse(slot, E501);
+    } else if (nlen == H_CONTENT_LENGTH.len) {
+      if (equalsLower(name, nlen, H_CONTENT_LENGTH)) {
+        if (contentLength >= 0) return refuse(slot, E400);
+        contentLength = parseLength(p + <usize>vs, ve - vs);
+        if (contentLength < 0) return refuse(slot, E400);
+      }
+    } else if (nlen == H_CONNECTION.len && equalsLower(name, nlen, H_CONNECTION)) {
       if (hasToken(p + <usize>vs, ve - vs, "close")) keepAlive = false;
       else if (hasToken(p + <usize>vs, ve - vs, "keep-alive")) keepAlive = true;
     }
@@ -181,6 +191,7 @@ function answer(slot: u32, p: usize, len: i32): i32 {
 }
 
 function respond(slot: u32, headRequest: bool, keepAlive: bool, http10: bool): void {
+  if (keepAlive && !http10 && !headRequest) { connWrite(slot, OK_KEEP_ALIVE.ptr, OK_KEEP_ALIVE.len); return; }
   connWrite(slot, OK_HEAD.ptr, OK_HEAD.len);
   if (!keepAlive) connWrite(slot, CLOSE.ptr, CLOSE.len);
   else if (http10) connWrite(slot, KEEP_ALIVE.ptr, KEEP_ALIVE.len);
@@ -248,11 +259,22 @@ function hasToken(p: usize, len: i32, token: string): bool {
 @inline function isDigit(c: u8): bool { return c >= 0x30 && c <= 0x39; }
 // @ts-ignore: decorator
 @inline function isOws(c: u8): bool { return c == 0x20 || c == 0x09; }
+
+/** Character classes, one byte per octet (filled by helloInit from the definitions below):
+ *  one load per byte instead of a chain of comparisons. */
+const CLASSES = memory.data(256);
+const TCHAR: u8 = 1;
+const CTL: u8 = 2;
+
 // @ts-ignore: decorator
-@inline function isCtl(c: u8): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
+@inline function isTchar(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & TCHAR) != 0; }
+// @ts-ignore: decorator
+@inline function isCtl(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & CTL) != 0; }
+
+function isCtlSlow(c: u8): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
 
 /** RFC 9110 tchar: ALPHA / DIGIT / "!#$%&'*+-.^_`|~". */
-function isTchar(c: u8): bool {
+function isTcharSlow(c: u8): bool {
   if ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) return true;
   switch (c) {
     case 0x21: case 0x23: case 0x24: case 0x25: case 0x26: case 0x27: case 0x2a:

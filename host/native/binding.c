@@ -28,6 +28,11 @@
 
 #define WL__MAX_EVENTS 65536
 
+/* recvMany/sendMany: one I/O record in guest memory (docs/ABI.md, recv_many), and the most
+ * records one call takes. */
+#define WL__IO_RECORD 16
+#define WL__MAX_IO 4096
+
 /* ---- arguments --------------------------------------------------------------------------- */
 
 /* Fetches exactly n arguments; missing ones read as undefined and fail every check below. */
@@ -209,6 +214,80 @@ static napi_value wl__js_recv(napi_env env, napi_callback_info info) {
 
 static napi_value wl__js_send(napi_env env, napi_callback_info info) {
   return wl__io(env, info, true);
+}
+
+static uint32_t wl__load_u32le(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wl__store_u32le(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/*
+ * recvMany(fds, memory, ptr, n, area, areaLen) / sendMany(fds, memory, ptr, n): n records of
+ * 16 bytes at memory[ptr] (u32 handle, unused here; u32 buf; u32 len; i32 result). fds is an
+ * Int32Array from the host: fds[i] is record i's descriptor, or a negative errno the host
+ * already decided (bad handle), stored as the result untouched. Each record is checked and
+ * done in order, exactly as recv/send would: len 0 is -EINVAL, [buf, buf + len) outside memory
+ * -EFAULT. For recvMany, buf 0 means "in the area": the bytes go to the area's first free byte,
+ * which is stored in buf, if len bytes are free there, else the result is -EAGAIN (no syscall);
+ * len above areaLen is -EINVAL. Returns 0, or -EINVAL/-EFAULT for the call as a whole (then no
+ * record was touched).
+ */
+static napi_value wl__io_many(napi_env env, napi_callback_info info, bool is_send) {
+  napi_value argv[6];
+  napi_typedarray_type type;
+  size_t count, size;
+  void *fdv, *data;
+  uint32_t ptr, area = 0, area_len = 0;
+  int64_t n;
+  if (!wl__args(env, info, is_send ? 4 : 6, argv) ||
+      napi_get_typedarray_info(env, argv[0], &type, &count, &fdv, NULL, NULL) != napi_ok ||
+      type != napi_int32_array || !wl__u32(env, argv[2], &ptr) ||
+      !wl__int(env, argv[3], 0, WL__MAX_IO, &n) || (size_t)n > count ||
+      (!is_send && (!wl__u32(env, argv[4], &area) || !wl__u32(env, argv[5], &area_len))) ||
+      napi_get_arraybuffer_info(env, argv[1], &data, &size) != napi_ok) {
+    return WL__EINVAL(env);
+  }
+  if ((uint64_t)ptr + (uint64_t)n * WL__IO_RECORD > (uint64_t)size ||
+      (uint64_t)area + area_len > (uint64_t)size) {
+    return wl__num(env, -WL__WASI_EFAULT);
+  }
+  const int32_t *fds = fdv;
+  unsigned char *mem = data;
+  uint32_t free_at = area, area_end = area + area_len; /* area_end <= size: no wrap-around */
+  for (int64_t i = 0; i < n; i++) {
+    unsigned char *rec = mem + ptr + i * WL__IO_RECORD;
+    uint32_t buf = wl__load_u32le(rec + 4), len = wl__load_u32le(rec + 8);
+    bool in_area = !is_send && buf == 0;
+    int r = fds[i];
+    if (r < 0) {
+      /* the host's verdict on the handle */
+    } else if (len == 0 || (in_area && len > area_len)) {
+      r = -WL__WASI_EINVAL;
+    } else if (in_area && area_end - free_at < len) {
+      r = -WL__WASI_EAGAIN;
+    } else if (in_area) {
+      r = wl__recv(r, mem + free_at, len);
+      wl__store_u32le(rec + 4, free_at);
+      if (r > 0) free_at += (uint32_t)r;
+    } else if ((uint64_t)buf + len > (uint64_t)size) {
+      r = -WL__WASI_EFAULT;
+    } else {
+      r = is_send ? wl__send(r, mem + buf, len) : wl__recv(r, mem + buf, len);
+    }
+    wl__store_u32le(rec + 12, (uint32_t)r); /* modulo 2^32: the i32 bit pattern */
+  }
+  return wl__num(env, 0);
+}
+
+static napi_value wl__js_recv_many(napi_env env, napi_callback_info info) {
+  return wl__io_many(env, info, false);
+}
+
+static napi_value wl__js_send_many(napi_env env, napi_callback_info info) {
+  return wl__io_many(env, info, true);
 }
 
 /* shutdown(fd, how) */
@@ -415,6 +494,8 @@ NAPI_MODULE_INIT() {
       WL__METHOD("accept", wl__js_accept),
       WL__METHOD("recv", wl__js_recv),
       WL__METHOD("send", wl__js_send),
+      WL__METHOD("recvMany", wl__js_recv_many),
+      WL__METHOD("sendMany", wl__js_send_many),
       WL__METHOD("shutdown", wl__js_shutdown),
       WL__METHOD("close", wl__js_close),
       WL__METHOD("pollStart", wl__js_poll_start),

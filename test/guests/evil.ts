@@ -2,6 +2,9 @@
 //   "BADHANDLE\n"  hostcalls on handles it does not own; replies with their results
 //   "BADPTR\n"     recv/send with pointers and lengths outside its memory; replies with results
 //   "LISTENER\n"   connection calls on its listener handle; replies with results
+//   "BATCH\n"      recv_many/send_many with a stale handle, a wild buffer, records outside its
+//                  memory, a misaligned record array, too many records and an area outside its
+//                  memory; replies with the results
 //   "TRAP\n"       executes `unreachable` (a trap)
 //   "ABORT\n"      calls abort() with a message
 //   "GROW\n"       grows memory by 16 pages, then replies "grown <result of memory.grow>\n"
@@ -9,7 +12,7 @@
 //   "SPIN\n"       never returns (an endless loop: only a watchdog can stop it)
 //   "TICKS\n"      replies "ticks <n>\n": how often its every(100 ms) periodic tick has run
 //   "TICKTRAP\n"   replies "armed\n"; its next periodic tick traps (a trap no connection caused)
-import { wl_close, wl_listener, wl_recv, wl_send, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
+import { wl_close, wl_listener, wl_recv, wl_recv_many, wl_send, wl_send_many, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
 import { connHandle, connWrite } from "../../assembly/conn";
 import { every, serve } from "../../assembly/protocol";
@@ -20,6 +23,7 @@ export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, w
 const BADHANDLE = bytes("BADHANDLE\n");
 const BADPTR = bytes("BADPTR\n");
 const LISTENER = bytes("LISTENER\n");
+const BATCH = bytes("BATCH\n");
 const TRAP = bytes("TRAP\n");
 const ABORT = bytes("ABORT\n");
 const GROW = bytes("GROW\n");
@@ -35,6 +39,14 @@ function onTick(now: f64): void {
   if (tickTrap) unreachable();
 }
 const SCRATCH = memory.data(64);
+const RECORDS = memory.data(64, 16);
+
+function ioRecord(i: i32, handle: i32, buf: usize, len: i32): void {
+  const rec = RECORDS + <usize>i * 16;
+  store<i32>(rec, handle);
+  store<u32>(rec, <u32>buf, 4);
+  store<i32>(rec, len, 8);
+}
 
 function reply(slot: u32, s: string): void {
   const b = String.UTF8.encode(s);
@@ -59,6 +71,18 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
       + " huge=" + wl_send(h, 0, -1).toString()
       + " zero=" + wl_recv(h, SCRATCH, 0).toString()
       + " watchbits=" + wl_watch(h, 0x40000000, 0, 0).toString() + "\n");
+  } else if (equals(ptr, len, BATCH)) {
+    const end = <usize>memory.size() << 16;
+    ioRecord(0, h + (1 << 20) * 5, SCRATCH, 8); // a stale handle
+    ioRecord(1, h, end - 4, 8);                   // its own handle, a buffer past the end
+    const call = wl_send_many(RECORDS, 2);
+    reply(slot, "stale=" + load<i32>(RECORDS, 12).toString()
+      + " wild=" + load<i32>(RECORDS + 16, 12).toString()
+      + " call=" + call.toString()
+      + " outside=" + wl_send_many(end - 16, 2).toString()
+      + " misaligned=" + wl_recv_many(RECORDS + 2, 1, SCRATCH, 64).toString()
+      + " many=" + wl_send_many(RECORDS, 5000).toString()
+      + " area=" + wl_recv_many(RECORDS, 1, end - 8, 64).toString() + "\n");
   } else if (equals(ptr, len, LISTENER)) {
     const l = wl_listener(0);
     reply(slot, "recv=" + wl_recv(l, SCRATCH, 8).toString()
