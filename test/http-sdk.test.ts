@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { FLAVOURS, pattern, simLoop } from './helpers/sim.ts';
 import { chunked, GET, headerOf, POST, pump, send } from './helpers/http-sim.ts';
 import { parseAll, sha256hex, undated } from './helpers/http-inspect.ts';
-import { SIM_EPOCH_MS } from '../host/sim/kernel.ts';
+import { SIM_EPOCH_MS, type SimPeer } from '../host/sim/kernel.ts';
+import { Random } from '../host/sim/random.ts';
 
 const MiB = 1 << 20;
 /** What the host sends for the SDK when a handler traps (assembly/http/server.ts TRAP_REPLY). */
@@ -164,6 +165,44 @@ for (const flavour of FLAVOURS) {
       const [res] = parseAll(Buffer.from(p.read()));
       assert.is(res?.body.toString(), `Hello, p${i}!\n`, `peer ${i}`);
     });
+  });
+
+  test('random interleavings: a trap costs only the request that caused it (30 seeds)', async () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rng = new Random(seed);
+      const s = await simLoop('demo', { flavour, seed });
+      // 8 peers, each with 1 to 6 requests, sent pipelined in random pieces over random ticks.
+      const peers = Array.from({ length: 8 }, (_, i) => {
+        const names = Array.from({ length: rng.int(1, 6) }, (_, k) => `p${i}-${k}`);
+        return { peer: s.connect(), names, bytes: Buffer.from(names.map((n) => GET(`/hello?name=${n}`)).join('')), at: 0 };
+      });
+      const crashAt = rng.int(1, 20);
+      let crash: SimPeer | null = null;
+      let traps = 0;
+      for (let tick = 0; tick < 400 && (crash === null || peers.some((p) => p.at < p.bytes.length)); tick++) {
+        if (tick === crashAt) (crash = s.connect()).write(GET('/crash'));
+        for (const p of peers) {
+          if (p.at >= p.bytes.length || !rng.chance(0.5)) continue;
+          const n = rng.int(1, 120);
+          p.peer.write(p.bytes.subarray(p.at, p.at + n));
+          p.at += n;
+        }
+        s.run();
+        if (s.traps.length > traps) {
+          traps = s.traps.length;
+          await new Promise((r) => setTimeout(r, 2)); // the restart is a 0 ms timer
+          s.run();
+        }
+      }
+      s.run();
+      assert.is(s.traps.length, 1, `seed ${seed}: one trap`);
+      assert.is(crash!.readText(), TRAP_500, `seed ${seed}: the crash gets 500`);
+      for (const [i, p] of peers.entries()) {
+        const got = parseAll(Buffer.from(p.peer.read())).map((r) => r.body.toString());
+        assert.equal(got, p.names.map((n) => `Hello, ${n}!\n`), `seed ${seed}, peer ${i}`);
+        assert.not.ok(p.peer.serverClosed, `seed ${seed}, peer ${i}: still open`);
+      }
+    }
   });
 
   test('a handler that traps after its head went out: the connection closes, no 500', async () => {
