@@ -7,8 +7,9 @@
  *   1. epoll_wait(0) writes ready events straight into the guest's event ring;
  *   2. wl_dispatch(n, now) lets the guest handle them (and any deadline that has passed);
  *   3. the guest's WASI output is flushed, and its next deadline is armed.
- * A trap in step 2 tears the instance down (its connections closed, listeners kept) and starts
- * a fresh one, up to `maxRestarts` traps in a row.
+ * A trap in step 2 ends the instance: the connections it can name as safe to move go to a fresh
+ * one (host/salvage.ts), the one that trapped gets the guest's trap reply, the rest are closed,
+ * the listeners are kept; traps no connection caused count toward `maxRestarts` in a row.
  */
 import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { errnoName } from './errno.ts';
