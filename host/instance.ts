@@ -117,14 +117,12 @@ export class GuestInstance {
   /** Closes every connection the instance holds and releases its listeners (which stay open:
    *  they belong to the loop's owner). Returns how many connections it closed. */
   teardown(): number {
-    const { kernel } = this.opts;
     let closed = 0;
     this.handles.forEach(Kind.Conn, (i) => {
-      const fd = this.handles.fdAt(i);
-      this.handles.remove(i); // before close: a shared registry must never hold a closed fd
-      kernel.close(fd);
+      this.closeFd(i);
       closed++;
     });
+    this.carried = null;
     this.releaseListeners();
     return closed;
   }
@@ -226,10 +224,14 @@ export class GuestInstance {
   }
 
   private closeIndex(index: number, handle: number): void {
+    this.closeFd(index);
+    this.carried?.delete(handle);
+  }
+
+  private closeFd(index: number): void {
     const fd = this.handles.fdAt(index);
     this.handles.remove(index); // before close: a shared registry must never hold a closed fd
     this.opts.kernel.close(fd); // closing also leaves the epoll set
-    this.carried?.delete(handle);
   }
 
   /** recv from input carried over from a trapped instance: the same contract as the kernel's
@@ -249,42 +251,17 @@ export class GuestInstance {
   }
 
   /** recv_many/send_many: every record's handle is checked here, and its fd (or errno) goes to
-   *  the kernel, which does all the records in one call (or, lacking recvMany/sendMany, one
-   *  recv/send each, as kernel.ts describes). */
+   *  the kernel, which does all the records in one call. */
   private ioMany(ptr: number, n: number, area: number, areaLen: number, send: boolean): number {
     if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
     const mem = this.memory;
     if (ptr + n * IO_RECORD > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
     if (this.words.buffer !== mem) this.words = new Int32Array(mem);
-    const { kernel } = this.opts;
     const words = this.words;
     const fds = this.ioFds;
     for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]!, Kind.Conn);
-    if (send && kernel.sendMany) return kernel.sendMany(fds, mem, ptr, n);
-    if (!send && kernel.recvMany) return kernel.recvMany(fds, mem, ptr, n, area, areaLen);
-    let free = area;
-    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) {
-      const fd = fds[i]!;
-      const buf = words[w + 1]! >>> 0;
-      const len = words[w + 2]! >>> 0;
-      const inArea = !send && buf === 0;
-      let r = fd;
-      if (fd < 0) {
-        // the handle's verdict
-      } else if (inArea && (len === 0 || len > areaLen)) {
-        r = -Errno.EINVAL;
-      } else if (inArea && area + areaLen - free < len) {
-        r = -Errno.EAGAIN;
-      } else if (inArea) {
-        r = kernel.recv(fd, mem, free, len);
-        words[w + 1] = free;
-        if (r > 0) free += r;
-      } else {
-        r = send ? kernel.send(fd, mem, buf, len) : kernel.recv(fd, mem, buf, len);
-      }
-      words[w + 3] = r;
-    }
-    return 0;
+    const { kernel } = this.opts;
+    return send ? kernel.sendMany(fds, mem, ptr, n) : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
   }
 
   private watch(h: number, events: number, lo: number, hi: number): number {

@@ -212,7 +212,7 @@ export class Loop {
    */
   private onTrap(trap: GuestTrap): void {
     const g = this.guest!;
-    const saved = this.draining ? null : this.salvage(g);
+    const saved = this.draining ? null : this.busy(() => g.salvage());
     this.handovers.push(...(saved?.handovers ?? []));
     this.retire(g);
     this.retired.closed += g.teardown();
@@ -236,11 +236,12 @@ export class Loop {
     setTimeout(() => this.restart(), delay);
   }
 
-  /** Runs the trapped instance's salvage (guest code: the watchdog sees it as busy). */
-  private salvage(g: GuestInstance): ReturnType<GuestInstance['salvage']> {
+  /** Runs guest code off the hot path where a watchdog must see it (instantiation, salvage);
+   *  exceptions pass through. */
+  private busy<T>(fn: () => T): T {
     this.opts.onBusy?.(true);
     try {
-      return g.salvage();
+      return fn();
     } finally {
       this.opts.onBusy?.(false);
     }
@@ -283,12 +284,7 @@ export class Loop {
     const { module, kernel, listeners } = this.opts;
     this.wasi = usesWasi(module) ? createWasi(module, this.opts.wasi ?? {}) : null;
     const wasi = this.wasi;
-    this.opts.onBusy?.(true); // wl_init and the start function are guest code too
-    try {
-      return this.newInstance(module, kernel, listeners, wasi);
-    } finally {
-      this.opts.onBusy?.(false);
-    }
+    return this.busy(() => this.newInstance(module, kernel, listeners, wasi)); // wl_init and the start function are guest code too
   }
 
   private newInstance(module: WebAssembly.Module, kernel: Kernel, listeners: readonly number[], wasi: WasiBinding | null): GuestInstance {

@@ -261,7 +261,7 @@ test('sendMany: each record is a send, in order; a negative fd is its result; a 
   new Uint8Array(mem).set(Buffer.from('hello world'), 128);
   const w = ioRecords(mem, [[128, 5], [0, 4], [133, 0], [250, 10], [133, 6]]);
   const fds = Int32Array.of(c.fd, -Errno.EBADF, c.fd, c.fd, c.fd);
-  assert.is(k.sendMany!(fds, mem, 0, 5), 0);
+  assert.is(k.sendMany(fds, mem, 0, 5), 0);
   assert.equal([w[3], w[7], w[11], w[15], w[19]], [5, -Errno.EBADF, -Errno.EINVAL, -Errno.EFAULT, 6]);
   await until(() => (c.text() === 'hello world' ? true : undefined), 'the bytes');
   c.close();
@@ -277,7 +277,7 @@ test('recvMany: buf 0 packs into the area and stores the address; -EAGAIN once i
   const mem = filled(1024);
   // a into the area, b into the area, a again at an explicit address (nothing left: -EAGAIN).
   let w = ioRecords(mem, [[0, 100], [0, 100], [512, 100]]);
-  assert.is(k.recvMany!(Int32Array.of(a.fd, b.fd, a.fd), mem, 0, 3, 200, 300), 0);
+  assert.is(k.recvMany(Int32Array.of(a.fd, b.fd, a.fd), mem, 0, 3, 200, 300), 0);
   assert.equal([w[1], w[3], w[5], w[7], w[9], w[11]], [200, 5, 205, 6, 512, EAGAIN]);
   assert.is(Buffer.from(mem, 200, 11).toString(), 'firstsecond');
   untouchedOutside(mem.slice(64), 200 - 64, 211 - 64);
@@ -286,7 +286,7 @@ test('recvMany: buf 0 packs into the area and stores the address; -EAGAIN once i
   b.sock.write('more');
   readable(b.fd);
   w = ioRecords(mem, [[0, 100], [0, 147], [0, 151]]);
-  assert.is(k.recvMany!(Int32Array.of(b.fd, a.fd, a.fd), mem, 0, 3, 600, 150), 0);
+  assert.is(k.recvMany(Int32Array.of(b.fd, a.fd, a.fd), mem, 0, 3, 600, 150), 0);
   assert.equal([w[1], w[3], w[7], w[11]], [600, 4, EAGAIN, -Errno.EINVAL]);
   assert.equal([w[5], w[9]], [0, 0], 'no address for a record that received nothing');
   assert.is(Buffer.from(mem, 600, 4).toString(), 'more');
@@ -301,10 +301,10 @@ test('recvMany/sendMany: records or an area outside memory are -EFAULT, and noth
   const mem = filled(64);
   const fds = Int32Array.of(c.fd, c.fd);
   ioRecords(mem, [[32, 8]]);
-  assert.is(k.recvMany!(fds, mem, 56, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
-  assert.is(k.recvMany!(fds, mem, 0, 1, 32, 33), -Errno.EFAULT, 'an area past the end');
-  assert.is(k.sendMany!(fds, mem, 48, 2), -Errno.EFAULT);
-  assert.is(k.recvMany!(fds, mem, 0xfffffff0, 2, 0, 0), -Errno.EFAULT, 'no 32-bit wrap-around');
+  assert.is(k.recvMany(fds, mem, 56, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
+  assert.is(k.recvMany(fds, mem, 0, 1, 32, 33), -Errno.EFAULT, 'an area past the end');
+  assert.is(k.sendMany(fds, mem, 48, 2), -Errno.EFAULT);
+  assert.is(k.recvMany(fds, mem, 0xfffffff0, 2, 0, 0), -Errno.EFAULT, 'no 32-bit wrap-around');
   assert.is(new Int32Array(mem)[3], 0x7eadbeef, 'no result written');
   assert.is(await recvReady(c.fd, mem, 0, 64), 7, 'the pending bytes are all still there');
   assert.is(c.text(), '', 'nothing was sent');

@@ -121,6 +121,37 @@ test('recv/send roundtrip through an ArrayBuffer', () => {
   assert.is(peer.read().length, 0);
 });
 
+test('recvMany/sendMany: records in order, the area packed, verdicts and bad records alone', () => {
+  const { k, lfd, ep, port } = setup();
+  const [pa, pb] = [k.connect(port), k.connect(port)];
+  const [a, b] = [acceptOne(k, lfd, ep), acceptOne(k, lfd, ep)];
+  pa.write('first');
+  pb.write('second');
+  const m = new ArrayBuffer(1024);
+  const w = new Int32Array(m);
+  const records = (list: [number, number][]) => list.forEach(([buf, len], i) => w.set([0, buf, len, 0x7eadbeef], i * 4));
+  // a and b into the area, a again at an explicit address (nothing left: -EAGAIN), a bad handle.
+  records([[0, 100], [0, 100], [512, 100], [0, 100]]);
+  assert.is(k.recvMany(Int32Array.of(a, b, a, -Errno.EBADF), m, 0, 4, 200, 300), 0);
+  assert.equal([w[1], w[3], w[5], w[7], w[9], w[11], w[15]], [200, 5, 205, 6, 512, -Errno.EAGAIN, -Errno.EBADF]);
+  assert.is(Buffer.from(m, 200, 11).toString(), 'firstsecond');
+  // A 150-byte area: 'more' takes 4, so a record asking 147 finds 146 free (-EAGAIN, and a's
+  // bytes stay queued), and one asking more than the whole area is -EINVAL.
+  pb.write('more');
+  pa.write('xyz');
+  records([[0, 100], [0, 147], [0, 151]]);
+  assert.is(k.recvMany(Int32Array.of(b, a, a), m, 0, 3, 600, 150), 0);
+  assert.equal([w[1], w[3], w[7], w[11]], [600, 4, -Errno.EAGAIN, -Errno.EINVAL]);
+  assert.is(k.recv(a, m, 0, 10), 3, 'the bytes are still there');
+  new Uint8Array(m).set(Buffer.from('pong'), 128);
+  records([[128, 4], [128, 0], [1020, 10]]);
+  assert.is(k.sendMany(Int32Array.of(a, a, a), m, 0, 3), 0);
+  assert.equal([w[3], w[7], w[11]], [4, -Errno.EINVAL, -Errno.EFAULT]);
+  assert.is(pa.readText(), 'pong');
+  assert.is(k.recvMany(Int32Array.of(a), m, 1016, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
+  assert.is(k.sendMany(Int32Array.of(a), m, 2, 1), -Errno.EINVAL, 'records are 4-aligned');
+});
+
 test('level-triggered: EPOLLIN repeats until drained', () => {
   const { k, lfd, ep, port } = setup();
   const peer = k.connect(port);

@@ -43,6 +43,7 @@ import { isIP } from 'node:net';
 import { ALLOWED_EVENTS, Epoll } from './epoll.ts';
 import type { SimFaults } from './faults.ts';
 import { recvConn, sendConn } from './io.ts';
+import { ioMany } from './io-many.ts';
 import { SimPeer } from './peer.ts';
 import { PortTable } from './ports.ts';
 import { Random } from './random.ts';
@@ -238,6 +239,14 @@ export class SimKernel implements Kernel {
     if (typeof sock === 'number') return sock;
     if (sock instanceof ListenSocket) return -Errno.EPIPE;
     return sendConn(sock, memory, ptr, len, this.rng, this.faults);
+  }
+
+  recvMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number {
+    return ioMany(this, false, fds, memory, ptr, n, area, areaLen);
+  }
+
+  sendMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number): number {
+    return ioMany(this, true, fds, memory, ptr, n, 0, 0);
   }
 
   shutdown(fd: number, how: number): number {
