@@ -43,14 +43,8 @@ static void conn_close(struct conn *c) {
 
 static void accept_some(int lfd) {
   for (int i = 0; i < ACCEPT_BUDGET; i++) {
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      if (errno == ECONNABORTED || errno == EINTR) continue;
-      perror("accept4"); /* EMFILE and friends: try again at the next event */
-      return;
-    }
-    set_nodelay(fd);
+    int fd = accept_conn(lfd);
+    if (fd < 0) return;
     struct conn *c = calloc(1, sizeof *c);
     if (c == NULL) {
       close(fd);
@@ -106,17 +100,8 @@ static void on_readable(struct conn *c) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: echo-server PORT\n");
-    return 64;
-  }
-  raise_nofile();
-  int lfd = listen_loopback((int)parse_long(argv[1], 1, 65535, "port"));
-  epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (epfd < 0) die("epoll_create1");
-  struct epoll_event lev = {.events = EPOLLIN, .data = {.ptr = NULL}};
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) != 0) die("epoll_ctl listener");
-  fprintf(stderr, "echo-server: listening on %s:%s\n", BENCH_HOST, argv[1]);
+  int lfd;
+  epfd = serve_loopback(argc, argv, "echo-server", &lfd);
 
   struct epoll_event evs[MAX_EVENTS];
   for (;;) {

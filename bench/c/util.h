@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -79,6 +80,39 @@ static inline int listen_loopback(int port) {
   if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) die("bind");
   if (listen(fd, 4096) != 0) die("listen");
   return fd;
+}
+
+/* The start of a reference server run as `NAME PORT`: a loopback listener on PORT (into *lfd)
+ * and an epoll set holding it with data.ptr NULL, so an event with NULL is the listener's.
+ * Returns the epoll fd; exits 64 on bad usage. */
+static inline int serve_loopback(int argc, char **argv, const char *name, int *lfd) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s PORT\n", name);
+    exit(64);
+  }
+  raise_nofile();
+  *lfd = listen_loopback((int)parse_long(argv[1], 1, 65535, "port"));
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) die("epoll_create1");
+  struct epoll_event lev = {.events = EPOLLIN, .data = {.ptr = NULL}};
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, *lfd, &lev) != 0) die("epoll_ctl listener");
+  fprintf(stderr, "%s: listening on %s:%s\n", name, BENCH_HOST, argv[1]);
+  return epfd;
+}
+
+/* One pending connection, non-blocking, close-on-exec, with TCP_NODELAY as wasmloop's get; -1
+ * when none is left (EMFILE and friends are reported, and retried at the next event). */
+static inline int accept_conn(int lfd) {
+  for (;;) {
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      set_nodelay(fd);
+      return fd;
+    }
+    if (errno == ECONNABORTED || errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) perror("accept4");
+    return -1;
+  }
 }
 
 #endif
