@@ -29,7 +29,7 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   if (!Number.isInteger(workers) || workers < 0 || workers > 256) {
     throw new WasmloopError('ERR_WASMLOOP_USAGE', `workers must be a whole number from 0 to 256, not ${String(options.workers)}`);
   }
-  const module = await loadModule(options.module, limits['max-memory-size']);
+  const module = await loadModule(options.module, limits);
   checkGuest(module);
   if (usesWasi(module)) await initWasi();
   const { fds, addresses } = await openListeners(native, options.listen, workers > 0);

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { WasmloopError } from './errors.ts';
-import { capMemory } from './memory-limit.ts';
+import { effectiveLimits, type Limits } from './limits.ts';
+import { capGuest, enforceableCaps, type GuestCaps } from './memory-limit.ts';
 
 /** What the host's `wasmloop` import module provides (docs/ABI.md). */
 export const HOSTCALLS = ['listener', 'accept', 'recv', 'send', 'recv_many', 'send_many', 'watch', 'shutdown', 'close', 'now_ms', 'wall_ms', 'limit'] as const;
@@ -14,31 +15,39 @@ const REQUIRED_EXPORTS = ['memory', 'wl_init', 'wl_events_ptr', 'wl_events_cap',
 
 export type ModuleSource = string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
 
-/** Compiles (or takes) a module, with its memory capped at `maxMemoryBytes` when given (a
- *  compiled module keeps the maximum it was compiled with). Errors: ERR_WASMLOOP_MODULE_READ,
- *  ERR_WASMLOOP_NOT_WASM, ERR_WASMLOOP_MEMORY. */
-export async function loadModule(source: ModuleSource, maxMemoryBytes?: number): Promise<WebAssembly.Module> {
+/** The caps that `limits` (with the defaults of the host-enforced ones) impose. */
+function capsOf(limits: Limits): GuestCaps {
+  const effective = effectiveLimits(limits);
+  return enforceableCaps({ maxMemoryBytes: effective['max-memory-size']!, maxTableElements: effective['max-table-elements']! });
+}
+
+/** Compiles (or takes) a module. With `limits`, its memory and tables are capped by them (a
+ *  compiled module keeps the maxima it was compiled with); without (only to look at a
+ *  module's exports), it is compiled as it is. Errors:
+ *  ERR_WASMLOOP_MODULE_READ, ERR_WASMLOOP_NOT_WASM, ERR_WASMLOOP_MEMORY. */
+export async function loadModule(source: ModuleSource, limits?: Limits): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  let bytes: BufferSource;
   const name = typeof source === 'string' || source instanceof URL ? String(source) : 'module bytes';
-  if (typeof source === 'string' || source instanceof URL) {
-    try {
-      bytes = await readFile(source);
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, { cause: err });
-    }
-  } else {
-    bytes = source as BufferSource;
-  }
-  if (maxMemoryBytes !== undefined && WebAssembly.validate(bytes)) {
-    const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    bytes = capMemory(view, maxMemoryBytes) as BufferSource;
-  }
+  let bytes = await readSource(source, name);
+  const caps = limits === undefined ? undefined : capsOf(limits);
+  // Only a module that validates is rewritten: the compiler reports what is wrong with the rest.
+  if (caps !== undefined && WebAssembly.validate(bytes as BufferSource)) bytes = capGuest(bytes, caps);
   try {
-    return await WebAssembly.compile(bytes);
+    return await WebAssembly.compile(bytes as BufferSource);
   } catch (err) {
     throw new WasmloopError('ERR_WASMLOOP_NOT_WASM', `${name} is not a valid WebAssembly module: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function readSource(source: string | URL | Uint8Array | ArrayBuffer, name: string): Promise<Uint8Array> {
+  if (typeof source !== 'string' && !(source instanceof URL)) {
+    return source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  }
+  try {
+    return await readFile(source);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, { cause: err });
   }
 }
 
@@ -60,6 +69,10 @@ export function checkGuest(module: WebAssembly.Module): void {
   const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
   if (missing.length > 0) throw new WasmloopError('ERR_WASMLOOP_ABI', `guest is missing exports: ${missing.join(', ')}`);
   for (const imp of WebAssembly.Module.imports(module)) {
+    // Only functions: an imported memory or table would be one the host did not cap.
+    if (imp.kind !== 'function') {
+      throw new WasmloopError('ERR_WASMLOOP_IMPORT', `guest imports ${imp.kind} ${imp.module}.${imp.name}; a guest may import only functions`);
+    }
     const known =
       (imp.module === 'wasmloop' && (HOSTCALLS as readonly string[]).includes(imp.name)) ||
       (imp.module === 'env' && ENV_IMPORTS.includes(imp.name)) ||
