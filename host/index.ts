@@ -15,6 +15,7 @@ import { initWasi } from './wasi.ts';
 import { startWorkers } from './workers.ts';
 
 export { WasmloopError } from './errors.ts';
+export { compileGuest } from './module.ts';
 export { GuestTrap } from './instance.ts';
 export { KNOWN_LIMITS, type Limits } from './limits.ts';
 export type { LoopStats } from './loop.ts';

@@ -2,16 +2,18 @@
  * What a guest can grow, and what a module must be to be loaded at all, with hostile modules
  * assembled byte by byte (test/helpers/wasm-asm.ts): table.grow stops at max-table-elements
  * summed over every table, an initial size above the caps is refused at load, imported
- * tables and memories are refused, and the cap parser never throws anything but a
- * WasmloopError.
+ * tables and memories are refused, a precompiled WebAssembly.Module is accepted only when
+ * wasmloop capped it at or below the limits in force, and the cap parser never throws
+ * anything but a WasmloopError.
  */
+import { readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { createLoop, WasmloopError, type CreateLoopOptions, type WasmLoop } from '../host/index.ts';
+import { compileGuest, createLoop, WasmloopError, type CreateLoopOptions, type WasmLoop } from '../host/index.ts';
 import { capGuest } from '../host/memory-limit.ts';
 import { EXTERNREF, FUNCREF, guestModule, op, recordResult, STAT_ORDER, type Import } from './helpers/wasm-asm.ts';
-import { closeAllClients } from './helpers/net-tcp.ts';
+import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 
 const test = suite('module-limits');
 const loops: WasmLoop[] = [];
@@ -111,6 +113,42 @@ for (const [what, imp] of imports) {
     await refused(start(guestModule({ imports: [imp] })), 'ERR_WASMLOOP_IMPORT', /may import only functions/);
   });
 }
+
+const growMemory = (pages: number) => [...op.i32(pages), ...op.memoryGrow];
+
+test('a precompiled module wasmloop did not cap is refused, whatever its limits', async () => {
+  const foreign = await WebAssembly.compile(guestModule({ init: recordResult(0, growMemory(1000)) }));
+  await refused(start(foreign, { limits: { 'max-memory-size': 1 << 20 } }), 'ERR_WASMLOOP_MEMORY', /compileGuest.*bytes or a path|bytes or a path.*compileGuest/);
+  await refused(start(foreign), 'ERR_WASMLOOP_MEMORY', /not compiled by wasmloop/);
+});
+
+test('compileGuest: the cap holds in createLoop; a module capped above the limits in force is refused', async () => {
+  const bytes = guestModule({ init: [...recordResult(0, growMemory(15)), ...recordResult(1, growMemory(1))] });
+  const capped = await compileGuest(bytes, { limits: { 'max-memory-size': 1 << 20 } });
+  const loop = await start(capped, { limits: { 'max-memory-size': 2 << 20 } });
+  assert.equal(results(loop, 2), [1, -1], 'grown to 1 MiB, not past it');
+  await refused(start(capped, { limits: { 'max-memory-size': 512 << 10 } }), 'ERR_WASMLOOP_MEMORY', /capped at 1048576 bytes.*above the limits in force/);
+  // Compiled under the defaults (256 MiB), it is refused under a lower cap, accepted under them.
+  const loose = await compileGuest(bytes);
+  await refused(start(loose, { limits: { 'max-memory-size': 2 << 20 } }), 'ERR_WASMLOOP_MEMORY', /capped at 268435456 bytes/);
+  assert.equal(results(await start(loose), 2), [1, 16]);
+});
+
+test('compileGuest with default limits: accepted by createLoop, on the main thread and in workers', async () => {
+  const echo = await compileGuest(readFileSync('build/echo.wasm'));
+  for (const workers of [0, 1]) {
+    const loop = await start(echo, { workers });
+    const c = await RawClient.connect(loop.address().port);
+    await c.write('precompiled\n');
+    assert.is((await c.read(12)).toString(), 'precompiled\n');
+    c.destroy();
+  }
+});
+
+test('compileGuest checks its limits and reports unreadable modules as not wasm', async () => {
+  await refused(compileGuest(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 9])), 'ERR_WASMLOOP_NOT_WASM', /not a valid WebAssembly module/);
+  await refused(compileGuest(readFileSync('build/echo.wasm'), { limits: { 'max-table-elements': -1 } }), 'ERR_WASMLOOP_LIMIT', /max-table-elements/);
+});
 
 test('capGuest on truncated and corrupted modules throws only WasmloopError', () => {
   const good = guestModule({ tables: [{ min: 3 }, { min: 1, max: 9, type: EXTERNREF }], memory: { min: 1, max: 4 } });
