@@ -15,6 +15,7 @@ import { initWasi } from './wasi.ts';
 import { startWorkers } from './workers.ts';
 
 export { WasmloopError } from './errors.ts';
+export { compileGuest } from './module.ts';
 export { GuestTrap } from './instance.ts';
 export { KNOWN_LIMITS, type Limits } from './limits.ts';
 export type { LoopStats } from './loop.ts';
@@ -29,7 +30,7 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   if (!Number.isInteger(workers) || workers < 0 || workers > 256) {
     throw new WasmloopError('ERR_WASMLOOP_USAGE', `workers must be a whole number from 0 to 256, not ${String(options.workers)}`);
   }
-  const module = await loadModule(options.module, limits['max-memory-size']);
+  const module = await loadModule(options.module, limits);
   checkGuest(module);
   if (usesWasi(module)) await initWasi();
   const { fds, addresses } = await openListeners(native, options.listen, workers > 0);

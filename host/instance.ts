@@ -7,7 +7,7 @@ import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { HandleTable, Kind } from './handles.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, type Kernel } from './kernel.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, MAX_EVENTS, type Kernel } from './kernel.ts';
 
 /** Interest bits a guest may ask for (docs/ABI.md, watch). */
 const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
@@ -90,6 +90,9 @@ export class GuestInstance {
     const size = this.exports.memory.buffer.byteLength;
     if (this.eventsCap < 1 || this.eventsPtr + this.eventsCap * EVENT_SIZE > size) {
       throw new WasmloopError('ERR_WASMLOOP_ABI', `guest event ring (${this.eventsCap} events at ${this.eventsPtr}) does not fit in its memory`);
+    }
+    if (this.eventsCap > MAX_EVENTS) {
+      throw new WasmloopError('ERR_WASMLOOP_ABI', `guest event ring holds ${this.eventsCap} events; this host waits for at most ${MAX_EVENTS} at a time`);
     }
     if (this.statsPtr + STAT_NAMES.length * 8 > size) {
       throw new WasmloopError('ERR_WASMLOOP_ABI', 'guest stats region does not fit in its memory');

@@ -29,6 +29,12 @@ export const EPOLLET = 0x80000000;
 /** Size of one packed `struct epoll_event` record in guest memory. */
 export const EVENT_SIZE = 12;
 
+/** The most records one epollWait may ask for: the shim's bound (WL__MAX_EVENTS in
+ *  host/native/binding.c; above it epollWait is -EINVAL), far below Linux's own EP_MAX_EVENTS
+ *  (INT_MAX / sizeof(struct epoll_event)). A guest whose event ring is larger is refused when
+ *  its instance is created, rather than failing at its first wait. */
+export const MAX_EVENTS = 65536;
+
 /** shutdown() directions (Linux values). */
 export const SHUT_RD = 0;
 export const SHUT_WR = 1;
@@ -48,7 +54,7 @@ export interface Kernel {
   /**
    * Waits up to `timeoutMs` (0 = poll, -1 = forever) and writes up to `maxEvents` packed
    * 12-byte records at `memory[offset..]`. Returns how many, or -errno; `-EFAULT` when
-   * `offset + maxEvents * 12 > memory.byteLength`. EINTR is retried inside.
+   * `offset + maxEvents * 12 > memory.byteLength`, -EINVAL above MAX_EVENTS. EINTR is retried inside.
    */
   epollWait(epfd: number, memory: ArrayBuffer, offset: number, maxEvents: number, timeoutMs: number): number;
   /**

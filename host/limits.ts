@@ -9,6 +9,7 @@ import { WasmloopError } from './errors.ts';
 /** Every limit a shipped guest or the core reads, with its default and meaning. */
 export const KNOWN_LIMITS: Record<string, { default: number; help: string }> = {
   'max-memory-size': { default: 256 * 1024 * 1024, help: 'guest memory in bytes; growing past it fails' },
+  'max-table-elements': { default: 65536, help: 'guest table elements, all tables together; growing past it fails' },
   'max-connections': { default: 16384, help: 'connections open at once; accept pauses at the limit' },
   'idle-timeout-ms': { default: 60000, help: 'close a connection making no progress this long (0: never)' },
   'header-timeout-ms': { default: 10000, help: 'HTTP: time to receive a whole request head (slowloris)' },
@@ -39,7 +40,11 @@ export function checkLimits(limits: Limits): Limits {
 /** The limits a guest sees: the caller's, plus the host-enforced ones at their defaults, so
  *  the guest plans with the same numbers the host enforces. */
 export function effectiveLimits(limits: Limits): Limits {
-  return { 'max-memory-size': KNOWN_LIMITS['max-memory-size']!.default, ...limits };
+  return {
+    'max-memory-size': KNOWN_LIMITS['max-memory-size']!.default,
+    'max-table-elements': KNOWN_LIMITS['max-table-elements']!.default,
+    ...limits,
+  };
 }
 
 /** Parses one `name=value` as `-W` takes it. */

@@ -1,79 +1,114 @@
 /**
- * Capping a guest's memory. A guest defines and exports its own memory, so the host cannot
- * wrap it; instead it rewrites the maximum in the module's memory section before compiling.
- * `memory.grow` past the cap then returns -1 inside the guest, which the guest core treats as
- * "no buffer available" (the connection that needed one is closed), rather than the process
- * growing without bound.
+ * Capping what a guest can grow: its memory and its tables. A guest defines its own memory and
+ * tables (imported ones are refused by checkGuest, host/module.ts), so the host cannot wrap
+ * them; instead it rewrites their maxima in the module before compiling. `memory.grow` or
+ * `table.grow` past the cap then returns -1 inside the guest, rather than the process growing
+ * without bound (a funcref table element costs the host memory outside the guest's).
  *
- * Binary layout touched (WebAssembly core spec, 5.5.8 memory section, 5.3.8 limits):
+ * Binary layout touched (WebAssembly core spec 5.5.7 table section, 5.5.8 memory section,
+ * 5.3.8 limits, 5.3.9/5.3.10 table and memory types):
+ *   section 4: size:u32  count:u32  (reftype limits)*      reftype 0x70 funcref | 0x6F externref
  *   section 5: size:u32  count:u32  (limits)*
- *   limits:    0x00 min:u32 | 0x01 min:u32 max:u32      (0x02/0x03 shared, 0x04+ memory64)
- * All integers are unsigned LEB128.
+ *   limits:    0x00 min:u32 | 0x01 min:u32 max:u32   (0x02/0x03 shared, 0x04+ 64-bit indices)
+ * All integers are unsigned LEB128. Any other encoding (a newer proposal) is refused, never
+ * passed through uncapped.
  */
 import { WasmloopError } from './errors.ts';
+import { ByteReader, Malformed, readSections, replaceSections, writeU32, type Section } from './wasm-binary.ts';
 
 export const PAGE = 65536;
+/** A 32-bit memory has at most 2^16 pages (4 GiB); a larger cap is the same as this one. */
+const MAX_PAGES = 65536;
+/** Table sizes are u32s. */
+const MAX_ELEMENTS = 0xffffffff;
+const TABLE_SECTION = 4;
 const MEMORY_SECTION = 5;
+const FUNCREF = 0x70;
+const EXTERNREF = 0x6f;
 
-/** Returns the module bytes with its memory's maximum lowered to `maxBytes` (rounded down to
- *  pages). A module without a memory section is returned unchanged. Throws ERR_WASMLOOP_MEMORY
- *  when the module needs more than the cap at start, or uses a memory kind this cannot cap. */
-export function capMemory(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  const maxPages = Math.floor(maxBytes / PAGE);
-  let at = 8; // magic and version
-  while (at < bytes.length) {
-    const id = bytes[at]!;
-    const [size, sizeEnd] = readLeb(bytes, at + 1);
-    const end = sizeEnd + size;
-    if (end > bytes.length) return bytes; // malformed: let the compiler report it
-    if (id === MEMORY_SECTION) return replaceSection(bytes, at, end, capSection(bytes.subarray(sizeEnd, end), maxPages));
-    at = end;
-  }
-  return bytes;
+/** What the host lets a guest hold: bytes of linear memory, and table elements summed over
+ *  all its tables. */
+export interface GuestCaps {
+  maxMemoryBytes: number;
+  maxTableElements: number;
 }
 
-function capSection(payload: Uint8Array, maxPages: number): number[] {
-  const [count, countEnd] = readLeb(payload, 0);
+/** The caps as they can be enforced: memory in whole pages up to 4 GiB, whole elements. */
+export function enforceableCaps(caps: GuestCaps): GuestCaps {
+  return {
+    maxMemoryBytes: Math.min(Math.floor(caps.maxMemoryBytes / PAGE), MAX_PAGES) * PAGE,
+    maxTableElements: Math.min(Math.floor(caps.maxTableElements), MAX_ELEMENTS),
+  };
+}
+
+/** Returns the module bytes with its memory's maximum lowered to `maxMemoryBytes` and its
+ *  tables' maxima lowered so that together they hold at most `maxTableElements`. Throws
+ *  ERR_WASMLOOP_MEMORY when the module needs more than a cap at start, or uses a memory or
+ *  table kind this cannot cap, or cannot be read (call it only on modules that validate). */
+export function capGuest(bytes: Uint8Array, caps: GuestCaps): Uint8Array {
+  const { maxMemoryBytes, maxTableElements } = enforceableCaps(caps);
+  try {
+    const replacements = new Map<Section, number[]>();
+    for (const section of readSections(bytes)) {
+      const payload = new ByteReader(bytes, section.payload, section.end);
+      if (section.id === MEMORY_SECTION) replacements.set(section, capMemorySection(payload, maxMemoryBytes / PAGE));
+      if (section.id === TABLE_SECTION) replacements.set(section, capTableSection(payload, maxTableElements));
+    }
+    return replacements.size === 0 ? bytes : replaceSections(bytes, replacements);
+  } catch (err) {
+    if (!(err instanceof Malformed)) throw err;
+    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `cannot cap the guest's memory and tables: ${err.message}`, { cause: err });
+  }
+}
+
+interface Limits {
+  min: number;
+  max: number; // Infinity when the module declares none
+}
+
+function readLimits(r: ByteReader, what: string): Limits {
+  const flags = r.byte();
+  if (flags > 1) throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest ${what} is shared or 64-bit; wasmloop cannot cap it`);
+  const min = r.u32();
+  return { min, max: flags === 1 ? r.u32() : Infinity };
+}
+
+function capMemorySection(r: ByteReader, maxPages: number): number[] {
+  const count = r.u32();
+  if (count === 0) return [0];
   if (count !== 1) throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest defines ${count} memories; only one can be capped`);
-  const flags = payload[countEnd]!;
-  if (flags > 1) throw new WasmloopError('ERR_WASMLOOP_MEMORY', 'guest memory is shared or 64-bit; max-memory-size cannot cap it');
-  const [min, minEnd] = readLeb(payload, countEnd + 1);
-  const max = flags === 1 ? readLeb(payload, minEnd)[0] : Infinity;
+  const { min, max } = readLimits(r, 'memory');
+  if (!r.done) throw new Malformed('bytes after the memory section');
   if (min > maxPages) {
     throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest needs ${min * PAGE} bytes of memory at start; max-memory-size is ${maxPages * PAGE}`);
   }
-  return [...writeLeb(1), 0x01, ...writeLeb(min), ...writeLeb(Math.min(max, maxPages))];
+  return [1, 0x01, ...writeU32(min), ...writeU32(Math.min(max, maxPages))];
 }
 
-function replaceSection(bytes: Uint8Array, start: number, end: number, payload: number[]): Uint8Array {
-  const head = [MEMORY_SECTION, ...writeLeb(payload.length)];
-  const out = new Uint8Array(start + head.length + payload.length + (bytes.length - end));
-  out.set(bytes.subarray(0, start), 0);
-  out.set(head, start);
-  out.set(payload, start + head.length);
-  out.set(bytes.subarray(end), start + head.length + payload.length);
-  return out;
-}
-
-/** Reads an unsigned LEB128 u32 at `at`: [value, offset after it]. */
-function readLeb(bytes: Uint8Array, at: number): [number, number] {
-  let value = 0;
-  for (let shift = 0; shift < 35; shift += 7) {
-    const b = bytes[at++];
-    if (b === undefined) return [value, at];
-    value += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
+/** Every table keeps its initial size. The room left under the cap goes to the tables in the
+ *  order the module declares them, each up to its own declared maximum, so the maxima add up
+ *  to at most `maxElements` however many tables there are. */
+function capTableSection(r: ByteReader, maxElements: number): number[] {
+  const count = r.u32();
+  const tables: { type: number; limits: Limits }[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = r.byte();
+    if (type !== FUNCREF && type !== EXTERNREF) {
+      throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest table ${i} has a type (0x${type.toString(16)}) wasmloop cannot cap`);
+    }
+    tables.push({ type, limits: readLimits(r, `table ${i}`) });
   }
-  return [value, at];
-}
-
-function writeLeb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
+  if (!r.done) throw new Malformed('bytes after the table section');
+  const initial = tables.reduce((n, t) => n + t.limits.min, 0);
+  if (initial > maxElements) {
+    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest needs ${initial} table elements at start; max-table-elements is ${maxElements}`);
+  }
+  let room = maxElements - initial;
+  const out = [...writeU32(count)];
+  for (const { type, limits } of tables) {
+    const max = Math.min(limits.max, limits.min + room);
+    room -= max - limits.min;
+    out.push(type, 0x01, ...writeU32(limits.min), ...writeU32(max));
+  }
   return out;
 }

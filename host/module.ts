@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { WasmloopError } from './errors.ts';
-import { capMemory } from './memory-limit.ts';
+import { checkLimits, effectiveLimits, type Limits } from './limits.ts';
+import { capGuest, enforceableCaps, type GuestCaps } from './memory-limit.ts';
 
 /** What the host's `wasmloop` import module provides (docs/ABI.md). */
 export const HOSTCALLS = ['listener', 'accept', 'recv', 'send', 'recv_many', 'send_many', 'watch', 'shutdown', 'close', 'now_ms', 'wall_ms', 'limit'] as const;
@@ -14,31 +15,76 @@ const REQUIRED_EXPORTS = ['memory', 'wl_init', 'wl_events_ptr', 'wl_events_cap',
 
 export type ModuleSource = string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
 
-/** Compiles (or takes) a module, with its memory capped at `maxMemoryBytes` when given (a
- *  compiled module keeps the maximum it was compiled with). Errors: ERR_WASMLOOP_MODULE_READ,
- *  ERR_WASMLOOP_NOT_WASM, ERR_WASMLOOP_MEMORY. */
-export async function loadModule(source: ModuleSource, maxMemoryBytes?: number): Promise<WebAssembly.Module> {
-  if (source instanceof WebAssembly.Module) return source;
-  let bytes: BufferSource;
+/** The caps each module compiled here was compiled under. A WebAssembly.Module cannot be
+ *  inspected for its maxima, so a precompiled module is trusted only when it is a key here,
+ *  which only a module wasmloop compiled from bytes can be. (Per thread: a Module posted to a
+ *  worker is not a key there; the pool hands its workers modules it already checked.) */
+const compiledCaps = new WeakMap<WebAssembly.Module, GuestCaps>();
+
+/** The caps that `limits` (with the defaults of the host-enforced ones) impose. */
+function capsOf(limits: Limits): GuestCaps {
+  const effective = effectiveLimits(limits);
+  return enforceableCaps({ maxMemoryBytes: effective['max-memory-size']!, maxTableElements: effective['max-table-elements']! });
+}
+
+/**
+ * Compiles a guest with its memory and tables capped by `limits` (max-memory-size,
+ * max-table-elements; defaults for those not given), for `createLoop({ module })` to take
+ * under the same limits or higher ones. Errors as loadModule's, and ERR_WASMLOOP_LIMIT.
+ */
+export async function compileGuest(source: ModuleSource, options: { limits?: Limits } = {}): Promise<WebAssembly.Module> {
+  return await loadModule(source, checkLimits({ ...options.limits }));
+}
+
+/** Compiles (or takes) a module. With `limits`, its memory and tables are capped by them, and
+ *  a precompiled module is accepted only when compileGuest capped it at or below them; without
+ *  (only to look at a module's exports), it is compiled as it is. Errors:
+ *  ERR_WASMLOOP_MODULE_READ, ERR_WASMLOOP_NOT_WASM, ERR_WASMLOOP_MEMORY. */
+export async function loadModule(source: ModuleSource, limits?: Limits): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) {
+    if (limits !== undefined) checkPrecompiled(source, capsOf(limits));
+    return source;
+  }
   const name = typeof source === 'string' || source instanceof URL ? String(source) : 'module bytes';
-  if (typeof source === 'string' || source instanceof URL) {
-    try {
-      bytes = await readFile(source);
-    } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, { cause: err });
-    }
-  } else {
-    bytes = source as BufferSource;
-  }
-  if (maxMemoryBytes !== undefined && WebAssembly.validate(bytes)) {
-    const view = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    bytes = capMemory(view, maxMemoryBytes) as BufferSource;
-  }
+  let bytes = await readSource(source, name);
+  const caps = limits === undefined ? undefined : capsOf(limits);
+  // Only a module that validates is rewritten: the compiler reports what is wrong with the rest.
+  if (caps !== undefined && WebAssembly.validate(bytes as BufferSource)) bytes = capGuest(bytes, caps);
+  let module: WebAssembly.Module;
   try {
-    return await WebAssembly.compile(bytes);
+    module = await WebAssembly.compile(bytes as BufferSource);
   } catch (err) {
     throw new WasmloopError('ERR_WASMLOOP_NOT_WASM', `${name} is not a valid WebAssembly module: ${(err as Error).message}`, { cause: err });
+  }
+  if (caps !== undefined) compiledCaps.set(module, caps);
+  return module;
+}
+
+async function readSource(source: string | URL | Uint8Array | ArrayBuffer, name: string): Promise<Uint8Array> {
+  if (typeof source !== 'string' && !(source instanceof URL)) {
+    return source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  }
+  try {
+    return await readFile(source);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, { cause: err });
+  }
+}
+
+/** Throws ERR_WASMLOOP_MEMORY unless compileGuest capped `module` at or below `caps`. */
+function checkPrecompiled(module: WebAssembly.Module, caps: GuestCaps): void {
+  const had = compiledCaps.get(module);
+  const fix = 'pass the bytes or a path, or compile it with compileGuest(source, { limits })';
+  if (had === undefined) {
+    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `a WebAssembly.Module not compiled by wasmloop's compileGuest cannot be capped: ${fix}`);
+  }
+  if (had.maxMemoryBytes > caps.maxMemoryBytes || had.maxTableElements > caps.maxTableElements) {
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `the precompiled module was capped at ${had.maxMemoryBytes} bytes of memory and ${had.maxTableElements} table elements, ` +
+        `above the limits in force (${caps.maxMemoryBytes}, ${caps.maxTableElements}): ${fix} under these limits`,
+    );
   }
 }
 
@@ -60,6 +106,10 @@ export function checkGuest(module: WebAssembly.Module): void {
   const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
   if (missing.length > 0) throw new WasmloopError('ERR_WASMLOOP_ABI', `guest is missing exports: ${missing.join(', ')}`);
   for (const imp of WebAssembly.Module.imports(module)) {
+    // Only functions: an imported memory or table would be one the host did not cap.
+    if (imp.kind !== 'function') {
+      throw new WasmloopError('ERR_WASMLOOP_IMPORT', `guest imports ${imp.kind} ${imp.module}.${imp.name}; a guest may import only functions`);
+    }
     const known =
       (imp.module === 'wasmloop' && (HOSTCALLS as readonly string[]).includes(imp.name)) ||
       (imp.module === 'env' && ENV_IMPORTS.includes(imp.name)) ||

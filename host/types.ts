@@ -13,7 +13,7 @@ export interface ListenOptions {
 }
 
 export interface CreateLoopOptions {
-  /** A path to a .wasm file, its bytes, or a compiled module. */
+  /** A path to a .wasm file, its bytes, or a module compiled by compileGuest (host/module.ts). */
   module: ModuleSource;
   /** Where to listen; each becomes listener 0, 1, ... of the guest. Host defaults to 127.0.0.1. */
   listen: ListenOptions[];

@@ -12,6 +12,8 @@ import * as assert from 'uvu/assert';
 
 import { closeAllClients, RawClient, waitFor } from './helpers/net-tcp.ts';
 import { killAllChildren, runCommand, startChild, type Child } from './helpers/net-spawn.ts';
+import { guestModule } from './helpers/wasm-asm.ts';
+import { MAX_EVENTS } from '../host/kernel.ts';
 
 const test = suite('cli');
 
@@ -85,6 +87,16 @@ test('a file that is not wasm: status 65', async () => {
   writeFileSync(file, 'plain text, not a module\n');
   await fails(['run', file, '--tcplisten', '127.0.0.1:0'], 65);
 });
+
+for (const workers of [[], ['--workers', '1']]) {
+  test(`an event ring larger than the host waits for: status 67 at load ${workers.join(' ')}`, async () => {
+    const file = join(tmp, 'big-ring.wasm');
+    // 65537 records of 12 bytes at 1024 need 13 pages.
+    writeFileSync(file, guestModule({ eventsCap: MAX_EVENTS + 1, memory: { min: 13 } }));
+    const line = await fails(['run', file, '--tcplisten', '127.0.0.1:0', ...workers], 67);
+    assert.match(line, `event ring holds ${MAX_EVENTS + 1} events; this host waits for at most ${MAX_EVENTS}`);
+  });
+}
 
 test('no --tcplisten: status 64', () => fails(['run', 'build/echo.wasm'], 64).then(() => {}));
 

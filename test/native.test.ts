@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 
 import { Errno } from '../host/errno.ts';
 import {
-  EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EVENT_SIZE, SHUT_WR, type SockAddr,
+  EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EVENT_SIZE, MAX_EVENTS, SHUT_WR, type SockAddr,
 } from '../host/kernel.ts';
 import { WasmloopError } from '../host/errors.ts';
 import { loadNative } from '../host/native.ts';
@@ -127,6 +127,14 @@ test('a second listener on the same port is -EADDRINUSE unless both ask for SO_R
 });
 
 // ---- epoll -----------------------------------------------------------------------------------
+
+test('epollWait takes up to MAX_EVENTS records a call, and -EINVAL above (the host refuses larger guest rings)', () => {
+  const ep = k.epollCreate();
+  const mem = new ArrayBuffer((MAX_EVENTS + 1) * EVENT_SIZE);
+  assert.is(k.epollWait(ep, mem, 0, MAX_EVENTS, 0), 0);
+  assert.is(k.epollWait(ep, mem, 0, MAX_EVENTS + 1, 0), -Errno.EINVAL);
+  k.close(ep);
+});
 
 test('epollWait writes packed records with the exact token, signed masks included', async () => {
   const ep = k.epollCreate();

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
 import {
   EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
-  EPOLLRDHUP, SHUT_RD, SHUT_WR,
+  EPOLLRDHUP, MAX_EVENTS, SHUT_RD, SHUT_WR,
 } from '../host/kernel.ts';
 import { SimKernel } from '../host/sim/kernel.ts';
 import type { SimKernelOptions } from '../host/sim/kernel.ts';
@@ -424,6 +424,7 @@ test('bounds and argument checks', () => {
   assert.is(k.epollWait(ep, small, 8, 1, 0), -Errno.EFAULT);
   assert.is(k.epollWait(ep, small, 4, 1, 0), 0);
   assert.is(k.epollWait(ep, small, 0, 0, 0), -Errno.EINVAL);
+  assert.is(k.epollWait(ep, small, 0, MAX_EVENTS + 1, 0), -Errno.EINVAL, 'above MAX_EVENTS, as the shim');
   assert.is(k.epollWait(99, small, 0, 1, 0), -Errno.EBADF);
   assert.is(k.epollWait(lfd, small, 0, 1, 0), -Errno.EINVAL);
   assert.is(k.close(fd), 0);

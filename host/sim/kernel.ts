@@ -36,7 +36,7 @@
  *    them) and nested epoll (an epoll fd as the target) with -EPERM.
  *  - Memory ranges are checked before anything else happens (Linux faults only on the copy).
  */
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE } from '../kernel.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS } from '../kernel.ts';
 import type { Kernel, SockAddr } from '../kernel.ts';
 import { Errno } from '../errno.ts';
 import { isIP } from 'node:net';
@@ -185,7 +185,7 @@ export class SimKernel implements Kernel {
   }
 
   epollWait(epfd: number, memory: ArrayBuffer, offset: number, maxEvents: number, _timeoutMs: number): number {
-    if (!Number.isSafeInteger(maxEvents) || maxEvents < 1 || !isCount(offset)) return -Errno.EINVAL;
+    if (!Number.isSafeInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS || !isCount(offset)) return -Errno.EINVAL;
     if (!isMemory(memory) || !inBounds(memory, offset, maxEvents * EVENT_SIZE)) return -Errno.EFAULT;
     const ep = this.entry(epfd);
     if (ep === undefined) return -Errno.EBADF;

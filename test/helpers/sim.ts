@@ -21,7 +21,7 @@ export function guestModule(name: string, flavour: Flavour = 'release', maxMemor
   const path = resolve('build', flavour === 'debug' ? 'debug' : '', `${name}.wasm`);
   const key = `${path}:${maxMemory ?? ''}`;
   let m = modules.get(key);
-  if (!m) modules.set(key, (m = loadModule(path, maxMemory)));
+  if (!m) modules.set(key, (m = loadModule(path, maxMemory === undefined ? undefined : { 'max-memory-size': maxMemory })));
   return m;
 }
 
