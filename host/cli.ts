@@ -46,7 +46,7 @@ const CODE_TO_EXIT: Record<string, number> = {
 
 function limitHelp(): string {
   return Object.entries(KNOWN_LIMITS)
-    .map(([name, l]) => `    ${`${name}=${l.default}`.padEnd(26)}${l.help}`)
+    .map(([name, l]) => `    ${`${name}=${l.default}`.padEnd(25)} ${l.help}`)
     .join('\n');
 }
 

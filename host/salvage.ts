@@ -35,6 +35,8 @@ export interface Salvaged {
   handovers: Handover[];
   /** The guest named the connection whose code trapped: the trap was that request's alone. */
   culprit: boolean;
+  /** That connection's fd (still open: it is among the handovers), or -1. */
+  culpritFd: number;
 }
 
 /** Exports a guest may have for this (all optional: without them nothing is saved). */
@@ -68,7 +70,7 @@ export interface SalvageTarget {
 /** Asks a trapped instance which connections can be saved, answers its culprit, and takes the
  *  others out of it. Never throws: a guest that traps again here saves what it named so far. */
 export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
-  const out: Salvaged = { handovers: [], culprit: false };
+  const out: Salvaged = { handovers: [], culprit: false, culpritFd: -1 };
   const ex = g.exports;
   if (typeof ex.wl_salvage !== 'function' || typeof ex.wl_salvage_record !== 'function') return out;
   try {
@@ -99,6 +101,7 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
         // of its answer went out, then FIN; the next instance lingers until the peer's EOF so
         // that unread input does not turn the close into a reset that destroys the reply.
         out.culprit = true;
+        out.culpritFd = fd;
         g.release(handle);
         const sent = owed === null || sendAll(kernel, fd, owed);
         if (sent && action === SalvageAction.Reply && reply !== null) sendAll(kernel, fd, reply);
