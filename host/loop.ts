@@ -224,7 +224,7 @@ export class Loop {
     const g = this.guest!;
     const saved = this.draining ? null : this.busy(() => g.salvage());
     this.handovers.push(...(saved?.handovers ?? []));
-    if (saved !== null && saved.culpritFd >= 0) this.guard.trapOn(saved.culpritFd); // before any close
+    if (saved !== null && saved.culprit) this.guard.trapOn(saved.culpritPeer);
     this.retired.closed += this.guard.dropBlocked(this.handovers);
     this.retire(g);
     this.retired.closed += g.teardown();

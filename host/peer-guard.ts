@@ -69,12 +69,11 @@ export class PeerGuard {
     return this.blockEnd !== 0;
   }
 
-  /** Counts a trap pinned on the open connection `fd` against its peer. A peer whose address
-   *  cannot be read (the connection was reset already) is charged nothing. */
-  trapOn(fd: number): void {
-    if (this.opts.budget <= 0) return;
-    const key = peerKeyOf(this.opts.kernel, fd);
-    if (key !== null) this.trap(key);
+  /** Counts a trap pinned on a connection against its peer (its address, from salvage). A
+   *  peer whose address could not be read (the connection was reset already) is charged
+   *  nothing: see the limits in docs/SECURITY.md. */
+  trapOn(peer: SockAddr | number): void {
+    if (this.opts.budget > 0 && typeof peer !== 'number') this.trap(peerKey(peer));
   }
 
   /** Counts a trap against `key`; true when it blocked the peer. */

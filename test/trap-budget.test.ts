@@ -58,7 +58,7 @@ unit('budget 0 switches the policy off', () => {
   const l = k.listen('127.0.0.1', 0, 8, false);
   k.connect((k.localAddress(l) as { port: number }).port);
   const fd = k.accept(l);
-  for (let i = 0; i < 50; i++) g.trapOn(fd);
+  for (let i = 0; i < 50; i++) g.trapOn(k.peerAddress(fd));
   assert.is(g.size, 0);
   assert.not.ok(g.refuse(fd));
 });
