@@ -81,10 +81,10 @@ export class PeerGuard {
     const now = this.opts.now();
     const budget = this.opts.budget;
     const p = this.take(key, now) ?? { tokens: budget, at: now, blockedUntil: 0 };
-    p.tokens = Math.min(budget, p.tokens + ((now - p.at) * budget) / MINUTE_MS) - 1;
+    p.tokens = Math.max(0, Math.min(budget, p.tokens + ((now - p.at) * budget) / MINUTE_MS) - 1);
     p.at = now;
     this.peers.set(key, p);
-    if (p.tokens >= 1) return false;
+    if (p.tokens >= 1 || this.opts.blockMs <= 0) return false;
     if (p.blockedUntil <= now) this.blocks++;
     p.blockedUntil = now + this.opts.blockMs;
     this.blockEnd = Math.max(this.blockEnd, p.blockedUntil);

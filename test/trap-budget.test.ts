@@ -63,6 +63,13 @@ unit('budget 0 switches the policy off', () => {
   assert.not.ok(g.refuse(fd));
 });
 
+unit('peer-block-ms 0: a peer past its budget is never blocked', () => {
+  const { g } = guard(2, 0);
+  for (let i = 0; i < 10; i++) assert.not.ok(g.trap('10.0.0.1'), `trap ${i}`);
+  assert.not.ok(g.isBlocked('10.0.0.1'));
+  assert.is(g.blocks, 0);
+});
+
 unit('the table is bounded, and other peers churning it do not lift a block', () => {
   const { g, clock } = guard(2, 60_000, 64);
   g.trap('10.0.0.1');
