@@ -46,7 +46,7 @@ const CODE_TO_EXIT: Record<string, number> = {
 
 function limitHelp(): string {
   return Object.entries(KNOWN_LIMITS)
-    .map(([name, l]) => `    ${`${name}=${l.default}`.padEnd(26)}${l.help}`)
+    .map(([name, l]) => `    ${`${name}=${l.default}`.padEnd(25)} ${l.help}`)
     .join('\n');
 }
 
@@ -75,6 +75,7 @@ Options:
   --grace-ms N            How long in-flight connections may finish on shutdown (default 5000)
   --max-restarts N        Guest traps in a row tolerated before giving up (default 5);
                           a trap one request caused is answered and not counted
+                          (it counts against its client's max-traps-per-peer-minute)
   --workers N             Run N loops, one per thread, sharing the ports (SO_REUSEPORT);
                           default: one loop on the main thread
   --watchdog-ms N         With --workers: replace a worker whose guest call runs longer

@@ -6,6 +6,7 @@
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { HandleTable, Kind } from './handles.ts';
+import type { PeerGuard } from './peer-guard.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, MAX_EVENTS, type Kernel } from './kernel.ts';
 
@@ -57,6 +58,8 @@ export interface InstanceOptions {
   registry?: Int32Array;
   /** The source of `env.seed` (the simulated kernel's PRNG, so that runs replay exactly). */
   seed?: () => number;
+  /** The loop's trap budget per peer: accept closes connections of blocked peers. */
+  peerGuard?: PeerGuard;
 }
 
 export class GuestInstance {
@@ -187,6 +190,7 @@ export class GuestInstance {
         if (fd < 0) return -Errno.EBADF;
         const c = kernel.accept(fd);
         if (c < 0) return c;
+        if (this.opts.peerGuard?.refuse(c)) return -Errno.ECONNABORTED; // blocked peer: closed, try the next
         const handle = t.add(c, Kind.Conn);
         if (handle < 0) kernel.close(c);
         return handle;

@@ -65,6 +65,9 @@ export interface Kernel {
   listen(host: string, port: number, backlog: number, reusePort: boolean): number;
   /** The local address of a socket, or -errno. */
   localAddress(fd: number): SockAddr | number;
+  /** The remote address of a connection (getpeername), or -errno: -ENOTCONN for a listener or
+   *  a connection the peer has reset. The host reads it to pin a trap on a peer. */
+  peerAddress(fd: number): SockAddr | number;
   /** accept4(NONBLOCK|CLOEXEC) with TCP_NODELAY set: the new fd, or -errno (-EAGAIN if none). */
   accept(fd: number): number;
   /** recv into memory[ptr, ptr+len): bytes read, 0 at EOF, or -errno. len 0 is -EINVAL. */

@@ -19,6 +19,8 @@ export const KNOWN_LIMITS: Record<string, { default: number; help: string }> = {
   'max-headers': { default: 100, help: 'HTTP SDK: header fields in a request; over it 431' },
   'max-frame-bytes': { default: 1048576, help: 'frame: largest payload; a longer length is a protocol error' },
   'max-body-bytes': { default: 1073741824, help: 'HTTP SDK: request body size; over it 413' },
+  'max-traps-per-peer-minute': { default: 10, help: 'host: traps one peer (IPv4, IPv6 /64) may cause a minute (0: off)' },
+  'peer-block-ms': { default: 60000, help: 'host: how long a peer past it has its connections refused' },
 };
 
 export type Limits = Record<string, number>;

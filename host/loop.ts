@@ -16,6 +16,7 @@ import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { GuestInstance, GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
 import type { Kernel } from './kernel.ts';
+import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
 import type { Handover } from './salvage.ts';
 import { createWasi, type WasiBinding, type WasiOptions } from './wasi.ts';
 import { usesWasi } from './module.ts';
@@ -28,6 +29,10 @@ const MAX_RESTART_DELAY_MS = 5_000;
 
 export interface LoopStats extends GuestStats {
   restarts: number;
+  /** Connections the host closed because their peer spent its trap budget (host/peer-guard.ts). */
+  connectionsRefused: number;
+  /** Times a peer was blocked for spending its trap budget. */
+  peersBlocked: number;
 }
 
 export interface LoopOptions {
@@ -74,9 +79,12 @@ export class Loop {
   private deadlineAt = -1;
   /** Connections saved from a trapped instance, waiting for the next one (host/salvage.ts). */
   private handovers: Handover[] = [];
+  /** The trap budget per peer; it outlives the instances. */
+  private readonly guard: PeerGuard;
 
   constructor(private readonly opts: LoopOptions) {
     this.now = opts.now ?? (() => performance.now());
+    this.guard = peerGuardFor(opts.limits ?? {}, opts.kernel, this.now);
     const epfd = opts.kernel.epollCreate();
     if (epfd < 0) throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
     this.epfd = epfd;
@@ -123,7 +131,7 @@ export class Loop {
   /** Counters of the current guest plus those of the instances it replaced. */
   stats(): LoopStats {
     const live = this.guest?.stats() ?? zeroStats();
-    const out = { restarts: this.restarts } as LoopStats;
+    const out = { restarts: this.restarts, connectionsRefused: this.guard.refused, peersBlocked: this.guard.blocks } as LoopStats;
     for (const k of STAT_NAMES) out[k] = live[k] + this.retired[k];
     return out;
   }
@@ -208,12 +216,16 @@ export class Loop {
    * went out, and those between requests move to the next instance. A trap the guest can pin
    * on one connection is that request's failure: the next instance starts at once and the trap
    * does not count toward `maxRestarts`, so no client can stop the server by sending requests
-   * that trap. Other traps (start-up, periodic ticks, ...) count, with back-off.
+   * that trap; it counts against its peer's trap budget instead (host/peer-guard.ts), so no
+   * client can keep killing the others' requests either. Other traps (start-up, periodic
+   * ticks, ...) count, with back-off.
    */
   private onTrap(trap: GuestTrap): void {
     const g = this.guest!;
     const saved = this.draining ? null : this.busy(() => g.salvage());
     this.handovers.push(...(saved?.handovers ?? []));
+    if (saved !== null && saved.culprit) this.guard.trapOn(saved.culpritPeer);
+    this.retired.closed += this.guard.dropBlocked(this.handovers);
     this.retire(g);
     this.retired.closed += g.teardown();
     this.guest = null;
@@ -297,6 +309,7 @@ export class Loop {
       limits: this.opts.limits ?? {},
       registry: this.opts.registry,
       seed: this.opts.seed,
+      peerGuard: this.guard,
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
   }

@@ -12,7 +12,8 @@
  * connection of that very instance, a range must lie in its memory and be no larger than a
  * core buffer. A lying guest can only mistreat its own connections, which it could anyway.
  */
-import { SHUT_WR, type Kernel } from './kernel.ts';
+import { Errno } from './errno.ts';
+import { SHUT_WR, type Kernel, type SockAddr } from './kernel.ts';
 
 /** wl_salvage's answers (assembly/conn.ts Salvage). */
 export const enum SalvageAction {
@@ -35,6 +36,9 @@ export interface Salvaged {
   handovers: Handover[];
   /** The guest named the connection whose code trapped: the trap was that request's alone. */
   culprit: boolean;
+  /** That connection's peer address, read before its answer went out (a peer that has its
+   *  answer may close at once), for the trap budget per peer (host/peer-guard.ts); or -errno. */
+  culpritPeer: SockAddr | number;
 }
 
 /** Exports a guest may have for this (all optional: without them nothing is saved). */
@@ -68,7 +72,7 @@ export interface SalvageTarget {
 /** Asks a trapped instance which connections can be saved, answers its culprit, and takes the
  *  others out of it. Never throws: a guest that traps again here saves what it named so far. */
 export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
-  const out: Salvaged = { handovers: [], culprit: false };
+  const out: Salvaged = { handovers: [], culprit: false, culpritPeer: -Errno.ENOTCONN };
   const ex = g.exports;
   if (typeof ex.wl_salvage !== 'function' || typeof ex.wl_salvage_record !== 'function') return out;
   try {
@@ -99,6 +103,7 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
         // of its answer went out, then FIN; the next instance lingers until the peer's EOF so
         // that unread input does not turn the close into a reset that destroys the reply.
         out.culprit = true;
+        out.culpritPeer = kernel.peerAddress(fd);
         g.release(handle);
         const sent = owed === null || sendAll(kernel, fd, owed);
         if (sent && action === SalvageAction.Reply && reply !== null) sendAll(kernel, fd, reply);

@@ -5,6 +5,8 @@
  *   stats     Float64Array: [0, STAT_NAMES.length) the guest's counters, then restarts
  *             (RESTARTS_SLOT), then busy-since (BUSY_SLOT: the wall-clock ms at which the
  *             current guest call began, 0 when no guest code runs). The watchdog reads it.
+ *             Then the host's own counters: connectionsRefused (REFUSED_SLOT) and
+ *             peersBlocked (BLOCKED_SLOT), from the worker's trap budget per peer.
  *   registry  Int32Array: slot 0 the worker's epoll fd, slot i the fd behind handle index i,
  *             -1 when free. If the pool must kill a worker, it closes these fds itself. The
  *             worker clears a slot before closing its fd, so a kill can leak an fd but never
@@ -15,7 +17,9 @@ import { STAT_NAMES } from './instance.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;
-export const STATS_SLOTS = STAT_NAMES.length + 2;
+export const REFUSED_SLOT = STAT_NAMES.length + 2;
+export const BLOCKED_SLOT = STAT_NAMES.length + 3;
+export const STATS_SLOTS = STAT_NAMES.length + 4;
 
 export interface WorkerInit extends LoopConfig {
   driver: 'libuv' | 'blocking';

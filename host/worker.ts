@@ -11,7 +11,7 @@ import { usesWasi } from './module.ts';
 import { loadNative } from './native.ts';
 import { NativeLoop } from './native-loop.ts';
 import { initWasi } from './wasi.ts';
-import { BUSY_SLOT, RESTARTS_SLOT, type ToPool, type ToWorker, type WorkerInit } from './worker-protocol.ts';
+import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, type ToPool, type ToWorker, type WorkerInit } from './worker-protocol.ts';
 
 /** How often the counters are copied to shared memory; stats() in the pool lags by this much. */
 const PUBLISH_MS = 50;
@@ -43,6 +43,8 @@ async function main(): Promise<void> {
     const s = loop.stats();
     STAT_NAMES.forEach((name, i) => { shared[i] = s[name]; });
     shared[RESTARTS_SLOT] = s.restarts;
+    shared[REFUSED_SLOT] = s.connectionsRefused;
+    shared[BLOCKED_SLOT] = s.peersBlocked;
   };
   const timer = setInterval(publish, PUBLISH_MS);
   port.on('message', (msg: ToWorker) => {

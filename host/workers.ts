@@ -8,12 +8,12 @@
 import { Worker } from 'node:worker_threads';
 import type { ListenAddress } from './address.ts';
 import { WasmloopError } from './errors.ts';
-import { GuestTrap, STAT_NAMES } from './instance.ts';
+import { GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
 import { openSiblings } from './listeners.ts';
 import type { LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from './types.ts';
-import { BUSY_SLOT, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
+import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
 
 /** Worker deaths in a row (per worker) tolerated before the pool gives up, as for traps. */
 const DEFAULT_MAX_RESTARTS = 5;
@@ -59,7 +59,7 @@ class WorkerPool implements WasmLoop {
   readonly done: Promise<void>;
   readonly started: Promise<void>;
   private readonly slots: Slot[];
-  private retired = { ...zero(), restarts: 0 };
+  private retired: LoopStats = { ...zero(), restarts: 0, connectionsRefused: 0, peersBlocked: 0 };
   private closing = false;
   private finished = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -102,6 +102,8 @@ class WorkerPool implements WasmLoop {
     for (const s of this.slots) {
       STAT_NAMES.forEach((name, i) => { out[name] += s.stats[i]!; });
       out.restarts += s.stats[RESTARTS_SLOT]!;
+      out.connectionsRefused += s.stats[REFUSED_SLOT]!;
+      out.peersBlocked += s.stats[BLOCKED_SLOT]!;
     }
     return out;
   }
@@ -172,6 +174,8 @@ class WorkerPool implements WasmLoop {
   private reclaim(slot: Slot): void {
     STAT_NAMES.forEach((name, i) => { if (name !== 'open' && name !== 'buffersInUse') this.retired[name] += slot.stats[i]!; });
     this.retired.restarts += slot.stats[RESTARTS_SLOT]!;
+    this.retired.connectionsRefused += slot.stats[REFUSED_SLOT]!;
+    this.retired.peersBlocked += slot.stats[BLOCKED_SLOT]!;
     slot.stats.fill(0);
     const listeners = new Set(slot.fds);
     for (let i = 0; i < slot.registry.length; i++) {
@@ -222,8 +226,8 @@ class WorkerPool implements WasmLoop {
   }
 }
 
-function zero(): Omit<LoopStats, 'restarts'> {
-  return Object.fromEntries(STAT_NAMES.map((k) => [k, 0])) as Omit<LoopStats, 'restarts'>;
+function zero(): GuestStats {
+  return Object.fromEntries(STAT_NAMES.map((k) => [k, 0])) as GuestStats;
 }
 
 /** True when running from the TypeScript sources (tests, development) rather than dist/. */

@@ -86,7 +86,7 @@ function untouchedOutside(buf: ArrayBuffer, from: number, to: number) {
 // ---- listeners -------------------------------------------------------------------------------
 
 test('exports exactly the Kernel methods plus pollStart/pollStop', () => {
-  const names = ['epollCreate', 'epollCtl', 'epollWait', 'listen', 'localAddress', 'accept',
+  const names = ['epollCreate', 'epollCtl', 'epollWait', 'listen', 'localAddress', 'peerAddress', 'accept',
     'recv', 'send', 'recvMany', 'sendMany', 'shutdown', 'close', 'pollStart', 'pollStop'];
   assert.equal(Object.keys(k).sort(), [...names].sort());
   for (const n of names) assert.type((k as unknown as Record<string, unknown>)[n], 'function');
@@ -186,6 +186,24 @@ test('accept, then -EAGAIN when no connection is pending', async () => {
   assert.is(k.accept(c.lfd), EAGAIN);
   assert.type(k.localAddress(c.fd), 'object');
   c.close();
+});
+
+test('peerAddress: the address and port of the client; -ENOTCONN for a listener, -EBADF when closed', async () => {
+  const c = await connection();
+  const peer = k.peerAddress(c.fd) as SockAddr;
+  assert.equal(peer, { host: '127.0.0.1', port: c.sock.localPort, family: 4 });
+  assert.is(k.peerAddress(c.lfd), -Errno.ENOTCONN);
+  const l = listen4();
+  const other = net.connect({ port: l.addr.port, host: '127.0.0.1', localAddress: '127.0.0.9' });
+  other.on('error', () => {});
+  await new Promise((r) => other.once('connect', r));
+  const fd = await until(() => { const r = k.accept(l.fd); return r === EAGAIN ? undefined : r; }, 'accept');
+  assert.is((k.peerAddress(fd) as SockAddr).host, '127.0.0.9', 'the source address of the client');
+  other.destroy();
+  k.close(fd);
+  k.close(l.fd);
+  c.close();
+  assert.is(k.peerAddress(c.fd), -Errno.EBADF);
 });
 
 test('recv and send move bytes at non-zero offsets; -EAGAIN when idle; 0 at EOF', async () => {
@@ -335,7 +353,7 @@ test('bad argument types and ranges are -EINVAL, never a throw', async () => {
     ['listen', ['127.0.0.1', 0, -1, false]], ['listen', ['127.0.0.1', 0, 16, 1]],
     ['listen', ['localhost', 0, 16, false]], ['listen', ['[::1]', 0, 16, false]],
     ['listen', ['127.0.0.1\0junk', 0, 16, false]], ['listen', ['1'.repeat(1000), 0, 16, false]],
-    ['localAddress', ['x']], ['accept', [{}]], ['shutdown', [c.fd, 3]], ['shutdown', [c.fd]],
+    ['localAddress', ['x']], ['peerAddress', [-1]], ['accept', [{}]], ['shutdown', [c.fd, 3]], ['shutdown', [c.fd]],
     ['close', [2 ** 31]], ['pollStart', [0, 'not a function']], ['pollStart', [-1, () => {}]],
     ['pollStop', [{}]], ['pollStop', [7]], ['pollStop', []],
     ['sendMany', [[c.fd], mem, 0, 1]], ['sendMany', [new Uint32Array(1), mem, 0, 1]],

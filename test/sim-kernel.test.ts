@@ -227,6 +227,32 @@ test('peer shutdownWrite: data, then EOF, with EPOLLRDHUP', () => {
   assert.ok(peer.eof);
 });
 
+test('peerAddress: the address a peer connected from; -ENOTCONN for a listener or after a reset', () => {
+  const { k, lfd, ep, port } = setup();
+  const a = k.connect(port);
+  const b = k.connect(port, undefined, '127.0.0.7');
+  const fa = acceptOne(k, lfd, ep, EPOLLOUT);
+  const fb = acceptOne(k, lfd, ep, EPOLLOUT);
+  const pa = k.peerAddress(fa);
+  const pb = k.peerAddress(fb);
+  if (typeof pa === 'number' || typeof pb === 'number') throw new Error(`peerAddress: ${pa}, ${pb}`);
+  assert.is(pa.host, '127.0.0.1');
+  assert.is(pb.host, '127.0.0.7');
+  assert.is(pb.family, 4);
+  assert.ok(pa.port >= 32768 && pa.port !== pb.port, 'each peer has a port of its own');
+  assert.is(k.peerAddress(lfd), -Errno.ENOTCONN);
+  assert.is(k.peerAddress(ep), -Errno.ENOTSOCK);
+  assert.is(k.peerAddress(999), -Errno.EBADF);
+  b.reset();
+  assert.is(k.peerAddress(fb), -Errno.ENOTCONN);
+  const v6 = new SimKernel();
+  const l6 = v6.listen('::1', 0, 8, false);
+  const p6 = (v6.localAddress(l6) as { port: number }).port;
+  v6.connect(p6, undefined, '2001:db8::5');
+  assert.equal({ ...(v6.peerAddress(v6.accept(l6)) as object), port: 0 }, { host: '2001:db8::5', port: 0, family: 6 });
+  a.close();
+});
+
 test('peer reset: ERR|HUP, ECONNRESET, unread data discarded', () => {
   const { k, lfd, ep, port } = setup();
   const peer = k.connect(port);

@@ -168,13 +168,15 @@ static bool wl__set(napi_env env, napi_value obj, const char *key, napi_value v)
   return v != NULL && napi_set_named_property(env, obj, key, v) == napi_ok;
 }
 
-/* localAddress(fd) -> {host, port, family} | -errno */
-static napi_value wl__js_local_address(napi_env env, napi_callback_info info) {
+typedef int (*wl__address_fn)(int fd, char host[WL__HOST_MAX], int *port, int *family);
+
+/* localAddress/peerAddress(fd) -> {host, port, family} | -errno */
+static napi_value wl__js_address(napi_env env, napi_callback_info info, wl__address_fn get) {
   napi_value argv[1], obj, host_str;
   int fd, port, family;
   char host[WL__HOST_MAX];
   if (!wl__args(env, info, 1, argv) || !wl__nonneg(env, argv[0], &fd)) return WL__EINVAL(env);
-  int r = wl__local_address(fd, host, &port, &family);
+  int r = get(fd, host, &port, &family);
   if (r < 0) return wl__num(env, r);
   if (napi_create_object(env, &obj) != napi_ok ||
       napi_create_string_utf8(env, host, NAPI_AUTO_LENGTH, &host_str) != napi_ok ||
@@ -183,6 +185,14 @@ static napi_value wl__js_local_address(napi_env env, napi_callback_info info) {
     return wl__num(env, -WL__WASI_ENOMEM);
   }
   return obj;
+}
+
+static napi_value wl__js_local_address(napi_env env, napi_callback_info info) {
+  return wl__js_address(env, info, wl__local_address);
+}
+
+static napi_value wl__js_peer_address(napi_env env, napi_callback_info info) {
+  return wl__js_address(env, info, wl__peer_address);
 }
 
 /* accept(fd) */
@@ -491,6 +501,7 @@ NAPI_MODULE_INIT() {
       WL__METHOD("epollWait", wl__js_epoll_wait),
       WL__METHOD("listen", wl__js_listen),
       WL__METHOD("localAddress", wl__js_local_address),
+      WL__METHOD("peerAddress", wl__js_peer_address),
       WL__METHOD("accept", wl__js_accept),
       WL__METHOD("recv", wl__js_recv),
       WL__METHOD("send", wl__js_send),

@@ -154,23 +154,36 @@ int wl__listen(const char *host, int port, int backlog, bool reuse_port) {
   return fd;
 }
 
-int wl__local_address(int fd, char host[WL__HOST_MAX], int *port, int *family) {
-  union wl__sockaddr addr;
-  socklen_t len = sizeof addr;
-  if (getsockname(fd, &addr.sa, &len) != 0) return wl__fail();
+/* A socket address as numeric text, port and family (4 or 6). */
+static int wl__address_text(const union wl__sockaddr *addr, char host[WL__HOST_MAX], int *port,
+                            int *family) {
   const void *ip;
-  if (addr.sa.sa_family == AF_INET) {
-    ip = &addr.in4.sin_addr;
-    *port = ntohs(addr.in4.sin_port);
+  if (addr->sa.sa_family == AF_INET) {
+    ip = &addr->in4.sin_addr;
+    *port = ntohs(addr->in4.sin_port);
     *family = 4;
-  } else if (addr.sa.sa_family == AF_INET6) {
-    ip = &addr.in6.sin6_addr;
-    *port = ntohs(addr.in6.sin6_port);
+  } else if (addr->sa.sa_family == AF_INET6) {
+    ip = &addr->in6.sin6_addr;
+    *port = ntohs(addr->in6.sin6_port);
     *family = 6;
   } else {
     return -WL__WASI_EAFNOSUPPORT; /* e.g. a Unix socket */
   }
-  return inet_ntop(addr.sa.sa_family, ip, host, WL__HOST_MAX) ? 0 : wl__fail();
+  return inet_ntop(addr->sa.sa_family, ip, host, WL__HOST_MAX) ? 0 : wl__fail();
+}
+
+int wl__local_address(int fd, char host[WL__HOST_MAX], int *port, int *family) {
+  union wl__sockaddr addr;
+  socklen_t len = sizeof addr;
+  if (getsockname(fd, &addr.sa, &len) != 0) return wl__fail();
+  return wl__address_text(&addr, host, port, family);
+}
+
+int wl__peer_address(int fd, char host[WL__HOST_MAX], int *port, int *family) {
+  union wl__sockaddr addr;
+  socklen_t len = sizeof addr;
+  if (getpeername(fd, &addr.sa, &len) != 0) return wl__fail();
+  return wl__address_text(&addr, host, port, family);
 }
 
 /* ---- connections ----------------------------------------------------------------------- */

@@ -33,6 +33,8 @@ int wl__check_epoll(int fd);
 int wl__listen(const char *host, int port, int backlog, bool reuse_port);
 /* getsockname(): host (NUL-terminated, WL__HOST_MAX bytes), port, family (4 or 6). */
 int wl__local_address(int fd, char host[WL__HOST_MAX], int *port, int *family);
+/* getpeername(): the same for a connection's remote end (-ENOTCONN for a listener). */
+int wl__peer_address(int fd, char host[WL__HOST_MAX], int *port, int *family);
 
 /* accept4(NONBLOCK | CLOEXEC) + TCP_NODELAY: the new fd. */
 int wl__accept(int fd);

@@ -7,8 +7,8 @@
  *    (host/sim/random.ts), drawn only by enabled faults. Same seed + same calls = same results.
  *  - Descriptors: lowest free number first, from 3, like Linux (closed numbers are reused).
  *  - Listeners bind numeric addresses; port 0 picks an ephemeral port from 40000 up. The test
- *    connects with `connect(port)`, which queues an established connection on the listener's
- *    accept queue (its capacity is `backlog`) or, when full or absent, refuses the peer.
+ *    connects with `connect(port, host?, from?)`, which queues an established connection on the
+ *    listener's accept queue (capacity `backlog`) or, when full or absent, refuses the peer.
  *  - Connections (host/sim/socket.ts) move bytes instantly; the peer (host/sim/peer.ts) has a
  *    bounded receive window (default 4 MiB), the server an unbounded receive queue.
  *  - epoll (host/sim/epoll.ts) keeps a Linux-style ready list: level-triggered by default,
@@ -44,7 +44,7 @@ import { ALLOWED_EVENTS, Epoll } from './epoll.ts';
 import type { SimFaults } from './faults.ts';
 import { recvConn, sendConn } from './io.ts';
 import { ioMany } from './io-many.ts';
-import { SimPeer } from './peer.ts';
+import { remoteAddress, SimPeer } from './peer.ts';
 import { PortTable } from './ports.ts';
 import { Random } from './random.ts';
 import { ConnSocket, ListenSocket } from './socket.ts';
@@ -116,11 +116,11 @@ export class SimKernel implements Kernel {
     return this.rng.u32();
   }
 
-  /** A new connection from a scripted peer to `port` (optionally only `host`'s listeners). */
-  connect(port: number, host?: string): SimPeer {
+  /** A new connection from a scripted peer at `from` (default loopback) to `port` (optionally only `host`'s listeners). */
+  connect(port: number, host?: string, from?: string): SimPeer {
     const listener = this.ports.route(port, host);
     const local = listener?.local ?? { host: host ?? '127.0.0.1', port, family: 4 };
-    const conn = new ConnSocket({ ...local }, this.window);
+    const conn = new ConnSocket({ ...local }, remoteAddress(local, from, this.peers.length), this.window);
     const queued = listener !== undefined && listener.offer(conn);
     const peer = new SimPeer(this.peers.length, port, queued ? conn : null);
     this.peers.push(peer);
@@ -129,9 +129,7 @@ export class SimKernel implements Kernel {
 
   /** The next `times` accept calls (on any listener) return -|errno|, e.g. EMFILE. */
   failAccept(errno: number, times = 1): void {
-    if (!Number.isInteger(errno) || errno === 0 || !isCount(times)) {
-      throw new RangeError(`bad failAccept(${errno}, ${times})`);
-    }
+    if (!Number.isInteger(errno) || errno === 0 || !isCount(times)) throw new RangeError(`bad failAccept(${errno}, ${times})`);
     this.acceptFailErrno = -Math.abs(errno);
     this.acceptFailTimes = times;
   }
@@ -144,14 +142,10 @@ export class SimKernel implements Kernel {
   }
 
   /** Open connection descriptors (not listeners, not epoll instances). */
-  openFds(): number {
-    return this.conns;
-  }
+  openFds(): number { return this.conns; }
 
   /** Every open descriptor of any kind. */
-  openDescriptors(): number {
-    return this.fds.size;
-  }
+  openDescriptors(): number { return this.fds.size; }
 
   // ---- Kernel ---------------------------------------------------------------------------
 
@@ -209,6 +203,11 @@ export class SimKernel implements Kernel {
   localAddress(fd: number): SockAddr | number {
     const sock = this.socket(fd);
     return typeof sock === 'number' ? sock : { ...sock.local };
+  }
+
+  peerAddress(fd: number): SockAddr | number {
+    const sock = this.socket(fd);
+    return typeof sock === 'number' ? sock : sock.peerAddress();
   }
 
   accept(fd: number): number {

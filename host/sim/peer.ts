@@ -8,7 +8,20 @@
  * shut down its own write side (`shutdownWrite`, `close`, `reset`) and writing again is a bug
  * in the script, and throws.
  */
+import { isIP } from 'node:net';
+import type { SockAddr } from '../kernel.ts';
 import type { ConnSocket } from './socket.ts';
+
+/** Peers' own ports count up from 32768, the start of Linux's default ip_local_port_range. */
+const PEER_PORT_BASE = 32768;
+const PEER_PORTS = 28232;
+
+/** The address peer number `id` connects from: `from`, or the loopback address of the
+ *  listener's family by default. */
+export function remoteAddress(local: SockAddr, from: string | undefined, id: number): SockAddr {
+  const host = from ?? (local.family === 6 ? '::1' : '127.0.0.1');
+  return { host, port: PEER_PORT_BASE + (id % PEER_PORTS), family: isIP(host) === 6 ? 6 : 4 };
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

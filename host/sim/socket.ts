@@ -14,6 +14,7 @@ import {
   EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR,
 } from '../kernel.ts';
 import type { SockAddr } from '../kernel.ts';
+import { Errno } from '../errno.ts';
 import { ByteQueue, Queue } from './util.ts';
 
 /** Something watching a socket's readiness: an epoll registration. */
@@ -34,6 +35,11 @@ export abstract class SimSocket {
 
   /** The current readiness: a mask of EPOLLIN/OUT/ERR/HUP/RDHUP. */
   abstract poll(): number;
+
+  /** getpeername: the remote address, or -ENOTCONN (a listener, a reset connection). */
+  peerAddress(): SockAddr | number {
+    return -Errno.ENOTCONN;
+  }
 
   /** Wakes every watcher: the socket's state changed in a way that may make it ready. */
   notify(): void {
@@ -97,8 +103,13 @@ export class ConnSocket extends SimSocket {
   /** The server sent the peer an RST (closed with unread data, or a reset listener queue). */
   resetPeer = false;
 
-  constructor(local: SockAddr, public window: number) {
+  /** `remote` is the peer's address, as getpeername reports it. */
+  constructor(local: SockAddr, readonly remote: SockAddr, public window: number) {
     super(local);
+  }
+
+  override peerAddress(): SockAddr | number {
+    return this.reset ? -Errno.ENOTCONN : { ...this.remote };
   }
 
   /** The receive side is shut: EOF pending (peer FIN, local SHUT_RD) or reset. */

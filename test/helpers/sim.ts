@@ -40,7 +40,8 @@ export interface SimLoop {
   kernel: SimKernel;
   loop: Loop;
   traps: GuestTrap[];
-  connect(): SimPeer;
+  /** A new peer, from `from` (default 127.0.0.1). */
+  connect(from?: string): SimPeer;
   /** Ticks until a tick finds no event (or `maxTicks`); returns the ticks that had events. */
   run(maxTicks?: number): number;
   /** Moves the virtual clock and ticks (deadlines that passed run). */
@@ -75,7 +76,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     kernel,
     loop,
     traps,
-    connect: () => kernel.connect(port),
+    connect: (from) => kernel.connect(port, undefined, from),
     run,
     advance(ms) {
       kernel.advance(ms);
