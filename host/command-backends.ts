@@ -5,11 +5,13 @@
  *           no directory is preopened). Its stdout/stderr are buffers, drained after every
  *           fd_write; its stdin is a buffer too, so fd 0 is read from the host here instead.
  *   node    node:wasi (uvwasi): maps real host directories; reads and writes the host fds.
+ * On both, every i32 argument reaches the backend as the u32 preview1 declares it
+ * (command-stdio.ts, withUnsignedArgs).
  */
 import { WASI } from '@wasmer/wasi';
 import { createNodeWasi } from './command-nodewasi.ts';
 import {
-  readIntoIovecs, retryStdioEagain, toErrno, writeBlocking, type Stdio, type WasiFunctions,
+  readIntoIovecs, retryStdioEagain, toErrno, withUnsignedArgs, writeBlocking, type Stdio, type WasiFunctions,
 } from './command-stdio.ts';
 import { WasmloopError } from './errors.ts';
 import { initWasi } from './wasi.ts';
@@ -35,7 +37,8 @@ export interface Backend {
 }
 
 export async function createBackend(name: WasiBackendName, module: WebAssembly.Module, config: BackendConfig): Promise<Backend> {
-  return name === 'node' ? nodeBackend(config) : wasmerBackend(module, config);
+  const backend = name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config);
+  return { ...backend, functions: withUnsignedArgs(backend.functions) };
 }
 
 async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig): Promise<Backend> {

@@ -1,7 +1,7 @@
 /**
  * Stdio for WASI commands (host/command.ts): blocking reads and writes on host fds that may be
- * non-blocking, and fd_read into the guest's iovecs. docs/WASI.md, "How stdio is streamed",
- * says why.
+ * non-blocking, fd_read into the guest's iovecs, and the u32 view of WASI arguments.
+ * docs/WASI.md, "How stdio is streamed", says why.
  */
 import { readSync, writeSync } from 'node:fs';
 import { Errno } from './errno.ts';
@@ -105,4 +105,22 @@ export function retryStdioEagain(fn: WasiFunction): WasiFunction {
       backoff.wait();
     }
   };
+}
+
+/**
+ * Every i32 argument of a preview1 function is unsigned (fds, pointers, lengths, flags); wasm
+ * hands it to JS as a signed number, so fd 0xFFFFFFFF arrives as -1, and node:wasi refuses
+ * that with EINVAL where the spec's answer is EBADF. Each function gets its numbers as u32
+ * (the one signed argument in preview1, fd_seek's offset, is an i64 and so a bigint, which is
+ * passed on as it is, like every other i64).
+ */
+export function withUnsignedArgs(functions: WasiFunctions): WasiFunctions {
+  const out: WasiFunctions = {};
+  for (const [name, fn] of Object.entries(functions)) {
+    out[name] = (...args) => {
+      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'number') args[i] = (args[i] as number) >>> 0;
+      return fn(...args);
+    };
+  }
+  return out;
 }
