@@ -5,13 +5,16 @@
  *           no directory is preopened). Its stdout/stderr are buffers, drained after every
  *           fd_write; its stdin is a buffer too, so fd 0 is read from the host here instead.
  *   node    node:wasi (uvwasi): maps real host directories; reads and writes the host fds.
- * On both, every i32 argument reaches the backend as the u32 preview1 declares it
- * (command-stdio.ts, withUnsignedArgs).
+ * On both: poll_oneoff is wasmloop's own (host/command-poll.ts), fd_close/fd_renumber keep
+ * track of which fds are still the host's stdio, and every i32 argument is read as the u32
+ * preview1 declares it (command-stdio.ts, withUnsignedArgs).
  */
 import { WASI } from '@wasmer/wasi';
 import { createNodeWasi } from './command-nodewasi.ts';
+import { createPollOneoff } from './command-poll.ts';
 import {
-  readIntoIovecs, retryStdioEagain, toErrno, withUnsignedArgs, writeBlocking, type Stdio, type WasiFunctions,
+  readIntoIovecs, retryStdioEagain, StdioFds, toErrno, withUnsignedArgs, writeBlocking,
+  type Stdio, type WasiFunctions,
 } from './command-stdio.ts';
 import { WasmloopError } from './errors.ts';
 import { initWasi } from './wasi.ts';
@@ -37,11 +40,24 @@ export interface Backend {
 }
 
 export async function createBackend(name: WasiBackendName, module: WebAssembly.Module, config: BackendConfig): Promise<Backend> {
-  const backend = name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config);
-  return { ...backend, functions: withUnsignedArgs(backend.functions) };
+  const stdio = new StdioFds(config);
+  const backend = name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config, stdio);
+  const base = backend.functions;
+  const functions: WasiFunctions = { ...base };
+  stdio.track(functions);
+  const poll = createPollOneoff({ memory: config.memory, stdio, backend: base });
+  functions.poll_oneoff = poll.poll_oneoff;
+  return {
+    ...backend,
+    functions: withUnsignedArgs(functions),
+    dispose() {
+      poll.close();
+      backend.dispose();
+    },
+  };
 }
 
-async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig): Promise<Backend> {
+async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig, stdio: StdioFds): Promise<Backend> {
   await initWasi();
   const wasi = new WASI({ args: config.args, env: config.env });
   const base = wasmerFunctions(wasi, module);
@@ -67,7 +83,18 @@ async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig):
       return rc;
     };
   }
-  if (base) wrapStdin(functions, base, config);
+  if (base?.fd_read) {
+    // fd 0 is read from the host's stdin as the guest asks (wasmer's own stdin is a buffer that
+    // must be filled before the guest starts); once the guest closes or renumbers fd 0, it is
+    // wasmer's again.
+    const fdRead = base.fd_read;
+    functions.fd_read = (fd, iovs, count, nread) => {
+      const host = stdio.hostFd(Number(fd));
+      return fd === 0 && host !== undefined
+        ? readIntoIovecs(config.memory(), host, Number(iovs), Number(count), Number(nread))
+        : fdRead(fd, iovs, count, nread);
+    };
+  }
   return {
     functions,
     run(instance, body) {
@@ -89,32 +116,6 @@ function wasmerFunctions(wasi: WASI, module: WebAssembly.Module): WasiFunctions 
     return ((wasi.getImports(module) as { wasi_snapshot_preview1?: WasiFunctions }).wasi_snapshot_preview1 ?? {}) as WasiFunctions;
   } catch (err) {
     throw new WasmloopError('ERR_WASMLOOP_IMPORT', `@wasmer/wasi cannot link the module: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
-  }
-}
-
-/** Serves fd_read on fd 0 from the host's stdin as the guest asks (wasmer's own stdin is a
- *  buffer that must be filled before the guest starts). Once the guest closes or renumbers
- *  fd 0, it is wasmer's again. */
-function wrapStdin(functions: WasiFunctions, base: WasiFunctions, config: BackendConfig): void {
-  let hostStdin = true;
-  const { fd_read: fdRead, fd_close: fdClose, fd_renumber: fdRenumber } = base;
-  if (fdRead) {
-    functions.fd_read = (fd, iovs, count, nread) =>
-      fd === 0 && hostStdin
-        ? readIntoIovecs(config.memory(), config.stdin, Number(iovs) >>> 0, Number(count) >>> 0, Number(nread) >>> 0)
-        : fdRead(fd, iovs, count, nread);
-  }
-  if (fdClose) {
-    functions.fd_close = (fd) => {
-      if (fd === 0) hostStdin = false;
-      return fdClose(fd);
-    };
-  }
-  if (fdRenumber) {
-    functions.fd_renumber = (from, to) => {
-      if (from === 0 || to === 0) hostStdin = false;
-      return fdRenumber(from, to);
-    };
   }
 }
 

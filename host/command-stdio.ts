@@ -1,7 +1,7 @@
 /**
  * Stdio for WASI commands (host/command.ts): blocking reads and writes on host fds that may be
- * non-blocking, fd_read into the guest's iovecs, and the u32 view of WASI arguments.
- * docs/WASI.md, "How stdio is streamed", says why.
+ * non-blocking, fd_read into the guest's iovecs, which guest fds are still the host's stdio,
+ * and the u32 view of WASI arguments. docs/WASI.md, "How stdio is streamed", says why.
  */
 import { readSync, writeSync } from 'node:fs';
 import { Errno } from './errno.ts';
@@ -15,6 +15,8 @@ export interface Stdio {
   stdout: number;
   stderr: number;
 }
+
+
 export const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Waits for a non-blocking fd (a TTY or a pipe someone set O_NONBLOCK on) to become ready. The
@@ -105,6 +107,45 @@ export function retryStdioEagain(fn: WasiFunction): WasiFunction {
       backoff.wait();
     }
   };
+}
+
+
+/**
+ * Which guest fds 0-2 still name the host's stdio. They all do at the start; once the guest
+ * closes or renumbers one, the backend's own idea of that fd is the truth (for @wasmer/wasi an
+ * empty stdin or its output buffers, for node:wasi whatever it now holds there), so wasmloop
+ * stops serving it. fd_close and fd_renumber are wrapped to keep this current.
+ */
+export class StdioFds {
+  private readonly host: (number | undefined)[];
+  constructor(stdio: Stdio) {
+    this.host = [stdio.stdin, stdio.stdout, stdio.stderr];
+  }
+  /** The host fd behind guest fd `fd`, or undefined when it is not (or no longer) host stdio. */
+  hostFd(fd: number): number | undefined {
+    return fd <= 2 ? this.host[fd] : undefined;
+  }
+  /** Wraps the backend's fd_close and fd_renumber (in place) to forget what they change. */
+  track(functions: WasiFunctions): void {
+    const { fd_close: fdClose, fd_renumber: fdRenumber } = functions;
+    if (fdClose) {
+      functions.fd_close = (fd) => {
+        this.forget(fd);
+        return fdClose(fd);
+      };
+    }
+    if (fdRenumber) {
+      functions.fd_renumber = (from, to) => {
+        this.forget(from);
+        this.forget(to);
+        return fdRenumber(from, to);
+      };
+    }
+  }
+  private forget(fd: number | bigint): void {
+    const n = Number(fd);
+    if (n <= 2) this.host[n] = undefined;
+  }
 }
 
 /**
