@@ -27,6 +27,10 @@ const EVENTTYPE_FD_WRITE = 2;
 const SUBSCRIPTION_CLOCK_ABSTIME = 1;
 /** clockid: realtime, monotonic, process_cputime_id, thread_cputime_id. */
 const CLOCK_IDS = 4;
+/** The most subscriptions one call takes. Each becomes a host object, so without a bound a
+ *  guest with a 4 GiB memory could make the host hold 89 million of them; real programs poll
+ *  a few fds and a timer. More is ENOMEM (the host will not hold them), before any is read. */
+export const MAX_SUBSCRIPTIONS = 65536;
 /** The longest single sleep: the clocks are looked at again at least this often. */
 const MAX_SLEEP_MS = 1000;
 
@@ -66,6 +70,7 @@ export function createPollOneoff(deps: PollDeps): { poll_oneoff: WasiFunction; c
     const [from, to, n, nevents] = [Number(inPtr), Number(outPtr), Number(count), Number(neventsPtr)];
     const memory = deps.memory();
     if (n === 0) return Errno.EINVAL; // the spec: "If nsubscriptions is 0, returns errno::inval"
+    if (n > MAX_SUBSCRIPTIONS) return Errno.ENOMEM;
     if (!fits(memory, from, n * SUBSCRIPTION_SIZE) || !fits(memory, to, n * EVENT_SIZE) || !fits(memory, nevents, 4)) {
       return Errno.EFAULT;
     }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCommand, type WasiBackendName } from '../host/command.ts';
+import { MAX_SUBSCRIPTIONS } from '../host/command-poll.ts';
 import { killCmdChildren, ROOT, startCli, startRunner, until } from './helpers/cmd-spawn.ts';
 
 const MODULE_PATH = join(ROOT, 'build/test/cmd-poll.wasm');
@@ -82,6 +83,11 @@ for (const backend of BACKENDS) {
     assert.is((await run(backend, ['poll'])).stdout, 'poll: errno 28, 65535 events\n');
     assert.is((await run(backend, ['poll', 'tag:3'])).stdout, 'poll: errno 28, 65535 events\n');
     assert.is((await run(backend, ['poll-fault'])).stdout, 'in wraps: errno 21\nout wraps: errno 21\n');
+  });
+
+  test(`at most MAX_SUBSCRIPTIONS (${MAX_SUBSCRIPTIONS}) subscriptions in one call; more is ENOMEM`, async () => {
+    assert.is((await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS)])).stdout, `poll ${MAX_SUBSCRIPTIONS}: errno 0, ${MAX_SUBSCRIPTIONS} events\n`);
+    assert.is((await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS + 1)])).stdout, `poll ${MAX_SUBSCRIPTIONS + 1}: errno 48, 65535 events\n`);
   });
 
   test('an unknown clock id is an EINVAL clock event', async () => {

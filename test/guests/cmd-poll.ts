@@ -12,6 +12,8 @@
 //                    A last argument "then-read" reads fd 0 once afterwards and prints
 //                    "read N: <bytes>", to show that polling consumed nothing. "polling" goes
 //                    to stderr just before the call, so a test knows the guest is in it.
+//   poll-many N      one poll_oneoff over N fd_write subscriptions on fd 1: "poll N: errno E,
+//                    M events"
 //   poll-fault       poll_oneoff with `in` and `out` ranges that wrap around 2^32: EFAULT
 //   clocks           clock_time_get for each of the four clock ids: "clock I: errno E"
 // Subscription I carries userdata USERDATA_BASE + I; an event whose userdata is not one of
@@ -142,6 +144,18 @@ function pollFault(): void {
   print(1, "out wraps: errno " + err2.toString() + "\n");
 }
 
+function pollMany(n: u32): void {
+  const subs = heap.alloc(<usize>n * 48), events = heap.alloc(<usize>n * 32);
+  memory.fill(subs, 0, <usize>n * 48);
+  for (let i: u32 = 0; i < n; i++) {
+    store<u8>(subs + <usize>i * 48, 2, 8);
+    store<u32>(subs + <usize>i * 48, 1, 16);
+  }
+  store<u32>(SCRATCH, 0xFFFF, 8);
+  const err = poll_oneoff(subs, events, n, SCRATCH + 8);
+  print(1, "poll " + n.toString() + ": errno " + err.toString() + ", " + load<u32>(SCRATCH, 8).toString() + " events\n");
+}
+
 function clocks(): void {
   for (let id: u32 = 0; id < 4; id++) {
     print(1, "clock " + id.toString() + ": errno " + clock_time_get(id, 0, SCRATCH + 16).toString() + "\n");
@@ -155,6 +169,7 @@ export function _start(): void {
   if (mode == "write") writeTo(rest);
   else if (mode == "poll") poll(rest);
   else if (mode == "poll-fault") pollFault();
+  else if (mode == "poll-many") pollMany(<u32>I64.parseInt(rest[0]));
   else if (mode == "clocks") clocks();
-  else print(2, "usage: cmd-poll write FD...|poll SUB... [then-read]|poll-fault|clocks\n");
+  else print(2, "usage: cmd-poll write FD...|poll SUB... [then-read]|poll-many N|poll-fault|clocks\n");
 }
