@@ -136,6 +136,16 @@ for (const backend of BACKENDS) {
     assert.is(child.stdout().toString(), events(['sub 0: error 0 type 1 nbytes 0 flags 1']) + 'read 0: \n');
   });
 
+  test('once the guest closes fd 0, polling it asks the backend, not the host stdin', async () => {
+    // The host's stdin stays silent: were it still polled, only the clock would fire.
+    const child = startRunner(['--wasi', backend, MODULE_PATH, 'poll', 'close:0', 'read:0', 'clock:1:2000000000']);
+    assert.is(await child.exited(), 0);
+    // node:wasi closed its fd 0; @wasmer/wasi keeps an empty stdin of its own there (WASI.md).
+    const error = backend === 'node' ? 8 : 0;
+    assert.is(child.stdout().toString(), events([`sub 0: error ${error} type 1 nbytes 0 flags 0`]));
+    child.proc.stdin.end();
+  });
+
   test('a clock timeout fires while stdin stays silent', async () => {
     const child = startRunner(['--wasi', backend, MODULE_PATH, 'poll', 'read:0', 'clock:1:300000000']);
     assert.is(await child.exited(), 0);

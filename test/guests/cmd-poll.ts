@@ -9,6 +9,7 @@
 //                      clock:ID:NS            a clock ID timeout NS from now (relative)
 //                      abs:ID:NS              the same, as an absolute time (clock_time_get + NS)
 //                      tag:T                  a subscription with event type T (invalid if > 2)
+//                    and "close:FD" (not a subscription) first closes FD with fd_close.
 //                    A last argument "then-read" reads fd 0 once afterwards and prints
 //                    "read N: <bytes>", to show that polling consumed nothing. "polling" goes
 //                    to stderr just before the call, so a test knows the guest is in it.
@@ -27,6 +28,8 @@ declare function args_get(argv: usize, buf: usize): u16;
 declare function fd_write(fd: u32, iovs: usize, count: u32, written: usize): u16;
 @external("wasi_snapshot_preview1", "fd_read")
 declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
+@external("wasi_snapshot_preview1", "fd_close")
+declare function fd_close(fd: u32): u16;
 @external("wasi_snapshot_preview1", "poll_oneoff")
 declare function poll_oneoff(subs: usize, events: usize, count: u32, nevents: usize): u16;
 @external("wasi_snapshot_preview1", "clock_time_get")
@@ -122,7 +125,12 @@ function readOnce(): void {
   print(1, err != 0 ? "read: errno " + err.toString() + "\n" : "read " + n.toString() + ": " + String.UTF8.decodeUnsafe(BUF, n) + "\n");
 }
 
-function poll(specs: string[]): void {
+function poll(args: string[]): void {
+  const specs = new Array<string>();
+  for (let i = 0; i < args.length; i++) {
+    if (args[i].startsWith("close:")) fd_close(<u32>I64.parseInt(args[i].slice(6)));
+    else specs.push(args[i]);
+  }
   let count = specs.length;
   const thenRead = count > 0 && specs[count - 1] == "then-read";
   if (thenRead) count--;
