@@ -74,12 +74,15 @@ export function createPollOneoff(deps: PollDeps): { poll_oneoff: WasiFunction; c
     if (!fits(memory, from, n * SUBSCRIPTION_SIZE) || !fits(memory, to, n * EVENT_SIZE) || !fits(memory, nevents, 4)) {
       return Errno.EFAULT;
     }
-    const waiters: Waiter[] = [];
+    // Every subscription is read before anything is written to the event area: the guest
+    // may pass overlapping ranges, and the backend calls below use each event slot as scratch.
+    const subscriptions: Subscription[] = [];
     for (let i = 0; i < n; i++) {
-      const waiter = parseSubscription(deps, from + i * SUBSCRIPTION_SIZE, to + i * EVENT_SIZE);
-      if (waiter === undefined) return Errno.EINVAL; // an event type preview1 does not have
-      waiters.push(waiter);
+      const sub = readSubscription(memory, from + i * SUBSCRIPTION_SIZE);
+      if (sub === undefined) return Errno.EINVAL; // an event type preview1 does not have
+      subscriptions.push(sub);
     }
+    const waiters = subscriptions.map((sub, i) => toWaiter(deps, sub, to + i * EVENT_SIZE));
     const fired = waitForAny(waiters, readiness);
     writeEvents(deps.memory(), to, fired);
     new DataView(deps.memory()).setUint32(nevents, fired.length, true);
@@ -88,30 +91,46 @@ export function createPollOneoff(deps: PollDeps): { poll_oneoff: WasiFunction; c
   return { poll_oneoff: pollOneoff, close: () => readiness.close() };
 }
 
-/** Subscription at `at` as a Waiter; `scratch` (its event slot, 32 bytes the guest gave us to
- *  write) holds what the backend's functions return. Undefined for an unknown event type. */
-function parseSubscription(deps: PollDeps, at: number, scratch: number): Waiter | undefined {
-  const view = new DataView(deps.memory());
-  const userdata = view.getBigUint64(at, true);
+interface Subscription {
+  userdata: bigint;
+  type: number;
+  /** fd_read / fd_write */
+  fd: number;
+  /** clock */
+  clockId: number;
+  timeout: bigint;
+  absolute: boolean;
+}
+
+/** The subscription at `at`; undefined for an event type preview1 does not have. */
+function readSubscription(memory: ArrayBuffer, at: number): Subscription | undefined {
+  const view = new DataView(memory);
   const type = view.getUint8(at + 8);
-  if (type === EVENTTYPE_CLOCK) {
-    const id = view.getUint32(at + 16, true);
-    const timeout = view.getBigUint64(at + 24, true);
-    const absolute = (view.getUint16(at + 40, true) & SUBSCRIPTION_CLOCK_ABSTIME) !== 0;
-    return clockWaiter(deps, userdata, id, timeout, absolute, scratch);
-  }
-  if (type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE) return undefined;
-  const fd = view.getUint32(at + 16, true);
-  const base = { userdata, type };
-  const hostFd = deps.stdio.hostFd(fd);
+  if (type !== EVENTTYPE_CLOCK && type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE) return undefined;
+  return {
+    userdata: view.getBigUint64(at, true),
+    type,
+    fd: view.getUint32(at + 16, true),
+    clockId: view.getUint32(at + 16, true),
+    timeout: view.getBigUint64(at + 24, true),
+    absolute: (view.getUint16(at + 40, true) & SUBSCRIPTION_CLOCK_ABSTIME) !== 0,
+  };
+}
+
+/** A subscription as a Waiter; `scratch` (its event slot, 32 bytes the guest gave us to write)
+ *  holds what the backend's functions return. */
+function toWaiter(deps: PollDeps, sub: Subscription, scratch: number): Waiter {
+  if (sub.type === EVENTTYPE_CLOCK) return clockWaiter(deps, sub, scratch);
+  const base = { userdata: sub.userdata, type: sub.type };
+  const hostFd = deps.stdio.hostFd(sub.fd);
   if (hostFd !== undefined) {
     // Writes to stdout and stderr never fail with EAGAIN (command-stdio.ts waits it out), so
     // they are ready at once; nbytes is 0: how much a pipe would take is not known.
-    if (type === EVENTTYPE_FD_WRITE) return { ...base, check: () => ok() };
+    if (sub.type === EVENTTYPE_FD_WRITE) return { ...base, check: () => ok() };
     return { ...base, watchFd: hostFd, check: (r) => r.readable(hostFd) };
   }
   // Anything else is the backend's: a bad fd is an EBADF event; a file it opened is ready.
-  const errno = Number(deps.backend.fd_fdstat_get?.(fd, scratch) ?? Errno.EBADF);
+  const errno = Number(deps.backend.fd_fdstat_get?.(sub.fd, scratch) ?? Errno.EBADF);
   return { ...base, check: () => (errno === Errno.ESUCCESS ? ok() : failed(errno)) };
 }
 
@@ -121,14 +140,14 @@ function parseSubscription(deps: PollDeps, at: number, scratch: number): Waiter 
  * The CPU-time clocks do not advance while a command sleeps here, so read literally they
  * would never fire: their timeouts are waited out as elapsed time (docs/WASI.md).
  */
-function clockWaiter(deps: PollDeps, userdata: bigint, id: number, timeout: bigint, absolute: boolean, scratch: number): Waiter {
-  const base = { userdata, type: EVENTTYPE_CLOCK };
-  if (id >= CLOCK_IDS) return { ...base, check: () => failed(Errno.EINVAL) };
-  let waitNs = timeout;
-  if (absolute) {
-    const errno = Number(deps.backend.clock_time_get?.(id, 0n, scratch) ?? Errno.ENOSYS);
+function clockWaiter(deps: PollDeps, sub: Subscription, scratch: number): Waiter {
+  const base = { userdata: sub.userdata, type: EVENTTYPE_CLOCK };
+  if (sub.clockId >= CLOCK_IDS) return { ...base, check: () => failed(Errno.EINVAL) };
+  let waitNs = sub.timeout;
+  if (sub.absolute) {
+    const errno = Number(deps.backend.clock_time_get?.(sub.clockId, 0n, scratch) ?? Errno.ENOSYS);
     if (errno !== Errno.ESUCCESS) return { ...base, check: () => failed(errno) };
-    waitNs = timeout - new DataView(deps.memory()).getBigUint64(scratch, true);
+    waitNs = sub.timeout - new DataView(deps.memory()).getBigUint64(scratch, true);
   }
   const deadlineMs = performance.now() + (waitNs > 0n ? Number(waitNs) / 1e6 : 0);
   return { ...base, deadlineMs, check: () => (performance.now() >= deadlineMs ? ok() : undefined) };

@@ -90,6 +90,11 @@ for (const backend of BACKENDS) {
     assert.is((await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS + 1)])).stdout, `poll ${MAX_SUBSCRIPTIONS + 1}: errno 48, 65535 events\n`);
   });
 
+  test('subscriptions are all read before the event area, which may overlap them, is touched', async () => {
+    const r = await run(backend, ['poll-overlap']);
+    assert.is(r.stdout, events(['sub 0: error 0 type 0 nbytes 0 flags 0', 'sub 1: error 0 type 2 nbytes 0 flags 0']));
+  });
+
   test('an unknown clock id is an EINVAL clock event', async () => {
     assert.is((await run(backend, ['poll', 'clock:4:1000000000'])).stdout, events(['sub 0: error 28 type 0 nbytes 0 flags 0']));
   });

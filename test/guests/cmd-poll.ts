@@ -15,6 +15,8 @@
 //                    to stderr just before the call, so a test knows the guest is in it.
 //   poll-many N      one poll_oneoff over N fd_write subscriptions on fd 1: "poll N: errno E,
 //                    M events"
+//   poll-overlap     "abs:1:0 write:1" with the events 56 bytes after the subscriptions, so
+//                    event 0 lies over subscription 1's type: printed as for poll
 //   poll-fault       poll_oneoff with `in` and `out` ranges that wrap around 2^32: EFAULT
 //   clocks           clock_time_get for each of the four clock ids: "clock I: errno E"
 // Subscription I carries userdata USERDATA_BASE + I; an event whose userdata is not one of
@@ -105,11 +107,11 @@ function subscribe(i: i32, spec: string): void {
   }
 }
 
-function printEvents(err: u16, count: u32): void {
+function printEvents(err: u16, count: u32, events: usize = EVENTS): void {
   print(1, "poll: errno " + err.toString() + ", " + count.toString() + " events\n");
   if (err != 0) return;
   for (let i: u32 = 0; i < count; i++) {
-    const ev = EVENTS + <usize>i * 32;
+    const ev = events + <usize>i * 32;
     const userdata = load<u64>(ev);
     const which = userdata - USERDATA_BASE < <u64>MAX_SUBS ? (userdata - USERDATA_BASE).toString() : "?";
     print(1, "sub " + which + ": error " + load<u16>(ev, 8).toString() + " type " + load<u8>(ev, 10).toString()
@@ -141,6 +143,13 @@ function poll(args: string[]): void {
   const err = poll_oneoff(SUBS, EVENTS, <u32>count, SCRATCH + 8);
   printEvents(err, load<u32>(SCRATCH, 8));
   if (thenRead) readOnce();
+}
+
+function pollOverlap(): void {
+  subscribe(0, "abs:1:0");
+  subscribe(1, "write:1");
+  const err = poll_oneoff(SUBS, SUBS + 56, 2, SCRATCH + 8);
+  printEvents(err, load<u32>(SCRATCH, 8), SUBS + 56);
 }
 
 function pollFault(): void {
@@ -177,7 +186,8 @@ export function _start(): void {
   if (mode == "write") writeTo(rest);
   else if (mode == "poll") poll(rest);
   else if (mode == "poll-fault") pollFault();
+  else if (mode == "poll-overlap") pollOverlap();
   else if (mode == "poll-many") pollMany(<u32>I64.parseInt(rest[0]));
   else if (mode == "clocks") clocks();
-  else print(2, "usage: cmd-poll write FD...|poll SUB... [then-read]|poll-many N|poll-fault|clocks\n");
+  else print(2, "usage: cmd-poll write FD...|poll SUB... [then-read]|poll-many N|poll-overlap|poll-fault|clocks\n");
 }
