@@ -290,11 +290,9 @@ dirs('an import no backend provides is ERR_WASMLOOP_IMPORT, on both backends', a
 
 dirs.run();
 
-// --- through the real CLI, once host/cli.ts runs WASI commands --------------------------------
+// --- through the real CLI -------------------------------------------------------------------
 
 const cli = suite('wasmloop run <WASI command>');
-const CLI_RUNS_COMMANDS = readFileSync(join(ROOT, 'host/cli.ts'), 'utf8').includes('runCommand');
-const cliTest = CLI_RUNS_COMMANDS ? cli : cli.skip;
 cli.before.each(setup);
 cli.after.each(teardown);
 
@@ -304,7 +302,7 @@ function cliRun(args: string[], cwd?: string): CmdChild {
   return child;
 }
 
-cliTest('arguments, --env, the exit status', async () => {
+cli('arguments, --env, the exit status', async () => {
   const args = cliRun([MODULE_PATH, 'args', 'a b']);
   assert.is(await args.exited(), 0, args.stderr());
   assert.is(args.stdout().toString(), `${MODULE_PATH}\nargs\na b\n`); // argv[0]: the module as given
@@ -314,13 +312,13 @@ cliTest('arguments, --env, the exit status', async () => {
   assert.is(await cliRun([MODULE_PATH, 'exit', '3']).exited(), 3);
 });
 
-cliTest('a trap exits TRAP_STATUS with one line on stderr', async () => {
+cli('a trap exits TRAP_STATUS with one line on stderr', async () => {
   const trap = cliRun([MODULE_PATH, 'trap']);
   assert.is(await trap.exited(), TRAP_STATUS);
   assert.is(trap.stderr(), 'wasmloop: guest trapped: unreachable\n');
 });
 
-cliTest('--dir (node by default) and --wasi wasmer --dir refused', async () => {
+cli('--dir (node by default) and --wasi wasmer --dir refused', async () => {
   writeFileSync(join(scratch, 'in.txt'), 'cli\n');
   const ok = cliRun(['--dir', `${scratch}::/work`, MODULE_PATH, 'files']);
   assert.is(await ok.exited(), 0, ok.stderr());
@@ -330,7 +328,7 @@ cliTest('--dir (node by default) and --wasi wasmer --dir refused', async () => {
   assert.match(refused.stderr(), /^wasmloop: .*--wasi node.*\n$/);
 });
 
-cliTest('--wasi node and --wasi wasmer both stream stdin to stdout', async () => {
+cli('--wasi node and --wasi wasmer both stream stdin to stdout', async () => {
   for (const backend of BACKENDS) {
     const child = startCli(['run', '--wasi', backend, MODULE_PATH, 'cat']);
     child.proc.stdin.end('through the cli\n');

@@ -100,12 +100,16 @@ test('listen on 127.0.0.1:0 picks a port that localAddress reports', () => {
   assert.is(k.close(fd), 0);
 });
 
-test('listen on ::1', () => {
+/** A machine without an IPv6 loopback cannot run the ::1 test: it is then reported as skipped
+ *  (which fails .ci/run unless CI_ALLOW_SKIPS says so), never passed without running. */
+function hasIpv6Loopback(): boolean {
   const fd = k.listen('::1', 0, 16, false);
-  if (fd === -Errno.EADDRNOTAVAIL || fd === -Errno.EAFNOSUPPORT) {
-    console.log('  note: no IPv6 loopback on this machine; ::1 test skipped');
-    return;
-  }
+  if (fd >= 0) k.close(fd);
+  return fd !== -Errno.EADDRNOTAVAIL && fd !== -Errno.EAFNOSUPPORT; // another error: the test shows it
+}
+
+(hasIpv6Loopback() ? test : test.skip)('listen on ::1', () => {
+  const fd = k.listen('::1', 0, 16, false);
   assert.ok(fd >= 0, `listen ::1: ${fd}`);
   const addr = k.localAddress(fd) as SockAddr;
   assert.is(addr.host, '::1');
