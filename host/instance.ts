@@ -177,6 +177,8 @@ export class GuestInstance {
     const wall = this.opts.wallClock ?? Date.now;
     const t = this.handles;
     const mem = () => this.memory; // never stale: see `memory`
+    // A Map, not the limits object: a name like `constructor` must not find Object.prototype's.
+    const limits = new Map(Object.entries(this.opts.limits ?? {}).filter(([, v]) => typeof v === 'number'));
     return {
       listener: (i) => this.listenerHandles[i] ?? -Errno.ENOENT,
       accept: (h) => {
@@ -217,8 +219,7 @@ export class GuestInstance {
       wall_ms: () => wall(),
       limit: (ptr, len) => {
         const name = readUtf8(mem(), ptr >>> 0, len >>> 0);
-        const value = name === null ? undefined : this.opts.limits?.[name];
-        return value ?? -1;
+        return (name === null ? undefined : limits.get(name)) ?? -1;
       },
     };
   }
