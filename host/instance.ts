@@ -5,7 +5,8 @@
  */
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
-import { HandleTable, Kind } from './handles.ts';
+import { EXHAUSTED, HandleTable, Kind } from './handles.ts';
+import { connectionLimit } from './limits.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, type Kernel } from './kernel.ts';
 
@@ -57,6 +58,8 @@ export interface InstanceOptions {
   registry?: Int32Array;
   /** The source of `env.seed` (the simulated kernel's PRNG, so that runs replay exactly). */
   seed?: () => number;
+  /** Tests only: fewer handle generation bits, to reach exhaustion quickly (host/handles.ts). */
+  generationBits?: number;
 }
 
 export class GuestInstance {
@@ -70,12 +73,14 @@ export class GuestInstance {
   private words = new Int32Array(0); // `buffer` as i32s, for recv_many/send_many
   private readonly ioFds = new Int32Array(IO_MANY_MAX);
   private readonly listenerHandles: number[] = [];
+  private readonly maxConnections: number;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
   private carried: Map<number, Uint8Array> | null = null;
 
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
-    this.handles = new HandleTable(opts.registry);
+    this.maxConnections = connectionLimit(opts.limits ?? {});
+    this.handles = new HandleTable({ maxConnections: this.maxConnections, listeners: opts.listeners.length, registry: opts.registry, generationBits: opts.generationBits });
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
     const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: this.runtimeImports() };
     this.instance = new WebAssembly.Instance(module, imports);
@@ -122,6 +127,9 @@ export class GuestInstance {
       this.closeFd(i);
       closed++;
     });
+    const pending = this.handles.pendingFd; // an accept whose recording a throw interrupted
+    if (pending >= 0) this.opts.kernel.close(pending);
+    this.handles.pendingFd = -1;
     this.carried = null;
     this.releaseListeners();
     return closed;
@@ -184,11 +192,15 @@ export class GuestInstance {
       accept: (h) => {
         const fd = t.fd(h, Kind.Listener);
         if (fd < 0) return -Errno.EBADF;
+        const ready = t.prepareAccept(); // the index is set aside before accept(2)
+        if (ready !== 0) return this.refuseAccept(ready);
         const c = kernel.accept(fd);
         if (c < 0) return c;
-        const handle = t.add(c, Kind.Conn);
-        if (handle < 0) kernel.close(c);
-        return handle;
+        // From accept(2) to here, plain stores only: a call may throw (RangeError near the stack
+        // limit) and the fd must already be where teardown and the worker pool find it.
+        t.pendingFd = c;
+        if (t.registry !== undefined) t.registry[t.spare] = c;
+        return t.commitAccept();
       },
       recv: (h, ptr, len) => {
         const fd = t.fd(h, Kind.Conn);
@@ -229,10 +241,22 @@ export class GuestInstance {
     this.carried?.delete(handle);
   }
 
+  /** Closes an open handle's fd. A throw at any point leaves the fd either open and in the
+   *  table (teardown closes it) or closed and out of it, never closed and still recorded. */
   private closeFd(index: number): void {
-    const fd = this.handles.fdAt(index);
-    this.handles.remove(index); // before close: a shared registry must never hold a closed fd
-    this.opts.kernel.close(fd); // closing also leaves the epoll set
+    const t = this.handles;
+    const fd = t.fdAt(index);
+    t.unpublish(index); // first: a shared registry must never hold an fd that may be closed
+    if (fd >= 0) this.opts.kernel.close(fd); // closing also leaves the epoll set
+    t.fds[index] = -1; // a plain store, no call, right after close(2)
+    t.remove(index);
+  }
+
+  /** accept past max-connections, or with every handle of this instance used up (a trap:
+   *  the loop starts a fresh instance). */
+  private refuseAccept(reason: number): number {
+    if (reason === EXHAUSTED) throw new GuestTrap('handle space exhausted: no handle can be issued without reusing one; replacing the instance');
+    return -Errno.EAGAIN;
   }
 
   /** recv from input carried over from a trapped instance: the same contract as the kernel's
@@ -272,13 +296,18 @@ export class GuestInstance {
     if ((events & ~ALLOWED_EVENTS) !== 0) return -Errno.EINVAL;
     const { kernel, epfd } = this.opts;
     const fd = t.fdAt(index);
+    // `watched` may say yes for an fd that is not in the set (a DEL then finds nothing, which
+    // is harmless), never no for one that is: set before ADD, cleared by a plain store after DEL.
     if (events === 0) {
       if (!t.isWatched(index)) return 0;
-      t.setWatched(index, false);
-      return kernel.epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+      const rc = kernel.epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+      t.watched[index] = 0;
+      return rc;
     }
-    const rc = kernel.epollCtl(epfd, t.isWatched(index) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, lo, hi);
-    if (rc === 0) t.setWatched(index, true);
+    const op = t.isWatched(index) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    t.setWatched(index, true);
+    const rc = kernel.epollCtl(epfd, op, fd, events, lo, hi);
+    if (rc !== 0 && op === EPOLL_CTL_ADD) t.setWatched(index, false);
     return rc;
   }
 
