@@ -6,24 +6,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { EXHAUSTED, HandleTable, Kind } from '../host/handles.ts';
+import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';
 
 const test = suite('handles');
-
-export interface HoarderExports {
-  memory: WebAssembly.Memory;
-  scratch(): number;
-  limit_of(len: number): number;
-  send_text(handle: number, len: number): number;
-  accept_once(listener: number): number;
-  close_handle(handle: number): number;
-  accept_at(depth: number, listener: number): number;
-  close_at(depth: number, handle: number): number;
-}
-
-export function hoarder(s: SimLoop): HoarderExports {
-  return s.loop.instance!.exports as unknown as HoarderExports;
-}
 
 /** Writes `text` at the guest's scratch area; returns its length in bytes. */
 function put(g: HoarderExports, text: string): number {
@@ -41,8 +27,6 @@ test('limit: names inherited from Object.prototype are not limits (-1, not NaN)'
   assert.is(g.limit_of(put(g, 'max-connections')), 7);
 });
 
-/** The listener's handle: listener 0 is the first handle an instance issues. */
-const LISTENER = 1;
 const EBADF = -8;
 
 test('300,000 accept/close cycles: no handle is issued twice, and a stale one never reaches a later client', async () => {
