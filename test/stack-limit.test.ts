@@ -14,7 +14,7 @@ import { Errno } from '../host/errno.ts';
 import { Loop } from '../host/loop.ts';
 import { loadNative } from '../host/native.ts';
 import type { Kernel, SockAddr } from '../host/kernel.ts';
-import { hoarder, LISTENER } from './helpers/hoarder.ts';
+import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { guestModule } from './helpers/sim.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 
@@ -53,16 +53,46 @@ function overflows(f: () => unknown): boolean {
   }
 }
 
-/** The deepest nesting at which accept, with no client waiting (-EAGAIN from accept(2)),
- *  still returns. */
-function stackLimit(g: ReturnType<typeof hoarder>): number {
+/** The deepest nesting at which `call(depth)` still returns. */
+function deepest(call: (depth: number) => unknown): number {
   let lo = 0;
   let hi = 1 << 20;
   while (lo + 1 < hi) {
     const mid = (lo + hi) >>> 1;
-    if (overflows(() => g.accept_at(mid, LISTENER))) hi = mid; else lo = mid;
+    if (overflows(() => call(mid))) hi = mid; else lo = mid;
   }
   return lo;
+}
+
+interface Sweep { g: HoarderExports; port: number; accepted: number; interrupted: number }
+
+/** accept at each depth around accept's own limit (found with no client waiting: -EAGAIN
+ *  from accept(2)), one client waiting each time; what it accepts is closed from the top. */
+async function sweepAccept(s: Sweep): Promise<void> {
+  const limit = deepest((d) => s.g.accept_at(d, LISTENER));
+  for (let depth = limit - 200; depth <= limit + 20; depth++) {
+    await RawClient.connect(s.port); // waits in the backlog for the guest's accept
+    let handle = -1;
+    if (overflows(() => { handle = s.g.accept_at(depth, LISTENER); })) s.interrupted++;
+    if (handle < 0) continue;
+    s.accepted++;
+    assert.is(s.g.close_handle(handle), 0);
+  }
+}
+
+/** close at each depth around close's own limit (found with handle 0: -EBADF at once) of a
+ *  connection accepted from the top; when it is interrupted, closed again from the top. */
+async function sweepClose(s: Sweep): Promise<void> {
+  const limit = deepest((d) => s.g.close_at(d, 0));
+  for (let depth = limit - 150; depth <= limit + 10; depth++) {
+    await RawClient.connect(s.port);
+    const handle = s.g.accept_once(LISTENER);
+    assert.ok(handle > 0, `accept from the top: ${handle}`);
+    s.accepted++;
+    if (overflows(() => s.g.close_at(depth, handle))) s.interrupted++;
+    const again = s.g.close_handle(handle);
+    assert.ok(again === 0 || again === EBADF, `close again: ${again}`);
+  }
 }
 
 /** The native kernel, or the same behind JS functions that make a nested call before the
@@ -87,27 +117,14 @@ for (const [name, makeKernel] of Object.entries(KERNELS)) test(`${name}: accept 
   assert.ok(listener >= 0, `listen: ${listener}`);
   const port = (kernel.localAddress(listener) as SockAddr).port;
   const loop = new Loop({ module: await guestModule('test/hoarder'), kernel, listeners: [listener], onTrap: () => {} });
-  const g = hoarder({ loop });
-  let accepted = 0;
-  let interrupted = 0;
+  const sweep: Sweep = { g: hoarder({ loop }), port, accepted: 0, interrupted: 0 };
   // Twice, so that the second round runs on code the engine has optimised (other frame sizes).
   for (let round = 0; round < 2; round++) {
-    const limit = stackLimit(g);
-    for (let depth = limit - 200; depth <= limit + 20; depth++) {
-      await RawClient.connect(port); // waits in the backlog for the guest's accept
-      let handle = -1;
-      if (overflows(() => { handle = g.accept_at(depth, LISTENER); })) interrupted++;
-      if (handle < 0) continue;
-      accepted++;
-      // close at depths around the limit too (close's own limit differs from accept's);
-      // when it is interrupted, close again from the top
-      if (overflows(() => g.close_at(limit + 40 - (accepted % 100), handle))) interrupted++;
-      const again = g.close_handle(handle);
-      assert.ok(again === 0 || again === EBADF, `close again: ${again}`);
-    }
+    await sweepAccept(sweep);
+    await sweepClose(sweep);
   }
-  assert.ok(accepted > 100, `${accepted} accepted, ${interrupted} interrupted`);
-  assert.ok(interrupted > 20, `${interrupted} hostcalls interrupted by the stack limit`);
+  assert.ok(sweep.accepted > 300, `${sweep.accepted} accepted`);
+  assert.ok(sweep.interrupted > 5, `${sweep.interrupted} hostcalls interrupted by the stack limit`);
   loop.finish();
   kernel.close(listener);
   closeAllClients();
