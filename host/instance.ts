@@ -6,6 +6,7 @@
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { EXHAUSTED, HandleTable, Kind } from './handles.ts';
+import { ListenerGate } from './listener-gate.ts';
 import { connectionLimit } from './limits.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, type Kernel } from './kernel.ts';
@@ -74,6 +75,7 @@ export class GuestInstance {
   private readonly ioFds = new Int32Array(IO_MANY_MAX);
   private readonly listenerHandles: number[] = [];
   private readonly maxConnections: number;
+  private readonly gate: ListenerGate;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
   private carried: Map<number, Uint8Array> | null = null;
@@ -81,6 +83,7 @@ export class GuestInstance {
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
     this.maxConnections = connectionLimit(opts.limits ?? {});
     this.handles = new HandleTable({ maxConnections: this.maxConnections, listeners: opts.listeners.length, registry: opts.registry, generationBits: opts.generationBits });
+    this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
     const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: this.runtimeImports() };
     this.instance = new WebAssembly.Instance(module, imports);
@@ -239,6 +242,7 @@ export class GuestInstance {
   private closeIndex(index: number, handle: number): void {
     this.closeFd(index);
     this.carried?.delete(handle);
+    this.gate.resume(this.maxConnections);
   }
 
   /** Closes an open handle's fd. A throw at any point leaves the fd either open and in the
@@ -252,10 +256,11 @@ export class GuestInstance {
     t.remove(index);
   }
 
-  /** accept past max-connections, or with every handle of this instance used up (a trap:
-   *  the loop starts a fresh instance). */
+  /** accept past max-connections (the listeners pause until a connection closes), or with
+   *  every handle of this instance used up (a trap: the loop starts a fresh instance). */
   private refuseAccept(reason: number): number {
     if (reason === EXHAUSTED) throw new GuestTrap('handle space exhausted: no handle can be issued without reusing one; replacing the instance');
+    this.gate.pause();
     return -Errno.EAGAIN;
   }
 
@@ -294,6 +299,7 @@ export class GuestInstance {
     const index = t.indexOf(h);
     if (index < 0) return -Errno.EBADF;
     if ((events & ~ALLOWED_EVENTS) !== 0) return -Errno.EINVAL;
+    if (t.kindAt(index) === Kind.Listener && this.gate.holds(index, events, lo, hi)) return 0;
     const { kernel, epfd } = this.opts;
     const fd = t.fdAt(index);
     // `watched` may say yes for an fd that is not in the set (a DEL then finds nothing, which

@@ -5,9 +5,8 @@
  * accepted fd is closed when the loop closes. build/test/hoarder.wasm makes the hostcall at
  * the bottom of `depth` nested calls; the test sweeps depths around the limit on real
  * loopback sockets and then looks for server-side sockets of its port still open in this
- * process (/proc/self/fd against /proc/net/tcp).
+ * process (test/helpers/proc-sockets.ts).
  */
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
@@ -17,30 +16,12 @@ import type { Kernel, SockAddr } from '../host/kernel.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { guestModule } from './helpers/sim.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
+import { socketsOnPort } from './helpers/proc-sockets.ts';
 
 const test = suite('stack limit');
 test.after.each(() => closeAllClients());
 
 const EBADF = -8;
-
-/** Inodes of this process's open sockets whose local port is `port` (listening or accepted). */
-function socketsOnPort(port: number): number[] {
-  const inodes = new Set<string>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
-      const cols = line.trim().split(/\s+/);
-      if (cols.length > 9 && parseInt(cols[1]!.split(':')[1]!, 16) === port) inodes.add(cols[9]!);
-    }
-  }
-  const mine: number[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    let target = '';
-    try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
-    const m = /^socket:\[(\d+)\]$/.exec(target);
-    if (m && inodes.has(m[1]!)) mine.push(Number(fd));
-  }
-  return mine;
-}
 
 /** Calls `f`; true when it threw RangeError (the stack limit), rethrows anything else. */
 function overflows(f: () => unknown): boolean {
@@ -128,7 +109,7 @@ for (const [name, makeKernel] of Object.entries(KERNELS)) test(`${name}: accept 
   loop.finish();
   kernel.close(listener);
   closeAllClients();
-  assert.equal(socketsOnPort(port), [], 'server sockets still open after the loop closed');
+  assert.equal(socketsOnPort(port), { listening: [], connected: [] }, 'server sockets still open after the loop closed');
 });
 
 

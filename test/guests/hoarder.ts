@@ -1,6 +1,7 @@
 // A hostile guest written without the SDK, to test what the host enforces on its own:
 //  - on every listener event it calls accept 64 times, whatever the answers, and it never
 //    closes, watches or reads a connection (a guest that ignores max-connections and EAGAIN);
+//    its `requests` counter counts wl_dispatch calls, and held(i) is the i-th handle it got;
 //  - tests call its exports directly to drive single hostcalls: accept_at/close_at make them
 //    at the bottom of `depth` nested calls (to reach the JS stack limit), and limit_of,
 //    send_text, accept_once and close_handle make one call each.
@@ -12,6 +13,9 @@ const RING = memory.data(64 * 12, 16);
 const SCRATCH = memory.data(256, 16);
 const ACCEPT_TRIES = 64;
 
+const HELD_MAX = 4096;
+const held_handles = new StaticArray<i32>(HELD_MAX);
+let held_count: i32 = 0;
 let frames: i32 = 0; // touched after every nested call, so no frame can be optimised away
 
 export function wl_abi_version_1(): void {}
@@ -31,6 +35,7 @@ export function wl_stats_ptr(): usize { return STATS; }
 export function wl_shutdown(): void {}
 
 export function wl_dispatch(n: i32, now: f64): i32 {
+  store<u64>(STATS + 24, load<u64>(STATS + 24) + 1); // requests: one per dispatch
   for (let i = 0; i < n; i++) {
     const h = wl_listener(load<u32>(RING + <usize>i * 12, 4));
     for (let k = 0; k < ACCEPT_TRIES; k++) accept_once(h);
@@ -42,6 +47,7 @@ export function wl_dispatch(n: i32, now: f64): i32 {
 export function accept_once(listener: i32): i32 {
   const c = wl_accept(listener);
   if (c >= 0) {
+    if (held_count < HELD_MAX) held_handles[held_count++] = c;
     store<u64>(STATS, load<u64>(STATS) + 1);         // accepted
     store<u64>(STATS + 16, load<u64>(STATS + 16) + 1); // open (never goes down)
   }
@@ -49,6 +55,9 @@ export function accept_once(listener: i32): i32 {
 }
 
 export function close_handle(handle: i32): i32 { return wl_close(handle); }
+
+/** The i-th handle accept gave (in order), or -1. */
+export function held(i: i32): i32 { return i >= 0 && i < held_count ? held_handles[i] : -1; }
 
 /** Where tests write bytes for limit_of and send_text. */
 export function scratch(): usize { return SCRATCH; }

@@ -11,6 +11,7 @@ export interface HoarderExports {
   send_text(handle: number, len: number): number;
   accept_once(listener: number): number;
   close_handle(handle: number): number;
+  held(i: number): number;
   accept_at(depth: number, listener: number): number;
   close_at(depth: number, handle: number): number;
 }
