@@ -5,7 +5,9 @@
  */
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
+import { GuestTrap, readUtf8, runtimeImports } from './guest-env.ts';
 import { EXHAUSTED, HandleTable, Kind } from './handles.ts';
+import { IoBatch } from './io-batch.ts';
 import { ListenerGate } from './listener-gate.ts';
 import { connectionLimit } from './limits.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
@@ -13,9 +15,6 @@ import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT
 
 /** Interest bits a guest may ask for (docs/ABI.md, watch). */
 const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
-/** recv_many/send_many (docs/ABI.md): bytes per I/O record, and the most records per call. */
-const IO_RECORD = 16;
-const IO_MANY_MAX = 4096;
 
 export interface GuestExports extends Partial<SalvageExports> {
   memory: WebAssembly.Memory;
@@ -32,13 +31,7 @@ export interface GuestExports extends Partial<SalvageExports> {
 export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
 export type GuestStats = Record<(typeof STAT_NAMES)[number], number>;
 
-/** A guest trap: wasm `unreachable`, out-of-bounds access, stack overflow, `abort`, or a
- *  hostcall that threw. */
-export class GuestTrap extends WasmloopError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('ERR_WASMLOOP_TRAP', message, options);
-  }
-}
+export { GuestTrap, readAsString } from './guest-env.ts';
 
 export interface InstanceOptions {
   kernel: Kernel;
@@ -71,8 +64,7 @@ export class GuestInstance {
   readonly eventsCap: number;
   private readonly statsPtr: number;
   private buffer = new ArrayBuffer(0); // see `memory`
-  private words = new Int32Array(0); // `buffer` as i32s, for recv_many/send_many
-  private readonly ioFds = new Int32Array(IO_MANY_MAX);
+  private readonly io: IoBatch;
   private readonly listenerHandles: number[] = [];
   private readonly maxConnections: number;
   private readonly gate: ListenerGate;
@@ -84,8 +76,9 @@ export class GuestInstance {
     this.maxConnections = connectionLimit(opts.limits ?? {});
     this.handles = new HandleTable({ maxConnections: this.maxConnections, listeners: opts.listeners.length, registry: opts.registry, generationBits: opts.generationBits });
     this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd);
+    this.io = new IoBatch(this.handles, opts.kernel);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
-    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: this.runtimeImports() };
+    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: runtimeImports(() => this.exports.memory.buffer, opts) };
     this.instance = new WebAssembly.Instance(module, imports);
     this.exports = this.instance.exports as unknown as GuestExports;
     opts.onInstantiate?.(this.instance);
@@ -215,8 +208,8 @@ export class GuestInstance {
         const fd = t.fd(h, Kind.Conn);
         return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
       },
-      recv_many: (ptr, n, area, areaLen) => this.ioMany(ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
-      send_many: (ptr, n) => this.ioMany(ptr >>> 0, n, 0, 0, true),
+      recv_many: (ptr, n, area, areaLen) => this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
+      send_many: (ptr, n) => this.io.run(mem(), ptr >>> 0, n, 0, 0, true),
       watch: (h, events, lo, hi) => this.watch(h, events >>> 0, lo >>> 0, hi >>> 0),
       shutdown: (h, how) => {
         const fd = t.fd(h, Kind.Conn);
@@ -280,20 +273,6 @@ export class GuestInstance {
     return n;
   }
 
-  /** recv_many/send_many: every record's handle is checked here, and its fd (or errno) goes to
-   *  the kernel, which does all the records in one call. */
-  private ioMany(ptr: number, n: number, area: number, areaLen: number, send: boolean): number {
-    if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
-    const mem = this.memory;
-    if (ptr + n * IO_RECORD > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
-    if (this.words.buffer !== mem) this.words = new Int32Array(mem);
-    const words = this.words;
-    const fds = this.ioFds;
-    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]!, Kind.Conn);
-    const { kernel } = this.opts;
-    return send ? kernel.sendMany(fds, mem, ptr, n) : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
-  }
-
   private watch(h: number, events: number, lo: number, hi: number): number {
     const t = this.handles;
     const index = t.indexOf(h);
@@ -316,35 +295,4 @@ export class GuestInstance {
     if (rc !== 0 && op === EPOLL_CTL_ADD) t.setWatched(index, false);
     return rc;
   }
-
-  /** The `env` module AssemblyScript's runtime imports. */
-  private runtimeImports(): Record<string, (...args: number[]) => number | void> {
-    const text = (ptr: number) => readAsString(this.exports.memory.buffer, ptr);
-    return {
-      abort: (msg, file, line, col) => {
-        throw new GuestTrap(`abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`);
-      },
-      trace: (msg, n, ...args) => {
-        const line = `trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}`;
-        (this.opts.trace ?? ((s: string) => process.stderr.write(s + '\n')))(line);
-      },
-      seed: () => (this.opts.seed ? this.opts.seed() : Date.now() * Math.random()),
-    };
-  }
-}
-
-/** Decodes UTF-8 bytes [ptr, ptr+len) of guest memory; null when out of range or over 256 bytes. */
-function readUtf8(buffer: ArrayBuffer, ptr: number, len: number): string | null {
-  if (len > 256 || ptr + len > buffer.byteLength) return null;
-  return Buffer.from(buffer, ptr, len).toString('utf8');
-}
-
-/** Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it); '' when the
- *  pointer or length does not fit in memory. */
-export function readAsString(buffer: ArrayBuffer, ptr: number): string {
-  ptr >>>= 0;
-  if (ptr < 4 || ptr > buffer.byteLength) return '';
-  const bytes = new DataView(buffer).getUint32(ptr - 4, true);
-  if (ptr + bytes > buffer.byteLength || bytes > 4096) return '';
-  return Buffer.from(buffer, ptr, bytes & ~1).toString('utf16le');
 }
