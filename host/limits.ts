@@ -9,7 +9,7 @@ import { WasmloopError } from './errors.ts';
 /** Every limit a shipped guest or the core reads, with its default and meaning. */
 export const KNOWN_LIMITS: Record<string, { default: number; help: string }> = {
   'max-memory-size': { default: 256 * 1024 * 1024, help: 'guest memory in bytes; growing past it fails' },
-  'max-connections': { default: 16384, help: 'connections open at once; accept pauses at the limit' },
+  'max-connections': { default: 16384, help: 'connections open at once per loop (per worker); the host refuses accept past it' },
   'idle-timeout-ms': { default: 60000, help: 'close a connection making no progress this long (0: never)' },
   'header-timeout-ms': { default: 10000, help: 'HTTP: time to receive a whole request head (slowloris)' },
   'keepalive-timeout-ms': { default: 5000, help: 'HTTP: close a keep-alive connection idle this long' },
