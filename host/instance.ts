@@ -119,13 +119,13 @@ export class GuestInstance {
    *  they belong to the loop's owner). Returns how many connections it closed. */
   teardown(): number {
     let closed = 0;
-    this.handles.forEach(Kind.Conn, (i) => {
-      this.closeFd(i);
-      closed++;
-    });
-    const pending = this.handles.pendingFd; // an accept whose recording a throw interrupted
-    if (pending >= 0) this.opts.kernel.close(pending);
-    this.handles.pendingFd = -1;
+    const t = this.handles;
+    t.forEach(Kind.Conn, (i) => { this.closeFd(i); closed++; });
+    if (t.pendingFd >= 0) { // an accept whose recording a throw interrupted
+      t.unpublish(t.spare); // first, as in closeFd
+      this.opts.kernel.close(t.pendingFd);
+      t.pendingFd = -1;
+    }
     this.carried = null;
     this.releaseListeners();
     return closed;

@@ -14,9 +14,9 @@ import { Loop } from '../host/loop.ts';
 import { loadNative } from '../host/native.ts';
 import type { Kernel, SockAddr } from '../host/kernel.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
-import { guestModule } from './helpers/sim.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 import { socketsOnPort } from './helpers/proc-sockets.ts';
+import { guestModule, simLoop } from './helpers/sim.ts';
 
 const test = suite('stack limit');
 test.after.each(() => closeAllClients());
@@ -112,5 +112,19 @@ for (const [name, makeKernel] of Object.entries(KERNELS)) test(`${name}: accept 
   assert.equal(socketsOnPort(port), { listening: [], connected: [] }, 'server sockets still open after the loop closed');
 });
 
+
+test('an accept interrupted after accept(2), then teardown: the fd is closed and gone from the worker registry', async () => {
+  const s = await simLoop('test/hoarder', { registry: new Int32Array(1 << 16).fill(-1) });
+  const registry = s.loop.instance!.handles.registry!;
+  const table = s.loop.instance!.handles;
+  table.commitAccept = () => { throw new RangeError('Maximum call stack size exceeded'); }; // where the stack limit would hit
+  s.connect();
+  assert.ok(overflows(() => hoarder(s).accept_once(LISTENER)), 'the accept was interrupted');
+  assert.is(s.kernel.openFds(), 1, 'accept(2) happened');
+  assert.ok(registry.slice(1).some((fd) => fd >= 0), 'the pool could already find the fd');
+  s.loop.finish();
+  assert.is(s.kernel.openFds(), 0, 'teardown closed it');
+  assert.ok(registry.every((fd) => fd === -1), 'and the registry holds no closed fd');
+});
 
 test.run();

@@ -36,6 +36,8 @@ export interface SimLoopOptions {
   wallClock?: () => number;
   /** Fewer handle generation bits, to reach handle exhaustion quickly (host/handles.ts). */
   generationBits?: number;
+  /** A worker-mode registry of open fds (host/loop.ts). */
+  registry?: Int32Array;
 }
 
 export interface SimLoop {
@@ -65,6 +67,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     seed: () => kernel.randomSeed(),
     onTrap: (err) => traps.push(err),
     generationBits: opts.generationBits,
+    registry: opts.registry,
   });
   const run = (maxTicks = 100_000): number => {
     let busy = 0;
