@@ -46,8 +46,9 @@ async function flood(port: number, n: number): Promise<void> {
   await sleep(300);
 }
 
-test('single loop: a guest that never closes holds at most max-connections, without spinning', async () => {
-  const { loop, port } = await startLoop(HOARDER, { limits: { 'max-connections': 10 } });
+// libuv: createLoop's default; blocking: the CLI's single loop.
+for (const driver of ['libuv', 'blocking'] as const) test(`single loop (${driver}): a guest that never closes holds at most max-connections, without spinning`, async () => {
+  const { loop, port } = await startLoop(HOARDER, { driver, limits: { 'max-connections': 10 } });
   await flood(port, 40);
   await waitFor(() => loop.stats().accepted === 10, '10 accepted');
   assert.is(socketsOnPort(port).connected.length, 10, 'server sockets open');
