@@ -75,9 +75,9 @@ export class GuestInstance {
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
     this.maxConnections = connectionLimit(opts.limits ?? {});
     this.handles = new HandleTable({ maxConnections: this.maxConnections, listeners: opts.listeners.length, registry: opts.registry, generationBits: opts.generationBits });
-    this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd);
     this.io = new IoBatch(this.handles, opts.kernel);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
+    this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd, this.listenerHandles.map((h) => this.handles.indexOf(h)));
     const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: runtimeImports(() => this.exports.memory.buffer, opts) };
     this.instance = new WebAssembly.Instance(module, imports);
     this.exports = this.instance.exports as unknown as GuestExports;

@@ -18,7 +18,10 @@ export class ListenerGate {
   /** What the guest last asked for each listener index: [events, token_lo, token_hi]. */
   private readonly asked = new Map<number, [number, number, number]>();
 
-  constructor(private readonly handles: HandleTable, private readonly kernel: Kernel, private readonly epfd: number) {}
+  /** `listeners`: the table indices of the instance's listeners (a handful: pausing and
+   *  resuming never walk the whole table, which may hold a million indices). */
+  constructor(private readonly handles: HandleTable, private readonly kernel: Kernel, private readonly epfd: number,
+    private readonly listeners: readonly number[]) {}
 
   /** Records a watch() on listener `index`; true when it must not be applied now (paused). */
   holds(index: number, events: number, lo: number, hi: number): boolean {
@@ -31,11 +34,11 @@ export class ListenerGate {
     if (this.paused) return;
     this.paused = true;
     const t = this.handles;
-    t.forEach(Kind.Listener, (i) => {
-      if (!t.isWatched(i)) return;
+    for (const i of this.listeners) {
+      if (t.kindAt(i) !== Kind.Listener || !t.isWatched(i)) continue;
       this.kernel.epollCtl(this.epfd, EPOLL_CTL_DEL, t.fdAt(i), 0, 0, 0);
       t.setWatched(i, false);
-    });
+    }
   }
 
   /** A connection closed: below the limit, the listeners get back what the guest asked for. */
@@ -43,11 +46,11 @@ export class ListenerGate {
     const t = this.handles;
     if (!this.paused || t.connections >= limit) return;
     this.paused = false;
-    t.forEach(Kind.Listener, (i) => {
+    for (const i of this.listeners) {
       const [events, lo, hi] = this.asked.get(i) ?? [0, 0, 0];
-      if (events === 0) return;
+      if (t.kindAt(i) !== Kind.Listener || events === 0) continue;
       t.setWatched(i, true); // before the syscall: a flag that may be set is safe, see watch()
       if (this.kernel.epollCtl(this.epfd, EPOLL_CTL_ADD, t.fdAt(i), events, lo, hi) !== 0) t.setWatched(i, false);
-    });
+    }
   }
 }
