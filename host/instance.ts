@@ -5,16 +5,17 @@
  */
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
-import { HandleTable, Kind } from './handles.ts';
+import { GuestTrap, readUtf8, runtimeImports } from './guest-env.ts';
+import { EXHAUSTED, HandleTable, Kind } from './handles.ts';
+import { IoBatch } from './io-batch.ts';
+import { ListenerGate } from './listener-gate.ts';
+import { connectionLimit } from './limits.ts';
 import type { PeerGuard } from './peer-guard.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, MAX_EVENTS, type Kernel } from './kernel.ts';
 
 /** Interest bits a guest may ask for (docs/ABI.md, watch). */
 const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
-/** recv_many/send_many (docs/ABI.md): bytes per I/O record, and the most records per call. */
-const IO_RECORD = 16;
-const IO_MANY_MAX = 4096;
 
 export interface GuestExports extends Partial<SalvageExports> {
   memory: WebAssembly.Memory;
@@ -31,13 +32,7 @@ export interface GuestExports extends Partial<SalvageExports> {
 export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
 export type GuestStats = Record<(typeof STAT_NAMES)[number], number>;
 
-/** A guest trap: wasm `unreachable`, out-of-bounds access, stack overflow, `abort`, or a
- *  hostcall that threw. */
-export class GuestTrap extends WasmloopError {
-  constructor(message: string, options?: ErrorOptions) {
-    super('ERR_WASMLOOP_TRAP', message, options);
-  }
-}
+export { GuestTrap, readAsString } from './guest-env.ts';
 
 export interface InstanceOptions {
   kernel: Kernel;
@@ -60,6 +55,8 @@ export interface InstanceOptions {
   seed?: () => number;
   /** The loop's trap budget per peer: accept closes connections of blocked peers. */
   peerGuard?: PeerGuard;
+  /** Tests only: fewer handle generation bits, to reach exhaustion quickly (host/handles.ts). */
+  generationBits?: number;
 }
 
 export class GuestInstance {
@@ -70,17 +67,21 @@ export class GuestInstance {
   readonly eventsCap: number;
   private readonly statsPtr: number;
   private buffer = new ArrayBuffer(0); // see `memory`
-  private words = new Int32Array(0); // `buffer` as i32s, for recv_many/send_many
-  private readonly ioFds = new Int32Array(IO_MANY_MAX);
+  private readonly io: IoBatch;
   private readonly listenerHandles: number[] = [];
+  private readonly maxConnections: number;
+  private readonly gate: ListenerGate;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
   private carried: Map<number, Uint8Array> | null = null;
 
   constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
-    this.handles = new HandleTable(opts.registry);
+    this.maxConnections = connectionLimit(opts.limits ?? {});
+    this.handles = new HandleTable({ maxConnections: this.maxConnections, listeners: opts.listeners.length, registry: opts.registry, generationBits: opts.generationBits });
+    this.io = new IoBatch(this.handles, opts.kernel);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
-    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: this.runtimeImports() };
+    this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd, this.listenerHandles.map((h) => this.handles.indexOf(h)));
+    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: runtimeImports(() => this.exports.memory.buffer, opts) };
     this.instance = new WebAssembly.Instance(module, imports);
     this.exports = this.instance.exports as unknown as GuestExports;
     opts.onInstantiate?.(this.instance);
@@ -124,10 +125,13 @@ export class GuestInstance {
    *  they belong to the loop's owner). Returns how many connections it closed. */
   teardown(): number {
     let closed = 0;
-    this.handles.forEach(Kind.Conn, (i) => {
-      this.closeFd(i);
-      closed++;
-    });
+    const t = this.handles;
+    t.forEach(Kind.Conn, (i) => { this.closeFd(i); closed++; });
+    if (t.pendingFd >= 0) { // an accept whose recording a throw interrupted
+      t.unpublish(t.spare); // first, as in closeFd
+      this.opts.kernel.close(t.pendingFd);
+      t.pendingFd = -1;
+    }
     this.carried = null;
     this.releaseListeners();
     return closed;
@@ -183,17 +187,23 @@ export class GuestInstance {
     const wall = this.opts.wallClock ?? Date.now;
     const t = this.handles;
     const mem = () => this.memory; // never stale: see `memory`
+    // A Map, not the limits object: a name like `constructor` must not find Object.prototype's.
+    const limits = new Map(Object.entries(this.opts.limits ?? {}).filter(([, v]) => typeof v === 'number'));
     return {
       listener: (i) => this.listenerHandles[i] ?? -Errno.ENOENT,
       accept: (h) => {
         const fd = t.fd(h, Kind.Listener);
         if (fd < 0) return -Errno.EBADF;
+        const ready = t.prepareAccept(); // the index is set aside before accept(2)
+        if (ready !== 0) return this.refuseAccept(ready);
         const c = kernel.accept(fd);
         if (c < 0) return c;
-        if (this.opts.peerGuard?.refuse(c)) return -Errno.ECONNABORTED; // blocked peer: closed, try the next
-        const handle = t.add(c, Kind.Conn);
-        if (handle < 0) kernel.close(c);
-        return handle;
+        // From accept(2) to here, plain stores only: a call may throw (RangeError near the stack
+        // limit) and the fd must already be where teardown and the worker pool find it.
+        t.pendingFd = c;
+        if (t.registry !== undefined) t.registry[t.spare] = c;
+        const handle = t.commitAccept();
+        return this.opts.peerGuard?.blocking === true ? this.screenPeer(handle) : handle;
       },
       recv: (h, ptr, len) => {
         const fd = t.fd(h, Kind.Conn);
@@ -205,8 +215,8 @@ export class GuestInstance {
         const fd = t.fd(h, Kind.Conn);
         return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
       },
-      recv_many: (ptr, n, area, areaLen) => this.ioMany(ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
-      send_many: (ptr, n) => this.ioMany(ptr >>> 0, n, 0, 0, true),
+      recv_many: (ptr, n, area, areaLen) => this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
+      send_many: (ptr, n) => this.io.run(mem(), ptr >>> 0, n, 0, 0, true),
       watch: (h, events, lo, hi) => this.watch(h, events >>> 0, lo >>> 0, hi >>> 0),
       shutdown: (h, how) => {
         const fd = t.fd(h, Kind.Conn);
@@ -224,8 +234,7 @@ export class GuestInstance {
       wall_ms: () => wall(),
       limit: (ptr, len) => {
         const name = readUtf8(mem(), ptr >>> 0, len >>> 0);
-        const value = name === null ? undefined : this.opts.limits?.[name];
-        return value ?? -1;
+        return (name === null ? undefined : limits.get(name)) ?? -1;
       },
     };
   }
@@ -233,12 +242,35 @@ export class GuestInstance {
   private closeIndex(index: number, handle: number): void {
     this.closeFd(index);
     this.carried?.delete(handle);
+    this.gate.resume(this.maxConnections);
   }
 
+  /** Closes an open handle's fd. A throw at any point leaves the fd either open and in the
+   *  table (teardown closes it) or closed and out of it, never closed and still recorded. */
   private closeFd(index: number): void {
-    const fd = this.handles.fdAt(index);
-    this.handles.remove(index); // before close: a shared registry must never hold a closed fd
-    this.opts.kernel.close(fd); // closing also leaves the epoll set
+    const t = this.handles;
+    const fd = t.fdAt(index);
+    t.unpublish(index); // first: a shared registry must never hold an fd that may be closed
+    if (fd >= 0) this.opts.kernel.close(fd); // closing also leaves the epoll set
+    t.fds[index] = -1; // a plain store, no call, right after close(2)
+    t.remove(index);
+  }
+
+  /** accept past max-connections (the listeners pause until a connection closes), or with
+   *  every handle of this instance used up (a trap: the loop starts a fresh instance). */
+  /** A connection of a peer the trap budget blocks is closed at once (host/peer-guard.ts);
+   *  the guest's accept gets -ECONNABORTED and tries the next one. */
+  private screenPeer(handle: number): number {
+    const index = this.handles.indexOf(handle);
+    if (!this.opts.peerGuard!.refuses(this.handles.fdAt(index))) return handle;
+    this.closeIndex(index, handle);
+    return -Errno.ECONNABORTED;
+  }
+
+  private refuseAccept(reason: number): number {
+    if (reason === EXHAUSTED) throw new GuestTrap('handle space exhausted: no handle can be issued without reusing one; replacing the instance');
+    this.gate.pause();
+    return -Errno.EAGAIN;
   }
 
   /** recv from input carried over from a trapped instance: the same contract as the kernel's
@@ -257,65 +289,26 @@ export class GuestInstance {
     return n;
   }
 
-  /** recv_many/send_many: every record's handle is checked here, and its fd (or errno) goes to
-   *  the kernel, which does all the records in one call. */
-  private ioMany(ptr: number, n: number, area: number, areaLen: number, send: boolean): number {
-    if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
-    const mem = this.memory;
-    if (ptr + n * IO_RECORD > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
-    if (this.words.buffer !== mem) this.words = new Int32Array(mem);
-    const words = this.words;
-    const fds = this.ioFds;
-    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]!, Kind.Conn);
-    const { kernel } = this.opts;
-    return send ? kernel.sendMany(fds, mem, ptr, n) : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
-  }
-
   private watch(h: number, events: number, lo: number, hi: number): number {
     const t = this.handles;
     const index = t.indexOf(h);
     if (index < 0) return -Errno.EBADF;
     if ((events & ~ALLOWED_EVENTS) !== 0) return -Errno.EINVAL;
+    if (t.kindAt(index) === Kind.Listener && this.gate.holds(index, events, lo, hi)) return 0;
     const { kernel, epfd } = this.opts;
     const fd = t.fdAt(index);
+    // `watched` may say yes for an fd that is not in the set (a DEL then finds nothing, which
+    // is harmless), never no for one that is: set before ADD, cleared by a plain store after DEL.
     if (events === 0) {
       if (!t.isWatched(index)) return 0;
-      t.setWatched(index, false);
-      return kernel.epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+      const rc = kernel.epollCtl(epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+      t.watched[index] = 0;
+      return rc;
     }
-    const rc = kernel.epollCtl(epfd, t.isWatched(index) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, events, lo, hi);
-    if (rc === 0) t.setWatched(index, true);
+    const op = t.isWatched(index) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    t.setWatched(index, true);
+    const rc = kernel.epollCtl(epfd, op, fd, events, lo, hi);
+    if (rc !== 0 && op === EPOLL_CTL_ADD) t.setWatched(index, false);
     return rc;
   }
-
-  /** The `env` module AssemblyScript's runtime imports. */
-  private runtimeImports(): Record<string, (...args: number[]) => number | void> {
-    const text = (ptr: number) => readAsString(this.exports.memory.buffer, ptr);
-    return {
-      abort: (msg, file, line, col) => {
-        throw new GuestTrap(`abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`);
-      },
-      trace: (msg, n, ...args) => {
-        const line = `trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}`;
-        (this.opts.trace ?? ((s: string) => process.stderr.write(s + '\n')))(line);
-      },
-      seed: () => (this.opts.seed ? this.opts.seed() : Date.now() * Math.random()),
-    };
-  }
-}
-
-/** Decodes UTF-8 bytes [ptr, ptr+len) of guest memory; null when out of range or over 256 bytes. */
-function readUtf8(buffer: ArrayBuffer, ptr: number, len: number): string | null {
-  if (len > 256 || ptr + len > buffer.byteLength) return null;
-  return Buffer.from(buffer, ptr, len).toString('utf8');
-}
-
-/** Decodes an AssemblyScript string (UTF-16LE, byte length in the u32 before it); '' when the
- *  pointer or length does not fit in memory. */
-export function readAsString(buffer: ArrayBuffer, ptr: number): string {
-  ptr >>>= 0;
-  if (ptr < 4 || ptr > buffer.byteLength) return '';
-  const bytes = new DataView(buffer).getUint32(ptr - 4, true);
-  if (ptr + bytes > buffer.byteLength || bytes > 4096) return '';
-  return Buffer.from(buffer, ptr, bytes & ~1).toString('utf16le');
 }

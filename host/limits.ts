@@ -10,7 +10,7 @@ import { WasmloopError } from './errors.ts';
 export const KNOWN_LIMITS: Record<string, { default: number; help: string }> = {
   'max-memory-size': { default: 256 * 1024 * 1024, help: 'guest memory in bytes; growing past it fails' },
   'max-table-elements': { default: 65536, help: 'guest table elements, all tables together; growing past it fails' },
-  'max-connections': { default: 16384, help: 'connections open at once; accept pauses at the limit' },
+  'max-connections': { default: 16384, help: 'connections open at once per loop (per worker); the host refuses accept past it' },
   'idle-timeout-ms': { default: 60000, help: 'close a connection making no progress this long (0: never)' },
   'header-timeout-ms': { default: 10000, help: 'HTTP: time to receive a whole request head (slowloris)' },
   'keepalive-timeout-ms': { default: 5000, help: 'HTTP: close a keep-alive connection idle this long' },
@@ -60,4 +60,14 @@ export function parseLimit(text: string): [string, number] {
   const value = Number(raw);
   checkLimits({ [name]: value });
   return [name, value];
+}
+
+/** The most connections one instance may hold (assembly/loop.ts MAX_CONNS_LIMIT). */
+export const MAX_CONNECTIONS_LIMIT = 1048576;
+
+/** max-connections as the guest core reads it (at least 1, at most MAX_CONNECTIONS_LIMIT), the
+ *  number the host holds every instance to (host/handles.ts) and sizes the worker registry by. */
+export function connectionLimit(limits: Readonly<Record<string, number>>): number {
+  const value = Object.hasOwn(limits, 'max-connections') ? limits['max-connections']! : KNOWN_LIMITS['max-connections']!.default;
+  return Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 1), MAX_CONNECTIONS_LIMIT) : KNOWN_LIMITS['max-connections']!.default;
 }

@@ -58,6 +58,8 @@ export interface LoopOptions {
   registry?: Int32Array;
   /** The source of the guest's `env.seed` (default: Math.random). */
   seed?: () => number;
+  /** Tests only: fewer handle generation bits (host/handles.ts), to reach exhaustion quickly. */
+  generationBits?: number;
   /** Called in finish() just before the epoll fd is closed (drivers stop watching it here). */
   onStopping?: () => void;
   /** The loop finished closing: `err` is set when it could not go on (restart budget spent,
@@ -310,6 +312,7 @@ export class Loop {
       registry: this.opts.registry,
       seed: this.opts.seed,
       peerGuard: this.guard,
+      generationBits: this.opts.generationBits,
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
   }

@@ -102,10 +102,17 @@ export class PeerGuard {
   /** Closes (and counts) the connection `fd` if it comes from a blocked peer: true when it
    *  did. A connection whose address cannot be read is let through. */
   refuse(fd: number): boolean {
+    if (!this.refuses(fd)) return false;
+    this.opts.kernel.close(fd);
+    return true;
+  }
+
+  /** Counts, but leaves open for the caller to close, the connection `fd` if it comes from a
+   *  blocked peer: true when it does. */
+  refuses(fd: number): boolean {
     if (this.blockEnd === 0) return false; // the accept path's whole cost while nobody is blocked
     const key = peerKeyOf(this.opts.kernel, fd);
     if (key === null || !this.isBlocked(key)) return false;
-    this.opts.kernel.close(fd);
     this.refused++;
     return true;
   }

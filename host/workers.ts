@@ -8,7 +8,9 @@
 import { Worker } from 'node:worker_threads';
 import type { ListenAddress } from './address.ts';
 import { WasmloopError } from './errors.ts';
+import { handleTableSize } from './handles.ts';
 import { GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
+import { connectionLimit } from './limits.ts';
 import { openSiblings } from './listeners.ts';
 import type { LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
@@ -68,7 +70,8 @@ class WorkerPool implements WasmLoop {
   constructor(private readonly opts: PoolOptions, fdSets: number[][]) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
-    const registrySize = (opts.limits['max-connections'] ?? 16384) + opts.addresses.length + 64;
+    // One slot per handle index a worker's table can issue (host/handles.ts), slot 0 the epoll fd.
+    const registrySize = handleTableSize(connectionLimit(opts.limits), opts.addresses.length);
     this.slots = fdSets.map((fds) => ({
       fds,
       worker: null,

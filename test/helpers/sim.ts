@@ -34,6 +34,10 @@ export interface SimLoopOptions {
   limits?: Record<string, number>;
   /** The guest's wall clock (default: the kernel's, SIM_EPOCH_MS plus virtual time). */
   wallClock?: () => number;
+  /** Fewer handle generation bits, to reach handle exhaustion quickly (host/handles.ts). */
+  generationBits?: number;
+  /** A worker-mode registry of open fds (host/loop.ts). */
+  registry?: Int32Array;
 }
 
 export interface SimLoop {
@@ -63,6 +67,8 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     limits: opts.limits ?? {},
     seed: () => kernel.randomSeed(),
     onTrap: (err) => traps.push(err),
+    generationBits: opts.generationBits,
+    registry: opts.registry,
   });
   const run = (maxTicks = 100_000): number => {
     let busy = 0;

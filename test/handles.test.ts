@@ -1,0 +1,100 @@
+/**
+ * What a guest can name, over the simulated kernel with build/test/hoarder.wasm (a guest that
+ * lets the test make single hostcalls): the `limit` hostcall answers only the limits it was
+ * given.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { EXHAUSTED, HandleTable, Kind } from '../host/handles.ts';
+import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
+import { simLoop, type SimLoop } from './helpers/sim.ts';
+
+const test = suite('handles');
+
+/** Writes `text` at the guest's scratch area; returns its length in bytes. */
+function put(g: HoarderExports, text: string): number {
+  const bytes = Buffer.from(text);
+  new Uint8Array(g.memory.buffer, g.scratch(), bytes.length).set(bytes);
+  return bytes.length;
+}
+
+test('limit: names inherited from Object.prototype are not limits (-1, not NaN)', async () => {
+  const s = await simLoop('test/hoarder', { limits: { 'max-connections': 7 } });
+  const g = hoarder(s);
+  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'idle-timeout-ms']) {
+    assert.is(g.limit_of(put(g, name)), -1, name);
+  }
+  assert.is(g.limit_of(put(g, 'max-connections')), 7);
+});
+
+const EBADF = -8;
+
+test('300,000 accept/close cycles: no handle is issued twice, and a stale one never reaches a later client', async () => {
+  // max-connections 1: the table has room for very few indices, so each is reused over
+  // 100,000 times (the old table, reusing one index with an 11-bit generation, wrapped at 2,048).
+  const s = await simLoop('test/hoarder', { limits: { 'max-connections': 1 } });
+  const g = hoarder(s);
+  const len = put(g, 'X');
+  s.connect();
+  const stale = g.accept_once(LISTENER);
+  assert.ok(stale > 0, `first accept: ${stale}`);
+  assert.is(g.close_handle(stale), 0);
+  const issued = new Set<number>([stale]);
+  for (let i = 0; i < 300_000; i++) {
+    const peer = s.connect();
+    const h = g.accept_once(LISTENER);
+    if (issued.has(h)) assert.unreachable(`cycle ${i}: handle ${h} issued again`);
+    issued.add(h);
+    const sent = g.send_text(stale, len);
+    if (sent !== EBADF) assert.unreachable(`cycle ${i}: send on the stale handle returned ${sent}`);
+    if (peer.read().length !== 0) assert.unreachable(`cycle ${i}: a later client got the stale handle's bytes`);
+    assert.is(g.close_handle(h), 0);
+  }
+  assert.is(s.kernel.openFds(), 0);
+});
+
+test('a table with few generations retires its indices and then refuses: it never reuses a handle', () => {
+  // max-connections 1 + a listener + the spare: indices 1..3; 2 generation bits: 4 each.
+  const t = new HandleTable({ maxConnections: 1, listeners: 1, generationBits: 2 });
+  const listener = t.add(100, Kind.Listener);
+  const issued = new Set<number>([listener]);
+  let rc: number;
+  while ((rc = t.prepareAccept()) === 0) {
+    t.pendingFd = 200 + issued.size;
+    const h = t.commitAccept();
+    assert.not.ok(issued.has(h), `handle ${h} issued twice`);
+    issued.add(h);
+    t.remove(t.indexOf(h));
+  }
+  assert.is(rc, EXHAUSTED);
+  assert.is(issued.size, 1 + 2 * 4, 'every generation of both connection indices, once');
+  assert.is(t.prepareAccept(), EXHAUSTED, 'and it stays exhausted');
+  assert.is(t.fd(listener, Kind.Listener), 100, 'the listener is untouched');
+});
+
+test('handle exhaustion replaces the instance: open connections move on, no client is lost', async () => {
+  const s = await simLoop('echo', { generationBits: 2, limits: { 'max-connections': 2 } });
+  const bystander = s.connect();
+  s.run();
+  const echoes = (peer: ReturnType<SimLoop['connect']>, text: string) => {
+    peer.write(text);
+    s.run();
+    assert.is(peer.readText(), text);
+  };
+  for (let i = 0; i < 40; i++) {
+    const c = s.connect();
+    s.run();
+    if (s.loop.instance === null) await new Promise((r) => setTimeout(r, 10)); // the restart timer
+    s.run();
+    echoes(c, `client ${i}`);
+    c.close();
+    s.run();
+    echoes(bystander, `bystander ${i}`);
+  }
+  assert.ok(s.traps.length >= 1, 'the table ran out at least once');
+  assert.ok(s.traps.every((t) => /handle space exhausted/.test(t.message)), s.traps.map((t) => t.message).join('; '));
+  assert.is(s.loop.stats().restarts, s.traps.length);
+  assert.is(s.loop.closed, false);
+});
+
+test.run();
