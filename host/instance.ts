@@ -5,6 +5,7 @@
  */
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
+import type { Handoff } from './handoff.ts';
 import { HandleTable, Kind } from './handles.ts';
 import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, type Kernel } from './kernel.ts';
@@ -55,6 +56,8 @@ export interface InstanceOptions {
   limits?: Readonly<Record<string, number>>;
   /** A shared mirror of the handle table's fds (HandleTable). */
   registry?: Int32Array;
+  /** Lists connections while they are between instances (host/handoff.ts). */
+  handoff?: Handoff;
   /** The source of `env.seed` (the simulated kernel's PRNG, so that runs replay exactly). */
   seed?: () => number;
 }
@@ -138,10 +141,15 @@ export class GuestInstance {
       release: (h) => {
         const index = t.indexOf(h);
         if (t.isWatched(index)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, t.fdAt(index), 0, 0, 0);
+        this.opts.handoff?.hold(t.fdAt(index)); // listed before it leaves the table
         t.remove(index);
         const unread = this.carried?.get(h) ?? null;
         this.carried?.delete(h);
         return unread;
+      },
+      discard: (fd) => {
+        this.opts.handoff?.drop(fd);
+        kernel.close(fd);
       },
     }, kernel);
   }
@@ -152,6 +160,7 @@ export class GuestInstance {
     const { kernel } = this.opts;
     const t = this.handles;
     const handle = t.add(h.fd, Kind.Conn);
+    this.opts.handoff?.drop(h.fd); // the table lists it now, or it is closed next
     if (handle < 0) { kernel.close(h.fd); return; }
     if (h.input !== null) (this.carried ??= new Map()).set(handle, h.input);
     const fn = this.exports.wl_adopt;

@@ -16,6 +16,7 @@ import type { ListenAddress } from './address.ts';
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import type { GuestTrap } from './instance.ts';
+import type { Handoff } from './handoff.ts';
 import { Loop, type LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from './types.ts';
@@ -41,6 +42,8 @@ export interface NativeLoopOptions extends LoopConfig {
   /** Worker mode: a shared mirror of the open fds, so the pool can close them if it must
    *  replace this thread. */
   registry?: Int32Array;
+  /** Worker mode: a shared list of the connections between guest instances (host/handoff.ts). */
+  handoff?: Handoff;
 }
 
 export class NativeLoop implements WasmLoop {
@@ -69,6 +72,7 @@ export class NativeLoop implements WasmLoop {
         onTrap: opts.onTrap,
         onBusy: opts.onBusy,
         registry: opts.registry,
+        handoff: opts.handoff,
         ...(opts.driver === 'blocking' ? {} : { onDeadline: (ms: number) => this.arm(ms) }),
         onStopping: () => this.stopPolling(),
         onClosed: (err) => this.cleanup(err),

@@ -5,10 +5,13 @@
  *   stats     Float64Array: [0, STAT_NAMES.length) the guest's counters, then restarts
  *             (RESTARTS_SLOT), then busy-since (BUSY_SLOT: the wall-clock ms at which the
  *             current guest call began, 0 when no guest code runs). The watchdog reads it.
- *   registry  Int32Array: slot 0 the worker's epoll fd, slot i the fd behind handle index i,
- *             -1 when free. If the pool must kill a worker, it closes these fds itself. The
- *             worker clears a slot before closing its fd, so a kill can leak an fd but never
- *             make the pool close a number that was reused.
+ *   registry  Int32Array in two halves of registryHalf(maxConnections) slots. The first: slot
+ *             0 the worker's epoll fd, slot i the fd behind handle index i, -1 when free. The
+ *             second: the connections between two guest instances (host/handoff.ts). If the
+ *             pool must kill a worker, it closes these fds itself, each number once (an fd
+ *             may be in both halves for a moment). The worker clears a slot before closing
+ *             its fd, so a kill can leak an fd but never make the pool close a number that
+ *             was reused.
  */
 import type { LoopConfig } from './types.ts';
 import { STAT_NAMES } from './instance.ts';
@@ -16,6 +19,15 @@ import { STAT_NAMES } from './instance.ts';
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;
 export const STATS_SLOTS = STAT_NAMES.length + 2;
+
+/** Handles the guest core can hold: its connection table is capped there (assembly/loop.ts). */
+const MAX_CONNS = 1 << 20;
+
+/** Slots of each half of a worker's registry: the epoll fd, the listeners, the connections
+ *  (max-connections, capped as the guest caps it) and some slack. */
+export function registryHalf(maxConnections: number, listeners: number): number {
+  return Math.min(maxConnections, MAX_CONNS) + listeners + 64;
+}
 
 export interface WorkerInit extends LoopConfig {
   driver: 'libuv' | 'blocking';

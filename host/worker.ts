@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmloopError } from './errors.ts';
+import { Handoff } from './handoff.ts';
 import { STAT_NAMES } from './instance.ts';
 import { usesWasi } from './module.ts';
 import { loadNative } from './native.ts';
@@ -19,6 +20,7 @@ const PUBLISH_MS = 50;
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const shared = new Float64Array(init.stats);
+const registry = new Int32Array(init.registry);
 const post = (msg: ToPool) => port.postMessage(msg);
 
 async function main(): Promise<void> {
@@ -35,7 +37,8 @@ async function main(): Promise<void> {
     limits: init.limits,
     args: init.args,
     env: init.env,
-    registry: new Int32Array(init.registry),
+    registry: registry.subarray(0, registry.length / 2),
+    handoff: new Handoff(registry.subarray(registry.length / 2)),
     onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
     onBusy: (busy) => { shared[BUSY_SLOT] = busy ? performance.timeOrigin + performance.now() : 0; },
   });

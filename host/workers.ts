@@ -13,7 +13,7 @@ import { openSiblings } from './listeners.ts';
 import type { LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from './types.ts';
-import { BUSY_SLOT, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
+import { BUSY_SLOT, registryHalf, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
 
 /** Worker deaths in a row (per worker) tolerated before the pool gives up, as for traps. */
 const DEFAULT_MAX_RESTARTS = 5;
@@ -39,19 +39,27 @@ interface Slot {
   deaths: number;
   startedAt: number;
   killed: boolean; // stopped by the watchdog
+  ready: boolean; // its guest started; until then a death fails the pool instead of a restart
 }
 
-/** Starts the pool; resolves once every worker is serving, rejects (and cleans up) if one fails. */
+/** Starts the pool; resolves once every worker is serving. If one fails (its start-up ran
+ *  away, trapped, or its thread died), rejects once every fd the pool held is closed. */
 export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
   const fdSets: number[][] = [opts.fds];
+  let pool: WorkerPool;
   try {
     for (let i = 1; i < opts.workers; i++) fdSets.push(await openSiblings(opts.native, opts.addresses));
+    pool = new WorkerPool(opts, fdSets);
   } catch (err) {
     for (const set of fdSets) for (const fd of set) opts.native.close(fd);
     throw err;
   }
-  const pool = new WorkerPool(opts, fdSets);
-  await pool.started;
+  try {
+    await pool.started;
+  } catch (err) {
+    await pool.done.catch(() => {});
+    throw err;
+  }
   return pool;
 }
 
@@ -68,7 +76,7 @@ class WorkerPool implements WasmLoop {
   constructor(private readonly opts: PoolOptions, fdSets: number[][]) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
-    const registrySize = (opts.limits['max-connections'] ?? 16384) + opts.addresses.length + 64;
+    const registrySize = 2 * registryHalf(opts.limits['max-connections'] ?? 16384, opts.addresses.length);
     this.slots = fdSets.map((fds) => ({
       fds,
       worker: null,
@@ -77,6 +85,7 @@ class WorkerPool implements WasmLoop {
       deaths: 0,
       startedAt: 0,
       killed: false,
+      ready: false,
     }));
     this.started = Promise.all(this.slots.map((s) => this.spawn(s))).then(
       () => undefined,
@@ -128,18 +137,21 @@ class WorkerPool implements WasmLoop {
       ? new Worker(sourceBootstrap(), { eval: true, workerData: init })
       : new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     slot.worker = worker;
+    slot.ready = false;
     slot.startedAt = performance.now();
     slot.stats.fill(0);
     return new Promise((resolve, reject) => {
       worker.on('message', (msg: ToPool) => {
-        if (msg.type === 'ready') resolve();
+        if (msg.type === 'ready') { slot.ready = true; resolve(); }
         else if (msg.type === 'failed') reject(new WasmloopError(msg.error.code, msg.error.message));
         else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
         else if (msg.type === 'closed' && msg.error && !this.closing) this.fail(new WasmloopError(msg.error.code, msg.error.message));
       });
       worker.on('error', (err) => reject(err));
       worker.on('exit', (code) => {
-        reject(new WasmloopError('ERR_WASMLOOP_WORKER', `worker thread exited during start-up (code ${code})`));
+        reject(slot.killed
+          ? new WasmloopError('ERR_WASMLOOP_INIT', `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`)
+          : new WasmloopError('ERR_WASMLOOP_WORKER', `worker thread exited during start-up (code ${code})`));
         if (slot.worker === worker) this.onExit(slot, code);
       });
     });
@@ -149,7 +161,7 @@ class WorkerPool implements WasmLoop {
   private onExit(slot: Slot, code: number): void {
     slot.worker = null;
     this.reclaim(slot);
-    if (this.closing || this.finished) return;
+    if (this.closing || this.finished || !slot.ready) return; // a start-up failure fails the pool
     if (performance.now() - slot.startedAt > FORGIVE_MS) slot.deaths = 0;
     slot.deaths++;
     const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
@@ -174,11 +186,13 @@ class WorkerPool implements WasmLoop {
     this.retired.restarts += slot.stats[RESTARTS_SLOT]!;
     slot.stats.fill(0);
     const listeners = new Set(slot.fds);
+    const held = new Set<number>(); // an fd may be listed twice (host/handoff.ts): close it once
     for (let i = 0; i < slot.registry.length; i++) {
       const fd = slot.registry[i]!;
-      if (fd >= 0 && !listeners.has(fd)) this.opts.native.close(fd);
+      if (fd >= 0 && !listeners.has(fd)) held.add(fd);
       slot.registry[i] = -1;
     }
+    for (const fd of held) this.opts.native.close(fd);
   }
 
   private checkWatchdog(): void {
