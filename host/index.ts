@@ -1,8 +1,10 @@
 /**
  * The embedding API: `createLoop()` serves a wasmloop guest from inside a Node program.
- * The loop runs on Node's own event loop (the shim registers the epoll fd with libuv), so
- * timers, other servers and clients in the same process keep running. With `workers: N` it
- * runs N loops, one per worker thread, sharing the listening ports with SO_REUSEPORT.
+ * Untrusted guest code never runs on the calling thread: by default the loop runs on one
+ * worker thread under the pool's watchdog (host/workers.ts), so a guest that never returns
+ * is stopped and the rest of the program keeps running. `workers: N` runs N loops, one per
+ * thread, sharing the ports with SO_REUSEPORT. `workers: 0` runs the loop on the calling
+ * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
  */
 import { checkLimits, effectiveLimits } from './limits.ts';
 import { openListeners } from './listeners.ts';
@@ -30,7 +32,8 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   const module = await loadModule(o.module, limits['max-memory-size']);
   checkGuest(module);
   if (usesWasi(module)) await initWasi();
-  const { fds, addresses } = await openListeners(native, o.listen, o.workers > 0);
+  // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
+  const { fds, addresses } = await openListeners(native, o.listen, o.workers > 1);
   const common = {
     module, fds, addresses, limits, native,
     maxRestarts: o.maxRestarts,
@@ -42,5 +45,6 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   if (o.workers > 0) {
     return startWorkers({ ...common, workers: o.workers, watchdogMs: o.watchdogMs, driver: o.driver ?? 'blocking' });
   }
+  // workers: 0, the explicit opt-in for trusted guests: no watchdog (docs/DESIGN.md).
   return new NativeLoop({ ...common, ownsListeners: true, driver: o.driver ?? 'libuv' });
 }
