@@ -24,7 +24,7 @@ export const EXIT = {
   platform: 72, // not Linux, or the native shim is not built
 } as const;
 
-const CODE_TO_EXIT: Record<string, number> = {
+export const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_USAGE: EXIT.usage,
   ERR_WASMLOOP_ADDRESS: EXIT.usage,
   ERR_WASMLOOP_LIMIT: EXIT.usage,
@@ -38,6 +38,7 @@ const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_INIT: EXIT.startFailed,
   ERR_WASMLOOP_TRAP: EXIT.startFailed,
   ERR_WASMLOOP_RESTARTS: EXIT.trapped,
+  ERR_WASMLOOP_WORKER: EXIT.trapped,
   ERR_WASMLOOP_EPOLL: EXIT.trapped,
   ERR_WASMLOOP_LISTEN: EXIT.listen,
   ERR_WASMLOOP_PLATFORM: EXIT.platform,
