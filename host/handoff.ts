@@ -10,18 +10,33 @@
  * a number another thread has reused. Not on the hot path: only traps use it.
  */
 export class Handoff {
+  /** Where each listed fd is (this thread's own view, so drop() need not scan). */
+  private readonly at = new Map<number, number>();
+  /** Where the next free slot is looked for: slots are taken and freed roughly in order, so
+   *  a trap that saves n connections costs O(n), not O(n^2). */
+  private cursor = 0;
+
   constructor(private readonly slots: Int32Array) {}
 
   /** Lists `fd` (no-op when the array is full: the fd could then leak only if the thread is
    *  killed before it is adopted or closed). */
   hold(fd: number): void {
-    const free = this.slots.indexOf(-1);
-    if (free >= 0) this.slots[free] = fd;
+    const n = this.slots.length;
+    for (let k = 0; k < n; k++) {
+      const i = (this.cursor + k) % n;
+      if (this.slots[i] !== -1) continue;
+      this.slots[i] = fd;
+      this.at.set(fd, i);
+      this.cursor = (i + 1) % n;
+      return;
+    }
   }
 
   /** Unlists `fd`; call before closing it or once another table lists it. */
   drop(fd: number): void {
-    const at = this.slots.indexOf(fd);
-    if (at >= 0) this.slots[at] = -1;
+    const i = this.at.get(fd);
+    if (i === undefined) return;
+    this.at.delete(fd);
+    this.slots[i] = -1;
   }
 }
