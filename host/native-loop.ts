@@ -53,6 +53,7 @@ export class NativeLoop implements WasmLoop {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private graceTimer: NodeJS.Timeout | undefined;
+  private graceEnd = Infinity; // when the grace period of close() ends
   private slice: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private listenersOpen: boolean;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
@@ -107,13 +108,18 @@ export class NativeLoop implements WasmLoop {
     return this.loop.stats();
   }
 
+  /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
-    if (!this.loop.closed && this.graceTimer === undefined) {
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    if (this.loop.closed || performance.now() + graceMs >= this.graceEnd) return this.done.catch(() => {});
+    if (this.graceTimer === undefined) {
       this.loop.drain();
       this.closeListeners();
-      if (!this.loop.closed) {
-        this.graceTimer = setTimeout(() => this.loop.finish(), options.graceMs ?? DEFAULT_GRACE_MS);
-      }
+    }
+    clearTimeout(this.graceTimer);
+    if (!this.loop.closed) {
+      this.graceEnd = performance.now() + graceMs;
+      this.graceTimer = setTimeout(() => this.loop.finish(), graceMs);
     }
     return this.done.catch(() => {});
   }

@@ -58,7 +58,9 @@ export interface WasmLoop {
    *  threads (the default) publish them every 50 ms, so they may lag by that much; with
    *  workers: 0 they are read live. */
   stats(): LoopStats;
-  /** Stops accepting, lets open connections finish for up to graceMs, then closes them. */
+  /** Stops accepting, lets open connections finish for up to graceMs, then closes them. A
+   *  later call with a shorter graceMs shortens the wait. A worker thread whose guest does not
+   *  let it finish is terminated 1 s after the grace period. */
   close(options?: CloseOptions): Promise<void>;
   /** Settles when the loop has closed: resolves after close(), rejects if the loop failed
    *  (for instance its restart budget was spent). */

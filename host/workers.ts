@@ -40,6 +40,8 @@ interface Slot {
   startedAt: number;
   killed: boolean; // stopped by the watchdog
   ready: boolean; // its guest started; until then a death fails the pool instead of a restart
+  graceEnd: number; // while closing: when its grace period ends
+  killTimer?: NodeJS.Timeout; // while closing: terminates it after graceEnd + EXIT_SLACK_MS
 }
 
 /** Starts the pool; resolves once every worker is serving. If one fails (its start-up ran
@@ -86,6 +88,7 @@ class WorkerPool implements WasmLoop {
       startedAt: 0,
       killed: false,
       ready: false,
+      graceEnd: Infinity,
     }));
     this.started = Promise.all(this.slots.map((s) => this.spawn(s))).then(
       () => undefined,
@@ -115,13 +118,16 @@ class WorkerPool implements WasmLoop {
     return out;
   }
 
+  /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     if (!this.closing) {
       this.closing = true;
       clearInterval(this.watchdog);
-      const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
       const exits = this.slots.map((s) => this.stop(s, graceMs));
       void Promise.all(exits).then(() => this.finish());
+    } else if (!this.finished) {
+      for (const slot of this.slots) this.hurry(slot, graceMs);
     }
     return this.done.catch(() => {});
   }
@@ -206,15 +212,26 @@ class WorkerPool implements WasmLoop {
     }
   }
 
-  /** Asks a worker to drain and waits for it to exit, terminating it after the grace period. */
+  /** Asks a worker to drain and waits for it to exit, terminating it after the grace period
+   *  plus EXIT_SLACK_MS (a guest that spins cannot drain: this bounds every shutdown). */
   private stop(slot: Slot, graceMs: number): Promise<void> {
     const worker = slot.worker;
     if (!worker) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => void worker.terminate(), graceMs + EXIT_SLACK_MS);
-      worker.once('exit', () => { clearTimeout(timer); resolve(); });
-      worker.postMessage({ type: 'close', graceMs });
+      this.hurry(slot, graceMs);
+      worker.once('exit', () => { clearTimeout(slot.killTimer); resolve(); });
     });
+  }
+
+  /** Gives a draining worker `graceMs` from now, if that ends sooner than what it has. */
+  private hurry(slot: Slot, graceMs: number): void {
+    const worker = slot.worker;
+    const end = performance.now() + graceMs;
+    if (!worker || end >= slot.graceEnd) return;
+    slot.graceEnd = end;
+    clearTimeout(slot.killTimer);
+    slot.killTimer = setTimeout(() => void worker.terminate(), graceMs + EXIT_SLACK_MS);
+    worker.postMessage({ type: 'close', graceMs });
   }
 
   private fail(err: Error): void {

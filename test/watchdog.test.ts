@@ -102,4 +102,37 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+test('CLI default mode: a second signal closes at once, even while the guest spins', async () => {
+  const child = startChild(process.execPath, ['bin/wasmloop.js', 'run', 'build/test/evil.wasm', '--tcplisten', '127.0.0.1:0',
+    '--watchdog-ms', '0', '--grace-ms', '20000'], { cwd: ROOT });
+  const m = await waitFor(() => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined, 'the serving line', 10000);
+  const stuck = await RawClient.connect(Number(m[1]));
+  await stuck.write('SPIN\n');
+  await sleep(200);
+  child.proc.kill('SIGTERM');
+  await waitFor(() => /closing \(grace/.test(child.stderr()) || undefined, 'the first signal to be seen');
+  const sent = performance.now();
+  child.proc.kill('SIGINT');
+  assert.is(await child.exited(8000), 0);
+  const took = performance.now() - sent;
+  assert.ok(took < 1000 + 1500, `exited ${Math.round(took)} ms after the second signal (grace 0 + 1 s, + margin)`);
+  assert.match(child.stderr(), 'SIGINT: closing now');
+});
+
+for (const workers of [0, 1]) {
+  test(`workers: ${workers}: close() again with a shorter grace period ends the drain sooner`, async () => {
+    const { loop, port } = await startLoop('build/hello.wasm', { workers });
+    const slow = await RawClient.connect(port);
+    await slow.write('GET / HTTP/1.1\r\nHost: a\r\n'); // a head still arriving: the drain waits for it
+    await sleep(100);
+    void loop.close({ graceMs: 20000 });
+    await sleep(200);
+    const started = performance.now();
+    await loop.close({ graceMs: 0 });
+    const took = performance.now() - started;
+    assert.ok(took < 3000, `closed ${Math.round(took)} ms after close({ graceMs: 0 })`);
+    await slow.until(() => slow.ended || slow.closed, 'the slow connection to be closed');
+  });
+}
+
 test.run();
