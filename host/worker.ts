@@ -4,6 +4,7 @@
  * owns. It publishes its counters and its "busy since" time into shared memory, which is all
  * the pool reads synchronously; everything else is messages.
  */
+import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmloopError } from './errors.ts';
 import { Handoff } from './handoff.ts';
@@ -22,6 +23,9 @@ const port = parentPort!;
 const shared = new Float64Array(init.stats);
 const registry = new Int32Array(init.registry);
 const post = (msg: ToPool) => port.postMessage(msg);
+/** Busy-since is wall-clock ms (this thread's time origin plus its monotonic clock), the
+ *  scale the pool compares it on. Marked around every guest call, so kept cheap. */
+const ORIGIN = performance.timeOrigin;
 
 async function main(): Promise<void> {
   const native = loadNative();
@@ -40,7 +44,7 @@ async function main(): Promise<void> {
     registry: registry.subarray(0, registry.length / 2),
     handoff: new Handoff(registry.subarray(registry.length / 2)),
     onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
-    onBusy: (busy) => { shared[BUSY_SLOT] = busy ? performance.timeOrigin + performance.now() : 0; },
+    onBusy: (busy) => { shared[BUSY_SLOT] = busy ? ORIGIN + performance.now() : 0; },
   });
   const publish = () => {
     const s = loop.stats();
