@@ -1,12 +1,12 @@
 /**
  * A Loop on the calling thread (the main thread, or one worker thread), with one of two drivers:
  *
- *  - `libuv` (the default when embedding): the epoll fd is watched with uv_poll, so the loop
+ *  - `libuv` (the default on the calling thread, workers: 0): the epoll fd is watched with uv_poll, so the loop
  *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
  *    blocks the thread: the rest of the program runs as usual. The cost is an epoll nested in
  *    libuv's (an extra wake-up and epoll_wait per idle-to-busy edge) and a napi_make_callback
  *    per wake-up.
- *  - `blocking` (the CLI's and worker threads' default): the thread waits in our own
+ *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
  *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
  *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
  *    handled, just up to SLICE_MS late. Use it only where nothing else needs the thread.
