@@ -10,6 +10,7 @@ import { WasmloopError } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
+import { MAX_WORKERS } from './options.ts';
 
 /** Exit statuses, one per kind of failure. */
 export const EXIT = {
@@ -183,6 +184,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   if (out.module === '') usage('missing the module to run');
+  if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
+  if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
+    usage('--watchdog-ms needs worker threads: with --workers 0 the guest runs on the main thread, where nothing can stop it');
+  }
   out.args = [out.module, ...guestArgs];
   return out;
 }

@@ -5,15 +5,18 @@
  * status.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CODE_TO_EXIT, HELP } from '../host/cli.ts';
 import { createLoop, WasmloopError, type CreateLoopOptions } from '../host/index.ts';
 import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
+import { runCommand } from './helpers/net-spawn.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 
 const test = suite('create-options');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 test.after.each(async () => {
   closeAllClients();
   await closeAllLoops();
@@ -118,6 +121,21 @@ test('every WasmloopError code the host uses has a CLI exit status listed in --h
     assert.ok(status !== undefined, `${code} has no exit status in CODE_TO_EXIT`);
     assert.match(exitHelp, new RegExp(`\\b${status} `), `exit ${status} (${code}) is not in --help`);
     assert.match(readme, new RegExp(`\\b${status} `), `exit ${status} (${code}) is not in README`);
+  }
+});
+
+test('CLI: --watchdog-ms with --workers 0, too many workers, a negative or non-numeric watchdog: status 64', async () => {
+  const cases = [
+    ['--workers', '0', '--watchdog-ms', '1000'],
+    ['--workers', '257'],
+    ['--watchdog-ms=-5'],
+    ['--watchdog-ms', 'abc'],
+    ['--max-restarts', '-1'],
+  ];
+  for (const extra of cases) {
+    const r = await runCommand(process.execPath, ['bin/wasmloop.js', 'run', MODULE, '--tcplisten', '127.0.0.1:0', ...extra], { cwd: ROOT });
+    assert.is(r.code, 64, `${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /^wasmloop: .*--(watchdog-ms|workers|max-restarts)/, extra.join(' '));
   }
 });
 
