@@ -75,7 +75,7 @@ test('default mode: a wl_init that never returns rejects createLoop with ERR_WAS
     assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_INIT');
     assert.match((err as Error).message, /watchdog/);
   }
-  assert.ok(performance.now() - started < 4000, 'rejected soon after the watchdog period');
+  assert.ok(performance.now() - started < 8000, 'rejected soon after the watchdog period (worker start-up included)');
   await waitFor(() => countFds() <= fdsBefore || undefined, `fds back to ${fdsBefore} (now ${countFds()})`, 3000);
 });
 
@@ -100,7 +100,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     child.proc.kill(signal);
     assert.is(await child.exited(5000), 0);
     const took = performance.now() - sent;
-    assert.ok(took < 500 + 1000 + 1000, `exited ${Math.round(took)} ms after ${signal} (grace 500 ms + 1 s, + 1 s margin)`);
+    assert.ok(took < 500 + 1000 + 2000, `exited ${Math.round(took)} ms after ${signal} (grace 500 ms + 1 s, + 2 s margin for a loaded machine)`);
   });
 }
 
@@ -117,7 +117,7 @@ test('CLI default mode: a second signal closes at once, even while the guest spi
   child.proc.kill('SIGINT');
   assert.is(await child.exited(8000), 0);
   const took = performance.now() - sent;
-  assert.ok(took < 1000 + 1500, `exited ${Math.round(took)} ms after the second signal (grace 0 + 1 s, + margin)`);
+  assert.ok(took < 1000 + 2500, `exited ${Math.round(took)} ms after the second signal (grace 0 + 1 s, + margin; the first asked for 20 s)`);
   assert.match(child.stderr(), 'SIGINT: closing now');
 });
 
