@@ -56,8 +56,10 @@ export function checkWasmloopBuild(root: string): string | null {
 export function serverDefs(ctx: ServerContext): ServerDef[] {
   const { root, wasmloopRoot, tools, bins } = ctx;
   const node = process.execPath;
-  // The CLI as it runs by default, and (id wasmloop-uv) with the libuv driver that embedding
-  // with createLoop() uses by default: the epoll fd nested in libuv's, woken through uv_poll.
+  // The CLI as it runs by default (one loop on a worker thread under the watchdog, blocking
+  // driver), and (id wasmloop-uv) the libuv driver on the calling thread, as createLoop({
+  // workers: 0 }) runs it for trusted guests: the epoll fd nested in libuv's, woken through
+  // uv_poll. (--workers 0 meant the main thread before the worker default, too.)
   const wasmloop = (kind: Kind, guest: string, driver?: string): ServerDef => ({
     id: driver ? 'wasmloop-uv' : 'wasmloop',
     label: driver ? 'wasmloop (libuv driver)' : 'wasmloop',
@@ -67,7 +69,7 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
       cmd: node,
       args: [
         join(wasmloopRoot, 'bin/wasmloop.js'), 'run', join(wasmloopRoot, guest), '--tcplisten', `127.0.0.1:${port}`, '--grace-ms', '200',
-        ...(driver ? ['--driver', driver] : []),
+        ...(driver ? ['--workers', '0', '--driver', driver] : []),
         ...(keepIdle ? ['-W', 'idle-timeout-ms=0', '-W', 'keepalive-timeout-ms=3600000'] : []),
       ],
     }),

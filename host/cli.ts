@@ -10,6 +10,7 @@ import { WasmloopError } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
+import { MAX_WORKERS } from './options.ts';
 
 /** Exit statuses, one per kind of failure. */
 export const EXIT = {
@@ -18,13 +19,13 @@ export const EXIT = {
   notWasm: 65, // the file is not a WebAssembly module
   noInput: 66, // the module file cannot be read
   notGuest: 67, // neither a wasmloop guest nor a WASI command, other ABI version, or imports the host lacks
-  startFailed: 68, // the guest failed in wl_init or trapped while starting
-  trapped: 70, // the guest trapped more times in a row than the restart budget; a WASI command trapped
+  startFailed: 68, // the guest failed in wl_init, trapped or ran away (watchdog) while starting
+  trapped: 70, // the guest trapped (or its thread died) more times in a row than the restart budget; a WASI command trapped
   listen: 71, // a --tcplisten address could not be bound
   platform: 72, // not Linux, or the native shim is not built
 } as const;
 
-const CODE_TO_EXIT: Record<string, number> = {
+export const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_USAGE: EXIT.usage,
   ERR_WASMLOOP_ADDRESS: EXIT.usage,
   ERR_WASMLOOP_LIMIT: EXIT.usage,
@@ -38,6 +39,7 @@ const CODE_TO_EXIT: Record<string, number> = {
   ERR_WASMLOOP_INIT: EXIT.startFailed,
   ERR_WASMLOOP_TRAP: EXIT.startFailed,
   ERR_WASMLOOP_RESTARTS: EXIT.trapped,
+  ERR_WASMLOOP_WORKER: EXIT.trapped,
   ERR_WASMLOOP_EPOLL: EXIT.trapped,
   ERR_WASMLOOP_LISTEN: EXIT.listen,
   ERR_WASMLOOP_PLATFORM: EXIT.platform,
@@ -76,10 +78,11 @@ Options:
   --max-restarts N        Guest traps in a row tolerated before giving up (default 5);
                           a trap one request caused is answered and not counted
                           (it counts against its client's max-traps-per-peer-minute)
-  --workers N             Run N loops, one per thread, sharing the ports (SO_REUSEPORT);
-                          default: one loop on the main thread
-  --watchdog-ms N         With --workers: replace a worker whose guest call runs longer
-                          than N ms (default 5000; 0 disables)
+  --workers N             Run N loops, one per worker thread, sharing the ports (SO_REUSEPORT)
+                          (default 1). 0: one loop on the main thread, for trusted guests
+                          only: no watchdog, and a guest that never returns hangs wasmloop
+  --watchdog-ms N         Replace a worker whose guest call (wl_init included: exit 68) runs
+                          longer than N ms (default 5000; 0 disables; not with --workers 0)
   --stats                 Print one line a second on stderr: connections, requests/s, bytes/s
   --driver blocking|libuv How each loop waits: blocking (default: our own epoll_wait, like a C
                           server, yielding to Node every 20 ms) or libuv (uv_poll, as embedded)
@@ -94,7 +97,7 @@ ${limitHelp()}
 
 Exit status:
   0 stopped by a signal   64 bad command line        65 not a WebAssembly module
-  66 cannot read module   67 not a wasmloop guest    68 guest failed to start
+  66 cannot read module   67 not a wasmloop guest    68 guest failed to start (or ran away)
   70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
   A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start
 
@@ -112,7 +115,7 @@ interface RunArgs {
   maxRestarts: number;
   limits: Limits;
   workers: number;
-  watchdogMs: number;
+  watchdogMs: number | undefined;
   stats: boolean;
   driver: 'libuv' | 'blocking';
   dirs: PreopenDir[];
@@ -131,7 +134,7 @@ function intOption(name: string, value: string): number {
 /** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
  *  other words after the module, and everything after `--`, are the guest's arguments. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 0, watchdogMs: 5000, stats: false, driver: 'blocking', dirs: [], wasi: undefined };
+  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 1, watchdogMs: undefined, stats: false, driver: 'blocking', dirs: [], wasi: undefined };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -182,6 +185,10 @@ export function parseRunArgs(argv: string[]): RunArgs {
     }
   }
   if (out.module === '') usage('missing the module to run');
+  if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
+  if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
+    usage('--watchdog-ms needs worker threads: with --workers 0 the guest runs on the main thread, where nothing can stop it');
+  }
   out.args = [out.module, ...guestArgs];
   return out;
 }

@@ -1,12 +1,14 @@
 /**
  * The embedding API: `createLoop()` serves a wasmloop guest from inside a Node program.
- * The loop runs on Node's own event loop (the shim registers the epoll fd with libuv), so
- * timers, other servers and clients in the same process keep running. With `workers: N` it
- * runs N loops, one per worker thread, sharing the listening ports with SO_REUSEPORT.
+ * Untrusted guest code never runs on the calling thread: by default the loop runs on one
+ * worker thread under the pool's watchdog (host/workers.ts), so a guest that never returns
+ * is stopped and the rest of the program keeps running. `workers: N` runs N loops, one per
+ * thread, sharing the ports with SO_REUSEPORT. `workers: 0` runs the loop on the calling
+ * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
  */
-import { WasmloopError } from './errors.ts';
 import { checkLimits, effectiveLimits } from './limits.ts';
 import { openListeners } from './listeners.ts';
+import { checkOptions } from './options.ts';
 import { checkGuest, loadModule, usesWasi } from './module.ts';
 import { loadNative } from './native.ts';
 import { defaultOnTrap, NativeLoop } from './native-loop.ts';
@@ -22,32 +24,28 @@ export type { LoopStats } from './loop.ts';
 export type { ListenAddress } from './address.ts';
 export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from './types.ts';
 
-/** Starts serving `module` on the given addresses. Errors are WasmloopError with a `code`. */
+/** Starts serving `module` on the given addresses. Errors are WasmloopError with a `code`;
+ *  every option is checked before anything is opened, and a failure closes what was opened. */
 export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> {
+  const o = checkOptions(options);
   const native = loadNative();
-  const limits = effectiveLimits(checkLimits({ ...options.limits }));
-  const workers = options.workers ?? 0;
-  if (!Number.isInteger(workers) || workers < 0 || workers > 256) {
-    throw new WasmloopError('ERR_WASMLOOP_USAGE', `workers must be a whole number from 0 to 256, not ${String(options.workers)}`);
-  }
-  const module = await loadModule(options.module, limits);
+  const limits = effectiveLimits(checkLimits({ ...o.limits }));
+  const module = await loadModule(o.module, limits);
   checkGuest(module);
   if (usesWasi(module)) await initWasi();
-  const { fds, addresses } = await openListeners(native, options.listen, workers > 0);
+  // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
+  const { fds, addresses } = await openListeners(native, o.listen, o.workers > 1);
   const common = {
-    module, fds, addresses, limits,
-    maxRestarts: options.maxRestarts,
-    args: options.args ?? [],
-    env: options.env ?? {},
-    onTrap: options.onTrap ?? defaultOnTrap,
-    signal: options.signal,
+    module, fds, addresses, limits, native,
+    maxRestarts: o.maxRestarts,
+    args: o.args ?? [],
+    env: o.env ?? {},
+    onTrap: o.onTrap ?? defaultOnTrap,
+    signal: o.signal,
   };
-  const driver = options.driver;
-  if (driver !== undefined && driver !== 'libuv' && driver !== 'blocking') {
-    throw new WasmloopError('ERR_WASMLOOP_USAGE', `driver must be 'libuv' or 'blocking', not ${String(driver)}`);
+  if (o.workers > 0) {
+    return startWorkers({ ...common, workers: o.workers, watchdogMs: o.watchdogMs, driver: o.driver ?? 'blocking' });
   }
-  if (workers > 0) {
-    return startWorkers({ ...common, native, workers, watchdogMs: options.watchdogMs ?? 5000, driver: driver ?? 'blocking' });
-  }
-  return new NativeLoop({ ...common, native, ownsListeners: true, driver: driver ?? 'libuv' });
+  // workers: 0, the explicit opt-in for trusted guests: no watchdog (docs/DESIGN.md).
+  return new NativeLoop({ ...common, ownsListeners: true, driver: o.driver ?? 'libuv' });
 }

@@ -6,6 +6,7 @@
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { GuestTrap, readUtf8, runtimeImports } from './guest-env.ts';
+import type { Handoff } from './handoff.ts';
 import { EXHAUSTED, HandleTable, Kind } from './handles.ts';
 import { IoBatch } from './io-batch.ts';
 import { ListenerGate } from './listener-gate.ts';
@@ -51,6 +52,8 @@ export interface InstanceOptions {
   limits?: Readonly<Record<string, number>>;
   /** A shared mirror of the handle table's fds (HandleTable). */
   registry?: Int32Array;
+  /** Lists connections while they are between instances (host/handoff.ts). */
+  handoff?: Handoff;
   /** The source of `env.seed` (the simulated kernel's PRNG, so that runs replay exactly). */
   seed?: () => number;
   /** The loop's trap budget per peer: accept closes connections of blocked peers. */
@@ -148,10 +151,15 @@ export class GuestInstance {
       release: (h) => {
         const index = t.indexOf(h);
         if (t.isWatched(index)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, t.fdAt(index), 0, 0, 0);
+        this.opts.handoff?.hold(t.fdAt(index)); // listed before it leaves the table
         t.remove(index);
         const unread = this.carried?.get(h) ?? null;
         this.carried?.delete(h);
         return unread;
+      },
+      discard: (fd) => {
+        this.opts.handoff?.drop(fd);
+        kernel.close(fd);
       },
     }, kernel);
   }
@@ -162,6 +170,7 @@ export class GuestInstance {
     const { kernel } = this.opts;
     const t = this.handles;
     const handle = t.add(h.fd, Kind.Conn);
+    this.opts.handoff?.drop(h.fd); // the table lists it now, or it is closed next
     if (handle < 0) { kernel.close(h.fd); return; }
     if (h.input !== null) (this.carried ??= new Map()).set(handle, h.input);
     const fn = this.exports.wl_adopt;

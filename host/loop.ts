@@ -16,6 +16,7 @@ import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { GuestInstance, GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
 import type { Kernel } from './kernel.ts';
+import type { Handoff } from './handoff.ts';
 import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
 import type { Handover } from './salvage.ts';
 import { createWasi, type WasiBinding, type WasiOptions } from './wasi.ts';
@@ -56,6 +57,9 @@ export interface LoopOptions {
   onBusy?: (busy: boolean) => void;
   /** A shared mirror of the open fds: slot 0 holds the epoll fd, the rest the handle table. */
   registry?: Int32Array;
+  /** A shared mirror of the connections between instances (saved from a trap, not yet
+   *  adopted), so that whoever kills the thread closes them too (host/handoff.ts). */
+  handoff?: Handoff;
   /** The source of the guest's `env.seed` (default: Math.random). */
   seed?: () => number;
   /** Tests only: fewer handle generation bits (host/handles.ts), to reach exhaustion quickly. */
@@ -227,7 +231,7 @@ export class Loop {
     const saved = this.draining ? null : this.busy(() => g.salvage());
     this.handovers.push(...(saved?.handovers ?? []));
     if (saved !== null && saved.culprit) this.guard.trapOn(saved.culpritPeer);
-    this.retired.closed += this.guard.dropBlocked(this.handovers);
+    this.retired.closed += this.guard.dropBlocked(this.handovers, (fd) => this.opts.handoff?.drop(fd));
     this.retire(g);
     this.retired.closed += g.teardown();
     this.guest = null;
@@ -282,6 +286,7 @@ export class Loop {
   /** Closes connections still waiting for an instance (the loop is ending). */
   private dropHandovers(): void {
     for (const h of this.handovers.splice(0)) {
+      this.opts.handoff?.drop(h.fd);
       this.opts.kernel.close(h.fd);
       this.retired.closed++;
     }
@@ -310,6 +315,7 @@ export class Loop {
       ...(this.opts.wallClock ? { wallClock: this.opts.wallClock } : {}),
       limits: this.opts.limits ?? {},
       registry: this.opts.registry,
+      handoff: this.opts.handoff,
       seed: this.opts.seed,
       peerGuard: this.guard,
       generationBits: this.opts.generationBits,

@@ -1,12 +1,12 @@
 /**
  * A Loop on the calling thread (the main thread, or one worker thread), with one of two drivers:
  *
- *  - `libuv` (the default when embedding): the epoll fd is watched with uv_poll, so the loop
+ *  - `libuv` (the default on the calling thread, workers: 0): the epoll fd is watched with uv_poll, so the loop
  *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
  *    blocks the thread: the rest of the program runs as usual. The cost is an epoll nested in
  *    libuv's (an extra wake-up and epoll_wait per idle-to-busy edge) and a napi_make_callback
  *    per wake-up.
- *  - `blocking` (the CLI's and worker threads' default): the thread waits in our own
+ *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
  *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
  *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
  *    handled, just up to SLICE_MS late. Use it only where nothing else needs the thread.
@@ -16,6 +16,7 @@ import type { ListenAddress } from './address.ts';
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import type { GuestTrap } from './instance.ts';
+import type { Handoff } from './handoff.ts';
 import { Loop, type LoopStats } from './loop.ts';
 import type { NativeKernel } from './native.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from './types.ts';
@@ -41,6 +42,8 @@ export interface NativeLoopOptions extends LoopConfig {
   /** Worker mode: a shared mirror of the open fds, so the pool can close them if it must
    *  replace this thread. */
   registry?: Int32Array;
+  /** Worker mode: a shared list of the connections between guest instances (host/handoff.ts). */
+  handoff?: Handoff;
 }
 
 export class NativeLoop implements WasmLoop {
@@ -50,6 +53,7 @@ export class NativeLoop implements WasmLoop {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private graceTimer: NodeJS.Timeout | undefined;
+  private graceEnd = Infinity; // when the grace period of close() ends
   private slice: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private listenersOpen: boolean;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
@@ -69,6 +73,7 @@ export class NativeLoop implements WasmLoop {
         onTrap: opts.onTrap,
         onBusy: opts.onBusy,
         registry: opts.registry,
+        handoff: opts.handoff,
         ...(opts.driver === 'blocking' ? {} : { onDeadline: (ms: number) => this.arm(ms) }),
         onStopping: () => this.stopPolling(),
         onClosed: (err) => this.cleanup(err),
@@ -103,13 +108,18 @@ export class NativeLoop implements WasmLoop {
     return this.loop.stats();
   }
 
+  /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
-    if (!this.loop.closed && this.graceTimer === undefined) {
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    if (this.loop.closed || performance.now() + graceMs >= this.graceEnd) return this.done.catch(() => {});
+    if (this.graceTimer === undefined) {
       this.loop.drain();
       this.closeListeners();
-      if (!this.loop.closed) {
-        this.graceTimer = setTimeout(() => this.loop.finish(), options.graceMs ?? DEFAULT_GRACE_MS);
-      }
+    }
+    clearTimeout(this.graceTimer);
+    if (!this.loop.closed) {
+      this.graceEnd = performance.now() + graceMs;
+      this.graceTimer = setTimeout(() => this.loop.finish(), graceMs);
     }
     return this.done.catch(() => {});
   }

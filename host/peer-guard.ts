@@ -99,16 +99,8 @@ export class PeerGuard {
     return p !== undefined && now < p.blockedUntil;
   }
 
-  /** Closes (and counts) the connection `fd` if it comes from a blocked peer: true when it
-   *  did. A connection whose address cannot be read is let through. */
-  refuse(fd: number): boolean {
-    if (!this.refuses(fd)) return false;
-    this.opts.kernel.close(fd);
-    return true;
-  }
-
-  /** Counts, but leaves open for the caller to close, the connection `fd` if it comes from a
-   *  blocked peer: true when it does. */
+  /** Counts, and leaves to the caller to close, the connection `fd` if it comes from a blocked
+   *  peer: true when it does. A connection whose address cannot be read is let through. */
   refuses(fd: number): boolean {
     if (this.blockEnd === 0) return false; // the accept path's whole cost while nobody is blocked
     const key = peerKeyOf(this.opts.kernel, fd);
@@ -118,11 +110,16 @@ export class PeerGuard {
   }
 
   /** Closes, and takes out of `handovers`, the connections of blocked peers that were between
-   *  requests (a lingering culprit already has its answer and stays). Returns how many. */
-  dropBlocked(handovers: Handover[]): number {
+   *  requests (a lingering culprit already has its answer and stays); `unlist` is called for
+   *  each before it is closed. Returns how many. */
+  dropBlocked(handovers: Handover[], unlist?: (fd: number) => void): number {
     if (!this.blocking) return 0;
     const kept: Handover[] = [];
-    for (const h of handovers) if (h.linger || !this.refuse(h.fd)) kept.push(h);
+    for (const h of handovers) {
+      if (h.linger || !this.refuses(h.fd)) { kept.push(h); continue; }
+      unlist?.(h.fd); // out of the worker's handoff list before the number can be reused
+      this.opts.kernel.close(h.fd);
+    }
     const dropped = handovers.length - kept.length;
     handovers.splice(0, handovers.length, ...kept);
     return dropped;

@@ -67,6 +67,8 @@ export interface SalvageTarget {
   /** Takes the handle away from the instance without closing its fd (out of epoll, too);
    *  returns input carried over to it that it has not read yet. */
   release(handle: number): Uint8Array | null;
+  /** Closes a connection that was released and cannot be handed over. */
+  discard(fd: number): void;
 }
 
 /** Asks a trapped instance which connections can be saved, answers its culprit, and takes the
@@ -96,7 +98,7 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
         // cannot move (the next instance would not know what is left) and is closed.
         if (owed !== null && !sendAll(kernel, fd, owed)) continue;
         const carried = join(input, g.release(handle));
-        if (carried === undefined) kernel.close(fd); // more than the next instance reads at once
+        if (carried === undefined) g.discard(fd); // more than the next instance reads at once
         else out.handovers.push({ fd, input: carried, linger: false });
       } else if ((action === SalvageAction.Reply || action === SalvageAction.Close) && !out.culprit) {
         // The connection whose code trapped: the output it is owed, the trap reply if nothing

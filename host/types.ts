@@ -24,16 +24,20 @@ export interface CreateLoopOptions {
   limits?: Limits;
   /** Traps in a row before the loop gives up (default 5). */
   maxRestarts?: number;
-  /** Run N loops, one per worker thread, each with its own epoll and guest instance; the
-   *  listeners are shared with SO_REUSEPORT. Omitted or 0: one loop on the calling thread. */
+  /** How many loops, each on its own worker thread with its own epoll fd and guest instance,
+   *  supervised by the watchdog; with more than one the listeners are shared with SO_REUSEPORT
+   *  (default 1, at most 256). 0 runs one loop on the calling thread instead: for trusted
+   *  guests only, since nothing can interrupt wasm there (no watchdog: a guest call that never
+   *  returns hangs the thread; docs/DESIGN.md says why). */
   workers?: number;
-  /** Worker mode: a guest call running longer than this is stopped by replacing its worker
-   *  thread (default 5000 ms; 0 disables the watchdog). */
+  /** A guest call (wl_init included) running longer than this is stopped by replacing its
+   *  worker thread; during start-up createLoop then rejects with ERR_WASMLOOP_INIT (default
+   *  5000 ms; 0 disables the watchdog; refused with workers: 0). */
   watchdogMs?: number;
   /** How a loop's thread waits for events: 'libuv' (uv_poll: the thread stays free for the rest
    *  of the program) or 'blocking' (our own epoll_wait, like a C server, yielding to Node every
-   *  20 ms; faster, for threads that do nothing else). Default: 'libuv' on the calling thread,
-   *  'blocking' in worker threads. */
+   *  20 ms; faster, for threads that do nothing else). Default: 'blocking' in worker threads,
+   *  'libuv' on the calling thread (workers: 0). */
   driver?: 'libuv' | 'blocking';
   /** Aborting closes the loop gracefully. */
   signal?: AbortSignal;
@@ -50,10 +54,13 @@ export interface WasmLoop {
   /** The first listener's address (with the real port when port 0 was asked for). */
   address(): ListenAddress;
   addresses(): ListenAddress[];
-  /** Counters summed over the guest instances (and worker threads) of this loop. In worker
-   *  mode they are published by each worker every 50 ms, so they may lag by that much. */
+  /** Counters summed over the guest instances (and worker threads) of this loop. Worker
+   *  threads (the default) publish them every 50 ms, so they may lag by that much; with
+   *  workers: 0 they are read live. */
   stats(): LoopStats;
-  /** Stops accepting, lets open connections finish for up to graceMs, then closes them. */
+  /** Stops accepting, lets open connections finish for up to graceMs, then closes them. A
+   *  later call with a shorter graceMs shortens the wait. A worker thread whose guest does not
+   *  let it finish is terminated 1 s after the grace period. */
   close(options?: CloseOptions): Promise<void>;
   /** Settles when the loop has closed: resolves after close(), rejects if the loop failed
    *  (for instance its restart budget was spent). */

@@ -7,10 +7,13 @@
  *             current guest call began, 0 when no guest code runs). The watchdog reads it.
  *             Then the host's own counters: connectionsRefused (REFUSED_SLOT) and
  *             peersBlocked (BLOCKED_SLOT), from the worker's trap budget per peer.
- *   registry  Int32Array: slot 0 the worker's epoll fd, slot i the fd behind handle index i,
- *             -1 when free. If the pool must kill a worker, it closes these fds itself. The
- *             worker clears a slot before closing its fd, so a kill can leak an fd but never
- *             make the pool close a number that was reused.
+ *   registry  Int32Array in two halves of handleTableSize() slots (host/handles.ts). The first: slot
+ *             0 the worker's epoll fd, slot i the fd behind handle index i, -1 when free. The
+ *             second: the connections between two guest instances (host/handoff.ts). If the
+ *             pool must kill a worker, it closes these fds itself, each number once (an fd
+ *             may be in both halves for a moment). The worker clears a slot before closing
+ *             its fd, so a kill can leak an fd but never make the pool close a number that
+ *             was reused.
  */
 import type { LoopConfig } from './types.ts';
 import { STAT_NAMES } from './instance.ts';

@@ -4,8 +4,10 @@
  * owns. It publishes its counters and its "busy since" time into shared memory, which is all
  * the pool reads synchronously; everything else is messages.
  */
+import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmloopError } from './errors.ts';
+import { Handoff } from './handoff.ts';
 import { STAT_NAMES } from './instance.ts';
 import { usesWasi } from './module.ts';
 import { loadNative } from './native.ts';
@@ -19,7 +21,11 @@ const PUBLISH_MS = 50;
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const shared = new Float64Array(init.stats);
+const registry = new Int32Array(init.registry);
 const post = (msg: ToPool) => port.postMessage(msg);
+/** Busy-since is wall-clock ms (this thread's time origin plus its monotonic clock), the
+ *  scale the pool compares it on. Marked around every guest call, so kept cheap. */
+const ORIGIN = performance.timeOrigin;
 
 async function main(): Promise<void> {
   const native = loadNative();
@@ -35,9 +41,10 @@ async function main(): Promise<void> {
     limits: init.limits,
     args: init.args,
     env: init.env,
-    registry: new Int32Array(init.registry),
+    registry: registry.subarray(0, registry.length / 2),
+    handoff: new Handoff(registry.subarray(registry.length / 2)),
     onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
-    onBusy: (busy) => { shared[BUSY_SLOT] = busy ? performance.timeOrigin + performance.now() : 0; },
+    onBusy: (busy) => { shared[BUSY_SLOT] = busy ? ORIGIN + performance.now() : 0; },
   });
   const publish = () => {
     const s = loop.stats();

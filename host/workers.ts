@@ -41,19 +41,29 @@ interface Slot {
   deaths: number;
   startedAt: number;
   killed: boolean; // stopped by the watchdog
+  ready: boolean; // its guest started; until then a death fails the pool instead of a restart
+  graceEnd: number; // while closing: when its grace period ends
+  killTimer?: NodeJS.Timeout; // while closing: terminates it after graceEnd + EXIT_SLACK_MS
 }
 
-/** Starts the pool; resolves once every worker is serving, rejects (and cleans up) if one fails. */
+/** Starts the pool; resolves once every worker is serving. If one fails (its start-up ran
+ *  away, trapped, or its thread died), rejects once every fd the pool held is closed. */
 export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
   const fdSets: number[][] = [opts.fds];
+  let pool: WorkerPool;
   try {
     for (let i = 1; i < opts.workers; i++) fdSets.push(await openSiblings(opts.native, opts.addresses));
+    pool = new WorkerPool(opts, fdSets);
   } catch (err) {
     for (const set of fdSets) for (const fd of set) opts.native.close(fd);
     throw err;
   }
-  const pool = new WorkerPool(opts, fdSets);
-  await pool.started;
+  try {
+    await pool.started;
+  } catch (err) {
+    await pool.done.catch(() => {});
+    throw err;
+  }
   return pool;
 }
 
@@ -70,8 +80,9 @@ class WorkerPool implements WasmLoop {
   constructor(private readonly opts: PoolOptions, fdSets: number[][]) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
-    // One slot per handle index a worker's table can issue (host/handles.ts), slot 0 the epoll fd.
-    const registrySize = handleTableSize(connectionLimit(opts.limits), opts.addresses.length);
+    // Two halves (host/worker-protocol.ts): one slot per handle index a worker's table can
+    // issue (host/handles.ts; slot 0 the epoll fd), then as many for connections between instances.
+    const registrySize = 2 * handleTableSize(connectionLimit(opts.limits), opts.addresses.length);
     this.slots = fdSets.map((fds) => ({
       fds,
       worker: null,
@@ -80,13 +91,17 @@ class WorkerPool implements WasmLoop {
       deaths: 0,
       startedAt: 0,
       killed: false,
+      ready: false,
+      graceEnd: Infinity,
     }));
     this.started = Promise.all(this.slots.map((s) => this.spawn(s))).then(
       () => undefined,
       (err: Error) => { this.fail(err); throw err; },
     );
     if (opts.watchdogMs > 0) {
-      this.watchdog = setInterval(() => this.checkWatchdog(), Math.min(Math.max(opts.watchdogMs / 4, 20), 1000));
+      // Checked at a tenth of the period (at most every 250 ms): a runaway call is stopped
+      // within watchdogMs plus that, and the idle cost is a timer on the supervising thread.
+      this.watchdog = setInterval(() => this.checkWatchdog(), Math.min(Math.max(opts.watchdogMs / 10, 10), 250));
       this.watchdog.unref();
     }
     opts.signal?.addEventListener('abort', () => void this.close(), { once: true });
@@ -111,13 +126,16 @@ class WorkerPool implements WasmLoop {
     return out;
   }
 
+  /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     if (!this.closing) {
       this.closing = true;
       clearInterval(this.watchdog);
-      const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
       const exits = this.slots.map((s) => this.stop(s, graceMs));
       void Promise.all(exits).then(() => this.finish());
+    } else if (!this.finished) {
+      for (const slot of this.slots) this.hurry(slot, graceMs);
     }
     return this.done.catch(() => {});
   }
@@ -133,18 +151,21 @@ class WorkerPool implements WasmLoop {
       ? new Worker(sourceBootstrap(), { eval: true, workerData: init })
       : new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     slot.worker = worker;
+    slot.ready = false;
     slot.startedAt = performance.now();
     slot.stats.fill(0);
     return new Promise((resolve, reject) => {
       worker.on('message', (msg: ToPool) => {
-        if (msg.type === 'ready') resolve();
+        if (msg.type === 'ready') { slot.ready = true; resolve(); }
         else if (msg.type === 'failed') reject(new WasmloopError(msg.error.code, msg.error.message));
         else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
         else if (msg.type === 'closed' && msg.error && !this.closing) this.fail(new WasmloopError(msg.error.code, msg.error.message));
       });
       worker.on('error', (err) => reject(err));
       worker.on('exit', (code) => {
-        reject(new WasmloopError('ERR_WASMLOOP_WORKER', `worker thread exited during start-up (code ${code})`));
+        reject(slot.killed
+          ? new WasmloopError('ERR_WASMLOOP_INIT', `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`)
+          : new WasmloopError('ERR_WASMLOOP_WORKER', `worker thread exited during start-up (code ${code})`));
         if (slot.worker === worker) this.onExit(slot, code);
       });
     });
@@ -154,7 +175,7 @@ class WorkerPool implements WasmLoop {
   private onExit(slot: Slot, code: number): void {
     slot.worker = null;
     this.reclaim(slot);
-    if (this.closing || this.finished) return;
+    if (this.closing || this.finished || !slot.ready) return; // a start-up failure fails the pool
     if (performance.now() - slot.startedAt > FORGIVE_MS) slot.deaths = 0;
     slot.deaths++;
     const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
@@ -181,11 +202,13 @@ class WorkerPool implements WasmLoop {
     this.retired.peersBlocked += slot.stats[BLOCKED_SLOT]!;
     slot.stats.fill(0);
     const listeners = new Set(slot.fds);
+    const held = new Set<number>(); // an fd may be listed twice (host/handoff.ts): close it once
     for (let i = 0; i < slot.registry.length; i++) {
       const fd = slot.registry[i]!;
-      if (fd >= 0 && !listeners.has(fd)) this.opts.native.close(fd);
+      if (fd >= 0 && !listeners.has(fd)) held.add(fd);
       slot.registry[i] = -1;
     }
+    for (const fd of held) this.opts.native.close(fd);
   }
 
   private checkWatchdog(): void {
@@ -199,15 +222,26 @@ class WorkerPool implements WasmLoop {
     }
   }
 
-  /** Asks a worker to drain and waits for it to exit, terminating it after the grace period. */
+  /** Asks a worker to drain and waits for it to exit, terminating it after the grace period
+   *  plus EXIT_SLACK_MS (a guest that spins cannot drain: this bounds every shutdown). */
   private stop(slot: Slot, graceMs: number): Promise<void> {
     const worker = slot.worker;
     if (!worker) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => void worker.terminate(), graceMs + EXIT_SLACK_MS);
-      worker.once('exit', () => { clearTimeout(timer); resolve(); });
-      worker.postMessage({ type: 'close', graceMs });
+      this.hurry(slot, graceMs);
+      worker.once('exit', () => { clearTimeout(slot.killTimer); resolve(); });
     });
+  }
+
+  /** Gives a draining worker `graceMs` from now, if that ends sooner than what it has. */
+  private hurry(slot: Slot, graceMs: number): void {
+    const worker = slot.worker;
+    const end = performance.now() + graceMs;
+    if (!worker || end >= slot.graceEnd) return;
+    slot.graceEnd = end;
+    clearTimeout(slot.killTimer);
+    slot.killTimer = setTimeout(() => void worker.terminate(), graceMs + EXIT_SLACK_MS);
+    worker.postMessage({ type: 'close', graceMs });
   }
 
   private fail(err: Error): void {

@@ -1,6 +1,7 @@
 /**
- * Both drivers of a loop behave the same: 'libuv' (uv_poll, the embedding default) and
- * 'blocking' (our own epoll_wait, the CLI's and worker threads' default). Deadlines must fire
+ * Both drivers of a loop on the calling thread (workers: 0, the opt-in for trusted guests)
+ * behave the same: 'libuv' (uv_poll, that mode's default) and 'blocking' (our own
+ * epoll_wait, the worker threads' default). Deadlines must fire
  * in both (the blocking driver turns them into its epoll_wait timeout), a trapped guest is
  * restarted, and close() drains.
  */
@@ -17,7 +18,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('echoes, and Node timers keep running beside it', async () => {
-    const { port } = await startLoop('build/echo.wasm', { driver });
+    const { port } = await startLoop('build/echo.wasm', { workers: 0, driver });
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const c = await RawClient.connect(port);
@@ -31,7 +32,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('the idle timeout fires with no traffic at all', async () => {
-    const { loop, port } = await startLoop('build/echo.wasm', { driver, limits: { 'idle-timeout-ms': 200 } });
+    const { loop, port } = await startLoop('build/echo.wasm', { workers: 0, driver, limits: { 'idle-timeout-ms': 200 } });
     const c = await RawClient.connect(port);
     await c.until(() => c.ended || c.closed, 'the idle connection to be closed', 3000);
     assert.is(loop.stats().timeouts, 1);
@@ -39,7 +40,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
 
   test('a trapped guest is replaced and serves again', async () => {
     const rec = trapRecorder();
-    const { loop, port } = await startLoop('build/test/evil.wasm', { driver, onTrap: rec.onTrap });
+    const { loop, port } = await startLoop('build/test/evil.wasm', { workers: 0, driver, onTrap: rec.onTrap });
     const victim = await RawClient.connect(port);
     await victim.write('TRAP\n');
     await victim.until(() => victim.ended || victim.closed, 'the trapping connection to close');
@@ -51,7 +52,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('close() drains and resolves', async () => {
-    const { loop, port } = await startLoop('build/echo.wasm', { driver });
+    const { loop, port } = await startLoop('build/echo.wasm', { workers: 0, driver });
     const c = await RawClient.connect(port);
     await c.write('x');
     await c.read(1);

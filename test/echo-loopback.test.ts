@@ -9,8 +9,8 @@ import * as net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { closeAllClients, sleep, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
-import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
+import { closeAllClients, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
+import { closeAllLoops, settledStats, startLoop, waitStats } from './helpers/net-loop.ts';
 import { rng, type Rng } from './helpers/net-random.ts';
 import { seeded, streamThrough } from './helpers/net-stream.ts';
 
@@ -56,7 +56,7 @@ for (const module of FLAVOURS) {
         assert.is(res.digest, sha(sent), `client ${i}: echoed bytes differ`);
         assert.ok(res.ended, `client ${i}: no EOF`);
       });
-      const stats = await waitFor(() => { const s = loop.stats(); return s.open === 0 && s; }, 'open === 0');
+      const stats = await waitStats(loop, (s) => s.open === 0, 'open === 0');
       assert.ok(stats.accepted >= CLIENTS, `accepted ${stats.accepted}`);
       assert.is(stats.closed, stats.accepted, 'every accepted connection was closed');
       assert.is(stats.bytesIn, total, 'bytesIn');
@@ -85,8 +85,7 @@ for (const module of FLAVOURS) {
         last = now;
         return steady >= 5;
       }, 'the server to stop reading', 10000).catch(() => {});
-      await sleep(20);
-      const held = loop.stats();
+      const held = await settledStats(loop);
       assert.ok(held.bytesIn > 0, 'the server read something');
       assert.ok(held.bytesIn < payload.length, `the server read all ${held.bytesIn} bytes while the client was not reading`);
       assert.ok(held.bytesOut <= held.bytesIn);
@@ -100,7 +99,7 @@ for (const module of FLAVOURS) {
       await withTimeout(ended, 20000, `the rest of the echo (got ${received})`);
       assert.is(received, payload.length);
       assert.is(hash.digest('hex'), sha(payload), 'bytes lost, reordered or corrupted');
-      const stats = await waitFor(() => { const s = loop.stats(); return s.open === 0 && s; }, 'open === 0');
+      const stats = await waitStats(loop, (s) => s.open === 0, 'open === 0');
       assert.is(stats.bytesIn, payload.length);
       assert.is(stats.bytesOut, payload.length);
     }));

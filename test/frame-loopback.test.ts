@@ -11,10 +11,10 @@ import * as assert from 'uvu/assert';
 
 import { concat } from '../host/sim/props/model.ts';
 import { encodeFrame, FRAME_MAX_DEFAULT, frameHeader } from '../host/sim/props/frame.ts';
-import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
+import { closeAllLoops, startLoop, waitStats } from './helpers/net-loop.ts';
 import { rng, type Rng } from './helpers/net-random.ts';
 import { seeded, streamThrough } from './helpers/net-stream.ts';
-import { closeAllClients, waitFor } from './helpers/net-tcp.ts';
+import { closeAllClients } from './helpers/net-tcp.ts';
 
 const test = suite('frame-loopback');
 
@@ -67,7 +67,7 @@ for (const module of FLAVOURS) {
         assert.is(res.digest, sha(want), `client ${i}: echoed bytes differ`);
         assert.ok(res.ended, `client ${i}: no EOF`);
       });
-      const stats = await waitFor(() => { const s = loop.stats(); return s.open === 0 && s; }, 'open === 0');
+      const stats = await waitStats(loop, (s) => s.open === 0, 'open === 0');
       assert.is(stats.accepted, jobs.length);
       assert.is(stats.closed, jobs.length);
       assert.is(stats.protocolErrors, 2);

@@ -6,9 +6,9 @@ import * as http from 'node:http';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { closeAllClients, RawClient, sleep, waitFor, withTimeout } from './helpers/net-tcp.ts';
+import { closeAllClients, RawClient, sleep, withTimeout } from './helpers/net-tcp.ts';
 import { GET, parseResponses, readResponse, type HttpResponse } from './helpers/net-http.ts';
-import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
+import { closeAllLoops, settledStats, startLoop, waitStats } from './helpers/net-loop.ts';
 import { killAllChildren, runCommand } from './helpers/net-spawn.ts';
 
 const test = suite('hello-loopback');
@@ -41,7 +41,7 @@ async function refused(request: string, status: number): Promise<void> {
   await c.waitClosed();
   assert.ok(c.ended, 'the server closed with FIN');
   assert.is(c.error, null, 'no reset');
-  const s = await waitFor(() => { const st = loop.stats(); return st.open === 0 && st; }, 'open === 0');
+  const s = await waitStats(loop, (st) => st.open === 0, 'open === 0');
   assert.is(s.protocolErrors, 1);
 }
 
@@ -56,7 +56,7 @@ test('100 sequential requests on one keep-alive connection, all 200 Hello, World
     assert.not.ok(c.ended || c.closed, `the server closed the connection after request ${i}`);
   }
   assert.is(c.pending().length, 0, 'no extra bytes');
-  const s = loop.stats();
+  const s = await settledStats(loop);
   assert.is(s.accepted, 1, 'all on one connection');
   assert.is(s.requests, 100);
   assert.is(s.open, 1);
@@ -82,7 +82,7 @@ test('16 pipelined requests in one write get 16 responses in order; HEAD in the 
     }
     assert.is(res.headers['connection'], i === 15 ? 'close' : undefined, `response ${i}: Connection`);
   });
-  assert.is(loop.stats().requests, 16);
+  assert.is((await settledStats(loop)).requests, 16);
 });
 
 test('curl gets Hello, World!; curl -I gets 200 with Content-Length: 13', async () => {
@@ -112,12 +112,12 @@ test('node http.get, and a keep-alive Agent (maxSockets 4) doing 200 requests', 
   const { loop, port } = await startLoop(HELLO);
   const one = await nodeGet({ host: '127.0.0.1', port, path: '/', agent: false });
   assert.equal(one, { status: 200, body: BODY });
-  await waitFor(() => loop.stats().open === 0, 'the agent:false connection to close');
+  await waitStats(loop, (s) => s.open === 0, 'the agent:false connection to close');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     const all = await Promise.all(Array.from({ length: 200 }, (_, i) => nodeGet({ host: '127.0.0.1', port, path: `/k/${i}`, agent })));
     all.forEach((r, i) => assert.equal(r, { status: 200, body: BODY }, `request ${i}`));
-    const s = loop.stats();
+    const s = await settledStats(loop);
     assert.is(s.requests, 201);
     assert.ok(s.accepted <= 1 + 4, `keep-alive sockets were not reused: ${s.accepted} connections`);
   } finally {
@@ -163,7 +163,7 @@ test('requests pipelined behind a Connection: close request are not answered (RF
   const [res] = parseResponses(data, [false]);
   assertHello(res!);
   assert.is(res!.headers['connection'], 'close');
-  assert.is(loop.stats().requests, 1);
+  assert.is((await settledStats(loop)).requests, 1);
 });
 
 test('HTTP/1.0 without keep-alive closes after the response; with keep-alive it stays open', async () => {
@@ -207,8 +207,9 @@ test('a POST with a Content-Length body and a GET behind it on one connection: t
   await c.write(GET('/third', 'Connection: close\r\n'));
   const rest = await c.readToEnd();
   assertHello(parseResponses(rest, [false])[0]!, 'third');
-  assert.is(loop.stats().requests, 3);
-  assert.is(loop.stats().protocolErrors, 0);
+  const s = await settledStats(loop);
+  assert.is(s.requests, 3);
+  assert.is(s.protocolErrors, 0);
 });
 
 test('a request split byte by byte over many writes is answered once', async () => {
@@ -223,7 +224,7 @@ test('a request split byte by byte over many writes is answered once', async () 
   assertHello(await readResponse(c));
   await sleep(50);
   assert.is(c.pending().length, 0, 'answered more than once');
-  assert.is(loop.stats().requests, 1);
+  assert.is((await settledStats(loop)).requests, 1);
   assert.not.ok(c.ended || c.closed);
 });
 

@@ -13,9 +13,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { parseAll } from './helpers/http-inspect.ts';
-import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
+import { closeAllLoops, settledStats, startLoop } from './helpers/net-loop.ts';
 import { killAllChildren, runCommand } from './helpers/net-spawn.ts';
-import { closeAllClients, RawClient, track, withTimeout } from './helpers/net-tcp.ts';
+import { closeAllClients, RawClient, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
 
 const test = suite('http-loopback');
 const INSPECT = 'build/inspect.wasm';
@@ -59,7 +59,7 @@ test('8 concurrent curl -F uploads of 10 MiB: each file part reported with its s
     assert.is(part.size, 10 * MiB);
     assert.is(part.sha256, files[i]!.sha, `upload ${i} sha256`);
   });
-  assert.is(loop.stats().requests, 8);
+  assert.is((await settledStats(loop)).requests, 8);
 });
 
 test('1,000 keep-alive requests over 10 connections from http.Agent', async () => {
@@ -86,7 +86,7 @@ test('1,000 keep-alive requests over 10 connections from http.Agent', async () =
   });
   await withTimeout(Promise.all(Array.from({ length: 1000 }, (_, i) => one(i))), 30_000, '1000 requests');
   agent.destroy();
-  const stats = loop.stats();
+  const stats = await settledStats(loop);
   assert.is(stats.requests, 1000);
   assert.ok(stats.accepted <= 10, `${stats.accepted} connections`);
 });
@@ -109,6 +109,7 @@ test('a handler that traps: that request gets 500, 10 keep-alive connections car
   await withTimeout(round(), 10_000, 'the first round');
   const crash = await withTimeout(get('/crash', false), 10_000, 'the crash request');
   assert.is(crash.status, 500);
+  await waitFor(() => trapped.length > 0 || undefined, 'the trap report (from the worker thread)');
   assert.is(trapped.length, 1);
   assert.match(trapped[0]!, 'the /crash handler crashed');
   for (let i = 0; i < 10; i++) {
@@ -116,7 +117,7 @@ test('a handler that traps: that request gets 500, 10 keep-alive connections car
     for (const r of results) assert.equal([r.status, r.body, r.reused], [200, 'Hello from wasmloop!\n', true]);
   }
   agent.destroy();
-  const stats = loop.stats();
+  const stats = await settledStats(loop);
   assert.is(stats.restarts, 1);
   assert.is(stats.accepted, 11, 'no connection of the pool was lost and reopened');
 });
@@ -165,7 +166,7 @@ test('a 100 MiB chunked upload streams through: the SHA-256 matches', async () =
   const json = JSON.parse(await withTimeout(result, 60_000, '100 MiB upload'));
   assert.is(json.bodyLength, 100 * MiB);
   assert.is(json.bodySha256, hash.digest('hex'));
-  assert.ok(loop.stats().buffersInUse < 8, 'no buffers held after the upload');
+  assert.ok((await settledStats(loop)).buffersInUse < 8, 'no buffers held after the upload');
 });
 
 test.run();

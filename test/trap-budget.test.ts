@@ -60,7 +60,7 @@ unit('budget 0 switches the policy off', () => {
   const fd = k.accept(l);
   for (let i = 0; i < 50; i++) g.trapOn(k.peerAddress(fd));
   assert.is(g.size, 0);
-  assert.not.ok(g.refuse(fd));
+  assert.not.ok(g.refuses(fd));
 });
 
 unit('peer-block-ms 0: a peer past its budget is never blocked', () => {

@@ -3,7 +3,8 @@
  * an `after` hook (`closeAllLoops()`), whether or not the test passed.
  */
 import { createLoop, type CreateLoopOptions, type WasmLoop } from '../../host/index.ts';
-import type { GuestTrap } from '../../host/index.ts';
+import type { GuestTrap, LoopStats } from '../../host/index.ts';
+import { sleep, waitFor } from './net-tcp.ts';
 
 const loops = new Set<WasmLoop>();
 
@@ -35,4 +36,22 @@ export function trapRecorder() {
     traps.push({ message: err.message, code: err.code, restarting });
   };
   return { traps, onTrap };
+}
+
+/** Worker threads (the default mode) publish their counters every 50 ms: this long after an
+ *  event, stats() includes it. */
+const STATS_LAG_MS = 120;
+
+/** The loop's counters once they include everything that happened before the call (in the
+ *  default mode a worker publishes them every 50 ms; on the calling thread they are live). */
+export async function settledStats(loop: WasmLoop): Promise<LoopStats> {
+  await sleep(STATS_LAG_MS);
+  return loop.stats();
+}
+
+/** Waits for counters, published after the call, that satisfy `cond` (a condition the
+ *  all-zero counters of a worker that has not published yet must not pass by accident). */
+export async function waitStats(loop: WasmLoop, cond: (s: LoopStats) => boolean, what: string, ms?: number): Promise<LoopStats> {
+  await sleep(STATS_LAG_MS);
+  return waitFor(() => { const s = loop.stats(); return cond(s) && s; }, what, ms);
 }
