@@ -9,12 +9,15 @@
 // Incremental: a head that arrives in pieces is scanned once; `scanned[slot]` remembers how
 // far the current head has been checked, so a slow client never causes a rescan.
 // Timeouts: a head must arrive whole within header-timeout-ms of its first byte (or of the
-// connection's start), and an idle keep-alive connection is closed after keepalive-timeout-ms.
+// connection's start), an idle keep-alive connection is closed after keepalive-timeout-ms, and
+// a body must keep arriving at body-min-rate after body-timeout-ms (mod_reqtimeout's body=20,
+// MinRate=500), or the connection is closed.
 
 import { Bytes, bytes, equals, equalsLower } from "../bytes";
-import { connEnd, connFail, connSetTimeout, connSpace, connWrite, maxConnections } from "../conn";
+import { connEnd, connFail, connNow, connSetTimeout, connSpace, connWrite, maxConnections } from "../conn";
 import { limit } from "../config";
 import { count, REQUESTS } from "../stats";
+import { fillClasses, isCtl, isDigit, isOws, isTchar } from "./hello-chars";
 
 /** Largest request head (request line + headers) accepted. */
 const MAX_HEAD: i32 = 8192;
@@ -30,20 +33,32 @@ const HEADER_TIMEOUT_MS: f64 = 10_000;
 /** How long an idle keep-alive connection stays open between requests. */
 const KEEPALIVE_TIMEOUT_MS: f64 = 5_000;
 
+/** How long a request body may take to arrive, from the end of its head, before each byte
+ *  received extends it (body-timeout-ms; mod_reqtimeout's body=20). */
+const BODY_TIMEOUT_MS: f64 = 20_000;
+/** Bytes per second of body that extend that deadline by 1 s (body-min-rate; MinRate=500). */
+const BODY_MIN_RATE: f64 = 500;
+
 let scanned = new StaticArray<i32>(0);
 let bodyLeft = new StaticArray<i64>(0);
+/** When the body being skipped must have arrived (0: no deadline); see skipBody. */
+let bodyDeadline = new StaticArray<f64>(0);
 let headerTimeout: f64 = HEADER_TIMEOUT_MS;
 let keepAliveTimeout: f64 = KEEPALIVE_TIMEOUT_MS;
+let bodyTimeout: f64 = BODY_TIMEOUT_MS;
+let bodyMsPerByte: f64 = 1000 / BODY_MIN_RATE;
 
 /** Allocates per-slot state once the table size is known (wl_init). */
 export function helloInit(): void {
-  for (let c = 0; c < 256; c++) {
-    store<u8>(CLASSES + <usize>c, (isTcharSlow(<u8>c) ? TCHAR : 0) | (isCtlSlow(<u8>c) ? CTL : 0));
-  }
+  fillClasses();
   scanned = new StaticArray<i32>(maxConnections());
   bodyLeft = new StaticArray<i64>(maxConnections());
+  bodyDeadline = new StaticArray<f64>(maxConnections());
   headerTimeout = limit("header-timeout-ms", HEADER_TIMEOUT_MS);
   keepAliveTimeout = limit("keepalive-timeout-ms", KEEPALIVE_TIMEOUT_MS);
+  bodyTimeout = limit("body-timeout-ms", BODY_TIMEOUT_MS);
+  const rate = limit("body-min-rate", BODY_MIN_RATE);
+  bodyMsPerByte = rate > 0 ? 1000 / rate : 0;
 }
 
 const OK_HEAD = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n");
@@ -79,10 +94,7 @@ export function helloData(slot: u32, ptr: usize, len: i32): i32 {
   while (used < len) {
     const skip = bodyLeft[slot];
     if (skip > 0) {
-      const take = <i32>min<i64>(skip, <i64>(len - used));
-      bodyLeft[slot] = skip - take;
-      used += take;
-      if (skip == take) connSetTimeout(slot, keepAliveTimeout);
+      used += skipBody(slot, skip, len - used);
       continue;
     }
     if (connSpace(slot) < RESPONSE_ROOM) break; // output full: resume once it drains
@@ -94,6 +106,25 @@ export function helloData(slot: u32, ptr: usize, len: i32): i32 {
     used += n;
   }
   return used;
+}
+
+/** Discards up to `avail` bytes of the `skip` body bytes still owed. The body deadline (mod_
+ *  reqtimeout's body=T,MinRate=R, no upper bound) moves on by 1000 / R ms per byte; when it
+ *  passes the core closes the connection (no timeout handler: hello's response has already
+ *  gone out, so a 408 cannot follow it). Returns the bytes taken. */
+function skipBody(slot: u32, skip: i64, avail: i32): i32 {
+  const take = <i32>min<i64>(skip, <i64>avail);
+  bodyLeft[slot] = skip - take;
+  if (skip == take) { connSetTimeout(slot, keepAliveTimeout); return take; }
+  const deadline = bodyDeadline[slot];
+  if (deadline > 0 && bodyMsPerByte > 0) {
+    const next = deadline + <f64>take * bodyMsPerByte;
+    bodyDeadline[slot] = next;
+    // Past due even with these bytes: the armed deadline stands and fires in this dispatch's
+    // sweep. (Re-arming from now would let a byte per sweep keep it alive forever.)
+    if (next > connNow()) connSetTimeout(slot, next - connNow());
+  }
+  return take;
 }
 
 /** Handles the request at the start of [p, p+len): its head length, INCOMPLETE, or ENDING
@@ -183,11 +214,16 @@ function answer(slot: u32, p: usize, len: i32): i32 {
     at = eol + 2;
   }
   count(REQUESTS);
-  if (contentLength > 0) bodyLeft[slot] = contentLength;
-  // Until the next request starts: the keep-alive timeout, or only the idle one during a body.
-  connSetTimeout(slot, contentLength > 0 ? 0 : keepAliveTimeout);
+  if (contentLength > 0) startBody(slot, contentLength);
+  else connSetTimeout(slot, keepAliveTimeout); // until the next request starts
   respond(slot, headRequest, keepAlive, http10);
   return keepAlive ? len : ENDING;
+}
+
+function startBody(slot: u32, length: i64): void {
+  bodyLeft[slot] = length;
+  bodyDeadline[slot] = bodyTimeout > 0 ? connNow() + bodyTimeout : 0;
+  connSetTimeout(slot, bodyTimeout);
 }
 
 function respond(slot: u32, headRequest: bool, keepAlive: bool, http10: bool): void {
@@ -253,36 +289,6 @@ function hasToken(p: usize, len: i32, token: string): bool {
     i = j + 1;
   }
   return false;
-}
-
-// @ts-ignore: decorator
-@inline function isDigit(c: u8): bool { return c >= 0x30 && c <= 0x39; }
-// @ts-ignore: decorator
-@inline function isOws(c: u8): bool { return c == 0x20 || c == 0x09; }
-
-/** Character classes, one byte per octet (filled by helloInit from the definitions below):
- *  one load per byte instead of a chain of comparisons. */
-const CLASSES = memory.data(256);
-const TCHAR: u8 = 1;
-const CTL: u8 = 2;
-
-// @ts-ignore: decorator
-@inline function isTchar(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & TCHAR) != 0; }
-// @ts-ignore: decorator
-@inline function isCtl(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & CTL) != 0; }
-
-function isCtlSlow(c: u8): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
-
-/** RFC 9110 tchar: ALPHA / DIGIT / "!#$%&'*+-.^_`|~". */
-function isTcharSlow(c: u8): bool {
-  if ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a)) return true;
-  switch (c) {
-    case 0x21: case 0x23: case 0x24: case 0x25: case 0x26: case 0x27: case 0x2a:
-    case 0x2b: case 0x2d: case 0x2e: case 0x5e: case 0x5f: case 0x60: case 0x7c: case 0x7e:
-      return true;
-    default:
-      return false;
-  }
 }
 
 /** SalvageFn: a connection moves to a fresh instance unless it is skipping a request body
