@@ -1,4 +1,4 @@
-// hello's byte classes (RFC 9110 tchar, CTL) as a 256-byte table: one load per byte instead of
+// hello's byte classes (RFC 9110 tchar, CTL, target bytes) as a 256-byte table: one load per byte instead of
 // a chain of comparisons in the parser's loops.
 
 // @ts-ignore: decorator
@@ -11,11 +11,15 @@
 const CLASSES = memory.data(256);
 const TCHAR: u8 = 1;
 const CTL: u8 = 2;
+/** A request-target byte for hello: anything but SP and CTL (HTAB and obs-text included). */
+const TARGET: u8 = 4;
 
 // @ts-ignore: decorator
 @inline export function isTchar(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & TCHAR) != 0; }
 // @ts-ignore: decorator
 @inline export function isCtl(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & CTL) != 0; }
+// @ts-ignore: decorator
+@inline export function isTargetByte(c: u8): bool { return (load<u8>(CLASSES + <usize>c) & TARGET) != 0; }
 
 function isCtlSlow(c: u8): bool { return (c < 0x20 && c != 0x09) || c == 0x7f; }
 
@@ -34,6 +38,8 @@ function isTcharSlow(c: u8): bool {
 /** Fills the table; called once from helloInit. */
 export function fillClasses(): void {
   for (let c = 0; c < 256; c++) {
-    store<u8>(CLASSES + <usize>c, (isTcharSlow(<u8>c) ? TCHAR : 0) | (isCtlSlow(<u8>c) ? CTL : 0));
+    const ctl = isCtlSlow(<u8>c);
+    const target: u8 = ctl || c == 0x20 ? 0 : TARGET;
+    store<u8>(CLASSES + <usize>c, (isTcharSlow(<u8>c) ? TCHAR : 0) | (ctl ? CTL : 0) | target);
   }
 }
