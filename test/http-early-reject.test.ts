@@ -43,6 +43,13 @@ const SDK: Case[] = [
   { name: 'Content-Length after Transfer-Encoding', prefix: `${P}Transfer-Encoding: chunked\r\nContent-Length:`, status: 400 },
   { name: 'Transfer-Encoding in HTTP/1.0', prefix: 'POST / HTTP/1.0\r\nTransfer-Encoding:', status: 400 },
   { name: 'second Host', prefix: `${H}X: 1\r\nhost:`, status: 400 },
+  { name: 'Host that is not a host, at its CR', prefix: 'GET / HTTP/1.1\r\nHost: a b\r', status: 400 },
+  { name: 'Connection that is not a token list, at its CR', prefix: `${H}Connection: close x\r`, status: 400 },
+  { name: 'an expectation other than 100-continue, at its CR', prefix: `${P}Expect: 200-ok\r`, status: 417 },
+  { name: 'empty Transfer-Encoding, at its CR', prefix: `${P}Transfer-Encoding: ,\r`, status: 400 },
+  { name: 'chunked not last, at its CR', prefix: `${P}Transfer-Encoding: chunked, gzip\r`, status: 400 },
+  { name: 'chunked with parameters, at its CR', prefix: `${P}Transfer-Encoding: chunked;a=1\r`, status: 400 },
+  { name: 'chunked twice across lines, at the second CR', prefix: `${P}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r`, status: 400 },
   { name: 'too many header fields', prefix: `${H}A: 1\r\nB`, status: 431, limits: { 'max-headers': 2 } },
   { name: 'head too large', prefix: `${H}X: ${'x'.repeat(64 - H.length - 3)}`, status: 431, limits: { 'max-header-bytes': 64 } },
 ];

@@ -18,11 +18,13 @@
 // classes above, an unsupported version at the CR that ends it (505), and in the header section a
 // second Content-Length or Host, Content-Length with Transfer-Encoding, Transfer-Encoding in
 // HTTP/1.0 at the colon that names them (400), and a Content-Length value at its first bad
-// byte (400), 16th digit or first digit past max-body-bytes (413). What needs the whole head
-// (Host present, the target's form, codings, Connection, Expect) is framing.ts's business.
+// byte (400), 16th digit or first digit past max-body-bytes (413); Host, Transfer-Encoding,
+// Connection and Expect values at their line's CR (early.ts). What needs the whole head (Host
+// present, the target's form, a coding before chunked) is framing.ts's business.
 
 import { COLON, CR, HEX, LF, PERCENT, SP, TARGET, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
+import { Field, namedChunked, valueError } from "./early";
 import { maxBodyBytes, maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } from "./limits";
 
 /** scanHead()/scanFields(): more bytes are needed. */
@@ -56,7 +58,8 @@ export const enum Head {
   fields: i32 = 0;   // field lines seen
   major: i32 = 0;
   minor: i32 = 0;
-  name: i32 = 0;     // offset of the current field name
+  name: i32 = 0;     // offset of the current field name, then of its value
+  kind: Field = Field.OTHER; // the header field whose value is being read
   seen: i32 = 0;     // SEEN_* bits: framing fields met so far in the header section
   trailer: bool = false;
   digits: i32 = 0;   // Content-Length digits so far
@@ -84,7 +87,10 @@ export const enum Head {
 const SEEN_LENGTH: i32 = 1;
 const SEEN_CODINGS: i32 = 2;
 const SEEN_HOST: i32 = 4;
+const SEEN_CHUNKED: i32 = 8;
 const H_HOST = bytes("host");
+const H_CONNECTION = bytes("connection");
+const H_EXPECT = bytes("expect");
 const H_CONTENT_LENGTH = bytes("content-length");
 const H_TRANSFER_ENCODING = bytes("transfer-encoding");
 /** Content-Length digits beyond this many are "too large" (413), as in framing.ts. */
@@ -188,11 +194,16 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != CR) return -400;
       s.state = Head.FIELD_LF;
+      if (s.kind != Field.OTHER) {
+        const r = valueEnd(s, p, i);
+        if (r < 0) return r;
+      }
     } else if (st == Head.NAME) {
       while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
       s.state = Head.VALUE;
+      s.kind = Field.OTHER;
       if (!s.trailer) {
         const r = nameEnd(s, p, i);
         if (r < 0) return r;
@@ -236,7 +247,8 @@ function fieldEdge(s: Scan, c: u32, i: i32): i32 {
 }
 
 /** A header field's name ended at the colon at i: the framing fields that may not repeat or
- *  meet (RFC 9112 3.2, 6.1, 6.3) are refused here; Content-Length's value is read next. */
+ *  meet (RFC 9112 3.2, 6.1, 6.3) are refused here; Content-Length's value is read next, and
+ *  the values early.ts checks are marked for valueEnd. */
 function nameEnd(s: Scan, p: usize, i: i32): i32 {
   const name = p + <usize>s.name;
   const len = i - s.name;
@@ -250,11 +262,25 @@ function nameEnd(s: Scan, p: usize, i: i32): i32 {
   } else if (len == H_TRANSFER_ENCODING.len && equalsLower(name, len, H_TRANSFER_ENCODING)) {
     if ((s.seen & SEEN_LENGTH) != 0 || s.minor == 0) return -400; // with CL, or in HTTP/1.0
     s.seen |= SEEN_CODINGS;
+    s.kind = Field.CODINGS;
   } else if (len == H_HOST.len && equalsLower(name, len, H_HOST)) {
     if ((s.seen & SEEN_HOST) != 0) return -400;
     s.seen |= SEEN_HOST;
+    s.kind = Field.HOST;
+  } else if (len == H_CONNECTION.len && equalsLower(name, len, H_CONNECTION)) {
+    s.kind = Field.CONNECTION;
+  } else if (len == H_EXPECT.len && equalsLower(name, len, H_EXPECT)) {
+    s.kind = Field.EXPECT;
   }
+  s.name = i + 1; // the value starts after the colon
   return 0;
+}
+
+/** A Host, Transfer-Encoding, Connection or Expect value ended at the CR at i (early.ts). */
+function valueEnd(s: Scan, p: usize, i: i32): i32 {
+  const r = valueError(s.kind, p, s.name, i, s.minor == 0, (s.seen & SEEN_CHUNKED) != 0);
+  if (s.kind == Field.CODINGS && namedChunked) s.seen |= SEEN_CHUNKED;
+  return r;
 }
 
 /** One byte of a Content-Length value: OWS 1*DIGIT OWS, at most 15 digits (413 past them, or
