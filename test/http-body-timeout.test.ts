@@ -100,6 +100,20 @@ for (const flavour of FLAVOURS) {
     assert.is(seconds, 50, 'never cut');
   });
 
+  test('SDK: once the response head is out, a stalled body cuts the response short (no 408)', async () => {
+    const s = await simLoop('demo', { flavour, limits: { 'body-timeout-ms': 2000, 'body-min-rate': 100_000 } });
+    const peer = s.connect();
+    peer.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n');
+    peer.write(Buffer.alloc(20_000, 0x61)); // past the 16 KiB the SDK stages: the head goes out
+    let out = pump(s, peer).toString('latin1');
+    assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
+    const { seconds, out: rest } = trickle(s, peer, 'x'.repeat(30));
+    out += rest;
+    assert.ok(seconds >= 2 && seconds <= 4, `cut after ${seconds} s`);
+    assert.not.match(out, /408/);
+    assert.not.ok(out.endsWith('0\r\n\r\n'), 'the chunked body has no last chunk: visibly incomplete');
+  });
+
   test('hello: a body at 1 B/s is closed within 20 s; a 4 MiB upload at 64 KiB/s completes', async () => {
     const s = await simLoop('hello', { flavour });
     const slow = s.connect();

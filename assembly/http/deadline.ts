@@ -3,12 +3,13 @@
 // extends that by 1000 / body-min-rate ms, with no upper bound (as in mod_reqtimeout, where
 // only the body size limit bounds it). A client that trickles its body slower than the rate
 // runs out of time within the initial timeout plus what it sent; an honest upload faster than
-// the rate never does. What firing does is server.ts httpTimeout's business (408 or a close).
+// the rate never does. When it passes (or a head's deadline does), endLate answers.
 
-import { connNow, connSetTimeout } from "../conn";
+import { connEnd, connNow, connSetTimeout } from "../conn";
 import { Body } from "./framing";
 import { bodyMsPerByte, bodyTimeoutMs } from "./limits";
-import { Request } from "./request";
+import { Phase, Request } from "./request";
+import { Response } from "./response";
 
 /** Arms the deadline when a head is complete. A request without a body only clears the
  *  protocol deadline, as before: no cost on the body-less path. */
@@ -19,11 +20,28 @@ export function startBodyDeadline(req: Request, body: Body): void {
 }
 
 /** `n` more body bytes were consumed (for a chunked body, its framing and trailers count
- *  too: they are what a trickling client would send): the deadline moves on by n / rate s. */
-export function extendBodyDeadline(req: Request, n: i32): void {
-  if (req.bodyDeadline == 0 || bodyMsPerByte == 0 || n <= 0) return;
+ *  too: they are what a trickling client would send): the deadline moves on by n / rate s.
+ *  False when it has passed even so: the caller ends the request now. The core's timer alone
+ *  is not enough: it re-counts a protocol deadline each time output drains, so an app that
+ *  answers every body piece (an echo) would restart it with every byte a client trickles. */
+export function extendBodyDeadline(req: Request, n: i32): bool {
+  if (req.bodyDeadline == 0) return true;
   req.bodyDeadline += <f64>n * bodyMsPerByte;
-  // Past due even with these bytes: the armed deadline stands and fires in this dispatch's
-  // sweep. (Re-arming from now would let a byte per sweep keep the body alive forever.)
-  if (req.bodyDeadline > connNow()) connSetTimeout(req.slot, req.bodyDeadline - connNow());
+  const left = req.bodyDeadline - connNow();
+  if (left <= 0) return false;
+  connSetTimeout(req.slot, left);
+  return true;
+}
+
+/** A head or body did not arrive in time: 408 (RFC 9110 15.5.9) if nothing of the response
+ *  has gone out; else a 408 cannot follow the head, so the response is cut short (the client
+ *  sees it incomplete, never complete). Then the connection closes (RFC 9112 9.5). */
+export function endLate(req: Request, res: Response): void {
+  if (!res.committed) res.refuse(408);
+  else if (!res.ended) res.abort();
+  req.phase = Phase.CLOSED;
+  req.bodyDeadline = 0;
+  req.kept.clear();
+  req.collected.clear();
+  connEnd(req.slot);
 }

@@ -10,11 +10,11 @@
 
 import { connEnd, connFail, connSetTimeout, connSpace, maxConnections } from "../conn";
 import { handleDrain, handleInit, handleSalvage, handleTimeout, serve as serveProtocol, setTrapReply } from "../protocol";
-import { count, REQUESTS } from "../stats";
+import { count, REQUESTS, TIMEOUTS } from "../stats";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
 import { FIELD_BYTES, indexFields } from "./fields";
 import { Body, frame } from "./framing";
-import { extendBodyDeadline, startBodyDeadline } from "./deadline";
+import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
 import { callbacksInit, clearCallbacks, dataFns, drainFns, endFns } from "./callbacks";
 import { Handler, noHandler } from "./handler";
@@ -185,8 +185,10 @@ function keep(req: Request, p: usize, headLen: i32): void {
 /** Body bytes: returns those consumed, or -1 after refusing the request. */
 function onBody(req: Request, res: Response, p: usize, len: i32): i32 {
   const n = bodyBytes(req, res, p, len);
-  if (n > 0 && req.phase == Phase.BODY) extendBodyDeadline(req, n);
-  return n;
+  if (n <= 0 || req.phase != Phase.BODY || extendBodyDeadline(req, n)) return n;
+  count(TIMEOUTS);
+  endLate(req, res); // these bytes came after the body's deadline
+  return -1;
 }
 function bodyBytes(req: Request, res: Response, p: usize, len: i32): i32 {
   if (req.framing.body == Body.LENGTH) {
@@ -290,11 +292,5 @@ function httpTimeout(slot: u32): void {
     if (req.scan.pos == 0) return;
     res.begin(false, false, false);
   } else if (req.phase != Phase.BODY || req.bodyDeadline == 0) return;
-  if (!res.committed) res.refuse(408);
-  else if (!res.ended) res.abort();
-  req.phase = Phase.CLOSED;
-  req.bodyDeadline = 0;
-  req.kept.clear();
-  req.collected.clear();
-  connEnd(slot);
+  endLate(req, res);
 }
