@@ -14,6 +14,8 @@ export const KNOWN_LIMITS: Record<string, { default: number; help: string }> = {
   'idle-timeout-ms': { default: 60000, help: 'close a connection making no progress this long (0: never)' },
   'header-timeout-ms': { default: 10000, help: 'HTTP: time to receive a whole request head (slowloris)' },
   'keepalive-timeout-ms': { default: 5000, help: 'HTTP: close a keep-alive connection idle this long' },
+  'body-timeout-ms': { default: 20000, help: 'HTTP: time for a request body to arrive, extended by body-min-rate (0: none)' },
+  'body-min-rate': { default: 500, help: 'HTTP: each this many body bytes received add 1 s to body-timeout-ms (0: none)' },
   'max-header-bytes': { default: 16384, help: 'HTTP SDK: request head size; over it 431 (414 in the target)' },
   'max-target-bytes': { default: 8192, help: 'HTTP SDK: request target size; over it 414' },
   'max-headers': { default: 100, help: 'HTTP SDK: header fields in a request; over it 431' },

@@ -10,7 +10,7 @@ import { COMMA, SEMI, isOws, isTchar, isDigit } from "./chars";
 import { fieldNameAt, fieldNameLen, fieldValueAt, fieldValueLen } from "./fields";
 import { maxBodyBytes } from "./limits";
 import { Scan } from "./scan";
-import { parseTarget, validHost, Target } from "./target";
+import { parseTarget, Target } from "./target";
 
 export const enum Body { NONE = 0, LENGTH, CHUNKED }
 
@@ -84,8 +84,7 @@ function readFields(p: usize, table: usize, n: i32): void {
     const at = fieldValueAt(table, i);
     const end = at + fieldValueLen(table, i);
     if (equalsLower(name, nameLen, H_HOST)) {
-      hosts++;
-      if (!validHost(p, at, end, false)) badField = true;
+      hosts++; // its syntax was checked at its line's end (scan.ts, early.ts)
     } else if (equalsLower(name, nameLen, H_CONTENT_LENGTH)) {
       if (lengthSeen) badField = true; // repeated, even with the same value
       lengthSeen = true;

@@ -19,6 +19,12 @@ import { BUF_SIZE } from "../pool";
   headerTimeoutMs: f64 = 10000;
   /** `keepalive-timeout-ms`: an idle keep-alive connection between requests is closed. */
   keepAliveTimeoutMs: f64 = 5000;
+  /** `body-timeout-ms`: a request body has this long from its head's end to arrive (408, or a
+   *  close once the response has begun); 0 turns the body deadline off. */
+  bodyTimeoutMs: f64 = 20000;
+  /** `body-min-rate`: each this many body bytes received extend that deadline by 1 s
+   *  (mod_reqtimeout's MinRate; no upper bound, as there); 0: no extension. */
+  bodyMinRate: f64 = 500;
 }
 
 export const defaults = new HttpDefaults();
@@ -36,6 +42,9 @@ export let maxHeaders: i32 = 100;
 export let maxBodyBytes: i64 = 1073741824;
 export let headerTimeoutMs: f64 = 10000;
 export let keepAliveTimeoutMs: f64 = 5000;
+export let bodyTimeoutMs: f64 = 20000;
+/** Milliseconds of extra body deadline per body byte received (1000 / body-min-rate). */
+export let bodyMsPerByte: f64 = 2;
 
 function clamp(v: f64, lo: f64, hi: f64): f64 {
   return v < lo ? lo : v > hi ? hi : v;
@@ -49,4 +58,7 @@ export function readLimits(): void {
   maxBodyBytes = <i64>clamp(limit("max-body-bytes", defaults.maxBodyBytes), 0, 9007199254740991);
   headerTimeoutMs = limit("header-timeout-ms", defaults.headerTimeoutMs);
   keepAliveTimeoutMs = limit("keepalive-timeout-ms", defaults.keepAliveTimeoutMs);
+  bodyTimeoutMs = limit("body-timeout-ms", defaults.bodyTimeoutMs);
+  const rate = limit("body-min-rate", defaults.bodyMinRate);
+  bodyMsPerByte = rate > 0 ? 1000 / rate : 0;
 }

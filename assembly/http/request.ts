@@ -35,6 +35,7 @@ export const enum Phase {
   left: i64 = 0;             // Body.LENGTH: body bytes still to come
   complete: bool = false;    // the whole body has arrived
   received: i64 = 0;
+  bodyDeadline: f64 = 0;     // when the body must have arrived (server.ts), 0 = none
   collectMax: i32 = -1;
   collected: ByteBuf = new ByteBuf();
   bodyView: Slice = new Slice();

@@ -12,9 +12,20 @@
 // whitespace (obs-fold, or whitespace after the request line) is refused; no whitespace between
 // a field name and its colon; NUL and other control bytes are refused everywhere except HTAB in
 // field values.
+//
+// Errors are reported at the first byte that proves them, as llhttp does, so a bad request
+// stops costing anything at once instead of waiting for its head to end: besides the byte
+// classes above, an unsupported version at the CR that ends it (505), and in the header section a
+// second Content-Length or Host, Content-Length with Transfer-Encoding, Transfer-Encoding in
+// HTTP/1.0 at the colon that names them (400), and a Content-Length value at its first bad
+// byte (400), 16th digit or first digit past max-body-bytes (413); Host, Transfer-Encoding,
+// Connection and Expect values at their line's CR (early.ts). What needs the whole head (Host
+// present, the target's form, a coding before chunked) is framing.ts's business.
 
-import { COLON, CR, HEX, LF, PERCENT, SP, TARGET, VALUE, isClass, isDigit, isTchar } from "./chars";
-import { maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } from "./limits";
+import { COLON, CR, HEX, LF, PERCENT, SP, TARGET, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
+import { equalsLower, bytes } from "../bytes";
+import { Field, namedChunked, valueError } from "./early";
+import { maxBodyBytes, maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } from "./limits";
 
 /** scanHead()/scanFields(): more bytes are needed. */
 export const MORE: i32 = 0;
@@ -31,6 +42,7 @@ export const enum Head {
   FIELD,       // at the start of a field line, or of the empty line ending the section
   NAME,
   VALUE,
+  LENGTH,      // a Content-Length value: OWS 1*15DIGIT OWS, byte by byte
   FIELD_LF,    // after the CR ending a field line
   END_LF,      // after the CR of the empty line
   DONE,
@@ -46,11 +58,20 @@ export const enum Head {
   fields: i32 = 0;   // field lines seen
   major: i32 = 0;
   minor: i32 = 0;
+  name: i32 = 0;     // offset of the current field name, then of its value
+  kind: Field = Field.OTHER; // the header field whose value is being read
+  seen: i32 = 0;     // SEEN_* bits: framing fields met so far in the header section
+  trailer: bool = false;
+  digits: i32 = 0;   // Content-Length digits so far
+  length: i64 = 0;   // their value
+  lengthEnd: bool = false; // whitespace after the digits: no digit may follow
 
   reset(): void {
     this.state = Head.START;
     this.pos = 0;
     this.fields = 0;
+    this.seen = 0;
+    this.trailer = false;
   }
 
   /** Starts a trailer section (RFC 9112 7.1.2): field lines only, same syntax and limits. */
@@ -58,15 +79,29 @@ export const enum Head {
     this.state = Head.FIELD;
     this.pos = 0;
     this.fields = 0;
+    this.seen = 0;
+    this.trailer = true;
   }
 }
+
+const SEEN_LENGTH: i32 = 1;
+const SEEN_CODINGS: i32 = 2;
+const SEEN_HOST: i32 = 4;
+const SEEN_CHUNKED: i32 = 8;
+const H_HOST = bytes("host");
+const H_CONNECTION = bytes("connection");
+const H_EXPECT = bytes("expect");
+const H_CONTENT_LENGTH = bytes("content-length");
+const H_TRANSFER_ENCODING = bytes("transfer-encoding");
+/** Content-Length digits beyond this many are "too large" (413), as in framing.ts. */
+const MAX_LENGTH_DIGITS: i32 = 15;
 
 const HTTP_SLASH: u64 = 0x2f50545448; // "HTTP/" little-endian, for the version check
 
 /** Scans the head at [p, p+len), resuming where the last call stopped (len only grows between
  *  calls, with the same first byte). Returns the head length once the empty line has ended it,
- *  MORE, or -status: 400 malformed, 414 target too long, 431 head or field count too large,
- *  501 method too long. A version other than HTTP/1.x is left to the caller (505). */
+ *  MORE, or -status: 400 malformed, 413 Content-Length too large, 414 target too long, 431
+ *  head or field count too large, 501 method too long, 505 a version other than HTTP/1.0-1.1. */
 export function scanHead(s: Scan, p: usize, len: i32): i32 {
   const end = min(len, maxHeaderBytes);
   let i = s.pos;
@@ -138,7 +173,13 @@ function versionByte(s: Scan, c: u32, k: i32): i32 {
   if (k == 5 && isDigit(c)) { s.major = c - 0x30; return 0; }
   if (k == 6 && c == 0x2e) return 0;
   if (k == 7 && isDigit(c)) { s.minor = c - 0x30; return 0; }
-  if (k == 8 && c == CR) { s.state = Head.LINE_LF; return 0; }
+  // The CR makes the version well-formed: an unsupported one is refused there, whatever
+  // follows (HTTP.md: a well-formed version other than 1.0 and 1.1 is 505; anything else 400).
+  if (k == 8 && c == CR) {
+    if (s.major != 1 || s.minor > 1) return -505;
+    s.state = Head.LINE_LF;
+    return 0;
+  }
   return -400;
 }
 
@@ -153,13 +194,22 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != CR) return -400;
       s.state = Head.FIELD_LF;
+      if (s.kind != Field.OTHER) {
+        const r = valueEnd(s, p, i);
+        if (r < 0) return r;
+      }
     } else if (st == Head.NAME) {
       while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
       s.state = Head.VALUE;
+      s.kind = Field.OTHER;
+      if (!s.trailer) {
+        const r = nameEnd(s, p, i);
+        if (r < 0) return r;
+      }
     } else {
-      const r = fieldEdge(s, <u32>load<u8>(p + <usize>i));
+      const r = fieldEdge(s, <u32>load<u8>(p + <usize>i), i);
       if (r < 0) return r;
       if (s.state == Head.DONE) return i + 1;
     }
@@ -168,8 +218,8 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
   return i;
 }
 
-/** The start of a field line, and the LFs after its CR. */
-function fieldEdge(s: Scan, c: u32): i32 {
+/** The start of a field line (at i), a Content-Length byte, and the LFs after a CR. */
+function fieldEdge(s: Scan, c: u32, i: i32): i32 {
   switch (s.state) {
     case Head.FIELD:
       if (c == CR) { s.state = Head.END_LF; return 0; }
@@ -177,8 +227,11 @@ function fieldEdge(s: Scan, c: u32): i32 {
       // field (RFC 9112 2.2, 5.2): refused. A colon here is an empty name.
       if (!isTchar(c)) return -400;
       if (++s.fields > maxHeaders) return -431;
+      s.name = i;
       s.state = Head.NAME;
       return 0;
+    case Head.LENGTH:
+      return lengthByte(s, c);
     case Head.FIELD_LF:
       if (c != LF) return -400;
       s.state = Head.FIELD;
@@ -191,4 +244,56 @@ function fieldEdge(s: Scan, c: u32): i32 {
       unreachable();
       return -400;
   }
+}
+
+/** A header field's name ended at the colon at i: the framing fields that may not repeat or
+ *  meet (RFC 9112 3.2, 6.1, 6.3) are refused here; Content-Length's value is read next, and
+ *  the values early.ts checks are marked for valueEnd. */
+function nameEnd(s: Scan, p: usize, i: i32): i32 {
+  const name = p + <usize>s.name;
+  const len = i - s.name;
+  if (len == H_CONTENT_LENGTH.len && equalsLower(name, len, H_CONTENT_LENGTH)) {
+    if ((s.seen & (SEEN_LENGTH | SEEN_CODINGS)) != 0) return -400; // repeated, or with TE
+    s.seen |= SEEN_LENGTH;
+    s.digits = 0;
+    s.length = 0;
+    s.lengthEnd = false;
+    s.state = Head.LENGTH;
+  } else if (len == H_TRANSFER_ENCODING.len && equalsLower(name, len, H_TRANSFER_ENCODING)) {
+    if ((s.seen & SEEN_LENGTH) != 0 || s.minor == 0) return -400; // with CL, or in HTTP/1.0
+    s.seen |= SEEN_CODINGS;
+    s.kind = Field.CODINGS;
+  } else if (len == H_HOST.len && equalsLower(name, len, H_HOST)) {
+    if ((s.seen & SEEN_HOST) != 0) return -400;
+    s.seen |= SEEN_HOST;
+    s.kind = Field.HOST;
+  } else if (len == H_CONNECTION.len && equalsLower(name, len, H_CONNECTION)) {
+    s.kind = Field.CONNECTION;
+  } else if (len == H_EXPECT.len && equalsLower(name, len, H_EXPECT)) {
+    s.kind = Field.EXPECT;
+  }
+  s.name = i + 1; // the value starts after the colon
+  return 0;
+}
+
+/** A Host, Transfer-Encoding, Connection or Expect value ended at the CR at i (early.ts). */
+function valueEnd(s: Scan, p: usize, i: i32): i32 {
+  const r = valueError(s.kind, p, s.name, i, s.minor == 0, (s.seen & SEEN_CHUNKED) != 0);
+  if (s.kind == Field.CODINGS && namedChunked) s.seen |= SEEN_CHUNKED;
+  return r;
+}
+
+/** One byte of a Content-Length value: OWS 1*DIGIT OWS, at most 15 digits (413 past them, or
+ *  past max-body-bytes), then the CR. */
+function lengthByte(s: Scan, c: u32): i32 {
+  if (isOws(c)) { if (s.digits > 0) s.lengthEnd = true; return 0; }
+  if (isDigit(c)) {
+    if (s.lengthEnd) return -400; // "1 2"
+    if (++s.digits > MAX_LENGTH_DIGITS) return -413;
+    s.length = s.length * 10 + <i64>(c - 0x30);
+    return s.length > maxBodyBytes ? -413 : 0;
+  }
+  if (c != CR || s.digits == 0) return -400; // a sign, a list, an empty value
+  s.state = Head.FIELD_LF;
+  return 0;
 }

@@ -10,10 +10,11 @@
 
 import { connEnd, connFail, connSetTimeout, connSpace, maxConnections } from "../conn";
 import { handleDrain, handleInit, handleSalvage, handleTimeout, serve as serveProtocol, setTrapReply } from "../protocol";
-import { count, REQUESTS } from "../stats";
+import { count, REQUESTS, TIMEOUTS } from "../stats";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
 import { FIELD_BYTES, indexFields } from "./fields";
 import { Body, frame } from "./framing";
+import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
 import { callbacksInit, clearCallbacks, dataFns, drainFns, endFns } from "./callbacks";
 import { Handler, noHandler } from "./handler";
@@ -24,8 +25,7 @@ import { MORE, scanHead } from "./scan";
 import { putAscii } from "./put";
 
 /** Room the output must have before the next request is taken off the input: pipelined
- *  requests then wait in the input while their predecessors' responses go out, instead of
- *  piling up in the spill. */
+ *  requests wait in the input while earlier responses go out, not in the spill. */
 const RESPONSE_ROOM: i32 = 16384;
 
 let handler: Handler = noHandler;
@@ -92,6 +92,7 @@ function httpOpen(slot: u32): void {
   const req = requests[slot]!;
   req.phase = Phase.HEAD;
   req.scan.reset();
+  req.bodyDeadline = 0;
   connSetTimeout(slot, headerTimeoutMs);
 }
 
@@ -145,7 +146,7 @@ function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
 function start(req: Request, res: Response, p: usize, headLen: i32): void {
   const f = req.framing;
   count(REQUESTS);
-  connSetTimeout(req.slot, 0);
+  startBodyDeadline(req, f.body);
   req.base = p;
   req.table = fieldTable;
   req.received = 0;
@@ -183,6 +184,13 @@ function keep(req: Request, p: usize, headLen: i32): void {
 
 /** Body bytes: returns those consumed, or -1 after refusing the request. */
 function onBody(req: Request, res: Response, p: usize, len: i32): i32 {
+  const n = bodyBytes(req, res, p, len);
+  if (n <= 0 || req.phase != Phase.BODY || extendBodyDeadline(req, n)) return n;
+  count(TIMEOUTS);
+  endLate(req, res); // these bytes came after the body's deadline
+  return -1;
+}
+function bodyBytes(req: Request, res: Response, p: usize, len: i32): i32 {
   if (req.framing.body == Body.LENGTH) {
     const n = <i32>min<i64>(req.left, <i64>len);
     req.left -= n;
@@ -218,6 +226,7 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
 
 function bodyEnd(req: Request, res: Response): void {
   req.complete = true;
+  if (req.bodyDeadline != 0) { req.bodyDeadline = 0; connSetTimeout(req.slot, 0); }
   if (req.phase == Phase.BODY) req.phase = Phase.RESPONDING;
   if (!res.failed) endFns[req.slot](req, res);
 }
@@ -237,6 +246,7 @@ function settle(req: Request, res: Response): void {
   req.collected.clear();
   if (res.closeAfter) {
     req.phase = Phase.CLOSED;
+    req.bodyDeadline = 0; // the lingering close bounds what is left
     connEnd(req.slot);
   } else {
     req.phase = Phase.HEAD;
@@ -251,6 +261,7 @@ function reject(req: Request, res: Response, status: i32): i32 {
   if (!res.committed) res.refuse(status);
   else if (!res.ended) res.abort();
   req.phase = Phase.CLOSED;
+  req.bodyDeadline = 0;
   req.kept.clear();
   req.collected.clear();
   connFail(req.slot);
@@ -271,14 +282,15 @@ function httpDrain(slot: u32): void {
   settle(req, res);
 }
 
-/** TimeoutFn: a head that started arriving did not finish in time: 408, then close. An idle
- *  connection (no byte of a next request) is closed silently by the core. */
+/** TimeoutFn: a head that started, or a body, did not arrive in time: 408 (RFC 9110 15.5.9)
+ *  if nothing of the response has gone out, else the response is cut short (a 408 cannot
+ *  follow a head); then close. An idle connection is closed silently by the core. */
 function httpTimeout(slot: u32): void {
   const req = requests[slot]!;
-  if (req.phase != Phase.HEAD || req.scan.pos == 0) return;
   const res = responses[slot]!;
-  res.begin(false, false, false);
-  res.refuse(408);
-  req.phase = Phase.CLOSED;
-  connEnd(slot);
+  if (req.phase == Phase.HEAD) {
+    if (req.scan.pos == 0) return;
+    res.begin(false, false, false);
+  } else if (req.phase != Phase.BODY || req.bodyDeadline == 0) return;
+  endLate(req, res);
 }

@@ -40,12 +40,17 @@ export function heapAnchor(memory: ArrayBuffer): number {
   while (high >= 0 && words[high] === 0) high--;
   if (high < 0) return -1;
   const highest = high * 4; // the last non-zero word: the heap's end lies past it
+  // Static data can hold a false header (the UTF-16 string ", " reads as a valid size) whose
+  // chain jumps over the real heap's end. The real chain stops at the first block boundary
+  // past the last non-zero word; a false one overshoots: take the chain that ends first.
+  let best = -1;
+  let bestEnd = Infinity;
   for (let at = 12; at < highest + 4; at += 16) {
     if (words[at >>> 2] === 0) continue;
     const r = walk(words, memory.byteLength, at);
-    if (r !== undefined && r[1] > highest) return r[0];
+    if (r !== undefined && r[1] > highest && r[1] < bestEnd) [best, bestEnd] = r;
   }
-  return -1;
+  return best;
 }
 
 /** The heap's end (the next allocation's header address), or -1 (see above). */
