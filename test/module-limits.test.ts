@@ -13,6 +13,7 @@ import * as assert from 'uvu/assert';
 import { compileGuest, createLoop, WasmloopError, type CreateLoopOptions, type WasmLoop } from '../host/index.ts';
 import { capGuest } from '../host/memory-limit.ts';
 import { EXTERNREF, FUNCREF, guestModule, op, recordResult, STAT_ORDER, type Import } from './helpers/wasm-asm.ts';
+import { settledStats } from './helpers/net-loop.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 
 const test = suite('module-limits');
@@ -33,8 +34,8 @@ async function start(module: CreateLoopOptions['module'], extra: Partial<CreateL
 }
 
 /** The results wl_init recorded with recordResult, in order (-1 for a failed grow). */
-function results(loop: WasmLoop, n: number): number[] {
-  const s = loop.stats();
+async function results(loop: WasmLoop, n: number): Promise<number[]> {
+  const s = await settledStats(loop); // a worker publishes its counters every 50 ms
   return STAT_ORDER.slice(0, n).map((name) => s[name] - 1);
 }
 
@@ -63,7 +64,7 @@ test('table.grow past max-table-elements returns -1 in the guest, summed over ta
       ...recordResult(3, growTable(2, FUNCREF, 1)),
     ],
   }), { limits: { 'max-table-elements': 1000 } });
-  assert.equal(results(loop, 4), [10, -1, -1, -1]);
+  assert.equal(await results(loop, 4), [10, -1, -1, -1]);
 });
 
 test('the room under max-table-elements goes to the tables in order, up to each declared maximum', async () => {
@@ -78,7 +79,7 @@ test('the room under max-table-elements goes to the tables in order, up to each 
       ...recordResult(5, growTable(2, FUNCREF, 1)),
     ],
   }), { limits: { 'max-table-elements': 100 } });
-  assert.equal(results(loop, 6), [-1, 1, 0, -1, -1, -1]);
+  assert.equal(await results(loop, 6), [-1, 1, 0, -1, -1, -1]);
 });
 
 test('growing tables by millions of entries under the default cap leaves the host memory flat', async () => {
@@ -89,7 +90,7 @@ test('growing tables by millions of entries under the default cap leaves the hos
   const grown = process.memoryUsage().rss - before;
   // Unbounded, the 8 million entries cost the host ~260 MB (33 bytes each).
   assert.ok(grown < 64 << 20, `RSS grew by ${grown} bytes`);
-  assert.equal(results(loop, 4), [-1, -1, -1, -1]);
+  assert.equal(await results(loop, 4), [-1, -1, -1, -1]);
 });
 
 test('an initial table size above max-table-elements is refused at load, one table or the sum', async () => {
@@ -126,12 +127,12 @@ test('compileGuest: the cap holds in createLoop; a module capped above the limit
   const bytes = guestModule({ init: [...recordResult(0, growMemory(15)), ...recordResult(1, growMemory(1))] });
   const capped = await compileGuest(bytes, { limits: { 'max-memory-size': 1 << 20 } });
   const loop = await start(capped, { limits: { 'max-memory-size': 2 << 20 } });
-  assert.equal(results(loop, 2), [1, -1], 'grown to 1 MiB, not past it');
+  assert.equal(await results(loop, 2), [1, -1], 'grown to 1 MiB, not past it');
   await refused(start(capped, { limits: { 'max-memory-size': 512 << 10 } }), 'ERR_WASMLOOP_MEMORY', /capped at 1048576 bytes.*above the limits in force/);
   // Compiled under the defaults (256 MiB), it is refused under a lower cap, accepted under them.
   const loose = await compileGuest(bytes);
   await refused(start(loose, { limits: { 'max-memory-size': 2 << 20 } }), 'ERR_WASMLOOP_MEMORY', /capped at 268435456 bytes/);
-  assert.equal(results(await start(loose), 2), [1, 16]);
+  assert.equal(await results(await start(loose), 2), [1, 16]);
 });
 
 test('compileGuest with default limits: accepted by createLoop, on the main thread and in workers', async () => {
