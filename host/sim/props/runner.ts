@@ -27,7 +27,8 @@ import type { GuestModel } from './model.ts';
 import { weighted } from './model.ts';
 import { heapAnchor, heapTop } from './heap.ts';
 import { drawPlan, drawWindow, PropertyFailure, ScriptedPeer, type PeerWorld } from './peer.ts';
-import { describeProfile, drawProfile, type Profile } from './profile.ts';
+import { describeProfile, describeTally, drawProfile, enabledFaults, type Profile } from './profile.ts';
+import { FaultTally, type FaultKind } from '../faults.ts';
 import { TracingKernel } from './tracing.ts';
 
 export { PropertyFailure } from './peer.ts';
@@ -57,6 +58,10 @@ export interface RunReport {
   /** Bytes the peers sent plus bytes they read. */
   bytes: number;
   virtualMs: number;
+  /** What the seed's faults did (host/sim/faults.ts FaultTally), and the kinds its profile
+   *  switched on: runSeeds checks over all its seeds that each of those happened. */
+  faults: Pick<FaultTally, 'hits' | 'logMiss'>;
+  enabled: FaultKind[];
 }
 
 /** A round is stuck when nothing moved (no byte in or out, no accept, no close) for STUCK_MS
@@ -84,7 +89,7 @@ export function runSeed(opts: RunOptions): RunReport {
     return run.report;
   } catch (err) {
     const failure = err instanceof PropertyFailure ? err.message : `runner error: ${(err as Error).stack ?? String(err)}`;
-    const report = run?.report ?? { seed: opts.seed, guest: opts.model.guest, profile: '', peers: 0, ticks: 0, bytes: 0, virtualMs: 0 };
+    const report = run?.report ?? { seed: opts.seed, guest: opts.model.guest, profile: '', peers: 0, ticks: 0, bytes: 0, virtualMs: 0, faults: new FaultTally(), enabled: [] };
     return { ...report, failure };
   }
 }
@@ -112,7 +117,7 @@ class Run {
     this.kernel = new TracingKernel({ seed: opts.seed, ...(this.profile.fdLimit > 0 ? { maxFds: 2 + this.profile.fdLimit } : {}) });
     const fd = this.kernel.listen('127.0.0.1', 0, 4096, false);
     this.port = (this.kernel.localAddress(fd) as SockAddr).port;
-    this.report = { seed: opts.seed, guest: opts.model.guest, profile: describeProfile(this.profile), peers: 0, ticks: 0, bytes: 0, virtualMs: 0 };
+    this.report = { seed: opts.seed, guest: opts.model.guest, profile: describeProfile(this.profile), peers: 0, ticks: 0, bytes: 0, virtualMs: 0, faults: this.kernel.tally, enabled: enabledFaults(this.profile) };
     this.loop = new Loop({
       module: opts.module,
       kernel: this.kernel,
@@ -143,6 +148,8 @@ class Run {
       }
     }
     this.report.virtualMs = this.kernel.now;
+    const missing = this.kernel.tally.missing();
+    if (missing.length > 0) throw new PropertyFailure(`faults that never happened though they were all but certain to: ${describeTally(this.kernel.tally, missing)}`);
   }
 
   /** Round 0: every peer holds its most buffers at once. */
