@@ -4,13 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { loadCorpus } from '../test/helpers/http-corpus.ts';
+import { expectHello } from './hello-reference.ts';
+import { compareHttp, type Outcome } from './http-oracle.ts';
+import { expectSdk } from './http-reference.ts';
 
-export interface Outcome {
-  /** Everything the guest sent back. */
-  output: Buffer;
-  /** The guest shut its side (FIN or close) before the peer sent its own FIN. */
-  endedByGuest: boolean;
-}
+export type { Outcome } from './http-oracle.ts';
 
 export interface FuzzTarget {
   name: string;
@@ -21,16 +19,15 @@ export interface FuzzTarget {
   check(input: Uint8Array, outcome: Outcome): string | null;
 }
 
-/** HTTP: an answer is a sequence of responses each starting with a status line, and a request
- *  the server refuses (4xx/5xx) is the last it answers: it closes after it. */
-function checkHttp(_input: Uint8Array, { output, endedByGuest }: Outcome): string | null {
-  if (output.length === 0) return null;
-  const text = output.toString('latin1');
-  if (!/^HTTP\/1\.1 [1-5]\d\d [^\r\n]*\r\n/.test(text)) return `answer does not start with a status line: ${JSON.stringify(text.slice(0, 60))}`;
-  const statuses = [...text.matchAll(/(?:^|\r\n)HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
-  const last = statuses.at(-1)!;
-  if (last >= 400 && !endedByGuest) return `answered ${last} but kept the connection open`;
-  return null;
+/** HTTP, the SDK (inspect): every request served, refused or left waiting exactly as the
+ *  rules of docs/HTTP.md say (fuzz/http-reference.ts), with a status they give. */
+function checkSdk(input: Uint8Array, outcome: Outcome): string | null {
+  return compareHttp(expectSdk(input), outcome);
+}
+
+/** HTTP, hello: the same, by hello's own smaller rules (fuzz/hello-reference.ts). */
+function checkHello(input: Uint8Array, outcome: Outcome): string | null {
+  return compareHttp(expectHello(input), outcome);
 }
 
 function httpSeeds(filter: (req: Buffer) => boolean = () => true): () => Uint8Array[] {
@@ -70,9 +67,9 @@ function frameSeeds(): Uint8Array[] {
 }
 
 export const TARGETS: FuzzTarget[] = [
-  { name: 'http', guest: 'inspect', seeds: httpSeeds(), check: checkHttp },
-  { name: 'chunked', guest: 'inspect', seeds: httpSeeds((r) => /chunked/i.test(r.toString('latin1'))), check: checkHttp },
-  { name: 'hello', guest: 'hello', seeds: httpSeeds(), check: checkHttp },
+  { name: 'http', guest: 'inspect', seeds: httpSeeds(), check: checkSdk },
+  { name: 'chunked', guest: 'inspect', seeds: httpSeeds((r) => /chunked/i.test(r.toString('latin1'))), check: checkSdk },
+  { name: 'hello', guest: 'hello', seeds: httpSeeds(), check: checkHello },
   { name: 'frame', guest: 'frame', seeds: frameSeeds, check: checkFrame },
 ];
 

@@ -1,14 +1,15 @@
 /**
  * npm run sim: deterministic property runs of the guests over the simulated kernel
  * (docs/SIMULATION.md). Every seed is one reproducible world; a failing seed is printed with
- * the command that replays it exactly.
+ * the command that replays it exactly. A run also fails when a fault its seeds switched on never
+ * happened (host/sim/faults.ts FaultTally): a broken fault injector would prove nothing.
  *
  *   npm run sim -- --seeds 1000                  seeds 1..1000 for every guest (release build)
  *   npm run sim -- --guest frame --flavour both  one guest, release and debug builds
  *   npm run sim -- --guest hello --seed 77 --verbose   replay one seed, every step printed
  */
 import { parseArgs } from 'node:util';
-import { findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type SeedsSummary } from '../host/sim/props/index.ts';
+import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type SeedsSummary } from '../host/sim/props/index.ts';
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--guest NAME,...] [--flavour release|debug|both]
                       [--rounds R] [--peers P] [--limit NAME=VALUE ...] [--max-failures K] [--verbose]
@@ -96,6 +97,11 @@ for (const model of models) {
       },
     });
     failed += sum.failures.length;
+    if (sum.missingFaults.length > 0) {
+      // The seeds passed, but without some fault they switched on: they proved less than they say.
+      failed++;
+      console.log(`FAIL ${model.guest} (${flavour}): ${describeMissingFaults(sum)}\n  rerun: npm run sim -- --guest ${model.guest} --flavour ${flavour} --from ${first} --seeds ${count}`);
+    }
     const s = sum.ms / 1000;
     console.log(`${sum.failures.length === 0 ? 'ok  ' : 'FAIL'} ${model.guest} (${flavour}): seeds ${first}..${first + sum.seeds - 1}, ` +
       `${sum.failures.length} failed; ${sum.peers} peers, ${(sum.bytes / 1e6).toFixed(1)} MB, ${sum.ticks} ticks in ${s.toFixed(1)} s ` +

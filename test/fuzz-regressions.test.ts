@@ -2,6 +2,8 @@
  * Fuzzing in the test suite: every input `npm run fuzz` ever saved under test/fuzz-cases/ is
  * replayed (at 20 different chunkings), and each fuzz target runs a short, seeded smoke round
  * so a regression in a parser's contract shows up in `npm test`, not only in `npm run fuzz`.
+ * The HTTP oracle is a reference of docs/HTTP.md's rules (fuzz/http-reference.ts); it is held
+ * to the hand-written corpus here, so that it cannot drift from the rules it stands for.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
@@ -10,13 +12,24 @@ import { Random } from '../host/sim/random.ts';
 import { FuzzSession } from '../fuzz/engine.ts';
 import { mutate } from '../fuzz/mutate.ts';
 import { TARGETS } from '../fuzz/targets.ts';
+import { compareHttp } from '../fuzz/http-oracle.ts';
+import { expectSdk, SDK_LIMITS, type Verdict } from '../fuzz/http-reference.ts';
+import { loadCorpus } from './helpers/http-corpus.ts';
 
 const test = suite('fuzz regressions');
 const DIR = 'test/fuzz-cases';
 /** Inputs per target in the smoke round: enough to reach every refusal path of the corpus. */
 const SMOKE_INPUTS = 3000;
 
-for (const file of readdirSync(DIR).filter((f) => f.endsWith('.bin'))) {
+const CASES = readdirSync(DIR).filter((f) => f.endsWith('.bin'));
+
+test('the regression folder holds cases, each named after a target', () => {
+  // An empty folder would make the replays below a loop over nothing that always passes.
+  assert.ok(CASES.length >= 5, `${CASES.length} cases in ${DIR}`);
+  for (const f of CASES) assert.ok(TARGETS.some((t) => f.startsWith(`${t.name}-`)), `${f} names no target`);
+});
+
+for (const file of CASES) {
   test(`saved case ${file}`, async () => {
     const target = TARGETS.find((t) => file.startsWith(`${t.name}-`));
     assert.ok(target, `${file} names no target`);
@@ -42,5 +55,32 @@ for (const target of TARGETS) {
     }
   });
 }
+
+test('the HTTP reference gives every corpus case the status the corpus expects', () => {
+  const show = (v: Verdict) => (v.kind === 'served' ? '200' : v.kind === 'refused' ? [...v.statuses].join('/') : 'none');
+  let checked = 0;
+  for (const c of loadCorpus('test/http')) {
+    if (c.limits['max-body-bytes'] !== undefined) continue; // inspect's own is unlimited
+    const limits = {
+      maxHeaderBytes: c.limits['max-header-bytes'] ?? SDK_LIMITS.maxHeaderBytes,
+      maxTargetBytes: c.limits['max-target-bytes'] ?? SDK_LIMITS.maxTargetBytes,
+      maxHeaders: c.limits['max-headers'] ?? SDK_LIMITS.maxHeaders,
+    };
+    const got = expectSdk(c.request, limits);
+    const want = [...c.responses.map((r) => String(r.status)), ...(c.incomplete ? ['none'] : [])];
+    const ok = got.length === want.length && got.every((v, i) => show(v).split('/').includes(want[i]!));
+    assert.ok(ok, `${c.file}:${c.line} ${c.name}: the reference says ${got.map(show).join(', ')}, the corpus ${want.join(', ')}`);
+    checked++;
+  }
+  assert.ok(checked > 200, `${checked} cases`);
+});
+
+test('the HTTP oracle refuses a parser that serves two Content-Length fields', () => {
+  const input = Buffer.from('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', 'latin1');
+  const served = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}', 'latin1');
+  const refused = Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 'latin1');
+  assert.match(compareHttp(expectSdk(input), { output: served, endedByGuest: false }) ?? '', /request 1 .*refused 400.* answered 200/);
+  assert.is(compareHttp(expectSdk(input), { output: refused, endedByGuest: true }), null);
+});
 
 test.run();

@@ -13,7 +13,7 @@
  * seeded amount to model the coalescing a real kernel may do.
  */
 import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE } from '../kernel.ts';
-import type { SimFaults } from './faults.ts';
+import type { FaultTally, SimFaults } from './faults.ts';
 import type { Random } from './random.ts';
 import type { SimSocket, Watcher } from './socket.ts';
 import { Queue } from './util.ts';
@@ -124,29 +124,51 @@ export class Epoll {
     this.injected.drain();
   }
 
-  inject(events: number, lo: number, hi: number): void {
+  inject(events: number, lo: number, hi: number, tally: FaultTally): void {
     this.injected.push([events >>> 0, lo >>> 0, hi >>> 0]);
+    tally.chance('injectedEvent', 1); // the next wait reports it
   }
 
   /** Writes up to `max` records at `view[offset..]` (the caller checked the bounds). */
-  wait(view: DataView, offset: number, max: number, rng: Random, faults: SimFaults): number {
+  wait(view: DataView, offset: number, max: number, rng: Random, faults: SimFaults, tally: FaultTally): number {
     const batch = ++this.batch;
     let n = 0;
     while (n < max && this.injected.length > 0) {
       const [events, lo, hi] = this.injected.shift() as [number, number, number];
       writeEvent(view, offset + n++ * EVENT_SIZE, events, lo, hi);
+      tally.hit('injectedEvent');
     }
-    if (rng.chance(faults.reorder)) this.rotate(rng.int(0, this.ready.size - 1));
+    const size = this.ready.size;
+    if (size >= 2) tally.chance('reorder', (faults.reorder ?? 0) * (size - 1) / size); // rotating by 0 is no reorder
+    if (rng.chance(faults.reorder)) this.rotate(rng.int(0, size - 1), tally);
     n = this.drainReady(view, offset, n, max, batch);
-    if (n < max && this.list.length > 0 && rng.chance(faults.spurious)) {
-      const reg = this.list[rng.int(0, this.list.length - 1)];
-      // Only an armed EPOLLIN interest, and never one fd twice in a batch (as in Linux).
-      if (reg.armed && reg.batch !== batch && (reg.events & EPOLLIN) !== 0) {
-        writeEvent(view, offset + n++ * EVENT_SIZE, EPOLLIN, reg.lo, reg.hi);
-        reg.reported(batch);
-      }
+    if (n < max && this.list.length > 0) {
+      if ((faults.spurious ?? 0) > 0) tally.chance('spurious', faults.spurious! * this.spuriousOdds(batch));
+      if (rng.chance(faults.spurious)) n = this.spuriousEvent(view, offset, n, batch, rng, tally);
     }
     return n;
+  }
+
+  /** One extra EPOLLIN for a random registration: only an armed EPOLLIN interest, and never
+   *  one fd twice in a batch (as in Linux). */
+  private spuriousEvent(view: DataView, offset: number, n: number, batch: number, rng: Random, tally: FaultTally): number {
+    const reg = this.list[rng.int(0, this.list.length - 1)];
+    if (!this.canSpurious(reg, batch)) return n;
+    writeEvent(view, offset + n * EVENT_SIZE, EPOLLIN, reg.lo, reg.hi);
+    reg.reported(batch);
+    tally.hit('spurious');
+    return n + 1;
+  }
+
+  private canSpurious(reg: Registration, batch: number): boolean {
+    return reg.armed && reg.batch !== batch && (reg.events & EPOLLIN) !== 0;
+  }
+
+  /** The share of registrations a spurious event may pick now (for the fault tally). */
+  private spuriousOdds(batch: number): number {
+    let fit = 0;
+    for (const reg of this.list) if (this.canSpurious(reg, batch)) fit++;
+    return fit / this.list.length;
   }
 
   /** Reports ready registrations from the head of the list until `max` records are written. */
@@ -165,7 +187,7 @@ export class Epoll {
   }
 
   /** Moves the first `k` ready registrations to the tail. */
-  private rotate(k: number): void {
+  private rotate(k: number, tally: FaultTally): void {
     const moved: Registration[] = [];
     for (const reg of this.ready) {
       if (moved.length >= k) break;
@@ -175,5 +197,6 @@ export class Epoll {
       this.ready.delete(reg);
       this.ready.add(reg);
     }
+    if (moved.length > 0 && moved.length < this.ready.size) tally.hit('reorder');
   }
 }

@@ -29,3 +29,58 @@ export interface SimFaults {
   /** Probability, per epollWait, that the ready list is rotated by a random amount. */
   reorder?: number;
 }
+
+/**
+ * Every kind of trouble a simulated run injects: the knobs above, failing accepts and raw
+ * events (SimKernel.failAccept, injectEvent), and what peers do (SimPeer.reset, shutdownWrite).
+ */
+export const FAULT_KINDS = [
+  'shortRead', 'shortWrite', 'maxRecv', 'maxSend', 'eagain', 'spurious', 'reorder',
+  'acceptFail', 'injectedEvent', 'reset', 'halfClose',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Below this probability of seeing no injection at all, a run without one is broken:
+ *  e^-21 is about 1 in 1.3 billion. */
+const LOG_MISS_LIMIT = -21;
+
+/**
+ * What a run's faults actually did, so that a run can prove its faults happened: a fault that
+ * is switched off by mistake makes every property run pass without testing anything.
+ *
+ * `hits` counts injections that changed an outcome (a shorter transfer, an -EAGAIN returned,
+ * a record written, a peer's RST or FIN reaching the server's socket). `logMiss` is the log
+ * of the probability of no hit at all, summed over every call where a hit was possible (by
+ * the call's odds, computed where the call is decided, before the fault code runs; 0 for
+ * kinds whose odds are unknown). A tally never draws from a PRNG: counting changes nothing.
+ */
+export class FaultTally {
+  readonly hits = zeroes();
+  readonly logMiss = zeroes();
+
+  /** A call where `kind` could hit with probability p (1: it must). */
+  chance(kind: FaultKind, p: number): void {
+    if (p > 0) this.logMiss[kind] += p >= 1 ? -Infinity : Math.log1p(-p);
+  }
+
+  hit(kind: FaultKind): void {
+    this.hits[kind]++;
+  }
+
+  /** Kinds that never hit although a miss was that unlikely: each means a fault is broken. */
+  missing(): FaultKind[] {
+    return FAULT_KINDS.filter((k) => this.hits[k] === 0 && this.logMiss[k] < LOG_MISS_LIMIT);
+  }
+
+  /** Adds another tally (the seeds of one run). */
+  add(other: Pick<FaultTally, 'hits' | 'logMiss'>): void {
+    for (const k of FAULT_KINDS) {
+      this.hits[k] += other.hits[k];
+      this.logMiss[k] += other.logMiss[k];
+    }
+  }
+}
+
+function zeroes(): Record<FaultKind, number> {
+  return Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+}

@@ -41,7 +41,7 @@ import type { Kernel, SockAddr } from '../kernel.ts';
 import { Errno } from '../errno.ts';
 import { isIP } from 'node:net';
 import { ALLOWED_EVENTS, Epoll } from './epoll.ts';
-import type { SimFaults } from './faults.ts';
+import { FaultTally, type SimFaults } from './faults.ts';
 import { recvConn, sendConn } from './io.ts';
 import { ioMany } from './io-many.ts';
 import { remoteAddress, SimPeer } from './peer.ts';
@@ -52,7 +52,7 @@ import { FdTable, inBounds, isCount, isMemory, isWord } from './util.ts';
 
 export { SimPeer } from './peer.ts';
 export { EPOLLONESHOT } from './epoll.ts';
-export type { SimFaults } from './faults.ts';
+export { FaultTally, FAULT_KINDS, type FaultKind, type SimFaults } from './faults.ts';
 
 export interface SimKernelOptions {
   /** PRNG seed (default 1). */
@@ -78,6 +78,7 @@ export class SimKernel implements Kernel {
   now = 0;
   /** The fault knobs; mutable at any time. */
   faults: SimFaults;
+  readonly tally = new FaultTally(); // what the faults did, kind by kind (host/sim/faults.ts)
   /** Every peer `connect` created, in order (refused ones included). */
   readonly peers: SimPeer[] = [];
   private readonly rng: Random;
@@ -122,7 +123,7 @@ export class SimKernel implements Kernel {
     const local = listener?.local ?? { host: host ?? '127.0.0.1', port, family: 4 };
     const conn = new ConnSocket({ ...local }, remoteAddress(local, from, this.peers.length), this.window);
     const queued = listener !== undefined && listener.offer(conn);
-    const peer = new SimPeer(this.peers.length, port, queued ? conn : null);
+    const peer = new SimPeer(this.peers.length, port, queued ? conn : null, this.tally);
     this.peers.push(peer);
     return peer;
   }
@@ -138,7 +139,7 @@ export class SimKernel implements Kernel {
   injectEvent(epfd: number, events: number, lo: number, hi: number): void {
     const ep = this.fds.get(epfd);
     if (!(ep instanceof Epoll)) throw new Error(`injectEvent: ${epfd} is not an epoll fd`);
-    ep.inject(events, lo, hi);
+    ep.inject(events, lo, hi, this.tally);
   }
 
   /** Open connection descriptors (not listeners, not epoll instances). */
@@ -184,7 +185,7 @@ export class SimKernel implements Kernel {
     const ep = this.entry(epfd);
     if (ep === undefined) return -Errno.EBADF;
     if (!(ep instanceof Epoll)) return -Errno.EINVAL;
-    return ep.wait(new DataView(memory), offset, maxEvents, this.rng, this.faults);
+    return ep.wait(new DataView(memory), offset, maxEvents, this.rng, this.faults, this.tally);
   }
 
   listen(host: string, port: number, backlog: number, reusePort: boolean): number {
@@ -216,7 +217,7 @@ export class SimKernel implements Kernel {
     if (!(sock instanceof ListenSocket)) return -Errno.EINVAL;
     if (this.acceptFailTimes > 0) {
       this.acceptFailTimes--;
-      return this.acceptFailErrno;
+      return this.tally.hit('acceptFail'), this.acceptFailErrno;
     }
     if (this.fds.full()) return -Errno.EMFILE;
     const conn = sock.queue.shift();
@@ -230,14 +231,14 @@ export class SimKernel implements Kernel {
     const sock = this.ioTarget(fd, memory, ptr, len);
     if (typeof sock === 'number') return sock;
     if (sock instanceof ListenSocket) return -Errno.ENOTCONN;
-    return recvConn(sock, memory, ptr, len, this.rng, this.faults);
+    return recvConn(sock, memory, ptr, len, this.rng, this.faults, this.tally);
   }
 
   send(fd: number, memory: ArrayBuffer, ptr: number, len: number): number {
     const sock = this.ioTarget(fd, memory, ptr, len);
     if (typeof sock === 'number') return sock;
     if (sock instanceof ListenSocket) return -Errno.EPIPE;
-    return sendConn(sock, memory, ptr, len, this.rng, this.faults);
+    return sendConn(sock, memory, ptr, len, this.rng, this.faults, this.tally);
   }
 
   recvMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number {

@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import type { SockAddr } from '../kernel.ts';
 import type { ConnSocket } from './socket.ts';
+import { FaultTally } from './faults.ts';
 
 /** Peers' own ports count up from 32768, the start of Linux's default ip_local_port_range. */
 const PEER_PORT_BASE = 32768;
@@ -37,6 +38,8 @@ export class SimPeer {
     readonly id: number,
     readonly port: number,
     private readonly conn: ConnSocket | null,
+    /** The kernel's fault tally: an RST or FIN that reaches the server's socket is counted. */
+    private readonly tally: FaultTally = new FaultTally(),
   ) {
     this.refused = conn === null;
   }
@@ -66,13 +69,19 @@ export class SimPeer {
   /** FIN: after the bytes already written, the server's recv returns 0 (EPOLLIN|EPOLLRDHUP). */
   shutdownWrite(): void {
     this.writeDone = true;
+    const live = this.conn !== null && !this.conn.closed && !this.conn.peerFin && !this.conn.reset;
+    if (live) this.tally.chance('halfClose', 1);
     this.conn?.peerShutdown();
+    if (live && this.conn.peerFin) this.tally.hit('halfClose');
   }
 
   /** RST: the server gets EPOLLERR|EPOLLHUP and -ECONNRESET; unread bytes are discarded. */
   reset(): void {
     this.writeDone = true;
+    const live = this.conn !== null && !this.conn.closed && !this.conn.reset;
+    if (live) this.tally.chance('reset', 1);
     this.conn?.peerReset();
+    if (live && this.conn.reset) this.tally.hit('reset');
   }
 
   /**

@@ -4,7 +4,7 @@
  * from the run's script PRNG, so one seed is one reproducible world. Roughly a quarter of the
  * seeds get no kernel faults at all (the common path must hold too).
  */
-import type { SimFaults } from '../faults.ts';
+import type { FaultKind, FaultTally, SimFaults } from '../faults.ts';
 import type { Random } from '../random.ts';
 import { weighted } from './model.ts';
 
@@ -76,4 +76,18 @@ export function describeProfile(pr: Profile): string {
     .filter(([, v]) => typeof v === 'number' && v > 0)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : (v as number).toFixed(2)}`);
   return `peers<=${pr.peers} budget=${pr.budget} ${on.length > 0 ? on.join(' ') : 'no faults'}`;
+}
+
+/** The fault kinds a profile switches on (peers' resets and half-closes are drawn per peer,
+ *  and checked by their odds alone). */
+export function enabledFaults(pr: Profile): FaultKind[] {
+  const on = Object.entries(pr.faults).filter(([, v]) => typeof v === 'number' && v > 0).map(([k]) => k as FaultKind);
+  if (pr.acceptFail > 0) on.push('acceptFail');
+  if (pr.inject > 0) on.push('injectedEvent');
+  return on;
+}
+
+/** `kind: hits (P(no hit) = 1e-N)` for the given kinds. */
+export function describeTally(t: Pick<FaultTally, 'hits' | 'logMiss'>, kinds: readonly FaultKind[]): string {
+  return kinds.map((k) => `${k}: ${t.hits[k]} injected (odds of none: ${t.logMiss[k] === -Infinity ? '0' : `1e${(t.logMiss[k] / Math.LN10).toFixed(0)}`})`).join(', ');
 }

@@ -18,16 +18,18 @@
  *    its most buffers at once, checked with buffersInUse); after that, neither the guest's
  *    heap (its top, to the byte: heap.ts) nor its memory size may grow, in any later round.
  */
-import { Errno } from '../../errno.ts';
-import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, type SockAddr } from '../../kernel.ts';
+import type { SockAddr } from '../../kernel.ts';
 import type { GuestTrap } from '../../instance.ts';
 import { Loop, type LoopStats } from '../../loop.ts';
 import { Random } from '../random.ts';
 import type { GuestModel } from './model.ts';
 import { weighted } from './model.ts';
 import { heapAnchor, heapTop } from './heap.ts';
+import { chaos as runChaos } from './chaos.ts';
+import { checkRound } from './checks.ts';
 import { drawPlan, drawWindow, PropertyFailure, ScriptedPeer, type PeerWorld } from './peer.ts';
-import { describeProfile, drawProfile, type Profile } from './profile.ts';
+import { describeProfile, describeTally, drawProfile, enabledFaults, type Profile } from './profile.ts';
+import { FaultTally, type FaultKind } from '../faults.ts';
 import { TracingKernel } from './tracing.ts';
 
 export { PropertyFailure } from './peer.ts';
@@ -57,6 +59,10 @@ export interface RunReport {
   /** Bytes the peers sent plus bytes they read. */
   bytes: number;
   virtualMs: number;
+  /** What the seed's faults did (host/sim/faults.ts FaultTally), and the kinds its profile
+   *  switched on: runSeeds checks over all its seeds that each of those happened. */
+  faults: Pick<FaultTally, 'hits' | 'logMiss'>;
+  enabled: FaultKind[];
 }
 
 /** A round is stuck when nothing moved (no byte in or out, no accept, no close) for STUCK_MS
@@ -68,10 +74,6 @@ const MAX_TICKS = 200_000;
 
 /** The idle timeout of seeds with silent peers (the default, 60 s, would make rounds long). */
 const SILENT_IDLE_MS = 4000;
-/** How late after its idle timeout a silent peer may be closed: the sweep's precision (50 ms),
- *  the last tick's step, the time the guest took to read what the peer wrote before falling
- *  silent, and a linger (2 s) if the guest ended it meanwhile. */
-const SILENT_SLACK_MS = 3000;
 
 /** Ticks with no event after which the priming round is considered settled. */
 const QUIET_TICKS = 3;
@@ -84,7 +86,7 @@ export function runSeed(opts: RunOptions): RunReport {
     return run.report;
   } catch (err) {
     const failure = err instanceof PropertyFailure ? err.message : `runner error: ${(err as Error).stack ?? String(err)}`;
-    const report = run?.report ?? { seed: opts.seed, guest: opts.model.guest, profile: '', peers: 0, ticks: 0, bytes: 0, virtualMs: 0 };
+    const report = run?.report ?? { seed: opts.seed, guest: opts.model.guest, profile: '', peers: 0, ticks: 0, bytes: 0, virtualMs: 0, faults: new FaultTally(), enabled: [] };
     return { ...report, failure };
   }
 }
@@ -112,7 +114,7 @@ class Run {
     this.kernel = new TracingKernel({ seed: opts.seed, ...(this.profile.fdLimit > 0 ? { maxFds: 2 + this.profile.fdLimit } : {}) });
     const fd = this.kernel.listen('127.0.0.1', 0, 4096, false);
     this.port = (this.kernel.localAddress(fd) as SockAddr).port;
-    this.report = { seed: opts.seed, guest: opts.model.guest, profile: describeProfile(this.profile), peers: 0, ticks: 0, bytes: 0, virtualMs: 0 };
+    this.report = { seed: opts.seed, guest: opts.model.guest, profile: describeProfile(this.profile), peers: 0, ticks: 0, bytes: 0, virtualMs: 0, faults: this.kernel.tally, enabled: enabledFaults(this.profile) };
     this.loop = new Loop({
       module: opts.module,
       kernel: this.kernel,
@@ -143,6 +145,8 @@ class Run {
       }
     }
     this.report.virtualMs = this.kernel.now;
+    const missing = this.kernel.tally.missing();
+    if (missing.length > 0) throw new PropertyFailure(`faults that never happened though they were all but certain to: ${describeTally(this.kernel.tally, missing)}`);
   }
 
   /** Round 0: every peer holds its most buffers at once. */
@@ -207,13 +211,13 @@ class Run {
         }
         throw err;
       }
-      if (chaos) this.chaos();
+      if (chaos) runChaos(this.rng, this.kernel, this.loop.epfd, this.profile, this.log);
       const events = this.tick(chaos && this.rng.chance(this.profile.forceTick));
       // Nothing moving and every peer waiting for time to pass (a timeout, a stall): hurry.
       const waiting = events === 0 && peers.every((p) => p.idle);
       this.kernel.advance(waiting ? this.rng.int(50, 250) : this.step());
     }
-    this.checkRound(peers, before);
+    checkRound(this.round, this.loop.stats(), before, this.kernel.openFds(), this.limits()['idle-timeout-ms'] ?? 60_000, peers);
     this.report.peers += peers.length;
     for (const p of peers) this.report.bytes += p.ex.input.length + p.receivedBytes;
   }
@@ -244,84 +248,6 @@ class Run {
     if (this.traps.length > 0) throw new PropertyFailure(`round ${this.round}: the guest trapped: ${this.traps[0]!.message}`);
     if (this.loop.closed) throw new PropertyFailure(`round ${this.round}: the loop closed itself`);
     return n;
-  }
-
-  /** Seeded trouble between ticks: raw epoll records and failing accepts. */
-  private chaos(): void {
-    const { rng, kernel } = this;
-    if (rng.chance(this.profile.acceptFail)) {
-      const errno = weighted(rng, [[4, Errno.EMFILE], [2, Errno.ENFILE], [1, Errno.ENOBUFS], [1, Errno.ENOMEM], [2, Errno.ECONNABORTED]] as const);
-      kernel.failAccept(errno, rng.int(1, 3));
-      this.log?.(`accepts fail with errno ${errno}`);
-    }
-    if (!rng.chance(this.profile.inject)) return;
-    const mask = (choices: readonly number[]) => choices[rng.int(0, choices.length - 1)]!;
-    const any = [EPOLLIN, EPOLLOUT, EPOLLERR | EPOLLHUP, EPOLLIN | EPOLLRDHUP, EPOLLHUP, EPOLLERR, EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP];
-    let lo: number, hi: number, events: number;
-    switch (weighted(rng, [[50, 'stale'], [25, 'spurious'], [10, 'unused'], [5, 'range'], [10, 'listener']] as const)) {
-      case 'stale': {
-        const t = kernel.staleToken(rng);
-        if (t === undefined) return;
-        [lo, hi, events] = [t[0], t[1], mask(any)];
-        break;
-      }
-      case 'spurious': { // readiness that is not there: recv/send will say EAGAIN
-        const t = kernel.liveToken(rng);
-        if (t === undefined) return;
-        [lo, hi, events] = [t[0], t[1], mask([EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT])];
-        break;
-      }
-      case 'unused': // a slot never used yet, any generation
-        [lo, hi, events] = [kernel.highestSlot() + 1 + rng.int(0, 3), rng.int(1, 3), mask(any)];
-        break;
-      case 'range': // a slot past any table
-        [lo, hi, events] = [rng.int(1 << 24, 0xffffffff), rng.int(1, 0xffffffff), mask(any)];
-        break;
-      case 'listener': // listener 0 (spurious: accept says EAGAIN) or one that does not exist
-        [lo, hi, events] = [rng.next() < 0.5 ? 0 : rng.int(1, 100), 0, mask([EPOLLIN, EPOLLERR | EPOLLHUP])];
-        break;
-    }
-    kernel.injectEvent(this.loop.epfd, events, lo, hi);
-    this.log?.(`inject events=0x${events.toString(16)} token=(${lo}, ${hi})`);
-  }
-
-  private checkRound(peers: ScriptedPeer[], before: LoopStats): void {
-    const s = this.loop.stats();
-    const d = (k: keyof LoopStats) => s[k] - before[k];
-    const fail = (what: string) => {
-      throw new PropertyFailure(`round ${this.round}: ${what} (stats ${JSON.stringify(s)})`);
-    };
-    const n = peers.length;
-    if (s.open !== 0) fail(`${s.open} connections still open after every peer was closed`);
-    if (s.buffersInUse !== 0) fail(`${s.buffersInUse} pooled buffers still lent out with no connection open`);
-    if (this.kernel.openFds() !== 0) fail(`${this.kernel.openFds()} connection descriptors left open`);
-    if (d('accepted') !== n || d('closed') !== n) fail(`${n} peers, but ${d('accepted')} accepted and ${d('closed')} closed`);
-    // Peers that reset or fell silent may not have sent all their input: only bounds hold.
-    const partial = (p: ScriptedPeer) => p.reset || p.plan.ending === 'silent';
-    const refusedMin = peers.filter((p) => p.ex.refused && !partial(p)).length;
-    const refusedMax = peers.filter((p) => p.ex.refused).length;
-    if (d('protocolErrors') < refusedMin || d('protocolErrors') > refusedMax) {
-      fail(`protocolErrors grew by ${d('protocolErrors')}, expected ${refusedMin === refusedMax ? refusedMin : `${refusedMin}..${refusedMax}`}`);
-    }
-    if (!peers.some(partial) && peers.every((p) => p.ex.units !== undefined)) {
-      const units = peers.reduce((a, p) => a + (p.ex.units ?? 0), 0);
-      if (d('requests') !== units) fail(`requests grew by ${d('requests')}, expected ${units}`);
-    }
-    // A peer that fell silent, or that stalled its reading for seconds (longer than HTTP's
-    // keep-alive timeout) with nothing more to send, is idle as the server sees it and may be
-    // timed out. Whether that cost a byte is the byte-exact checks' business.
-    const silent = peers.filter((p) => p.plan.ending === 'silent');
-    const mayTimeOut = silent.length + peers.filter((p) => p.plan.ending !== 'silent' && p.plan.longStall > 0).length;
-    if (d('timeouts') > mayTimeOut) fail(`${d('timeouts')} timeouts fired, though only ${mayTimeOut} peers fell silent or stalled and the others kept making progress`);
-    const idle = this.limits()['idle-timeout-ms'] ?? 60_000;
-    for (const p of silent) {
-      const since = Math.max(p.silentSince, p.acceptedAt, p.lastReadAt);
-      if (p.closedAt - since > idle + SILENT_SLACK_MS) {
-        fail(`peer ${p.id} was last active at ${since} ms (its last write, accept or read) but was closed only at ${p.closedAt} ms (idle timeout ${idle} ms)`);
-      }
-    }
-    const sent = peers.reduce((a, p) => a + (p.peer?.received ?? 0), 0);
-    if (d('bytesOut') !== sent) fail(`bytesOut grew by ${d('bytesOut')} but the peers were sent ${sent}`);
   }
 
   /** The guest's limits: the model's, a short idle timeout when peers may fall silent, and

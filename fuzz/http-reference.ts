@@ -1,0 +1,264 @@
+/**
+ * A reference for the fuzz oracle: what the HTTP SDK (inspect.wasm) must answer to a stream
+ * of request bytes, decided from the strict rules of docs/HTTP.md alone, written apart from
+ * the guest's parser (line by line with regular expressions, where the guest scans bytes), so
+ * that the two only agree when both follow the rules.
+ *
+ * It says, request by request, whether the SDK must serve it (200 from inspect), refuse it
+ * (one of a set of statuses, then close), or cannot have answered yet (the input ends inside
+ * it). A refusal lists every status the request's faults allow, not the one the parser finds
+ * first: when a parser reports an error (as soon as a prefix proves it, or after the head) is
+ * its own choice; whether it refuses, and with a status the rules give, is not.
+ */
+import { checkFields, fieldValues, type Field } from './http-fields.ts';
+
+export type Verdict =
+  /** Served (200); `head`: a HEAD request, whose response has no body. */
+  | { kind: 'served'; close: boolean; head?: boolean }
+  | { kind: 'refused'; statuses: ReadonlySet<number> }
+  /** The input ends inside this request: no answer, or one of `statuses` (a fault the bytes
+   *  so far already prove). */
+  | { kind: 'incomplete'; statuses: ReadonlySet<number> };
+
+export interface HttpLimits {
+  maxHeaderBytes: number;
+  maxTargetBytes: number;
+  maxHeaders: number;
+}
+
+export const SDK_LIMITS: HttpLimits = { maxHeaderBytes: 16384, maxTargetBytes: 8192, maxHeaders: 100 };
+const MAX_METHOD = 32;
+
+const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+const TARGET_CHAR = /^(?:[-._~!$&'()*+,;=:@/?[\]0-9A-Za-z]|%[0-9A-Fa-f]{2})*$/;
+
+/** Every request in `input`, in order, until one ends the connection or the input ends. */
+export function expectSdk(input: Uint8Array, limits: HttpLimits = SDK_LIMITS): Verdict[] {
+  const text = Buffer.from(input).toString('latin1');
+  const out: Verdict[] = [];
+  let at = 0;
+  while (at < text.length) {
+    while (text.startsWith('\r\n', at)) at += 2; // empty lines before a request line
+    if (at >= text.length || (text.length - at === 1 && text[at] === '\r')) break;
+    const r = oneRequest(text, at, limits);
+    out.push(r.verdict);
+    if (r.verdict.kind !== 'served' || r.verdict.close) break;
+    at = r.next;
+  }
+  return out;
+}
+
+interface Step { verdict: Verdict; next: number }
+
+const refused = (...s: number[]): Step => ({ verdict: { kind: 'refused', statuses: new Set(s) }, next: -1 });
+const incomplete = (s: Set<number>): Step => ({ verdict: { kind: 'incomplete', statuses: s }, next: -1 });
+
+function oneRequest(text: string, at: number, limits: HttpLimits): Step {
+  const window = text.slice(at, at + limits.maxHeaderBytes);
+  const end = window.indexOf('\r\n\r\n');
+  const headText = end >= 0 ? window.slice(0, end + 2) : window;
+  const { syntax, meaning } = headFaults(headText, end >= 0, limits);
+  const all = [...syntax, ...meaning];
+  if (end >= 0) return all.length > 0 ? refused(...all) : withBody(text, at + end + 4, parseHead(headText, limits), limits);
+  // A head cut short: a syntax fault is refused at once; so is a head that outgrew its limit
+  // (431, or whatever fault came before). A fault of meaning may wait for the head's end.
+  if (syntax.size > 0) return refused(...all);
+  if (text.length - at >= limits.maxHeaderBytes) return refused(/^[^ \r\n]* [^ \r\n]*$/.test(window) ? 414 : 431, ...meaning);
+  return incomplete(new Set(meaning));
+}
+
+interface Head {
+  method: string;
+  version: string;
+  fields: Field[];
+}
+
+function parseHead(head: string, limits: HttpLimits): Head {
+  const line = head.slice(0, head.indexOf('\r\n'));
+  const [method = '', , version = ''] = line.split(' ');
+  return { method, version, fields: checkFields(head.slice(line.length + 2), limits).fields };
+}
+
+/**
+ * Every status a fault in `head` allows: the request line and field syntax and limits, and,
+ * for what the head shows so far (all of it when `complete`), its meaning (docs/HTTP.md).
+ */
+export function headFaults(head: string, complete: boolean, limits: HttpLimits): { syntax: Set<number>; meaning: Set<number> } {
+  const syntax = new Set<number>();
+  const meaning = new Set<number>();
+  const lineEnd = head.search(/[\r\n]/);
+  const line = lineEnd < 0 ? head : head.slice(0, lineEnd);
+  lineFaults(line, lineEnd >= 0, limits, syntax);
+  syntax.delete(505);
+  if (syntax.size > 0) return { syntax, meaning };
+  if (lineEnd >= 0 && (head[lineEnd] !== '\r' || (head.length > lineEnd + 1 && head[lineEnd + 1] !== '\n'))) syntax.add(400);
+  if (syntax.size > 0) return { syntax, meaning };
+  if (lineEnd < 0) {
+    partialLineFaults(line, meaning);
+    return { syntax, meaning };
+  }
+  const fieldText = head.slice(lineEnd + 2);
+  const f = checkFields(fieldText, limits);
+  for (const s of f.faults) syntax.add(s);
+  meaningFaults(line, f.fields, complete && syntax.size === 0, meaning);
+  if (!complete) partialFieldFaults(fieldText, meaning);
+  return { syntax, meaning };
+}
+
+/** A request line still arriving may already prove its version (505: "HTTP/2", "HTTP/1.2")
+ *  or, once the target is followed by its SP, the target's form (400). */
+function partialLineFaults(line: string, meaning: Set<number>): void {
+  const m = /^([^ ]*) ([^ ]*) (.*)$/.exec(line);
+  if (m === null) return;
+  if (!targetFits(m[1]!, m[2]!)) meaning.add(400);
+  if (/^HTTP\/(?:[02-9]|1\.[2-9])/.test(m[3]!)) meaning.add(505);
+}
+
+/** A field line still arriving that frames the request (Content-Length, Transfer-Encoding,
+ *  Host, Connection, Expect) may already prove a fault before its CR: any of their statuses. */
+function partialFieldFaults(fieldText: string, meaning: Set<number>): void {
+  const last = fieldText.slice(fieldText.lastIndexOf('\r\n') + 1).replace(/^\n/, '');
+  const name = /^([^:\r\n]*):/.exec(last)?.[1]?.toLowerCase();
+  if (name === undefined || !['content-length', 'transfer-encoding', 'host', 'connection', 'expect'].includes(name)) return;
+  for (const s of [400, 413, 417, 501]) meaning.add(s);
+}
+
+/** The request line (without its CRLF; `whole` when the CR was seen). */
+function lineFaults(line: string, whole: boolean, limits: HttpLimits, faults: Set<number>): void {
+  const sp1 = line.indexOf(' ');
+  const method = sp1 < 0 ? line : line.slice(0, sp1);
+  // Byte by byte: the 33rd token byte of a method is already 501, whatever follows.
+  const tokenRun = new RegExp(`^${TCHAR}*`).exec(method)![0].length;
+  if (tokenRun > MAX_METHOD) { faults.add(501); return; }
+  if (tokenRun < method.length || sp1 === 0) { faults.add(400); return; }
+  if (sp1 < 0) { if (whole) faults.add(400); return; }
+  const rest = line.slice(sp1 + 1);
+  const sp2 = rest.indexOf(' ');
+  const target = sp2 < 0 ? rest : rest.slice(0, sp2);
+  const checked = target.slice(0, limits.maxTargetBytes);
+  // A partial "%X" at the end of what arrived may still become valid.
+  const partial = sp2 < 0 && !whole ? checked.replace(/%[0-9A-Fa-f]?$/, '') : checked;
+  if (!TARGET_CHAR.test(partial) || (sp2 === 0)) { faults.add(400); return; }
+  if (target.length > limits.maxTargetBytes) { faults.add(414); return; }
+  if (sp2 < 0) { if (whole) faults.add(400); return; }
+  const version = rest.slice(sp2 + 1);
+  const shape = 'HTTP/0.0'.slice(0, version.length);
+  const okSoFar = [...version].every((c, i) => (shape[i] === '0' ? /[0-9]/.test(c) : c === shape[i]));
+  if (!okSoFar || version.length > 8 || (whole && version.length !== 8)) { faults.add(400); return; }
+}
+
+/** What the head means: version, target form, Host, framing, Connection, Expect. */
+function meaningFaults(line: string, fields: Field[], complete: boolean, faults: Set<number>): void {
+  const [method = '', target = '', version = ''] = line.split(' ');
+  if (version.length === 8 && (version[5] !== '1' || version[7]! > '1')) { faults.add(505); return; }
+  const http10 = version === 'HTTP/1.0';
+  if (!targetFits(method, target)) faults.add(400);
+  const hosts = fieldValues(fields, 'host');
+  if (hosts.length > 1 || hosts.some((h) => !validHost(h, false))) faults.add(400);
+  if (complete && hosts.length === 0 && !http10) faults.add(400);
+  const lengths = fieldValues(fields, 'content-length');
+  if (lengths.length > 1 || lengths.some((v) => !/^[0-9]+$/.test(v))) faults.add(400);
+  if (lengths.length === 1 && /^[0-9]{16,}$/.test(lengths[0]!)) faults.add(413);
+  const te = fieldValues(fields, 'transfer-encoding');
+  if (te.length > 0) codingFaults(te, http10, lengths.length > 0, faults);
+  const bodied = te.length > 0 || (lengths.length === 1 && /^0*[1-9]/.test(lengths[0]!));
+  if (method === 'CONNECT' && bodied) faults.add(400);
+  for (const v of fieldValues(fields, 'connection')) {
+    if (listElements(v).some((e) => !new RegExp(`^${TCHAR}+$`).test(e))) faults.add(400);
+  }
+  if (!http10 && fieldValues(fields, 'expect').some((v) => v.toLowerCase() !== '100-continue')) faults.add(417);
+}
+
+function codingFaults(values: string[], http10: boolean, withLength: boolean, faults: Set<number>): void {
+  const codings = values.flatMap(listElements);
+  if (values.some((v) => listElements(v).length === 0)) faults.add(400); // an empty field
+  const names = codings.map((c) => /^[^ \t;]*/.exec(c)![0].toLowerCase());
+  const malformed = codings.length === 0 || codings.some((c) => !new RegExp(`^${TCHAR}+(?:[ \\t]*;.*)?$`).test(c));
+  const chunkedParams = codings.some((c, i) => names[i] === 'chunked' && c.length > 'chunked'.length);
+  const chunked = names.filter((n) => n === 'chunked').length;
+  if (malformed || chunkedParams || http10 || withLength || names.at(-1) !== 'chunked' || chunked > 1) faults.add(400);
+  else if (names.some((n) => n !== 'chunked')) faults.add(501);
+}
+
+/** RFC 9110 5.6.1 list elements, trimmed, empty ones skipped. */
+export function listElements(v: string): string[] {
+  return v.split(',').map((e) => e.replace(/^[ \t]+|[ \t]+$/g, '')).filter((e) => e.length > 0);
+}
+
+function targetFits(method: string, target: string): boolean {
+  if (method === 'CONNECT') return validHost(target, true);
+  if (target.startsWith('/')) return true;
+  if (target === '*') return method === 'OPTIONS';
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?]*)/.exec(target);
+  return m !== null && m[1]!.length > 0 && validHost(m[1]!, false);
+}
+
+/** uri-host [":" port]: reg-name (unreserved, sub-delims, %XX) or [literal]; port digits. */
+export function validHost(v: string, needPort: boolean): boolean {
+  const m = /^(?:\[[0-9A-Fa-f:.vV]+\]|(?:[-._~!$&'()*+,;=0-9A-Za-z]|%[0-9A-Fa-f]{2})*)(?::([0-9]*))?$/.exec(v);
+  if (m === null) return false;
+  if (!needPort) return true;
+  return m[1] !== undefined && m[1].length > 0 && !v.startsWith(':');
+}
+
+/** The body after a served head: Content-Length, chunked or none. */
+function withBody(text: string, at: number, head: Head, limits: HttpLimits): Step {
+  const http10 = head.version === 'HTTP/1.0';
+  const conn = fieldValues(head.fields, 'connection').flatMap(listElements).map((e) => e.toLowerCase());
+  const close = conn.includes('close') || head.method === 'CONNECT' || (http10 && !conn.includes('keep-alive'));
+  const served = (next: number): Step => ({ verdict: { kind: 'served', close, head: head.method === 'HEAD' }, next });
+  if (fieldValues(head.fields, 'transfer-encoding').length > 0) {
+    const r = chunkedEnd(text, at, limits);
+    if (typeof r === 'number') return served(r);
+    return r.fault === 0 ? incomplete(new Set()) : refused(r.fault);
+  }
+  const length = Number(fieldValues(head.fields, 'content-length')[0] ?? '0');
+  return at + length <= text.length ? served(at + length) : incomplete(new Set());
+}
+
+const QUOTED_CHAR = '(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])';
+/** chunk-ext (RFC 9112 7.1.1): BWS only where the grammar has it, never before the CR. */
+const CHUNK_EXT = `(?:[ \\t]*;[ \\t]*${TCHAR}+(?:[ \\t]*=[ \\t]*(?:${TCHAR}+|"${QUOTED_CHAR}*"))?)`;
+/** What the end of a size line may be while it is still arriving: a prefix of one more chunk-ext. */
+const CHUNK_EXT_PREFIX = `[ \\t]*(?:;[ \\t]*(?:${TCHAR}+(?:[ \\t]*(?:=[ \\t]*(?:${TCHAR}+|"${QUOTED_CHAR}*\\\\?)?)?)?)?)?`;
+const SIZE_LINE = new RegExp(`^([0-9A-Fa-f]{1,15})${CHUNK_EXT}*$`);
+const SIZE_LINE_PREFIX = new RegExp(`^(?:[0-9A-Fa-f]{1,15}${CHUNK_EXT}*${CHUNK_EXT_PREFIX})?$`);
+const MAX_SIZE_LINE = 4096;
+/** inspect.wasm's max-body-bytes: 2^53 - 1 (a chunk-size may pass it: 413). */
+const MAX_BODY_BYTES = Number.MAX_SAFE_INTEGER;
+
+/** Where a chunked body ends, or why it cannot: fault 0 = the input ends inside it. */
+function chunkedEnd(text: string, at: number, limits: HttpLimits): number | { fault: number } {
+  let total = 0;
+  for (;;) {
+    const cr = text.indexOf('\r', at);
+    const lineEnd = cr < 0 ? text.length : cr;
+    const line = text.slice(at, lineEnd);
+    if (lineEnd - at + 1 > MAX_SIZE_LINE || /\n/.test(line)) return { fault: 400 };
+    if (cr < 0) return SIZE_LINE_PREFIX.test(line) ? { fault: 0 } : { fault: 400 };
+    const m = SIZE_LINE.exec(line);
+    if (m === null) return { fault: 400 };
+    if (cr + 1 >= text.length) return { fault: 0 };
+    if (text[cr + 1] !== '\n') return { fault: 400 };
+    const size = parseInt(m[1]!, 16);
+    total += size;
+    if (total > MAX_BODY_BYTES) return { fault: 413 };
+    at = cr + 2;
+    if (size === 0) return trailersEnd(text, at, limits);
+    if (at + size + 2 > text.length) return text.length > at + size && !'\r\n'.startsWith(text.slice(at + size)) ? { fault: 400 } : { fault: 0 };
+    if (text.slice(at + size, at + size + 2) !== '\r\n') return { fault: 400 };
+    at += size + 2;
+  }
+}
+
+function trailersEnd(text: string, at: number, limits: HttpLimits): number | { fault: number } {
+  if (text.startsWith('\r\n', at)) return at + 2;
+  const window = text.slice(at, at + limits.maxHeaderBytes);
+  const end = window.indexOf('\r\n\r\n');
+  const section = end >= 0 ? window.slice(0, end + 2) : window;
+  const f = checkFields(section, limits);
+  const first = [...f.faults][0];
+  if (first !== undefined) return { fault: first };
+  if (end >= 0) return at + end + 4;
+  return text.length - at >= limits.maxHeaderBytes ? { fault: 431 } : { fault: 0 };
+}
