@@ -8,7 +8,7 @@ import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
 import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command.ts';
 import { WasmloopError } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
-import { KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
+import { effectiveLimits, KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
 import { MAX_WORKERS } from './options.ts';
 
@@ -198,11 +198,13 @@ function version(): string {
   return pkg.version;
 }
 
-/** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. */
+/** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
+ *  to the same memory and table caps as a guest, so it is compiled again with them. */
 async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
   checkCommand(module);
   if (opts.listen.length > 0) usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
-  return runCommand(module, { args: opts.args, env: opts.env, dirs: opts.dirs, backend: opts.wasi });
+  const capped = await loadModule(opts.module, effectiveLimits(opts.limits));
+  return runCommand(capped, { args: opts.args, env: opts.env, dirs: opts.dirs, backend: opts.wasi });
 }
 
 async function run(argv: string[]): Promise<number> {

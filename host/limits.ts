@@ -31,7 +31,7 @@ export type Limits = Record<string, number>;
  *  not a finite number >= 0. */
 export function checkLimits(limits: Limits): Limits {
   for (const [name, value] of Object.entries(limits)) {
-    if (!(name in KNOWN_LIMITS)) {
+    if (!Object.hasOwn(KNOWN_LIMITS, name)) { // not `in`: 'constructor' is no limit
       throw new WasmloopError('ERR_WASMLOOP_LIMIT', `unknown limit '${name}' (known: ${Object.keys(KNOWN_LIMITS).join(', ')})`);
     }
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
