@@ -12,27 +12,12 @@ import { IoBatch } from './io-batch.ts';
 import { ListenerGate } from './listener-gate.ts';
 import { connectionLimit } from './limits.ts';
 import type { PeerGuard } from './peer-guard.ts';
-import { salvage, type Handover, type Salvaged, type SalvageExports } from './salvage.ts';
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE, MAX_EVENTS, type Kernel } from './kernel.ts';
+import { takeCarried } from './carried.ts';
+import { ALLOWED_EVENTS, STAT_NAMES, type GuestExports, type GuestStats } from './guest-abi.ts';
+import { salvage, type Handover, type Salvaged } from './salvage.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS, type Kernel } from './kernel.ts';
 
-/** Interest bits a guest may ask for (docs/ABI.md, watch). */
-const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
-
-export interface GuestExports extends Partial<SalvageExports> {
-  memory: WebAssembly.Memory;
-  _initialize?: () => void;
-  wl_init(): number;
-  wl_events_ptr(): number;
-  wl_events_cap(): number;
-  wl_dispatch(n: number, nowMs: number): number;
-  wl_shutdown(): void;
-  wl_stats_ptr(): number;
-}
-
-/** Counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr), in that order. */
-export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
-export type GuestStats = Record<(typeof STAT_NAMES)[number], number>;
-
+export { STAT_NAMES, type GuestExports, type GuestStats } from './guest-abi.ts';
 export { GuestTrap, readAsString } from './guest-env.ts';
 
 export interface InstanceOptions {
@@ -217,7 +202,11 @@ export class GuestInstance {
       recv: (h, ptr, len) => {
         const fd = t.fd(h, Kind.Conn);
         if (fd < 0) return fd;
-        if (this.carried !== null && this.carried.has(h)) return this.takeCarried(h, ptr >>> 0, len >>> 0);
+        if (this.carried !== null && this.carried.has(h)) {
+          const n = takeCarried(this.carried, h, this.memory, ptr >>> 0, len >>> 0);
+          if (this.carried.size === 0) this.carried = null;
+          return n;
+        }
         return kernel.recv(fd, mem(), ptr >>> 0, len >>> 0);
       },
       send: (h, ptr, len) => {
@@ -280,22 +269,6 @@ export class GuestInstance {
     if (reason === EXHAUSTED) throw new GuestTrap('handle space exhausted: no handle can be issued without reusing one; replacing the instance');
     this.gate.pause();
     return -Errno.EAGAIN;
-  }
-
-  /** recv from input carried over from a trapped instance: the same contract as the kernel's
-   *  recv (EINVAL for len 0, EFAULT out of memory). */
-  private takeCarried(handle: number, ptr: number, len: number): number {
-    const carried = this.carried!;
-    const bytes = carried.get(handle)!;
-    if (len === 0) return -Errno.EINVAL;
-    const mem = this.memory;
-    if (ptr + len > mem.byteLength) return -Errno.EFAULT;
-    const n = Math.min(len, bytes.length);
-    new Uint8Array(mem, ptr, n).set(bytes.subarray(0, n));
-    if (n < bytes.length) carried.set(handle, bytes.subarray(n));
-    else carried.delete(handle);
-    if (carried.size === 0) this.carried = null;
-    return n;
   }
 
   private watch(h: number, events: number, lo: number, hi: number): number {
