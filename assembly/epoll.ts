@@ -6,3 +6,6 @@ export const EPOLLERR: u32 = 0x008;
 export const EPOLLHUP: u32 = 0x010;
 export const EPOLLRDHUP: u32 = 0x2000;
 export const EPOLLET: u32 = 0x80000000;
+
+// One packed event record in the ring: u32 events, then the u64 token (docs/ABI.md).
+export const EVENT_SIZE: usize = 12;

@@ -13,7 +13,7 @@
 import { wl_accept, wl_listener, wl_watch } from "./abi";
 import { limit } from "./config";
 import { connAdopt, connBatchRun, connDrainAll, connEvent, connInit, connOpen, connSalvage, hasFreeSlot, nowMs, setNow, sweepTimers, IDLE_MS, MAX_CONNS, SALVAGE_RECORD } from "./conn";
-import { EPOLLIN } from "./epoll";
+import { EPOLLIN, EVENT_SIZE } from "./epoll";
 import { EAGAIN, ECONNABORTED, EINTR } from "./errno";
 import { poolInit } from "./pool";
 import { callInit, callTick, tickInterval, trapReply } from "./protocol";
@@ -23,7 +23,7 @@ import { LISTENER_GEN } from "./token";
 /** Events the host may write per wl_dispatch call. 256 is well past what one epoll_wait
  *  returns under the loads we measure, and costs 3 KiB. */
 export const EVENTS_CAP: i32 = 256;
-const RING: usize = memory.data(EVENTS_CAP * 12, 16);
+const RING: usize = memory.data(EVENTS_CAP * <i32>EVENT_SIZE, 16);
 
 /** Most listeners one instance takes. */
 const MAX_LISTENERS: i32 = 16;
@@ -74,7 +74,7 @@ export function wl_dispatch(n: i32, now: f64): i32 {
   setNow(now);
   if (n > EVENTS_CAP) n = EVENTS_CAP;
   for (let i = 0; i < n; i++) {
-    const rec = RING + <usize>i * 12;
+    const rec = RING + <usize>i * EVENT_SIZE;
     const events = load<u32>(rec);
     const lo = load<u32>(rec, 4);
     const hi = load<u32>(rec, 8);

@@ -3,10 +3,9 @@
  * counters it reads from guest memory, the interest bits a guest may ask for.
  */
 import type { SalvageExports } from './salvage.ts';
-import { EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from './kernel.ts';
+import type { StatName } from './abi.ts';
 
-/** Interest bits a guest may ask for (docs/ABI.md, watch). */
-export const ALLOWED_EVENTS = (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET) >>> 0;
+export { ALLOWED_EVENTS, STAT_NAMES } from './abi.ts';
 
 export interface GuestExports extends Partial<SalvageExports> {
   memory: WebAssembly.Memory;
@@ -19,7 +18,6 @@ export interface GuestExports extends Partial<SalvageExports> {
   wl_stats_ptr(): number;
 }
 
-/** Counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr), in that order. */
-export const STAT_NAMES = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
-export type GuestStats = Record<(typeof STAT_NAMES)[number], number>;
+/** The counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr; names: host/abi.ts). */
+export type GuestStats = Record<StatName, number>;
 

@@ -3,6 +3,7 @@
  * the handle table that is the whole of what it can reach. A trap ends the instance; the loop
  * then calls `teardown()` and may create a fresh one over the same listeners.
  */
+import type { Hostcall } from './abi.ts';
 import { Errno, errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import { GuestTrap, readUtf8, runtimeImports } from './guest-env.ts';
@@ -174,9 +175,10 @@ export class GuestInstance {
     });
   }
 
-  /** The `wasmloop` import module. Each hostcall validates its handle here (the kernel checks
-   *  memory ranges again in C) and never throws for a bad argument. */
-  private hostcalls(): Record<string, (...args: number[]) => number> {
+  /** The `wasmloop` import module, one entry per HOSTCALLS name (host/abi.ts; a missing or extra
+   *  one does not compile). Each validates its handle here (the kernel checks memory ranges
+   *  again in C) and never throws for a bad argument. */
+  private hostcalls(): Record<Hostcall, (...args: number[]) => number> {
     const { kernel, now } = this.opts;
     const wall = this.opts.wallClock ?? Date.now;
     const t = this.handles;

@@ -3,13 +3,10 @@
  * every record's handle, and the fds (or errnos) go to the kernel, which does all the records
  * in one call and checks each record's buffer itself.
  */
+import { IO_MANY_MAX, IO_RECORD_SIZE } from './abi.ts';
 import { Errno } from './errno.ts';
 import { Kind, type HandleTable } from './handles.ts';
 import type { Kernel } from './kernel.ts';
-
-/** Bytes per I/O record, and the most records per call. */
-const IO_RECORD = 16;
-const IO_MANY_MAX = 4096;
 
 export class IoBatch {
   private words = new Int32Array(0); // the memory as i32s, kept until the memory grows
@@ -20,7 +17,7 @@ export class IoBatch {
   /** `n` records at `ptr` of `mem`: recv (into the area where a record's buf is 0) or send. */
   run(mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number, send: boolean): number {
     if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
-    if (ptr + n * IO_RECORD > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
+    if (ptr + n * IO_RECORD_SIZE > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
     if (this.words.buffer !== mem) this.words = new Int32Array(mem);
     const words = this.words;
     const fds = this.fds;

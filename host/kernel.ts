@@ -13,32 +13,11 @@
  * checks `offset + length <= byteLength` before it reads or writes a byte.
  */
 
-/** epoll_ctl operations (Linux values). */
-export const EPOLL_CTL_ADD = 1;
-export const EPOLL_CTL_DEL = 2;
-export const EPOLL_CTL_MOD = 3;
-
-/** epoll event bits (Linux values). Masks are unsigned: EPOLLET is bit 31. */
-export const EPOLLIN = 0x001;
-export const EPOLLOUT = 0x004;
-export const EPOLLERR = 0x008;
-export const EPOLLHUP = 0x010;
-export const EPOLLRDHUP = 0x2000;
-export const EPOLLET = 0x80000000;
-
-/** Size of one packed `struct epoll_event` record in guest memory. */
-export const EVENT_SIZE = 12;
-
-/** The most records one epollWait may ask for: the shim's bound (WL__MAX_EVENTS in
- *  host/native/binding.c; above it epollWait is -EINVAL), far below Linux's own EP_MAX_EVENTS
- *  (INT_MAX / sizeof(struct epoll_event)). A guest whose event ring is larger is refused when
- *  its instance is created, rather than failing at its first wait. */
-export const MAX_EVENTS = 65536;
-
-/** shutdown() directions (Linux values). */
-export const SHUT_RD = 0;
-export const SHUT_WR = 1;
-export const SHUT_RDWR = 2;
+/** The numbers the contract speaks in (Linux values), defined in host/abi.ts. */
+export {
+  EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
+  EPOLLRDHUP, EVENT_SIZE, MAX_EVENTS, SHUT_RD, SHUT_RDWR, SHUT_WR,
+} from './abi.ts';
 
 export interface SockAddr {
   host: string;

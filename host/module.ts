@@ -4,12 +4,11 @@
  * Every refusal is a WasmloopError with a one-line message and a stable `code`.
  */
 import { readFile } from 'node:fs/promises';
+import { HOSTCALLS } from './abi.ts';
 import { WasmloopError } from './errors.ts';
 import { checkLimits, effectiveLimits, type Limits } from './limits.ts';
 import { capGuest, enforceableCaps, type GuestCaps } from './memory-limit.ts';
 
-/** What the host's `wasmloop` import module provides (docs/ABI.md). */
-export const HOSTCALLS = ['listener', 'accept', 'recv', 'send', 'recv_many', 'send_many', 'watch', 'shutdown', 'close', 'now_ms', 'wall_ms', 'limit'] as const;
 const ENV_IMPORTS = ['abort', 'trace', 'seed'];
 const REQUIRED_EXPORTS = ['memory', 'wl_init', 'wl_events_ptr', 'wl_events_cap', 'wl_dispatch', 'wl_shutdown', 'wl_stats_ptr'];
 

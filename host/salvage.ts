@@ -12,16 +12,9 @@
  * connection of that very instance, a range must lie in its memory and be no larger than a
  * core buffer. A lying guest can only mistreat its own connections, which it could anyway.
  */
+import { SALVAGE_RECORD_SIZE, SalvageAction } from './abi.ts';
 import { Errno } from './errno.ts';
 import { SHUT_WR, type Kernel, type SockAddr } from './kernel.ts';
-
-/** wl_salvage's answers (assembly/conn.ts Salvage). */
-export const enum SalvageAction {
-  None = 0,
-  Adopt = 1,
-  Reply = 2,
-  Close = 3,
-}
 
 /** A connection on its way to the next instance. */
 export interface Handover {
@@ -55,8 +48,6 @@ export const MAX_CARRY = 65536;
 const MAX_REPLY = 4096;
 /** wl_salvage is asked about at most this many slots (assembly/loop.ts MAX_CONNS_LIMIT). */
 const MAX_SLOTS = 1 << 20;
-/** Record layout: handle (i32), unread input (u32 pointer, u32 length), output owed (the same). */
-const RECORD_SIZE = 20;
 
 /** What salvage needs of the instance. */
 export interface SalvageTarget {
@@ -85,8 +76,8 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
       if (action < 0) break;
       if (action === SalvageAction.None) continue;
       const mem = g.memory;
-      if (record + RECORD_SIZE > mem.byteLength) break;
-      const view = new DataView(mem, record, RECORD_SIZE);
+      if (record + SALVAGE_RECORD_SIZE > mem.byteLength) break;
+      const view = new DataView(mem, record, SALVAGE_RECORD_SIZE);
       const handle = view.getInt32(0, true);
       const fd = g.connFd(handle);
       if (fd < 0) continue;

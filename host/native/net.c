@@ -238,3 +238,52 @@ int wl__close(int fd) {
   if (close(fd) == 0 || errno == EINTR) return 0;
   return wl__fail();
 }
+
+/* ---- batched I/O ----------------------------------------------------------------------- */
+
+static uint32_t wl__load_u32le(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wl__store_u32le(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/*
+ * Each record is checked and done in order, exactly as recv/send would: len 0 is -EINVAL,
+ * [buf, buf + len) outside memory -EFAULT. For recv, buf 0 means "in the area": the bytes go
+ * to the area's first free byte, which is stored in buf, if len bytes are free there, else the
+ * result is -EAGAIN (no syscall); len above area_len is -EINVAL. One tight loop: it is the
+ * per-request path, so no call per record but the syscall.
+ */
+int wl__io_many(const int32_t *fds, unsigned char *mem, size_t size, uint32_t ptr, uint32_t n,
+                uint32_t area, uint32_t area_len, bool is_send) {
+  if ((uint64_t)ptr + (uint64_t)n * WL__IO_RECORD > (uint64_t)size ||
+      (uint64_t)area + area_len > (uint64_t)size) {
+    return -WL__WASI_EFAULT;
+  }
+  uint32_t free_at = area, area_end = area + area_len; /* area_end <= size: no wrap-around */
+  for (uint32_t i = 0; i < n; i++) {
+    unsigned char *rec = mem + ptr + (size_t)i * WL__IO_RECORD;
+    uint32_t buf = wl__load_u32le(rec + 4), len = wl__load_u32le(rec + 8);
+    bool in_area = !is_send && buf == 0;
+    int r = fds[i];
+    if (r < 0) {
+      /* the host's verdict on the handle */
+    } else if (len == 0 || (in_area && len > area_len)) {
+      r = -WL__WASI_EINVAL;
+    } else if (in_area && area_end - free_at < len) {
+      r = -WL__WASI_EAGAIN;
+    } else if (in_area) {
+      r = wl__recv(r, mem + free_at, len);
+      wl__store_u32le(rec + 4, free_at);
+      if (r > 0) free_at += (uint32_t)r;
+    } else if ((uint64_t)buf + len > (uint64_t)size) {
+      r = -WL__WASI_EFAULT;
+    } else {
+      r = is_send ? wl__send(r, mem + buf, len) : wl__recv(r, mem + buf, len);
+    }
+    wl__store_u32le(rec + 12, (uint32_t)r); /* modulo 2^32: the i32 bit pattern */
+  }
+  return 0;
+}

@@ -2,8 +2,9 @@
  * Thin, N-API-free wrappers over the Linux socket and epoll calls the host needs.
  *
  * Every function returns >= 0 on success or a negative WASI errno (errno.h); none of them
- * touches errno's value for the caller. Pointers and lengths are trusted here: binding.c
- * has already checked that each buffer lies inside the guest memory it came from.
+ * touches errno's value for the caller. Pointers and lengths are trusted here (binding.c has
+ * already checked that each buffer lies inside the guest memory it came from), except in
+ * wl__io_many, which checks every range it reads from guest memory itself.
  */
 #ifndef WL_NET_H
 #define WL_NET_H
@@ -12,8 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One packed record in guest memory: u32 events, then the u64 data (token), little-endian. */
-#define WL__EVENT_SIZE 12
+#include "abi.h"
 
 /* Longest numeric host string, with its NUL (INET6_ADDRSTRLEN, IPv4-mapped form included). */
 #define WL__HOST_MAX 46
@@ -42,6 +42,15 @@ int wl__accept(int fd);
 int wl__recv(int fd, void *buf, uint32_t len);
 int wl__send(int fd, const void *buf, uint32_t len);
 int wl__shutdown(int fd, int how);
+
+/*
+ * recv_many/send_many (docs/ABI.md) over guest memory mem[0, size): n (<= WL__MAX_IO)
+ * records of WL__IO_RECORD bytes at mem + ptr. fds[i] is record i's descriptor, or a negative
+ * errno the caller already decided (bad handle), stored as its result untouched. Returns 0, or
+ * -EFAULT for the call as a whole (records or area outside memory; then no record is touched).
+ */
+int wl__io_many(const int32_t *fds, unsigned char *mem, size_t size, uint32_t ptr, uint32_t n,
+                uint32_t area, uint32_t area_len, bool is_send);
 int wl__close(int fd);
 
 #endif

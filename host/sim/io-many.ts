@@ -1,14 +1,12 @@
 /**
  * recvMany/sendMany for the simulated kernel (host/kernel.ts describes the contract; the native
- * shim's is wl__io_many in host/native/binding.c): the records done one recv/send each, in
+ * shim's is wl__io_many in host/native/net.c): the records done one recv/send each, in
  * order, with the shared receive area packed as the shim packs it.
  */
+import { IO_RECORD_SIZE } from '../abi.ts';
 import { Errno } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import { inBounds, isCount, isMemory } from './util.ts';
-
-/** Bytes per I/O record: u32 handle, u32 buf, u32 len, i32 result. */
-const IO_RECORD = 16;
 
 type Io = Pick<Kernel, 'recv' | 'send'>;
 
@@ -16,7 +14,7 @@ export function ioMany(k: Io, send: boolean, fds: Int32Array, memory: ArrayBuffe
   if (!(fds instanceof Int32Array) || !isCount(ptr) || !isCount(n) || n > fds.length || (ptr & 3) !== 0 || !isCount(area) || !isCount(areaLen)) {
     return -Errno.EINVAL;
   }
-  if (!isMemory(memory) || !inBounds(memory, ptr, n * IO_RECORD) || !inBounds(memory, area, areaLen)) return -Errno.EFAULT;
+  if (!isMemory(memory) || !inBounds(memory, ptr, n * IO_RECORD_SIZE) || !inBounds(memory, area, areaLen)) return -Errno.EFAULT;
   const words = new Int32Array(memory, ptr, n * 4);
   let free = area;
   for (let i = 0, w = 0; i < n; i++, w += 4) {

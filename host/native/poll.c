@@ -1,0 +1,167 @@
+/*
+ * A poll watches an epoll fd from Node's libuv loop and calls a JS function (no arguments)
+ * whenever it is readable; the function is expected to drain it with epollWait(..., 0).
+ *
+ * Lifetime: the struct has two owners, the JS external returned by wl__poll_start (until it
+ * is garbage-collected) and the uv handle (until uv_close's callback). It is freed when both
+ * let go, so wl__poll_stop on a stale handle only ever reads a live struct and sees `stopped`.
+ * Everything that needs the env (references, async context, cleanup hook) is released
+ * synchronously by wl__poll_shut, which runs either inside a JS call (pollStop) or inside the
+ * env's cleanup hook, while the env is still valid.
+ *
+ * No static mutable state: per-poll state hangs off the handle returned to JS, so the module
+ * loads in any number of envs (main thread and workers).
+ */
+#include "poll.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <uv.h>
+
+#include "errno.h"
+#include "net.h"
+
+enum { WL__OWNER_JS = 1, WL__OWNER_UV = 2 };
+
+struct wl__poll {
+  uv_poll_t handle; /* handle.data points back here */
+  napi_env env;
+  napi_ref callback;
+  napi_ref receiver; /* `this` for the callback and its async resource: an empty object */
+  napi_async_context async;
+  unsigned owners;
+  bool hooked;  /* the env cleanup hook is registered */
+  bool stopped; /* wl__poll_shut has run; nothing will call the callback again */
+};
+
+/* Identifies externals made by wl__poll_start, so wl__poll_stop never casts a foreign pointer. */
+static const napi_type_tag WL__POLL_TAG = {0x7761736d6c6f6f70ULL, 0x706f6c6c68616e64ULL};
+
+static void wl__poll_drop(struct wl__poll *p, unsigned owner) {
+  p->owners &= ~owner;
+  if (p->owners == 0) free(p);
+}
+
+static void wl__poll_closed(uv_handle_t *handle) {
+  wl__poll_drop(handle->data, WL__OWNER_UV);
+}
+
+static void wl__poll_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  wl__poll_drop(data, WL__OWNER_JS);
+}
+
+static void wl__poll_cleanup(void *arg);
+
+/* Undoes whatever wl__poll_start managed to set up; idempotent. May free p (no owner left). */
+static void wl__poll_shut(struct wl__poll *p) {
+  if (p->stopped) return;
+  p->stopped = true;
+  if (p->hooked) napi_remove_env_cleanup_hook(p->env, wl__poll_cleanup, p);
+  if (p->callback) napi_delete_reference(p->env, p->callback);
+  if (p->receiver) napi_delete_reference(p->env, p->receiver);
+  if (p->async) napi_async_destroy(p->env, p->async);
+  p->callback = p->receiver = NULL;
+  p->async = NULL;
+  if (p->owners & WL__OWNER_UV) {
+    uv_poll_stop(&p->handle);
+    uv_close((uv_handle_t *)&p->handle, wl__poll_closed);
+  } else if (p->owners == 0) {
+    free(p);
+  }
+}
+
+/* The env is going away (process exit, worker end) with the poll still running. */
+static void wl__poll_cleanup(void *arg) {
+  struct wl__poll *p = arg;
+  p->hooked = false; /* Node removed the hook before calling it */
+  wl__poll_shut(p);
+}
+
+/* A throw from the callback must not vanish: hand it to Node's uncaught-exception path. */
+static void wl__poll_report(napi_env env) {
+  bool pending = false;
+  napi_value error;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+      napi_get_and_clear_last_exception(env, &error) == napi_ok) {
+    napi_fatal_exception(env, error);
+  }
+}
+
+static void wl__poll_ready(uv_poll_t *handle, int status, int events) {
+  /* What is ready, and any error, is for epollWait to say: always call the callback. */
+  (void)status, (void)events;
+  struct wl__poll *p = handle->data;
+  napi_env env = p->env; /* the callback may pollStop (and so release) p's references */
+  napi_handle_scope scope;
+  napi_value fn, recv;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_get_reference_value(env, p->callback, &fn) == napi_ok &&
+      napi_get_reference_value(env, p->receiver, &recv) == napi_ok &&
+      napi_make_callback(env, p->async, recv, fn, 0, NULL, NULL) != napi_ok) {
+    wl__poll_report(env);
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+/* The env side of wl__poll_start: references, async context, cleanup hook. */
+static bool wl__poll_init_js(napi_env env, struct wl__poll *p, napi_value fn) {
+  napi_value recv, name;
+  if (napi_create_object(env, &recv) != napi_ok ||
+      napi_create_reference(env, recv, 1, &p->receiver) != napi_ok ||
+      napi_create_reference(env, fn, 1, &p->callback) != napi_ok ||
+      napi_create_string_utf8(env, "wasmloop.poll", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_async_init(env, recv, name, &p->async) != napi_ok ||
+      napi_add_env_cleanup_hook(env, wl__poll_cleanup, p) != napi_ok) {
+    return false;
+  }
+  p->hooked = true;
+  return true;
+}
+
+/* The loop side of wl__poll_start: 0 or a negative WASI errno. */
+static int wl__poll_init_uv(napi_env env, struct wl__poll *p, int epfd) {
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return -WL__WASI_EIO;
+  int r = uv_poll_init(loop, &p->handle, epfd); /* libuv errors are -errno on Unix */
+  if (r != 0) return -wl__wasi_errno(-r);
+  p->handle.data = p;
+  p->owners |= WL__OWNER_UV;
+  r = uv_poll_start(&p->handle, UV_READABLE, wl__poll_ready);
+  return r == 0 ? 0 : -wl__wasi_errno(-r);
+}
+
+/* The handle JS holds; it owns p until it is collected. */
+static napi_value wl__poll_external(napi_env env, struct wl__poll *p) {
+  napi_value ext;
+  if (napi_create_external(env, p, wl__poll_finalize, NULL, &ext) != napi_ok) return NULL;
+  p->owners |= WL__OWNER_JS;
+  return napi_type_tag_object(env, ext, &WL__POLL_TAG) == napi_ok ? ext : NULL;
+}
+
+int wl__poll_start(napi_env env, int epfd, napi_value callback, napi_value *handle) {
+  int r = wl__check_epoll(epfd);
+  struct wl__poll *p = r == 0 ? calloc(1, sizeof *p) : NULL;
+  if (p == NULL) return r < 0 ? r : -WL__WASI_ENOMEM;
+  p->env = env;
+  r = wl__poll_init_js(env, p, callback) ? wl__poll_init_uv(env, p, epfd) : -WL__WASI_ENOMEM;
+  if (r == 0 && (*handle = wl__poll_external(env, p)) != NULL) return 0;
+  /* Failed part-way: the external, if made, still owns p and will free it when collected. */
+  wl__poll_shut(p);
+  return r < 0 ? r : -WL__WASI_ENOMEM;
+}
+
+int wl__poll_stop(napi_env env, napi_value handle) {
+  napi_valuetype type;
+  bool ours = false;
+  void *data;
+  if (napi_typeof(env, handle, &type) != napi_ok || type != napi_external ||
+      napi_check_object_type_tag(env, handle, &WL__POLL_TAG, &ours) != napi_ok || !ours ||
+      napi_get_value_external(env, handle, &data) != napi_ok) {
+    return -WL__WASI_EINVAL;
+  }
+  struct wl__poll *p = data;
+  if (p->stopped) return -WL__WASI_EBADF;
+  wl__poll_shut(p);
+  return 0;
+}
