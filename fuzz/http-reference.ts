@@ -6,10 +6,13 @@
  *
  * It says, request by request, whether the SDK must serve it (200 from inspect), refuse it
  * (one of a set of statuses, then close), or cannot have answered yet (the input ends inside
- * it). A refusal lists every status the request's faults allow, not the one the parser finds
- * first: when a parser reports an error (as soon as a prefix proves it, or after the head) is
- * its own choice; whether it refuses, and with a status the rules give, is not.
+ * it). "The first error in byte order decides the status" (docs/HTTP.md): an error a byte
+ * proves (fuzz/http-early.ts, and the syntax here) is refused with its status alone, as soon as
+ * the input holds that byte, whatever follows; what needs the whole head (a missing Host, the
+ * target's form, a coding other than chunked) is checked by the guest in its own order, so a
+ * refusal for those lists every status the head's faults allow.
  */
+import { earlyStatus, elements as listElements } from './http-early.ts';
 import { checkFields, fieldValues, type Field } from './http-fields.ts';
 
 export type Verdict =
@@ -57,14 +60,14 @@ function oneRequest(text: string, at: number, limits: HttpLimits): Step {
   const window = text.slice(at, at + limits.maxHeaderBytes);
   const end = window.indexOf('\r\n\r\n');
   const headText = end >= 0 ? window.slice(0, end + 2) : window;
-  const { syntax, meaning } = headFaults(headText, end >= 0, limits);
-  const all = [...syntax, ...meaning];
-  if (end >= 0) return all.length > 0 ? refused(...all) : withBody(text, at + end + 4, parseHead(headText, limits), limits);
-  // A head cut short: a syntax fault is refused at once; so is a head that outgrew its limit
-  // (431, or whatever fault came before). A fault of meaning may wait for the head's end.
-  if (syntax.size > 0) return refused(...all);
-  if (text.length - at >= limits.maxHeaderBytes) return refused(/^[^ \r\n]* [^ \r\n]*$/.test(window) ? 414 : 431, ...meaning);
-  return incomplete(new Set(meaning));
+  const { early, late } = headFaults(headText, end >= 0, limits);
+  // An error proven at a byte of the head decides the status, whatever follows it.
+  if (early.size > 0) return refused(...early);
+  if (end >= 0) return late.size > 0 ? refused(...late) : withBody(text, at + end + 4, parseHead(headText, limits), limits);
+  // A head cut short that outgrew its limit: 431 (414 in the target), or a fault of its
+  // meaning (the target's form) found before; else it may still become anything.
+  if (text.length - at >= limits.maxHeaderBytes) return refused(/^[^ \r\n]* [^ \r\n]*$/.test(window) ? 414 : 431, ...late);
+  return incomplete(late);
 }
 
 interface Head {
@@ -80,29 +83,32 @@ function parseHead(head: string, limits: HttpLimits): Head {
 }
 
 /**
- * Every status a fault in `head` allows: the request line and field syntax and limits, and,
- * for what the head shows so far (all of it when `complete`), its meaning (docs/HTTP.md).
+ * The faults of `head` (complete, or all that arrived): `early`, the status of the first error
+ * in byte order that a byte of it proves (request line and field syntax, limits, and what
+ * fuzz/http-early.ts lists), which alone decides the answer; `late`, the statuses of what
+ * needs the whole head (all of them allowed: the guest checks those in its own order).
  */
-export function headFaults(head: string, complete: boolean, limits: HttpLimits): { syntax: Set<number>; meaning: Set<number> } {
-  const syntax = new Set<number>();
-  const meaning = new Set<number>();
+export function headFaults(head: string, complete: boolean, limits: HttpLimits): { early: Set<number>; late: Set<number> } {
+  const early = new Set<number>();
+  const late = new Set<number>();
   const lineEnd = head.search(/[\r\n]/);
   const line = lineEnd < 0 ? head : head.slice(0, lineEnd);
-  lineFaults(line, lineEnd >= 0, limits, syntax);
-  syntax.delete(505);
-  if (syntax.size > 0) return { syntax, meaning };
-  if (lineEnd >= 0 && (head[lineEnd] !== '\r' || (head.length > lineEnd + 1 && head[lineEnd + 1] !== '\n'))) syntax.add(400);
-  if (syntax.size > 0) return { syntax, meaning };
+  lineFaults(line, lineEnd >= 0, limits, early);
+  if (early.size > 0) return { early, late };
   if (lineEnd < 0) {
-    partialLineFaults(line, meaning);
-    return { syntax, meaning };
+    partialLineFaults(line, late);
+    return { early, late };
   }
-  const fieldText = head.slice(lineEnd + 2);
-  const f = checkFields(fieldText, limits);
-  for (const s of f.faults) syntax.add(s);
-  meaningFaults(line, f.fields, complete && syntax.size === 0, meaning);
-  if (!complete) partialFieldFaults(fieldText, meaning);
-  return { syntax, meaning };
+  const version = line.split(' ')[2]!;
+  // An unsupported version is proven at the CR that ends it, before the byte after that CR.
+  if (head[lineEnd] === '\r' && (version[5] !== '1' || version[7]! > '1')) return { early: new Set([505]), late };
+  if (head[lineEnd] !== '\r' || (head.length > lineEnd + 1 && head[lineEnd + 1] !== '\n')) return { early: new Set([400]), late };
+  const f = checkFields(head.slice(lineEnd + 2), limits);
+  const first = earlyStatus(version === 'HTTP/1.0', f.fields, f.partial, (v) => validHost(v, false));
+  if (first !== 0) return { early: new Set([first]), late };
+  if (f.faults.size > 0) return { early: f.faults, late };
+  meaningFaults(line, f.fields, complete, late);
+  return { early, late };
 }
 
 /** A request line still arriving may already prove its version (505: "HTTP/2", "HTTP/1.2")
@@ -112,15 +118,6 @@ function partialLineFaults(line: string, meaning: Set<number>): void {
   if (m === null) return;
   if (!targetFits(m[1]!, m[2]!)) meaning.add(400);
   if (/^HTTP\/(?:[02-9]|1\.[2-9])/.test(m[3]!)) meaning.add(505);
-}
-
-/** A field line still arriving that frames the request (Content-Length, Transfer-Encoding,
- *  Host, Connection, Expect) may already prove a fault before its CR: any of their statuses. */
-function partialFieldFaults(fieldText: string, meaning: Set<number>): void {
-  const last = fieldText.slice(fieldText.lastIndexOf('\r\n') + 1).replace(/^\n/, '');
-  const name = /^([^:\r\n]*):/.exec(last)?.[1]?.toLowerCase();
-  if (name === undefined || !['content-length', 'transfer-encoding', 'host', 'connection', 'expect'].includes(name)) return;
-  for (const s of [400, 413, 417, 501]) meaning.add(s);
 }
 
 /** The request line (without its CRLF; `whole` when the CR was seen). */
@@ -147,10 +144,10 @@ function lineFaults(line: string, whole: boolean, limits: HttpLimits, faults: Se
   if (!okSoFar || version.length > 8 || (whole && version.length !== 8)) { faults.add(400); return; }
 }
 
-/** What the head means: version, target form, Host, framing, Connection, Expect. */
+/** What the complete head means: the target's form, a missing Host, the codings, a CONNECT
+ *  with content (and, again, what fuzz/http-early.ts decided at a byte: none by then). */
 function meaningFaults(line: string, fields: Field[], complete: boolean, faults: Set<number>): void {
   const [method = '', target = '', version = ''] = line.split(' ');
-  if (version.length === 8 && (version[5] !== '1' || version[7]! > '1')) { faults.add(505); return; }
   const http10 = version === 'HTTP/1.0';
   if (!targetFits(method, target)) faults.add(400);
   const hosts = fieldValues(fields, 'host');
@@ -180,10 +177,6 @@ function codingFaults(values: string[], http10: boolean, withLength: boolean, fa
   else if (names.some((n) => n !== 'chunked')) faults.add(501);
 }
 
-/** RFC 9110 5.6.1 list elements, trimmed, empty ones skipped. */
-export function listElements(v: string): string[] {
-  return v.split(',').map((e) => e.replace(/^[ \t]+|[ \t]+$/g, '')).filter((e) => e.length > 0);
-}
 
 function targetFits(method: string, target: string): boolean {
   if (method === 'CONNECT') return validHost(target, true);
