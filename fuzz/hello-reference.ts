@@ -26,13 +26,13 @@ export function expectHello(input: Uint8Array): Verdict[] {
       // The first error in byte order decides: one before the bare LF may be the answer.
       const before = window.slice(0, bareLf.index + bareLf[0].length - 1);
       const faults = headFaults(before, false).faults;
-      partialLineFaults(before, faults);
-      out.push(refused(400, ...faults));
+      if (faults.size === 0) partialLineFaults(before, faults);
+      out.push(faults.size > 0 ? refused(...faults) : refused(400));
       break;
     }
     if (end < 0) {
       const faults = headFaults(window, false).faults;
-      partialLineFaults(window, faults);
+      if (faults.size === 0) partialLineFaults(window, faults);
       if (text.length - at < MAX_HEAD) out.push({ kind: 'incomplete', statuses: faults });
       else out.push(refused(window.includes('\n') ? 431 : 414, ...faults));
       break;
@@ -55,20 +55,20 @@ function headFaults(head: string, complete: boolean): { faults: Set<number>; kee
   if (!complete || lines.length > 0) lines.pop(); // the part after the last CRLF is not a line
   const [line, ...fields] = lines;
   if (line === undefined) return { faults, keepAlive: false, length: 0 };
-  if (line.includes('\r')) faults.add(400);
+  // The first error in byte order decides: a line with one ends the checks.
   const http10 = requestLine(line, faults);
   let keepAlive = !http10;
   let length = -1;
   for (const f of fields) {
-    if (f.length === 0) break;
+    if (faults.size > 0 || f.length === 0) break;
     const colon = f.indexOf(':');
     // Transfer-Encoding is refused at its colon, before anything later on the line is seen.
     if (colon > 0 && f.slice(0, colon).toLowerCase() === 'transfer-encoding') faults.add(501);
-    if (f.includes('\r') || colon <= 0 || !TOKEN.test(f.slice(0, colon))) { faults.add(400); continue; }
+    else if (f.includes('\r') || colon <= 0 || !TOKEN.test(f.slice(0, colon))) faults.add(400);
+    if (faults.size > 0) break;
     const name = f.slice(0, colon).toLowerCase();
     const value = f.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (CTL.test(value)) { faults.add(400); continue; }
-    if (name === 'transfer-encoding') faults.add(501);
+    if (CTL.test(value)) faults.add(400);
     else if (name === 'content-length') {
       if (length >= 0 || !/^[0-9]{1,15}$/.test(value)) faults.add(400);
       else length = Number(value);
@@ -82,7 +82,14 @@ function headFaults(head: string, complete: boolean): { faults: Set<number>; kee
 }
 
 /** Checks `METHOD SP target SP version`; returns whether it is HTTP/1.0. */
-function requestLine(line: string, faults: Set<number>): boolean {
+function requestLine(whole: string, faults: Set<number>): boolean {
+  // A CR inside the line: what came before it decides (505 for HTTP/2.0 and its CR), else 400.
+  const line = whole.includes('\r') ? whole.slice(0, whole.indexOf('\r')) : whole;
+  if (line !== whole) {
+    requestLine(line, faults);
+    if (faults.size === 0) faults.add(400);
+    return false;
+  }
   const sp1 = line.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
   if (sp1 <= 0 || sp2 <= sp1 + 1 || !TOKEN.test(line.slice(0, sp1)) || CTL.test(line.slice(sp1 + 1, sp2))) {
@@ -103,13 +110,20 @@ function requestLine(line: string, faults: Set<number>): boolean {
 function partialLineFaults(window: string, faults: Set<number>): void {
   const lastLine = window.lastIndexOf('\r\n');
   let part = lastLine < 0 ? window : window.slice(lastLine + 2);
-  if (/\r[^\n]/.test(part)) faults.add(400); // a CR not followed by LF
+  // A CR not followed by LF: the line is decided by what came before it and its CR, or is 400.
+  const bareCr = /\r[^\n]/.exec(part);
+  if (bareCr !== null) {
+    const before = faults.size;
+    partialLineFaults(window.slice(0, window.length - part.length + bareCr.index + 1), faults);
+    if (faults.size === before) faults.add(400);
+    return;
+  }
   const cr = part.endsWith('\r');
   part = part.replace(/\r$/, '');
   // A CR may end only a request line whose version is whole: HTTP/D.D.
   if (lastLine < 0 && cr && !/^\S+ \S+ HTTP\/[0-9]\.[0-9]$/.test(part)) faults.add(400);
   if (lastLine < 0) partialRequestLine(part, faults);
-  else partialField(part, /\r\ncontent-length[ \t]*:/i.test(window.slice(0, lastLine + 2)), faults);
+  else partialField(part, cr, /\r\ncontent-length[ \t]*:/i.test(window.slice(0, lastLine + 2)), faults);
 }
 
 function partialRequestLine(part: string, faults: Set<number>): void {
@@ -124,10 +138,12 @@ function partialRequestLine(part: string, faults: Set<number>): void {
   if (/^HTTP\/[0-9](?:\.[0-9]?)?$/.test(version)) faults.add(505);
 }
 
-function partialField(part: string, sawLength: boolean, faults: Set<number>): void {
+/** A field line so far; `cr`: its CR has arrived (a name without a colon, or an empty
+ *  Content-Length, is then proven bad). */
+function partialField(part: string, cr: boolean, sawLength: boolean, faults: Set<number>): void {
   const colon = part.indexOf(':');
   const name = colon < 0 ? part : part.slice(0, colon);
-  if ((name !== '' && !TOKEN.test(name)) || colon === 0) faults.add(400);
+  if ((name !== '' && !TOKEN.test(name)) || colon === 0 || (cr && colon < 0 && name !== '')) faults.add(400);
   if (colon <= 0) return;
   const value = part.slice(colon + 1);
   if (CTL.test(value)) faults.add(400);
@@ -135,5 +151,5 @@ function partialField(part: string, sawLength: boolean, faults: Set<number>): vo
   if (lower === 'transfer-encoding') faults.add(501);
   if (lower !== 'content-length') return;
   const digits = value.replace(/^[ \t]+/, '');
-  if (sawLength || !/^[0-9]{0,15}[ \t]*$/.test(digits)) faults.add(400);
+  if (sawLength || !/^[0-9]{0,15}[ \t]*$/.test(digits) || (cr && !/[0-9]/.test(digits))) faults.add(400);
 }
