@@ -14,6 +14,7 @@ import { mutate } from '../fuzz/mutate.ts';
 import { TARGETS } from '../fuzz/targets.ts';
 import { compareHttp } from '../fuzz/http-oracle.ts';
 import { expectSdk, SDK_LIMITS, type Verdict } from '../fuzz/http-reference.ts';
+import { expectHello } from '../fuzz/hello-reference.ts';
 import { loadCorpus } from './helpers/http-corpus.ts';
 
 const test = suite('fuzz regressions');
@@ -82,5 +83,38 @@ test('the HTTP oracle refuses a parser that serves two Content-Length fields', (
   assert.match(compareHttp(expectSdk(input), { output: served, endedByGuest: false }) ?? '', /request 1 .*refused 400.* answered 200/);
   assert.is(compareHttp(expectSdk(input), { output: refused, endedByGuest: true }), null);
 });
+
+const answer = (status: number) =>
+  Buffer.from(`HTTP/1.1 ${status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`, 'latin1');
+/** The statuses (200 for served) the reference lets a guest answer `head` with, of 200, 400, 413, 417, 501, 505. */
+function allowed(expect: (b: Uint8Array) => readonly Verdict[], head: string): number[] {
+  const v = expect(Buffer.from(head, 'latin1'));
+  const out = (s: number) => (s === 200 ? Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'latin1') : answer(s));
+  return [200, 400, 413, 417, 501, 505].filter((s) => compareHttp(v, { output: out(s), endedByGuest: true }) === null);
+}
+
+// The first error in byte order decides the status (docs/HTTP.md): the reference allows that
+// one status and no other, and still refuses to see a smuggling vector served.
+const BYTE_ORDER: [string, (b: Uint8Array) => readonly Verdict[], string, number[]][] = [
+  ['a second Content-Length', expectSdk, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', [400]],
+  ['Content-Length with Transfer-Encoding', expectSdk, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', [400]],
+  ['a second Host', expectSdk, 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', [400]],
+  ['505 at the CR, before the bare CR it turns out to be', expectSdk, 'GET / HTTP/2.0\rX\r\n\r\n', [505]],
+  ['413 at the 16th digit, before a bare LF', expectSdk, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999\n\r\n', [413]],
+  ['413 at the 16th digit, before a second Content-Length', expectSdk, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9999999999999999\r\nContent-Length: 1\r\n\r\n', [413]],
+  ['a second Content-Length, before a 16th digit', expectSdk, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 9999999999999999\r\n\r\n', [400]],
+  ['417 at the CR, before the bare CR it turns out to be', expectSdk, 'GET / HTTP/1.1\r\nHost: a\r\nExpect: 10\r0-continue\r\n\r\n', [417]],
+  ['a bare LF, before a second Host', expectSdk, 'GET / HTTP/1.1\r\nHost: a\nHost: b\r\n\r\n', [400]],
+  ['an early error in a head still arriving', expectSdk, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9999999999999999', [413]],
+  ['hello: 505 at the CR, before the bare CR', expectHello, 'GET / HTTP/2.0\rX\r\n\r\n', [505]],
+  ['hello: 501 at the colon, before a bare CR', expectHello, 'GET / HTTP/1.1\r\nTransfer-Encoding: x\ry\r\n\r\n', [501]],
+  ['hello: a bad line, before Transfer-Encoding', expectHello, 'GET / HTTP/1.1\r\nA B: 1\r\nTransfer-Encoding: x\r\n\r\n', [400]],
+  ['hello: a second Content-Length', expectHello, 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', [400]],
+];
+for (const [name, expect, head, want] of BYTE_ORDER) {
+  test(`the reference, in byte order: ${name}`, () => {
+    assert.equal(allowed(expect, head), want, JSON.stringify(head));
+  });
+}
 
 test.run();
