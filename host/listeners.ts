@@ -5,7 +5,7 @@
 import { checkPort, formatAddress, resolveHost, type ListenAddress } from './address.ts';
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
-import type { Kernel } from './kernel.ts';
+import type { Kernel } from './kernel/contract.ts';
 import type { ListenOptions } from './types.ts';
 
 /** Backlog of each listening socket: the kernel's usual cap (somaxconn). */

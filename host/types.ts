@@ -1,8 +1,8 @@
 /** The public types of the embedding API (re-exported by host/index.ts). */
 import type { ListenAddress } from './address.ts';
-import type { GuestTrap } from './instance.ts';
+import type { GuestTrap } from './guest/instance.ts';
 import type { Limits } from './limits.ts';
-import type { LoopStats } from './loop.ts';
+import type { LoopStats } from './guest/loop.ts';
 import type { ModuleSource } from './module.ts';
 
 export interface ListenOptions {

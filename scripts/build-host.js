@@ -4,7 +4,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { index: 'host/index.ts', cli: 'host/cli.ts', worker: 'host/worker.ts' },
+  entryPoints: { index: 'host/index.ts', cli: 'host/cli.ts', worker: 'host/driver/worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EXHAUSTED, HandleTable, Kind } from '../host/handles.ts';
+import { EXHAUSTED, HandleTable, Kind } from '../host/guest/handles.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';
 

@@ -10,9 +10,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
-import { Loop } from '../host/loop.ts';
-import { loadNative } from '../host/native.ts';
-import type { Kernel, SockAddr } from '../host/kernel.ts';
+import { Loop } from '../host/guest/loop.ts';
+import { loadNative } from '../host/kernel/native.ts';
+import type { Kernel, SockAddr } from '../host/kernel/contract.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 import { socketsOnPort } from './helpers/proc-sockets.ts';
