@@ -18,7 +18,7 @@ import { startWorkers } from './driver/workers.ts';
 
 export { WasmloopError } from './errors.ts';
 export { compileGuest } from './module.ts';
-export { GuestTrap } from './guest/instance.ts';
+export { GuestTrap } from './guest/env.ts';
 export { KNOWN_LIMITS, type Limits } from './limits.ts';
 export type { LoopStats } from './guest/loop.ts';
 export type { ListenAddress } from './address.ts';

@@ -1,6 +1,6 @@
 /** The public types of the embedding API (re-exported by host/index.ts). */
 import type { ListenAddress } from './address.ts';
-import type { GuestTrap } from './guest/instance.ts';
+import type { GuestTrap } from './guest/env.ts';
 import type { Limits } from './limits.ts';
 import type { LoopStats } from './guest/loop.ts';
 import type { ModuleSource } from './module.ts';

@@ -14,7 +14,7 @@ import { resolve } from 'node:path';
 import { createBackend, type Backend, type BackendConfig, type WasiBackendName } from './backends.ts';
 import { writeBlocking, type Stdio } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
-import { GuestTrap, readAsString } from '../guest/instance.ts';
+import { GuestTrap, readAsString } from '../guest/env.ts';
 
 export type { WasiBackendName } from './backends.ts';
 

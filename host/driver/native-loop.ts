@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import type { ListenAddress } from '../address.ts';
 import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
-import type { GuestTrap } from '../guest/instance.ts';
+import type { GuestTrap } from '../guest/env.ts';
 import type { Handoff } from './handoff.ts';
 import { Loop, type LoopStats } from '../guest/loop.ts';
 import type { NativeKernel } from '../kernel/native.ts';

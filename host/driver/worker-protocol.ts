@@ -16,7 +16,7 @@
  *             was reused.
  */
 import type { LoopConfig } from '../types.ts';
-import { STAT_NAMES } from '../guest/instance.ts';
+import { STAT_NAMES } from '../guest/exports.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;

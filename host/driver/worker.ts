@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'; // the global one is a getter, pa
 import { parentPort, workerData } from 'node:worker_threads';
 import { WasmloopError } from '../errors.ts';
 import { Handoff } from './handoff.ts';
-import { STAT_NAMES } from '../guest/instance.ts';
+import { STAT_NAMES } from '../guest/exports.ts';
 import { usesWasi } from '../module.ts';
 import { loadNative } from '../kernel/native.ts';
 import { NativeLoop } from './native-loop.ts';

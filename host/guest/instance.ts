@@ -17,9 +17,6 @@ import { ALLOWED_EVENTS, STAT_NAMES, type GuestExports, type GuestStats } from '
 import { salvage, type Handover, type Salvaged } from './salvage.ts';
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS, type Kernel } from '../kernel/contract.ts';
 
-export { STAT_NAMES, type GuestExports, type GuestStats } from './exports.ts';
-export { GuestTrap, readAsString } from './env.ts';
-
 export interface InstanceOptions {
   kernel: Kernel;
   epfd: number;

@@ -3,7 +3,8 @@
  */
 import type { WasmloopError } from '../errors.ts';
 import type { Handoff } from '../driver/handoff.ts';
-import type { GuestStats, GuestTrap } from './instance.ts';
+import type { GuestTrap } from './env.ts';
+import type { GuestStats } from './exports.ts';
 import type { Kernel } from '../kernel/contract.ts';
 import type { WasiOptions } from './wasi.ts';
 

@@ -14,7 +14,9 @@
 import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
-import { GuestInstance, GuestTrap, STAT_NAMES, type GuestStats } from './instance.ts';
+import { GuestTrap } from './env.ts';
+import { STAT_NAMES, type GuestStats } from './exports.ts';
+import { GuestInstance } from './instance.ts';
 import type { Kernel } from '../kernel/contract.ts';
 import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
 import type { Handover } from './salvage.ts';

@@ -4,7 +4,7 @@
  * listener; `run()` ticks the loop until nothing is left to do.
  */
 import { resolve } from 'node:path';
-import type { GuestTrap } from '../../host/guest/instance.ts';
+import type { GuestTrap } from '../../host/guest/env.ts';
 import type { SockAddr } from '../../host/kernel/contract.ts';
 import { Loop } from '../../host/guest/loop.ts';
 import { loadModule } from '../../host/module.ts';

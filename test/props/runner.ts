@@ -19,7 +19,7 @@
  *    heap (its top, to the byte: heap.ts) nor its memory size may grow, in any later round.
  */
 import type { SockAddr } from '../../host/kernel/contract.ts';
-import type { GuestTrap } from '../../host/guest/instance.ts';
+import type { GuestTrap } from '../../host/guest/env.ts';
 import { Loop, type LoopStats } from '../../host/guest/loop.ts';
 import { Random } from '../../host/kernel/sim/random.ts';
 import type { GuestModel } from './model.ts';
