@@ -1,12 +1,17 @@
 /**
  * The host side of one event loop: an epoll instance, the listeners, and one guest instance at
- * a time. It is driven from outside: the native driver (host/serve.ts) calls `tick()` when
- * libuv sees the epoll fd readable, and tests call it by hand over the simulated kernel.
+ * a time. It is driven from outside (host/driver/native-loop.ts): the blocking driver calls
+ * `wait()`, which blocks in epoll_wait until an event or the guest's next deadline; the libuv
+ * driver calls `tick()` when libuv sees the epoll fd readable or its deadline timer fires.
+ * Tests call `tick()` by hand over the simulated kernel.
  *
  * One tick reads top to bottom:
- *   1. epoll_wait(0) writes ready events straight into the guest's event ring;
- *   2. wl_dispatch(n, now) lets the guest handle them (and any deadline that has passed);
- *   3. the guest's WASI output is flushed, and its next deadline is armed.
+ *   1. epoll_wait (timeout 0 from tick(), up to the guest's deadline from wait()) writes ready
+ *      events straight into the guest's event ring;
+ *   2. if there were events, the guest's deadline has passed or a driver's timer fired,
+ *      wl_dispatch(n, now) lets the guest handle them and returns its next deadline;
+ *   3. the guest's WASI output is flushed and the deadline kept: it bounds the next wait(),
+ *      and the libuv driver arms it as a Node timer (onDeadline).
  * A trap in step 2 ends the instance: the connections it can name as safe to move go to a fresh
  * one (host/guest/salvage.ts), the one that trapped gets the guest's trap reply, the rest are closed,
  * the listeners are kept; traps no connection caused count toward `maxRestarts` in a row.
