@@ -18,8 +18,9 @@ import {
 } from '../host/kernel/contract.ts';
 import { WasmloopError } from '../host/errors.ts';
 import { loadNative } from '../host/kernel/native.ts';
+import { raw } from './helpers/raw-kernel.ts';
 
-const k = loadNative();
+const k = raw(loadNative());
 const EAGAIN = -Errno.EAGAIN;
 const countFds = () => readdirSync('/proc/self/fd').length;
 let openFdsAtStart = 0; // taken when this suite starts: other suites may run first in one process

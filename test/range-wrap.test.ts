@@ -19,11 +19,12 @@ import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
 import { WasmloopError } from '../host/errors.ts';
 import { GuestInstance } from '../host/guest/instance.ts';
-import { SHUT_WR, type Kernel } from '../host/kernel/contract.ts';
+import { SHUT_WR, type Fd, type Kernel } from '../host/kernel/contract.ts';
 import { loadNative } from '../host/kernel/native.ts';
 import { salvage, type SalvageTarget } from '../host/guest/salvage.ts';
 import { SimKernel } from '../host/kernel/sim/kernel.ts';
 import { probeGuest } from './helpers/wat.ts';
+import { raw, type RawKernel } from './helpers/raw-kernel.ts';
 
 const EFAULT = -Errno.EFAULT;
 /** ptr + len = 0x1_0000_0100: out of memory, but 0x100 (in memory) in 32-bit arithmetic. */
@@ -34,7 +35,7 @@ const WRAP_RECORDS = 0xfffffff0;
 const MEM_SIZE = 1 << 16;
 
 interface Fixture {
-  k: Kernel;
+  k: RawKernel<Kernel>;
   /** An empty epoll set. */
   ep: number;
   /** A connection with nothing to read: recv is -EAGAIN without touching memory. */
@@ -58,7 +59,7 @@ console.log(JSON.stringify([k.recvMany(fds, mem, ${WRAP_RECORDS}, 2, 0, 0), k.se
 }
 
 async function nativeFixture(): Promise<Fixture> {
-  const k = loadNative();
+  const k = raw(loadNative());
   const lfd = k.listen('127.0.0.1', 0, 8, false);
   assert.ok(lfd >= 0, `listen: ${lfd}`);
   const addr = k.localAddress(lfd);
@@ -98,7 +99,7 @@ function simFixture(): Fixture {
     k.recvMany(Int32Array.of(idle, idle), mem, WRAP_RECORDS, 2, 0, 0),
     k.sendMany(Int32Array.of(shut, shut), mem, WRAP_RECORDS, 2),
   ];
-  return { k, ep: k.epollCreate(), idle, shut, recordArrayWrap, close() {} };
+  return { k: raw(k), ep: k.epollCreate(), idle, shut, recordArrayWrap, close() {} };
 }
 
 /** I/O records (handle 0, buf, len, result canary) at `at`. */
@@ -255,7 +256,7 @@ function trapped(first: [inPtr: number, inLen: number], trapReply = 0): SalvageT
         return 1;
       },
     },
-    connFd: (h) => h + 10,
+    connFd: (h) => (h + 10) as Fd,
     release: () => null,
     discard: () => {},
   };

@@ -10,7 +10,7 @@
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import { Errno } from '../errno.ts';
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, EVENT_SIZE } from '../kernel/contract.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, EVENT_SIZE, type Fd } from '../kernel/contract.ts';
 import { loadNative, type NativeKernel } from '../kernel/native.ts';
 
 export interface ReadState {
@@ -32,7 +32,7 @@ const MAX_WATCHED = 3;
 
 export class HostReadiness implements Readiness {
   private kernel: NativeKernel | undefined;
-  private epfd = -1;
+  private epfd = -1 as Fd;
   /** fd -> epoll events as of the last refresh(), for the fds registered with epoll. */
   private readonly polled = new Map<number, number>();
   /** fds epoll would not take: their fixed answer. */
@@ -41,7 +41,7 @@ export class HostReadiness implements Readiness {
 
   /** Registers the fds of one poll_oneoff call (duplicates allowed). */
   watch(fds: number[]): void {
-    for (const fd of new Set(fds)) {
+    for (const fd of new Set(fds as Fd[])) { // the host's own stdio fds
       const rc = this.epollFd() < 0 ? this.epfd : this.kernel!.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, fd, 0);
       if (rc === 0) this.polled.set(fd, 0);
       else if (rc === -Errno.EPERM) this.fixed.set(fd, { error: 0, nbytes: bytesLeft(fd), hangup: false });
@@ -50,7 +50,7 @@ export class HostReadiness implements Readiness {
   }
 
   unwatch(): void {
-    for (const fd of this.polled.keys()) this.kernel!.epollCtl(this.epfd, EPOLL_CTL_DEL, fd, 0, 0, 0);
+    for (const fd of this.polled.keys()) this.kernel!.epollCtl(this.epfd, EPOLL_CTL_DEL, fd as Fd, 0, 0, 0);
     this.polled.clear();
     this.fixed.clear();
   }
@@ -77,7 +77,7 @@ export class HostReadiness implements Readiness {
 
   close(): void {
     if (this.epfd >= 0) this.kernel!.close(this.epfd);
-    this.epfd = -1;
+    this.epfd = -1 as Fd;
   }
 
   /** The epoll fd, created on first use; -errno (kept in epfd) when it cannot be. */
@@ -87,7 +87,7 @@ export class HostReadiness implements Readiness {
       this.kernel ??= loadNative();
       this.epfd = this.kernel.epollCreate();
     } catch {
-      this.epfd = -Errno.ENOTSUP; // no native shim: stdin cannot be polled
+      this.epfd = -Errno.ENOTSUP as Fd; // no native shim: stdin cannot be polled
     }
     return this.epfd;
   }

@@ -15,6 +15,7 @@ import { connectionLimit } from '../limits.ts';
 import { openSiblings } from '../listeners.ts';
 import type { LoopStats } from '../guest/loop.ts';
 import type { NativeKernel } from '../kernel/native.ts';
+import type { Fd } from '../kernel/contract.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
 import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
 
@@ -35,7 +36,7 @@ export interface PoolOptions extends LoopConfig {
 }
 
 interface Slot {
-  fds: number[];
+  fds: Fd[];
   worker: Worker | null;
   stats: Float64Array;
   registry: Int32Array;
@@ -50,7 +51,7 @@ interface Slot {
 /** Starts the pool; resolves once every worker is serving. If one fails (its start-up ran
  *  away, trapped, or its thread died), rejects once every fd the pool held is closed. */
 export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
-  const fdSets: number[][] = [opts.fds];
+  const fdSets: Fd[][] = [opts.fds];
   let pool: WorkerPool;
   try {
     for (let i = 1; i < opts.workers; i++) fdSets.push(await openSiblings(opts.native, opts.addresses));
@@ -78,7 +79,7 @@ class WorkerPool implements WasmLoop {
   private watchdog: NodeJS.Timeout | undefined;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
 
-  constructor(private readonly opts: PoolOptions, fdSets: number[][]) {
+  constructor(private readonly opts: PoolOptions, fdSets: Fd[][]) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
     // Two halves (host/driver/worker-protocol.ts): one slot per handle index a worker's table can
@@ -203,9 +204,9 @@ class WorkerPool implements WasmLoop {
     this.retired.peersBlocked += slot.stats[BLOCKED_SLOT]!;
     slot.stats.fill(0);
     const listeners = new Set(slot.fds);
-    const held = new Set<number>(); // an fd may be listed twice (host/driver/handoff.ts): close it once
+    const held = new Set<Fd>(); // an fd may be listed twice (host/driver/handoff.ts): close it once
     for (let i = 0; i < slot.registry.length; i++) {
-      const fd = slot.registry[i]!;
+      const fd = slot.registry[i]! as Fd; // the worker's table mirrored: fds or -1
       if (fd >= 0 && !listeners.has(fd)) held.add(fd);
       slot.registry[i] = -1;
     }

@@ -26,6 +26,15 @@
  * and its record would orphan an fd or leave a closed one in the table.
  */
 import { Errno } from '../errno.ts';
+import type { Fd } from '../kernel/contract.ts';
+
+/**
+ * What a guest names a connection or listener by (or, where a result may be one, a negative
+ * errno). Branded so that the compiler refuses an fd or a plain number where a handle is
+ * expected and a handle where an fd is (kernel/contract.ts `Fd`); compile time only. A
+ * number from the guest becomes a Handle at the hostcall boundary, and is then checked here.
+ */
+export type Handle = number & { readonly __brand: 'Handle' };
 
 export enum Kind {
   Free = 0,
@@ -102,10 +111,10 @@ export class HandleTable {
 
   /** Issues a handle for `fd` (a listener, or an adopted connection): -ENFILE when the
    *  connection limit is reached or no index is left. */
-  add(fd: number, kind: Kind): number {
-    if (kind === Kind.Conn && this.conns >= this.maxConns) return -Errno.ENFILE;
+  add(fd: Fd, kind: Kind): Handle {
+    if (kind === Kind.Conn && this.conns >= this.maxConns) return -Errno.ENFILE as Handle;
     const index = this.take();
-    if (index < 0) return -Errno.ENFILE;
+    if (index < 0) return -Errno.ENFILE as Handle;
     if (this.registry) this.registry[index] = fd;
     this.fds[index] = fd;
     return this.record(index, kind);
@@ -121,7 +130,7 @@ export class HandleTable {
   }
 
   /** Makes `pendingFd` the connection in `spare`; returns its handle. No call inside. */
-  commitAccept(): number {
+  commitAccept(): Handle {
     const index = this.spare;
     this.fds[index] = this.pendingFd;
     this.pendingFd = -1;
@@ -133,14 +142,14 @@ export class HandleTable {
    * The fd behind `handle` if it is open and of `kind`: -EBADF for a handle this table did not
    * issue or that was closed, -EINVAL for one of another kind.
    */
-  fd(handle: number, kind: Kind): number {
+  fd(handle: Handle, kind: Kind): Fd {
     const index = this.indexOf(handle);
-    if (index < 0) return -Errno.EBADF;
-    return this.kinds[index] === kind ? this.fds[index]! : -Errno.EINVAL;
+    if (index < 0) return -Errno.EBADF as Fd;
+    return (this.kinds[index] === kind ? this.fds[index]! : -Errno.EINVAL) as Fd;
   }
 
   /** The slot index of an open handle, or -1. Accepts any JS number. */
-  indexOf(handle: number): number {
+  indexOf(handle: Handle): number {
     if (!Number.isInteger(handle) || handle <= 0 || handle > 0x7fffffff) return -1;
     const index = handle & this.maxIndex;
     const kind = this.kinds[index];
@@ -160,8 +169,8 @@ export class HandleTable {
     this.watched[index] = on ? 1 : 0;
   }
 
-  fdAt(index: number): number {
-    return this.fds[index]!;
+  fdAt(index: number): Fd {
+    return this.fds[index]! as Fd;
   }
 
   /** Takes an open handle's fd out of the registry, before the caller closes it: a registry
@@ -212,11 +221,11 @@ export class HandleTable {
     return index;
   }
 
-  private record(index: number, kind: Kind): number {
+  private record(index: number, kind: Kind): Handle {
     this.kinds[index] = kind;
     this.watched[index] = 0;
     if (kind === Kind.Conn) this.conns++;
-    return (this.gens[index]! << this.bits) | index; // < 2^31: gens[index] <= lastGen
+    return ((this.gens[index]! << this.bits) | index) as Handle; // < 2^31: gens[index] <= lastGen
   }
 
   private grow(): void {

@@ -7,7 +7,7 @@ import { Errno, errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap, readUtf8, runtimeImports } from './env.ts';
 import type { Handoff } from '../driver/handoff.ts';
-import { EXHAUSTED, HandleTable, Kind } from './handles.ts';
+import { EXHAUSTED, HandleTable, Kind, type Handle } from './handles.ts';
 import { IoBatch } from './io-batch.ts';
 import { ListenerGate } from './listener-gate.ts';
 import { connectionLimit } from '../limits.ts';
@@ -15,13 +15,13 @@ import type { PeerGuard } from './peer-guard.ts';
 import { takeCarried } from './carried.ts';
 import { ALLOWED_EVENTS, STAT_NAMES, type GuestExports, type GuestStats } from './exports.ts';
 import { salvage, type Handover, type Salvaged } from './salvage.ts';
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS, type Kernel } from '../kernel/contract.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS, type Fd, type Kernel } from '../kernel/contract.ts';
 
 export interface InstanceOptions {
   kernel: Kernel;
-  epfd: number;
+  epfd: Fd;
   /** Listener fds, granted to the guest as handles in this order. */
-  listeners: readonly number[];
+  listeners: readonly Fd[];
   now: () => number;
   /** Wall-clock ms since the Unix epoch for `wall_ms` (default Date.now). */
   wallClock?: () => number;
@@ -53,7 +53,7 @@ export class GuestInstance {
   private readonly statsPtr: number;
   private buffer = new ArrayBuffer(0); // see `memory`
   private readonly io: IoBatch;
-  private readonly listenerHandles: number[] = [];
+  private readonly listenerHandles: Handle[] = [];
   private readonly maxConnections: number;
   private readonly gate: ListenerGate;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
@@ -114,7 +114,7 @@ export class GuestInstance {
     t.forEach(Kind.Conn, (i) => { this.closeFd(i); closed++; });
     if (t.pendingFd >= 0) { // an accept whose recording a throw interrupted
       t.unpublish(t.spare); // first, as in closeFd
-      this.opts.kernel.close(t.pendingFd);
+      this.opts.kernel.close(t.pendingFd as Fd);
       t.pendingFd = -1;
     }
     this.carried = null;
@@ -180,10 +180,12 @@ export class GuestInstance {
     const mem = () => this.memory; // never stale: see `memory`
     // A Map, not the limits object: a name like `constructor` must not find Object.prototype's.
     const limits = new Map(Object.entries(this.opts.limits ?? {}).filter(([, v]) => typeof v === 'number'));
+    // Every argument is a number the guest chose: a handle becomes a Handle here, then the
+    // table checks it (h as Handle is a claim the compiler cannot make for us).
     return {
       listener: (i) => this.listenerHandles[i] ?? -Errno.ENOENT,
       accept: (h) => {
-        const fd = t.fd(h, Kind.Listener);
+        const fd = t.fd(h as Handle, Kind.Listener);
         if (fd < 0) return -Errno.EBADF;
         const ready = t.prepareAccept(); // the index is set aside before accept(2)
         if (ready !== 0) return this.refuseAccept(ready);
@@ -197,7 +199,7 @@ export class GuestInstance {
         return this.opts.peerGuard?.blocking === true ? this.screenPeer(handle) : handle;
       },
       recv: (h, ptr, len) => {
-        const fd = t.fd(h, Kind.Conn);
+        const fd = t.fd(h as Handle, Kind.Conn);
         if (fd < 0) return fd;
         if (this.carried !== null && this.carried.has(h)) {
           const n = takeCarried(this.carried, h, this.memory, ptr >>> 0, len >>> 0);
@@ -207,22 +209,22 @@ export class GuestInstance {
         return kernel.recv(fd, mem(), ptr >>> 0, len >>> 0);
       },
       send: (h, ptr, len) => {
-        const fd = t.fd(h, Kind.Conn);
+        const fd = t.fd(h as Handle, Kind.Conn);
         return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
       },
       recv_many: (ptr, n, area, areaLen) => this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
       send_many: (ptr, n) => this.io.run(mem(), ptr >>> 0, n, 0, 0, true),
-      watch: (h, events, lo, hi) => this.watch(h, events >>> 0, lo >>> 0, hi >>> 0),
+      watch: (h, events, lo, hi) => this.watch(h as Handle, events >>> 0, lo >>> 0, hi >>> 0),
       shutdown: (h, how) => {
-        const fd = t.fd(h, Kind.Conn);
+        const fd = t.fd(h as Handle, Kind.Conn);
         if (fd < 0) return fd;
         return how === 0 || how === 1 || how === 2 ? kernel.shutdown(fd, how) : -Errno.EINVAL;
       },
       close: (h) => {
-        const index = t.indexOf(h);
+        const index = t.indexOf(h as Handle);
         if (index < 0) return -Errno.EBADF;
         if (t.kindAt(index) === Kind.Listener) return -Errno.EPERM;
-        this.closeIndex(index, h);
+        this.closeIndex(index, h as Handle);
         return 0;
       },
       now_ms: () => now(),
@@ -234,7 +236,7 @@ export class GuestInstance {
     };
   }
 
-  private closeIndex(index: number, handle: number): void {
+  private closeIndex(index: number, handle: Handle): void {
     this.closeFd(index);
     this.carried?.delete(handle);
     this.gate.resume(this.maxConnections);
@@ -255,7 +257,7 @@ export class GuestInstance {
    *  every handle of this instance used up (a trap: the loop starts a fresh instance). */
   /** A connection of a peer the trap budget blocks is closed at once (host/guest/peer-guard.ts);
    *  the guest's accept gets -ECONNABORTED and tries the next one. */
-  private screenPeer(handle: number): number {
+  private screenPeer(handle: Handle): number {
     const index = this.handles.indexOf(handle);
     if (!this.opts.peerGuard!.refuses(this.handles.fdAt(index))) return handle;
     this.closeIndex(index, handle);
@@ -268,7 +270,7 @@ export class GuestInstance {
     return -Errno.EAGAIN;
   }
 
-  private watch(h: number, events: number, lo: number, hi: number): number {
+  private watch(h: Handle, events: number, lo: number, hi: number): number {
     const t = this.handles;
     const index = t.indexOf(h);
     if (index < 0) return -Errno.EBADF;

@@ -4,7 +4,7 @@
  * in one call and checks each record's buffer itself.
  */
 import { Errno } from '../errno.ts';
-import { Kind, type HandleTable } from './handles.ts';
+import { Kind, type Handle, type HandleTable } from './handles.ts';
 import type { Kernel } from '../kernel/contract.ts';
 
 /** Bytes per I/O record, and the most records per call. */
@@ -24,7 +24,7 @@ export class IoBatch {
     if (this.words.buffer !== mem) this.words = new Int32Array(mem);
     const words = this.words;
     const fds = this.fds;
-    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]!, Kind.Conn);
+    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]! as Handle, Kind.Conn); // the guest's word, checked here
     const kernel = this.kernel;
     return send ? kernel.sendMany(fds, mem, ptr, n) : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
   }

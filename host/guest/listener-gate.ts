@@ -9,7 +9,7 @@
  * with the interest and token the guest last asked for: a watch() on a paused listener is
  * recorded, not applied.
  */
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, type Kernel } from '../kernel/contract.ts';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, type Fd, type Kernel } from '../kernel/contract.ts';
 import { Kind, type HandleTable } from './handles.ts';
 
 export class ListenerGate {
@@ -20,7 +20,7 @@ export class ListenerGate {
 
   /** `listeners`: the table indices of the instance's listeners (a handful: pausing and
    *  resuming never walk the whole table, which may hold a million indices). */
-  constructor(private readonly handles: HandleTable, private readonly kernel: Kernel, private readonly epfd: number,
+  constructor(private readonly handles: HandleTable, private readonly kernel: Kernel, private readonly epfd: Fd,
     private readonly listeners: readonly number[]) {}
 
   /** Records a watch() on listener `index`; true when it must not be applied now (paused). */

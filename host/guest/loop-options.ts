@@ -5,7 +5,7 @@ import type { WasmloopError } from '../errors.ts';
 import type { Handoff } from '../driver/handoff.ts';
 import type { GuestTrap } from './env.ts';
 import type { GuestStats } from './exports.ts';
-import type { Kernel } from '../kernel/contract.ts';
+import type { Fd, Kernel } from '../kernel/contract.ts';
 import type { WasiOptions } from './wasi.ts';
 
 export interface LoopStats extends GuestStats {
@@ -20,7 +20,7 @@ export interface LoopOptions {
   module: WebAssembly.Module;
   kernel: Kernel;
   /** Listening fds, handed to the guest as listener 0, 1, ... The caller owns and closes them. */
-  listeners: readonly number[];
+  listeners: readonly Fd[];
   now?: () => number;
   /** The guest's wall clock (`wall_ms`, for Date headers); default Date.now. */
   wallClock?: () => number;

@@ -22,7 +22,7 @@ import { WasmloopError } from '../errors.ts';
 import { GuestTrap } from './env.ts';
 import { STAT_NAMES, type GuestStats } from './exports.ts';
 import { GuestInstance } from './instance.ts';
-import type { Kernel } from '../kernel/contract.ts';
+import type { Fd, Kernel } from '../kernel/contract.ts';
 import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
 import type { Handover } from './salvage.ts';
 import type { LoopOptions, LoopStats } from './loop-options.ts';
@@ -38,7 +38,7 @@ const MAX_RESTART_DELAY_MS = 5_000;
 export type { LoopOptions, LoopStats } from './loop-options.ts';
 
 export class Loop {
-  readonly epfd: number;
+  readonly epfd: Fd;
   private guest: GuestInstance | null = null;
   private wasi: WasiBinding | null = null;
   private readonly now: () => number;
@@ -272,7 +272,7 @@ export class Loop {
     return this.busy(() => this.newInstance(module, kernel, listeners, wasi)); // wl_init and the start function are guest code too
   }
 
-  private newInstance(module: WebAssembly.Module, kernel: Kernel, listeners: readonly number[], wasi: WasiBinding | null): GuestInstance {
+  private newInstance(module: WebAssembly.Module, kernel: Kernel, listeners: readonly Fd[], wasi: WasiBinding | null): GuestInstance {
     return new GuestInstance(module, {
       kernel,
       epfd: this.epfd,

@@ -18,7 +18,7 @@
  * Cost when nobody is blocked: one field test per accept. While a block is in force, each accept
  * reads the new connection's peer address (one getpeername).
  */
-import type { Kernel, SockAddr } from '../kernel/contract.ts';
+import type { Fd, Kernel, SockAddr } from '../kernel/contract.ts';
 import { KNOWN_LIMITS } from '../limits.ts';
 import type { Handover } from './salvage.ts';
 
@@ -101,7 +101,7 @@ export class PeerGuard {
 
   /** Counts, and leaves to the caller to close, the connection `fd` if it comes from a blocked
    *  peer: true when it does. A connection whose address cannot be read is let through. */
-  refuses(fd: number): boolean {
+  refuses(fd: Fd): boolean {
     if (this.blockEnd === 0) return false; // the accept path's whole cost while nobody is blocked
     const key = peerKeyOf(this.opts.kernel, fd);
     if (key === null || !this.isBlocked(key)) return false;
@@ -150,7 +150,7 @@ export function peerGuardFor(limits: Readonly<Record<string, number>>, kernel: K
 }
 
 /** The peer of connection `fd` as a budget key, or null when its address cannot be read. */
-export function peerKeyOf(kernel: Kernel, fd: number): string | null {
+export function peerKeyOf(kernel: Kernel, fd: Fd): string | null {
   const addr = kernel.peerAddress(fd);
   return typeof addr === 'number' ? null : peerKey(addr);
 }

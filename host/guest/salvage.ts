@@ -13,7 +13,8 @@
  * core buffer. A lying guest can only mistreat its own connections, which it could anyway.
  */
 import { Errno } from '../errno.ts';
-import { SHUT_WR, type Kernel, type SockAddr } from '../kernel/contract.ts';
+import { SHUT_WR, type Fd, type Kernel, type SockAddr } from '../kernel/contract.ts';
+import type { Handle } from './handles.ts';
 
 /** wl_salvage's answers (assembly/conn.ts Salvage). */
 export const enum SalvageAction {
@@ -25,7 +26,7 @@ export const enum SalvageAction {
 
 /** A connection on its way to the next instance. */
 export interface Handover {
-  fd: number;
+  fd: Fd;
   /** Input the trapped instance had read and not consumed; the next recv returns it first. */
   input: Uint8Array | null;
   /** Answered already: the next instance only lingers until the peer closes. */
@@ -63,12 +64,12 @@ export interface SalvageTarget {
   readonly exports: Partial<SalvageExports>;
   readonly memory: ArrayBuffer;
   /** The fd of an open connection handle of this instance, or -1. */
-  connFd(handle: number): number;
+  connFd(handle: Handle): Fd;
   /** Takes the handle away from the instance without closing its fd (out of epoll, too);
    *  returns input carried over to it that it has not read yet. */
-  release(handle: number): Uint8Array | null;
+  release(handle: Handle): Uint8Array | null;
   /** Closes a connection that was released and cannot be handed over. */
-  discard(fd: number): void;
+  discard(fd: Fd): void;
 }
 
 /** Asks a trapped instance which connections can be saved, answers its culprit, and takes the
@@ -87,7 +88,7 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
       const mem = g.memory;
       if (record + RECORD_SIZE > mem.byteLength) break;
       const view = new DataView(mem, record, RECORD_SIZE);
-      const handle = view.getInt32(0, true);
+      const handle = view.getInt32(0, true) as Handle; // the guest's word: checked by connFd
       const fd = g.connFd(handle);
       if (fd < 0) continue;
       const input = copyRange(mem, view.getUint32(4, true), view.getUint32(8, true));
@@ -152,7 +153,7 @@ function join(a: Uint8Array | null, b: Uint8Array | null): Uint8Array | null | u
 }
 
 /** Sends all of `bytes` if the socket takes them now; false when it could not. */
-function sendAll(kernel: Kernel, fd: number, bytes: Uint8Array): boolean {
+function sendAll(kernel: Kernel, fd: Fd, bytes: Uint8Array): boolean {
   for (let at = 0; at < bytes.length;) {
     const n = kernel.send(fd, bytes.buffer as ArrayBuffer, bytes.byteOffset + at, bytes.length - at);
     if (n <= 0) return false; // EAGAIN or an error: the linger close follows either way

@@ -40,6 +40,14 @@ export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 export const SHUT_RDWR = 2;
 
+/**
+ * A file descriptor of this kernel (or, where a result may be one, a negative errno). Branded
+ * so that the compiler refuses a guest's handle (host/guest/handles.ts `Handle`) or any plain
+ * number where an fd is expected; the brand exists only at compile time and costs nothing.
+ * Numbers become fds only where a kernel returns them or a trusted table stores them.
+ */
+export type Fd = number & { readonly __brand: 'Fd' };
+
 export interface SockAddr {
   host: string;
   port: number;
@@ -48,32 +56,32 @@ export interface SockAddr {
 
 export interface Kernel {
   /** A new epoll instance: its fd, or -errno. */
-  epollCreate(): number;
+  epollCreate(): Fd;
   /** epoll_ctl(epfd, op, fd, {events, data = hi << 32 | lo}): 0 or -errno. */
-  epollCtl(epfd: number, op: number, fd: number, events: number, dataLo: number, dataHi: number): number;
+  epollCtl(epfd: Fd, op: number, fd: Fd, events: number, dataLo: number, dataHi: number): number;
   /**
    * Waits up to `timeoutMs` (0 = poll, -1 = forever) and writes up to `maxEvents` packed
    * 12-byte records at `memory[offset..]`. Returns how many, or -errno; `-EFAULT` when
    * `offset + maxEvents * 12 > memory.byteLength`, -EINVAL above MAX_EVENTS. EINTR is retried inside.
    */
-  epollWait(epfd: number, memory: ArrayBuffer, offset: number, maxEvents: number, timeoutMs: number): number;
+  epollWait(epfd: Fd, memory: ArrayBuffer, offset: number, maxEvents: number, timeoutMs: number): number;
   /**
    * A non-blocking, close-on-exec TCP listener bound to a numeric IPv4 or IPv6 address
    * (`"127.0.0.1"`, `"::1"`, no brackets), with SO_REUSEADDR and, if asked, SO_REUSEPORT.
    * Port 0 picks an ephemeral port (see `localAddress`). Returns its fd or -errno.
    */
-  listen(host: string, port: number, backlog: number, reusePort: boolean): number;
+  listen(host: string, port: number, backlog: number, reusePort: boolean): Fd;
   /** The local address of a socket, or -errno. */
-  localAddress(fd: number): SockAddr | number;
+  localAddress(fd: Fd): SockAddr | number;
   /** The remote address of a connection (getpeername), or -errno: -ENOTCONN for a listener or
    *  a connection the peer has reset. The host reads it to pin a trap on a peer. */
-  peerAddress(fd: number): SockAddr | number;
+  peerAddress(fd: Fd): SockAddr | number;
   /** accept4(NONBLOCK|CLOEXEC) with TCP_NODELAY set: the new fd, or -errno (-EAGAIN if none). */
-  accept(fd: number): number;
+  accept(fd: Fd): Fd;
   /** recv into memory[ptr, ptr+len): bytes read, 0 at EOF, or -errno. len 0 is -EINVAL. */
-  recv(fd: number, memory: ArrayBuffer, ptr: number, len: number): number;
+  recv(fd: Fd, memory: ArrayBuffer, ptr: number, len: number): number;
   /** send from memory[ptr, ptr+len) with MSG_NOSIGNAL: bytes sent or -errno. len 0 is -EINVAL. */
-  send(fd: number, memory: ArrayBuffer, ptr: number, len: number): number;
+  send(fd: Fd, memory: ArrayBuffer, ptr: number, len: number): number;
   /**
    * `n` recv calls in one (the `recv_many` hostcall, docs/ABI.md). Record i is the 16
    * bytes at `memory[ptr + 16 i ..]` (u32 handle, u32 buf, u32 len, i32 result, little-endian);
@@ -89,7 +97,7 @@ export interface Kernel {
   /** `n` send calls in one, as `recvMany` (without an area). */
   sendMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number): number;
   /** shutdown(fd, how): 0 or -errno. */
-  shutdown(fd: number, how: number): number;
+  shutdown(fd: Fd, how: number): number;
   /** close(fd): 0 or -errno. */
-  close(fd: number): number;
+  close(fd: Fd): number;
 }

@@ -4,7 +4,7 @@
  * order, with the shared receive area packed as the shim packs it.
  */
 import { Errno } from '../../errno.ts';
-import type { Kernel } from '../contract.ts';
+import type { Fd, Kernel } from '../contract.ts';
 import { inBounds, isCount, isMemory } from './util.ts';
 
 /** Bytes per I/O record: u32 handle, u32 buf, u32 len, i32 result. */
@@ -20,11 +20,11 @@ export function ioMany(k: Io, send: boolean, fds: Int32Array, memory: ArrayBuffe
   const words = new Int32Array(memory, ptr, n * 4);
   let free = area;
   for (let i = 0, w = 0; i < n; i++, w += 4) {
-    const fd = fds[i]!;
+    const fd = fds[i]! as Fd; // or the caller's errno, kept below
     const buf = words[w + 1]! >>> 0;
     const len = words[w + 2]! >>> 0;
     const inArea = !send && buf === 0;
-    let r = fd;
+    let r: number = fd;
     if (fd < 0) {
       // the caller's verdict on the handle
     } else if (inArea && (len === 0 || len > areaLen)) {

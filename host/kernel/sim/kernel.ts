@@ -37,7 +37,7 @@
  *  - Memory ranges are checked before anything else happens (Linux faults only on the copy).
  */
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS } from '../contract.ts';
-import type { Kernel, SockAddr } from '../contract.ts';
+import type { Fd, Kernel, SockAddr } from '../contract.ts';
 import { Errno } from '../../errno.ts';
 import { isIP } from 'node:net';
 import { ALLOWED_EVENTS, Epoll } from './epoll.ts';
@@ -150,9 +150,9 @@ export class SimKernel implements Kernel {
 
   // ---- Kernel ---------------------------------------------------------------------------
 
-  epollCreate(): number {
+  epollCreate(): Fd {
     const fd = this.fds.alloc(new Epoll());
-    return fd < 0 ? -Errno.EMFILE : fd;
+    return (fd < 0 ? -Errno.EMFILE : fd) as Fd;
   }
 
   epollCtl(epfd: number, op: number, fd: number, events: number, dataLo: number, dataHi: number): number {
@@ -188,17 +188,17 @@ export class SimKernel implements Kernel {
     return ep.wait(new DataView(memory), offset, maxEvents, this.rng, this.faults, this.tally);
   }
 
-  listen(host: string, port: number, backlog: number, reusePort: boolean): number {
+  listen(host: string, port: number, backlog: number, reusePort: boolean): Fd {
     const family = typeof host === 'string' ? isIP(host) : 0;
-    if (family === 0 || !isCount(port) || port > 65535 || !Number.isInteger(backlog)) return -Errno.EINVAL;
-    if (this.fds.full()) return -Errno.EMFILE;
+    if (family === 0 || !isCount(port) || port > 65535 || !Number.isInteger(backlog)) return -Errno.EINVAL as Fd;
+    if (this.fds.full()) return -Errno.EMFILE as Fd;
     const bound = port === 0 ? this.ports.ephemeral() : port;
-    if (bound < 0) return bound;
+    if (bound < 0) return bound as Fd;
     const capacity = backlog < 0 ? SOMAXCONN : Math.max(1, Math.min(backlog, SOMAXCONN));
     const addr: SockAddr = { host, port: bound, family: family === 6 ? 6 : 4 };
     const sock = new ListenSocket(addr, capacity, reusePort === true);
     const err = this.ports.bind(sock);
-    return err < 0 ? err : this.fds.alloc(sock);
+    return (err < 0 ? err : this.fds.alloc(sock)) as Fd;
   }
 
   localAddress(fd: number): SockAddr | number {
@@ -211,20 +211,20 @@ export class SimKernel implements Kernel {
     return typeof sock === 'number' ? sock : sock.peerAddress();
   }
 
-  accept(fd: number): number {
+  accept(fd: number): Fd {
     const sock = this.socket(fd);
-    if (typeof sock === 'number') return sock;
-    if (!(sock instanceof ListenSocket)) return -Errno.EINVAL;
+    if (typeof sock === 'number') return sock as Fd;
+    if (!(sock instanceof ListenSocket)) return -Errno.EINVAL as Fd;
     if (this.acceptFailTimes > 0) {
       this.acceptFailTimes--;
-      return this.tally.hit('acceptFail'), this.acceptFailErrno;
+      return this.tally.hit('acceptFail'), this.acceptFailErrno as Fd;
     }
-    if (this.fds.full()) return -Errno.EMFILE;
+    if (this.fds.full()) return -Errno.EMFILE as Fd;
     const conn = sock.queue.shift();
-    if (conn === undefined) return -Errno.EAGAIN;
+    if (conn === undefined) return -Errno.EAGAIN as Fd;
     conn.fd = this.fds.alloc(conn);
     this.conns++;
-    return conn.fd;
+    return conn.fd as Fd;
   }
 
   recv(fd: number, memory: ArrayBuffer, ptr: number, len: number): number {
