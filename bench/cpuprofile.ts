@@ -3,8 +3,8 @@
  * per category, and inclusive time per function. Used by bench/profile.ts.
  *
  * V8 has no frame for an N-API callback: the time of recv/send/epollWait, and of the syscalls
- * they make, is self time of the JS function that called them (host/instance.ts's hostcalls,
- * host/loop.ts's tick/wait). With the blocking driver that includes time asleep in epoll_wait.
+ * they make, is self time of the JS function that called them (host/guest/instance.ts's hostcalls,
+ * host/guest/loop.ts's tick/wait). With the blocking driver that includes time asleep in epoll_wait.
  */
 
 interface CallFrame {

@@ -5,7 +5,7 @@
  * on a trap, a hang (the loop still busy after MAX_TICKS ticks), an answer the target's oracle
  * rejects, or a leak (a connection or buffer still held after the peer is gone).
  */
-import { Random } from '../host/sim/random.ts';
+import { Random } from '../host/kernel/sim/random.ts';
 import { simLoop, type SimLoop } from '../test/helpers/sim.ts';
 import type { FuzzTarget } from './targets.ts';
 

@@ -4,7 +4,7 @@
  * spaces, 0xFF), stacked 1 to 4 deep. Everything comes from one seeded PRNG, so an input is
  * reproduced exactly from (target, seed, iteration).
  */
-import type { Random } from '../host/sim/random.ts';
+import type { Random } from '../host/kernel/sim/random.ts';
 
 /** Bytes HTTP and frame parsers branch on. */
 const INTERESTING = [0x0d, 0x0a, 0x00, 0x3a, 0x3b, 0x2c, 0x20, 0x09, 0x30, 0x39, 0x66, 0x46, 0x2d, 0x2b, 0x7f, 0xff, 0x80];

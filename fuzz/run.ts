@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Random } from '../host/sim/random.ts';
+import { Random } from '../host/kernel/sim/random.ts';
 import { FuzzSession } from './engine.ts';
 import { mutate } from './mutate.ts';
 import { availableTargets, TARGETS, type FuzzTarget } from './targets.ts';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
-import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command.ts';
+import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command/command.ts';
 import { WasmloopError } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { effectiveLimits, KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';

@@ -1,7 +1,7 @@
 /**
  * The embedding API: `createLoop()` serves a wasmloop guest from inside a Node program.
  * Untrusted guest code never runs on the calling thread: by default the loop runs on one
- * worker thread under the pool's watchdog (host/workers.ts), so a guest that never returns
+ * worker thread under the pool's watchdog (host/driver/workers.ts), so a guest that never returns
  * is stopped and the rest of the program keeps running. `workers: N` runs N loops, one per
  * thread, sharing the ports with SO_REUSEPORT. `workers: 0` runs the loop on the calling
  * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
@@ -10,17 +10,17 @@ import { checkLimits, effectiveLimits } from './limits.ts';
 import { openListeners } from './listeners.ts';
 import { checkOptions } from './options.ts';
 import { checkGuest, loadModule, usesWasi } from './module.ts';
-import { loadNative } from './native.ts';
-import { defaultOnTrap, NativeLoop } from './native-loop.ts';
+import { loadNative } from './kernel/native.ts';
+import { defaultOnTrap, NativeLoop } from './driver/native-loop.ts';
 import type { CreateLoopOptions, WasmLoop } from './types.ts';
-import { initWasi } from './wasi.ts';
-import { startWorkers } from './workers.ts';
+import { initWasi } from './guest/wasi.ts';
+import { startWorkers } from './driver/workers.ts';
 
 export { WasmloopError } from './errors.ts';
 export { compileGuest } from './module.ts';
-export { GuestTrap } from './instance.ts';
+export { GuestTrap } from './guest/env.ts';
 export { KNOWN_LIMITS, type Limits } from './limits.ts';
-export type { LoopStats } from './loop.ts';
+export type { LoopStats } from './guest/loop.ts';
 export type { ListenAddress } from './address.ts';
 export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from './types.ts';
 

@@ -68,7 +68,7 @@ export function parseLimit(text: string): [string, number] {
 export const MAX_CONNECTIONS_LIMIT = 1048576;
 
 /** max-connections as the guest core reads it (at least 1, at most MAX_CONNECTIONS_LIMIT), the
- *  number the host holds every instance to (host/handles.ts) and sizes the worker registry by. */
+ *  number the host holds every instance to (host/guest/handles.ts) and sizes the worker registry by. */
 export function connectionLimit(limits: Readonly<Record<string, number>>): number {
   const value = Object.hasOwn(limits, 'max-connections') ? limits['max-connections']! : KNOWN_LIMITS['max-connections']!.default;
   return Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 1), MAX_CONNECTIONS_LIMIT) : KNOWN_LIMITS['max-connections']!.default;

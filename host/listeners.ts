@@ -5,14 +5,14 @@
 import { checkPort, formatAddress, resolveHost, type ListenAddress } from './address.ts';
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
-import type { Kernel } from './kernel.ts';
+import type { Fd, Kernel } from './kernel/contract.ts';
 import type { ListenOptions } from './types.ts';
 
 /** Backlog of each listening socket: the kernel's usual cap (somaxconn). */
 const DEFAULT_BACKLOG = 4096;
 
 export interface OpenListeners {
-  fds: number[];
+  fds: Fd[];
   addresses: ListenAddress[];
 }
 
@@ -44,6 +44,6 @@ export async function openListeners(kernel: Kernel, list: ListenOptions[], reuse
 
 /** Binds more sockets to addresses already open (same ports), with SO_REUSEPORT, so another
  *  thread's loop can accept from its own queue. */
-export async function openSiblings(kernel: Kernel, addresses: ListenAddress[], backlog?: number): Promise<number[]> {
+export async function openSiblings(kernel: Kernel, addresses: ListenAddress[], backlog?: number): Promise<Fd[]> {
   return (await openListeners(kernel, addresses.map((a) => ({ host: a.host, port: a.port, backlog })), true)).fds;
 }

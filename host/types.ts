@@ -1,8 +1,9 @@
 /** The public types of the embedding API (re-exported by host/index.ts). */
 import type { ListenAddress } from './address.ts';
-import type { GuestTrap } from './instance.ts';
+import type { GuestTrap } from './guest/env.ts';
+import type { Fd } from './kernel/contract.ts';
 import type { Limits } from './limits.ts';
-import type { LoopStats } from './loop.ts';
+import type { LoopStats } from './guest/loop.ts';
 import type { ModuleSource } from './module.ts';
 
 export interface ListenOptions {
@@ -72,7 +73,7 @@ export interface WasmLoop {
 export interface LoopConfig {
   module: WebAssembly.Module;
   /** Listening fds handed to the guest, as listener 0, 1, ... */
-  fds: number[];
+  fds: Fd[];
   addresses: ListenAddress[];
   limits: Record<string, number>;
   maxRestarts?: number;

@@ -2,14 +2,14 @@
  * npm run sim: deterministic property runs of the guests over the simulated kernel
  * (docs/SIMULATION.md). Every seed is one reproducible world; a failing seed is printed with
  * the command that replays it exactly. A run also fails when a fault its seeds switched on never
- * happened (host/sim/faults.ts FaultTally): a broken fault injector would prove nothing.
+ * happened (host/kernel/sim/faults.ts FaultTally): a broken fault injector would prove nothing.
  *
  *   npm run sim -- --seeds 1000                  seeds 1..1000 for every guest (release build)
  *   npm run sim -- --guest frame --flavour both  one guest, release and debug builds
  *   npm run sim -- --guest hello --seed 77 --verbose   replay one seed, every step printed
  */
 import { parseArgs } from 'node:util';
-import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type SeedsSummary } from '../host/sim/props/index.ts';
+import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type SeedsSummary } from '../test/props/index.ts';
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--guest NAME,...] [--flavour release|debug|both]
                       [--rounds R] [--peers P] [--limit NAME=VALUE ...] [--max-failures K] [--verbose]

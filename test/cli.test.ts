@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { closeAllClients, RawClient, waitFor } from './helpers/net-tcp.ts';
 import { killAllChildren, runCommand, startChild, type Child } from './helpers/net-spawn.ts';
 import { guestModule } from './helpers/wasm-asm.ts';
-import { MAX_EVENTS } from '../host/kernel.ts';
+import { MAX_EVENTS } from '../host/kernel/contract.ts';
 
 const test = suite('cli');
 

@@ -1,6 +1,6 @@
 /**
- * poll_oneoff and bad-fd errnos for WASI commands (host/command-poll.ts, host/command-ready.ts,
- * host/command-stdio.ts withUnsignedArgs), held to the preview1 spec on both backends, run by
+ * poll_oneoff and bad-fd errnos for WASI commands (host/command/poll.ts, host/command/ready.ts,
+ * host/command/stdio.ts withUnsignedArgs), held to the preview1 spec on both backends, run by
  * build/test/cmd-poll.wasm (test/guests/cmd-poll.ts), which prints every event it gets back as
  * "sub I: error E type T nbytes N flags F" (type 0 clock, 1 fd_read, 2 fd_write; flags 1 is
  * fd_readwrite_hangup; errno 8 EBADF, 21 EFAULT, 28 EINVAL).
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runCommand, type WasiBackendName } from '../host/command.ts';
-import { MAX_SUBSCRIPTIONS } from '../host/command-poll.ts';
+import { runCommand, type WasiBackendName } from '../host/command/command.ts';
+import { MAX_SUBSCRIPTIONS } from '../host/command/poll.ts';
 import { killCmdChildren, ROOT, startCli, startRunner, until } from './helpers/cmd-spawn.ts';
 
 const MODULE_PATH = join(ROOT, 'build/test/cmd-poll.wasm');

@@ -1,5 +1,5 @@
 /**
- * Plain WASI preview1 command modules (host/command.ts), run by build/test/cmd-tool.wasm
+ * Plain WASI preview1 command modules (host/command/command.ts), run by build/test/cmd-tool.wasm
  * (test/guests/cmd-tool.ts): arguments, environment, exit status, traps, stdio (live, in order,
  * byte-exact, also over non-blocking pipes) and preopened directories, on both backends where
  * they are meant to behave the same. In-process runs give the guest temp files as stdio;
@@ -13,7 +13,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   BAD_EXIT_STATUS, chooseBackend, parseDirOption, runCommand, TRAP_STATUS, type CommandOptions, type WasiBackendName,
-} from '../host/command.ts';
+} from '../host/command/command.ts';
 import { WasmloopError } from '../host/errors.ts';
 import { killCmdChildren, ROOT, startCli, startRunner, until, type CmdChild } from './helpers/cmd-spawn.ts';
 

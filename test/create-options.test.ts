@@ -110,7 +110,7 @@ test('workers with max-connections 1e12: the pool starts (its fd registry is cap
 
 test('every WasmloopError code the host uses has a CLI exit status listed in --help and README', () => {
   const codes = new Set<string>();
-  for (const f of readdirSync('host').filter((n) => n.endsWith('.ts'))) {
+  for (const f of readdirSync('host', { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {
     for (const m of readFileSync(`host/${f}`, 'utf8').matchAll(/'(ERR_WASMLOOP_[A-Z_]+)'/g)) codes.add(m[1]!);
   }
   assert.ok(codes.size >= 15, `found ${codes.size} codes`);

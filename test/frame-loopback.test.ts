@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { concat } from '../host/sim/props/model.ts';
-import { encodeFrame, FRAME_MAX_DEFAULT, frameHeader } from '../host/sim/props/frame.ts';
+import { concat } from './props/model.ts';
+import { encodeFrame, FRAME_MAX_DEFAULT, frameHeader } from './props/frame.ts';
 import { closeAllLoops, startLoop, waitStats } from './helpers/net-loop.ts';
 import { rng, type Rng } from './helpers/net-random.ts';
 import { seeded, streamThrough } from './helpers/net-stream.ts';

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Random } from '../host/sim/random.ts';
+import { Random } from '../host/kernel/sim/random.ts';
 import { FuzzSession } from '../fuzz/engine.ts';
 import { mutate } from '../fuzz/mutate.ts';
 import { TARGETS } from '../fuzz/targets.ts';

@@ -5,7 +5,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EXHAUSTED, HandleTable, Kind } from '../host/handles.ts';
+import { EXHAUSTED, HandleTable, Kind } from '../host/guest/handles.ts';
+import type { Fd } from '../host/kernel/contract.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';
 
@@ -56,7 +57,7 @@ test('300,000 accept/close cycles: no handle is issued twice, and a stale one ne
 test('a table with few generations retires its indices and then refuses: it never reuses a handle', () => {
   // max-connections 1 + a listener + the spare: indices 1..3; 2 generation bits: 4 each.
   const t = new HandleTable({ maxConnections: 1, listeners: 1, generationBits: 2 });
-  const listener = t.add(100, Kind.Listener);
+  const listener = t.add(100 as Fd, Kind.Listener);
   const issued = new Set<number>([listener]);
   let rc: number;
   while ((rc = t.prepareAccept()) === 0) {

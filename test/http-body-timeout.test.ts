@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { FLAVOURS, pattern, simLoop, type SimLoop } from './helpers/sim.ts';
 import { chunked, pump } from './helpers/http-sim.ts';
 import { parseAll, undated } from './helpers/http-inspect.ts';
-import type { SimPeer } from '../host/sim/kernel.ts';
+import type { SimPeer } from '../host/kernel/sim/kernel.ts';
 
 const R408 = 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 const HEAD = (length: number) => `POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n`;

@@ -9,8 +9,8 @@ import * as assert from 'uvu/assert';
 import { FLAVOURS, pattern, simLoop } from './helpers/sim.ts';
 import { chunked, GET, headerOf, POST, pump, send } from './helpers/http-sim.ts';
 import { parseAll, sha256hex, undated } from './helpers/http-inspect.ts';
-import { SIM_EPOCH_MS, type SimPeer } from '../host/sim/kernel.ts';
-import { Random } from '../host/sim/random.ts';
+import { SIM_EPOCH_MS, type SimPeer } from '../host/kernel/sim/kernel.ts';
+import { Random } from '../host/kernel/sim/random.ts';
 
 const MiB = 1 << 20;
 /** What the host sends for the SDK when a handler traps (assembly/http/server.ts TRAP_REPLY). */

@@ -15,11 +15,12 @@ import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
 import {
   EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EVENT_SIZE, MAX_EVENTS, SHUT_WR, type SockAddr,
-} from '../host/kernel.ts';
+} from '../host/kernel/contract.ts';
 import { WasmloopError } from '../host/errors.ts';
-import { loadNative } from '../host/native.ts';
+import { loadNative } from '../host/kernel/native.ts';
+import { raw } from './helpers/raw-kernel.ts';
 
-const k = loadNative();
+const k = raw(loadNative());
 const EAGAIN = -Errno.EAGAIN;
 const countFds = () => readdirSync('/proc/self/fd').length;
 let openFdsAtStart = 0; // taken when this suite starts: other suites may run first in one process
@@ -521,11 +522,11 @@ test('loadNative explains a wrong platform and a missing build', async () => {
   // A copy of the loader in a directory with no build/ beside it, so nothing is cached.
   const dir = mkdtempSync(join(tmpdir(), 'wasmloop-native-'));
   try {
-    mkdirSync(join(dir, 'host'));
-    for (const f of ['native.ts', 'errors.ts']) {
+    mkdirSync(join(dir, 'host', 'kernel'), { recursive: true });
+    for (const f of ['kernel/native.ts', 'errors.ts']) {
       copyFileSync(fileURLToPath(new URL(`../host/${f}`, import.meta.url)), join(dir, 'host', f));
     }
-    const copy = (await import(join(dir, 'host', 'native.ts'))) as typeof import('../host/native.ts');
+    const copy = (await import(join(dir, 'host', 'kernel', 'native.ts'))) as typeof import('../host/kernel/native.ts');
     const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
     Object.defineProperty(process, 'platform', { value: 'darwin' });
     let err: unknown;

@@ -7,8 +7,8 @@
  * To make the difference visible without letting a broken check write anywhere, the sockets
  * used fail before they touch memory: recv on an idle connection is -EAGAIN, send on one whose
  * write side is shut is -EPIPE, epoll_wait on an empty set is 0. Checked in both kernels (the
- * native shim, host/native/binding.c, and the simulated one, host/sim/), in the instance's own
- * checks (host/instance.ts) and in salvage (host/salvage.ts).
+ * native shim, host/native/binding.c, and the simulated one, host/kernel/sim/), in the instance's own
+ * checks (host/guest/instance.ts) and in salvage (host/guest/salvage.ts).
  * Run: npx tsx node_modules/uvu/bin.js test range-wrap
  */
 import { spawnSync } from 'node:child_process';
@@ -18,12 +18,13 @@ import * as assert from 'uvu/assert';
 
 import { Errno } from '../host/errno.ts';
 import { WasmloopError } from '../host/errors.ts';
-import { GuestInstance } from '../host/instance.ts';
-import { SHUT_WR, type Kernel } from '../host/kernel.ts';
-import { loadNative } from '../host/native.ts';
-import { salvage, type SalvageTarget } from '../host/salvage.ts';
-import { SimKernel } from '../host/sim/kernel.ts';
+import { GuestInstance } from '../host/guest/instance.ts';
+import { SHUT_WR, type Fd, type Kernel } from '../host/kernel/contract.ts';
+import { loadNative } from '../host/kernel/native.ts';
+import { salvage, type SalvageTarget } from '../host/guest/salvage.ts';
+import { SimKernel } from '../host/kernel/sim/kernel.ts';
 import { probeGuest } from './helpers/wat.ts';
+import { raw, type RawKernel } from './helpers/raw-kernel.ts';
 
 const EFAULT = -Errno.EFAULT;
 /** ptr + len = 0x1_0000_0100: out of memory, but 0x100 (in memory) in 32-bit arithmetic. */
@@ -34,7 +35,7 @@ const WRAP_RECORDS = 0xfffffff0;
 const MEM_SIZE = 1 << 16;
 
 interface Fixture {
-  k: Kernel;
+  k: RawKernel<Kernel>;
   /** An empty epoll set. */
   ep: number;
   /** A connection with nothing to read: recv is -EAGAIN without touching memory. */
@@ -49,7 +50,7 @@ interface Fixture {
 /** A check that wrapped would read the records 4 GiB past the buffer and crash the process:
  *  the native case runs in a child, so that a broken shim fails this test, not the run. */
 function nativeRecordArrayWrap(): number[] {
-  const script = `import { loadNative } from './host/native.ts';
+  const script = `import { loadNative } from './host/kernel/native.ts';
 const k = loadNative(), mem = new ArrayBuffer(${MEM_SIZE}), fds = Int32Array.of(1 << 30, 1 << 30);
 console.log(JSON.stringify([k.recvMany(fds, mem, ${WRAP_RECORDS}, 2, 0, 0), k.sendMany(fds, mem, ${WRAP_RECORDS}, 2)]));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
@@ -58,7 +59,7 @@ console.log(JSON.stringify([k.recvMany(fds, mem, ${WRAP_RECORDS}, 2, 0, 0), k.se
 }
 
 async function nativeFixture(): Promise<Fixture> {
-  const k = loadNative();
+  const k = raw(loadNative());
   const lfd = k.listen('127.0.0.1', 0, 8, false);
   assert.ok(lfd >= 0, `listen: ${lfd}`);
   const addr = k.localAddress(lfd);
@@ -98,7 +99,7 @@ function simFixture(): Fixture {
     k.recvMany(Int32Array.of(idle, idle), mem, WRAP_RECORDS, 2, 0, 0),
     k.sendMany(Int32Array.of(shut, shut), mem, WRAP_RECORDS, 2),
   ];
-  return { k, ep: k.epollCreate(), idle, shut, recordArrayWrap, close() {} };
+  return { k: raw(k), ep: k.epollCreate(), idle, shut, recordArrayWrap, close() {} };
 }
 
 /** I/O records (handle 0, buf, len, result canary) at `at`. */
@@ -153,7 +154,7 @@ function kernelCases(name: string, make: () => Fixture | Promise<Fixture>): void
 kernelCases('native', nativeFixture);
 kernelCases('simulated', simFixture);
 
-// ---- the instance's own checks (host/instance.ts) -------------------------------------------
+// ---- the instance's own checks (host/guest/instance.ts) -------------------------------------------
 
 interface Probe {
   call_recv(h: number, ptr: number, len: number): number;
@@ -233,7 +234,7 @@ inst('load: an event ring or stats region whose end wraps into memory is refused
 
 inst.run();
 
-// ---- salvage (host/salvage.ts) ---------------------------------------------------------------
+// ---- salvage (host/guest/salvage.ts) ---------------------------------------------------------------
 
 /** A trapped guest whose slot 0 names `first`, slot 1 a sound connection (handle 2, 5 bytes
  *  of input at 100), as ADOPT records at offset 0. */
@@ -255,7 +256,7 @@ function trapped(first: [inPtr: number, inLen: number], trapReply = 0): SalvageT
         return 1;
       },
     },
-    connFd: (h) => h + 10,
+    connFd: (h) => (h + 10) as Fd,
     release: () => null,
     discard: () => {},
   };

@@ -9,7 +9,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
-import { EPOLLERR, EPOLLIN } from '../host/kernel.ts';
+import { EPOLLERR, EPOLLIN } from '../host/kernel/contract.ts';
 import { FLAVOURS, simLoop } from './helpers/sim.ts';
 
 for (const flavour of FLAVOURS) {

@@ -7,9 +7,9 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SimPeer } from '../host/sim/kernel.ts';
-import { concat } from '../host/sim/props/model.ts';
-import { encodeFrame, FRAME_MAGIC, FRAME_MAX_DEFAULT, frameHeader } from '../host/sim/props/frame.ts';
+import type { SimPeer } from '../host/kernel/sim/kernel.ts';
+import { concat } from './props/model.ts';
+import { encodeFrame, FRAME_MAGIC, FRAME_MAX_DEFAULT, frameHeader } from './props/frame.ts';
 import { collect, FLAVOURS, pattern, simLoop, type SimLoop } from './helpers/sim.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');

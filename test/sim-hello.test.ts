@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FLAVOURS, simLoop, type SimLoop } from './helpers/sim.ts';
-import type { SimPeer } from '../host/sim/kernel.ts';
+import type { SimPeer } from '../host/kernel/sim/kernel.ts';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n';
 const HELLO = `${OK}\r\nHello, World!`;

@@ -8,11 +8,11 @@ import { Errno } from '../host/errno.ts';
 import {
   EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
   EPOLLRDHUP, MAX_EVENTS, SHUT_RD, SHUT_WR,
-} from '../host/kernel.ts';
-import { SimKernel } from '../host/sim/kernel.ts';
-import type { SimKernelOptions } from '../host/sim/kernel.ts';
-import { EPOLLONESHOT } from '../host/sim/epoll.ts';
-import { Random } from '../host/sim/random.ts';
+} from '../host/kernel/contract.ts';
+import { SimKernel } from '../host/kernel/sim/kernel.ts';
+import type { SimKernelOptions } from '../host/kernel/sim/kernel.ts';
+import { EPOLLONESHOT } from '../host/kernel/sim/epoll.ts';
+import { Random } from '../host/kernel/sim/random.ts';
 
 interface Ev { events: number; lo: number; hi: number }
 

@@ -1,10 +1,10 @@
 /**
- * Deterministic property runs (host/sim/props, docs/SIMULATION.md) of every modelled guest, in
+ * Deterministic property runs (test/props, docs/SIMULATION.md) of every modelled guest, in
  * both builds: scripted peers, seeded kernel faults, injected stale and spurious events,
  * failing accepts and a virtual clock. For each seed: no byte lost, duplicated or reordered,
  * every connection closed, no trap, no pooled buffer or heap byte leaked across rounds.
  *
- * Each run also proves its faults happened (host/sim/faults.ts FaultTally): a fault kind the
+ * Each run also proves its faults happened (host/kernel/sim/faults.ts FaultTally): a fault kind the
  * seeds switched on that was never injected fails the run, so a fault injector switched off
  * by mistake cannot leave every property "holding" untested.
  *
@@ -14,10 +14,10 @@
  * below. A failure names the seed and the command that replays it: npm run sim -- --seed N ...
  */
 import { execFileSync } from 'node:child_process';
-import { FaultTally } from '../host/sim/faults.ts';
+import { FaultTally } from '../host/kernel/sim/faults.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type GuestModel } from '../host/sim/props/index.ts';
+import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type GuestModel } from './props/index.ts';
 
 /** Seeds per guest: the release build gets more; both stay well inside the suite's budget. */
 const SEEDS: Record<Flavour, number> = { release: 80, debug: 30 };

@@ -10,9 +10,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
-import { Loop } from '../host/loop.ts';
-import { loadNative } from '../host/native.ts';
-import type { Kernel, SockAddr } from '../host/kernel.ts';
+import { Loop } from '../host/guest/loop.ts';
+import { loadNative } from '../host/kernel/native.ts';
+import type { Fd, Kernel, SockAddr } from '../host/kernel/contract.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
 import { closeAllClients, RawClient } from './helpers/net-tcp.ts';
 import { socketsOnPort } from './helpers/proc-sockets.ts';
@@ -86,7 +86,7 @@ const KERNELS: Record<string, () => Kernel> = {
     const valid = (fd: number) => Number.isInteger(fd) && fd >= 0; // a nested call before the syscall
     return {
       ...native,
-      accept: (fd) => (valid(fd) ? native.accept(fd) : -Errno.EBADF),
+      accept: (fd) => (valid(fd) ? native.accept(fd) : -Errno.EBADF as Fd),
       close: (fd) => (valid(fd) ? native.close(fd) : -Errno.EBADF),
     };
   },

@@ -1,5 +1,5 @@
 /**
- * The trap budget per peer (host/peer-guard.ts, docs/SECURITY.md): the guard on its own (budget,
+ * The trap budget per peer (host/guest/peer-guard.ts, docs/SECURITY.md): the guard on its own (budget,
  * refill, block window, bounded table, peer keys), then demo.wasm over the simulated kernel,
  * where a peer that keeps sending GET /crash is refused at accept once its budget is spent.
  * The loopback version is test/trap-budget-loopback.test.ts.
@@ -7,8 +7,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { PeerGuard, peerKey } from '../host/peer-guard.ts';
-import { SimKernel } from '../host/sim/kernel.ts';
+import { PeerGuard, peerKey } from '../host/guest/peer-guard.ts';
+import { SimKernel } from '../host/kernel/sim/kernel.ts';
 import { GET, send } from './helpers/http-sim.ts';
 import { parseAll } from './helpers/http-inspect.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';

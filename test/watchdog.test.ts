@@ -1,7 +1,7 @@
 /**
  * Runaway guests in every mode: a guest call that never returns is stopped by the watchdog,
  * and whoever ends its thread closes every fd the host held for it, including connections
- * saved from a trap and waiting to be adopted (host/handoff.ts).
+ * saved from a trap and waiting to be adopted (host/driver/handoff.ts).
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

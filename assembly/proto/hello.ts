@@ -4,7 +4,7 @@
 // and request bodies with Content-Length (read and discarded). It refuses what it cannot
 // handle safely: Transfer-Encoding (501), malformed syntax or bare LF (400), a head over
 // MAX_HEAD bytes (431, or 414 while still in the request line), other versions (505).
-// The full RFC 9112 parser and the app SDK come with proto/http (issue 3).
+// The full RFC 9112 parser and the app SDK are in assembly/http/ (docs/HTTP.md).
 //
 // Incremental: a head that arrives in pieces is scanned once, and refused at the first byte
 // that makes it invalid (proto/hello-scan.ts).

@@ -17,7 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseDirOption, parseWasiBackend, runCommand, type CommandOptions } from '../../host/command.ts';
+import { parseDirOption, parseWasiBackend, runCommand, type CommandOptions } from '../../host/command/command.ts';
 import { WasmloopError } from '../../host/errors.ts';
 
 function isNonBlocking(fd: number): boolean {

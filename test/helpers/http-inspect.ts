@@ -4,7 +4,7 @@
  * framed by Content-Length or chunked), so that tests compare bytes, not impressions.
  */
 import { createHash } from 'node:crypto';
-import { isImfFixdate } from '../../host/sim/props/model.ts';
+import { isImfFixdate } from '../props/model.ts';
 import type { Expected } from './http-corpus.ts';
 
 /** Response bodies up to this size get a Content-Length; larger ones are chunked (the SDK's

@@ -2,7 +2,7 @@
  * Driving HTTP guests over the simulated kernel: send bytes, tick until quiet while reading
  * everything the guest sends (so a small peer window never stalls the test), and parse.
  */
-import type { SimPeer } from '../../host/sim/kernel.ts';
+import type { SimPeer } from '../../host/kernel/sim/kernel.ts';
 import type { SimLoop } from './sim.ts';
 
 /** Ticks and reads until a round brings nothing new; returns what the peer received. */

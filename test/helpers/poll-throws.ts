@@ -4,8 +4,8 @@
  */
 import * as net from 'node:net';
 
-import { loadNative } from '../../host/native.ts';
-import { EPOLL_CTL_ADD, EPOLLIN } from '../../host/kernel.ts';
+import { loadNative } from '../../host/kernel/native.ts';
+import { EPOLL_CTL_ADD, EPOLLIN } from '../../host/kernel/contract.ts';
 
 const k = loadNative();
 const epfd = k.epollCreate();

@@ -4,11 +4,11 @@
  * listener; `run()` ticks the loop until nothing is left to do.
  */
 import { resolve } from 'node:path';
-import type { GuestTrap } from '../../host/instance.ts';
-import type { SockAddr } from '../../host/kernel.ts';
-import { Loop } from '../../host/loop.ts';
+import type { GuestTrap } from '../../host/guest/env.ts';
+import type { SockAddr } from '../../host/kernel/contract.ts';
+import { Loop } from '../../host/guest/loop.ts';
 import { loadModule } from '../../host/module.ts';
-import { SimKernel, type SimFaults, type SimPeer } from '../../host/sim/kernel.ts';
+import { SimKernel, type SimFaults, type SimPeer } from '../../host/kernel/sim/kernel.ts';
 
 /** Both builds of every guest are tested (STYLE: debug and release). */
 export const FLAVOURS = ['release', 'debug'] as const;
@@ -34,9 +34,9 @@ export interface SimLoopOptions {
   limits?: Record<string, number>;
   /** The guest's wall clock (default: the kernel's, SIM_EPOCH_MS plus virtual time). */
   wallClock?: () => number;
-  /** Fewer handle generation bits, to reach handle exhaustion quickly (host/handles.ts). */
+  /** Fewer handle generation bits, to reach handle exhaustion quickly (host/guest/handles.ts). */
   generationBits?: number;
-  /** A worker-mode registry of open fds (host/loop.ts). */
+  /** A worker-mode registry of open fds (host/guest/loop.ts). */
   registry?: Int32Array;
 }
 

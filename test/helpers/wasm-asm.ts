@@ -101,7 +101,7 @@ export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
 
 /** Where a guest built by guestModule keeps its stats: loop.stats() reads them back. */
 export const STATS_PTR = 64;
-/** The stat names, in memory order (host/instance.ts STAT_NAMES), to read results back. */
+/** The stat names, in memory order (host/guest/instance.ts STAT_NAMES), to read results back. */
 export const STAT_ORDER = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
 
 /** Stores the i32 on the stack, plus one, as stat `slot` (so -1 reads back as 0). */

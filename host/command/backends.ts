@@ -1,0 +1,135 @@
+/**
+ * The two WASI preview1 backends for commands (host/command/command.ts), and the functions wasmloop
+ * puts between either of them and the guest, so both behave the same where they can:
+ *   wasmer  @wasmer/wasi: the guest's filesystem is an empty in-memory one (the default when
+ *           no directory is preopened). Its stdout/stderr are buffers, drained after every
+ *           fd_write; its stdin is a buffer too, so fd 0 is read from the host here instead.
+ *   node    node:wasi (uvwasi): maps real host directories; reads and writes the host fds.
+ * On both: poll_oneoff is wasmloop's own (host/command/poll.ts), fd_close/fd_renumber keep
+ * track of which fds are still the host's stdio, and every i32 argument is read as the u32
+ * preview1 declares it (command-stdio.ts, withUnsignedArgs).
+ */
+import { WASI } from '@wasmer/wasi';
+import { createNodeWasi } from './nodewasi.ts';
+import { createPollOneoff } from './poll.ts';
+import {
+  readIntoIovecs, retryStdioEagain, StdioFds, toErrno, withUnsignedArgs, writeBlocking,
+  type Stdio, type WasiFunctions,
+} from './stdio.ts';
+import { WasmloopError } from '../errors.ts';
+import { initWasi } from '../guest/wasi.ts';
+
+export type WasiBackendName = 'wasmer' | 'node';
+
+export interface BackendConfig extends Stdio {
+  args: string[];
+  env: Record<string, string>;
+  preopens: Record<string, string>;
+  memory: () => ArrayBuffer;
+}
+
+/** One WASI context, whichever implementation provides it. */
+export interface Backend {
+  /** The wasi_snapshot_preview1 functions the guest imports. */
+  functions: WasiFunctions;
+  /** Binds the context to the instance's memory, then calls `body` (the guest's entry points). */
+  run(instance: WebAssembly.Instance, body: () => void): void;
+  /** Moves output still buffered in the context to the host fds. */
+  flush(): void;
+  dispose(): void;
+}
+
+export async function createBackend(name: WasiBackendName, module: WebAssembly.Module, config: BackendConfig): Promise<Backend> {
+  const stdio = new StdioFds(config);
+  const backend = name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config, stdio);
+  const base = backend.functions;
+  const functions: WasiFunctions = { ...base };
+  stdio.track(functions);
+  const poll = createPollOneoff({ memory: config.memory, stdio, backend: base });
+  functions.poll_oneoff = poll.poll_oneoff;
+  return {
+    ...backend,
+    functions: withUnsignedArgs(functions),
+    dispose() {
+      poll.close();
+      backend.dispose();
+    },
+  };
+}
+
+async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig, stdio: StdioFds): Promise<Backend> {
+  await initWasi();
+  const wasi = new WASI({ args: config.args, env: config.env });
+  const base = wasmerFunctions(wasi, module);
+  const linked = base !== undefined;
+  const functions: WasiFunctions = { ...base };
+  const flush = () => {
+    const out = wasi.getStdoutBuffer();
+    if (out.length > 0) writeBlocking(config.stdout, out);
+    const err = wasi.getStderrBuffer();
+    if (err.length > 0) writeBlocking(config.stderr, err);
+  };
+  if (base?.fd_write) {
+    const fdWrite = base.fd_write;
+    // Drain after every write (not only fds 1 and 2: a renumbered stdout still lands in
+    // wasmer's buffer), so output is live and stdout/stderr interleave in the order written.
+    functions.fd_write = (...a) => {
+      const rc = fdWrite(...a);
+      try {
+        flush();
+      } catch (err) {
+        return toErrno(err); // e.g. EPIPE: the reader went away
+      }
+      return rc;
+    };
+  }
+  if (base?.fd_read) {
+    // fd 0 is read from the host's stdin as the guest asks (wasmer's own stdin is a buffer that
+    // must be filled before the guest starts); once the guest closes or renumbers fd 0, it is
+    // wasmer's again.
+    const fdRead = base.fd_read;
+    functions.fd_read = (fd, iovs, count, nread) => {
+      const host = stdio.hostFd(Number(fd));
+      return fd === 0 && host !== undefined
+        ? readIntoIovecs(config.memory(), host, Number(iovs), Number(count), Number(nread))
+        : fdRead(fd, iovs, count, nread);
+    };
+  }
+  return {
+    functions,
+    run(instance, body) {
+      // Binds wasmer to the guest's memory; it refuses a module it made no imports for.
+      if (linked) wasi.instantiate(instance, {});
+      body();
+    },
+    flush,
+    dispose: () => wasi.free(),
+  };
+}
+
+/** @wasmer/wasi's preview1 functions for `module`. It works out the WASI version from the
+ *  module's imports and throws when there are none, so a command that imports no WASI at all
+ *  (possible, if useless) gets undefined; checkImports() reports any import still missing. */
+function wasmerFunctions(wasi: WASI, module: WebAssembly.Module): WasiFunctions | undefined {
+  if (!WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1')) return undefined;
+  try {
+    return ((wasi.getImports(module) as { wasi_snapshot_preview1?: WasiFunctions }).wasi_snapshot_preview1 ?? {}) as WasiFunctions;
+  } catch (err) {
+    throw new WasmloopError('ERR_WASMLOOP_IMPORT', `@wasmer/wasi cannot link the module: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
+  }
+}
+
+function nodeBackend(config: BackendConfig): Backend {
+  const wasi = createNodeWasi(config);
+  const functions = { ...wasi.functions } as WasiFunctions;
+  for (const name of ['fd_read', 'fd_write'] as const) {
+    const fn = functions[name];
+    if (fn) functions[name] = retryStdioEagain(fn);
+  }
+  return {
+    functions,
+    run: (instance, body) => wasi.run(instance.exports.memory as WebAssembly.Memory, body),
+    flush: () => {}, // node:wasi writes straight to the host fds
+    dispose: () => {},
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * A Loop on the calling thread (the main thread, or one worker thread), with one of two drivers:
+ *
+ *  - `libuv` (the default on the calling thread, workers: 0): the epoll fd is watched with uv_poll, so the loop
+ *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
+ *    blocks the thread: the rest of the program runs as usual. The cost is an epoll nested in
+ *    libuv's (an extra wake-up and epoll_wait per idle-to-busy edge) and a napi_make_callback
+ *    per wake-up.
+ *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
+ *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
+ *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
+ *    handled, just up to SLICE_MS late. Use it only where nothing else needs the thread.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ListenAddress } from '../address.ts';
+import { errnoName } from '../errno.ts';
+import { WasmloopError } from '../errors.ts';
+import type { GuestTrap } from '../guest/env.ts';
+import type { Handoff } from './handoff.ts';
+import { Loop, type LoopStats } from '../guest/loop.ts';
+import type { NativeKernel } from '../kernel/native.ts';
+import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
+
+/** How long the blocking driver keeps the thread before yielding one turn to Node: the bound on
+ *  how late a signal, timer or worker message is handled, and 50 yields a second when idle. */
+const SLICE_MS = 20;
+/** How long the blocking driver sleeps while the guest is being restarted after a trap. */
+const RESTART_POLL_MS = 10;
+
+export type Driver = 'libuv' | 'blocking';
+
+export interface NativeLoopOptions extends LoopConfig {
+  native: NativeKernel;
+  /** True when this loop closes the listening fds when it stops (false: a worker pool owns them). */
+  ownsListeners: boolean;
+  /** How the thread waits for events (see the top of this file); default libuv. */
+  driver?: Driver;
+  onTrap: (err: GuestTrap, restarting: boolean) => void;
+  signal?: AbortSignal;
+  /** Worker mode: told when a guest call starts (true) and ends (false), for the watchdog. */
+  onBusy?: (busy: boolean) => void;
+  /** Worker mode: a shared mirror of the open fds, so the pool can close them if it must
+   *  replace this thread. */
+  registry?: Int32Array;
+  /** Worker mode: a shared list of the connections between guest instances (host/driver/handoff.ts). */
+  handoff?: Handoff;
+}
+
+export class NativeLoop implements WasmLoop {
+  readonly done: Promise<void>;
+  private readonly loop: Loop;
+  private poll: object | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private graceTimer: NodeJS.Timeout | undefined;
+  private graceEnd = Infinity; // when the grace period of close() ends
+  private slice: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private listenersOpen: boolean;
+  private settle!: { resolve: () => void; reject: (err: Error) => void };
+
+  constructor(private readonly opts: NativeLoopOptions) {
+    this.listenersOpen = opts.ownsListeners;
+    this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
+    this.done.catch(() => {}); // a caller that never looks at `done` must not crash the process
+    try {
+      this.loop = new Loop({
+        module: opts.module,
+        kernel: opts.native,
+        listeners: opts.fds,
+        maxRestarts: opts.maxRestarts,
+        limits: opts.limits,
+        wasi: { args: opts.args, env: opts.env },
+        onTrap: opts.onTrap,
+        onBusy: opts.onBusy,
+        registry: opts.registry,
+        handoff: opts.handoff,
+        ...(opts.driver === 'blocking' ? {} : { onDeadline: (ms: number) => this.arm(ms) }),
+        onStopping: () => this.stopPolling(),
+        onClosed: (err) => this.cleanup(err),
+      });
+    } catch (err) {
+      this.closeListeners();
+      throw err;
+    }
+    if (opts.driver === 'blocking') {
+      this.slice = setImmediate(this.runSlice);
+    } else {
+      const poll = opts.native.pollStart(this.loop.epfd, () => this.loop.tick());
+      if (typeof poll === 'number') {
+        this.loop.finish();
+        throw new WasmloopError('ERR_WASMLOOP_EPOLL', `cannot watch the epoll fd with libuv: ${errnoName(poll)}`);
+      }
+      this.poll = poll;
+      this.loop.tick();
+    }
+    opts.signal?.addEventListener('abort', () => void this.close(), { once: true });
+  }
+
+  address(): ListenAddress {
+    return { ...this.opts.addresses[0]! };
+  }
+
+  addresses(): ListenAddress[] {
+    return this.opts.addresses.map((a) => ({ ...a }));
+  }
+
+  stats(): LoopStats {
+    return this.loop.stats();
+  }
+
+  /** A later call with a shorter grace period shortens it (the CLI's second signal). */
+  close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    if (this.loop.closed || performance.now() + graceMs >= this.graceEnd) return this.done.catch(() => {});
+    if (this.graceTimer === undefined) {
+      this.loop.drain();
+      this.closeListeners();
+    }
+    clearTimeout(this.graceTimer);
+    if (!this.loop.closed) {
+      this.graceEnd = performance.now() + graceMs;
+      this.graceTimer = setTimeout(() => this.loop.finish(), graceMs);
+    }
+    return this.done.catch(() => {});
+  }
+
+  /** The blocking driver: waits and dispatches in our own epoll_wait for up to SLICE_MS, then
+   *  yields one turn to Node. */
+  private readonly runSlice = (): void => {
+    this.slice = undefined;
+    const loop = this.loop;
+    const end = performance.now() + SLICE_MS;
+    let now = 0;
+    while (!loop.closed && loop.instance !== null && (now = performance.now()) < end) {
+      loop.wait(Math.ceil(end - now), false, now);
+    }
+    if (loop.closed) return;
+    // While a trapped guest waits for its restart there is nothing to wait on: sleep instead.
+    this.slice = loop.instance === null ? setTimeout(this.runSlice, RESTART_POLL_MS) : setImmediate(this.runSlice);
+  };
+
+  /** Arms the deadline timer unless one at least as early is already armed. */
+  private arm(ms: number): void {
+    const at = performance.now() + ms;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.loop.tick(true);
+    }, ms);
+  }
+
+  private closeListeners(): void {
+    if (!this.listenersOpen) return;
+    this.listenersOpen = false;
+    for (const fd of this.opts.fds) this.opts.native.close(fd);
+  }
+
+  private stopPolling(): void {
+    if (this.poll !== null) this.opts.native.pollStop(this.poll);
+    this.poll = null;
+  }
+
+  private cleanup(err?: WasmloopError): void {
+    if (this.slice !== undefined) {
+      clearImmediate(this.slice as NodeJS.Immediate);
+      clearTimeout(this.slice as NodeJS.Timeout);
+    }
+    clearTimeout(this.timer);
+    clearTimeout(this.graceTimer);
+    this.closeListeners();
+    if (err) this.settle.reject(err);
+    else this.settle.resolve();
+  }
+}
+
+/** The default trap report: one line on stderr. */
+export function defaultOnTrap(err: GuestTrap, restarting: boolean): void {
+  process.stderr.write(`wasmloop: ${err.message}${restarting ? ' (restarting the guest)' : ''}\n`);
+}

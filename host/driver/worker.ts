@@ -1,0 +1,79 @@
+/**
+ * The entry of one worker thread of a pool (host/driver/workers.ts): a NativeLoop on this thread's
+ * own libuv loop, with its own epoll fd and guest instance, over listening sockets the pool
+ * owns. It publishes its counters and its "busy since" time into shared memory, which is all
+ * the pool reads synchronously; everything else is messages.
+ */
+import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
+import { parentPort, workerData } from 'node:worker_threads';
+import { WasmloopError } from '../errors.ts';
+import { Handoff } from './handoff.ts';
+import { STAT_NAMES } from '../guest/exports.ts';
+import { usesWasi } from '../module.ts';
+import { loadNative } from '../kernel/native.ts';
+import { NativeLoop } from './native-loop.ts';
+import { initWasi } from '../guest/wasi.ts';
+import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, type ToPool, type ToWorker, type WorkerInit } from './worker-protocol.ts';
+
+/** How often the counters are copied to shared memory; stats() in the pool lags by this much. */
+const PUBLISH_MS = 50;
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const shared = new Float64Array(init.stats);
+const registry = new Int32Array(init.registry);
+const post = (msg: ToPool) => port.postMessage(msg);
+/** Busy-since is wall-clock ms (this thread's time origin plus its monotonic clock), the
+ *  scale the pool compares it on. Marked around every guest call, so kept cheap. */
+const ORIGIN = performance.timeOrigin;
+
+async function main(): Promise<void> {
+  const native = loadNative();
+  if (usesWasi(init.module)) await initWasi();
+  const loop = new NativeLoop({
+    native,
+    module: init.module,
+    fds: init.fds,
+    addresses: init.addresses,
+    ownsListeners: false,
+    driver: init.driver,
+    maxRestarts: init.maxRestarts,
+    limits: init.limits,
+    args: init.args,
+    env: init.env,
+    registry: registry.subarray(0, registry.length / 2),
+    handoff: new Handoff(registry.subarray(registry.length / 2)),
+    onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
+    onBusy: (busy) => { shared[BUSY_SLOT] = busy ? ORIGIN + performance.now() : 0; },
+  });
+  const publish = () => {
+    const s = loop.stats();
+    STAT_NAMES.forEach((name, i) => { shared[i] = s[name]; });
+    shared[RESTARTS_SLOT] = s.restarts;
+    shared[REFUSED_SLOT] = s.connectionsRefused;
+    shared[BLOCKED_SLOT] = s.peersBlocked;
+  };
+  const timer = setInterval(publish, PUBLISH_MS);
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'close') void loop.close({ graceMs: msg.graceMs });
+  });
+  post({ type: 'ready' });
+  try {
+    await loop.done;
+    publish();
+    post({ type: 'closed' });
+  } catch (err) {
+    publish();
+    const e = err as WasmloopError;
+    post({ type: 'closed', error: { code: e.code ?? 'ERR_WASMLOOP_WORKER', message: e.message } });
+  } finally {
+    clearInterval(timer);
+    port.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  const e = err as WasmloopError;
+  post({ type: 'failed', error: { code: e.code ?? 'ERR_WASMLOOP_WORKER', message: e.message } });
+  port.close();
+});
