@@ -7,7 +7,8 @@
 // Allocates nothing.
 
 import { bytes, equalsLower } from "../bytes";
-import { COMMA, SEMI, isOws, isTchar } from "./chars";
+import { SEMI, isOws } from "./chars";
+import { elAt, elEnd, nextElement, tokenEnd } from "./list";
 import { validHost } from "./target";
 
 export const enum Field { OTHER = 0, HOST, CODINGS, CONNECTION, EXPECT }
@@ -30,27 +31,6 @@ export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: boo
     case Field.CODINGS: return codings(p, at, end, chunkedBefore);
     default: return 0;
   }
-}
-
-// The list element nextElement() found: [elAt, elEnd), trimmed of whitespace.
-let elAt = 0;
-let elEnd = 0;
-
-/** Finds the list element (RFC 9110 5.6.1) starting at i; returns where the next one starts. */
-function nextElement(p: usize, i: i32, end: i32): i32 {
-  while (i < end && isOws(<u32>load<u8>(p + <usize>i))) i++;
-  let j = i;
-  while (j < end && <u32>load<u8>(p + <usize>j) != COMMA) j++;
-  let e = j;
-  while (e > i && isOws(<u32>load<u8>(p + <usize>e - 1))) e--;
-  elAt = i;
-  elEnd = e;
-  return j + 1;
-}
-
-function tokenEnd(p: usize, i: i32, end: i32): i32 {
-  while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
-  return i;
 }
 
 /** #token: empty elements are allowed (RFC 9110 5.6.1), others must be tokens. */

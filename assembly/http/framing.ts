@@ -6,10 +6,11 @@
 // HTTP/1.0. Allocates nothing.
 
 import { bytes, equals, equalsLower } from "../bytes";
-import { COMMA, SEMI, isOws, isTchar, isDigit } from "./chars";
+import { SEMI, isOws, isDigit } from "./chars";
 import { fieldNameAt, fieldNameLen, fieldValueAt, fieldValueLen } from "./fields";
 import { maxBodyBytes } from "./limits";
 import { Scan } from "./scan";
+import { elAt, elEnd, nextElement, tokenEnd } from "./list";
 import { parseTarget, Target } from "./target";
 
 export const enum Body { NONE = 0, LENGTH, CHUNKED }
@@ -134,23 +135,6 @@ function parseLength(p: usize, len: i32): i64 {
   return len > MAX_LENGTH_DIGITS ? TOO_LARGE : v;
 }
 
-// The list element nextElement() found: [elAt, elEnd), trimmed of whitespace.
-let elAt = 0;
-let elEnd = 0;
-
-/** Finds the list element (RFC 9110 5.6.1) starting at i before `end`; returns where the next
- *  one starts. Empty elements are found too (and skipped by the callers, as 5.6.1 asks). */
-function nextElement(p: usize, i: i32, end: i32): i32 {
-  while (i < end && isOws(<u32>load<u8>(p + <usize>i))) i++;
-  let j = i;
-  while (j < end && <u32>load<u8>(p + <usize>j) != COMMA) j++;
-  let e = j;
-  while (e > i && isOws(<u32>load<u8>(p + <usize>e - 1))) e--;
-  elAt = i;
-  elEnd = e;
-  return j + 1;
-}
-
 /** Connection: 1#token. "close" wins over "keep-alive"; other options are ignored. */
 function readConnection(p: usize, at: i32, end: i32): void {
   let i = at;
@@ -185,7 +169,3 @@ function readCodings(p: usize, at: i32, end: i32): void {
   if (!any) badField = true; // an empty Transfer-Encoding
 }
 
-function tokenEnd(p: usize, i: i32, end: i32): i32 {
-  while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
-  return i;
-}
