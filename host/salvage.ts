@@ -15,7 +15,7 @@
 import { Errno } from './errno.ts';
 import { SHUT_WR, type Kernel, type SockAddr } from './kernel.ts';
 
-/** wl_salvage's answers (assembly/conn.ts Salvage). */
+/** wl_salvage's answers (assembly/conn/salvage.ts Salvage). */
 export const enum SalvageAction {
   None = 0,
   Adopt = 1,
