@@ -28,9 +28,11 @@ const recvRecords: usize = memory.data(IO_MAX * <i32>IO_RECORD, 16);
 const recvSlots: usize = memory.data(IO_MAX * 4, 4);
 let recvCount: i32 = 0;
 
-const sendQueue: usize = memory.data(IO_MAX * 8, 4); // (slot, handle) of each queued connection
+// Two lists of (slot, handle), swapped by sendBatch: connections queue into one while the
+// turns of the batch just made are read from the other.
+let sendQueue: usize = memory.data(IO_MAX * 8, 4);
 let sendQueueLen: i32 = 0;
-const turnQueue: usize = memory.data(IO_MAX * 8, 4); // the send batch being made: every entry
+let turnQueue: usize = memory.data(IO_MAX * 8, 4);
 let turnCount: i32 = 0;
 const sendRecords: usize = memory.data(IO_MAX * <i32>IO_RECORD, 16);
 const sendSlots: usize = memory.data(IO_MAX * 4, 4);
@@ -131,7 +133,9 @@ export function hasQueuedSends(): bool { return sendQueueLen > 0; }
  *  send_many. Returns the number of send records (sentConn, sentResult); the caller takes
  *  every result into state (takeSent) before it runs any protocol code. */
 export function sendBatch(): i32 {
-  memory.copy(turnQueue, sendQueue, <usize>sendQueueLen << 3);
+  const made = sendQueue;
+  sendQueue = turnQueue;
+  turnQueue = made;
   turnCount = sendQueueLen;
   sendQueueLen = 0;
   sendCount = 0;
