@@ -1,7 +1,10 @@
 /**
- * recv_many serves input carried over from a trapped instance (docs/ABI.md, wl_adopt): the
- * guest core receives only through recv_many, so an adopted connection's carried input must
- * come from it, in record order with the kernel's records, the area packed the same way.
+ * The host side of recv_many/send_many (host/io-batch.ts) beyond what the kernels do:
+ * - a batch of one is done with the kernel's plain recv/send (cheaper): it must give exactly
+ *   the result a batch of several gives for the same record;
+ * - input carried over from a trapped instance (docs/ABI.md, wl_adopt) is served by recv_many:
+ *   the guest core receives only through it, so an adopted connection's carried input must
+ *   come from it, in record order with the kernel's records, the area packed the same way.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +21,8 @@ const AREA_LEN = 32;
 function kernelWith(bytes: Map<number, string>): Kernel {
   const k = {
     recv(fd: number, mem: ArrayBuffer, ptr: number, len: number): number {
+      if (len === 0) return -Errno.EINVAL;
+      if (ptr + len > mem.byteLength) return -Errno.EFAULT;
       const s = bytes.get(fd) ?? '';
       if (s.length === 0) return -Errno.EAGAIN;
       const n = Math.min(len, s.length);
@@ -25,9 +30,13 @@ function kernelWith(bytes: Map<number, string>): Kernel {
       bytes.set(fd, s.slice(n));
       return n;
     },
-    send: () => -Errno.EINVAL,
+    send(fd: number, mem: ArrayBuffer, ptr: number, len: number): number {
+      if (len === 0) return -Errno.EINVAL;
+      return ptr + len > mem.byteLength ? -Errno.EFAULT : Math.min(len, 3);
+    },
     recvMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number) =>
       ioMany(k, false, fds, mem, ptr, n, area, areaLen),
+    sendMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number) => ioMany(k, true, fds, mem, ptr, n, 0, 0),
   };
   return k as unknown as Kernel;
 }
@@ -39,6 +48,31 @@ function records(mem: ArrayBuffer, recs: [handle: number, buf: number, len: numb
 }
 
 const text = (mem: ArrayBuffer, ptr: number, len: number) => Buffer.from(mem, ptr, len).toString();
+
+test('a batch of one gives what the same record gives in a batch of two', () => {
+  const cases: [string, send: boolean, handle: 'ok' | 'idle' | 'stale', buf: number, len: number][] = [
+    ['recv into the area', false, 'ok', 0, 16], ['recv into its buffer', false, 'ok', 600, 8],
+    ['nothing to read', false, 'idle', 0, 16], ['a stale handle', false, 'stale', 0, 16],
+    ['len 0 in the area', false, 'ok', 0, 0], ['len 0 in its buffer', false, 'ok', 600, 0],
+    ['longer than the area', false, 'ok', 0, AREA_LEN + 1], ['past memory', false, 'ok', 1020, 8],
+    ['send', true, 'ok', 600, 8], ['send, buf 0', true, 'ok', 0, 8], ['send len 0', true, 'ok', 600, 0],
+    ['send past memory', true, 'ok', 1020, 8], ['send on a stale handle', true, 'stale', 600, 8],
+  ];
+  for (const [name, send, which, buf, len] of cases) {
+    const outcome = (n: number) => {
+      const t = new HandleTable({ maxConnections: 4, listeners: 0 });
+      const ok = t.add(10, Kind.Conn);
+      const idle = t.add(11, Kind.Conn);
+      const handle = which === 'ok' ? ok : which === 'idle' ? idle : ok + 0x100000;
+      const io = new IoBatch(t, kernelWith(new Map([[10, 'socket bytes'], [11, '']])));
+      const mem = new ArrayBuffer(1024);
+      const w = records(mem, [[handle, buf, len], [ok + 0x100000, 0, 8]]);
+      assert.is(io.run(mem, 0, n, AREA, AREA_LEN, send), 0);
+      return [w[1], w[3], text(mem, Math.min(w[1]! >>> 0 || AREA, 1016), 8)];
+    };
+    assert.equal(outcome(1), outcome(2), name);
+  }
+});
 
 test('carried input comes first, record by record, packed into the area with the socket reads', () => {
   const t = new HandleTable({ maxConnections: 4, listeners: 0 });
