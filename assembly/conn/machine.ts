@@ -57,9 +57,9 @@ export function openReading(handle: i32): Conn | null {
   return c;
 }
 
-/** Closed at once: buffers go back to the pool, the slot's generation moves on so events still
- *  queued for it are stale. */
-export function closeNow(c: Conn): void {
+/** Closed at once (the slot is FREE): buffers go back to the pool, the slot's generation moves
+ *  on so events still queued for it are stale. */
+export function toClosed(c: Conn): void {
   const slot = slotOf(c);
   wl_close(c.handle);
   dropInput(c);
@@ -75,6 +75,13 @@ export function closeNow(c: Conn): void {
 /** WRITING -> READING: everything owed has been sent. */
 export function toReading(c: Conn): void { c.state = State.READING; }
 
+/** READING -> WRITING: a send came back short, or the protocol streams; reading pauses until
+ *  the peer has taken what is owed (backpressure). */
+function toWriting(c: Conn): void {
+  c.state = State.WRITING;
+  setInterest(c, EPOLLOUT);
+}
+
 /** The protocol ended the connection (connEnd): it closes once its output is sent. */
 export function toClosing(c: Conn): void {
   if (c.state == State.READING || c.state == State.WRITING) c.state = State.CLOSING;
@@ -84,7 +91,7 @@ export function toClosing(c: Conn): void {
  *  sent (HALF_CLOSED), else the connection closes. */
 export function toHalfClosedOrClosed(c: Conn): void {
   dropInput(c);
-  if (c.state == State.LINGER || !(outPending(c) || c.wantDrain)) { closeNow(c); return; }
+  if (c.state == State.LINGER || !(outPending(c) || c.wantDrain)) { toClosed(c); return; }
   c.state = State.HALF_CLOSED;
   setInterest(c, EPOLLOUT);
 }
@@ -96,16 +103,17 @@ export function toLinger(c: Conn): void {
   dropInput(c);
   c.state = State.LINGER;
   lingerTimer(c);
-  if (wl_shutdown_handle(c.handle, 1) < 0) { closeNow(c); return; }
+  if (wl_shutdown_handle(c.handle, 1) < 0) { toClosed(c); return; }
   setInterest(c, READ_INTEREST);
 }
 
-/** After I/O: the next state from what is owed, and the interest that state needs. */
+/** After I/O: the next state from what is owed (stays, or WRITING, or LINGER), and the
+ *  interest that state needs. */
 export function settle(c: Conn): void {
   const owed = outPending(c) || c.wantDrain;
   switch (c.state) {
     case State.READING:
-      if (owed) { c.state = State.WRITING; setInterest(c, EPOLLOUT); }
+      if (owed) toWriting(c);
       else if (draining && !inPending(c)) toLinger(c);
       else setInterest(c, READ_INTEREST);
       break;
@@ -123,7 +131,7 @@ export function settle(c: Conn): void {
 function setInterest(c: Conn, events: u32): void {
   if (c.interest == events) return;
   c.interest = events;
-  if (wl_watch(c.handle, events, slotOf(c), c.gen) < 0) closeNow(c);
+  if (wl_watch(c.handle, events, slotOf(c), c.gen) < 0) toClosed(c);
 }
 
 /** Starts a graceful drain: idle connections linger-close now, busy ones once idle. */

@@ -13,7 +13,7 @@ import { acquire } from "../pool";
 import { count, ACCEPTED, PROTOCOL_ERRORS, TIMEOUTS } from "../stats";
 import { callData, callDrain, callTimeout } from "./hooks";
 import { hasQueuedSends, queueRecv, queueSend, receiveBatch, receivedConn, receivedResult, sendBatch, sendFailed, sendOne, sentConn, sentResult, takeSent, turnConn, turns } from "./io";
-import { closeNow, openReading, settle, toHalfClosedOrClosed, toLinger, toReading } from "./machine";
+import { toClosed, openReading, settle, toHalfClosedOrClosed, toLinger, toReading } from "./machine";
 import { borrowed, conn, dropInput, inPending, outPending, slotOf, usedSlots, Conn, State } from "./table";
 
 /** Rounds of drain callbacks per turn for a protocol streaming output, so one large response
@@ -55,12 +55,12 @@ export function connEvent(slot: u32, gen: u32, events: u32): void {
   const c = conn(slot);
   if (c.state == State.FREE || c.gen != gen) return;
   startTurn(c);
-  if (events & (EPOLLERR | EPOLLHUP)) { closeNow(c); return; }
+  if (events & (EPOLLERR | EPOLLHUP)) { toClosed(c); return; }
   if (events & EPOLLOUT) answerLater(c, slot);
   if ((events & (EPOLLIN | EPOLLRDHUP)) == 0) return;
   if (c.state != State.READING && c.state != State.LINGER) return;
   // A protocol that let a full buffer through without consuming it cannot make progress.
-  if (!queueRecv(c, slot)) { count(PROTOCOL_ERRORS); closeNow(c); }
+  if (!queueRecv(c, slot)) { count(PROTOCOL_ERRORS); toClosed(c); }
 }
 
 /** The serve phase: the `n` recv results (already in connection state) go to the protocol. */
@@ -74,7 +74,7 @@ export function serveReceived(n: i32): void {
     } else if (r == 0) {
       toHalfClosedOrClosed(c);
     } else if (r != -EAGAIN) {
-      closeNow(c);
+      toClosed(c);
     }
   }
 }
@@ -91,7 +91,7 @@ export function sendQueued(): void {
     }
     for (let i = 0; i < n; i++) {
       const c = sendFailed(i);
-      if (c !== null) closeNow(c); // onClose runs
+      if (c !== null) toClosed(c); // onClose runs
     }
     const t = turns();
     for (let k = 0; k < t; k++) {
@@ -108,10 +108,10 @@ function serveInput(c: Conn, slot: u32): void {
     const used = callData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
     c.inStart += used;
     if (!inPending(c)) dropInput(c);
-    if (c.failed) { closeNow(c); return; }
+    if (c.failed) { toClosed(c); return; }
     if (used == 0 || !inPending(c)) break;
     // Part of the input is used: the output makes room before the protocol takes more.
-    if (!sendOne(c)) { closeNow(c); return; }
+    if (!sendOne(c)) { toClosed(c); return; }
     if (outPending(c)) { afterSend(c, slot); return; } // the peer is slow: wait for EPOLLOUT
   }
   if (outPending(c)) answerLater(c, slot); else afterSend(c, slot);
@@ -120,7 +120,7 @@ function serveInput(c: Conn, slot: u32): void {
 /** Queues the connection's output for the send batch (a batch of one if it is full). */
 function answerLater(c: Conn, slot: u32): void {
   if (queueSend(c, slot)) return;
-  if (sendOne(c)) afterSend(c, slot); else closeNow(c);
+  if (sendOne(c)) afterSend(c, slot); else toClosed(c);
 }
 
 /** The rest of a turn once the connection's output has been sent, or what of it the peer
@@ -133,7 +133,7 @@ function afterSend(c: Conn, slot: u32): void {
   if (outPending(c) || c.wantDrain) { settle(c); return; }
   switch (c.state) {
     case State.WRITING: toReading(c); serveInput(c, slot); break;
-    case State.HALF_CLOSED: closeNow(c); break;
+    case State.HALF_CLOSED: toClosed(c); break;
     case State.CLOSING: toLinger(c); break;
     case State.READING:
       // A stream that finished was holding the rest of the input back: offer it again. (No new
@@ -154,7 +154,7 @@ function drainRounds(c: Conn, slot: u32): i32 {
     c.wantDrain = false;
     rounds++;
     callDrain(slot);
-    if (c.failed || !sendOne(c)) { closeNow(c); return -1; }
+    if (c.failed || !sendOne(c)) { toClosed(c); return -1; }
   }
   return rounds;
 }
@@ -167,7 +167,7 @@ function keepInput(c: Conn): bool {
   if (c.state == State.CLOSING) { dropInput(c); return true; }
   const len = c.inEnd - c.inStart;
   const buf = acquire();
-  if (buf == 0) { closeNow(c); return false; }
+  if (buf == 0) { toClosed(c); return false; }
   memory.copy(buf, c.inBuf + <usize>c.inStart, <usize>len);
   c.inBuf = buf; c.inStart = 0; c.inEnd = len;
   return true;
@@ -177,12 +177,12 @@ function keepInput(c: Conn): bool {
  *  joins the timers phase's send batch. */
 export function expire(c: Conn): void {
   c.timerAt = 0;
-  if (c.state == State.LINGER) { closeNow(c); return; }
+  if (c.state == State.LINGER) { toClosed(c); return; }
   if (outPending(c) || c.wantDrain) return; // suspended: restartTimer re-counts it once all is sent
   count(TIMEOUTS);
   startTurn(c);
   const slot = slotOf(c);
   callTimeout(slot);
-  if (c.state != State.CLOSING) { closeNow(c); return; }
+  if (c.state != State.CLOSING) { toClosed(c); return; }
   answerLater(c, slot);
 }

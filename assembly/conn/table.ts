@@ -82,10 +82,10 @@ export function takeSlot(): i32 {
   return highWater < maxConns ? highWater++ : -1;
 }
 
-/** Gives the slot back; its generation moves on, so events still queued for it are stale. */
+/** Gives the slot of a FREE connection back; its generation moves on, so events still queued
+ *  for it are stale. */
 export function freeSlot(c: Conn): void {
   c.gen = nextGen(c.gen);
-  c.state = State.FREE;
   c.nextFree = freeHead;
   freeHead = <i32>slotOf(c);
 }

@@ -6,7 +6,7 @@
 // sent (restartTimer; a peer that stops reading is the idle timeout's business).
 
 import { count, TIMEOUTS } from "../stats";
-import { closeNow } from "./machine";
+import { toClosed } from "./machine";
 import { expire, sendQueued } from "./phases";
 import { conn, nowMs, usedSlots, Conn, State } from "./table";
 
@@ -71,7 +71,7 @@ export function runTimers(now: f64): f64 {
       if (c.timerAt > 0 && c.timerAt <= now) {
         expire(c); // its answer is sent below; an idle deadline also passed waits for the next sweep
         if (c.state == State.FREE) continue;
-      } else if (c.idleAt > 0 && c.idleAt <= now) { count(TIMEOUTS); closeNow(c); continue; }
+      } else if (c.idleAt > 0 && c.idleAt <= now) { count(TIMEOUTS); toClosed(c); continue; }
       if (c.timerAt > 0 && c.timerAt < next) next = c.timerAt;
       if (c.idleAt > 0 && c.idleAt < next) next = c.idleAt;
     }
