@@ -22,7 +22,7 @@ export const enum Queued { NONE = 0, RECV = 1, SEND = 2 }
   state: State;
   failed: bool;      // a buffer could not be had: close at the next check
   wantDrain: bool;   // the protocol has more output to write once there is room
-  queued: Queued;    // records for it in the current batches (set and cleared by io.ts only)
+  queued: Queued;    // records for it in the current batches (set and cleared in io.ts only)
   drainLeft: i32;    // drain callbacks left in its current turn (machine.ts startTurn)
   interest: u32;     // the epoll mask last given to watch()
   inBuf: usize;      // unparsed input: a pooled buffer, in RECV_AREA while borrowed, or 0
