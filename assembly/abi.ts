@@ -1,6 +1,6 @@
 // Raw host imports of the wasmloop ABI v1 (docs/ABI.md). Nothing but declarations lives here,
 // like AssemblyScript's std/assembly/bindings: every call returns >= 0 or a negative WASI errno.
-// Application code never calls these; it uses conn.ts.
+// Application code never calls these; it uses socket.ts.
 
 /** The handle of listener `i`, or -ENOENT. */
 @external("wasmloop", "listener")

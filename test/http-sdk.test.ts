@@ -323,7 +323,7 @@ for (const flavour of FLAVOURS) {
     res.forEach((r, i) => assert.ok(r.body.equals(bodies[i]!), `response ${i}`));
   });
 
-  // A regression test for conn.ts service(): once a drain round finishes a streamed response,
+  // A regression test for assembly/conn/phases.ts afterSend: once a drain round finishes a stream,
   // the input behind it must be offered again, or the next request waits for bytes that a
   // pipelining client never sends.
   test('pipelined requests behind a response larger than the output buffer', async () => {

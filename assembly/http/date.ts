@@ -4,7 +4,7 @@
 // by the monotonic clock, so a response costs no hostcall and no formatting.
 
 import { wl_wall_ms } from "../abi";
-import { connNow } from "../conn";
+import { connNow } from "../socket";
 import { putAscii } from "./put";
 
 /** "Date: " + 29 characters + CRLF. */

@@ -5,7 +5,7 @@
 // runs out of time within the initial timeout plus what it sent; an honest upload faster than
 // the rate never does. When it passes (or a head's deadline does), endLate answers.
 
-import { connEnd, connNow, connSetTimeout } from "../conn";
+import { connEnd, connNow, connSetTimeout } from "../socket";
 import { Body } from "./framing";
 import { bodyMsPerByte, bodyTimeoutMs } from "./limits";
 import { Phase, Request } from "./request";

@@ -12,7 +12,7 @@
 // docs/GUEST.md is the guide; docs/HTTP.md lists the protocol choices and limits.
 
 export { serve, onInit } from "./server";
-export { maxConnections } from "../conn";
+export { maxConnections } from "../socket";
 export { Request } from "./request";
 export { Response } from "./response";
 export { Slice } from "./text";

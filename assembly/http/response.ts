@@ -4,7 +4,7 @@
 // or "Connection: close" delimiting (HTTP/1.0). Output the connection cannot take yet waits in
 // `spill` and the connection stops reading until it is sent (backpressure).
 
-import { connSpace, connWantDrain, connWrite } from "../conn";
+import { connSpace, connWantDrain, connWrite } from "../socket";
 import { ByteBuf } from "./buffers";
 import { putAscii, putDecimal, putHex } from "./put";
 import { bodiless, reason } from "./status";

@@ -1,5 +1,5 @@
 // The HTTP/1.1 server: the per-connection request cycle on top of the connection core
-// (conn.ts). One request at a time per connection, so pipelined requests are answered strictly
+// (socket.ts). One request at a time per connection, so pipelined requests are answered strictly
 // in order: a head is parsed only after the previous response has ended (and its body has been
 // read). Body bytes go to the app as they arrive; while the app's output waits for the peer the
 // core stops reading (backpressure both ways).
@@ -8,9 +8,7 @@
 //     |                            |  (res ended early: the rest of the body is discarded)  |
 //     +--malformed: 4xx, close     +--bad chunk / too large: 400/413, close     close --> CLOSED
 
-import { connEnd, connFail, connSetTimeout, connSpace, maxConnections } from "../conn";
-import { handleDrain, handleInit, handleSalvage, handleTimeout, serve as serveProtocol, setTrapReply } from "../protocol";
-import { count, REQUESTS, TIMEOUTS } from "../stats";
+import { connEnd, connFail, connSetTimeout, connSpace, count, handleDrain, handleInit, handleSalvage, handleTimeout, maxConnections, serve as serveProtocol, setTrapReply, REQUESTS, TIMEOUTS } from "../socket";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
 import { FIELD_BYTES, indexFields } from "./fields";
 import { Body, frame } from "./framing";
@@ -66,7 +64,7 @@ function httpSalvage(slot: u32, culprit: bool): bool {
 }
 
 /** `fn` runs once at start-up, after the limits are read: the place for an app to allocate
- *  per-slot state (slots are 0 .. maxConnections() - 1, from "../conn"). */
+ *  per-slot state (slots are 0 .. maxConnections() - 1, from "../socket"). */
 export function onInit(fn: () => void): void {
   appInit = fn;
 }

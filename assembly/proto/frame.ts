@@ -10,7 +10,7 @@
 // once, so nothing waits for a whole frame. Once a header is accepted it is written to the
 // output, and payload bytes are passed through as they arrive, consuming only what connWrite
 // accepted; the core offers the rest again once the output has drained (backpressure comes
-// from conn.ts). Per slot we keep one number, the payload bytes still to pass through.
+// from the core). Per slot we keep one number, the payload bytes still to pass through.
 //
 // Refusals: a magic that differs (checked byte by byte as it arrives, so garbage is refused at
 // its first wrong byte) or a length over max-frame-bytes ends that connection with connFail
@@ -19,9 +19,8 @@
 // Nothing is allocated per frame or per connection: the per-slot array is allocated once at
 // wl_init (frameInit), sized to the connection table.
 
-import { connFail, connSpace, connWrite, maxConnections } from "../conn";
 import { limit } from "../config";
-import { count, REQUESTS } from "../stats";
+import { connFail, connSpace, connWrite, count, maxConnections, REQUESTS } from "../socket";
 
 /** Header bytes: the 4-byte magic and the u32 length. */
 export const HEADER_SIZE: i32 = 8;

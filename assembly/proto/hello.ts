@@ -14,9 +14,8 @@
 // MinRate=500), or the connection is closed.
 
 import { Bytes, bytes, equalsLower } from "../bytes";
-import { connEnd, connFail, connNow, connSetTimeout, connSpace, connWrite, maxConnections } from "../conn";
 import { limit } from "../config";
-import { count, REQUESTS } from "../stats";
+import { connEnd, connFail, connNow, connSetTimeout, connSpace, connWrite, count, maxConnections, REQUESTS } from "../socket";
 import { fillClasses } from "./hello-chars";
 import { HelloScan, INCOMPLETE, resetScan, scanHead } from "./hello-scan";
 

@@ -214,7 +214,7 @@ export class GuestInstance {
         const fd = t.fd(h as Handle, Kind.Conn);
         return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
       },
-      recv_many: (ptr, n, area, areaLen) => this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false),
+      recv_many: (ptr, n, area, areaLen) => this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false, this.carried),
       send_many: (ptr, n) => this.io.run(mem(), ptr >>> 0, n, 0, 0, true),
       watch: (h, events, lo, hi) => this.watch(h as Handle, events >>> 0, lo >>> 0, hi >>> 0),
       shutdown: (h, how) => {

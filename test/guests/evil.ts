@@ -14,8 +14,8 @@
 //   "TICKTRAP\n"   replies "armed\n"; its next periodic tick traps (a trap no connection caused)
 import { wl_close, wl_listener, wl_recv, wl_recv_many, wl_send, wl_send_many, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
-import { connHandle, connWrite } from "../../assembly/conn";
-import { every, serve } from "../../assembly/protocol";
+import { connWrite, every, serve } from "../../assembly/socket";
+import { connHandle } from "../../assembly/testing";
 
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
   wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";

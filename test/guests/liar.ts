@@ -6,8 +6,8 @@
 // and wl_trap_reply points past memory; wl_adopt refuses everything (the host must close).
 import { wl_listener } from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
-import { connHandle, connWrite, maxConnections } from "../../assembly/conn";
-import { serve } from "../../assembly/protocol";
+import { connWrite, maxConnections, serve } from "../../assembly/socket";
+import { connHandle } from "../../assembly/testing";
 
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr } from "../../assembly/loop";
 

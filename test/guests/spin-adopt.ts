@@ -2,8 +2,7 @@
 // fresh instance is handed the saved connections and spins on the first one. Only a watchdog
 // stops it, and whoever ends the thread must close every saved connection (test/workers.test.ts).
 import { bytes, equals } from "../../assembly/bytes";
-import { connWrite } from "../../assembly/conn";
-import { serve } from "../../assembly/protocol";
+import { connWrite, serve } from "../../assembly/socket";
 
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
   wl_salvage, wl_salvage_record, wl_trap_reply } from "../../assembly/loop";

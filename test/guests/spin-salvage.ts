@@ -3,8 +3,8 @@
 // of the trapped instance's table when the watchdog kills the thread. Whoever ends the thread
 // must still close them (test/watchdog.test.ts).
 import { bytes, equals } from "../../assembly/bytes";
-import { connSalvage, connWrite } from "../../assembly/conn";
-import { serve } from "../../assembly/protocol";
+import { connWrite, serve } from "../../assembly/socket";
+import { connSalvage } from "../../assembly/testing";
 
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
   wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";

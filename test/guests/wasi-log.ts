@@ -2,8 +2,7 @@
 // connection it accepts, and answers "ENV\n" with the value of its GREETING variable. Tests
 // check that WASI imports link next to the wasmloop ones and that output reaches the host.
 import { bytes, equals } from "../../assembly/bytes";
-import { connWrite } from "../../assembly/conn";
-import { serve } from "../../assembly/protocol";
+import { connWrite, serve } from "../../assembly/socket";
 
 export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
   wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";
