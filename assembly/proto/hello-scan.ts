@@ -82,6 +82,8 @@ export function scanHead(sc: HelloScan, p: usize, len: i32): i32 {
       i = requestWord(sc, p, i, end);
       if (i < 0) return i;
       if (i == end) break;
+    } else if (st == S.VERSION && i == sc.mark && end - i > 8 && wholeVersion(sc, p, i)) {
+      i += 8; // the usual version and its CR in one compare; the LF is next
     } else {
       const r = edge(sc, load<u8>(p + <usize>i), p, i);
       if (r < 0) return r;
@@ -92,6 +94,17 @@ export function scanHead(sc: HelloScan, p: usize, len: i32): i32 {
   sc.pos = i;
   if (len < MAX_HEAD) return INCOMPLETE;
   return sc.state <= S.LINE_LF ? -414 : -431;
+}
+
+/** The fast path of versionByte(): "HTTP/1.1" or "HTTP/1.0" and its CR at i, read at once.
+ *  False (nothing changed) for anything else, which versionByte() then judges byte by byte. */
+function wholeVersion(sc: HelloScan, p: usize, i: i32): bool {
+  const v = load<u64>(p + <usize>i);
+  if ((v != HTTP11 && v != HTTP10) || load<u8>(p + <usize>i + 8) != CR) return false;
+  sc.http10 = v == HTTP10;
+  sc.keepAlive = !sc.http10;
+  sc.state = S.LINE_LF;
+  return true;
 }
 
 /** The method or the target, up to the SP after it (at the returned offset, or `end`). */
