@@ -31,7 +31,7 @@ function hostFileOf(bundle: string[], line: number): string {
     const m = /^\/\/ (host\/\S+\.ts)$/.exec(bundle[i]!);
     if (m) return m[1]!;
   }
-  return 'dist/cli.js';
+  return 'dist bundle';
 }
 
 function category(f: CallFrame): string {
@@ -40,14 +40,14 @@ function category(f: CallFrame): string {
   if (f.functionName === '(program)') return '(program): native outside JS — libuv, uv_poll callback entry, V8 runtime';
   if (f.url.startsWith('wasm://') || f.functionName.startsWith('$') || f.functionName.includes('wasm-function')) return 'guest wasm';
   if (f.url === '' && NAPI.has(f.functionName)) return 'N-API shim calls';
-  if (f.url.includes('dist/cli.js') || f.url.includes('dist/index.js')) return 'host JS frames (incl. the N-API calls and syscalls they make)';
+  if (/dist\/(cli|index|worker)\.js/.test(f.url)) return 'host JS frames (incl. the N-API calls and syscalls they make)';
   if (f.url.startsWith('node:') || f.url === '') return 'Node internals / other native';
   return 'other JS';
 }
 
 /**
  * Markdown lines: categories and the top `limit` functions by self time, in µs per request.
- * `bundle` is dist/cli.js split into lines; `wasmName` names guest functions.
+ * `bundle` is the profiled thread's bundle (dist/cli.js or dist/worker.js) split into lines; `wasmName` names guest functions.
  */
 export function cpuProfileMarkdown(prof: CpuProfile, requests: number, bundle: string[], wasmName: (s: string) => string, limit = 25): string[] {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
@@ -57,7 +57,8 @@ export function cpuProfileMarkdown(prof: CpuProfile, requests: number, bundle: s
     self.set(prof.samples[i]!, (self.get(prof.samples[i]!) ?? 0) + dt);
   }
   const label = (f: CallFrame) => {
-    if (f.url.includes('dist/cli.js')) return `${f.functionName || '(anonymous)'} — ${hostFileOf(bundle, f.lineNumber)} (dist/cli.js:${f.lineNumber + 1})`;
+    const dist = /dist\/(cli|worker)\.js/.exec(f.url);
+    if (dist) return `${f.functionName || '(anonymous)'} — ${hostFileOf(bundle, f.lineNumber)} (${dist[0]}:${f.lineNumber + 1})`;
     if (f.url.startsWith('wasm://')) return `${wasmName(f.functionName)} — guest wasm`;
     return `${f.functionName || '(anonymous)'}${f.url ? ` — ${f.url.replace(/^file:\/\/.*\/node_modules\//, '')}:${f.lineNumber + 1}` : ''}`;
   };

@@ -104,11 +104,16 @@ async function cpuProfile(): Promise<void> {
   } finally {
     await stop(p);
   }
-  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) throw new Error('no .cpuprofile written');
-  const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
+  // One profile per thread: the guest runs on a worker thread by default (on the main thread
+  // with --workers 0), so the profile of the thread that ran dist/worker.js is the loop's.
+  const profiles = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
   rmSync(dir, { recursive: true, force: true });
-  const bundle = readFileSync(join(snapRoot, 'dist/cli.js'), 'utf8').split('\n');
+  const ranWorker = (q: CpuProfile) => q.nodes.some((n) => n.callFrame.url.includes('dist/worker.js'));
+  const prof = profiles.find(ranWorker) ?? profiles[0];
+  if (prof === undefined) throw new Error('no .cpuprofile written');
+  const onWorker = ranWorker(prof);
+  const bundle = readFileSync(join(snapRoot, onWorker ? 'dist/worker.js' : 'dist/cli.js'), 'utf8').split('\n');
 
   say(`## V8 CPU profile: ${guest} (driver: ${opt.driver ?? 'CLI default'}), ${conns} connections, ${requests} requests (1 s warm-up + ${seconds} s)`);
   say();
