@@ -38,7 +38,7 @@ export interface NativeLoopOptions extends LoopConfig {
   onTrap: (err: GuestTrap, restarting: boolean) => void;
   signal?: AbortSignal;
   /** Worker mode: told when a guest call starts (true) and ends (false), for the watchdog. */
-  onBusy?: (busy: boolean) => void;
+  onBusy?: (busy: boolean, nowMs?: number) => void;
   /** Worker mode: a shared mirror of the open fds, so the pool can close them if it must
    *  replace this thread. */
   registry?: Int32Array;

@@ -44,7 +44,8 @@ async function main(): Promise<void> {
     registry: registry.subarray(0, registry.length / 2),
     handoff: new Handoff(registry.subarray(registry.length / 2)),
     onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
-    onBusy: (busy) => { shared[BUSY_SLOT] = busy ? ORIGIN + performance.now() : 0; },
+    // `nowMs`, when given, is the loop's own performance.now() reading: one clock read less per dispatch.
+    onBusy: (busy, nowMs) => { shared[BUSY_SLOT] = busy ? ORIGIN + (nowMs ?? performance.now()) : 0; },
   });
   const publish = () => {
     const s = loop.stats();

@@ -33,8 +33,9 @@ export interface LoopOptions {
   onTrap?: (err: GuestTrap, restarting: boolean) => void;
   /** The guest asked to be called in `ms` (drivers arm a timer and call `tick()`). */
   onDeadline?: (ms: number) => void;
-  /** Told when a guest call starts (true) and returns (false): a watchdog's view of the guest. */
-  onBusy?: (busy: boolean) => void;
+  /** Told when a guest call starts (true) and returns (false): a watchdog's view of the guest.
+   *  `nowMs` is the loop's `now` reading at the start of a dispatch, when it has one. */
+  onBusy?: (busy: boolean, nowMs?: number) => void;
   /** A shared mirror of the open fds: slot 0 holds the epoll fd, the rest the handle table. */
   registry?: Int32Array;
   /** A shared mirror of the connections between instances (saved from a trap, not yet

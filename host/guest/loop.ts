@@ -149,7 +149,7 @@ export class Loop {
     const busy = this.opts.onBusy;
     let next: number;
     try {
-      busy?.(true);
+      busy?.(true, now);
       next = g.exports.wl_dispatch(n, now);
       busy?.(false);
     } catch (err) {
