@@ -2,7 +2,7 @@
  * The Kernel contract (test/kernel-contract.ts, test/kernel-contract-io.ts) on both kernels:
  * the native shim over real loopback sockets and the simulated kernel. Backend-specific
  * behaviour stays in test/native.test.ts (uv_poll, workers, the loader) and
- * test/sim-kernel.test.ts (faults, scripted peers, determinism).
+ * test/sim-kernel.test.ts (scripted peers) and test/sim-faults.test.ts (faults, determinism).
  * Run: npx tsx node_modules/uvu/bin.js test kernel-contract
  */
 import { readdirSync } from 'node:fs';
