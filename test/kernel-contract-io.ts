@@ -11,18 +11,15 @@ import {
   MAX_EVENTS, SHUT_RD, SHUT_WR,
 } from '../host/kernel/contract.ts';
 import {
-  type BackendFactory, connection, EAGAIN, filled, ioRecords, listen4, readable, recvReady, until,
+  type Backend, type BackendFactory, connection, EAGAIN, filled, ioRecords, listen4, readable, recvReady, until,
   untouchedOutside, waitEvents,
 } from './helpers/kernel-backends.ts';
 
 /** A number no process has open (Linux caps descriptors far below it). */
 const NEVER_OPEN = 1 << 30;
 
-export function kernelContractIo(name: string, backend: BackendFactory): void {
-  const test = suite(`kernel contract, I/O and errors (${name})`);
-
-  test('sendMany: each record is a send, in order; a negative fd is its result; a bad record fails alone', async () => {
-    const b = backend();
+const CONTRACT_IO: Record<string, (b: Backend) => void | Promise<void>> = {
+  'sendMany: each record is a send, in order; a negative fd is its result; a bad record fails alone': async (b) => {
     const c = await connection(b);
     const mem = filled(256);
     new Uint8Array(mem).set(Buffer.from('hello world'), 128);
@@ -32,10 +29,9 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.equal([w[3], w[7], w[11], w[15], w[19]], [5, -Errno.EBADF, -Errno.EINVAL, -Errno.EFAULT, 6]);
     await until(() => (c.text() === 'hello world' ? true : undefined), 'the bytes');
     c.close();
-  });
+  },
 
-  test('recvMany: buf 0 packs into the area and stores the address; -EAGAIN once it lacks len bytes', async () => {
-    const bk = backend();
+  'recvMany: buf 0 packs into the area and stores the address; -EAGAIN once it lacks len bytes': async (bk) => {
     const { k } = bk;
     const a = await connection(bk);
     const b = await connection(bk);
@@ -65,10 +61,9 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.is(await recvReady(k, a.fd, mem, 0, 10), 3, 'the bytes are still there');
     a.close();
     b.close();
-  });
+  },
 
-  test('recvMany/sendMany: records or an area outside memory are -EFAULT, and nothing is done', async () => {
-    const b = backend();
+  'recvMany/sendMany: records or an area outside memory are -EFAULT, and nothing is done': async (b) => {
     const { k } = b;
     const c = await connection(b);
     c.write('pending');
@@ -89,10 +84,9 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.is(k.sendMany(fds, mem, 2, 1), b.name === 'sim' ? -Errno.EINVAL : 0, 'a record at an unaligned address');
     assert.is(dv.getInt32(14, true), b.name === 'sim' ? 0x7eadbeef : 1);
     c.close();
-  });
+  },
 
-  test('bad argument types and ranges are -EINVAL, never a throw', async () => {
-    const b = backend();
+  'bad argument types and ranges are -EINVAL, never a throw': async (b) => {
     const c = await connection(b);
     const mem = new ArrayBuffer(16);
     const any = b.k as unknown as Record<string, (...a: unknown[]) => unknown>;
@@ -127,10 +121,10 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     }
     assert.is(b.k.recv(c.fd, mem, 0, 1), EAGAIN, 'the connection is untouched');
     c.close();
-  });
+  },
 
-  test('a closed or never-opened fd is -EBADF', () => {
-    const { k } = backend();
+  'a closed or never-opened fd is -EBADF': (b) => {
+    const { k } = b;
     const { fd } = listen4(k);
     assert.is(k.close(fd), 0);
     const mem = new ArrayBuffer(8);
@@ -144,10 +138,10 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
       assert.is(k.shutdown(bad, SHUT_WR), -Errno.EBADF);
       assert.is(k.epollWait(bad, new ArrayBuffer(12), 0, 1, 0), -Errno.EBADF);
     }
-  });
+  },
 
-  test('the wrong kind of descriptor: each call answers as Linux does', () => {
-    const { k } = backend();
+  'the wrong kind of descriptor: each call answers as Linux does': (b) => {
+    const { k } = b;
     const l = listen4(k);
     const ep = k.epollCreate();
     const mem = new ArrayBuffer(16);
@@ -160,23 +154,21 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.is(k.epollWait(ep, mem, 4, 1, 0), 0, 'a record that ends exactly at the end is fine');
     // Deviation (host/kernel/sim/kernel.ts): Linux takes SHUT_RD on a listener as "stop
     // listening" and answers 0; the sim answers -ENOTCONN.
-    assert.is(k.shutdown(l.fd, SHUT_RD), name === 'sim' ? -Errno.ENOTCONN : 0);
+    assert.is(k.shutdown(l.fd, SHUT_RD), b.name === 'sim' ? -Errno.ENOTCONN : 0);
     k.close(ep);
     k.close(l.fd);
-  });
+  },
 
-  test('accept on a connection is -EINVAL; a record ending exactly at the end of memory is fine', async () => {
-    const b = backend();
+  'accept on a connection is -EINVAL; a record ending exactly at the end of memory is fine': async (b) => {
     const c = await connection(b);
     assert.is(b.k.accept(c.fd), -Errno.EINVAL);
     c.write('data');
     readable(b.k, c.fd);
     assert.is(b.k.recv(c.fd, new ArrayBuffer(16), 12, 4), 4);
     c.close();
-  });
+  },
 
-  test('epollCtl errors (nested epoll and unknown bits: the sim refuses what Linux allows)', () => {
-    const b = backend();
+  'epollCtl errors (nested epoll and unknown bits: the sim refuses what Linux allows)': (b) => {
     const { k } = b;
     const l = listen4(k);
     const ep = k.epollCreate();
@@ -202,10 +194,9 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.equal(waitEvents(k, ep), []);
     k.close(ep);
     k.close(l.fd);
-  });
+  },
 
-  test('peer reset: ERR|HUP, then -ECONNRESET (the sim: every time; Linux: once, then EOF)', async () => {
-    const b = backend();
+  'peer reset: ERR|HUP, then -ECONNRESET (the sim: every time; Linux: once, then EOF)': async (b) => {
     const { k } = b;
     const c = await connection(b);
     const ep = k.epollCreate();
@@ -224,10 +215,9 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.is(k.peerAddress(c.fd), -Errno.ENOTCONN);
     k.close(ep);
     c.close();
-  });
+  },
 
-  test('send after a reset or our own shutdown is an errno, never a SIGPIPE', async () => {
-    const b = backend();
+  'send after a reset or our own shutdown is an errno, never a SIGPIPE': async (b) => {
     const { k } = b;
     let sigpipes = 0;
     const onPipe = () => { sigpipes++; };
@@ -251,10 +241,9 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     } finally {
       process.off('SIGPIPE', onPipe);
     }
-  });
+  },
 
-  test('peer FIN then our SHUT_WR: IN|RDHUP, then IN|RDHUP|HUP; a half-closed socket still sends', async () => {
-    const b = backend();
+  'peer FIN then our SHUT_WR: IN|RDHUP, then IN|RDHUP|HUP; a half-closed socket still sends': async (b) => {
     const { k } = b;
     const c = await connection(b);
     const ep = k.epollCreate();
@@ -274,14 +263,20 @@ export function kernelContractIo(name: string, backend: BackendFactory): void {
     assert.is(k.shutdown(c.fd, 3), -Errno.EINVAL);
     k.close(ep);
     c.close();
-  });
+  },
 
-  test('MAX_EVENTS is the same bound for every kernel', () => {
-    const { k } = backend();
+  'MAX_EVENTS is the same bound for every kernel': (b) => {
+    const { k } = b;
     const ep = k.epollCreate();
     assert.is(k.epollWait(ep, new ArrayBuffer(16), 0, MAX_EVENTS + 1, 0), -Errno.EINVAL, 'above MAX_EVENTS');
     k.close(ep);
-  });
+  },
 
+};
+
+/** Registers and runs the cases on `backend()` (a fresh backend per case). */
+export function kernelContractIo(name: string, backend: BackendFactory): void {
+  const test = suite(`kernel contract, I/O and errors (${name})`);
+  for (const [title, run] of Object.entries(CONTRACT_IO)) test(title, () => run(backend()));
   test.run();
 }
