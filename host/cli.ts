@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
 import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command/command.ts';
-import { WasmloopError } from './errors.ts';
+import { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { effectiveLimits, KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
@@ -25,7 +25,8 @@ export const EXIT = {
   platform: 72, // not Linux, or the native shim is not built
 } as const;
 
-export const CODE_TO_EXIT: Record<string, number> = {
+/** Every code has a status: a code added to host/errors.ts without one is a compile error. */
+export const CODE_TO_EXIT: Record<WasmloopErrorCode, number> = {
   ERR_WASMLOOP_USAGE: EXIT.usage,
   ERR_WASMLOOP_ADDRESS: EXIT.usage,
   ERR_WASMLOOP_LIMIT: EXIT.usage,
@@ -278,8 +279,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await run(rest);
   } catch (err) {
-    const code = err instanceof WasmloopError ? err.code : '';
     process.stderr.write(`wasmloop: ${(err as Error).message}\n`);
-    return CODE_TO_EXIT[code] ?? 1;
+    return err instanceof WasmloopError ? CODE_TO_EXIT[err.code] : 1; // 1: a bug, not a failure we name
   }
 }

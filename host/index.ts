@@ -16,7 +16,7 @@ import type { CreateLoopOptions, WasmLoop } from './types.ts';
 import { initWasi } from './guest/wasi.ts';
 import { startWorkers } from './driver/workers.ts';
 
-export { WasmloopError } from './errors.ts';
+export { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 export { compileGuest } from './module.ts';
 export { GuestTrap } from './guest/env.ts';
 export { KNOWN_LIMITS, type Limits } from './limits.ts';

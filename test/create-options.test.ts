@@ -117,7 +117,7 @@ test('every WasmloopError code the host uses has a CLI exit status listed in --h
   const readme = readFileSync('README.md', 'utf8');
   const exitHelp = HELP.slice(HELP.indexOf('Exit status:'));
   for (const code of codes) {
-    const status = CODE_TO_EXIT[code];
+    const status = (CODE_TO_EXIT as Record<string, number>)[code];
     assert.ok(status !== undefined, `${code} has no exit status in CODE_TO_EXIT`);
     assert.match(exitHelp, new RegExp(`\\b${status} `), `exit ${status} (${code}) is not in --help`);
     assert.match(readme, new RegExp(`\\b${status} `), `exit ${status} (${code}) is not in README`);

@@ -1,67 +1,19 @@
 /**
- * The simulated kernel on its own (no wasm): sockets, epoll semantics, faults, determinism.
+ * The simulated kernel on its own (no wasm), beyond the contract it shares with the native
+ * kernel (test/kernel-contract.ts): scripted peers, descriptor numbering, its epoll extras and
+ * its deviations from Linux. Faults and determinism: test/sim-faults.test.ts.
  * Run: npx tsx node_modules/uvu/bin.js test sim-kernel
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
 import {
-  EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
-  EPOLLRDHUP, MAX_EVENTS, SHUT_RD, SHUT_WR,
+  EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
+  EPOLLRDHUP, SHUT_RD, SHUT_WR,
 } from '../host/kernel/contract.ts';
 import { SimKernel } from '../host/kernel/sim/kernel.ts';
-import type { SimKernelOptions } from '../host/kernel/sim/kernel.ts';
 import { EPOLLONESHOT } from '../host/kernel/sim/epoll.ts';
-import { Random } from '../host/kernel/sim/random.ts';
-
-interface Ev { events: number; lo: number; hi: number }
-
-const LISTEN_TOKEN = 1000;
-const mem = new ArrayBuffer(1 << 16);
-const bytes = new Uint8Array(mem);
-const EVENTS_AT = 1 << 15;
-
-/** A kernel with one listener (ephemeral port) watched by one epoll instance. */
-function setup(options: SimKernelOptions = {}) {
-  const k = new SimKernel(options);
-  const lfd = k.listen('127.0.0.1', 0, 8, false);
-  const ep = k.epollCreate();
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, lfd, EPOLLIN, LISTEN_TOKEN, 0), 0);
-  const addr = k.localAddress(lfd);
-  if (typeof addr === 'number') throw new Error('no address');
-  return { k, lfd, ep, port: addr.port };
-}
-
-function wait(k: SimKernel, ep: number, max = 64): Ev[] {
-  const n = k.epollWait(ep, mem, EVENTS_AT, max, 0);
-  assert.ok(n >= 0, `epollWait: ${n}`);
-  const view = new DataView(mem);
-  const out: Ev[] = [];
-  for (let i = 0; i < n; i++) {
-    const at = EVENTS_AT + i * 12;
-    out.push({ events: view.getUint32(at, true), lo: view.getUint32(at + 4, true), hi: view.getUint32(at + 8, true) });
-  }
-  return out;
-}
-
-/** Accepts one connection and watches it with token = fd. */
-function acceptOne(k: SimKernel, lfd: number, ep: number, events = EPOLLIN): number {
-  const fd = k.accept(lfd);
-  assert.ok(fd >= 3, `accept: ${fd}`);
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, fd, events, fd, 0), 0);
-  return fd;
-}
-
-function recvText(k: SimKernel, fd: number, len = 4096): string | number {
-  const n = k.recv(fd, mem, 0, len);
-  return n < 0 ? n : new TextDecoder().decode(bytes.subarray(0, n));
-}
-
-function sendText(k: SimKernel, fd: number, text: string): number {
-  const data = new TextEncoder().encode(text);
-  bytes.set(data, 0);
-  return k.send(fd, mem, 0, data.length);
-}
+import { acceptOne, LISTEN_TOKEN, mem, recvText, sendText, setup, wait } from './helpers/sim-kernel.ts';
 
 test('listen, connect, accept, localAddress', () => {
   const { k, lfd, ep, port } = setup();
@@ -121,67 +73,6 @@ test('recv/send roundtrip through an ArrayBuffer', () => {
   assert.is(peer.read().length, 0);
 });
 
-test('recvMany/sendMany: records in order, the area packed, verdicts and bad records alone', () => {
-  const { k, lfd, ep, port } = setup();
-  const [pa, pb] = [k.connect(port), k.connect(port)];
-  const [a, b] = [acceptOne(k, lfd, ep), acceptOne(k, lfd, ep)];
-  pa.write('first');
-  pb.write('second');
-  const m = new ArrayBuffer(1024);
-  const w = new Int32Array(m);
-  const records = (list: [number, number][]) => list.forEach(([buf, len], i) => w.set([0, buf, len, 0x7eadbeef], i * 4));
-  // a and b into the area, a again at an explicit address (nothing left: -EAGAIN), a bad handle.
-  records([[0, 100], [0, 100], [512, 100], [0, 100]]);
-  assert.is(k.recvMany(Int32Array.of(a, b, a, -Errno.EBADF), m, 0, 4, 200, 300), 0);
-  assert.equal([w[1], w[3], w[5], w[7], w[9], w[11], w[15]], [200, 5, 205, 6, 512, -Errno.EAGAIN, -Errno.EBADF]);
-  assert.is(Buffer.from(m, 200, 11).toString(), 'firstsecond');
-  // A 150-byte area: 'more' takes 4, so a record asking 147 finds 146 free (-EAGAIN, and a's
-  // bytes stay queued), and one asking more than the whole area is -EINVAL.
-  pb.write('more');
-  pa.write('xyz');
-  records([[0, 100], [0, 147], [0, 151]]);
-  assert.is(k.recvMany(Int32Array.of(b, a, a), m, 0, 3, 600, 150), 0);
-  assert.equal([w[1], w[3], w[7], w[11]], [600, 4, -Errno.EAGAIN, -Errno.EINVAL]);
-  assert.is(k.recv(a, m, 0, 10), 3, 'the bytes are still there');
-  new Uint8Array(m).set(Buffer.from('pong'), 128);
-  records([[128, 4], [128, 0], [1020, 10]]);
-  assert.is(k.sendMany(Int32Array.of(a, a, a), m, 0, 3), 0);
-  assert.equal([w[3], w[7], w[11]], [4, -Errno.EINVAL, -Errno.EFAULT]);
-  assert.is(pa.readText(), 'pong');
-  assert.is(k.recvMany(Int32Array.of(a), m, 1016, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
-  assert.is(k.sendMany(Int32Array.of(a), m, 2, 1), -Errno.EINVAL, 'records are 4-aligned');
-});
-
-test('level-triggered: EPOLLIN repeats until drained', () => {
-  const { k, lfd, ep, port } = setup();
-  const peer = k.connect(port);
-  const fd = acceptOne(k, lfd, ep);
-  peer.write('abcdef');
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
-  assert.is(recvText(k, fd, 2), 'ab');
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
-  assert.is(recvText(k, fd), 'cdef');
-  assert.equal(wait(k, ep), []);
-});
-
-test('edge-triggered: one report per edge', () => {
-  const { k, lfd, ep, port } = setup();
-  const peer = k.connect(port);
-  const fd = acceptOne(k, lfd, ep, EPOLLIN | EPOLLET);
-  assert.equal(wait(k, ep), []);
-  peer.write('ab');
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
-  assert.equal(wait(k, ep), [], 'no new edge');
-  peer.write('cd');
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }], 'new data is a new edge');
-  assert.is(recvText(k, fd), 'abcd');
-  assert.equal(wait(k, ep), []);
-  peer.shutdownWrite();
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
-  assert.equal(wait(k, ep), []);
-});
-
 test('EPOLLET arrives as a negative i32 and is accepted', () => {
   const { k, lfd, ep, port } = setup();
   k.connect(port).write('x');
@@ -207,27 +98,25 @@ test('window full: short write, then EAGAIN, then EPOLLOUT after the peer reads'
   assert.is(peer.drain(), 6);
 });
 
-test('peer shutdownWrite: data, then EOF, with EPOLLRDHUP', () => {
+// Events and recv results of a FIN: test/kernel-contract-io.ts. Here what the scripted peer sees.
+test('peer shutdownWrite: a later write is a script error; our SHUT_WR reaches the peer', () => {
   const { k, lfd, ep, port } = setup();
   const peer = k.connect(port);
   const fd = acceptOne(k, lfd, ep, EPOLLIN | EPOLLRDHUP);
   peer.write('last words');
   peer.shutdownWrite();
   assert.throws(() => peer.write('more'));
-  assert.equal(wait(k, ep), [{ events: EPOLLIN | EPOLLRDHUP, lo: fd, hi: 0 }]);
   assert.is(recvText(k, fd), 'last words');
   assert.is(k.recv(fd, mem, 0, 10), 0);
   assert.is(k.recv(fd, mem, 0, 10), 0);
-  assert.equal(wait(k, ep), [{ events: EPOLLIN | EPOLLRDHUP, lo: fd, hi: 0 }]);
   assert.is(sendText(k, fd, 'bye'), 3, 'half-closed: the server can still send');
   assert.is(k.shutdown(fd, SHUT_WR), 0);
-  assert.equal(wait(k, ep), [{ events: EPOLLIN | EPOLLRDHUP | EPOLLHUP, lo: fd, hi: 0 }]);
   assert.ok(peer.serverShutWrite);
   assert.is(peer.readText(), 'bye');
   assert.ok(peer.eof);
 });
-
-test('peerAddress: the address a peer connected from; -ENOTCONN for a listener or after a reset', () => {
+// The contract's peerAddress cases (listener, closed fd, epoll fd, reset): test/kernel-contract*.ts.
+test('peerAddress: each scripted peer has a port of its own; any source address, IPv6 included', () => {
   const { k, lfd, ep, port } = setup();
   const a = k.connect(port);
   const b = k.connect(port, undefined, '127.0.0.7');
@@ -240,36 +129,26 @@ test('peerAddress: the address a peer connected from; -ENOTCONN for a listener o
   assert.is(pb.host, '127.0.0.7');
   assert.is(pb.family, 4);
   assert.ok(pa.port >= 32768 && pa.port !== pb.port, 'each peer has a port of its own');
-  assert.is(k.peerAddress(lfd), -Errno.ENOTCONN);
-  assert.is(k.peerAddress(ep), -Errno.ENOTSOCK);
-  assert.is(k.peerAddress(999), -Errno.EBADF);
-  b.reset();
-  assert.is(k.peerAddress(fb), -Errno.ENOTCONN);
+  assert.equal(pb, b.address);
   const v6 = new SimKernel();
   const l6 = v6.listen('::1', 0, 8, false);
   const p6 = (v6.localAddress(l6) as { port: number }).port;
   v6.connect(p6, undefined, '2001:db8::5');
   assert.equal({ ...(v6.peerAddress(v6.accept(l6)) as object), port: 0 }, { host: '2001:db8::5', port: 0, family: 6 });
   a.close();
+  assert.is(k.connect(port + 1).address, null, 'a refused peer has no address');
 });
-
-test('peer reset: ERR|HUP, ECONNRESET, unread data discarded', () => {
+// The server's side of a reset (events, errnos, the sim's deviations): test/kernel-contract-io.ts.
+test('peer reset: unread data discarded; closing the server side does not reset the peer', () => {
   const { k, lfd, ep, port } = setup();
   const peer = k.connect(port);
   const fd = acceptOne(k, lfd, ep, EPOLLOUT);
   peer.write('doomed');
   peer.reset();
-  const evs = wait(k, ep);
-  assert.is(evs.length, 1);
-  assert.is(evs[0].events & (EPOLLERR | EPOLLHUP), EPOLLERR | EPOLLHUP);
-  assert.is(evs[0].events & EPOLLOUT, 0);
   assert.is(k.recv(fd, mem, 0, 10), -Errno.ECONNRESET);
-  assert.is(sendText(k, fd, 'x'), -Errno.ECONNRESET);
-  assert.is(k.shutdown(fd, SHUT_WR), -Errno.ENOTCONN);
   assert.is(k.close(fd), 0);
   assert.not.ok(peer.wasReset, 'the server did not reset the peer');
 });
-
 test('server close: FIN normally, RST with unread data', () => {
   const { k, lfd, ep, port } = setup();
   const calm = k.connect(port);
@@ -371,16 +250,6 @@ test('fds are allocated lowest-free-first', () => {
   assert.equal([k.accept(lfd), k.accept(lfd), k.accept(lfd)], [6, 8, 10]);
 });
 
-test('injectEvent: raw records first, counted against maxEvents', () => {
-  const { k, ep, port } = setup();
-  k.connect(port);
-  k.injectEvent(ep, EPOLLIN | EPOLLHUP, 42, 7);
-  k.injectEvent(ep, EPOLLOUT, 43, 0);
-  assert.equal(wait(k, ep, 1), [{ events: EPOLLIN | EPOLLHUP, lo: 42, hi: 7 }]);
-  assert.equal(wait(k, ep), [{ events: EPOLLOUT, lo: 43, hi: 0 }, { events: EPOLLIN, lo: LISTEN_TOKEN, hi: 0 }]);
-  assert.throws(() => k.injectEvent(99, EPOLLIN, 0, 0));
-});
-
 test('maxEvents: the rest come next time, round-robin', () => {
   const { k, lfd, ep, port } = setup();
   const fds: number[] = [];
@@ -405,210 +274,24 @@ test('EPOLLONESHOT: one report, re-armed by MOD', () => {
   assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
 });
 
-test('epollCtl errors', () => {
-  const { k, lfd, ep } = setup();
-  const other = k.epollCreate();
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, lfd, EPOLLIN, 0, 0), -Errno.EEXIST);
-  assert.is(k.epollCtl(other, EPOLL_CTL_MOD, lfd, EPOLLIN, 0, 0), -Errno.ENOENT);
-  assert.is(k.epollCtl(other, EPOLL_CTL_DEL, lfd, 0, 0, 0), -Errno.ENOENT);
-  assert.is(k.epollCtl(99, EPOLL_CTL_ADD, lfd, EPOLLIN, 0, 0), -Errno.EBADF);
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, 99, EPOLLIN, 0, 0), -Errno.EBADF);
+// epollCtl's errors, the sim's deviations included: test/kernel-contract-io.ts.
+test('epollCtl: a negative epoll fd is -EBADF (the shim, which checks types first, says -EINVAL)', () => {
+  const { k, lfd } = setup();
   assert.is(k.epollCtl(-1, EPOLL_CTL_ADD, lfd, EPOLLIN, 0, 0), -Errno.EBADF);
-  assert.is(k.epollCtl(lfd, EPOLL_CTL_ADD, ep, EPOLLIN, 0, 0), -Errno.EINVAL, 'not an epoll fd');
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, ep, EPOLLIN, 0, 0), -Errno.EINVAL, 'itself');
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, other, EPOLLIN, 0, 0), -Errno.EPERM, 'nested');
-  assert.is(k.epollCtl(other, 9, lfd, EPOLLIN, 0, 0), -Errno.EINVAL, 'bad op');
-  assert.is(k.epollCtl(other, EPOLL_CTL_ADD, lfd, 0x100, 0, 0), -Errno.EINVAL, 'bad bit');
-  assert.is(k.epollCtl(other, EPOLL_CTL_ADD, lfd, EPOLLIN, 1.5, 0), -Errno.EINVAL, 'bad token');
-  assert.is(k.epollCtl(ep, EPOLL_CTL_DEL, lfd, 0, 0, 0), 0);
-  assert.is(k.close(other), 0);
-  assert.is(k.close(other), -Errno.EBADF);
 });
-
-test('bounds and argument checks', () => {
-  const { k, lfd, ep, port } = setup();
+// Bounds, closed fds and the wrong kind of descriptor: test/kernel-contract*.ts. There a bad
+// argument may be any negative errno for the sim; here the sim's exact answers.
+test('argument checks: the sim\'s exact errnos', () => {
+  const { k, lfd, port } = setup();
   k.connect(port).write('data');
   const fd = k.accept(lfd);
   const small = new ArrayBuffer(16);
   assert.is(k.recv(fd, small, 10, 7), -Errno.EFAULT);
   assert.is(k.send(fd, small, 16, 1), -Errno.EFAULT);
-  assert.is(k.recv(fd, small, 12, 4), 4, 'exactly at the end is fine');
-  assert.is(k.recv(fd, small, 0, 0), -Errno.EINVAL);
-  assert.is(k.send(fd, small, 0, 0), -Errno.EINVAL);
   assert.is(k.recv(fd, small, -1, 4), -Errno.EINVAL);
   assert.is(k.recv(fd, small, 0.5, 4), -Errno.EINVAL);
-  assert.is(k.recv(99, small, 0, 4), -Errno.EBADF);
   assert.is(k.recv(-3, small, 0, 4), -Errno.EBADF);
-  assert.is(k.recv(ep, small, 0, 4), -Errno.ENOTSOCK);
-  assert.is(k.recv(lfd, small, 0, 4), -Errno.ENOTCONN);
-  assert.is(k.send(lfd, small, 0, 4), -Errno.EPIPE);
-  assert.is(k.accept(fd), -Errno.EINVAL);
-  const detached = new ArrayBuffer(64);
-  structuredClone(detached, { transfer: [detached] });
-  assert.is(k.recv(fd, detached, 0, 4), -Errno.EFAULT);
-  assert.is(k.epollWait(ep, small, 0, 2, 0), -Errno.EFAULT);
-  assert.is(k.epollWait(ep, small, 8, 1, 0), -Errno.EFAULT);
-  assert.is(k.epollWait(ep, small, 4, 1, 0), 0);
-  assert.is(k.epollWait(ep, small, 0, 0, 0), -Errno.EINVAL);
-  assert.is(k.epollWait(ep, small, 0, MAX_EVENTS + 1, 0), -Errno.EINVAL, 'above MAX_EVENTS, as the shim');
-  assert.is(k.epollWait(99, small, 0, 1, 0), -Errno.EBADF);
-  assert.is(k.epollWait(lfd, small, 0, 1, 0), -Errno.EINVAL);
-  assert.is(k.close(fd), 0);
-  assert.is(k.close(fd), -Errno.EBADF);
-  assert.is(k.recv(fd, small, 0, 4), -Errno.EBADF);
-});
-
-test('failAccept: errors without consuming the connection', () => {
-  const { k, lfd, ep, port } = setup();
-  k.connect(port);
-  k.failAccept(Errno.EMFILE, 2);
-  assert.is(k.accept(lfd), -Errno.EMFILE);
-  assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: LISTEN_TOKEN, hi: 0 }], 'still pending');
-  assert.is(k.accept(lfd), -Errno.EMFILE);
-  assert.ok(k.accept(lfd) >= 3);
-  assert.is(k.accept(lfd), -Errno.EAGAIN);
-});
-
-test('maxFds: EMFILE from accept, the connection stays queued', () => {
-  const { k, lfd, port } = setup({ maxFds: 3 });
-  k.connect(port);
-  k.connect(port);
-  assert.ok(k.accept(lfd) >= 3);
-  assert.is(k.accept(lfd), -Errno.EMFILE);
-  assert.is(k.epollCreate(), -Errno.EMFILE);
-  assert.is(k.openDescriptors(), 3);
-});
-
-test('closing a listener resets its queued peers', () => {
-  const { k, lfd, port } = setup();
-  const peer = k.connect(port);
-  assert.is(k.close(lfd), 0);
-  assert.ok(peer.wasReset);
-  assert.ok(k.connect(port).refused);
-});
-
-test('fault: maxRecv caps every recv, per peer or globally', () => {
-  const { k, lfd, ep, port } = setup({ faults: { maxRecv: 3 } });
-  const a = k.connect(port);
-  const b = k.connect(port);
-  const fa = acceptOne(k, lfd, ep);
-  const fb = acceptOne(k, lfd, ep);
-  b.maxRecv = 1;
-  a.write('abcdefg');
-  b.write('xyz');
-  assert.equal([recvText(k, fa), recvText(k, fa), recvText(k, fa)], ['abc', 'def', 'g']);
-  assert.equal([recvText(k, fb), recvText(k, fb)], ['x', 'y']);
-});
-
-test('fault: spurious EAGAIN keeps the socket ready (LT and ET)', () => {
-  for (const mode of [0, EPOLLET]) {
-    const { k, lfd, ep, port } = setup({ seed: 5, faults: { eagain: 1 } });
-    const peer = k.connect(port);
-    const fd = acceptOne(k, lfd, ep, EPOLLIN | mode);
-    peer.write('data');
-    assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
-    assert.is(recvText(k, fd), -Errno.EAGAIN);
-    assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }], `mode ${mode}`);
-    k.faults.eagain = 0;
-    assert.is(recvText(k, fd), 'data');
-  }
-});
-
-test('fault: spurious readiness, then recv/accept say EAGAIN', () => {
-  const { k, lfd, ep, port } = setup({ faults: { spurious: 1 } });
-  k.connect(port);
-  const fd = acceptOne(k, lfd, ep);
-  const seen = new Set<number>();
-  for (let i = 0; i < 20; i++) for (const e of wait(k, ep)) seen.add(e.lo);
-  assert.ok(seen.has(fd) && seen.has(LISTEN_TOKEN));
-  assert.is(k.recv(fd, mem, 0, 10), -Errno.EAGAIN);
-  assert.is(k.accept(lfd), -Errno.EAGAIN);
-});
-
-test('fault: short writes and reads stay within bounds and keep the stream intact', () => {
-  const { k, lfd, ep, port } = setup({ seed: 9, faults: { shortRead: 0.7, shortWrite: 0.7 } });
-  const peer = k.connect(port);
-  const fd = acceptOne(k, lfd, ep);
-  const text = 'the quick brown fox jumps over the lazy dog';
-  peer.write(text);
-  let got = '';
-  for (let r = recvText(k, fd, 8); typeof r === 'string'; r = recvText(k, fd, 8)) got += r;
-  assert.is(got, text);
-  let sent = 0;
-  bytes.set(new TextEncoder().encode(text), 0);
-  while (sent < text.length) {
-    const n = k.send(fd, mem, sent, text.length - sent);
-    assert.ok(n >= 1 && n <= text.length - sent);
-    sent += n;
-  }
-  assert.is(peer.readText(), text);
-});
-
-/** A scripted echo server run under every fault; returns a transcript of all results. */
-function transcript(seed: number): string {
-  const faults = { shortRead: 0.3, shortWrite: 0.3, eagain: 0.2, spurious: 0.2, reorder: 0.5, maxRecv: 7 };
-  const { k, lfd, ep, port } = setup({ seed, faults });
-  const log: unknown[] = [k.randomSeed()];
-  const peers = [0, 1, 2, 3, 4].map((i) => k.connect(port));
-  peers.forEach((p, i) => p.write(`message number ${i} `.repeat(i + 1)));
-  for (let round = 0; round < 60; round++) {
-    for (const ev of wait(k, ep, 4)) {
-      log.push(ev);
-      if (ev.lo === LISTEN_TOKEN) {
-        const fd = k.accept(lfd);
-        log.push(fd >= 0 ? k.epollCtl(ep, EPOLL_CTL_ADD, fd, EPOLLIN, fd, 0) : fd);
-        continue;
-      }
-      const n = k.recv(ev.lo, mem, 0, 64);
-      log.push(n, n > 0 ? k.send(ev.lo, mem, 0, n) : 0);
-    }
-    if (round === 30) peers[2].reset();
-    log.push(peers.map((p) => p.readText()));
-  }
-  return JSON.stringify(log);
-}
-
-test('determinism: same seed, same transcript; different seeds differ', () => {
-  const a = transcript(1234);
-  assert.is(transcript(1234), a);
-  assert.is.not(transcript(4321), a);
-  const echoed = (JSON.parse(a) as unknown[]).filter(Array.isArray).flat().join('');
-  assert.ok(echoed.length > 100, `the echo actually ran: ${echoed.length} bytes`);
-});
-
-test('Random: reproducible, in range', () => {
-  const a = new Random(7);
-  const b = new Random(7);
-  const xs = Array.from({ length: 100 }, () => a.next());
-  assert.equal(Array.from({ length: 100 }, () => b.next()), xs);
-  assert.ok(xs.every((x) => x >= 0 && x < 1));
-  const c = new Random(8);
-  for (let i = 0; i < 1000; i++) {
-    const v = c.int(3, 5);
-    assert.ok(v >= 3 && v <= 5 && Number.isInteger(v));
-  }
-  assert.is.not(new Random(8).next(), new Random(7).next());
-});
-
-test('many sockets: a wait costs what it reports', () => {
-  const { k, port } = setup();
-  const peers = Array.from({ length: 5000 }, () => k.connect(port));
-  assert.is(peers.filter((p) => p.refused).length, 5000 - 8, 'backlog 8');
-  const k2 = new SimKernel();
-  const l2 = k2.listen('::1', 0, 5000, false);
-  const ep2 = k2.epollCreate();
-  const addr = k2.localAddress(l2);
-  if (typeof addr === 'number') throw new Error('no address');
-  const ps = Array.from({ length: 4096 }, () => k2.connect(addr.port));
-  assert.ok(k2.connect(addr.port).refused, 'backlog capped at SOMAXCONN (4096)');
-  for (let i = 0; i < 4096; i++) acceptOne(k2, l2, ep2);
-  const t0 = performance.now();
-  for (let i = 0; i < 20000; i++) {
-    ps[(i * 7) % 4096].write('x');
-    const evs = wait(k2, ep2, 8);
-    for (const e of evs) k2.recv(e.lo, mem, 0, 16);
-  }
-  assert.ok(performance.now() - t0 < 2000);
+  assert.is(k.recv(fd, small, 12, 4), 4, 'exactly at the end is fine');
 });
 
 test.run();

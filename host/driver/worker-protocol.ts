@@ -17,6 +17,7 @@
  */
 import type { LoopConfig } from '../types.ts';
 import { STAT_NAMES } from '../guest/exports.ts';
+import { isWasmloopErrorCode, WasmloopError } from '../errors.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;
@@ -32,9 +33,23 @@ export interface WorkerInit extends LoopConfig {
 
 export type ToWorker = { type: 'close'; graceMs: number };
 
+/** An error as it crosses the thread boundary: the code is a plain string on the wire. */
 export interface WorkerError {
   code: string;
   message: string;
+}
+
+/** What a worker posts for `err`: its code if it is a WasmloopError, else ERR_WASMLOOP_WORKER
+ *  (a Node error's `code`, e.g. 'ENOENT', is not one of ours). */
+export function toWorkerError(err: unknown): WorkerError {
+  const code = err instanceof WasmloopError ? err.code : 'ERR_WASMLOOP_WORKER';
+  return { code, message: err instanceof Error ? err.message : String(err) };
+}
+
+/** The pool's side: the code is checked against the documented ones, so an unknown string
+ *  becomes ERR_WASMLOOP_WORKER (with its exit status) rather than a code the CLI cannot map. */
+export function fromWorkerError(e: WorkerError): WasmloopError {
+  return new WasmloopError(isWasmloopErrorCode(e.code) ? e.code : 'ERR_WASMLOOP_WORKER', e.message);
 }
 
 export type ToPool =

@@ -6,14 +6,13 @@
  */
 import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { parentPort, workerData } from 'node:worker_threads';
-import { WasmloopError } from '../errors.ts';
 import { Handoff } from './handoff.ts';
 import { STAT_NAMES } from '../guest/exports.ts';
 import { usesWasi } from '../module.ts';
 import { loadNative } from '../kernel/native.ts';
 import { NativeLoop } from './native-loop.ts';
 import { initWasi } from '../guest/wasi.ts';
-import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, type ToPool, type ToWorker, type WorkerInit } from './worker-protocol.ts';
+import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, toWorkerError, type ToPool, type ToWorker, type WorkerInit } from './worker-protocol.ts';
 
 /** How often the counters are copied to shared memory; stats() in the pool lags by this much. */
 const PUBLISH_MS = 50;
@@ -65,8 +64,7 @@ async function main(): Promise<void> {
     post({ type: 'closed' });
   } catch (err) {
     publish();
-    const e = err as WasmloopError;
-    post({ type: 'closed', error: { code: e.code ?? 'ERR_WASMLOOP_WORKER', message: e.message } });
+    post({ type: 'closed', error: toWorkerError(err) });
   } finally {
     clearInterval(timer);
     port.close();
@@ -74,7 +72,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const e = err as WasmloopError;
-  post({ type: 'failed', error: { code: e.code ?? 'ERR_WASMLOOP_WORKER', message: e.message } });
+  post({ type: 'failed', error: toWorkerError(err) });
   port.close();
 });

@@ -17,7 +17,7 @@ import type { LoopStats } from '../guest/loop.ts';
 import type { NativeKernel } from '../kernel/native.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
-import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, STATS_SLOTS, type ToPool, type WorkerInit } from './worker-protocol.ts';
+import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, STATS_SLOTS, fromWorkerError, type ToPool, type WorkerInit } from './worker-protocol.ts';
 
 /** Worker deaths in a row (per worker) tolerated before the pool gives up, as for traps. */
 const DEFAULT_MAX_RESTARTS = 5;
@@ -159,9 +159,9 @@ class WorkerPool implements WasmLoop {
     return new Promise((resolve, reject) => {
       worker.on('message', (msg: ToPool) => {
         if (msg.type === 'ready') { slot.ready = true; resolve(); }
-        else if (msg.type === 'failed') reject(new WasmloopError(msg.error.code, msg.error.message));
+        else if (msg.type === 'failed') reject(fromWorkerError(msg.error));
         else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
-        else if (msg.type === 'closed' && msg.error && !this.closing) this.fail(new WasmloopError(msg.error.code, msg.error.message));
+        else if (msg.type === 'closed' && msg.error && !this.closing) this.fail(fromWorkerError(msg.error));
       });
       worker.on('error', (err) => reject(err));
       worker.on('exit', (code) => {

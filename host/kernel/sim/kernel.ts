@@ -35,6 +35,11 @@
  *  - epollCtl rejects bits outside IN|OUT|ERR|HUP|RDHUP|ONESHOT|ET with -EINVAL (Linux ignores
  *    them) and nested epoll (an epoll fd as the target) with -EPERM.
  *  - Memory ranges are checked before anything else happens (Linux faults only on the copy).
+ *  - Arguments: the descriptor is checked first, so a bad argument may be -EBADF or -EFAULT
+ *    where the shim (which checks types first) says -EINVAL; listen takes any backlog and any
+ *    truthy reusePort; recvMany/sendMany records must be 4-aligned (-EINVAL; the shim does not
+ *    care); epollWait's timeout is not checked.
+ * test/kernel-contract*.ts runs the contract on both kernels and asserts each deviation by name.
  */
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS } from '../contract.ts';
 import type { Fd, Kernel, SockAddr } from '../contract.ts';

@@ -44,6 +44,12 @@ export class SimPeer {
     this.refused = conn === null;
   }
 
+  /** The address this peer connects from (what the server's peerAddress reports until a
+   *  reset), or null when it was refused. */
+  get address(): SockAddr | null {
+    return this.conn === null ? null : { ...this.conn.remote };
+  }
+
   /** Sends bytes (or a UTF-8 string) to the server; they are readable at once. */
   write(data: Uint8Array | string): void {
     if (this.writeDone) throw new Error(`peer ${this.id}: write after shutdownWrite/close/reset`);
