@@ -17,28 +17,7 @@
  *  - Faults (host/kernel/sim/faults.ts): short reads and writes, spurious EAGAIN, spurious readiness,
  *    reordering, `failAccept`, `injectEvent`, a descriptor limit (`maxFds` -> EMFILE).
  *
- * Deviations from Linux (deliberate simplifications)
- *  - No network: no latency, loss, Nagle, MSS, send buffer, SYN queue, TIME_WAIT, or clients
- *    of the guest's own (the kernel only accepts). A full accept queue refuses the connection
- *    (Linux drops the SYN and the client retries) and holds `backlog` entries (Linux: +1).
- *  - EPOLLOUT is not reported once the write side is shut down or the connection is reset or
- *    broken (Linux reports it so that writers wake up and see the error).
- *  - After an RST, recv/send return -ECONNRESET every time (Linux: once, then 0 / -EPIPE),
- *    and bytes still queued for the server are discarded.
- *  - Peer `close()`: the server's next send gets -EPIPE at once and the socket reports
- *    EPOLLERR|EPOLLHUP from then on (Linux accepts that first send, the peer answers RST, and
- *    the send after that fails). Data the server already queued is still readable, then EOF.
- *  - shutdown(SHUT_RD) discards queued and future incoming bytes and recv returns 0 (Linux
- *    TCP keeps delivering them); shutdown on a listener, or after a reset, is -ENOTCONN.
- *  - recv on a listener is -ENOTCONN and send -EPIPE (as Linux); accept on a connection is
- *    -EINVAL; socket calls on an epoll descriptor are -ENOTSOCK.
- *  - epollCtl rejects bits outside IN|OUT|ERR|HUP|RDHUP|ONESHOT|ET with -EINVAL (Linux ignores
- *    them) and nested epoll (an epoll fd as the target) with -EPERM.
- *  - Memory ranges are checked before anything else happens (Linux faults only on the copy).
- *  - Arguments: the descriptor is checked first, so a bad argument may be -EBADF or -EFAULT
- *    where the shim (which checks types first) says -EINVAL; listen takes any backlog and any
- *    truthy reusePort; recvMany/sendMany records must be 4-aligned (-EINVAL; the shim does not
- *    care); epollWait's timeout is not checked.
+ * Deviations from Linux (deliberate simplifications) are listed in docs/SIMULATION.md.
  * test/kernel-contract*.ts runs the contract on both kernels and asserts each deviation by name.
  */
 import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS } from '../contract.ts';
