@@ -32,7 +32,7 @@ export const EVENTS_CAP: i32 = 256;
 const RING: usize = memory.data(EVENTS_CAP * <i32>EVENT_SIZE, 16);
 
 /** The largest connection table a guest may ask for (`max-connections`). */
-const MAX_CONNS_LIMIT: f64 = 1048576;
+const MAX_CONNS_LIMIT: f64 = 1048576; // host/abi.ts MAX_SLOTS
 
 let tickAt: f64 = 0; // when the protocol's periodic tick runs next; 0 = no tick
 

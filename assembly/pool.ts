@@ -6,7 +6,7 @@
 
 /** Size of the shared receive buffer and of every pooled buffer. 64 KiB is the largest
  *  single read a loopback socket usually has ready; a smaller one costs extra recv calls. */
-export const BUF_SIZE: i32 = 64 * 1024;
+export const BUF_SIZE: i32 = 65536; // host/abi.ts MAX_CARRY_BYTES
 
 /** Most buffers the pool will ever hold (MAX_BUFFERS * BUF_SIZE = 128 MiB of guest memory);
  *  past that, a connection that needs a buffer is closed rather than growing memory without bound. */

@@ -72,6 +72,13 @@ export const STAT_NAMES = [
 export type StatName = (typeof STAT_NAMES)[number];
 export const STAT_SIZE = 8;
 
+/** The most unread input a trapped instance may hand over per connection: one core buffer
+ *  (AS BUF_SIZE, assembly/pool.ts). A larger range named by wl_salvage_record is refused. */
+export const MAX_CARRY_BYTES = 65536;
+/** The most connection slots an instance has (AS MAX_CONNS_LIMIT, assembly/loop.ts): the cap
+ *  on max-connections, and how many slots wl_salvage is asked about at most. */
+export const MAX_SLOTS = 1048576;
+
 /** wl_salvage's answers (docs/ABI.md, "Traps"); any negative value ends the walk (End). */
 export const SalvageAction = { None: 0, Adopt: 1, Reply: 2, Close: 3, End: -1 } as const;
 /** The record wl_salvage fills: i32 handle, then u32 pointer and u32 length of the unread

@@ -8,7 +8,7 @@ import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
 import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command/command.ts';
 import { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
-import { effectiveLimits, KNOWN_LIMITS, parseLimit, type Limits } from './limits.ts';
+import { checkLimits, effectiveLimits, HOST_LIMITS, limitHelp, limitsOf, parseLimit, UNDECLARED_GUEST_LIMITS, type Limits } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
 import { MAX_WORKERS } from './options.ts';
 
@@ -47,16 +47,11 @@ export const CODE_TO_EXIT: Record<WasmloopErrorCode, number> = {
   ERR_WASMLOOP_NATIVE: EXIT.platform,
 };
 
-function limitHelp(): string {
-  return Object.entries(KNOWN_LIMITS)
-    .map(([name, l]) => `    ${`${name}=${l.default}`.padEnd(25)} ${l.help}`)
-    .join('\n');
-}
-
 export const HELP = `wasmloop: a sandboxed network event loop (protocol logic in WebAssembly)
 
 Usage:
   wasmloop run [OPTIONS] <module.wasm> [OPTIONS] [-- ARGS...]
+  wasmloop limits <module.wasm>     the limits that module takes, with their defaults
   wasmloop --help | --version
 
 Runs a wasmloop guest (a module exporting wl_abi_version_1) on the given listeners until
@@ -87,8 +82,10 @@ Options:
   --stats                 Print one line a second on stderr: connections, requests/s, bytes/s
   --driver blocking|libuv How each loop waits: blocking (default: our own epoll_wait, like a C
                           server, yielding to Node every 20 ms) or libuv (uv_poll, as embedded)
-  -W NAME=VALUE           Set a limit (repeatable); the limits and their defaults:
-${limitHelp()}
+  -W NAME=VALUE           Set a limit (repeatable). The host's, for every module:
+${limitHelp(HOST_LIMITS)}
+                          and those the module declares: see \`wasmloop limits MODULE\`
+                          (a module that declares none also takes the shipped guests' names)
   --dir HOST[::GUEST]     WASI commands: give the guest the host directory HOST at the path
                           GUEST (default: HOST as written) (repeatable). Implies --wasi node
   --wasi wasmer|node      WASI commands: the WASI implementation. wasmer (the default without
@@ -204,7 +201,7 @@ function version(): string {
 async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
   checkCommand(module);
   if (opts.listen.length > 0) usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
-  const capped = await loadModule(opts.module, effectiveLimits(opts.limits));
+  const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
   return runCommand(capped, { args: opts.args, env: opts.env, dirs: opts.dirs, backend: opts.wasi });
 }
 
@@ -214,6 +211,7 @@ async function run(argv: string[]): Promise<number> {
   // with the memory cap applied (a few milliseconds for a guest-sized module).
   const module = await loadModule(opts.module);
   if (!isWasmloopGuest(module)) return runWasiCommand(module, opts);
+  checkLimits(opts.limits, module); // before anything is opened: the names this module takes
   if (opts.dirs.length > 0 || opts.wasi !== undefined) usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
   if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
   const loop = await createLoop({
@@ -260,6 +258,18 @@ function startStatsLine(loop: WasmLoop): NodeJS.Timeout {
   return timer;
 }
 
+/** `wasmloop limits MODULE`: the limits that module takes, read from its declaration without
+ *  running it (docs/ABI.md, "Limits"). */
+async function printLimits(argv: string[]): Promise<number> {
+  if (argv.length !== 1 || argv[0]!.startsWith('-')) usage('limits takes one module: wasmloop limits <module.wasm>');
+  const { specs, declares } = limitsOf(await loadModule(argv[0]!));
+  process.stdout.write(`${argv[0]} takes these limits (-W NAME=VALUE), with their defaults:\n${limitHelp(specs)}\n`);
+  if (!declares) {
+    process.stdout.write(`It declares none of its own, so these are accepted too, defaults its own:\n    ${UNDECLARED_GUEST_LIMITS.join(', ')}\n`);
+  }
+  return EXIT.ok;
+}
+
 /** Runs the command line; resolves to the exit status. Errors are reported on stderr. */
 export async function main(argv: string[]): Promise<number> {
   try {
@@ -272,6 +282,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`wasmloop ${version()}\n`);
       return EXIT.ok;
     }
+    if (cmd === 'limits') return await printLimits(rest);
     if (cmd !== 'run') usage(`unknown command '${cmd}'`);
     if (rest.includes('-h') || rest.includes('--help')) {
       process.stdout.write(HELP);

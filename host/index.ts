@@ -6,7 +6,7 @@
  * thread, sharing the ports with SO_REUSEPORT. `workers: 0` runs the loop on the calling
  * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
  */
-import { checkLimits, effectiveLimits } from './limits.ts';
+import { checkLimits, checkLimitValues, effectiveLimits } from './limits.ts';
 import { openListeners } from './listeners.ts';
 import { checkOptions } from './options.ts';
 import { checkGuest, loadModule, usesWasi } from './module.ts';
@@ -19,7 +19,7 @@ import { startWorkers } from './driver/workers.ts';
 export { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 export { compileGuest } from './module.ts';
 export { GuestTrap } from './guest/env.ts';
-export { KNOWN_LIMITS, type Limits } from './limits.ts';
+export { declaredLimits, HOST_LIMITS, KNOWN_LIMITS, type LimitSpec, type Limits } from './limits.ts';
 export type { LoopStats } from './guest/loop.ts';
 export type { ListenAddress } from './address.ts';
 export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from './types.ts';
@@ -29,9 +29,11 @@ export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from '.
 export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> {
   const o = checkOptions(options);
   const native = loadNative();
-  const limits = effectiveLimits(checkLimits({ ...o.limits }));
-  const module = await loadModule(o.module, limits);
+  const given = checkLimitValues({ ...o.limits });
+  const module = await loadModule(o.module, effectiveLimits(given));
   checkGuest(module);
+  // Names and ranges against the module's own declaration; the guest gets its declared defaults.
+  const limits = effectiveLimits(checkLimits(given, module), module);
   if (usesWasi(module)) await initWasi();
   // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
   const { fds, addresses } = await openListeners(native, o.listen, o.workers > 1);

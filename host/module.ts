@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { HOSTCALLS } from './abi.ts';
 import { WasmloopError } from './errors.ts';
-import { checkLimits, effectiveLimits, type Limits } from './limits.ts';
+import { checkLimits, checkLimitValues, effectiveLimits, type Limits } from './limits.ts';
 import { capGuest, enforceableCaps, type GuestCaps } from './memory-limit.ts';
 
 const ENV_IMPORTS = ['abort', 'trace', 'seed'];
@@ -32,7 +32,10 @@ function capsOf(limits: Limits): GuestCaps {
  * under the same limits or higher ones. Errors as loadModule's, and ERR_WASMLOOP_LIMIT.
  */
 export async function compileGuest(source: ModuleSource, options: { limits?: Limits } = {}): Promise<WebAssembly.Module> {
-  return await loadModule(source, checkLimits({ ...options.limits }));
+  const limits = checkLimitValues({ ...options.limits });
+  const module = await loadModule(source, limits);
+  checkLimits(limits, module); // names and ranges: the module's declaration says which it takes
+  return module;
 }
 
 /** Compiles (or takes) a module. With `limits`, its memory and tables are capped by them, and

@@ -125,6 +125,11 @@ test('AS: epoll bits and the event record', () => {
   assert.ok(asValue('EVENTS_CAP') <= abi.MAX_EVENTS, 'the SDK\'s event ring fits one epollWait');
 });
 
+test('AS: the carry-over size is the core buffer, the slot cap the core\'s', () => {
+  assert.is(asValue('BUF_SIZE'), abi.MAX_CARRY_BYTES, 'AS BUF_SIZE: the carry-over size');
+  assert.is(asValue('MAX_CONNS_LIMIT'), abi.MAX_SLOTS, 'AS MAX_CONNS_LIMIT: the slot cap');
+});
+
 test('AS: the I/O record and its cap', () => {
   assert.is(asValue('IO_RECORD'), abi.IO_RECORD_SIZE, 'AS IO_RECORD');
   const batch = asValue('IO_MAX');

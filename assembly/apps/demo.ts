@@ -1,4 +1,5 @@
 // @runtime incremental
+// @limits http
 // build/demo.wasm: a small app showing the HTTP SDK (docs/GUEST.md walks through it).
 //
 //   GET  /               a fixed greeting

@@ -1,3 +1,4 @@
+// @limits
 // build/echo.wasm: every byte back, in order, with backpressure.
 import { serve } from "../socket";
 import { echoData } from "../proto/echo";

@@ -1,4 +1,5 @@
 // @runtime incremental
+// @limits http max-body-bytes=4096
 // build/notes.wasm: a tiny in-memory notepad.
 //   GET  /notes           all notes, one per line
 //   POST /notes           adds the body as a note (at most 4 KiB)

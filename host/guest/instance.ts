@@ -11,7 +11,7 @@ import type { Handoff } from '../driver/handoff.ts';
 import { EXHAUSTED, HandleTable, Kind, type Handle } from './handles.ts';
 import { IoBatch } from './io-batch.ts';
 import { ListenerGate } from './listener-gate.ts';
-import { connectionLimit } from '../limits.ts';
+import { connectionLimit, declaredDefaults } from '../limits.ts';
 import type { PeerGuard } from './peer-guard.ts';
 import { takeCarried } from './carried.ts';
 import { ALLOWED_EVENTS, STAT_NAMES, type GuestExports, type GuestStats } from './exports.ts';
@@ -67,7 +67,7 @@ export class GuestInstance {
     this.io = new IoBatch(this.handles, opts.kernel);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
     this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd, this.listenerHandles.map((h) => this.handles.indexOf(h)));
-    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(), env: runtimeImports(() => this.exports.memory.buffer, opts) };
+    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(module), env: runtimeImports(() => this.exports.memory.buffer, opts) };
     this.instance = new WebAssembly.Instance(module, imports);
     this.exports = this.instance.exports as unknown as GuestExports;
     opts.onInstantiate?.(this.instance);
@@ -175,13 +175,16 @@ export class GuestInstance {
   /** The `wasmloop` import module, one entry per HOSTCALLS name (host/abi.ts; a missing or extra
    *  one does not compile). Each validates its handle here (the kernel checks memory ranges
    *  again in C) and never throws for a bad argument. */
-  private hostcalls(): Record<Hostcall, (...args: number[]) => number> {
+  private hostcalls(module: WebAssembly.Module): Record<Hostcall, (...args: number[]) => number> {
     const { kernel, now } = this.opts;
     const wall = this.opts.wallClock ?? Date.now;
     const t = this.handles;
     const mem = () => this.memory; // never stale: see `memory`
     // A Map, not the limits object: a name like `constructor` must not find Object.prototype's.
-    const limits = new Map(Object.entries(this.opts.limits ?? {}).filter(([, v]) => typeof v === 'number'));
+    // The module's declared defaults under the given values (read from its custom section
+    // once per instance, not per call).
+    const given = { ...declaredDefaults(module), ...this.opts.limits };
+    const limits = new Map(Object.entries(given).filter(([, v]) => typeof v === 'number'));
     // Every argument is a number the guest chose: a handle becomes a Handle here, then the
     // table checks it (h as Handle is a claim the compiler cannot make for us).
     return {

@@ -12,7 +12,7 @@
  * connection of that very instance, a range must lie in its memory and be no larger than a
  * core buffer. A lying guest can only mistreat its own connections, which it could anyway.
  */
-import { SALVAGE_RECORD_SIZE, SalvageAction } from '../abi.ts';
+import { MAX_CARRY_BYTES, MAX_SLOTS, SALVAGE_RECORD_SIZE, SalvageAction } from '../abi.ts';
 import { Errno } from '../errno.ts';
 import { SHUT_WR, type Fd, type Kernel, type SockAddr } from '../kernel/contract.ts';
 import type { Handle } from './handles.ts';
@@ -43,12 +43,10 @@ export interface SalvageExports {
   wl_adopt?(handle: number, linger: number, nowMs: number): number;
 }
 
-/** Most bytes of unread input carried over: one core buffer (assembly/pool.ts BUF_SIZE). */
-export const MAX_CARRY = 65536;
+/** Most bytes of unread input carried over (an ABI value: host/abi.ts). */
+export const MAX_CARRY = MAX_CARRY_BYTES;
 /** Largest trap reply a guest may name. */
 const MAX_REPLY = 4096;
-/** wl_salvage is asked about at most this many slots (assembly/loop.ts MAX_CONNS_LIMIT). */
-const MAX_SLOTS = 1 << 20;
 
 /** What salvage needs of the instance. */
 export interface SalvageTarget {
