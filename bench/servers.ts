@@ -70,7 +70,8 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
       args: [
         join(wasmloopRoot, 'bin/wasmloop.js'), 'run', join(wasmloopRoot, guest), '--tcplisten', `127.0.0.1:${port}`, '--grace-ms', '200',
         ...(driver ? ['--workers', '0', '--driver', driver] : []),
-        ...(keepIdle ? ['-W', 'idle-timeout-ms=0', '-W', 'keepalive-timeout-ms=3600000'] : []),
+        // A guest is given only the limits it declares (`wasmloop limits`): echo has no keep-alive.
+        ...(keepIdle ? ['-W', 'idle-timeout-ms=0', ...(kind === 'http' ? ['-W', 'keepalive-timeout-ms=3600000'] : [])] : []),
       ],
     }),
   });
