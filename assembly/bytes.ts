@@ -2,7 +2,8 @@
 // constant is encoded once, at start-up, into a buffer that lives for the whole instance.
 
 /** A byte string: address and length of its UTF-8 encoding. */
-@final export class Bytes {
+@final
+export class Bytes {
   readonly ptr: usize;
   readonly len: i32;
   // Holding the buffer keeps it alive under a collecting runtime; ptr points into it.

@@ -20,7 +20,12 @@ const ACCEPT_BUDGET: i32 = 64;
  *  of descriptors does not spin the CPU on a listener that is always readable. */
 const ACCEPT_BACKOFF_MS: f64 = 100;
 
-const enum Listening { ACTIVE = 0, BACKOFF, FULL, STOPPED }
+const enum Listening {
+  ACTIVE = 0,
+  BACKOFF,
+  FULL,
+  STOPPED,
+}
 
 const listenerHandle = new StaticArray<i32>(MAX_LISTENERS);
 const listenerState = new StaticArray<Listening>(MAX_LISTENERS);
@@ -46,9 +51,15 @@ export function onListener(i: u32): void {
   if (i >= <u32>listenerCount || listenerState[i] != Listening.ACTIVE) return;
   const h = listenerHandle[i];
   for (let k = 0; k < ACCEPT_BUDGET; k++) {
-    if (!hasFreeSlot()) { setListening(i, Listening.FULL); return; }
+    if (!hasFreeSlot()) {
+      setListening(i, Listening.FULL);
+      return;
+    }
     const c = wl_accept(h);
-    if (c >= 0) { connOpen(c); continue; }
+    if (c >= 0) {
+      connOpen(c);
+      continue;
+    }
     if (c == -EAGAIN) return;
     if (c == -ECONNABORTED || c == -EINTR) continue;
     // EMFILE, ENFILE, ENOBUFS, ENOMEM or anything unexpected: back off instead of spinning.

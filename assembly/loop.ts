@@ -46,9 +46,15 @@ export function wl_init(): i32 {
   return listenersInit();
 }
 
-export function wl_events_ptr(): usize { return RING; }
-export function wl_events_cap(): i32 { return EVENTS_CAP; }
-export function wl_stats_ptr(): usize { return STATS; }
+export function wl_events_ptr(): usize {
+  return RING;
+}
+export function wl_events_cap(): i32 {
+  return EVENTS_CAP;
+}
+export function wl_stats_ptr(): usize {
+  return STATS;
+}
 
 export function wl_dispatch(n: i32, now: f64): i32 {
   setNow(now);
@@ -68,13 +74,19 @@ export function wl_shutdown(): void {
 // hands the others to a fresh instance (wl_adopt).
 
 /** What the host may do with slot `slot`'s connection (conn/salvage.ts); -1 past the end. */
-export function wl_salvage(slot: i32): i32 { return connSalvage(slot); }
+export function wl_salvage(slot: i32): i32 {
+  return connSalvage(slot);
+}
 
 /** Where wl_salvage writes its record: handle (i32), range pointer and length (u32). */
-export function wl_salvage_record(): usize { return SALVAGE_RECORD; }
+export function wl_salvage_record(): usize {
+  return SALVAGE_RECORD;
+}
 
 /** The protocol's reply to a request that trapped: a u32 length then the bytes; 0 for none. */
-export function wl_trap_reply(): usize { return trapReplyAt; }
+export function wl_trap_reply(): usize {
+  return trapReplyAt;
+}
 
 /** Takes a connection handed over from a trapped instance: 0, or -1 when it cannot (the
  *  handle is then closed). */
@@ -103,7 +115,10 @@ function timers(now: f64): i32 {
   const every = tickMs;
   if (every > 0) {
     if (tickAt == 0) tickAt = now + every;
-    if (now >= tickAt) { callTick(now); tickAt = now + every; }
+    if (now >= tickAt) {
+      callTick(now);
+      tickAt = now + every;
+    }
     next = nearer(next, tickAt - now);
   }
   next = nearer(next, resumeListeners(now));

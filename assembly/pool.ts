@@ -31,7 +31,7 @@ const PAGES_PER_BUFFER: i32 = 2;
 
 /** Prepares the pool; called once from wl_init. */
 export function poolInit(): void {
-  freeList = heap.alloc(<usize>MAX_BUFFERS << alignof<usize>());
+  freeList = heap.alloc((<usize>MAX_BUFFERS) << alignof<usize>());
   maxPages = <i32>(limit("max-memory-size", 0) / 65536);
 }
 
@@ -40,7 +40,7 @@ export function acquire(): usize {
   if (freeCount > 0) {
     freeCount--;
     count(BUFFERS_IN_USE);
-    return load<usize>(freeList + (<usize>freeCount << alignof<usize>()));
+    return load<usize>(freeList + ((<usize>freeCount) << alignof<usize>()));
   }
   if (allocated == MAX_BUFFERS) return 0;
   // Past the memory cap the allocator would trap; refusing instead lets the core close the one
@@ -54,6 +54,6 @@ export function acquire(): usize {
 /** Returns a buffer taken with acquire(). */
 export function release(buf: usize): void {
   uncount(BUFFERS_IN_USE);
-  store<usize>(freeList + (<usize>freeCount << alignof<usize>()), buf);
+  store<usize>(freeList + ((<usize>freeCount) << alignof<usize>()), buf);
   freeCount++;
 }

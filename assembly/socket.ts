@@ -4,7 +4,20 @@
 
 import { acquire, BUF_SIZE } from "./pool";
 import { count, PROTOCOL_ERRORS } from "./stats";
-import { setDrain, setInit, setProtocol, setSalvage, setTick, setTimeoutFn, setTrapReplyAt, DataFn, InitFn, SalvageFn, SlotFn, TickFn } from "./conn/hooks";
+import {
+  setDrain,
+  setInit,
+  setProtocol,
+  setSalvage,
+  setTick,
+  setTimeoutFn,
+  setTrapReplyAt,
+  DataFn,
+  InitFn,
+  SalvageFn,
+  SlotFn,
+  TickFn,
+} from "./conn/hooks";
 import { toClosing } from "./conn/machine";
 import { conn, nowMs, State } from "./conn/table";
 import { setTimer } from "./conn/timers";
@@ -25,27 +38,39 @@ export function serve(data: DataFn, open: SlotFn = noSlot, close: SlotFn = noSlo
 
 /** `fn` runs once in wl_init, after limits are read and the connection table exists: the place
  *  to allocate per-slot state sized maxConnections(). */
-export function handleInit(fn: InitFn): void { setInit(fn); }
+export function handleInit(fn: InitFn): void {
+  setInit(fn);
+}
 
 /** `fn(slot)` runs when the output has drained after connWantDrain: a protocol streaming more
  *  than the output buffer holds continues here. */
-export function handleDrain(fn: SlotFn): void { setDrain(fn); }
+export function handleDrain(fn: SlotFn): void {
+  setDrain(fn);
+}
 
 /** `fn(slot)` runs when the deadline set with connSetTimeout passes. It may write a last
  *  response and call connEnd(slot); if the connection is not ending afterwards, the core
  *  closes it at once. */
-export function handleTimeout(fn: SlotFn): void { setTimeoutFn(fn); }
+export function handleTimeout(fn: SlotFn): void {
+  setTimeoutFn(fn);
+}
 
 /** `fn` decides which connections survive a trap (SalvageFn). Protocols that keep state per
  *  connection between units must install one, or their connections move without it. */
-export function handleSalvage(fn: SalvageFn): void { setSalvage(fn); }
+export function handleSalvage(fn: SalvageFn): void {
+  setSalvage(fn);
+}
 
 /** The bytes the host sends, after a trap, to the connection that caused it when the
  *  SalvageFn says it may: a u32 length then the bytes, at `at` (0: none). Keep it current. */
-export function setTrapReply(at: usize): void { setTrapReplyAt(at); }
+export function setTrapReply(at: usize): void {
+  setTrapReplyAt(at);
+}
 
 /** `fn(now)` runs every `ms` milliseconds (at the granularity of the host's timers). */
-export function every(ms: f64, fn: TickFn): void { setTick(ms, fn); }
+export function every(ms: f64, fn: TickFn): void {
+  setTick(ms, fn);
+}
 
 // ---- Per connection ----
 
@@ -55,7 +80,10 @@ export function connWrite(slot: u32, ptr: usize, len: i32): i32 {
   const c = conn(slot);
   if (c.outBuf == 0) {
     c.outBuf = acquire();
-    if (c.outBuf == 0) { c.failed = true; return 0; } // closed by the core on return
+    if (c.outBuf == 0) {
+      c.failed = true;
+      return 0;
+    } // closed by the core on return
   }
   if (BUF_SIZE - c.outEnd < len && c.outStart > 0) {
     memory.copy(c.outBuf, c.outBuf + <usize>c.outStart, <usize>(c.outEnd - c.outStart));
@@ -76,10 +104,14 @@ export function connSpace(slot: u32): i32 {
 
 /** Pauses reading until the output has drained, then calls the drain callback (handleDrain):
  *  for a protocol with more to write than the output holds. */
-export function connWantDrain(slot: u32): void { conn(slot).wantDrain = true; }
+export function connWantDrain(slot: u32): void {
+  conn(slot).wantDrain = true;
+}
 
 /** Ends the connection once its output is sent; input after this point is ignored. */
-export function connEnd(slot: u32): void { toClosing(conn(slot)); }
+export function connEnd(slot: u32): void {
+  toClosing(conn(slot));
+}
 
 /** Like connEnd, for malformed input: also counted in protocol_errors. */
 export function connFail(slot: u32): void {
@@ -97,4 +129,6 @@ export function connSetTimeout(slot: u32, ms: f64): void {
 }
 
 /** The time of the current dispatch, in the host's monotonic milliseconds. */
-export function connNow(): f64 { return nowMs; }
+export function connNow(): f64 {
+  return nowMs;
+}

@@ -23,7 +23,20 @@ export interface CpuProfile {
   timeDeltas: number[];
 }
 
-const NAPI = new Set(['recv', 'send', 'epollWait', 'epollCtl', 'accept', 'close', 'shutdown', 'pollStart', 'pollStop', 'listen', 'localAddress', 'epollCreate']);
+const NAPI = new Set([
+  'recv',
+  'send',
+  'epollWait',
+  'epollCtl',
+  'accept',
+  'close',
+  'shutdown',
+  'pollStart',
+  'pollStop',
+  'listen',
+  'localAddress',
+  'epollCreate',
+]);
 
 /** host/x.ts for a line of the bundle, from esbuild's "// host/x.ts" section markers. */
 function hostFileOf(bundle: string[], line: number): string {
@@ -37,10 +50,17 @@ function hostFileOf(bundle: string[], line: number): string {
 function category(f: CallFrame): string {
   if (f.functionName === '(idle)') return 'idle';
   if (f.functionName === '(garbage collector)') return 'GC';
-  if (f.functionName === '(program)') return '(program): native outside JS — libuv, uv_poll callback entry, V8 runtime';
-  if (f.url.startsWith('wasm://') || f.functionName.startsWith('$') || f.functionName.includes('wasm-function')) return 'guest wasm';
+  if (f.functionName === '(program)')
+    return '(program): native outside JS — libuv, uv_poll callback entry, V8 runtime';
+  if (
+    f.url.startsWith('wasm://') ||
+    f.functionName.startsWith('$') ||
+    f.functionName.includes('wasm-function')
+  )
+    return 'guest wasm';
   if (f.url === '' && NAPI.has(f.functionName)) return 'N-API shim calls';
-  if (/dist\/(cli|index|worker)\.js/.test(f.url)) return 'host JS frames (incl. the N-API calls and syscalls they make)';
+  if (/dist\/(cli|index|worker)\.js/.test(f.url))
+    return 'host JS frames (incl. the N-API calls and syscalls they make)';
   if (f.url.startsWith('node:') || f.url === '') return 'Node internals / other native';
   return 'other JS';
 }
@@ -49,7 +69,13 @@ function category(f: CallFrame): string {
  * Markdown lines: categories and the top `limit` functions by self time, in µs per request.
  * `bundle` is the profiled thread's bundle (dist/cli.js or dist/worker.js) split into lines; `wasmName` names guest functions.
  */
-export function cpuProfileMarkdown(prof: CpuProfile, requests: number, bundle: string[], wasmName: (s: string) => string, limit = 25): string[] {
+export function cpuProfileMarkdown(
+  prof: CpuProfile,
+  requests: number,
+  bundle: string[],
+  wasmName: (s: string) => string,
+  limit = 25,
+): string[] {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   for (let i = 0; i < prof.samples.length; i++) {
@@ -58,7 +84,8 @@ export function cpuProfileMarkdown(prof: CpuProfile, requests: number, bundle: s
   }
   const label = (f: CallFrame) => {
     const dist = /dist\/(cli|worker)\.js/.exec(f.url);
-    if (dist) return `${f.functionName || '(anonymous)'} — ${hostFileOf(bundle, f.lineNumber)} (${dist[0]}:${f.lineNumber + 1})`;
+    if (dist)
+      return `${f.functionName || '(anonymous)'} — ${hostFileOf(bundle, f.lineNumber)} (${dist[0]}:${f.lineNumber + 1})`;
     if (f.url.startsWith('wasm://')) return `${wasmName(f.functionName)} — guest wasm`;
     return `${f.functionName || '(anonymous)'}${f.url ? ` — ${f.url.replace(/^file:\/\/.*\/node_modules\//, '')}:${f.lineNumber + 1}` : ''}`;
   };
@@ -84,12 +111,29 @@ export function cpuProfileMarkdown(prof: CpuProfile, requests: number, bundle: s
   const busy = [...cats.entries()].filter(([c]) => c !== 'idle').reduce((a, [, v]) => a + v, 0);
   const us = (t: number) => (t / requests).toFixed(3); // profile times are microseconds
   const pct = (t: number) => `${((t / busy) * 100).toFixed(1)}%`;
-  const lines = [`Profiled busy time: ${(busy / requests).toFixed(2)} µs/request (the profiler's own overhead is in it).`, ''];
+  const lines = [
+    `Profiled busy time: ${(busy / requests).toFixed(2)} µs/request (the profiler's own overhead is in it).`,
+    '',
+  ];
   lines.push('| category | µs/request | share of busy |', '| --- | ---: | ---: |');
-  for (const [c, t] of [...cats.entries()].filter(([c]) => c !== 'idle').sort((a, b) => b[1] - a[1])) lines.push(`| ${c} | ${us(t)} | ${pct(t)} |`);
-  lines.push('', 'Top self time:', '', '| function | self µs/request | share of busy | inclusive µs/request |', '| --- | ---: | ---: | ---: |');
-  for (const [k, t] of [...fnSelf.entries()].filter(([k]) => !k.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, limit)) {
-    lines.push(`| ${k.replace(/\|/g, '\\|')} | ${us(t)} | ${pct(t)} | ${us(fnTotal.get(k) ?? t)} |`);
+  for (const [c, t] of [...cats.entries()]
+    .filter(([c]) => c !== 'idle')
+    .sort((a, b) => b[1] - a[1]))
+    lines.push(`| ${c} | ${us(t)} | ${pct(t)} |`);
+  lines.push(
+    '',
+    'Top self time:',
+    '',
+    '| function | self µs/request | share of busy | inclusive µs/request |',
+    '| --- | ---: | ---: | ---: |',
+  );
+  for (const [k, t] of [...fnSelf.entries()]
+    .filter(([k]) => !k.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)) {
+    lines.push(
+      `| ${k.replace(/\|/g, '\\|')} | ${us(t)} | ${pct(t)} | ${us(fnTotal.get(k) ?? t)} |`,
+    );
   }
   return lines;
 }

@@ -12,18 +12,34 @@ import type { IdleResult } from './model.ts';
 import { LOAD_CPU, start, stop, waitOutput } from './procs.ts';
 import type { RunningServer } from './servers.ts';
 
-export async function idleMemory(idleBin: string, server: RunningServer, conns: number, settleMs: number): Promise<IdleResult> {
+export async function idleMemory(
+  idleBin: string,
+  server: RunningServer,
+  conns: number,
+  settleMs: number,
+): Promise<IdleResult> {
   await sleep(settleMs);
   const rssFreshKiB = rssKiB(server.proc.pid);
-  const client = start('idle-conns', LOAD_CPU, idleBin, ['-p', String(server.port), '-n', String(conns), '-m', server.def.kind]);
+  const client = start('idle-conns', LOAD_CPU, idleBin, [
+    '-p',
+    String(server.port),
+    '-n',
+    String(conns),
+    '-m',
+    server.def.kind,
+  ]);
   try {
     await waitOutput(client, 'ready', 90_000);
     await sleep(settleMs);
-    if (server.proc.exitCode !== null) throw new Error(`${server.def.label} exited with ${conns} connections open`);
+    if (server.proc.exitCode !== null)
+      throw new Error(`${server.def.label} exited with ${conns} connections open`);
     const rssIdleKiB = rssKiB(server.proc.pid);
     // The server must still hold every connection: one that closed idle ones would look lean.
     const fds = fdCount(server.proc.pid);
-    if (fds < conns) throw new Error(`${server.def.label} holds only ${fds} descriptors: it closed idle connections`);
+    if (fds < conns)
+      throw new Error(
+        `${server.def.label} holds only ${fds} descriptors: it closed idle connections`,
+      );
     return {
       kind: server.def.kind,
       server: server.def.id,

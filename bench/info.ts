@@ -32,7 +32,10 @@ export function artifactDigests(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of WASMLOOP_ARTIFACTS) {
     try {
-      out[f] = createHash('sha256').update(readFileSync(join(dir, f))).digest('hex').slice(0, 12);
+      out[f] = createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex')
+        .slice(0, 12);
     } catch {
       out[f] = 'missing';
     }
@@ -45,11 +48,14 @@ export function artifactDigests(dir: string): Record<string, string> {
 export function buildInfo(root: string, measured: string): Record<string, string> {
   const info: Record<string, string> = {};
   const commit = git(root, ['rev-parse', '--short', 'HEAD']);
-  if (commit) info.commit = `${commit}${git(root, ['status', '--porcelain', '--', 'assembly', 'host']) ? ' (assembly/ or host/ had local changes)' : ''}`;
+  if (commit)
+    info.commit = `${commit}${git(root, ['status', '--porcelain', '--', 'assembly', 'host']) ? ' (assembly/ or host/ had local changes)' : ''}`;
   const digests = artifactDigests(measured);
   for (const f of WASMLOOP_ARTIFACTS) {
     try {
-      info[f] = `sha256 ${digests[f]}, built ${statSync(join(root, f)).mtime.toISOString().replace(/\.\d+Z$/, 'Z')}`;
+      info[f] = `sha256 ${digests[f]}, built ${statSync(join(root, f))
+        .mtime.toISOString()
+        .replace(/\.\d+Z$/, 'Z')}`;
     } catch {
       info[f] = 'missing';
     }

@@ -29,7 +29,16 @@ export interface EchoLoadOptions {
 }
 
 function echoLoadArgs(o: EchoLoadOptions, wait: boolean): string[] {
-  const args = ['-p', String(o.port), '-c', String(o.conns), '-m', o.mode, '-P', String(o.depth ?? 1)];
+  const args = [
+    '-p',
+    String(o.port),
+    '-c',
+    String(o.conns),
+    '-m',
+    o.mode,
+    '-P',
+    String(o.depth ?? 1),
+  ];
   if (o.seconds !== undefined) args.push('-d', String(o.seconds));
   if (o.count !== undefined) args.push('-n', String(o.count));
   if (wait) args.push('-W');
@@ -110,20 +119,31 @@ export interface WrkOptions {
  */
 export async function wrk(wrkBin: string, benchDir: string, o: WrkOptions): Promise<LoadResult> {
   const script = o.pipeline > 1 ? join(benchDir, 'pipeline.lua') : join(benchDir, 'wrk-report.lua');
-  const args = ['-t1', `-c${o.conns}`, `-d${o.seconds}s`, '--timeout', '10s', '-s', script, `http://127.0.0.1:${o.port}/`];
+  const args = [
+    '-t1',
+    `-c${o.conns}`,
+    `-d${o.seconds}s`,
+    '--timeout',
+    '10s',
+    '-s',
+    script,
+    `http://127.0.0.1:${o.port}/`,
+  ];
   if (o.pipeline > 1) args.push('--', String(o.pipeline));
   const p = start('wrk', LOAD_CPU, wrkBin, args);
   try {
     const code = await waitExit(p, (o.seconds + 30) * 1000);
     const line = p.stdout.split('\n').find((l) => l.startsWith('WRK_JSON '));
-    if (code !== 0 || !line) throw new Error(`wrk exited ${code}: ${(p.stderr + p.stdout).trim().slice(-400)}`);
+    if (code !== 0 || !line)
+      throw new Error(`wrk exited ${code}: ${(p.stderr + p.stdout).trim().slice(-400)}`);
     const j = JSON.parse(line.slice('WRK_JSON '.length)) as Record<string, number>;
     const seconds = j.duration_us! / 1e6;
     // wrk "corrects" its latency histogram for coordinated omission, adding synthetic samples
     // spaced by runtime / (responses per connection). With pipelining that interval is 1/depth
     // of the real one between writes, so the percentiles mix in many made-up samples (p99 can
     // even come out as 0): they are not reported. Keep-alive percentiles are wrk's usual ones.
-    const pct = (v: number | undefined) => (o.pipeline === 1 && v !== undefined && v > 0 ? v : null);
+    const pct = (v: number | undefined) =>
+      o.pipeline === 1 && v !== undefined && v > 0 ? v : null;
     return {
       requests: j.requests!,
       windowRequests: j.requests!,

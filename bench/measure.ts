@@ -78,9 +78,17 @@ export function cpuTime(root: number): CpuTime {
 /** Seconds of CPU time the whole machine spent busy so far, all CPUs together (/proc/stat:
  *  user + nice + system + irq + softirq + steal). */
 export function machineBusy(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const f = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
   const [user, nice, system, , , irq, softirq, steal] = f;
-  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLK_TCK;
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) /
+    CLK_TCK
+  );
 }
 
 /** Resident set size of the process tree, KiB (VmRSS of /proc/PID/status, summed). */

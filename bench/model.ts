@@ -107,7 +107,14 @@ export interface TargetResult {
 export interface Results {
   date: string;
   mode: 'quick' | 'full';
-  config: { reps: number; warmSec: number; measureSec: number; straceRequests: number; perfSeconds: number; idleConns: number };
+  config: {
+    reps: number;
+    warmSec: number;
+    measureSec: number;
+    straceRequests: number;
+    perfSeconds: number;
+    idleConns: number;
+  };
   machine: Record<string, string>;
   build: Record<string, string>;
   scenarios: ScenarioResult[];

@@ -48,5 +48,9 @@ http {
 }
 `,
   );
-  return { prefix, conf, args: ['-p', `${prefix}/`, '-c', conf, '-e', `${prefix}/error.log`, '-g', 'daemon off;'] };
+  return {
+    prefix,
+    conf,
+    args: ['-p', `${prefix}/`, '-c', conf, '-e', `${prefix}/error.log`, '-g', 'daemon off;'],
+  };
 }

@@ -36,11 +36,21 @@ export function pinning(): boolean {
  * (10,000 idle connections need more than the usual 1024; only root may raise the hard limit,
  * so others get their hard limit). `exec` keeps one pid: the pid we hold is the program's own.
  */
-export function start(name: string, cpu: number, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+export function start(
+  name: string,
+  cpu: number,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Proc {
   const shell = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   const argv = ['sh', '-c', shell, 'sh', cmd, ...args];
   const full = hasTaskset ? ['taskset', '-c', String(cpu), ...argv] : argv;
-  const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(full[0]!, full.slice(1), {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let settle!: (code: number) => void;
   const proc: Proc = {
     name,
@@ -89,7 +99,10 @@ export async function waitExit(p: Proc, ms: number): Promise<number> {
 export async function waitOutput(p: Proc, text: string, ms: number): Promise<void> {
   const until = Date.now() + ms;
   while (!p.stdout.includes(text)) {
-    if (p.exitCode !== null) throw new Error(`${p.name} exited (${p.exitCode}) before printing "${text}": ${p.stderr.trim().slice(-400)}`);
+    if (p.exitCode !== null)
+      throw new Error(
+        `${p.name} exited (${p.exitCode}) before printing "${text}": ${p.stderr.trim().slice(-400)}`,
+      );
     if (Date.now() > until) throw new Error(`${p.name} did not print "${text}" within ${ms} ms`);
     await sleep(10);
   }
@@ -100,7 +113,11 @@ export async function waitOutput(p: Proc, text: string, ms: number): Promise<voi
  * `graceMs` for the tree to exit, then SIGKILL for whatever is left. The tree is read before
  * the root is signalled, so nginx's worker is found even after its master is gone.
  */
-export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
+export async function stop(
+  p: Proc,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 2000,
+): Promise<void> {
   if (p.exitCode !== null) return;
   const pids = treePids(p.pid);
   try {
@@ -159,7 +176,10 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, p: Proc, ms = 15000): Promise<void> {
   const until = Date.now() + ms;
   for (;;) {
-    if (p.exitCode !== null) throw new Error(`${p.name} exited (${p.exitCode}) while starting: ${p.stderr.trim().slice(-400)}`);
+    if (p.exitCode !== null)
+      throw new Error(
+        `${p.name} exited (${p.exitCode}) while starting: ${p.stderr.trim().slice(-400)}`,
+      );
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port });
       s.once('connect', () => {
@@ -169,12 +189,16 @@ export async function waitForPort(port: number, p: Proc, ms = 15000): Promise<vo
       s.once('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > until) throw new Error(`${p.name} did not accept on port ${port} within ${ms} ms`);
+    if (Date.now() > until)
+      throw new Error(`${p.name} did not accept on port ${port} within ${ms} ms`);
     await sleep(25);
   }
 }
 
 /** Pins this runner (all its threads) to the load CPU, away from the server's. */
 export function pinSelf(): void {
-  if (hasTaskset) spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(process.pid)], { stdio: 'ignore' });
+  if (hasTaskset)
+    spawnSync('taskset', ['-a', '-p', '-c', String(LOAD_CPU), String(process.pid)], {
+      stdio: 'ignore',
+    });
 }

@@ -30,12 +30,28 @@ import { parseArgs } from 'node:util';
 import { buildC } from './build.ts';
 import { echoLoad, wrk, type LoadResult } from './load.ts';
 import { cpuTime } from './measure.ts';
-import { freePort, killAllNow, LOAD_CPU, SERVER_CPU, start, stop, stopAll, waitExit, waitForPort, type Proc } from './procs.ts';
+import {
+  freePort,
+  killAllNow,
+  LOAD_CPU,
+  SERVER_CPU,
+  start,
+  stop,
+  stopAll,
+  waitExit,
+  waitForPort,
+  type Proc,
+} from './procs.ts';
 import { findTools } from './tools.ts';
 import { snapshotBuild } from './snapshot.ts';
 import { guestFunctionNames } from './wasm-names.ts';
 import { cpuProfileMarkdown, type CpuProfile } from './cpuprofile.ts';
-import { meanBreakdown, parsePerfReport, perfMarkdown, type PerfBreakdown } from './perf-profile.ts';
+import {
+  meanBreakdown,
+  parsePerfReport,
+  perfMarkdown,
+  type PerfBreakdown,
+} from './perf-profile.ts';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
@@ -62,7 +78,10 @@ const bins = buildC(benchDir, tools.cc);
 const snapRoot = snapshotBuild(root, join(benchDir, 'build', 'snapshot-profile'));
 const names = await guestFunctionNames(join(snapRoot, guest));
 /** "wasm-function[41]" -> the guest function's name, when the names could be recovered. */
-const wasmName = (s: string) => (names ? s.replace(/wasm-function\[(\d+)\](-\d+-\w+)?/g, (m, i: string) => names.get(Number(i)) ?? m) : s);
+const wasmName = (s: string) =>
+  names
+    ? s.replace(/wasm-function\[(\d+)\](-\d+-\w+)?/g, (m, i: string) => names.get(Number(i)) ?? m)
+    : s;
 const out: string[] = [];
 const say = (s = '') => {
   out.push(s);
@@ -72,15 +91,32 @@ const say = (s = '') => {
 /** Warm-up, then the measured load; returns the measured load's result. */
 async function load(port: number): Promise<{ warm: LoadResult; main: LoadResult }> {
   const warm = await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds: 1 });
-  const main = kind === 'http' && tools.wrk
-    ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline: 1 })
-    : await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds });
+  const main =
+    kind === 'http' && tools.wrk
+      ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline: 1 })
+      : await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds });
   return { warm, main };
 }
 
 async function server(nodeFlags: string[], port: number): Promise<Proc> {
   const driver = opt.driver ? ['--driver', opt.driver] : [];
-  const p = start('wasmloop', SERVER_CPU, process.execPath, [...nodeFlags, join(snapRoot, 'bin/wasmloop.js'), 'run', join(snapRoot, guest), '--tcplisten', `127.0.0.1:${port}`, '--grace-ms', '200', ...driver], { cwd: root });
+  const p = start(
+    'wasmloop',
+    SERVER_CPU,
+    process.execPath,
+    [
+      ...nodeFlags,
+      join(snapRoot, 'bin/wasmloop.js'),
+      'run',
+      join(snapRoot, guest),
+      '--tcplisten',
+      `127.0.0.1:${port}`,
+      '--grace-ms',
+      '200',
+      ...driver,
+    ],
+    { cwd: root },
+  );
   await waitForPort(port, p);
   return p;
 }
@@ -106,16 +142,23 @@ async function cpuProfile(): Promise<void> {
   }
   // One profile per thread: the guest runs on a worker thread by default (on the main thread
   // with --workers 0), so the profile of the thread that ran dist/worker.js is the loop's.
-  const profiles = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
+  const profiles = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile);
   rmSync(dir, { recursive: true, force: true });
-  const ranWorker = (q: CpuProfile) => q.nodes.some((n) => n.callFrame.url.includes('dist/worker.js'));
+  const ranWorker = (q: CpuProfile) =>
+    q.nodes.some((n) => n.callFrame.url.includes('dist/worker.js'));
   const prof = profiles.find(ranWorker) ?? profiles[0];
   if (prof === undefined) throw new Error('no .cpuprofile written');
   const onWorker = ranWorker(prof);
-  const bundle = readFileSync(join(snapRoot, onWorker ? 'dist/worker.js' : 'dist/cli.js'), 'utf8').split('\n');
+  const bundle = readFileSync(
+    join(snapRoot, onWorker ? 'dist/worker.js' : 'dist/cli.js'),
+    'utf8',
+  ).split('\n');
 
-  say(`## V8 CPU profile: ${guest} (driver: ${opt.driver ?? 'CLI default'}), ${conns} connections, ${requests} requests (1 s warm-up + ${seconds} s)`);
+  say(
+    `## V8 CPU profile: ${guest} (driver: ${opt.driver ?? 'CLI default'}), ${conns} connections, ${requests} requests (1 s warm-up + ${seconds} s)`,
+  );
   say();
   say(`Server CPU (utime+stime) over the load: ${(cpuUs / requests).toFixed(2)} µs/request.`);
   say();
@@ -132,11 +175,18 @@ async function cpuProfile(): Promise<void> {
 
 function perfWorks(): boolean {
   if (!tools.perf) return false;
-  const r = spawnSync(tools.perf, ['record', '-q', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true'], { stdio: 'ignore', timeout: 10_000 });
+  const r = spawnSync(
+    tools.perf,
+    ['record', '-q', '-e', 'cpu-clock', '-o', '/dev/null', '--', 'true'],
+    { stdio: 'ignore', timeout: 10_000 },
+  );
   return r.status === 0;
 }
 
-async function perfProfile(name: string, startServer: (port: number) => Promise<Proc>): Promise<PerfBreakdown> {
+async function perfProfile(
+  name: string,
+  startServer: (port: number) => Promise<Proc>,
+): Promise<PerfBreakdown> {
   const port = await freePort();
   const p = await startServer(port);
   const data = join(tmpdir(), `wasmloop-perf-${process.pid}-${name.replace(/\W/g, '')}.data`);
@@ -144,12 +194,24 @@ async function perfProfile(name: string, startServer: (port: number) => Promise<
   let cpu = 0;
   try {
     await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds: 1 });
-    const rec = start('perf', LOAD_CPU, tools.perf!, ['record', '-q', '-e', 'cpu-clock', '-F', '2999', '-p', String(p.pid), '-o', data]);
+    const rec = start('perf', LOAD_CPU, tools.perf!, [
+      'record',
+      '-q',
+      '-e',
+      'cpu-clock',
+      '-F',
+      '2999',
+      '-p',
+      String(p.pid),
+      '-o',
+      data,
+    ]);
     await new Promise((r) => setTimeout(r, 300));
     const before = cpuTime(p.pid);
-    const main = kind === 'http' && tools.wrk
-      ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline: 1 })
-      : await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds });
+    const main =
+      kind === 'http' && tools.wrk
+        ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline: 1 })
+        : await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds });
     const after = cpuTime(p.pid);
     requests = main.requests;
     cpu = after.user + after.sys - before.user - before.sys;
@@ -158,7 +220,11 @@ async function perfProfile(name: string, startServer: (port: number) => Promise<
   } finally {
     await stop(p);
   }
-  const r = spawnSync(tools.perf!, ['report', '-i', data, '--stdio', '--no-children', '--sort', 'dso,sym', '--percent-limit', '0'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync(
+    tools.perf!,
+    ['report', '-i', data, '--stdio', '--no-children', '--sort', 'dso,sym', '--percent-limit', '0'],
+    { encoding: 'utf8', maxBuffer: 256 << 20 },
+  );
   rmSync(data, { force: true });
   return parsePerfReport(r.stdout, requests, (cpu / requests) * 1e6, wasmName);
 }
@@ -175,19 +241,29 @@ try {
         ws.push(await perfProfile('wasmloop', (port) => server(['--perf-basic-prof'], port)));
         cs.push(
           await perfProfile('c', async (port) => {
-            const p = start('c-server', SERVER_CPU, bins[kind === 'http' ? 'http-server' : 'echo-server'], [String(port)]);
+            const p = start(
+              'c-server',
+              SERVER_CPU,
+              bins[kind === 'http' ? 'http-server' : 'echo-server'],
+              [String(port)],
+            );
             await waitForPort(port, p);
             return p;
           }),
         );
       }
-      say(`## perf (cpu-clock samples at 2999 Hz): ${guest} (driver: ${opt.driver ?? 'CLI default'}) vs the C server, ${conns} connections, ${seconds} s of ${kind === 'http' && tools.wrk ? 'wrk' : 'echo-load'}, mean of ${rounds} alternating round(s)`);
+      say(
+        `## perf (cpu-clock samples at 2999 Hz): ${guest} (driver: ${opt.driver ?? 'CLI default'}) vs the C server, ${conns} connections, ${seconds} s of ${kind === 'http' && tools.wrk ? 'wrk' : 'echo-load'}, mean of ${rounds} alternating round(s)`,
+      );
       say();
       for (const l of perfMarkdown(meanBreakdown(ws), meanBreakdown(cs))) say(l);
       say();
     }
   }
-  writeFileSync(join(benchDir, 'results', 'profile.md'), `# wasmloop profile — ${new Date().toISOString()}\n\n${out.join('\n')}\n`);
+  writeFileSync(
+    join(benchDir, 'results', 'profile.md'),
+    `# wasmloop profile — ${new Date().toISOString()}\n\n${out.join('\n')}\n`,
+  );
   process.stdout.write('profile: wrote bench/results/profile.md\n');
 } finally {
   await stopAll();

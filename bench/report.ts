@@ -34,7 +34,8 @@ function timedRows(s: ScenarioResult): string[] {
   const c = s.cells.find((x) => x.server === 'c')?.summary?.cpuUsPerReq;
   return s.cells.map((cell) => {
     const m = cell.summary;
-    if (!m) return `| ${s.title} | ${cell.label} | ${cell.skipped ?? cell.runs.find((r) => r.error)?.error ?? 'no successful run'} |||||||`;
+    if (!m)
+      return `| ${s.title} | ${cell.label} | ${cell.skipped ?? cell.runs.find((r) => r.error)?.error ?? 'no successful run'} |||||||`;
     const vsC = c ? `${(m.cpuUsPerReq / c).toFixed(2)}x` : dash;
     const spread = m.runs > 1 ? ` (${n(m.cpuUsMin, 2)}–${n(m.cpuUsMax, 2)})` : '';
     return (
@@ -50,7 +51,11 @@ function syscallRows(s: ScenarioResult): string[] {
     .map((cell) => {
       const sc = cell.syscalls;
       const fs = cell.fullSpeed;
-      const strace = sc ? n(sc.perRequest, 2) : cell.syscallError ? `error: ${cell.syscallError}` : dash;
+      const strace = sc
+        ? n(sc.perRequest, 2)
+        : cell.syscallError
+          ? `error: ${cell.syscallError}`
+          : dash;
       return (
         `| ${s.title} | ${cell.label} | ${strace} | ${sc ? n(sc.epollCtlPerRequest, 3) : dash} | ${mix(cell)} | ` +
         `${fs ? n(fs.perRequest, 2) : cell.fullSpeedError ? `error: ${cell.fullSpeedError}` : dash} | ${fs ? n(fs.epollWaitsPerRequest, 3) : dash} | ${fs ? n(fs.epollCtlPerRequest, 3) : dash} |`
@@ -67,17 +72,26 @@ export function markdown(r: Results): string {
       `(CPU/request: median, with the min–max over the runs when there are several).`,
     '',
   );
-  lines.push('| scenario | server | throughput | p50 | p99 | CPU µs/req | × C | usr / sys µs | server CPU | rest of machine |');
+  lines.push(
+    '| scenario | server | throughput | p50 | p99 | CPU µs/req | × C | usr / sys µs | server CPU | rest of machine |',
+  );
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const s of r.scenarios) {
     if (s.skipped) lines.push(`| ${s.title} | ${dash} | skipped: ${s.skipped} |||||||`);
     else lines.push(...timedRows(s));
   }
   lines.push('');
-  if (r.scenarios.some((s) => s.cells.some((c) => c.summary && c.summary.otherCpuPct > NOISY_PCT))) {
-    lines.push(`† the rest of the machine (the load generator, at most 100% of a core, plus anything else) used more than ${NOISY_PCT}% of a core during the measured windows: other processes competed with the server and the load generator, so throughput and latency of that row are disturbed; CPU per request much less so.`, '');
+  if (
+    r.scenarios.some((s) => s.cells.some((c) => c.summary && c.summary.otherCpuPct > NOISY_PCT))
+  ) {
+    lines.push(
+      `† the rest of the machine (the load generator, at most 100% of a core, plus anything else) used more than ${NOISY_PCT}% of a core during the measured windows: other processes competed with the server and the load generator, so throughput and latency of that row are disturbed; CPU per request much less so.`,
+      '',
+    );
   }
-  const counted = r.scenarios.filter((s) => !s.skipped && s.cells.some((c) => c.syscalls || c.fullSpeed || c.syscallError));
+  const counted = r.scenarios.filter(
+    (s) => !s.skipped && s.cells.some((c) => c.syscalls || c.fullSpeed || c.syscallError),
+  );
   if (counted.length > 0) {
     lines.push(
       `Syscalls per request, over a fixed number of requests with connection setup and teardown excluded: ` +
@@ -85,17 +99,23 @@ export function markdown(r: Results): string {
         `tracepoints over about ${r.config.perfSeconds} s of requests at full speed.`,
       '',
     );
-    lines.push('| scenario | server | syscalls/req (strace) | epoll_ctl/req | commonest (strace) | syscalls/req (full speed) | epoll waits/req (full speed) | epoll_ctl/req (full speed) |');
+    lines.push(
+      '| scenario | server | syscalls/req (strace) | epoll_ctl/req | commonest (strace) | syscalls/req (full speed) | epoll waits/req (full speed) | epoll_ctl/req (full speed) |',
+    );
     lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |');
     for (const s of counted) lines.push(...syscallRows(s));
     lines.push('');
   }
   if (r.idle.length > 0) {
-    lines.push(`| idle connections | server | RSS fresh | RSS with ${r.config.idleConns.toLocaleString('en')} idle | KiB per idle connection |`);
+    lines.push(
+      `| idle connections | server | RSS fresh | RSS with ${r.config.idleConns.toLocaleString('en')} idle | KiB per idle connection |`,
+    );
     lines.push('| --- | --- | ---: | ---: | ---: |');
     for (const i of r.idle) {
       const mib = (k: number | null) => (k === null ? dash : `${(k / 1024).toFixed(1)} MiB`);
-      lines.push(`| ${i.kind} | ${i.label} | ${mib(i.rssFreshKiB)} | ${mib(i.rssIdleKiB)} | ${i.error ? `error: ${i.error}` : `**${n(i.kibPerConn, 2)}**`} |`);
+      lines.push(
+        `| ${i.kind} | ${i.label} | ${mib(i.rssFreshKiB)} | ${mib(i.rssIdleKiB)} | ${i.error ? `error: ${i.error}` : `**${n(i.kibPerConn, 2)}**`} |`,
+      );
     }
     lines.push('');
   }
@@ -110,8 +130,18 @@ export function markdown(r: Results): string {
     for (const note of r.notes) lines.push(`- ${note}`);
     lines.push('');
   }
-  lines.push(`Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${v}`).join('; ')}.`, '');
-  lines.push(`Build: ${Object.entries(r.build).map(([k, v]) => `${k} ${v}`).join('; ')}.`, '');
+  lines.push(
+    `Machine: ${Object.entries(r.machine)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ')}.`,
+    '',
+  );
+  lines.push(
+    `Build: ${Object.entries(r.build)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ')}.`,
+    '',
+  );
   lines.push(`Elapsed: ${r.elapsedSec.toFixed(0)} s.`, '');
   return lines.join('\n');
 }

@@ -27,7 +27,15 @@ import { json, markdown } from './report.ts';
 import { artifactDigests, buildInfo, machineInfo } from './info.ts';
 import { snapshotBuild } from './snapshot.ts';
 import { SCENARIOS, measureRun, type LoadTools } from './scenarios.ts';
-import { checkWasmloopBuild, serverDefs, staleness, startServer, stopServer, type RunningServer, type ServerDef } from './servers.ts';
+import {
+  checkWasmloopBuild,
+  serverDefs,
+  staleness,
+  startServer,
+  stopServer,
+  type RunningServer,
+  type ServerDef,
+} from './servers.ts';
 import { perfSyscalls, perfUsable, straceSyscalls } from './syscalls.ts';
 import { evaluateTargets } from './targets.ts';
 import { findTools } from './tools.ts';
@@ -50,7 +58,9 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  process.stdout.write('usage: npm run bench -- [--quick] [--reps N] [--measure S] [--warm S] [--scenarios id,...|idle] [--servers wasmloop,wasmloop-uv,c,node,nginx] [--no-strace] [--no-idle] [--no-install]\n');
+  process.stdout.write(
+    'usage: npm run bench -- [--quick] [--reps N] [--measure S] [--warm S] [--scenarios id,...|idle] [--servers wasmloop,wasmloop-uv,c,node,nginx] [--no-strace] [--no-idle] [--no-install]\n',
+  );
   process.exit(0);
 }
 
@@ -69,7 +79,8 @@ const onlyServers = opt.servers?.split(',');
 const wanted = (id: string) => !onlyScenarios || onlyScenarios.includes(id);
 
 const say = (s: string) => process.stdout.write(s + '\n');
-const fmtErr = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
+const fmtErr = (err: unknown) =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 300);
 
 function summarize(runs: RunResult[]): Summary | null {
   const ok = runs.filter((r) => !r.error);
@@ -109,54 +120,95 @@ async function main(): Promise<number> {
   notes.push(...staleness(root));
   for (const n of notes) say(`bench: note: ${n}`);
   // Every run uses this copy of the build, even if the repository is rebuilt meanwhile.
-  const wasmloopRoot = wasmloopProblem ? root : snapshotBuild(root, join(benchDir, 'build', 'snapshot'));
+  const wasmloopRoot = wasmloopProblem
+    ? root
+    : snapshotBuild(root, join(benchDir, 'build', 'snapshot'));
   const build = buildInfo(root, wasmloopRoot);
   const startDigests = JSON.stringify(artifactDigests(root));
 
   // The libuv-driver variant of wasmloop runs in full runs (or when named with --servers); the
   // quick run keeps to the CLI default to stay under two minutes.
   const defaultServer = (id: string) => !(quick && id === 'wasmloop-uv');
-  const defs = serverDefs({ root, wasmloopRoot, tools, bins, wasmloopProblem }).filter((d) => (onlyServers ? onlyServers.includes(d.id) : defaultServer(d.id)));
+  const defs = serverDefs({ root, wasmloopRoot, tools, bins, wasmloopProblem }).filter((d) =>
+    onlyServers ? onlyServers.includes(d.id) : defaultServer(d.id),
+  );
   const loadTools: LoadTools = { echoLoad: bins?.['echo-load'] ?? null, wrk: tools.wrk, benchDir };
   const resultsDir = join(benchDir, 'results');
   mkdirSync(resultsDir, { recursive: true });
 
   // ---- timed runs ---------------------------------------------------------------------------
   const scenarios: ScenarioResult[] = SCENARIOS.filter((s) => wanted(s.id)).map((s) => {
-    const skipped = s.kind === 'echo' && !bins ? 'no C compiler for the echo load generator' : s.kind === 'http' && !tools.wrk ? 'wrk is not installed' : undefined;
+    const skipped =
+      s.kind === 'echo' && !bins
+        ? 'no C compiler for the echo load generator'
+        : s.kind === 'http' && !tools.wrk
+          ? 'wrk is not installed'
+          : undefined;
     const cells: Cell[] = defs
       .filter((d) => d.kind === s.kind)
-        .map((d) => ({ server: d.id, label: d.label, runs: [], summary: null, syscalls: null, fullSpeed: null, ...(d.unavailable ? { skipped: d.unavailable } : {}) }));
+      .map((d) => ({
+        server: d.id,
+        label: d.label,
+        runs: [],
+        summary: null,
+        syscalls: null,
+        fullSpeed: null,
+        ...(d.unavailable ? { skipped: d.unavailable } : {}),
+      }));
     return { ...s, cells, ...(skipped ? { skipped } : {}) };
   });
-  const defOf = (s: ScenarioResult, c: Cell): ServerDef => defs.find((d) => d.kind === s.kind && d.id === c.server)!;
+  const defOf = (s: ScenarioResult, c: Cell): ServerDef =>
+    defs.find((d) => d.kind === s.kind && d.id === c.server)!;
   const active = scenarios.filter((s) => !s.skipped);
-  const total = active.reduce((a, s) => a + s.cells.filter((c) => !c.skipped).length, 0) * config.reps;
+  const total =
+    active.reduce((a, s) => a + s.cells.filter((c) => !c.skipped).length, 0) * config.reps;
   const perf = perfUsable(tools.perf) ? tools.perf : null;
-  if (tools.perf && !perf) notes.push('perf cannot count syscall tracepoints here (tracefs or permissions): full-speed syscall counts skipped');
+  if (tools.perf && !perf)
+    notes.push(
+      'perf cannot count syscall tracepoints here (tracefs or permissions): full-speed syscall counts skipped',
+    );
   const counting = !opt['no-strace'] && (tools.strace !== null || perf !== null) && bins !== null;
   if (opt['no-strace']) notes.push('syscall counts skipped (--no-strace)');
 
   /** The syscall counts of one cell, on a server that has just finished its first timed run
    *  (so it is warm): strace over a fixed count, then perf over ~perfSeconds at full speed. */
-  const countSyscalls = async (s: ScenarioResult, cell: Cell, server: RunningServer, rate: number) => {
+  const countSyscalls = async (
+    s: ScenarioResult,
+    cell: Cell,
+    server: RunningServer,
+    rate: number,
+  ) => {
     if (tools.strace) {
       try {
-        cell.syscalls = await straceSyscalls(tools.strace, bins!['echo-load'], resultsDir, s, server, config.straceRequests);
+        cell.syscalls = await straceSyscalls(
+          tools.strace,
+          bins!['echo-load'],
+          resultsDir,
+          s,
+          server,
+          config.straceRequests,
+        );
       } catch (err) {
         cell.syscallError = fmtErr(err);
       }
     }
     if (perf) {
-      const count = Math.max(2000, Math.round((Number.isFinite(rate) ? rate : 20000) * config.perfSeconds));
+      const count = Math.max(
+        2000,
+        Math.round((Number.isFinite(rate) ? rate : 20000) * config.perfSeconds),
+      );
       try {
         cell.fullSpeed = await perfSyscalls(perf, bins!['echo-load'], resultsDir, s, server, count);
       } catch (err) {
         cell.fullSpeedError = fmtErr(err);
       }
     }
-    const st = cell.syscalls ? `strace ${cell.syscalls.perRequest.toFixed(2)} syscalls/${s.unit}, epoll_ctl ${cell.syscalls.epollCtlPerRequest.toFixed(3)}` : `strace: ${cell.syscallError ?? 'skipped'}`;
-    const fs = cell.fullSpeed ? `full speed ${cell.fullSpeed.perRequest.toFixed(2)} syscalls/${s.unit}, ${cell.fullSpeed.epollWaitsPerRequest.toFixed(3)} epoll waits` : `perf: ${cell.fullSpeedError ?? 'skipped'}`;
+    const st = cell.syscalls
+      ? `strace ${cell.syscalls.perRequest.toFixed(2)} syscalls/${s.unit}, epoll_ctl ${cell.syscalls.epollCtlPerRequest.toFixed(3)}`
+      : `strace: ${cell.syscallError ?? 'skipped'}`;
+    const fs = cell.fullSpeed
+      ? `full speed ${cell.fullSpeed.perRequest.toFixed(2)} syscalls/${s.unit}, ${cell.fullSpeed.epollWaitsPerRequest.toFixed(3)} epoll waits`
+      : `perf: ${cell.fullSpeedError ?? 'skipped'}`;
     say(`      syscalls: ${st}; ${fs}`);
   };
 
@@ -173,14 +225,30 @@ async function main(): Promise<number> {
           const server = await startServer(def, await freePort(), root);
           try {
             result = await measureRun(loadTools, s, server, config, rep);
-            say(`[${done}/${total}] ${s.id} ${def.label}: ${(result.rate / 1000).toFixed(1)} k ${s.unit}/s, ${result.cpuUsPerReq.toFixed(2)} µs CPU/${s.unit}, server CPU ${result.serverCpuPct.toFixed(0)}%, rest ${result.otherCpuPct.toFixed(0)}%${result.loadErrors ? `, ${result.loadErrors} load errors` : ''}`);
+            say(
+              `[${done}/${total}] ${s.id} ${def.label}: ${(result.rate / 1000).toFixed(1)} k ${s.unit}/s, ${result.cpuUsPerReq.toFixed(2)} µs CPU/${s.unit}, server CPU ${result.serverCpuPct.toFixed(0)}%, rest ${result.otherCpuPct.toFixed(0)}%${result.loadErrors ? `, ${result.loadErrors} load errors` : ''}`,
+            );
             // Counted after the timed window, never during it.
             if (rep === 1 && counting) await countSyscalls(s, cell, server, result.rate);
           } finally {
             await stopServer(server);
           }
         } catch (err) {
-          result = { rep, error: fmtErr(err), rate: NaN, requests: 0, seconds: 0, p50Us: null, p99Us: null, loadErrors: 0, cpuUsPerReq: NaN, userUsPerReq: NaN, sysUsPerReq: NaN, serverCpuPct: NaN, otherCpuPct: NaN };
+          result = {
+            rep,
+            error: fmtErr(err),
+            rate: NaN,
+            requests: 0,
+            seconds: 0,
+            p50Us: null,
+            p99Us: null,
+            loadErrors: 0,
+            cpuUsPerReq: NaN,
+            userUsPerReq: NaN,
+            sysUsPerReq: NaN,
+            serverCpuPct: NaN,
+            otherCpuPct: NaN,
+          };
           say(`[${done}/${total}] ${s.id} ${def.label}: FAILED: ${result.error}`);
         }
         cell.runs.push(result);
@@ -191,21 +259,36 @@ async function main(): Promise<number> {
 
   // ---- idle connections ---------------------------------------------------------------------
   const idle: IdleResult[] = [];
-  if (opt['no-idle'] || (onlyScenarios && !onlyScenarios.includes('idle'))) notes.push('idle-connection memory skipped');
+  if (opt['no-idle'] || (onlyScenarios && !onlyScenarios.includes('idle')))
+    notes.push('idle-connection memory skipped');
   else if (bins) {
-    for (const def of [...defs.filter((d) => d.kind === 'http'), ...defs.filter((d) => d.kind === 'echo')]) {
+    for (const def of [
+      ...defs.filter((d) => d.kind === 'http'),
+      ...defs.filter((d) => d.kind === 'echo'),
+    ]) {
       if (def.unavailable || def.id === 'wasmloop-uv') continue; // the driver does not change memory
       try {
         const server = await startServer(def, await freePort(), root, true);
         try {
           const r = await idleMemory(bins['idle-conns'], server, config.idleConns, idleSettleMs);
           idle.push(r);
-          say(`idle ${def.kind} ${def.label}: ${(r.rssFreshKiB! / 1024).toFixed(1)} MiB fresh, ${(r.rssIdleKiB! / 1024).toFixed(1)} MiB with ${r.conns} idle, ${r.kibPerConn!.toFixed(2)} KiB/conn`);
+          say(
+            `idle ${def.kind} ${def.label}: ${(r.rssFreshKiB! / 1024).toFixed(1)} MiB fresh, ${(r.rssIdleKiB! / 1024).toFixed(1)} MiB with ${r.conns} idle, ${r.kibPerConn!.toFixed(2)} KiB/conn`,
+          );
         } finally {
           await stopServer(server);
         }
       } catch (err) {
-        idle.push({ kind: def.kind, server: def.id, label: def.label, conns: config.idleConns, rssFreshKiB: null, rssIdleKiB: null, kibPerConn: null, error: fmtErr(err) });
+        idle.push({
+          kind: def.kind,
+          server: def.id,
+          label: def.label,
+          conns: config.idleConns,
+          rssFreshKiB: null,
+          rssIdleKiB: null,
+          kibPerConn: null,
+          error: fmtErr(err),
+        });
         say(`idle ${def.kind} ${def.label}: FAILED: ${fmtErr(err)}`);
       }
     }
@@ -213,7 +296,9 @@ async function main(): Promise<number> {
 
   // ---- report -------------------------------------------------------------------------------
   if (JSON.stringify(artifactDigests(root)) !== startDigests) {
-    notes.push('the repository\'s wasmloop build changed while the bench ran; every run used the copy taken at the start (digests below)');
+    notes.push(
+      "the repository's wasmloop build changed while the bench ran; every run used the copy taken at the start (digests below)",
+    );
   }
   const results: Results = {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -252,7 +337,9 @@ process.on('exit', killAllNow);
 try {
   process.exitCode = await main();
 } catch (err) {
-  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 1;
 } finally {
   await stopAll();

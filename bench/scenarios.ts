@@ -21,11 +21,46 @@ import type { RunningServer } from './servers.ts';
 
 export const SCENARIOS: Scenario[] = [
   { id: 'echo-1', title: 'echo, 1 connection', kind: 'echo', conns: 1, pipeline: 1, unit: 'msg' },
-  { id: 'echo-50', title: 'echo, 50 connections', kind: 'echo', conns: 50, pipeline: 1, unit: 'msg' },
-  { id: 'echo-500', title: 'echo, 500 connections', kind: 'echo', conns: 500, pipeline: 1, unit: 'msg' },
-  { id: 'http-50', title: 'HTTP keep-alive, 50 connections', kind: 'http', conns: 50, pipeline: 1, unit: 'req' },
-  { id: 'http-500', title: 'HTTP keep-alive, 500 connections', kind: 'http', conns: 500, pipeline: 1, unit: 'req' },
-  { id: 'http-pipe16-50', title: 'HTTP pipelined x16, 50 connections', kind: 'http', conns: 50, pipeline: 16, unit: 'req' },
+  {
+    id: 'echo-50',
+    title: 'echo, 50 connections',
+    kind: 'echo',
+    conns: 50,
+    pipeline: 1,
+    unit: 'msg',
+  },
+  {
+    id: 'echo-500',
+    title: 'echo, 500 connections',
+    kind: 'echo',
+    conns: 500,
+    pipeline: 1,
+    unit: 'msg',
+  },
+  {
+    id: 'http-50',
+    title: 'HTTP keep-alive, 50 connections',
+    kind: 'http',
+    conns: 50,
+    pipeline: 1,
+    unit: 'req',
+  },
+  {
+    id: 'http-500',
+    title: 'HTTP keep-alive, 500 connections',
+    kind: 'http',
+    conns: 500,
+    pipeline: 1,
+    unit: 'req',
+  },
+  {
+    id: 'http-pipe16-50',
+    title: 'HTTP pipelined x16, 50 connections',
+    kind: 'http',
+    conns: 50,
+    pipeline: 16,
+    unit: 'req',
+  },
 ];
 
 export interface Timing {
@@ -42,16 +77,33 @@ export interface LoadTools {
 
 /** Runs the scenario's load for `seconds`: echo-load for echo, wrk for HTTP (echo-load's HTTP
  *  mode only when wrk is missing and it is the warm-up). */
-async function runLoad(t: LoadTools, s: Scenario, port: number, seconds: number, warmup: boolean): Promise<LoadResult> {
+async function runLoad(
+  t: LoadTools,
+  s: Scenario,
+  port: number,
+  seconds: number,
+  warmup: boolean,
+): Promise<LoadResult> {
   if (s.kind === 'echo' || (warmup && t.echoLoad)) {
     if (!t.echoLoad) throw new Error('echo-load is not built');
     return echoLoad(t.echoLoad, { port, conns: s.conns, mode: s.kind, depth: s.pipeline, seconds });
   }
   if (!t.wrk) throw new Error('wrk is not installed');
-  return wrk(t.wrk, t.benchDir, { port, conns: s.conns, seconds: Math.max(1, Math.round(seconds)), pipeline: s.pipeline });
+  return wrk(t.wrk, t.benchDir, {
+    port,
+    conns: s.conns,
+    seconds: Math.max(1, Math.round(seconds)),
+    pipeline: s.pipeline,
+  });
 }
 
-export async function measureRun(t: LoadTools, s: Scenario, server: RunningServer, timing: Timing, rep: number): Promise<RunResult> {
+export async function measureRun(
+  t: LoadTools,
+  s: Scenario,
+  server: RunningServer,
+  timing: Timing,
+  rep: number,
+): Promise<RunResult> {
   await runLoad(t, s, server.port, timing.warmSec, true);
   const before = cpuTime(server.proc.pid);
   const busyBefore = machineBusy();
@@ -61,7 +113,10 @@ export async function measureRun(t: LoadTools, s: Scenario, server: RunningServe
   const after = cpuTime(server.proc.pid);
   const busy = machineBusy() - busyBefore;
   const wall = (performance.now() - t0) / 1000;
-  if (server.proc.exitCode !== null) throw new Error(`${server.def.label} exited during the run: ${server.proc.stderr.trim().slice(-300)}`);
+  if (server.proc.exitCode !== null)
+    throw new Error(
+      `${server.def.label} exited during the run: ${server.proc.stderr.trim().slice(-300)}`,
+    );
   const user = after.user - before.user;
   const sys = after.sys - before.sys;
   const perReq = (x: number) => (load.requests > 0 ? (x / load.requests) * 1e6 : NaN);

@@ -42,7 +42,12 @@ export interface ServerContext {
 }
 
 /** The wasmloop artifacts the bench runs: the bundled CLI, the native shim and the guests. */
-export const WASMLOOP_ARTIFACTS = ['dist/cli.js', 'build/Release/wasmloop.node', 'build/echo.wasm', 'build/hello.wasm'];
+export const WASMLOOP_ARTIFACTS = [
+  'dist/cli.js',
+  'build/Release/wasmloop.node',
+  'build/echo.wasm',
+  'build/hello.wasm',
+];
 
 /** Null when every wasmloop artifact exists; otherwise what is missing. */
 export function checkWasmloopBuild(root: string): string | null {
@@ -68,10 +73,22 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     command: (port, keepIdle) => ({
       cmd: node,
       args: [
-        join(wasmloopRoot, 'bin/wasmloop.js'), 'run', join(wasmloopRoot, guest), '--tcplisten', `127.0.0.1:${port}`, '--grace-ms', '200',
+        join(wasmloopRoot, 'bin/wasmloop.js'),
+        'run',
+        join(wasmloopRoot, guest),
+        '--tcplisten',
+        `127.0.0.1:${port}`,
+        '--grace-ms',
+        '200',
         ...(driver ? ['--workers', '0', '--driver', driver] : []),
         // A guest is given only the limits it declares (`wasmloop limits`): echo has no keep-alive.
-        ...(keepIdle ? ['-W', 'idle-timeout-ms=0', ...(kind === 'http' ? ['-W', 'keepalive-timeout-ms=3600000'] : [])] : []),
+        ...(keepIdle
+          ? [
+              '-W',
+              'idle-timeout-ms=0',
+              ...(kind === 'http' ? ['-W', 'keepalive-timeout-ms=3600000'] : []),
+            ]
+          : []),
       ],
     }),
   });
@@ -87,7 +104,10 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     label,
     kind,
     unavailable: null,
-    command: (port, keepIdle) => ({ cmd: node, args: [join(root, 'bench/servers', file), String(port), ...(keepIdle ? ['--keep-idle'] : [])] }),
+    command: (port, keepIdle) => ({
+      cmd: node,
+      args: [join(root, 'bench/servers', file), String(port), ...(keepIdle ? ['--keep-idle'] : [])],
+    }),
   });
   return [
     wasmloop('echo', 'build/echo.wasm'),
@@ -105,14 +125,23 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
       unavailable: tools.nginx ? null : 'nginx not installed',
       command: (port) => {
         const setup = nginxSetup(port);
-        return { cmd: tools.nginx!, args: setup.args, cleanup: () => rmSync(setup.prefix, { recursive: true, force: true }) };
+        return {
+          cmd: tools.nginx!,
+          args: setup.args,
+          cleanup: () => rmSync(setup.prefix, { recursive: true, force: true }),
+        };
       },
     },
   ];
 }
 
 /** Starts `def` on `port` (CPU 0) and waits until the port accepts connections. */
-export async function startServer(def: ServerDef, port: number, root: string, keepIdle = false): Promise<RunningServer> {
+export async function startServer(
+  def: ServerDef,
+  port: number,
+  root: string,
+  keepIdle = false,
+): Promise<RunningServer> {
   const { cmd, args, cleanup } = def.command(port, keepIdle);
   const proc = start(`${def.label} (${def.kind})`, SERVER_CPU, cmd, args, { cwd: root });
   const server: RunningServer = { def, port, proc, ...(cleanup ? { cleanup } : {}) };
@@ -136,7 +165,9 @@ export async function stopServer(s: RunningServer): Promise<void> {
 /** Files under `dir` (recursively) whose name ends with `ext`. */
 function sources(dir: string, ext: string): string[] {
   try {
-    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith(ext)).map((f) => join(dir, f));
+    return (readdirSync(dir, { recursive: true }) as string[])
+      .filter((f) => f.endsWith(ext))
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }
@@ -157,8 +188,14 @@ export function staleness(root: string): string[] {
   const guests = Math.max(...sources(join(root, 'assembly'), '.ts').map(mtime), 0);
   const host = Math.max(...sources(join(root, 'host'), '.ts').map(mtime), 0);
   for (const g of ['build/echo.wasm', 'build/hello.wasm']) {
-    if (mtime(join(root, g)) < guests) notes.push(`${g} is older than assembly/ sources: run \`node scripts/build-guests.js\` for a current build`);
+    if (mtime(join(root, g)) < guests)
+      notes.push(
+        `${g} is older than assembly/ sources: run \`node scripts/build-guests.js\` for a current build`,
+      );
   }
-  if (mtime(join(root, 'dist/cli.js')) < host) notes.push('dist/cli.js is older than host/ sources: run `node scripts/build-host.js` for a current build');
+  if (mtime(join(root, 'dist/cli.js')) < host)
+    notes.push(
+      'dist/cli.js is older than host/ sources: run `node scripts/build-host.js` for a current build',
+    );
   return notes;
 }

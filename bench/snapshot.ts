@@ -8,7 +8,14 @@
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SNAPSHOT_FILES = ['bin', 'dist', 'package.json', 'build/Release/wasmloop.node', 'build/echo.wasm', 'build/hello.wasm'];
+export const SNAPSHOT_FILES = [
+  'bin',
+  'dist',
+  'package.json',
+  'build/Release/wasmloop.node',
+  'build/echo.wasm',
+  'build/hello.wasm',
+];
 
 /** Copies the build to `dest` (replacing what was there) and returns `dest`. */
 export function snapshotBuild(root: string, dest: string): string {

@@ -36,7 +36,10 @@ const PERF_EVENTS: Record<string, string> = {
 /** Whether `perf stat` can count syscall tracepoints here (needs tracefs and permission). */
 export function perfUsable(perf: string | null): boolean {
   if (!perf) return false;
-  const r = spawnSync(perf, ['stat', '-x,', '-e', Object.keys(PERF_EVENTS).join(','), 'true'], { stdio: 'ignore', timeout: 10_000 });
+  const r = spawnSync(perf, ['stat', '-x,', '-e', Object.keys(PERF_EVENTS).join(','), 'true'], {
+    stdio: 'ignore',
+    timeout: 10_000,
+  });
   return r.status === 0;
 }
 
@@ -48,8 +51,20 @@ interface Counter {
 }
 
 /** Runs `count` requests of the scenario with `counter` attached to the server. */
-async function countedWindow(echoLoadBin: string, s: Scenario, server: RunningServer, count: number, counter: Counter): Promise<{ load: LoadResult; counts: SyscallCounts }> {
-  const load = controlledEchoLoad(echoLoadBin, { port: server.port, conns: s.conns, mode: s.kind, depth: s.pipeline, count });
+async function countedWindow(
+  echoLoadBin: string,
+  s: Scenario,
+  server: RunningServer,
+  count: number,
+  counter: Counter,
+): Promise<{ load: LoadResult; counts: SyscallCounts }> {
+  const load = controlledEchoLoad(echoLoadBin, {
+    port: server.port,
+    conns: s.conns,
+    mode: s.kind,
+    depth: s.pipeline,
+    count,
+  });
   let tracer: Proc | null = null;
   try {
     await load.ready;
@@ -68,10 +83,17 @@ async function countedWindow(echoLoadBin: string, s: Scenario, server: RunningSe
 function straceCounter(strace: string, out: string): Counter {
   return {
     async attach(pids) {
-      const p = start('strace', LOAD_CPU, strace, ['-c', '-f', '-o', out, ...pids.flatMap((pid) => ['-p', String(pid)])]);
+      const p = start('strace', LOAD_CPU, strace, [
+        '-c',
+        '-f',
+        '-o',
+        out,
+        ...pids.flatMap((pid) => ['-p', String(pid)]),
+      ]);
       const until = Date.now() + 10_000;
       while ((p.stderr.match(/attached/g) ?? []).length < pids.length) {
-        if (p.exitCode !== null) throw new Error(`strace exited (${p.exitCode}): ${p.stderr.trim()}`);
+        if (p.exitCode !== null)
+          throw new Error(`strace exited (${p.exitCode}): ${p.stderr.trim()}`);
         if (Date.now() > until) throw new Error(`strace did not attach: ${p.stderr.trim()}`);
         await sleep(10);
       }
@@ -85,7 +107,16 @@ function straceCounter(strace: string, out: string): Counter {
 function perfCounter(perf: string, out: string): Counter {
   return {
     async attach(pids) {
-      const p = start('perf', LOAD_CPU, perf, ['stat', '-x,', '-o', out, '-e', Object.keys(PERF_EVENTS).join(','), '-p', pids.join(',')]);
+      const p = start('perf', LOAD_CPU, perf, [
+        'stat',
+        '-x,',
+        '-o',
+        out,
+        '-e',
+        Object.keys(PERF_EVENTS).join(','),
+        '-p',
+        pids.join(','),
+      ]);
       await sleep(300); // perf prints nothing when attached; it opens its counters at once
       if (p.exitCode !== null) throw new Error(`perf exited (${p.exitCode}): ${p.stderr.trim()}`);
       return p;
@@ -104,27 +135,59 @@ function perfCounter(perf: string, out: string): Counter {
 }
 
 /** strace -c over `count` requests: syscalls per request, by name. */
-export async function straceSyscalls(strace: string, echoLoadBin: string, resultsDir: string, s: Scenario, server: RunningServer, count: number): Promise<SyscallResult> {
+export async function straceSyscalls(
+  strace: string,
+  echoLoadBin: string,
+  resultsDir: string,
+  s: Scenario,
+  server: RunningServer,
+  count: number,
+): Promise<SyscallResult> {
   const out = join(resultsDir, `strace-${s.id}-${server.def.id}-${process.pid}.tmp`);
   try {
-    const { load, counts } = await countedWindow(echoLoadBin, s, server, count, straceCounter(strace, out));
+    const { load, counts } = await countedWindow(
+      echoLoadBin,
+      s,
+      server,
+      count,
+      straceCounter(strace, out),
+    );
     const per = (n: number) => n / load.requests;
     const byName = Object.fromEntries(
       Object.entries(counts)
         .sort((a, b) => b[1] - a[1])
         .map(([k, v]) => [k, per(v)]),
     );
-    return { requests: load.requests, total: sumCounts(counts), perRequest: per(sumCounts(counts)), epollCtlPerRequest: per(counts.epoll_ctl ?? 0), byName };
+    return {
+      requests: load.requests,
+      total: sumCounts(counts),
+      perRequest: per(sumCounts(counts)),
+      epollCtlPerRequest: per(counts.epoll_ctl ?? 0),
+      byName,
+    };
   } finally {
     rmSync(out, { force: true });
   }
 }
 
 /** perf stat over `count` requests at full speed: totals and epoll calls per request. */
-export async function perfSyscalls(perf: string, echoLoadBin: string, resultsDir: string, s: Scenario, server: RunningServer, count: number): Promise<FullSpeedSyscalls> {
+export async function perfSyscalls(
+  perf: string,
+  echoLoadBin: string,
+  resultsDir: string,
+  s: Scenario,
+  server: RunningServer,
+  count: number,
+): Promise<FullSpeedSyscalls> {
   const out = join(resultsDir, `perf-${s.id}-${server.def.id}-${process.pid}.tmp`);
   try {
-    const { load, counts } = await countedWindow(echoLoadBin, s, server, count, perfCounter(perf, out));
+    const { load, counts } = await countedWindow(
+      echoLoadBin,
+      s,
+      server,
+      count,
+      perfCounter(perf, out),
+    );
     const per = (n: number | undefined) => (n ?? 0) / load.requests;
     return {
       requests: load.requests,

@@ -2,9 +2,24 @@
  * The issue's targets for wasmloop, evaluated against a run's results. A target is met, not
  * met, or (when a figure it needs is missing) not evaluated; none of them fails the bench.
  */
-import type { FullSpeedSyscalls, Results, ScenarioResult, Summary, SyscallResult, TargetResult } from './model.ts';
+import type {
+  FullSpeedSyscalls,
+  Results,
+  ScenarioResult,
+  Summary,
+  SyscallResult,
+  TargetResult,
+} from './model.ts';
 
-function cell(r: Results, scenario: string, server: string): { summary: Summary | null; syscalls: SyscallResult | null; fullSpeed: FullSpeedSyscalls | null } | null {
+function cell(
+  r: Results,
+  scenario: string,
+  server: string,
+): {
+  summary: Summary | null;
+  syscalls: SyscallResult | null;
+  fullSpeed: FullSpeedSyscalls | null;
+} | null {
   const s: ScenarioResult | undefined = r.scenarios.find((x) => x.id === scenario);
   return s?.cells.find((c) => c.server === server) ?? null;
 }
@@ -12,30 +27,88 @@ function cell(r: Results, scenario: string, server: string): { summary: Summary 
 const f2 = (x: number) => x.toFixed(2);
 
 /** wasmloop's figure over the other's, against a limit on the ratio. */
-function ratio(name: string, ours: number | undefined, theirs: number | undefined, limit: number, unit: string, atMost: boolean, other: string): TargetResult {
-  if (ours === undefined || theirs === undefined || !Number.isFinite(ours) || !Number.isFinite(theirs) || theirs <= 0) {
+function ratio(
+  name: string,
+  ours: number | undefined,
+  theirs: number | undefined,
+  limit: number,
+  unit: string,
+  atMost: boolean,
+  other: string,
+): TargetResult {
+  if (
+    ours === undefined ||
+    theirs === undefined ||
+    !Number.isFinite(ours) ||
+    !Number.isFinite(theirs) ||
+    theirs <= 0
+  ) {
     return { name, met: null, detail: 'not measured in this run' };
   }
   const q = ours / theirs;
   const met = atMost ? q <= limit : q >= limit;
-  return { name, met, detail: `wasmloop ${f2(ours)} ${unit} vs ${other} ${f2(theirs)} ${unit}: ${q.toFixed(3)}x (limit ${atMost ? '<=' : '>='} ${limit}x)` };
+  return {
+    name,
+    met,
+    detail: `wasmloop ${f2(ours)} ${unit} vs ${other} ${f2(theirs)} ${unit}: ${q.toFixed(3)}x (limit ${atMost ? '<=' : '>='} ${limit}x)`,
+  };
 }
 
 export function evaluateTargets(r: Results): TargetResult[] {
   const out: TargetResult[] = [];
   for (const id of ['http-50', 'http-500']) {
     const w = cell(r, id, 'wasmloop')?.summary?.cpuUsPerReq;
-    out.push(ratio(`${id}: CPU/request <= 1.15 x C`, w, cell(r, id, 'c')?.summary?.cpuUsPerReq, 1.15, 'us', true, 'C'));
-    out.push(ratio(`${id}: CPU/request <= 0.3 x node:http`, w, cell(r, id, 'node')?.summary?.cpuUsPerReq, 0.3, 'us', true, 'node:http'));
+    out.push(
+      ratio(
+        `${id}: CPU/request <= 1.15 x C`,
+        w,
+        cell(r, id, 'c')?.summary?.cpuUsPerReq,
+        1.15,
+        'us',
+        true,
+        'C',
+      ),
+    );
+    out.push(
+      ratio(
+        `${id}: CPU/request <= 0.3 x node:http`,
+        w,
+        cell(r, id, 'node')?.summary?.cpuUsPerReq,
+        0.3,
+        'us',
+        true,
+        'node:http',
+      ),
+    );
   }
   {
     const id = 'http-pipe16-50';
     const w = cell(r, id, 'wasmloop')?.summary?.rate;
     const c = cell(r, id, 'c')?.summary?.rate;
-    out.push(ratio(`${id}: throughput >= 0.8 x C`, w && w / 1000, c && c / 1000, 0.8, 'k req/s', false, 'C'));
+    out.push(
+      ratio(
+        `${id}: throughput >= 0.8 x C`,
+        w && w / 1000,
+        c && c / 1000,
+        0.8,
+        'k req/s',
+        false,
+        'C',
+      ),
+    );
   }
   for (const id of ['echo-1', 'echo-50', 'echo-500']) {
-    out.push(ratio(`${id}: CPU/message <= 1.10 x C`, cell(r, id, 'wasmloop')?.summary?.cpuUsPerReq, cell(r, id, 'c')?.summary?.cpuUsPerReq, 1.1, 'us', true, 'C'));
+    out.push(
+      ratio(
+        `${id}: CPU/message <= 1.10 x C`,
+        cell(r, id, 'wasmloop')?.summary?.cpuUsPerReq,
+        cell(r, id, 'c')?.summary?.cpuUsPerReq,
+        1.1,
+        'us',
+        true,
+        'C',
+      ),
+    );
   }
   // Syscalls: judged on the strace count (the issue's method); the full-speed perf count is
   // shown beside it, since strace's slowdown makes every server batch more per epoll_wait.
@@ -43,9 +116,18 @@ export function evaluateTargets(r: Results): TargetResult[] {
     const w = cell(r, s.id, 'wasmloop');
     const c = cell(r, s.id, 'c');
     const name = `${s.id}: syscalls/request <= C + 0.1`;
-    const full = w?.fullSpeed && c?.fullSpeed ? `; at full speed wasmloop ${f2(w.fullSpeed.perRequest)} vs C ${f2(c.fullSpeed.perRequest)}` : '';
-    if (!w?.syscalls || !c?.syscalls) out.push({ name, met: null, detail: 'not counted in this run' });
-    else out.push({ name, met: w.syscalls.perRequest <= c.syscalls.perRequest + 0.1, detail: `strace: wasmloop ${f2(w.syscalls.perRequest)} vs C ${f2(c.syscalls.perRequest)} (limit ${f2(c.syscalls.perRequest + 0.1)})${full}` });
+    const full =
+      w?.fullSpeed && c?.fullSpeed
+        ? `; at full speed wasmloop ${f2(w.fullSpeed.perRequest)} vs C ${f2(c.fullSpeed.perRequest)}`
+        : '';
+    if (!w?.syscalls || !c?.syscalls)
+      out.push({ name, met: null, detail: 'not counted in this run' });
+    else
+      out.push({
+        name,
+        met: w.syscalls.perRequest <= c.syscalls.perRequest + 0.1,
+        detail: `strace: wasmloop ${f2(w.syscalls.perRequest)} vs C ${f2(c.syscalls.perRequest)} (limit ${f2(c.syscalls.perRequest + 0.1)})${full}`,
+      });
   }
   for (const s of r.scenarios.filter((x) => x.kind === 'http')) {
     const w = cell(r, s.id, 'wasmloop');
@@ -68,7 +150,12 @@ export function evaluateTargets(r: Results): TargetResult[] {
   for (const i of r.idle.filter((x) => x.server === 'wasmloop')) {
     const name = `${i.kind === 'http' ? 'hello' : 'echo'}.wasm: <= 1 KiB RSS per idle connection`;
     if (i.kibPerConn === null) out.push({ name, met: null, detail: i.error ?? 'not measured' });
-    else out.push({ name, met: i.kibPerConn <= 1, detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections` });
+    else
+      out.push({
+        name,
+        met: i.kibPerConn <= 1,
+        detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections`,
+      });
   }
   return out;
 }

@@ -38,7 +38,12 @@ let updated = false;
 /** apt-get install -y pkg (as root, non-interactively, bounded in time). */
 function aptInstall(pkg: string): boolean {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync('apt-get', ['install', '-y', '-q', pkg], { env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 }).status === 0;
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '-q', pkg], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 300_000,
+    }).status === 0;
   if (install()) return true;
   if (updated) return false;
   updated = true;
@@ -51,7 +56,13 @@ function canInstall(): boolean {
 }
 
 /** Finds `bin`; if missing and allowed, installs Debian package `pkg` and looks again. */
-function ensure(bin: string, pkg: string, allowInstall: boolean, notes: string[], missing: string): string | null {
+function ensure(
+  bin: string,
+  pkg: string,
+  allowInstall: boolean,
+  notes: string[],
+  missing: string,
+): string | null {
   const found = which(bin);
   if (found) return found;
   if (allowInstall && canInstall()) {
@@ -63,18 +74,38 @@ function ensure(bin: string, pkg: string, allowInstall: boolean, notes: string[]
     notes.push(`${bin} missing and apt-get install ${pkg} failed: ${missing}`);
     return null;
   }
-  notes.push(`${bin} not found (install the Debian package ${pkg}${process.getuid?.() === 0 ? '' : ' as root'}): ${missing}`);
+  notes.push(
+    `${bin} not found (install the Debian package ${pkg}${process.getuid?.() === 0 ? '' : ' as root'}): ${missing}`,
+  );
   return null;
 }
 
 export function findTools(allowInstall: boolean): Tools {
   const notes: string[] = [];
   return {
-    cc: ensure('cc', 'gcc', allowInstall, notes, 'the C reference servers and the echo load generator are skipped'),
+    cc: ensure(
+      'cc',
+      'gcc',
+      allowInstall,
+      notes,
+      'the C reference servers and the echo load generator are skipped',
+    ),
     wrk: ensure('wrk', 'wrk', allowInstall, notes, 'the HTTP throughput scenarios are skipped'),
-    nginx: ensure('nginx', 'nginx-light', allowInstall, notes, 'nginx is left out of the comparison'),
+    nginx: ensure(
+      'nginx',
+      'nginx-light',
+      allowInstall,
+      notes,
+      'nginx is left out of the comparison',
+    ),
     strace: ensure('strace', 'strace', allowInstall, notes, 'syscall counts by name are skipped'),
-    perf: ensure('perf', 'linux-perf', allowInstall, notes, 'full-speed syscall counts are skipped'),
+    perf: ensure(
+      'perf',
+      'linux-perf',
+      allowInstall,
+      notes,
+      'full-speed syscall counts are skipped',
+    ),
     notes,
   };
 }

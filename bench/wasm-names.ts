@@ -87,14 +87,18 @@ export async function guestFunctionNames(built: string): Promise<Map<number, str
     const out = join(dir, 'named.wasm');
     const { default: asc } = await import('assemblyscript/asc');
     const sink = { write: () => true };
-    const r = await asc.main([entry, '--config', 'asconfig.json', '--target', 'release', '--debug', '-o', out], { stdout: sink, stderr: sink });
+    const r = await asc.main(
+      [entry, '--config', 'asconfig.json', '--target', 'release', '--debug', '-o', out],
+      { stdout: sink, stderr: sink },
+    );
     if (r.error) return null;
     const named = sections(readFileSync(out));
     const ours = sections(readFileSync(built));
     const code = (s: Section[]) => s.filter((x) => x.id !== 0);
     const a = code(named);
     const b = code(ours);
-    if (a.length !== b.length || a.some((x, k) => x.id !== b[k]!.id || !x.body.equals(b[k]!.body))) return null;
+    if (a.length !== b.length || a.some((x, k) => x.id !== b[k]!.id || !x.body.equals(b[k]!.body)))
+      return null;
     const ns = named.find((x) => x.id === 0 && x.name === 'name');
     return ns ? functionNames(ns.body) : null;
   } catch {

@@ -13,7 +13,10 @@ import type { FuzzTarget } from './targets.ts';
 const MAX_TICKS = 10_000;
 
 export class FuzzSession {
-  private constructor(private readonly target: FuzzTarget, private readonly s: SimLoop) {}
+  private constructor(
+    private readonly target: FuzzTarget,
+    private readonly s: SimLoop,
+  ) {}
 
   static async open(target: FuzzTarget, seed: number): Promise<FuzzSession> {
     // No idle or header timeouts: the virtual clock never moves during a case.
@@ -26,7 +29,7 @@ export class FuzzSession {
     const peer = s.connect();
     try {
       s.run(MAX_TICKS);
-      for (let at = 0; at < input.length && !peer.serverClosed; ) {
+      for (let at = 0; at < input.length && !peer.serverClosed;) {
         const n = rng.int(1, Math.max(1, input.length - at));
         peer.write(input.subarray(at, at + n));
         at += n;
@@ -42,11 +45,15 @@ export class FuzzSession {
       peer.close();
       s.run(MAX_TICKS);
       const stats = s.loop.stats();
-      if (stats.open !== 0) return `leak: ${stats.open} connection(s) still open after the peer closed`;
-      if (stats.buffersInUse !== 0) return `leak: ${stats.buffersInUse} buffer(s) still lent after the peer closed`;
+      if (stats.open !== 0)
+        return `leak: ${stats.open} connection(s) still open after the peer closed`;
+      if (stats.buffersInUse !== 0)
+        return `leak: ${stats.buffersInUse} buffer(s) still lent after the peer closed`;
       return null;
     } catch (err) {
-      return s.traps.length > 0 ? `trap: ${s.traps[0]!.message}` : `hang or host error: ${(err as Error).message}`;
+      return s.traps.length > 0
+        ? `trap: ${s.traps[0]!.message}`
+        : `hang or host error: ${(err as Error).message}`;
     }
   }
 }

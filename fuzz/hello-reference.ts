@@ -18,7 +18,10 @@ export function expectHello(input: Uint8Array): Verdict[] {
   const out: Verdict[] = [];
   let at = 0;
   while (at < text.length) {
-    if (text.startsWith('\r\n', at)) { at += 2; continue; }
+    if (text.startsWith('\r\n', at)) {
+      at += 2;
+      continue;
+    }
     const window = text.slice(at, at + MAX_HEAD);
     const bareLf = /(?:^|[^\r])\n/.exec(window);
     const end = window.indexOf('\r\n\r\n');
@@ -38,7 +41,10 @@ export function expectHello(input: Uint8Array): Verdict[] {
       break;
     }
     const head = headFaults(window.slice(0, end + 4), true);
-    if (head.faults.size > 0) { out.push({ kind: 'refused', statuses: head.faults }); break; }
+    if (head.faults.size > 0) {
+      out.push({ kind: 'refused', statuses: head.faults });
+      break;
+    }
     out.push({ kind: 'served', close: !head.keepAlive, head: /^HEAD /i.test(window) });
     if (!head.keepAlive) break;
     at += end + 4 + head.length;
@@ -49,7 +55,10 @@ export function expectHello(input: Uint8Array): Verdict[] {
 const refused = (...s: number[]): Verdict => ({ kind: 'refused', statuses: new Set(s) });
 
 /** Every fault of the head's complete lines, whether it keeps the connection, its body length. */
-function headFaults(head: string, complete: boolean): { faults: Set<number>; keepAlive: boolean; length: number } {
+function headFaults(
+  head: string,
+  complete: boolean,
+): { faults: Set<number>; keepAlive: boolean; length: number } {
   const faults = new Set<number>();
   const lines = head.split('\r\n');
   if (!complete || lines.length > 0) lines.pop(); // the part after the last CRLF is not a line
@@ -92,7 +101,12 @@ function requestLine(whole: string, faults: Set<number>): boolean {
   }
   const sp1 = line.indexOf(' ');
   const sp2 = sp1 < 0 ? -1 : line.indexOf(' ', sp1 + 1);
-  if (sp1 <= 0 || sp2 <= sp1 + 1 || !TOKEN.test(line.slice(0, sp1)) || CTL.test(line.slice(sp1 + 1, sp2))) {
+  if (
+    sp1 <= 0 ||
+    sp2 <= sp1 + 1 ||
+    !TOKEN.test(line.slice(0, sp1)) ||
+    CTL.test(line.slice(sp1 + 1, sp2))
+  ) {
     faults.add(400);
     return false;
   }
@@ -123,12 +137,19 @@ function partialLineFaults(window: string, faults: Set<number>): void {
   // A CR may end only a request line whose version is whole: HTTP/D.D.
   if (lastLine < 0 && cr && !/^\S+ \S+ HTTP\/[0-9]\.[0-9]$/.test(part)) faults.add(400);
   if (lastLine < 0) partialRequestLine(part, faults);
-  else partialField(part, cr, /\r\ncontent-length[ \t]*:/i.test(window.slice(0, lastLine + 2)), faults);
+  else
+    partialField(
+      part,
+      cr,
+      /\r\ncontent-length[ \t]*:/i.test(window.slice(0, lastLine + 2)),
+      faults,
+    );
 }
 
 function partialRequestLine(part: string, faults: Set<number>): void {
   const [method = '', target, ...rest] = part.split(' ');
-  if ((method !== '' && !TOKEN.test(method)) || (target !== undefined && method === '')) faults.add(400);
+  if ((method !== '' && !TOKEN.test(method)) || (target !== undefined && method === ''))
+    faults.add(400);
   if (target === undefined) return;
   if (CTL.test(target) || (rest.length > 0 && target === '')) faults.add(400);
   if (rest.length === 0) return;
@@ -143,7 +164,8 @@ function partialRequestLine(part: string, faults: Set<number>): void {
 function partialField(part: string, cr: boolean, sawLength: boolean, faults: Set<number>): void {
   const colon = part.indexOf(':');
   const name = colon < 0 ? part : part.slice(0, colon);
-  if ((name !== '' && !TOKEN.test(name)) || colon === 0 || (cr && colon < 0 && name !== '')) faults.add(400);
+  if ((name !== '' && !TOKEN.test(name)) || colon === 0 || (cr && colon < 0 && name !== ''))
+    faults.add(400);
   if (colon <= 0) return;
   const value = part.slice(colon + 1);
   if (CTL.test(value)) faults.add(400);
@@ -151,5 +173,6 @@ function partialField(part: string, cr: boolean, sawLength: boolean, faults: Set
   if (lower === 'transfer-encoding') faults.add(501);
   if (lower !== 'content-length') return;
   const digits = value.replace(/^[ \t]+/, '');
-  if (sawLength || !/^[0-9]{0,15}[ \t]*$/.test(digits) || (cr && !/[0-9]/.test(digits))) faults.add(400);
+  if (sawLength || !/^[0-9]{0,15}[ \t]*$/.test(digits) || (cr && !/[0-9]/.test(digits)))
+    faults.add(400);
 }

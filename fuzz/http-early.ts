@@ -20,12 +20,21 @@ export interface PartialLine {
 const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
 const TOKEN = new RegExp(`^${TCHAR}+$`);
 
-interface State { hosts: number; lengths: number; te: boolean; chunked: boolean }
+interface State {
+  hosts: number;
+  lengths: number;
+  te: boolean;
+  chunked: boolean;
+}
 
 /** The status of the first error in byte order among `fields` (complete lines) and `partial`,
  *  or 0 when none is proven yet. */
-export function earlyStatus(http10: boolean, fields: readonly Field[], partial: PartialLine | undefined,
-  validHost: (v: string) => boolean): number {
+export function earlyStatus(
+  http10: boolean,
+  fields: readonly Field[],
+  partial: PartialLine | undefined,
+  validHost: (v: string) => boolean,
+): number {
   const st: State = { hosts: 0, lengths: 0, te: false, chunked: false };
   for (const f of fields) {
     const s = lineStatus(st, http10, f.name, f.value, true, validHost);
@@ -34,12 +43,25 @@ export function earlyStatus(http10: boolean, fields: readonly Field[], partial: 
   if (partial === undefined) return 0;
   const colon = partial.text.indexOf(':');
   if (colon <= 0) return 0;
-  return lineStatus(st, http10, partial.text.slice(0, colon).toLowerCase(), partial.text.slice(colon + 1), partial.cr, validHost);
+  return lineStatus(
+    st,
+    http10,
+    partial.text.slice(0, colon).toLowerCase(),
+    partial.text.slice(colon + 1),
+    partial.cr,
+    validHost,
+  );
 }
 
 /** One field line: at its colon, in its value, at its CR (when `cr`). */
-function lineStatus(st: State, http10: boolean, name: string, value: string, cr: boolean,
-  validHost: (v: string) => boolean): number {
+function lineStatus(
+  st: State,
+  http10: boolean,
+  name: string,
+  value: string,
+  cr: boolean,
+  validHost: (v: string) => boolean,
+): number {
   const atColon = colonStatus(st, http10, name);
   if (atColon !== 0) return atColon;
   if (name === 'content-length') return lengthStatus(value, cr);
@@ -87,5 +109,8 @@ function codingsStatus(st: State, v: string): number {
 
 /** RFC 9110 5.6.1 list elements, trimmed, empty ones skipped. */
 export function elements(v: string): string[] {
-  return v.split(',').map((e) => e.replace(/^[ \t]+|[ \t]+$/g, '')).filter((e) => e.length > 0);
+  return v
+    .split(',')
+    .map((e) => e.replace(/^[ \t]+|[ \t]+$/g, ''))
+    .filter((e) => e.length > 0);
 }

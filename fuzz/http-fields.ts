@@ -27,13 +27,23 @@ export function checkFields(text: string, limits: { maxHeaders: number }): Check
   let at = 0;
   for (;;) {
     // In byte order: a field line past the limit is refused at its first byte.
-    if (at < text.length && text[at] !== '\r' && fields.length >= limits.maxHeaders && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(text[at]!)) return fault(431, fields);
+    if (
+      at < text.length &&
+      text[at] !== '\r' &&
+      fields.length >= limits.maxHeaders &&
+      /^[!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(text[at]!)
+    )
+      return fault(431, fields);
     const cr = text.indexOf('\r', at);
     const lf = text.indexOf('\n', at);
     if (lf >= 0 && (cr < 0 || lf < cr)) return fault(400, fields, text.slice(at, lf)); // a bare LF
     const line = text.slice(at, cr < 0 ? text.length : cr);
-    if (cr < 0) return PARTIAL.test(line) ? { faults: new Set(), fields, partial: { text: line, cr: false } } : fault(400, fields, line);
-    if (cr + 1 < text.length && text[cr + 1] !== '\n') return fault(400, fields, line, LINE.test(line));
+    if (cr < 0)
+      return PARTIAL.test(line)
+        ? { faults: new Set(), fields, partial: { text: line, cr: false } }
+        : fault(400, fields, line);
+    if (cr + 1 < text.length && text[cr + 1] !== '\n')
+      return fault(400, fields, line, LINE.test(line));
     if (line.length === 0) return { faults: new Set(), fields }; // the empty line: the end
     const m = LINE.exec(line);
     if (m === null) return fault(400, fields, line);
@@ -43,11 +53,19 @@ export function checkFields(text: string, limits: { maxHeaders: number }): Check
   }
 }
 
-export interface Checked { faults: Set<number>; fields: Field[]; partial?: PartialLine }
+export interface Checked {
+  faults: Set<number>;
+  fields: Field[];
+  partial?: PartialLine;
+}
 
 /** A fault in `line` (its valid prefix is kept; `cr`: the fault is the byte after its CR). */
 function fault(status: number, fields: Field[], line = '', cr = false): Checked {
-  return { faults: new Set([status]), fields, partial: { text: cr ? line : VALID_PREFIX.exec(line)![0], cr } };
+  return {
+    faults: new Set([status]),
+    fields,
+    partial: { text: cr ? line : VALID_PREFIX.exec(line)![0], cr },
+  };
 }
 
 /** The values of every field named `name` (lower case), in order. */

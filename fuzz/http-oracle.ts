@@ -21,7 +21,8 @@ function statuses(output: Buffer, expected: readonly Verdict[]): number[] | stri
   const out: number[] = [];
   for (let at = 0; at < text.length;) {
     const m = /^HTTP\/1\.1 ([1-5]\d\d) [^\r\n]*\r\n/.exec(text.slice(at, at + 200));
-    if (m === null) return `answer ${out.length + 1} does not start with a status line: ${JSON.stringify(text.slice(at, at + 60))}`;
+    if (m === null)
+      return `answer ${out.length + 1} does not start with a status line: ${JSON.stringify(text.slice(at, at + 60))}`;
     const end = text.indexOf('\r\n\r\n', at);
     if (end < 0) return `answer ${out.length + 1} has no end of head`;
     const head = text.slice(at, end + 2);
@@ -50,10 +51,16 @@ function chunkedEnd(text: string, at: number): number {
   }
 }
 
-const show = (v: Verdict) => (v.kind === 'served' ? `served${v.close ? ' (close)' : ''}` : `${v.kind} ${[...v.statuses].join('/') || '(no answer)'}`);
+const show = (v: Verdict) =>
+  v.kind === 'served'
+    ? `served${v.close ? ' (close)' : ''}`
+    : `${v.kind} ${[...v.statuses].join('/') || '(no answer)'}`;
 
 /** null when the guest answered as the rules say, else what differs. */
-export function compareHttp(expected: readonly Verdict[], { output, endedByGuest }: Outcome): string | null {
+export function compareHttp(
+  expected: readonly Verdict[],
+  { output, endedByGuest }: Outcome,
+): string | null {
   const got = statuses(output, expected);
   if (typeof got === 'string') return got;
   for (let i = 0; i < expected.length; i++) {
@@ -62,14 +69,17 @@ export function compareHttp(expected: readonly Verdict[], { output, endedByGuest
     const where = `request ${i + 1} (the rules: ${show(v)})`;
     if (v.kind === 'served') {
       if (s !== 200) return `${where} was answered ${s ?? 'not at all'}`;
-      if (v.close && i === expected.length - 1 && !endedByGuest) return `${where}: the connection stayed open after it`;
+      if (v.close && i === expected.length - 1 && !endedByGuest)
+        return `${where}: the connection stayed open after it`;
     } else if (v.kind === 'refused') {
-      if (s === undefined || !v.statuses.has(s)) return `${where} was answered ${s ?? 'not at all'}`;
+      if (s === undefined || !v.statuses.has(s))
+        return `${where} was answered ${s ?? 'not at all'}`;
       if (!endedByGuest) return `${where}: refused with ${s} but the connection stayed open`;
     } else if (s !== undefined && !v.statuses.has(s)) {
       return `${where} was answered ${s}`;
     }
   }
-  if (got.length > expected.length) return `${got.length} answers to ${expected.length} request(s): ${got.join(', ')}`;
+  if (got.length > expected.length)
+    return `${got.length} answers to ${expected.length} request(s): ${got.join(', ')}`;
   return null;
 }

@@ -29,7 +29,11 @@ export interface HttpLimits {
   maxHeaders: number;
 }
 
-export const SDK_LIMITS: HttpLimits = { maxHeaderBytes: 16384, maxTargetBytes: 8192, maxHeaders: 100 };
+export const SDK_LIMITS: HttpLimits = {
+  maxHeaderBytes: 16384,
+  maxTargetBytes: 8192,
+  maxHeaders: 100,
+};
 const MAX_METHOD = 32;
 
 const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
@@ -51,10 +55,19 @@ export function expectSdk(input: Uint8Array, limits: HttpLimits = SDK_LIMITS): V
   return out;
 }
 
-interface Step { verdict: Verdict; next: number }
+interface Step {
+  verdict: Verdict;
+  next: number;
+}
 
-const refused = (...s: number[]): Step => ({ verdict: { kind: 'refused', statuses: new Set(s) }, next: -1 });
-const incomplete = (s: Set<number>): Step => ({ verdict: { kind: 'incomplete', statuses: s }, next: -1 });
+const refused = (...s: number[]): Step => ({
+  verdict: { kind: 'refused', statuses: new Set(s) },
+  next: -1,
+});
+const incomplete = (s: Set<number>): Step => ({
+  verdict: { kind: 'incomplete', statuses: s },
+  next: -1,
+});
 
 function oneRequest(text: string, at: number, limits: HttpLimits): Step {
   const window = text.slice(at, at + limits.maxHeaderBytes);
@@ -63,10 +76,14 @@ function oneRequest(text: string, at: number, limits: HttpLimits): Step {
   const { early, late } = headFaults(headText, end >= 0, limits);
   // An error proven at a byte of the head decides the status, whatever follows it.
   if (early.size > 0) return refused(...early);
-  if (end >= 0) return late.size > 0 ? refused(...late) : withBody(text, at + end + 4, parseHead(headText, limits), limits);
+  if (end >= 0)
+    return late.size > 0
+      ? refused(...late)
+      : withBody(text, at + end + 4, parseHead(headText, limits), limits);
   // A head cut short that outgrew its limit: 431 (414 in the target), or a fault of its
   // meaning (the target's form) found before; else it may still become anything.
-  if (text.length - at >= limits.maxHeaderBytes) return refused(/^[^ \r\n]* [^ \r\n]*$/.test(window) ? 414 : 431, ...late);
+  if (text.length - at >= limits.maxHeaderBytes)
+    return refused(/^[^ \r\n]* [^ \r\n]*$/.test(window) ? 414 : 431, ...late);
   return incomplete(late);
 }
 
@@ -88,7 +105,11 @@ function parseHead(head: string, limits: HttpLimits): Head {
  * fuzz/http-early.ts lists), which alone decides the answer; `late`, the statuses of what
  * needs the whole head (all of them allowed: the guest checks those in its own order).
  */
-export function headFaults(head: string, complete: boolean, limits: HttpLimits): { early: Set<number>; late: Set<number> } {
+export function headFaults(
+  head: string,
+  complete: boolean,
+  limits: HttpLimits,
+): { early: Set<number>; late: Set<number> } {
   const early = new Set<number>();
   const late = new Set<number>();
   const lineEnd = head.search(/[\r\n]/);
@@ -101,10 +122,14 @@ export function headFaults(head: string, complete: boolean, limits: HttpLimits):
   }
   const version = line.split(' ')[2]!;
   // An unsupported version is proven at the CR that ends it, before the byte after that CR.
-  if (head[lineEnd] === '\r' && (version[5] !== '1' || version[7]! > '1')) return { early: new Set([505]), late };
-  if (head[lineEnd] !== '\r' || (head.length > lineEnd + 1 && head[lineEnd + 1] !== '\n')) return { early: new Set([400]), late };
+  if (head[lineEnd] === '\r' && (version[5] !== '1' || version[7]! > '1'))
+    return { early: new Set([505]), late };
+  if (head[lineEnd] !== '\r' || (head.length > lineEnd + 1 && head[lineEnd + 1] !== '\n'))
+    return { early: new Set([400]), late };
   const f = checkFields(head.slice(lineEnd + 2), limits);
-  const first = earlyStatus(version === 'HTTP/1.0', f.fields, f.partial, (v) => validHost(v, false));
+  const first = earlyStatus(version === 'HTTP/1.0', f.fields, f.partial, (v) =>
+    validHost(v, false),
+  );
   if (first !== 0) return { early: new Set([first]), late };
   if (f.faults.size > 0) return { early: f.faults, late };
   meaningFaults(line, f.fields, complete, late);
@@ -126,27 +151,55 @@ function lineFaults(line: string, whole: boolean, limits: HttpLimits, faults: Se
   const method = sp1 < 0 ? line : line.slice(0, sp1);
   // Byte by byte: the 33rd token byte of a method is already 501, whatever follows.
   const tokenRun = new RegExp(`^${TCHAR}*`).exec(method)![0].length;
-  if (tokenRun > MAX_METHOD) { faults.add(501); return; }
-  if (tokenRun < method.length || sp1 === 0) { faults.add(400); return; }
-  if (sp1 < 0) { if (whole) faults.add(400); return; }
+  if (tokenRun > MAX_METHOD) {
+    faults.add(501);
+    return;
+  }
+  if (tokenRun < method.length || sp1 === 0) {
+    faults.add(400);
+    return;
+  }
+  if (sp1 < 0) {
+    if (whole) faults.add(400);
+    return;
+  }
   const rest = line.slice(sp1 + 1);
   const sp2 = rest.indexOf(' ');
   const target = sp2 < 0 ? rest : rest.slice(0, sp2);
   const checked = target.slice(0, limits.maxTargetBytes);
   // A partial "%X" at the end of what arrived may still become valid.
   const partial = sp2 < 0 && !whole ? checked.replace(/%[0-9A-Fa-f]?$/, '') : checked;
-  if (!TARGET_CHAR.test(partial) || (sp2 === 0)) { faults.add(400); return; }
-  if (target.length > limits.maxTargetBytes) { faults.add(414); return; }
-  if (sp2 < 0) { if (whole) faults.add(400); return; }
+  if (!TARGET_CHAR.test(partial) || sp2 === 0) {
+    faults.add(400);
+    return;
+  }
+  if (target.length > limits.maxTargetBytes) {
+    faults.add(414);
+    return;
+  }
+  if (sp2 < 0) {
+    if (whole) faults.add(400);
+    return;
+  }
   const version = rest.slice(sp2 + 1);
   const shape = 'HTTP/0.0'.slice(0, version.length);
-  const okSoFar = [...version].every((c, i) => (shape[i] === '0' ? /[0-9]/.test(c) : c === shape[i]));
-  if (!okSoFar || version.length > 8 || (whole && version.length !== 8)) { faults.add(400); return; }
+  const okSoFar = [...version].every((c, i) =>
+    shape[i] === '0' ? /[0-9]/.test(c) : c === shape[i],
+  );
+  if (!okSoFar || version.length > 8 || (whole && version.length !== 8)) {
+    faults.add(400);
+    return;
+  }
 }
 
 /** What the complete head means: the target's form, a missing Host, the codings, a CONNECT
  *  with content (and, again, what fuzz/http-early.ts decided at a byte: none by then). */
-function meaningFaults(line: string, fields: Field[], complete: boolean, faults: Set<number>): void {
+function meaningFaults(
+  line: string,
+  fields: Field[],
+  complete: boolean,
+  faults: Set<number>,
+): void {
   const [method = '', target = '', version = ''] = line.split(' ');
   const http10 = version === 'HTTP/1.0';
   if (!targetFits(method, target)) faults.add(400);
@@ -163,20 +216,36 @@ function meaningFaults(line: string, fields: Field[], complete: boolean, faults:
   for (const v of fieldValues(fields, 'connection')) {
     if (listElements(v).some((e) => !new RegExp(`^${TCHAR}+$`).test(e))) faults.add(400);
   }
-  if (!http10 && fieldValues(fields, 'expect').some((v) => v.toLowerCase() !== '100-continue')) faults.add(417);
+  if (!http10 && fieldValues(fields, 'expect').some((v) => v.toLowerCase() !== '100-continue'))
+    faults.add(417);
 }
 
-function codingFaults(values: string[], http10: boolean, withLength: boolean, faults: Set<number>): void {
+function codingFaults(
+  values: string[],
+  http10: boolean,
+  withLength: boolean,
+  faults: Set<number>,
+): void {
   const codings = values.flatMap(listElements);
   if (values.some((v) => listElements(v).length === 0)) faults.add(400); // an empty field
   const names = codings.map((c) => /^[^ \t;]*/.exec(c)![0].toLowerCase());
-  const malformed = codings.length === 0 || codings.some((c) => !new RegExp(`^${TCHAR}+(?:[ \\t]*;.*)?$`).test(c));
-  const chunkedParams = codings.some((c, i) => names[i] === 'chunked' && c.length > 'chunked'.length);
+  const malformed =
+    codings.length === 0 || codings.some((c) => !new RegExp(`^${TCHAR}+(?:[ \\t]*;.*)?$`).test(c));
+  const chunkedParams = codings.some(
+    (c, i) => names[i] === 'chunked' && c.length > 'chunked'.length,
+  );
   const chunked = names.filter((n) => n === 'chunked').length;
-  if (malformed || chunkedParams || http10 || withLength || names.at(-1) !== 'chunked' || chunked > 1) faults.add(400);
+  if (
+    malformed ||
+    chunkedParams ||
+    http10 ||
+    withLength ||
+    names.at(-1) !== 'chunked' ||
+    chunked > 1
+  )
+    faults.add(400);
   else if (names.some((n) => n !== 'chunked')) faults.add(501);
 }
-
 
 function targetFits(method: string, target: string): boolean {
   if (method === 'CONNECT') return validHost(target, true);
@@ -188,7 +257,10 @@ function targetFits(method: string, target: string): boolean {
 
 /** uri-host [":" port]: reg-name (unreserved, sub-delims, %XX) or [literal]; port digits. */
 export function validHost(v: string, needPort: boolean): boolean {
-  const m = /^(?:\[[0-9A-Fa-f:.vV]+\]|(?:[-._~!$&'()*+,;=0-9A-Za-z]|%[0-9A-Fa-f]{2})*)(?::([0-9]*))?$/.exec(v);
+  const m =
+    /^(?:\[[0-9A-Fa-f:.vV]+\]|(?:[-._~!$&'()*+,;=0-9A-Za-z]|%[0-9A-Fa-f]{2})*)(?::([0-9]*))?$/.exec(
+      v,
+    );
   if (m === null) return false;
   if (!needPort) return true;
   return m[1] !== undefined && m[1].length > 0 && !v.startsWith(':');
@@ -197,9 +269,15 @@ export function validHost(v: string, needPort: boolean): boolean {
 /** The body after a served head: Content-Length, chunked or none. */
 function withBody(text: string, at: number, head: Head, limits: HttpLimits): Step {
   const http10 = head.version === 'HTTP/1.0';
-  const conn = fieldValues(head.fields, 'connection').flatMap(listElements).map((e) => e.toLowerCase());
-  const close = conn.includes('close') || head.method === 'CONNECT' || (http10 && !conn.includes('keep-alive'));
-  const served = (next: number): Step => ({ verdict: { kind: 'served', close, head: head.method === 'HEAD' }, next });
+  const conn = fieldValues(head.fields, 'connection')
+    .flatMap(listElements)
+    .map((e) => e.toLowerCase());
+  const close =
+    conn.includes('close') || head.method === 'CONNECT' || (http10 && !conn.includes('keep-alive'));
+  const served = (next: number): Step => ({
+    verdict: { kind: 'served', close, head: head.method === 'HEAD' },
+    next,
+  });
   if (fieldValues(head.fields, 'transfer-encoding').length > 0) {
     const r = chunkedEnd(text, at, limits);
     if (typeof r === 'number') return served(r);
@@ -209,7 +287,8 @@ function withBody(text: string, at: number, head: Head, limits: HttpLimits): Ste
   return at + length <= text.length ? served(at + length) : incomplete(new Set());
 }
 
-const QUOTED_CHAR = '(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])';
+const QUOTED_CHAR =
+  '(?:[\\t\\x20\\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t\\x20-\\x7e\\x80-\\xff])';
 /** chunk-ext (RFC 9112 7.1.1): BWS only where the grammar has it, never before the CR. */
 const CHUNK_EXT = `(?:[ \\t]*;[ \\t]*${TCHAR}+(?:[ \\t]*=[ \\t]*(?:${TCHAR}+|"${QUOTED_CHAR}*"))?)`;
 /** What the end of a size line may be while it is still arriving: a prefix of one more chunk-ext. */
@@ -238,7 +317,10 @@ function chunkedEnd(text: string, at: number, limits: HttpLimits): number | { fa
     if (total > MAX_BODY_BYTES) return { fault: 413 };
     at = cr + 2;
     if (size === 0) return trailersEnd(text, at, limits);
-    if (at + size + 2 > text.length) return text.length > at + size && !'\r\n'.startsWith(text.slice(at + size)) ? { fault: 400 } : { fault: 0 };
+    if (at + size + 2 > text.length)
+      return text.length > at + size && !'\r\n'.startsWith(text.slice(at + size))
+        ? { fault: 400 }
+        : { fault: 0 };
     if (text.slice(at + size, at + size + 2) !== '\r\n') return { fault: 400 };
     at += size + 2;
   }

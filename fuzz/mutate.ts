@@ -7,12 +7,35 @@
 import type { Random } from '../host/kernel/sim/random.ts';
 
 /** Bytes HTTP and frame parsers branch on. */
-const INTERESTING = [0x0d, 0x0a, 0x00, 0x3a, 0x3b, 0x2c, 0x20, 0x09, 0x30, 0x39, 0x66, 0x46, 0x2d, 0x2b, 0x7f, 0xff, 0x80];
+const INTERESTING = [
+  0x0d, 0x0a, 0x00, 0x3a, 0x3b, 0x2c, 0x20, 0x09, 0x30, 0x39, 0x66, 0x46, 0x2d, 0x2b, 0x7f, 0xff,
+  0x80,
+];
 /** Tokens worth splicing in whole. */
 const TOKENS = [
-  '\r\n', '\r\n\r\n', '\n', '\r', 'Content-Length: ', 'Transfer-Encoding: chunked', 'Connection: close',
-  'Expect: 100-continue', 'Host: a', ' HTTP/1.1', ' HTTP/1.0', '0\r\n\r\n', 'ffffffffffffffff', '99999999999',
-  ';ext=1', 'WLF1', '\x00\x00\x00\x08', '\xff\xff\xff\xff', 'GET ', 'POST ', 'HEAD ', '*', 'http://a/',
+  '\r\n',
+  '\r\n\r\n',
+  '\n',
+  '\r',
+  'Content-Length: ',
+  'Transfer-Encoding: chunked',
+  'Connection: close',
+  'Expect: 100-continue',
+  'Host: a',
+  ' HTTP/1.1',
+  ' HTTP/1.0',
+  '0\r\n\r\n',
+  'ffffffffffffffff',
+  '99999999999',
+  ';ext=1',
+  'WLF1',
+  '\x00\x00\x00\x08',
+  '\xff\xff\xff\xff',
+  'GET ',
+  'POST ',
+  'HEAD ',
+  '*',
+  'http://a/',
 ].map((t) => Buffer.from(t, 'latin1'));
 
 /** Caps an input so one case stays cheap (the limits tests cover large inputs). */
@@ -37,19 +60,30 @@ function mutateOnce(rng: Random, data: Buffer, corpus: readonly Uint8Array[]): B
       data[Math.min(at, data.length - 1)] = INTERESTING[rng.int(0, INTERESTING.length - 1)]!;
       return data;
     case 2: // insert an interesting byte
-      return Buffer.concat([data.subarray(0, at), Buffer.of(INTERESTING[rng.int(0, INTERESTING.length - 1)]!), data.subarray(at)]);
-    case 3: { // delete a run
+      return Buffer.concat([
+        data.subarray(0, at),
+        Buffer.of(INTERESTING[rng.int(0, INTERESTING.length - 1)]!),
+        data.subarray(at),
+      ]);
+    case 3: {
+      // delete a run
       const n = rng.int(1, 16);
       return Buffer.concat([data.subarray(0, at), data.subarray(Math.min(data.length, at + n))]);
     }
-    case 4: { // duplicate a run (repeats grow heads, lines, chunks)
+    case 4: {
+      // duplicate a run (repeats grow heads, lines, chunks)
       const n = rng.int(1, 64);
       const run = data.subarray(at, at + n);
       return Buffer.concat([data.subarray(0, at), run, run, data.subarray(at)]);
     }
     case 5: // insert a token
-      return Buffer.concat([data.subarray(0, at), TOKENS[rng.int(0, TOKENS.length - 1)]!, data.subarray(at)]);
-    case 6: { // splice with another corpus entry
+      return Buffer.concat([
+        data.subarray(0, at),
+        TOKENS[rng.int(0, TOKENS.length - 1)]!,
+        data.subarray(at),
+      ]);
+    case 6: {
+      // splice with another corpus entry
       const other = corpus[rng.int(0, corpus.length - 1)]!;
       return Buffer.concat([data.subarray(0, at), other.subarray(rng.int(0, other.length))]);
     }
@@ -65,7 +99,19 @@ function replaceNumber(rng: Random, data: Buffer): Buffer {
   const numbers = [...text.matchAll(/[0-9a-fA-F]+/g)];
   if (numbers.length === 0) return data;
   const m = numbers[rng.int(0, numbers.length - 1)]!;
-  const choices = ['0', '1', '-1', '4294967296', '18446744073709551616', '0x10', '00000000001', String(rng.u32())];
-  const out = text.slice(0, m.index) + choices[rng.int(0, choices.length - 1)] + text.slice(m.index! + m[0].length);
+  const choices = [
+    '0',
+    '1',
+    '-1',
+    '4294967296',
+    '18446744073709551616',
+    '0x10',
+    '00000000001',
+    String(rng.u32()),
+  ];
+  const out =
+    text.slice(0, m.index) +
+    choices[rng.int(0, choices.length - 1)] +
+    text.slice(m.index! + m[0].length);
   return Buffer.from(out, 'latin1');
 }

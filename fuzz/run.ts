@@ -29,7 +29,12 @@ const { values } = parseArgs({
   },
 });
 
-async function fuzz(target: FuzzTarget, iterations: number, seconds: number, seed: number): Promise<number> {
+async function fuzz(
+  target: FuzzTarget,
+  iterations: number,
+  seconds: number,
+  seed: number,
+): Promise<number> {
   const corpus = target.seeds();
   const rng = new Random(seed);
   let session = await FuzzSession.open(target, seed);
@@ -44,17 +49,24 @@ async function fuzz(target: FuzzTarget, iterations: number, seconds: number, see
     const file = `${CASES_DIR}/${target.name}-${createHash('sha256').update(input).digest('hex').slice(0, 8)}.bin`;
     mkdirSync(CASES_DIR, { recursive: true });
     writeFileSync(file, input);
-    console.log(`FAIL ${target.name} #${i}: ${why}\n  saved ${file}; replay: npm run fuzz -- --replay ${file}`);
+    console.log(
+      `FAIL ${target.name} #${i}: ${why}\n  saved ${file}; replay: npm run fuzz -- --replay ${file}`,
+    );
     session = await FuzzSession.open(target, seed + i); // the failure may have left it unusable
   }
   const secs = (performance.now() - started) / 1000;
-  console.log(`${target.name}: ${i} inputs in ${secs.toFixed(1)} s (${Math.round(i / secs)}/s), ${failures} failure(s)`);
+  console.log(
+    `${target.name}: ${i} inputs in ${secs.toFixed(1)} s (${Math.round(i / secs)}/s), ${failures} failure(s)`,
+  );
   return failures;
 }
 
 async function replay(file: string): Promise<number> {
   const target = TARGETS.find((t) => basename(file).startsWith(`${t.name}-`));
-  if (!target) throw new Error(`${file}: the name must start with a target (${TARGETS.map((t) => t.name).join(', ')})`);
+  if (!target)
+    throw new Error(
+      `${file}: the name must start with a target (${TARGETS.map((t) => t.name).join(', ')})`,
+    );
   const input = readFileSync(file);
   let failures = 0;
   for (let chunking = 1; chunking <= 20; chunking++) {
@@ -70,10 +82,21 @@ async function replay(file: string): Promise<number> {
 
 async function main(): Promise<number> {
   if (values.replay) return replay(values.replay);
-  const targets = values.target ? TARGETS.filter((t) => t.name === values.target) : availableTargets();
-  if (targets.length === 0) throw new Error(`no such target '${values.target}' (${TARGETS.map((t) => t.name).join(', ')}), or its guest is not built`);
+  const targets = values.target
+    ? TARGETS.filter((t) => t.name === values.target)
+    : availableTargets();
+  if (targets.length === 0)
+    throw new Error(
+      `no such target '${values.target}' (${TARGETS.map((t) => t.name).join(', ')}), or its guest is not built`,
+    );
   let failures = 0;
-  for (const t of targets) failures += await fuzz(t, Number(values.iterations), Number(values.seconds), Number(values.seed));
+  for (const t of targets)
+    failures += await fuzz(
+      t,
+      Number(values.iterations),
+      Number(values.seconds),
+      Number(values.seed),
+    );
   return failures;
 }
 

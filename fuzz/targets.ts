@@ -31,17 +31,24 @@ function checkHello(input: Uint8Array, outcome: Outcome): string | null {
 }
 
 function httpSeeds(filter: (req: Buffer) => boolean = () => true): () => Uint8Array[] {
-  return () => loadCorpus('test/http').map((c) => c.request).filter(filter);
+  return () =>
+    loadCorpus('test/http')
+      .map((c) => c.request)
+      .filter(filter);
 }
 
 /** frame: the guest echoes each frame as it streams through and closes on a bad header, so
  *  its answer is always a prefix of the input, and a refused header ends the connection. */
 function checkFrame(input: Uint8Array, { output, endedByGuest }: Outcome): string | null {
-  if (output.length > input.length || !Buffer.from(input.subarray(0, output.length)).equals(output)) {
+  if (
+    output.length > input.length ||
+    !Buffer.from(input.subarray(0, output.length)).equals(output)
+  ) {
     return 'answer is not a prefix of the input';
   }
   const bad = firstBadHeader(input, 1 << 20);
-  if (bad >= 0 && output.length <= bad && !endedByGuest) return `bad header at ${bad} but the connection stayed open`;
+  if (bad >= 0 && output.length <= bad && !endedByGuest)
+    return `bad header at ${bad} but the connection stayed open`;
   return null;
 }
 
@@ -63,12 +70,22 @@ function frameSeeds(): Uint8Array[] {
     head.writeUInt32BE(payload.length, 4);
     return Buffer.concat([head, Buffer.from(payload, 'latin1')]);
   };
-  return [frame(''), frame('hello'), Buffer.concat([frame('a'), frame('bc'), frame('x'.repeat(300))]), frame('y'.repeat(70_000))];
+  return [
+    frame(''),
+    frame('hello'),
+    Buffer.concat([frame('a'), frame('bc'), frame('x'.repeat(300))]),
+    frame('y'.repeat(70_000)),
+  ];
 }
 
 export const TARGETS: FuzzTarget[] = [
   { name: 'http', guest: 'inspect', seeds: httpSeeds(), check: checkSdk },
-  { name: 'chunked', guest: 'inspect', seeds: httpSeeds((r) => /chunked/i.test(r.toString('latin1'))), check: checkSdk },
+  {
+    name: 'chunked',
+    guest: 'inspect',
+    seeds: httpSeeds((r) => /chunked/i.test(r.toString('latin1'))),
+    check: checkSdk,
+  },
   { name: 'hello', guest: 'hello', seeds: httpSeeds(), check: checkHello },
   { name: 'frame', guest: 'frame', seeds: frameSeeds, check: checkFrame },
 ];

@@ -14,10 +14,15 @@ export interface ListenAddress {
 /** Parses `HOST:PORT`; throws ERR_WASMLOOP_ADDRESS with a one-line reason. */
 export function parseHostPort(text: string): ListenAddress {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
-  if (!m) throw new WasmloopError('ERR_WASMLOOP_ADDRESS', `bad address '${text}': expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080`);
+  if (!m)
+    throw new WasmloopError(
+      'ERR_WASMLOOP_ADDRESS',
+      `bad address '${text}': expected HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080`,
+    );
   const host = m[1] ?? m[2] ?? '';
   const port = Number(m[3]);
-  if (host === '') throw new WasmloopError('ERR_WASMLOOP_ADDRESS', `bad address '${text}': the host is missing`);
+  if (host === '')
+    throw new WasmloopError('ERR_WASMLOOP_ADDRESS', `bad address '${text}': the host is missing`);
   checkPort(port, text);
   return { host, port };
 }
@@ -35,7 +40,11 @@ export async function resolveHost(host: string): Promise<string> {
   try {
     return (await lookup(bare)).address;
   } catch (err) {
-    throw new WasmloopError('ERR_WASMLOOP_ADDRESS', `cannot resolve '${host}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new WasmloopError(
+      'ERR_WASMLOOP_ADDRESS',
+      `cannot resolve '${host}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 

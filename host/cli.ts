@@ -5,10 +5,26 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
-import { checkCommand, parseDirOption, parseWasiBackend, runCommand, type PreopenDir, type WasiBackendName } from './command/command.ts';
+import {
+  checkCommand,
+  parseDirOption,
+  parseWasiBackend,
+  runCommand,
+  type PreopenDir,
+  type WasiBackendName,
+} from './command/command.ts';
 import { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 import { createLoop, type WasmLoop } from './index.ts';
-import { checkLimits, effectiveLimits, HOST_LIMITS, limitHelp, limitsOf, parseLimit, UNDECLARED_GUEST_LIMITS, type Limits } from './limits.ts';
+import {
+  checkLimits,
+  effectiveLimits,
+  HOST_LIMITS,
+  limitHelp,
+  limitsOf,
+  parseLimit,
+  UNDECLARED_GUEST_LIMITS,
+  type Limits,
+} from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
 import { MAX_WORKERS } from './options.ts';
 
@@ -132,11 +148,28 @@ function intOption(name: string, value: string): number {
 /** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
  *  other words after the module, and everything after `--`, are the guest's arguments. */
 export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = { module: '', listen: [], env: {}, args: [], graceMs: 5000, maxRestarts: 5, limits: {}, workers: 1, watchdogMs: undefined, stats: false, driver: 'blocking', dirs: [], wasi: undefined };
+  const out: RunArgs = {
+    module: '',
+    listen: [],
+    env: {},
+    args: [],
+    graceMs: 5000,
+    maxRestarts: 5,
+    limits: {},
+    workers: 1,
+    watchdogMs: undefined,
+    stats: false,
+    driver: 'blocking',
+    dirs: [],
+    wasi: undefined,
+  };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') { guestArgs.push(...argv.slice(i + 1)); break; }
+    if (a === '--') {
+      guestArgs.push(...argv.slice(i + 1));
+      break;
+    }
     if (!a.startsWith('-') || a === '-') {
       if (out.module === '') out.module = a;
       else guestArgs.push(a);
@@ -152,7 +185,9 @@ export function parseRunArgs(argv: string[]): RunArgs {
       return v;
     };
     switch (flag) {
-      case '--tcplisten': out.listen.push(parseHostPort(need('HOST:PORT'))); break;
+      case '--tcplisten':
+        out.listen.push(parseHostPort(need('HOST:PORT')));
+        break;
       case '--env': {
         const v = need('NAME[=VALUE]');
         if (v === '' || v.startsWith('=')) usage('--env needs NAME[=VALUE]');
@@ -161,38 +196,61 @@ export function parseRunArgs(argv: string[]): RunArgs {
         else out.env[v.slice(0, at)] = v.slice(at + 1);
         break;
       }
-      case '--grace-ms': out.graceMs = intOption(flag, need('a whole number')); break;
-      case '--max-restarts': out.maxRestarts = intOption(flag, need('a whole number')); break;
-      case '--workers': out.workers = intOption(flag, need('a whole number')); break;
-      case '--watchdog-ms': out.watchdogMs = intOption(flag, need('a whole number')); break;
-      case '--stats': out.stats = true; break;
+      case '--grace-ms':
+        out.graceMs = intOption(flag, need('a whole number'));
+        break;
+      case '--max-restarts':
+        out.maxRestarts = intOption(flag, need('a whole number'));
+        break;
+      case '--workers':
+        out.workers = intOption(flag, need('a whole number'));
+        break;
+      case '--watchdog-ms':
+        out.watchdogMs = intOption(flag, need('a whole number'));
+        break;
+      case '--stats':
+        out.stats = true;
+        break;
       case '--driver': {
         const v = need('blocking or libuv');
         if (v !== 'blocking' && v !== 'libuv') usage('--driver needs blocking or libuv');
         out.driver = v;
         break;
       }
-      case '--dir': out.dirs.push(parseDirOption(need('HOST_DIR[::GUEST_DIR]'))); break;
-      case '--wasi': out.wasi = parseWasiBackend(need('wasmer or node')); break;
+      case '--dir':
+        out.dirs.push(parseDirOption(need('HOST_DIR[::GUEST_DIR]')));
+        break;
+      case '--wasi':
+        out.wasi = parseWasiBackend(need('wasmer or node'));
+        break;
       case '-W': {
         const [name, n] = parseLimit(need('NAME=VALUE'));
         out.limits[name] = n;
         break;
       }
-      default: usage(out.module === '' ? `unknown option '${a}'` : `unknown option '${a}' (a guest argument that starts with - goes after --)`);
+      default:
+        usage(
+          out.module === ''
+            ? `unknown option '${a}'`
+            : `unknown option '${a}' (a guest argument that starts with - goes after --)`,
+        );
     }
   }
   if (out.module === '') usage('missing the module to run');
   if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
   if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
-    usage('--watchdog-ms needs worker threads: with --workers 0 the guest runs on the main thread, where nothing can stop it');
+    usage(
+      '--watchdog-ms needs worker threads: with --workers 0 the guest runs on the main thread, where nothing can stop it',
+    );
   }
   out.args = [out.module, ...guestArgs];
   return out;
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -200,9 +258,15 @@ function version(): string {
  *  to the same memory and table caps as a guest, so it is compiled again with them. */
 async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
   checkCommand(module);
-  if (opts.listen.length > 0) usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
+  if (opts.listen.length > 0)
+    usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
   const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
-  return runCommand(capped, { args: opts.args, env: opts.env, dirs: opts.dirs, backend: opts.wasi });
+  return runCommand(capped, {
+    args: opts.args,
+    env: opts.env,
+    dirs: opts.dirs,
+    backend: opts.wasi,
+  });
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -212,18 +276,31 @@ async function run(argv: string[]): Promise<number> {
   const module = await loadModule(opts.module);
   if (!isWasmloopGuest(module)) return runWasiCommand(module, opts);
   checkLimits(opts.limits, module); // before anything is opened: the names this module takes
-  if (opts.dirs.length > 0 || opts.wasi !== undefined) usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
+  if (opts.dirs.length > 0 || opts.wasi !== undefined)
+    usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
   if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
   const loop = await createLoop({
-    module: opts.module, listen: opts.listen, env: opts.env, args: opts.args, maxRestarts: opts.maxRestarts,
-    limits: opts.limits, workers: opts.workers, watchdogMs: opts.watchdogMs, driver: opts.driver,
+    module: opts.module,
+    listen: opts.listen,
+    env: opts.env,
+    args: opts.args,
+    maxRestarts: opts.maxRestarts,
+    limits: opts.limits,
+    workers: opts.workers,
+    watchdogMs: opts.watchdogMs,
+    driver: opts.driver,
   });
-  for (const a of loop.addresses()) process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
+  for (const a of loop.addresses())
+    process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
   const statsTimer = opts.stats ? startStatsLine(loop) : undefined;
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
-    process.stderr.write(signals === 1 ? `wasmloop: ${sig}: closing (grace ${opts.graceMs} ms)\n` : `wasmloop: ${sig}: closing now\n`);
+    process.stderr.write(
+      signals === 1
+        ? `wasmloop: ${sig}: closing (grace ${opts.graceMs} ms)\n`
+        : `wasmloop: ${sig}: closing now\n`,
+    );
     void loop.close({ graceMs: signals === 1 ? opts.graceMs : 0 });
   };
   process.on('SIGINT', onSignal);
@@ -261,11 +338,16 @@ function startStatsLine(loop: WasmLoop): NodeJS.Timeout {
 /** `wasmloop limits MODULE`: the limits that module takes, read from its declaration without
  *  running it (docs/ABI.md, "Limits"). */
 async function printLimits(argv: string[]): Promise<number> {
-  if (argv.length !== 1 || argv[0]!.startsWith('-')) usage('limits takes one module: wasmloop limits <module.wasm>');
+  if (argv.length !== 1 || argv[0]!.startsWith('-'))
+    usage('limits takes one module: wasmloop limits <module.wasm>');
   const { specs, declares } = limitsOf(await loadModule(argv[0]!));
-  process.stdout.write(`${argv[0]} takes these limits (-W NAME=VALUE), with their defaults:\n${limitHelp(specs)}\n`);
+  process.stdout.write(
+    `${argv[0]} takes these limits (-W NAME=VALUE), with their defaults:\n${limitHelp(specs)}\n`,
+  );
   if (!declares) {
-    process.stdout.write(`It declares none of its own, so these are accepted too, defaults its own:\n    ${UNDECLARED_GUEST_LIMITS.join(', ')}\n`);
+    process.stdout.write(
+      `It declares none of its own, so these are accepted too, defaults its own:\n    ${UNDECLARED_GUEST_LIMITS.join(', ')}\n`,
+    );
   }
   return EXIT.ok;
 }

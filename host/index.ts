@@ -19,7 +19,13 @@ import { startWorkers } from './driver/workers.ts';
 export { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 export { compileGuest } from './module.ts';
 export { GuestTrap } from './guest/env.ts';
-export { declaredLimits, HOST_LIMITS, KNOWN_LIMITS, type LimitSpec, type Limits } from './limits.ts';
+export {
+  declaredLimits,
+  HOST_LIMITS,
+  KNOWN_LIMITS,
+  type LimitSpec,
+  type Limits,
+} from './limits.ts';
 export type { LoopStats } from './guest/loop.ts';
 export type { ListenAddress } from './address.ts';
 export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from './types.ts';
@@ -38,7 +44,11 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
   const { fds, addresses } = await openListeners(native, o.listen, o.workers > 1);
   const common = {
-    module, fds, addresses, limits, native,
+    module,
+    fds,
+    addresses,
+    limits,
+    native,
     maxRestarts: o.maxRestarts,
     args: o.args ?? [],
     env: o.env ?? {},
@@ -46,7 +56,12 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
     signal: o.signal,
   };
   if (o.workers > 0) {
-    return startWorkers({ ...common, workers: o.workers, watchdogMs: o.watchdogMs, driver: o.driver ?? 'blocking' });
+    return startWorkers({
+      ...common,
+      workers: o.workers,
+      watchdogMs: o.watchdogMs,
+      driver: o.driver ?? 'blocking',
+    });
   }
   // workers: 0, the explicit opt-in for trusted guests: no watchdog (docs/DESIGN.md).
   return new NativeLoop({ ...common, ownsListeners: true, driver: o.driver ?? 'libuv' });

@@ -22,12 +22,36 @@ const ANY = { min: 0, max: Number.MAX_SAFE_INTEGER };
 /** The limits the host enforces itself, and the core's (assembly/loop.ts), which every guest
  *  built on it reads: accepted for every module, whatever it declares. */
 export const HOST_LIMITS: Record<string, LimitSpec> = {
-  'max-memory-size': { default: 256 * 1024 * 1024, ...ANY, help: 'guest memory in bytes; growing past it fails' },
-  'max-table-elements': { default: 65536, ...ANY, help: 'guest table elements, all tables together; growing past it fails' },
-  'max-connections': { default: 16384, ...ANY, help: 'connections open at once per loop (per worker); the host refuses accept past it' },
-  'idle-timeout-ms': { default: 60000, ...ANY, help: 'close a connection making no progress this long (0: never)' },
-  'max-traps-per-peer-minute': { default: 10, ...ANY, help: 'host: traps one peer (IPv4, IPv6 /64) may cause a minute (0: off)' },
-  'peer-block-ms': { default: 60000, ...ANY, help: 'host: how long a peer past it has its connections refused' },
+  'max-memory-size': {
+    default: 256 * 1024 * 1024,
+    ...ANY,
+    help: 'guest memory in bytes; growing past it fails',
+  },
+  'max-table-elements': {
+    default: 65536,
+    ...ANY,
+    help: 'guest table elements, all tables together; growing past it fails',
+  },
+  'max-connections': {
+    default: 16384,
+    ...ANY,
+    help: 'connections open at once per loop (per worker); the host refuses accept past it',
+  },
+  'idle-timeout-ms': {
+    default: 60000,
+    ...ANY,
+    help: 'close a connection making no progress this long (0: never)',
+  },
+  'max-traps-per-peer-minute': {
+    default: 10,
+    ...ANY,
+    help: 'host: traps one peer (IPv4, IPv6 /64) may cause a minute (0: off)',
+  },
+  'peer-block-ms': {
+    default: 60000,
+    ...ANY,
+    help: 'host: how long a peer past it has its connections refused',
+  },
 };
 
 /** @deprecated the host's limits; a guest's own come from its declaration (limitsOf). */
@@ -36,8 +60,15 @@ export const KNOWN_LIMITS = HOST_LIMITS;
 /** Names a guest that declares nothing may still be given (backward compatible: the names the
  *  shipped guests read before guests declared their limits). Values are passed through. */
 export const UNDECLARED_GUEST_LIMITS: readonly string[] = [
-  'header-timeout-ms', 'keepalive-timeout-ms', 'body-timeout-ms', 'body-min-rate', 'max-header-bytes',
-  'max-target-bytes', 'max-headers', 'max-frame-bytes', 'max-body-bytes',
+  'header-timeout-ms',
+  'keepalive-timeout-ms',
+  'body-timeout-ms',
+  'body-min-rate',
+  'max-header-bytes',
+  'max-target-bytes',
+  'max-headers',
+  'max-frame-bytes',
+  'max-body-bytes',
 ];
 
 export type Limits = Record<string, number>;
@@ -57,14 +88,18 @@ export function declaredLimits(module: WebAssembly.Module): Record<string, Limit
   } catch {
     throw badDeclaration('not UTF-8 JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badDeclaration('not an object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw badDeclaration('not an object');
   const out: Record<string, LimitSpec> = {};
   for (const [name, spec] of Object.entries(parsed)) out[name] = checkSpec(name, spec);
   return out;
 }
 
 function badDeclaration(why: string): WasmloopError {
-  return new WasmloopError('ERR_WASMLOOP_ABI', `guest limit declaration (${LIMITS_SECTION}): ${why}`);
+  return new WasmloopError(
+    'ERR_WASMLOOP_ABI',
+    `guest limit declaration (${LIMITS_SECTION}): ${why}`,
+  );
 }
 
 /** One declared limit: a new name, numbers with min <= default <= max, a string of help. */
@@ -74,7 +109,11 @@ function checkSpec(name: string, spec: unknown): LimitSpec {
   const s = (typeof spec === 'object' && spec !== null ? spec : {}) as Record<string, unknown>;
   const [d, min, max] = [s['default'], s['min'] ?? 0, s['max'] ?? Number.MAX_SAFE_INTEGER];
   const numbers = [d, min, max].every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
-  if (!numbers || !(min as number <= (d as number) && (d as number) <= (max as number)) || typeof s['help'] !== 'string') {
+  if (
+    !numbers ||
+    !((min as number) <= (d as number) && (d as number) <= (max as number)) ||
+    typeof s['help'] !== 'string'
+  ) {
     throw badDeclaration(`'${name}' needs numbers min <= default <= max (>= 0) and a help string`);
   }
   return { default: d as number, min: min as number, max: max as number, help: s['help'] };
@@ -82,7 +121,10 @@ function checkSpec(name: string, spec: unknown): LimitSpec {
 
 /** The limits `module` takes, with their specs: the host's and its declared ones; for a module
  *  that declares nothing, the host's (UNDECLARED_GUEST_LIMITS are accepted without a spec). */
-export function limitsOf(module?: WebAssembly.Module): { specs: Record<string, LimitSpec>; declares: boolean } {
+export function limitsOf(module?: WebAssembly.Module): {
+  specs: Record<string, LimitSpec>;
+  declares: boolean;
+} {
   const declared = module === undefined ? undefined : declaredLimits(module);
   return { specs: { ...HOST_LIMITS, ...declared }, declares: declared !== undefined };
 }
@@ -93,15 +135,24 @@ export function limitsOf(module?: WebAssembly.Module): { specs: Record<string, L
 export function checkLimits(limits: Limits, module?: WebAssembly.Module): Limits {
   const { specs, declares } = limitsOf(module);
   for (const [name, value] of Object.entries(limits)) {
-    const known = Object.hasOwn(specs, name) || (!declares && UNDECLARED_GUEST_LIMITS.includes(name));
+    const known =
+      Object.hasOwn(specs, name) || (!declares && UNDECLARED_GUEST_LIMITS.includes(name));
     if (!known) {
-      const names = declares ? Object.keys(specs) : [...Object.keys(specs), ...UNDECLARED_GUEST_LIMITS];
-      throw new WasmloopError('ERR_WASMLOOP_LIMIT', `unknown limit '${name}' for this module (it takes: ${names.join(', ')})`);
+      const names = declares
+        ? Object.keys(specs)
+        : [...Object.keys(specs), ...UNDECLARED_GUEST_LIMITS];
+      throw new WasmloopError(
+        'ERR_WASMLOOP_LIMIT',
+        `unknown limit '${name}' for this module (it takes: ${names.join(', ')})`,
+      );
     }
     checkLimitValues({ [name]: value });
     const spec = Object.hasOwn(specs, name) ? specs[name]! : undefined;
     if (spec !== undefined && (value < spec.min || value > spec.max)) {
-      throw new WasmloopError('ERR_WASMLOOP_LIMIT', `limit '${name}' must be in [${spec.min}, ${spec.max}], not ${value}`);
+      throw new WasmloopError(
+        'ERR_WASMLOOP_LIMIT',
+        `limit '${name}' must be in [${spec.min}, ${spec.max}], not ${value}`,
+      );
     }
   }
   return limits;
@@ -111,7 +162,10 @@ export function checkLimits(limits: Limits, module?: WebAssembly.Module): Limits
 export function checkLimitValues(limits: Limits): Limits {
   for (const [name, value] of Object.entries(limits)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new WasmloopError('ERR_WASMLOOP_LIMIT', `limit '${name}' must be a number >= 0, not ${String(value)}`);
+      throw new WasmloopError(
+        'ERR_WASMLOOP_LIMIT',
+        `limit '${name}' must be a number >= 0, not ${String(value)}`,
+      );
     }
   }
   return limits;
@@ -130,7 +184,9 @@ export function effectiveLimits(limits: Limits, module?: WebAssembly.Module): Li
 
 /** The defaults `module` declares, name -> default (none for a module that declares nothing). */
 export function declaredDefaults(module: WebAssembly.Module): Limits {
-  return Object.fromEntries(Object.entries(declaredLimits(module) ?? {}).map(([name, spec]) => [name, spec.default]));
+  return Object.fromEntries(
+    Object.entries(declaredLimits(module) ?? {}).map(([name, spec]) => [name, spec.default]),
+  );
 }
 
 /** Help lines for a set of limits, `name=default  help`, as --help and `wasmloop limits` print. */
@@ -146,7 +202,10 @@ export function parseLimit(text: string): [string, number] {
   const name = eq > 0 ? text.slice(0, eq) : '';
   const raw = eq > 0 ? text.slice(eq + 1) : '';
   if (name === '' || !/^\d+(\.\d+)?$/.test(raw)) {
-    throw new WasmloopError('ERR_WASMLOOP_USAGE', `-W needs name=value with a number, not '${text}' (see wasmloop --help)`);
+    throw new WasmloopError(
+      'ERR_WASMLOOP_USAGE',
+      `-W needs name=value with a number, not '${text}' (see wasmloop --help)`,
+    );
   }
   // The name is checked once the module is known (its declaration says which it takes).
   return [name, Number(raw)];
@@ -158,6 +217,10 @@ export const MAX_CONNECTIONS_LIMIT = MAX_SLOTS;
 /** max-connections as the guest core reads it (at least 1, at most MAX_CONNECTIONS_LIMIT), the
  *  number the host holds every instance to (host/guest/handles.ts) and sizes the worker registry by. */
 export function connectionLimit(limits: Readonly<Record<string, number>>): number {
-  const value = Object.hasOwn(limits, 'max-connections') ? limits['max-connections']! : HOST_LIMITS['max-connections']!.default;
-  return Number.isFinite(value) ? Math.min(Math.max(Math.trunc(value), 1), MAX_CONNECTIONS_LIMIT) : HOST_LIMITS['max-connections']!.default;
+  const value = Object.hasOwn(limits, 'max-connections')
+    ? limits['max-connections']!
+    : HOST_LIMITS['max-connections']!.default;
+  return Number.isFinite(value)
+    ? Math.min(Math.max(Math.trunc(value), 1), MAX_CONNECTIONS_LIMIT)
+    : HOST_LIMITS['max-connections']!.default;
 }

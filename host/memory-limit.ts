@@ -14,7 +14,14 @@
  * passed through uncapped.
  */
 import { WasmloopError } from './errors.ts';
-import { ByteReader, Malformed, readSections, replaceSections, writeU32, type Section } from './wasm-binary.ts';
+import {
+  ByteReader,
+  Malformed,
+  readSections,
+  replaceSections,
+  writeU32,
+  type Section,
+} from './wasm-binary.ts';
 
 export const PAGE = 65536;
 /** A 32-bit memory has at most 2^16 pages (4 GiB); a larger cap is the same as this one. */
@@ -51,13 +58,19 @@ export function capGuest(bytes: Uint8Array, caps: GuestCaps): Uint8Array {
     const replacements = new Map<Section, number[]>();
     for (const section of readSections(bytes)) {
       const payload = new ByteReader(bytes, section.payload, section.end);
-      if (section.id === MEMORY_SECTION) replacements.set(section, capMemorySection(payload, maxMemoryBytes / PAGE));
-      if (section.id === TABLE_SECTION) replacements.set(section, capTableSection(payload, maxTableElements));
+      if (section.id === MEMORY_SECTION)
+        replacements.set(section, capMemorySection(payload, maxMemoryBytes / PAGE));
+      if (section.id === TABLE_SECTION)
+        replacements.set(section, capTableSection(payload, maxTableElements));
     }
     return replacements.size === 0 ? bytes : replaceSections(bytes, replacements);
   } catch (err) {
     if (!(err instanceof Malformed)) throw err;
-    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `cannot cap the guest's memory and tables: ${err.message}`, { cause: err });
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `cannot cap the guest's memory and tables: ${err.message}`,
+      { cause: err },
+    );
   }
 }
 
@@ -68,7 +81,11 @@ interface Limits {
 
 function readLimits(r: ByteReader, what: string): Limits {
   const flags = r.byte();
-  if (flags > 1) throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest ${what} is shared or 64-bit; wasmloop cannot cap it`);
+  if (flags > 1)
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `guest ${what} is shared or 64-bit; wasmloop cannot cap it`,
+    );
   const min = r.u32();
   return { min, max: flags === 1 ? r.u32() : Infinity };
 }
@@ -76,11 +93,18 @@ function readLimits(r: ByteReader, what: string): Limits {
 function capMemorySection(r: ByteReader, maxPages: number): number[] {
   const count = r.u32();
   if (count === 0) return [0];
-  if (count !== 1) throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest defines ${count} memories; only one can be capped`);
+  if (count !== 1)
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `guest defines ${count} memories; only one can be capped`,
+    );
   const { min, max } = readLimits(r, 'memory');
   if (!r.done) throw new Malformed('bytes after the memory section');
   if (min > maxPages) {
-    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest needs ${min * PAGE} bytes of memory at start; max-memory-size is ${maxPages * PAGE}`);
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `guest needs ${min * PAGE} bytes of memory at start; max-memory-size is ${maxPages * PAGE}`,
+    );
   }
   return [1, 0x01, ...writeU32(min), ...writeU32(Math.min(max, maxPages))];
 }
@@ -94,14 +118,20 @@ function capTableSection(r: ByteReader, maxElements: number): number[] {
   for (let i = 0; i < count; i++) {
     const type = r.byte();
     if (type !== FUNCREF && type !== EXTERNREF) {
-      throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest table ${i} has a type (0x${type.toString(16)}) wasmloop cannot cap`);
+      throw new WasmloopError(
+        'ERR_WASMLOOP_MEMORY',
+        `guest table ${i} has a type (0x${type.toString(16)}) wasmloop cannot cap`,
+      );
     }
     tables.push({ type, limits: readLimits(r, `table ${i}`) });
   }
   if (!r.done) throw new Malformed('bytes after the table section');
   const initial = tables.reduce((n, t) => n + t.limits.min, 0);
   if (initial > maxElements) {
-    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `guest needs ${initial} table elements at start; max-table-elements is ${maxElements}`);
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `guest needs ${initial} table elements at start; max-table-elements is ${maxElements}`,
+    );
   }
   let room = maxElements - initial;
   const out = [...writeU32(count)];

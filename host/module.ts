@@ -10,7 +10,15 @@ import { checkLimits, checkLimitValues, effectiveLimits, type Limits } from './l
 import { capGuest, enforceableCaps, type GuestCaps } from './memory-limit.ts';
 
 const ENV_IMPORTS = ['abort', 'trace', 'seed'];
-const REQUIRED_EXPORTS = ['memory', 'wl_init', 'wl_events_ptr', 'wl_events_cap', 'wl_dispatch', 'wl_shutdown', 'wl_stats_ptr'];
+const REQUIRED_EXPORTS = [
+  'memory',
+  'wl_init',
+  'wl_events_ptr',
+  'wl_events_cap',
+  'wl_dispatch',
+  'wl_shutdown',
+  'wl_stats_ptr',
+];
 
 export type ModuleSource = string | URL | Uint8Array | ArrayBuffer | WebAssembly.Module;
 
@@ -23,7 +31,10 @@ const compiledCaps = new WeakMap<WebAssembly.Module, GuestCaps>();
 /** The caps that `limits` (with the defaults of the host-enforced ones) impose. */
 function capsOf(limits: Limits): GuestCaps {
   const effective = effectiveLimits(limits);
-  return enforceableCaps({ maxMemoryBytes: effective['max-memory-size']!, maxTableElements: effective['max-table-elements']! });
+  return enforceableCaps({
+    maxMemoryBytes: effective['max-memory-size']!,
+    maxTableElements: effective['max-table-elements']!,
+  });
 }
 
 /**
@@ -31,7 +42,10 @@ function capsOf(limits: Limits): GuestCaps {
  * max-table-elements; defaults for those not given), for `createLoop({ module })` to take
  * under the same limits or higher ones. Errors as loadModule's, and ERR_WASMLOOP_LIMIT.
  */
-export async function compileGuest(source: ModuleSource, options: { limits?: Limits } = {}): Promise<WebAssembly.Module> {
+export async function compileGuest(
+  source: ModuleSource,
+  options: { limits?: Limits } = {},
+): Promise<WebAssembly.Module> {
   const limits = checkLimitValues({ ...options.limits });
   const module = await loadModule(source, limits);
   checkLimits(limits, module); // names and ranges: the module's declaration says which it takes
@@ -42,35 +56,52 @@ export async function compileGuest(source: ModuleSource, options: { limits?: Lim
  *  a precompiled module is accepted only when compileGuest capped it at or below them; without
  *  (only to look at a module's exports), it is compiled as it is. Errors:
  *  ERR_WASMLOOP_MODULE_READ, ERR_WASMLOOP_NOT_WASM, ERR_WASMLOOP_MEMORY. */
-export async function loadModule(source: ModuleSource, limits?: Limits): Promise<WebAssembly.Module> {
+export async function loadModule(
+  source: ModuleSource,
+  limits?: Limits,
+): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) {
     if (limits !== undefined) checkPrecompiled(source, capsOf(limits));
     return source;
   }
-  const name = typeof source === 'string' || source instanceof URL ? String(source) : 'module bytes';
+  const name =
+    typeof source === 'string' || source instanceof URL ? String(source) : 'module bytes';
   let bytes = await readSource(source, name);
   const caps = limits === undefined ? undefined : capsOf(limits);
   // Only a module that validates is rewritten: the compiler reports what is wrong with the rest.
-  if (caps !== undefined && WebAssembly.validate(bytes as BufferSource)) bytes = capGuest(bytes, caps);
+  if (caps !== undefined && WebAssembly.validate(bytes as BufferSource))
+    bytes = capGuest(bytes, caps);
   let module: WebAssembly.Module;
   try {
     module = await WebAssembly.compile(bytes as BufferSource);
   } catch (err) {
-    throw new WasmloopError('ERR_WASMLOOP_NOT_WASM', `${name} is not a valid WebAssembly module: ${(err as Error).message}`, { cause: err });
+    throw new WasmloopError(
+      'ERR_WASMLOOP_NOT_WASM',
+      `${name} is not a valid WebAssembly module: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   if (caps !== undefined) compiledCaps.set(module, caps);
   return module;
 }
 
-async function readSource(source: string | URL | Uint8Array | ArrayBuffer, name: string): Promise<Uint8Array> {
+async function readSource(
+  source: string | URL | Uint8Array | ArrayBuffer,
+  name: string,
+): Promise<Uint8Array> {
   if (typeof source !== 'string' && !(source instanceof URL)) {
-    return source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    return source instanceof ArrayBuffer
+      ? new Uint8Array(source)
+      : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
   }
   try {
     return await readFile(source);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, { cause: err });
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new WasmloopError('ERR_WASMLOOP_MODULE_READ', `cannot read module ${name}: ${reason}`, {
+      cause: err,
+    });
   }
 }
 
@@ -79,7 +110,10 @@ function checkPrecompiled(module: WebAssembly.Module, caps: GuestCaps): void {
   const had = compiledCaps.get(module);
   const fix = 'pass the bytes or a path, or compile it with compileGuest(source, { limits })';
   if (had === undefined) {
-    throw new WasmloopError('ERR_WASMLOOP_MEMORY', `a WebAssembly.Module not compiled by wasmloop's compileGuest cannot be capped: ${fix}`);
+    throw new WasmloopError(
+      'ERR_WASMLOOP_MEMORY',
+      `a WebAssembly.Module not compiled by wasmloop's compileGuest cannot be capped: ${fix}`,
+    );
   }
   if (had.maxMemoryBytes > caps.maxMemoryBytes || had.maxTableElements > caps.maxTableElements) {
     throw new WasmloopError(
@@ -106,17 +140,25 @@ export function checkGuest(module: WebAssembly.Module): void {
     throw new WasmloopError('ERR_WASMLOOP_ABI', message);
   }
   const missing = REQUIRED_EXPORTS.filter((n) => !exports.has(n));
-  if (missing.length > 0) throw new WasmloopError('ERR_WASMLOOP_ABI', `guest is missing exports: ${missing.join(', ')}`);
+  if (missing.length > 0)
+    throw new WasmloopError('ERR_WASMLOOP_ABI', `guest is missing exports: ${missing.join(', ')}`);
   for (const imp of WebAssembly.Module.imports(module)) {
     // Only functions: an imported memory or table would be one the host did not cap.
     if (imp.kind !== 'function') {
-      throw new WasmloopError('ERR_WASMLOOP_IMPORT', `guest imports ${imp.kind} ${imp.module}.${imp.name}; a guest may import only functions`);
+      throw new WasmloopError(
+        'ERR_WASMLOOP_IMPORT',
+        `guest imports ${imp.kind} ${imp.module}.${imp.name}; a guest may import only functions`,
+      );
     }
     const known =
       (imp.module === 'wasmloop' && (HOSTCALLS as readonly string[]).includes(imp.name)) ||
       (imp.module === 'env' && ENV_IMPORTS.includes(imp.name)) ||
       imp.module === 'wasi_snapshot_preview1';
-    if (!known) throw new WasmloopError('ERR_WASMLOOP_IMPORT', `guest imports ${imp.module}.${imp.name}, which this host does not provide`);
+    if (!known)
+      throw new WasmloopError(
+        'ERR_WASMLOOP_IMPORT',
+        `guest imports ${imp.module}.${imp.name}, which this host does not provide`,
+      );
   }
 }
 

@@ -23,7 +23,8 @@ function usage(message: string): never {
   throw new WasmloopError('ERR_WASMLOOP_USAGE', `createLoop: ${message}`);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : String(v));
 
 function wholeNumber(name: string, value: unknown, min: number, max: number): void {
@@ -34,35 +35,50 @@ function wholeNumber(name: string, value: unknown, min: number, max: number): vo
 }
 
 function checkModule(module: unknown): void {
-  const ok = typeof module === 'string' || module instanceof URL || module instanceof Uint8Array ||
-    module instanceof ArrayBuffer || module instanceof WebAssembly.Module;
-  if (!ok) usage(`module must be a path, a URL, bytes or a WebAssembly.Module, not ${show(module)}`);
+  const ok =
+    typeof module === 'string' ||
+    module instanceof URL ||
+    module instanceof Uint8Array ||
+    module instanceof ArrayBuffer ||
+    module instanceof WebAssembly.Module;
+  if (!ok)
+    usage(`module must be a path, a URL, bytes or a WebAssembly.Module, not ${show(module)}`);
 }
 
 function checkListen(listen: unknown): void {
   if (!Array.isArray(listen) || listen.length === 0) {
-    throw new WasmloopError('ERR_WASMLOOP_ADDRESS', 'createLoop: listen must be a non-empty array of { host?, port }');
+    throw new WasmloopError(
+      'ERR_WASMLOOP_ADDRESS',
+      'createLoop: listen must be a non-empty array of { host?, port }',
+    );
   }
   listen.forEach((l: unknown, i) => {
     if (!isObject(l)) usage(`listen[${i}] must be an object { host?, port }, not ${show(l)}`);
     const { host, port, backlog, reusePort } = l as Partial<ListenOptions>;
     checkPort(port as number, `listen[${i}].port = ${show(port)}`);
-    if (host !== undefined && (typeof host !== 'string' || host === '')) usage(`listen[${i}].host must be a non-empty string`);
+    if (host !== undefined && (typeof host !== 'string' || host === ''))
+      usage(`listen[${i}].host must be a non-empty string`);
     wholeNumber(`listen[${i}].backlog`, backlog, 1, 65535);
-    if (reusePort !== undefined && typeof reusePort !== 'boolean') usage(`listen[${i}].reusePort must be a boolean`);
+    if (reusePort !== undefined && typeof reusePort !== 'boolean')
+      usage(`listen[${i}].reusePort must be a boolean`);
   });
 }
 
 function checkWasiInputs(args: unknown, env: unknown): void {
-  if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string'))) usage('args must be an array of strings');
-  if (env !== undefined && !(isObject(env) && Object.values(env).every((v) => typeof v === 'string'))) {
+  if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string')))
+    usage('args must be an array of strings');
+  if (
+    env !== undefined &&
+    !(isObject(env) && Object.values(env).every((v) => typeof v === 'string'))
+  ) {
     usage('env must be an object of strings');
   }
 }
 
 /** Checks every option; throws a WasmloopError at the first wrong one. */
 export function checkOptions(options: unknown): CheckedOptions {
-  if (!isObject(options)) usage(`needs an options object { module, listen, ... }, not ${show(options)}`);
+  if (!isObject(options))
+    usage(`needs an options object { module, listen, ... }, not ${show(options)}`);
   const o = options as unknown as CreateLoopOptions;
   checkModule(o.module);
   checkListen(o.listen);
@@ -73,10 +89,14 @@ export function checkOptions(options: unknown): CheckedOptions {
   wholeNumber('watchdogMs', o.watchdogMs, 0, MAX_WATCHDOG_MS);
   const workers = o.workers ?? 1;
   if (workers === 0 && o.watchdogMs !== undefined && o.watchdogMs > 0) {
-    usage('watchdogMs needs worker threads: with workers: 0 the guest runs on the calling thread, where nothing can stop it');
+    usage(
+      'watchdogMs needs worker threads: with workers: 0 the guest runs on the calling thread, where nothing can stop it',
+    );
   }
-  if (o.driver !== undefined && o.driver !== 'libuv' && o.driver !== 'blocking') usage(`driver must be 'libuv' or 'blocking', not ${show(o.driver)}`);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) usage('signal must be an AbortSignal');
+  if (o.driver !== undefined && o.driver !== 'libuv' && o.driver !== 'blocking')
+    usage(`driver must be 'libuv' or 'blocking', not ${show(o.driver)}`);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    usage('signal must be an AbortSignal');
   if (o.onTrap !== undefined && typeof o.onTrap !== 'function') usage('onTrap must be a function');
   return { ...o, workers, watchdogMs: o.watchdogMs ?? 5000 };
 }

@@ -70,7 +70,10 @@ export function readSections(bytes: Uint8Array): Section[] {
 }
 
 /** The module with the payloads of some sections replaced (each keeps its id and place). */
-export function replaceSections(bytes: Uint8Array, replacements: ReadonlyMap<Section, readonly number[]>): Uint8Array {
+export function replaceSections(
+  bytes: Uint8Array,
+  replacements: ReadonlyMap<Section, readonly number[]>,
+): Uint8Array {
   const parts: Uint8Array[] = [];
   let copied = 0;
   for (const [section, payload] of [...replacements].sort(([a], [b]) => a.start - b.start)) {
@@ -90,7 +93,8 @@ export function replaceSections(bytes: Uint8Array, replacements: ReadonlyMap<Sec
 
 /** An unsigned LEB128 encoding of `value`, an integer from 0 to 2^32 - 1. */
 export function writeU32(value: number): number[] {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new Malformed(`${value} is not a u32`);
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new Malformed(`${value} is not a u32`);
   const out: number[] = [];
   do {
     let b = value % 128;

@@ -38,13 +38,19 @@ function limitsOf(entry) {
   const m = /^\/\/ @limits\b(.*)$/m.exec(readFileSync(entry, 'utf8'));
   if (!m) return null;
   const declared = {};
-  for (const word of m[1].trim().split(/\s+/).filter((w) => w !== '')) {
+  for (const word of m[1]
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '')) {
     const eq = word.indexOf('=');
     if (eq < 0) {
       const path = word.endsWith('.json') ? word : `assembly/limits/${word}.json`;
       Object.assign(declared, JSON.parse(readFileSync(path, 'utf8')));
     } else if (Object.hasOwn(declared, word.slice(0, eq))) {
-      declared[word.slice(0, eq)] = { ...declared[word.slice(0, eq)], default: Number(word.slice(eq + 1)) };
+      declared[word.slice(0, eq)] = {
+        ...declared[word.slice(0, eq)],
+        default: Number(word.slice(eq + 1)),
+      };
     } else {
       throw new Error(`${entry}: @limits sets ${word} before declaring it`);
     }
@@ -73,11 +79,22 @@ function appendCustomSection(path, name, text) {
 
 let failed = 0;
 for (const [entry, target, out] of jobs) {
-  const args = [entry, '--config', 'asconfig.json', '--target', target, '-o', out, ...runtimeOf(entry)];
+  const args = [
+    entry,
+    '--config',
+    'asconfig.json',
+    '--target',
+    target,
+    '-o',
+    out,
+    ...runtimeOf(entry),
+  ];
   const { error, stderr } = await asc.main(args);
   if (error) {
     failed++;
-    process.stderr.write(`asbuild: ${entry} (${target}) failed: ${error.message}\n${stderr.toString()}`);
+    process.stderr.write(
+      `asbuild: ${entry} (${target}) failed: ${error.message}\n${stderr.toString()}`,
+    );
     continue;
   }
   const limits = limitsOf(entry);

@@ -9,7 +9,17 @@
  *   npm run sim -- --guest hello --seed 77 --verbose   replay one seed, every step printed
  */
 import { parseArgs } from 'node:util';
-import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type SeedsSummary } from '../test/props/index.ts';
+import {
+  describeMissingFaults,
+  findModel,
+  loadGuest,
+  MODELS,
+  replayCommand,
+  runSeed,
+  runSeeds,
+  type Flavour,
+  type SeedsSummary,
+} from '../test/props/index.ts';
 
 const USAGE = `usage: npm run sim -- [--seeds N] [--from S] [--seed S] [--guest NAME,...] [--flavour release|debug|both]
                       [--rounds R] [--peers P] [--limit NAME=VALUE ...] [--max-failures K] [--verbose]
@@ -37,9 +47,15 @@ const { values } = (() => {
   try {
     return parseArgs({
       options: {
-        seeds: { type: 'string' }, from: { type: 'string' }, seed: { type: 'string' },
-        guest: { type: 'string' }, flavour: { type: 'string' }, rounds: { type: 'string' },
-        peers: { type: 'string' }, 'max-failures': { type: 'string' }, verbose: { type: 'boolean' },
+        seeds: { type: 'string' },
+        from: { type: 'string' },
+        seed: { type: 'string' },
+        guest: { type: 'string' },
+        flavour: { type: 'string' },
+        rounds: { type: 'string' },
+        peers: { type: 'string' },
+        'max-failures': { type: 'string' },
+        verbose: { type: 'boolean' },
         limit: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
@@ -53,9 +69,17 @@ if (values.help) {
   process.exit(0);
 }
 
-const models = (values.guest ?? MODELS.map((m) => m.guest).join(',')).split(',').map((name) => findModel(name) ?? fail(`no model for guest '${name}'`));
-const flavours: Flavour[] = values.flavour === undefined || values.flavour === 'release' ? ['release']
-  : values.flavour === 'debug' ? ['debug'] : values.flavour === 'both' ? ['release', 'debug'] : fail(`bad --flavour '${values.flavour}'`);
+const models = (values.guest ?? MODELS.map((m) => m.guest).join(','))
+  .split(',')
+  .map((name) => findModel(name) ?? fail(`no model for guest '${name}'`));
+const flavours: Flavour[] =
+  values.flavour === undefined || values.flavour === 'release'
+    ? ['release']
+    : values.flavour === 'debug'
+      ? ['debug']
+      : values.flavour === 'both'
+        ? ['release', 'debug']
+        : fail(`bad --flavour '${values.flavour}'`);
 const rounds = int(values.rounds, 'rounds', 4, 2);
 const maxPeers = int(values.peers, 'peers', 8, 1);
 const maxFailures = int(values['max-failures'], 'max-failures', 10, 1);
@@ -65,7 +89,8 @@ const count = single === undefined ? int(values.seeds, 'seeds', 100, 1) : 1;
 const limits: Record<string, number> = {};
 for (const l of values.limit ?? []) {
   const m = /^([a-z0-9-]+)=(.+)$/.exec(l);
-  if (m === null || !Number.isFinite(Number(m[2])) || Number(m[2]) < 0) fail(`--limit needs name=value with a number >= 0, not '${l}'`);
+  if (m === null || !Number.isFinite(Number(m[2])) || Number(m[2]) < 0)
+    fail(`--limit needs name=value with a number >= 0, not '${l}'`);
   limits[m[1]!] = Number(m[2]);
 }
 
@@ -80,32 +105,58 @@ for (const model of models) {
     }
     if (single !== undefined) {
       const log = values.verbose ? (line: string) => console.log(`  ${line}`) : undefined;
-      const r = runSeed({ model, module, seed: single, rounds, maxPeers, limits, ...(log ? { log } : {}) });
+      const r = runSeed({
+        model,
+        module,
+        seed: single,
+        rounds,
+        maxPeers,
+        limits,
+        ...(log ? { log } : {}),
+      });
       if (r.failure === undefined) {
-        console.log(`ok   ${model.guest} (${flavour}) seed ${single}: ${r.peers} peers, ${r.ticks} ticks, ${r.bytes} bytes, ${r.virtualMs} virtual ms; ${r.profile}`);
+        console.log(
+          `ok   ${model.guest} (${flavour}) seed ${single}: ${r.peers} peers, ${r.ticks} ticks, ${r.bytes} bytes, ${r.virtualMs} virtual ms; ${r.profile}`,
+        );
       } else {
         failed++;
-        console.log(`FAIL ${model.guest} (${flavour}) seed ${single}: ${r.failure}\n  profile: ${r.profile}`);
+        console.log(
+          `FAIL ${model.guest} (${flavour}) seed ${single}: ${r.failure}\n  profile: ${r.profile}`,
+        );
       }
       continue;
     }
     const sum: SeedsSummary = runSeeds({
-      model, module, flavour, first, count, rounds, maxPeers, maxFailures, limits,
+      model,
+      module,
+      flavour,
+      first,
+      count,
+      rounds,
+      maxPeers,
+      maxFailures,
+      limits,
       onSeed: (r) => {
         if (r.failure === undefined) return;
-        console.log(`FAIL ${model.guest} (${flavour}) seed ${r.seed}: ${r.failure}\n  profile: ${r.profile}\n  replay: ${replayCommand(model.guest, flavour, r.seed, limits)}`);
+        console.log(
+          `FAIL ${model.guest} (${flavour}) seed ${r.seed}: ${r.failure}\n  profile: ${r.profile}\n  replay: ${replayCommand(model.guest, flavour, r.seed, limits)}`,
+        );
       },
     });
     failed += sum.failures.length;
     if (sum.missingFaults.length > 0) {
       // The seeds passed, but without some fault they switched on: they proved less than they say.
       failed++;
-      console.log(`FAIL ${model.guest} (${flavour}): ${describeMissingFaults(sum)}\n  rerun: npm run sim -- --guest ${model.guest} --flavour ${flavour} --from ${first} --seeds ${count}`);
+      console.log(
+        `FAIL ${model.guest} (${flavour}): ${describeMissingFaults(sum)}\n  rerun: npm run sim -- --guest ${model.guest} --flavour ${flavour} --from ${first} --seeds ${count}`,
+      );
     }
     const s = sum.ms / 1000;
-    console.log(`${sum.failures.length === 0 ? 'ok  ' : 'FAIL'} ${model.guest} (${flavour}): seeds ${first}..${first + sum.seeds - 1}, ` +
-      `${sum.failures.length} failed; ${sum.peers} peers, ${(sum.bytes / 1e6).toFixed(1)} MB, ${sum.ticks} ticks in ${s.toFixed(1)} s ` +
-      `(${(sum.seeds / s).toFixed(0)} seeds/s)`);
+    console.log(
+      `${sum.failures.length === 0 ? 'ok  ' : 'FAIL'} ${model.guest} (${flavour}): seeds ${first}..${first + sum.seeds - 1}, ` +
+        `${sum.failures.length} failed; ${sum.peers} peers, ${(sum.bytes / 1e6).toFixed(1)} MB, ${sum.ticks} ticks in ${s.toFixed(1)} s ` +
+        `(${(sum.seeds / s).toFixed(0)} seeds/s)`,
+    );
   }
 }
 process.exit(failed > 0 ? 1 : 0);

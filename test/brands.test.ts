@@ -15,11 +15,32 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 test('the compiler refuses a handle where an fd belongs, and the reverse', () => {
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
-  const r = spawnSync(process.execPath, [
-    tsc, '--noEmit', '--strict', '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
-    '--allowImportingTsExtensions', '--verbatimModuleSyntax', '--skipLibCheck', '--types', 'node', 'test/types/brands.ts',
-  ], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-  assert.is(r.stdout + r.stderr, '', 'every mix in test/types/brands.ts is an error, and nothing else is');
+  const r = spawnSync(
+    process.execPath,
+    [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--target',
+      'ES2022',
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--allowImportingTsExtensions',
+      '--verbatimModuleSyntax',
+      '--skipLibCheck',
+      '--types',
+      'node',
+      'test/types/brands.ts',
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.is(
+    r.stdout + r.stderr,
+    '',
+    'every mix in test/types/brands.ts is an error, and nothing else is',
+  );
   assert.is(r.status, 0);
 });
 

@@ -15,13 +15,23 @@ import { ROOT } from './helpers/cmd-spawn.ts';
 const uvuSummary = (total: number, passed: number, skipped: number) =>
   `  Total:     ${total}\n  Passed:    ${passed}\n  Skipped:   ${skipped}\n  Duration:  1.00ms\n\n`;
 
-function summary(log: string, status: number, env: Record<string, string> = {}): { line: string; status: number | null } {
+function summary(
+  log: string,
+  status: number,
+  env: Record<string, string> = {},
+): { line: string; status: number | null } {
   const dir = mkdtempSync(join(tmpdir(), 'wasmloop-ci-'));
   try {
     writeFileSync(join(dir, 'log'), log);
-    const r = spawnSync('bash', [join(ROOT, '.ci/run'), '--summary', join(dir, 'log'), String(status)], {
-      encoding: 'utf8', env: { ...process.env, CI_ALLOW_SKIPS: '', ...env }, timeout: 10000,
-    });
+    const r = spawnSync(
+      'bash',
+      [join(ROOT, '.ci/run'), '--summary', join(dir, 'log'), String(status)],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CI_ALLOW_SKIPS: '', ...env },
+        timeout: 10000,
+      },
+    );
     return { line: r.stdout.trimEnd().split('\n').at(-1) ?? '', status: r.status };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -29,26 +39,50 @@ function summary(log: string, status: number, env: Record<string, string> = {}):
 }
 
 test('a green run: passed, no failures, no skips; exit 0', () => {
-  assert.equal(summary(uvuSummary(41, 41, 0), 0), { line: '41 passed, 0 failed, 0 skipped', status: 0 });
+  assert.equal(summary(uvuSummary(41, 41, 0), 0), {
+    line: '41 passed, 0 failed, 0 skipped',
+    status: 0,
+  });
 });
 
 test('failures are Total - Passed (uvu leaves skipped tests out of Total)', () => {
-  assert.equal(summary(uvuSummary(41, 38, 0), 1), { line: '38 passed, 3 failed, 0 skipped', status: 1 });
+  assert.equal(summary(uvuSummary(41, 38, 0), 1), {
+    line: '38 passed, 3 failed, 0 skipped',
+    status: 1,
+  });
 });
 
 test('a skip is reported and fails CI: it counts as a failure too', () => {
-  assert.equal(summary(uvuSummary(37, 37, 4), 0), { line: '37 passed, 4 failed, 4 skipped', status: 1 });
+  assert.equal(summary(uvuSummary(37, 37, 4), 0), {
+    line: '37 passed, 4 failed, 4 skipped',
+    status: 1,
+  });
 });
 
 test('CI_ALLOW_SKIPS=N allows exactly N intended skips', () => {
-  assert.equal(summary(uvuSummary(37, 37, 4), 0, { CI_ALLOW_SKIPS: '4' }), { line: '37 passed, 0 failed, 4 skipped', status: 0 });
-  assert.equal(summary(uvuSummary(37, 37, 4), 0, { CI_ALLOW_SKIPS: '3' }), { line: '37 passed, 1 failed, 4 skipped', status: 1 });
-  assert.equal(summary(uvuSummary(37, 37, 4), 0, { CI_ALLOW_SKIPS: 'all' }), { line: '37 passed, 4 failed, 4 skipped', status: 1 });
+  assert.equal(summary(uvuSummary(37, 37, 4), 0, { CI_ALLOW_SKIPS: '4' }), {
+    line: '37 passed, 0 failed, 4 skipped',
+    status: 0,
+  });
+  assert.equal(summary(uvuSummary(37, 37, 4), 0, { CI_ALLOW_SKIPS: '3' }), {
+    line: '37 passed, 1 failed, 4 skipped',
+    status: 1,
+  });
+  assert.equal(summary(uvuSummary(37, 37, 4), 0, { CI_ALLOW_SKIPS: 'all' }), {
+    line: '37 passed, 4 failed, 4 skipped',
+    status: 1,
+  });
 });
 
 test('no summary at all (a typecheck failure, a crash) is one failure', () => {
-  assert.equal(summary('error TS2305: nope\n', 2), { line: '0 passed, 1 failed, 0 skipped', status: 1 });
-  assert.equal(summary(uvuSummary(5, 5, 0), 139), { line: '5 passed, 1 failed, 0 skipped', status: 139 });
+  assert.equal(summary('error TS2305: nope\n', 2), {
+    line: '0 passed, 1 failed, 0 skipped',
+    status: 1,
+  });
+  assert.equal(summary(uvuSummary(5, 5, 0), 139), {
+    line: '5 passed, 1 failed, 0 skipped',
+    status: 139,
+  });
 });
 
 test.run();

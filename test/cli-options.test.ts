@@ -17,8 +17,18 @@ test.after.each(() => {
 
 /** Starts `wasmloop run MODULE --tcplisten 127.0.0.1:0 ...extra` and returns it with its port. */
 async function serve(module: string, extra: string[]): Promise<{ child: Child; port: number }> {
-  const child = startChild(process.execPath, ['bin/wasmloop.js', 'run', module, '--tcplisten', '127.0.0.1:0', ...extra], { cwd: ROOT });
-  const m = await waitFor(() => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? (child.proc.exitCode !== null ? null : undefined), 'the serving line', 10000);
+  const child = startChild(
+    process.execPath,
+    ['bin/wasmloop.js', 'run', module, '--tcplisten', '127.0.0.1:0', ...extra],
+    { cwd: ROOT },
+  );
+  const m = await waitFor(
+    () =>
+      /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ??
+      (child.proc.exitCode !== null ? null : undefined),
+    'the serving line',
+    10000,
+  );
   if (m === null) throw new Error(`wasmloop exited: ${child.stderr()}`);
   return { child, port: Number(m[1]) };
 }
@@ -32,7 +42,19 @@ async function echo(port: number, text: string): Promise<string> {
 }
 
 test('-W with an unknown limit: status 64, one line naming it', async () => {
-  const r = await runCommand(process.execPath, ['bin/wasmloop.js', 'run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '-W', 'max-conections=1'], { cwd: ROOT });
+  const r = await runCommand(
+    process.execPath,
+    [
+      'bin/wasmloop.js',
+      'run',
+      'build/echo.wasm',
+      '--tcplisten',
+      '127.0.0.1:0',
+      '-W',
+      'max-conections=1',
+    ],
+    { cwd: ROOT },
+  );
   assert.is(r.code, 64);
   assert.match(r.stderr, /^wasmloop: unknown limit 'max-conections'/);
 });
@@ -53,7 +75,11 @@ test('-W max-connections=1 reaches the guest: a second client waits until the fi
 test('--workers 2 --stats: served by the pool, counted in the stats line', async () => {
   const { child, port } = await serve('build/echo.wasm', ['--workers', '2', '--stats']);
   for (let i = 0; i < 20; i++) assert.is(await echo(port, `w${i}`), `w${i}`);
-  await waitFor(() => /total_req=20 /.test(child.stderr()) || undefined, 'a stats line with 20 requests', 5000);
+  await waitFor(
+    () => /total_req=20 /.test(child.stderr()) || undefined,
+    'a stats line with 20 requests',
+    5000,
+  );
   child.proc.kill('SIGTERM');
   assert.is(await child.exited(), 0);
 });
@@ -63,7 +89,11 @@ test('--driver libuv serves too; a bad driver is status 64', async () => {
   assert.is(await echo(port, 'uv'), 'uv');
   child.proc.kill('SIGTERM');
   assert.is(await child.exited(), 0);
-  const r = await runCommand(process.execPath, ['bin/wasmloop.js', 'run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '--driver', 'fast'], { cwd: ROOT });
+  const r = await runCommand(
+    process.execPath,
+    ['bin/wasmloop.js', 'run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '--driver', 'fast'],
+    { cwd: ROOT },
+  );
   assert.is(r.code, 64);
 });
 

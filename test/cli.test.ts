@@ -33,10 +33,18 @@ const wasmloop = (args: string[]) => runCommand(process.execPath, [BIN, ...args]
 
 /** Starts `wasmloop run <module> --tcplisten 127.0.0.1:0` and waits for its "serving" line. */
 async function serve(module: string): Promise<{ child: Child; port: number }> {
-  const child = startChild(process.execPath, [BIN, 'run', module, '--tcplisten', '127.0.0.1:0'], { cwd: ROOT });
-  const re = new RegExp(`^wasmloop: serving ${module.replace(/[.]/g, '\\.')} on 127\\.0\\.0\\.1:(\\d+)$`, 'm');
-  const m = await waitFor(() => re.exec(child.stderr()) ?? (child.proc.exitCode !== null ? null : undefined),
-    'the "serving" line', 10000);
+  const child = startChild(process.execPath, [BIN, 'run', module, '--tcplisten', '127.0.0.1:0'], {
+    cwd: ROOT,
+  });
+  const re = new RegExp(
+    `^wasmloop: serving ${module.replace(/[.]/g, '\\.')} on 127\\.0\\.0\\.1:(\\d+)$`,
+    'm',
+  );
+  const m = await waitFor(
+    () => re.exec(child.stderr()) ?? (child.proc.exitCode !== null ? null : undefined),
+    'the "serving" line',
+    10000,
+  );
   if (m === null) throw new Error(`wasmloop exited early: ${child.stderr()}`);
   const port = Number(m[1]);
   assert.ok(port > 0 && port < 65536, `port ${port}`);
@@ -94,14 +102,20 @@ for (const workers of [[], ['--workers', '1']]) {
     // 65537 records of 12 bytes at 1024 need 13 pages.
     writeFileSync(file, guestModule({ eventsCap: MAX_EVENTS + 1, memory: { min: 13 } }));
     const line = await fails(['run', file, '--tcplisten', '127.0.0.1:0', ...workers], 67);
-    assert.match(line, `event ring holds ${MAX_EVENTS + 1} events; this host waits for at most ${MAX_EVENTS}`);
+    assert.match(
+      line,
+      `event ring holds ${MAX_EVENTS + 1} events; this host waits for at most ${MAX_EVENTS}`,
+    );
   });
 }
 
 test('no --tcplisten: status 64', () => fails(['run', 'build/echo.wasm'], 64).then(() => {}));
 
 test('an unknown option: status 64', async () => {
-  const line = await fails(['run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '--frobnicate'], 64);
+  const line = await fails(
+    ['run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '--frobnicate'],
+    64,
+  );
   assert.match(line, '--frobnicate');
 });
 
@@ -111,7 +125,9 @@ test('a bad address (--tcplisten nonsense): status 64', () =>
 test('a port already in use: status 71', async () => {
   const server = net.createServer();
   servers.push(server);
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) =>
+    server.once('error', reject).listen(0, '127.0.0.1', resolve),
+  );
   const { port } = server.address() as net.AddressInfo;
   const line = await fails(['run', 'build/echo.wasm', '--tcplisten', `127.0.0.1:${port}`], 71);
   assert.match(line, String(port));

@@ -36,7 +36,8 @@ function grower(name: string, grow: string, features = binaryen.Features.MVP): s
   return path;
 }
 
-const run = (args: string[]) => runCommand(process.execPath, ['bin/wasmloop.js', 'run', ...args], { cwd: ROOT });
+const run = (args: string[]) =>
+  runCommand(process.execPath, ['bin/wasmloop.js', 'run', ...args], { cwd: ROOT });
 
 test('a WASI command cannot grow its memory past -W max-memory-size', async () => {
   const wasm = grower('mem.wasm', 'memory.grow (i32.const 31)'); // to 2 MiB
@@ -46,17 +47,25 @@ test('a WASI command cannot grow its memory past -W max-memory-size', async () =
 });
 
 test('a WASI command cannot grow its tables past -W max-table-elements', async () => {
-  const features = binaryen.Features.MVP | binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory;
+  const features =
+    binaryen.Features.MVP | binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory;
   const wasm = grower('table.wasm', 'table.grow 0 (ref.null func) (i32.const 100000)', features);
-  assert.is((await run(['-W', 'max-table-elements=200000', wasm])).code, 1, 'grown under a larger cap');
+  assert.is(
+    (await run(['-W', 'max-table-elements=200000', wasm])).code,
+    1,
+    'grown under a larger cap',
+  );
   const capped = await run(['-W', 'max-table-elements=1000', wasm]);
   assert.is(capped.code, 0, `refused under a cap of 1000; stderr: ${capped.stderr}`);
 });
 
 test('limit names inherited from Object.prototype are unknown limits', async () => {
   for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
-    assert.throws(() => checkLimits(JSON.parse(`{"${name}": 1}`) as Record<string, number>),
-      (err: unknown) => err instanceof WasmloopError && err.code === 'ERR_WASMLOOP_LIMIT', name);
+    assert.throws(
+      () => checkLimits(JSON.parse(`{"${name}": 1}`) as Record<string, number>),
+      (err: unknown) => err instanceof WasmloopError && err.code === 'ERR_WASMLOOP_LIMIT',
+      name,
+    );
   }
   const r = await run(['-W', 'constructor=1', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0']);
   assert.is(r.code, 64, `-W constructor=1 is a usage error; stderr: ${r.stderr}`);

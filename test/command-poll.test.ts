@@ -20,7 +20,9 @@ const BACKENDS: WasiBackendName[] = ['wasmer', 'node'];
 const CLOCK_IDS = [0, 1, 2, 3]; // realtime, monotonic, process_cputime_id, thread_cputime_id
 
 let scratch = '';
-const setup = () => { scratch = mkdtempSync(join(tmpdir(), 'wasmloop-poll-')); };
+const setup = () => {
+  scratch = mkdtempSync(join(tmpdir(), 'wasmloop-poll-'));
+};
 const teardown = () => {
   killCmdChildren();
   rmSync(scratch, { recursive: true, force: true });
@@ -36,18 +38,36 @@ interface Run {
 /** runCommand in this process, with a temp file holding `input` as stdin. */
 async function run(backend: WasiBackendName, args: string[], input = ''): Promise<Run> {
   writeFileSync(join(scratch, 'in'), input);
-  const stdin = openSync(join(scratch, 'in'), 'r'), stdout = openSync(join(scratch, 'out'), 'w'), stderr = openSync(join(scratch, 'err'), 'w');
+  const stdin = openSync(join(scratch, 'in'), 'r'),
+    stdout = openSync(join(scratch, 'out'), 'w'),
+    stderr = openSync(join(scratch, 'err'), 'w');
   try {
-    const cpu = process.cpuUsage(), start = performance.now();
-    const status = await runCommand(MODULE, { args: ['cmd-poll.wasm', ...args], env: {}, dirs: [], backend, stdin, stdout, stderr });
-    const ms = performance.now() - start, used = process.cpuUsage(cpu);
-    return { status, stdout: readFileSync(join(scratch, 'out'), 'utf8'), ms, cpuMs: (used.user + used.system) / 1000 };
+    const cpu = process.cpuUsage(),
+      start = performance.now();
+    const status = await runCommand(MODULE, {
+      args: ['cmd-poll.wasm', ...args],
+      env: {},
+      dirs: [],
+      backend,
+      stdin,
+      stdout,
+      stderr,
+    });
+    const ms = performance.now() - start,
+      used = process.cpuUsage(cpu);
+    return {
+      status,
+      stdout: readFileSync(join(scratch, 'out'), 'utf8'),
+      ms,
+      cpuMs: (used.user + used.system) / 1000,
+    };
   } finally {
     for (const fd of [stdin, stdout, stderr]) closeSync(fd);
   }
 }
 
-const events = (lines: string[]) => `poll: errno 0, ${lines.length} events\n${lines.map((l) => l + '\n').join('')}`;
+const events = (lines: string[]) =>
+  `poll: errno 0, ${lines.length} events\n${lines.map((l) => l + '\n').join('')}`;
 
 for (const backend of BACKENDS) {
   const test = suite(`WASI poll_oneoff and bad fds, ${backend} backend`);
@@ -62,16 +82,31 @@ for (const backend of BACKENDS) {
 
   test('stdout and stderr are writable at once', async () => {
     const r = await run(backend, ['poll', 'write:1', 'write:2', 'clock:1:10000000000']);
-    assert.is(r.stdout, events(['sub 0: error 0 type 2 nbytes 0 flags 0', 'sub 1: error 0 type 2 nbytes 0 flags 0']));
+    assert.is(
+      r.stdout,
+      events(['sub 0: error 0 type 2 nbytes 0 flags 0', 'sub 1: error 0 type 2 nbytes 0 flags 0']),
+    );
     assert.ok(r.ms < 5000, `took ${r.ms} ms`);
   });
 
   test('a bad fd is an EBADF event of the type subscribed, with the other ready events', async () => {
-    const r = await run(backend, ['poll', 'read:99', 'write:2147483648', 'read:4294967295', 'write:1', 'clock:1:10000000000']);
-    assert.is(r.stdout, events([
-      'sub 0: error 8 type 1 nbytes 0 flags 0', 'sub 1: error 8 type 2 nbytes 0 flags 0',
-      'sub 2: error 8 type 1 nbytes 0 flags 0', 'sub 3: error 0 type 2 nbytes 0 flags 0',
-    ]));
+    const r = await run(backend, [
+      'poll',
+      'read:99',
+      'write:2147483648',
+      'read:4294967295',
+      'write:1',
+      'clock:1:10000000000',
+    ]);
+    assert.is(
+      r.stdout,
+      events([
+        'sub 0: error 8 type 1 nbytes 0 flags 0',
+        'sub 1: error 8 type 2 nbytes 0 flags 0',
+        'sub 2: error 8 type 1 nbytes 0 flags 0',
+        'sub 3: error 0 type 2 nbytes 0 flags 0',
+      ]),
+    );
   });
 
   test('stdin as a regular file: readable at once, nbytes is what is left; fd_read still gets it', async () => {
@@ -82,21 +117,36 @@ for (const backend of BACKENDS) {
   test('no subscriptions and an unknown event type are EINVAL; ranges past the memory are EFAULT', async () => {
     assert.is((await run(backend, ['poll'])).stdout, 'poll: errno 28, 65535 events\n');
     assert.is((await run(backend, ['poll', 'tag:3'])).stdout, 'poll: errno 28, 65535 events\n');
-    assert.is((await run(backend, ['poll-fault'])).stdout, 'in wraps: errno 21\nout wraps: errno 21\n');
+    assert.is(
+      (await run(backend, ['poll-fault'])).stdout,
+      'in wraps: errno 21\nout wraps: errno 21\n',
+    );
   });
 
   test(`at most MAX_SUBSCRIPTIONS (${MAX_SUBSCRIPTIONS}) subscriptions in one call; more is ENOMEM`, async () => {
-    assert.is((await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS)])).stdout, `poll ${MAX_SUBSCRIPTIONS}: errno 0, ${MAX_SUBSCRIPTIONS} events\n`);
-    assert.is((await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS + 1)])).stdout, `poll ${MAX_SUBSCRIPTIONS + 1}: errno 48, 65535 events\n`);
+    assert.is(
+      (await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS)])).stdout,
+      `poll ${MAX_SUBSCRIPTIONS}: errno 0, ${MAX_SUBSCRIPTIONS} events\n`,
+    );
+    assert.is(
+      (await run(backend, ['poll-many', String(MAX_SUBSCRIPTIONS + 1)])).stdout,
+      `poll ${MAX_SUBSCRIPTIONS + 1}: errno 48, 65535 events\n`,
+    );
   });
 
   test('subscriptions are all read before the event area, which may overlap them, is touched', async () => {
     const r = await run(backend, ['poll-overlap']);
-    assert.is(r.stdout, events(['sub 0: error 0 type 0 nbytes 0 flags 0', 'sub 1: error 0 type 2 nbytes 0 flags 0']));
+    assert.is(
+      r.stdout,
+      events(['sub 0: error 0 type 0 nbytes 0 flags 0', 'sub 1: error 0 type 2 nbytes 0 flags 0']),
+    );
   });
 
   test('an unknown clock id is an EINVAL clock event', async () => {
-    assert.is((await run(backend, ['poll', 'clock:4:1000000000'])).stdout, events(['sub 0: error 28 type 0 nbytes 0 flags 0']));
+    assert.is(
+      (await run(backend, ['poll', 'clock:4:1000000000'])).stdout,
+      events(['sub 0: error 28 type 0 nbytes 0 flags 0']),
+    );
   });
 
   for (const kind of ['clock', 'abs']) {
@@ -123,27 +173,57 @@ for (const backend of BACKENDS) {
   test.after.each(teardown);
 
   test('waits for input, reports it readable, and leaves it for fd_read', async () => {
-    const child = startRunner(['--wasi', backend, MODULE_PATH, 'poll', 'read:0', 'clock:1:20000000000', 'then-read']);
+    const child = startRunner([
+      '--wasi',
+      backend,
+      MODULE_PATH,
+      'poll',
+      'read:0',
+      'clock:1:20000000000',
+      'then-read',
+    ]);
     await until(() => child.stderr() === 'polling\n', 'the guest to poll');
     await new Promise((r) => setTimeout(r, 300));
     assert.is(child.stdout().toString(), '', 'nothing is readable before input arrives');
     child.proc.stdin.write('hello\n');
     await until(() => child.stdout().toString().includes('read'), 'the event and the read');
-    assert.is(child.stdout().toString(), events(['sub 0: error 0 type 1 nbytes 0 flags 0']) + 'read 6: hello\n\n');
+    assert.is(
+      child.stdout().toString(),
+      events(['sub 0: error 0 type 1 nbytes 0 flags 0']) + 'read 6: hello\n\n',
+    );
     child.proc.stdin.end();
     assert.is(await child.exited(), 0);
   });
 
   test('stdin at end of input is readable, with fd_readwrite_hangup and no bytes', async () => {
-    const child = startRunner(['--wasi', backend, MODULE_PATH, 'poll', 'read:0', 'clock:1:20000000000', 'then-read']);
+    const child = startRunner([
+      '--wasi',
+      backend,
+      MODULE_PATH,
+      'poll',
+      'read:0',
+      'clock:1:20000000000',
+      'then-read',
+    ]);
     child.proc.stdin.end();
     assert.is(await child.exited(), 0);
-    assert.is(child.stdout().toString(), events(['sub 0: error 0 type 1 nbytes 0 flags 1']) + 'read 0: \n');
+    assert.is(
+      child.stdout().toString(),
+      events(['sub 0: error 0 type 1 nbytes 0 flags 1']) + 'read 0: \n',
+    );
   });
 
   test('once the guest closes fd 0, polling it asks the backend, not the host stdin', async () => {
     // The host's stdin stays silent: were it still polled, only the clock would fire.
-    const child = startRunner(['--wasi', backend, MODULE_PATH, 'poll', 'close:0', 'read:0', 'clock:1:2000000000']);
+    const child = startRunner([
+      '--wasi',
+      backend,
+      MODULE_PATH,
+      'poll',
+      'close:0',
+      'read:0',
+      'clock:1:2000000000',
+    ]);
     assert.is(await child.exited(), 0);
     // node:wasi closed its fd 0; @wasmer/wasi keeps an empty stdin of its own there (WASI.md).
     const error = backend === 'node' ? 8 : 0;
@@ -152,7 +232,14 @@ for (const backend of BACKENDS) {
   });
 
   test('a clock timeout fires while stdin stays silent', async () => {
-    const child = startRunner(['--wasi', backend, MODULE_PATH, 'poll', 'read:0', 'clock:1:300000000']);
+    const child = startRunner([
+      '--wasi',
+      backend,
+      MODULE_PATH,
+      'poll',
+      'read:0',
+      'clock:1:300000000',
+    ]);
     assert.is(await child.exited(), 0);
     assert.is(child.stdout().toString(), events(['sub 1: error 0 type 0 nbytes 0 flags 0']));
     child.proc.stdin.end();

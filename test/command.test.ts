@@ -5,17 +5,39 @@
  * they are meant to behave the same. In-process runs give the guest temp files as stdio;
  * runs over real pipes go through test/helpers/cmd-run.ts in a child process.
  */
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  BAD_EXIT_STATUS, chooseBackend, parseDirOption, runCommand, TRAP_STATUS, type CommandOptions, type WasiBackendName,
+  BAD_EXIT_STATUS,
+  chooseBackend,
+  parseDirOption,
+  runCommand,
+  TRAP_STATUS,
+  type CommandOptions,
+  type WasiBackendName,
 } from '../host/command/command.ts';
 import { WasmloopError } from '../host/errors.ts';
-import { killCmdChildren, ROOT, startCli, startRunner, until, type CmdChild } from './helpers/cmd-spawn.ts';
+import {
+  killCmdChildren,
+  ROOT,
+  startCli,
+  startRunner,
+  until,
+  type CmdChild,
+} from './helpers/cmd-spawn.ts';
 
 const MODULE_PATH = join(ROOT, 'build/test/cmd-tool.wasm');
 const MODULE = new WebAssembly.Module(readFileSync(MODULE_PATH));
@@ -23,7 +45,9 @@ const BACKENDS: WasiBackendName[] = ['wasmer', 'node'];
 const MiB = 1 << 20;
 
 let scratch = '';
-const setup = () => { scratch = mkdtempSync(join(tmpdir(), 'wasmloop-cmd-')); };
+const setup = () => {
+  scratch = mkdtempSync(join(tmpdir(), 'wasmloop-cmd-'));
+};
 const teardown = () => {
   killCmdChildren();
   rmSync(scratch, { recursive: true, force: true });
@@ -37,13 +61,32 @@ interface InProcessRun {
 
 /** runCommand in this process, with temp files as the guest's stdio (the same file for stdout
  *  and stderr when `merged`, to see how the two interleave). */
-async function runInProcess(args: string[], opts: Partial<CommandOptions> & { input?: Buffer; merged?: boolean } = {}): Promise<InProcessRun> {
-  const inPath = join(scratch, 'stdin'), outPath = join(scratch, 'stdout'), errPath = join(scratch, 'stderr');
+async function runInProcess(
+  args: string[],
+  opts: Partial<CommandOptions> & { input?: Buffer; merged?: boolean } = {},
+): Promise<InProcessRun> {
+  const inPath = join(scratch, 'stdin'),
+    outPath = join(scratch, 'stdout'),
+    errPath = join(scratch, 'stderr');
   writeFileSync(inPath, opts.input ?? '');
-  const stdin = openSync(inPath, 'r'), stdout = openSync(outPath, 'w'), stderr = opts.merged ? stdout : openSync(errPath, 'w');
+  const stdin = openSync(inPath, 'r'),
+    stdout = openSync(outPath, 'w'),
+    stderr = opts.merged ? stdout : openSync(errPath, 'w');
   try {
-    const status = await runCommand(MODULE, { env: {}, dirs: [], ...opts, args: ['cmd-tool.wasm', ...args], stdin, stdout, stderr });
-    return { status, stdout: readFileSync(outPath), stderr: opts.merged ? '' : readFileSync(errPath, 'utf8') };
+    const status = await runCommand(MODULE, {
+      env: {},
+      dirs: [],
+      ...opts,
+      args: ['cmd-tool.wasm', ...args],
+      stdin,
+      stdout,
+      stderr,
+    });
+    return {
+      status,
+      stdout: readFileSync(outPath),
+      stderr: opts.merged ? '' : readFileSync(errPath, 'utf8'),
+    };
   } finally {
     for (const fd of new Set([stdin, stdout, stderr])) closeSync(fd);
   }
@@ -66,9 +109,19 @@ function tinyModule(imports: [string, string][]): WebAssembly.Module {
   const str = (s: string) => [s.length, ...Buffer.from(s)];
   const section = (id: number, body: number[]) => [id, body.length, ...body];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 0, 0]),
-    ...section(2, [imports.length, ...imports.flatMap(([m, n]) => [...str(m), ...str(n), 0x00, 0])]),
+    ...section(2, [
+      imports.length,
+      ...imports.flatMap(([m, n]) => [...str(m), ...str(n), 0x00, 0]),
+    ]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0x00, 1]),
     ...section(7, [2, ...str('_start'), 0x00, imports.length, ...str('memory'), 0x02, 0]),
@@ -118,7 +171,10 @@ for (const backend of BACKENDS) {
   test('AssemblyScript abort() is a trap with its message', async () => {
     const r = await runInProcess(['abort'], { backend });
     assert.is(r.status, TRAP_STATUS);
-    assert.match(r.stderr, /^wasmloop: guest trapped: abort: the guest gave up at test\/guests\/cmd-tool\.ts:\d+:\d+\n$/);
+    assert.match(
+      r.stderr,
+      /^wasmloop: guest trapped: abort: the guest gave up at test\/guests\/cmd-tool\.ts:\d+:\d+\n$/,
+    );
   });
 
   test('stdout and stderr are separate, and interleave in the order written', async () => {
@@ -223,21 +279,27 @@ dirs('--dir HOST[::GUEST] parsing', () => {
   assert.equal(parseDirOption('data'), { host: 'data', guest: 'data' });
   assert.equal(parseDirOption('/tmp/x::/data'), { host: '/tmp/x', guest: '/data' });
   for (const bad of ['', '::/data', '/tmp/x::']) {
-    assert.throws(() => parseDirOption(bad), (e: WasmloopError) => e.code === 'ERR_WASMLOOP_USAGE');
+    assert.throws(
+      () => parseDirOption(bad),
+      (e: WasmloopError) => e.code === 'ERR_WASMLOOP_USAGE',
+    );
   }
 });
 
 for (const backend of [undefined, 'node'] as const) {
-  dirs(`a preopened directory is read and written for real (backend ${backend ?? 'default'})`, async () => {
-    const data = join(scratch, 'data');
-    mkdirSync(data);
-    writeFileSync(join(data, 'in.txt'), 'hello from the host\n');
-    const r = await runInProcess(['files'], { backend, dirs: [{ host: data, guest: '/data' }] });
-    assert.is(r.stderr, '');
-    assert.is(r.stdout.toString(), 'preopen: /data\nwrote out.txt\n');
-    assert.is(r.status, 0);
-    assert.is(readFileSync(join(data, 'out.txt'), 'utf8'), 'seen: hello from the host\n');
-  });
+  dirs(
+    `a preopened directory is read and written for real (backend ${backend ?? 'default'})`,
+    async () => {
+      const data = join(scratch, 'data');
+      mkdirSync(data);
+      writeFileSync(join(data, 'in.txt'), 'hello from the host\n');
+      const r = await runInProcess(['files'], { backend, dirs: [{ host: data, guest: '/data' }] });
+      assert.is(r.stderr, '');
+      assert.is(r.stdout.toString(), 'preopen: /data\nwrote out.txt\n');
+      assert.is(r.status, 0);
+      assert.is(readFileSync(join(data, 'out.txt'), 'utf8'), 'seen: hello from the host\n');
+    },
+  );
 }
 
 dirs('--dir through the runner: a relative host path seen under its own name', async () => {
@@ -250,37 +312,61 @@ dirs('--dir through the runner: a relative host path seen under its own name', a
 });
 
 dirs('the wasmer backend refuses --dir, naming the fix', async () => {
-  const e = await errorCode(() => runInProcess(['files'], { backend: 'wasmer', dirs: [{ host: scratch, guest: '/data' }] }));
+  const e = await errorCode(() =>
+    runInProcess(['files'], { backend: 'wasmer', dirs: [{ host: scratch, guest: '/data' }] }),
+  );
   assert.is(e.code, 'ERR_WASMLOOP_USAGE');
   assert.match(e.message, /--wasi node/);
   assert.not.match(e.message, /\n/);
 });
 
 dirs('a --dir that is missing or not a directory is ERR_WASMLOOP_DIR', async () => {
-  const missing = await errorCode(() => runInProcess(['files'], { dirs: [{ host: join(scratch, 'nope'), guest: '/d' }] }));
+  const missing = await errorCode(() =>
+    runInProcess(['files'], { dirs: [{ host: join(scratch, 'nope'), guest: '/d' }] }),
+  );
   assert.is(missing.code, 'ERR_WASMLOOP_DIR');
   assert.match(missing.message, /no such directory/);
   writeFileSync(join(scratch, 'file'), '');
-  const file = await errorCode(() => runInProcess(['files'], { dirs: [{ host: join(scratch, 'file'), guest: '/d' }] }));
+  const file = await errorCode(() =>
+    runInProcess(['files'], { dirs: [{ host: join(scratch, 'file'), guest: '/d' }] }),
+  );
   assert.is(file.code, 'ERR_WASMLOOP_DIR');
   assert.match(file.message, /not a directory/);
-  const twice = await errorCode(() => runInProcess(['files'], { dirs: [{ host: scratch, guest: '/d' }, { host: scratch, guest: '/d' }] }));
+  const twice = await errorCode(() =>
+    runInProcess(['files'], {
+      dirs: [
+        { host: scratch, guest: '/d' },
+        { host: scratch, guest: '/d' },
+      ],
+    }),
+  );
   assert.is(twice.code, 'ERR_WASMLOOP_DIR');
 });
 
-dirs('a module without _start is ERR_WASMLOOP_NOT_COMMAND (a wasmloop guest, an empty module)', async () => {
-  const guest = new WebAssembly.Module(readFileSync(join(ROOT, 'build/test/wasi-log.wasm')));
-  const empty = new WebAssembly.Module(new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]));
-  for (const module of [guest, empty]) {
-    const e = await errorCode(() => runCommand(module, { args: ['x'], env: {}, dirs: [] }));
-    assert.is(e.code, 'ERR_WASMLOOP_NOT_COMMAND');
-  }
-});
+dirs(
+  'a module without _start is ERR_WASMLOOP_NOT_COMMAND (a wasmloop guest, an empty module)',
+  async () => {
+    const guest = new WebAssembly.Module(readFileSync(join(ROOT, 'build/test/wasi-log.wasm')));
+    const empty = new WebAssembly.Module(
+      new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]),
+    );
+    for (const module of [guest, empty]) {
+      const e = await errorCode(() => runCommand(module, { args: ['x'], env: {}, dirs: [] }));
+      assert.is(e.code, 'ERR_WASMLOOP_NOT_COMMAND');
+    }
+  },
+);
 
 dirs('an import no backend provides is ERR_WASMLOOP_IMPORT, on both backends', async () => {
   for (const backend of BACKENDS) {
-    for (const imp of [['foo', 'bar'], ['wasi_snapshot_preview1', 'no_such_call'], ['wasi_unstable', 'fd_write']] as [string, string][]) {
-      const e = await errorCode(() => runCommand(tinyModule([imp]), { args: ['x'], env: {}, dirs: [], backend }));
+    for (const imp of [
+      ['foo', 'bar'],
+      ['wasi_snapshot_preview1', 'no_such_call'],
+      ['wasi_unstable', 'fd_write'],
+    ] as [string, string][]) {
+      const e = await errorCode(() =>
+        runCommand(tinyModule([imp]), { args: ['x'], env: {}, dirs: [], backend }),
+      );
       assert.is(e.code, 'ERR_WASMLOOP_IMPORT', `${backend} ${imp.join('.')}`);
       assert.match(e.message, imp.join('.'));
     }

@@ -28,7 +28,8 @@ async function codeOf(options: unknown): Promise<string> {
     await loop.close({ graceMs: 0 });
     return 'accepted';
   } catch (err) {
-    if (!(err instanceof WasmloopError)) return `raw ${(err as Error).name}: ${(err as Error).message}`;
+    if (!(err instanceof WasmloopError))
+      return `raw ${(err as Error).name}: ${(err as Error).message}`;
     return err.code;
   }
 }
@@ -78,28 +79,59 @@ test('wrongly typed options are WasmloopError with a code, not raw TypeError/Ran
 
 test('watchdogMs and maxRestarts that would turn the watchdog or the budget off are refused', async () => {
   for (const watchdogMs of [-5, 'abc', 1.5, Infinity, NaN, 2 ** 31]) {
-    assert.is(await codeOf({ module: MODULE, listen: LISTEN, watchdogMs }), 'ERR_WASMLOOP_USAGE', `watchdogMs ${String(watchdogMs)}`);
+    assert.is(
+      await codeOf({ module: MODULE, listen: LISTEN, watchdogMs }),
+      'ERR_WASMLOOP_USAGE',
+      `watchdogMs ${String(watchdogMs)}`,
+    );
   }
   for (const maxRestarts of [-1, 'abc', 0.5]) {
-    assert.is(await codeOf({ module: MODULE, listen: LISTEN, maxRestarts }), 'ERR_WASMLOOP_USAGE', `maxRestarts ${String(maxRestarts)}`);
+    assert.is(
+      await codeOf({ module: MODULE, listen: LISTEN, maxRestarts }),
+      'ERR_WASMLOOP_USAGE',
+      `maxRestarts ${String(maxRestarts)}`,
+    );
   }
   // The calling thread has no watchdog: asking for one there is an error, not a no-op.
-  assert.is(await codeOf({ module: MODULE, listen: LISTEN, workers: 0, watchdogMs: 1000 }), 'ERR_WASMLOOP_USAGE');
-  assert.is(await codeOf({ module: MODULE, listen: LISTEN, workers: 0, watchdogMs: 0 }), 'accepted');
+  assert.is(
+    await codeOf({ module: MODULE, listen: LISTEN, workers: 0, watchdogMs: 1000 }),
+    'ERR_WASMLOOP_USAGE',
+  );
+  assert.is(
+    await codeOf({ module: MODULE, listen: LISTEN, workers: 0, watchdogMs: 0 }),
+    'accepted',
+  );
 });
 
 test('a createLoop that fails leaves its port free: bad driver, a start-up that runs away', async () => {
   const port = await freePort();
-  assert.is(await codeOf({ module: MODULE, listen: [{ port }], driver: 'bogus' }), 'ERR_WASMLOOP_USAGE');
+  assert.is(
+    await codeOf({ module: MODULE, listen: [{ port }], driver: 'bogus' }),
+    'ERR_WASMLOOP_USAGE',
+  );
   assert.ok(await bindable(port), 'the port is free after driver: bogus');
-  assert.is(await codeOf({ module: MODULE, listen: [{ port }], workers: 0, driver: 'bogus' }), 'ERR_WASMLOOP_USAGE');
+  assert.is(
+    await codeOf({ module: MODULE, listen: [{ port }], workers: 0, driver: 'bogus' }),
+    'ERR_WASMLOOP_USAGE',
+  );
   assert.ok(await bindable(port), 'the port is free after workers: 0, driver: bogus');
-  assert.is(await codeOf({ module: 'build/test/spin-init.wasm', listen: [{ port }], workers: 2, watchdogMs: 300 }), 'ERR_WASMLOOP_INIT');
+  assert.is(
+    await codeOf({
+      module: 'build/test/spin-init.wasm',
+      listen: [{ port }],
+      workers: 2,
+      watchdogMs: 300,
+    }),
+    'ERR_WASMLOOP_INIT',
+  );
   assert.ok(await bindable(port), 'the port is free after a pool of 2 failed to start');
 });
 
 test('workers with max-connections 1e12: the pool starts (its fd registry is capped as the guest caps the table)', async () => {
-  const { loop, port } = await startLoop(MODULE, { workers: 2, limits: { 'max-connections': 1e12 } });
+  const { loop, port } = await startLoop(MODULE, {
+    workers: 2,
+    limits: { 'max-connections': 1e12 },
+  });
   const c = await RawClient.connect(port);
   await c.write('hi\n');
   assert.is((await c.read(3)).toString(), 'hi\n');
@@ -110,8 +142,11 @@ test('workers with max-connections 1e12: the pool starts (its fd registry is cap
 
 test('every WasmloopError code the host uses has a CLI exit status listed in --help and README', () => {
   const codes = new Set<string>();
-  for (const f of readdirSync('host', { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {
-    for (const m of readFileSync(`host/${f}`, 'utf8').matchAll(/'(ERR_WASMLOOP_[A-Z_]+)'/g)) codes.add(m[1]!);
+  for (const f of readdirSync('host', { recursive: true, encoding: 'utf8' }).filter((n) =>
+    n.endsWith('.ts'),
+  )) {
+    for (const m of readFileSync(`host/${f}`, 'utf8').matchAll(/'(ERR_WASMLOOP_[A-Z_]+)'/g))
+      codes.add(m[1]!);
   }
   assert.ok(codes.size >= 15, `found ${codes.size} codes`);
   const readme = readFileSync('README.md', 'utf8');
@@ -119,7 +154,11 @@ test('every WasmloopError code the host uses has a CLI exit status listed in --h
   for (const code of codes) {
     const status = (CODE_TO_EXIT as Record<string, number>)[code];
     assert.ok(status !== undefined, `${code} has no exit status in CODE_TO_EXIT`);
-    assert.match(exitHelp, new RegExp(`\\b${status} `), `exit ${status} (${code}) is not in --help`);
+    assert.match(
+      exitHelp,
+      new RegExp(`\\b${status} `),
+      `exit ${status} (${code}) is not in --help`,
+    );
     assert.match(readme, new RegExp(`\\b${status} `), `exit ${status} (${code}) is not in README`);
   }
 });
@@ -133,7 +172,11 @@ test('CLI: --watchdog-ms with --workers 0, too many workers, a negative or non-n
     ['--max-restarts', '-1'],
   ];
   for (const extra of cases) {
-    const r = await runCommand(process.execPath, ['bin/wasmloop.js', 'run', MODULE, '--tcplisten', '127.0.0.1:0', ...extra], { cwd: ROOT });
+    const r = await runCommand(
+      process.execPath,
+      ['bin/wasmloop.js', 'run', MODULE, '--tcplisten', '127.0.0.1:0', ...extra],
+      { cwd: ROOT },
+    );
     assert.is(r.code, 64, `${extra.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^wasmloop: .*--(watchdog-ms|workers|max-restarts)/, extra.join(' '));
   }

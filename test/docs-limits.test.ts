@@ -20,8 +20,16 @@ const security = readFileSync(new URL('docs/SECURITY.md', root), 'utf8');
 /** The declaration files the shipped guests are built with, merged: name -> spec. */
 function declarationFiles(): Record<string, LimitSpec> {
   const out: Record<string, LimitSpec> = {};
-  for (const f of readdirSync(new URL('assembly/limits/', root)).filter((n) => n.endsWith('.json'))) {
-    Object.assign(out, JSON.parse(readFileSync(new URL(`assembly/limits/${f}`, root), 'utf8')) as Record<string, LimitSpec>);
+  for (const f of readdirSync(new URL('assembly/limits/', root)).filter((n) =>
+    n.endsWith('.json'),
+  )) {
+    Object.assign(
+      out,
+      JSON.parse(readFileSync(new URL(`assembly/limits/${f}`, root), 'utf8')) as Record<
+        string,
+        LimitSpec
+      >,
+    );
   }
   return out;
 }
@@ -49,23 +57,34 @@ function readmeTable(): Map<string, number> {
 
 test('every limit a shipped module declares comes from a declaration file', () => {
   const names = shippedNames();
-  assert.ok(names.includes('max-body-bytes') && names.includes('max-frame-bytes'), 'the shipped guests declare their limits');
-  for (const name of names) assert.ok(Object.hasOwn(ALL, name), `a shipped module declares ${name}, no declaration file does`);
+  assert.ok(
+    names.includes('max-body-bytes') && names.includes('max-frame-bytes'),
+    'the shipped guests declare their limits',
+  );
+  for (const name of names)
+    assert.ok(
+      Object.hasOwn(ALL, name),
+      `a shipped module declares ${name}, no declaration file does`,
+    );
 });
 
 test('README lists every limit with the default the code uses, and no other', () => {
   const rows = readmeTable();
-  for (const [name, l] of Object.entries(ALL)) assert.is(rows.get(name), l.default, `README row for ${name}`);
-  for (const name of rows.keys()) assert.ok(Object.hasOwn(ALL, name), `README lists ${name}, which nothing declares`);
+  for (const [name, l] of Object.entries(ALL))
+    assert.is(rows.get(name), l.default, `README row for ${name}`);
+  for (const name of rows.keys())
+    assert.ok(Object.hasOwn(ALL, name), `README lists ${name}, which nothing declares`);
 });
 
-test('--help lists every host limit with its default, and says how to see a module\'s', () => {
-  for (const [name, l] of Object.entries(HOST_LIMITS)) assert.ok(HELP.includes(`${name}=${l.default}`), `--help: ${name}=${l.default}`);
+test("--help lists every host limit with its default, and says how to see a module's", () => {
+  for (const [name, l] of Object.entries(HOST_LIMITS))
+    assert.ok(HELP.includes(`${name}=${l.default}`), `--help: ${name}=${l.default}`);
   assert.ok(HELP.includes('wasmloop limits'), '--help names `wasmloop limits MODULE`');
 });
 
 test('SECURITY.md names every limit', () => {
-  for (const name of Object.keys(ALL)) assert.ok(security.includes(`\`${name}\``), `SECURITY.md: ${name}`);
+  for (const name of Object.keys(ALL))
+    assert.ok(security.includes(`\`${name}\``), `SECURITY.md: ${name}`);
 });
 
 test.run();

@@ -16,7 +16,8 @@ import * as assert from 'uvu/assert';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GENERATED = /(^|\/)(build|dist)\//;
-const PATH = /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|\.ci)\/[\w./*{},-]*)/g;
+const PATH =
+  /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|\.ci)\/[\w./*{},-]*)/g;
 
 /** The repository's files, relative to the root, for matching globs. */
 function repositoryFiles(): string[] {
@@ -51,11 +52,18 @@ export function missingPaths(text: string, files: string[]): string[] {
   return missing;
 }
 
-const DOCS = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 test('every repository path README.md and docs/*.md name exists', () => {
   const files = repositoryFiles();
-  const missing = DOCS.flatMap((doc) => missingPaths(readFileSync(join(ROOT, doc), 'utf8'), files).map((m) => `${doc} ${m}`));
+  const missing = DOCS.flatMap((doc) =>
+    missingPaths(readFileSync(join(ROOT, doc), 'utf8'), files).map((m) => `${doc} ${m}`),
+  );
   assert.equal(missing, []);
 });
 

@@ -32,7 +32,11 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('the idle timeout fires with no traffic at all', async () => {
-    const { loop, port } = await startLoop('build/echo.wasm', { workers: 0, driver, limits: { 'idle-timeout-ms': 200 } });
+    const { loop, port } = await startLoop('build/echo.wasm', {
+      workers: 0,
+      driver,
+      limits: { 'idle-timeout-ms': 200 },
+    });
     const c = await RawClient.connect(port);
     await c.until(() => c.ended || c.closed, 'the idle connection to be closed', 3000);
     assert.is(loop.stats().timeouts, 1);
@@ -40,7 +44,11 @@ for (const driver of ['libuv', 'blocking'] as const) {
 
   test('a trapped guest is replaced and serves again', async () => {
     const rec = trapRecorder();
-    const { loop, port } = await startLoop('build/test/evil.wasm', { workers: 0, driver, onTrap: rec.onTrap });
+    const { loop, port } = await startLoop('build/test/evil.wasm', {
+      workers: 0,
+      driver,
+      onTrap: rec.onTrap,
+    });
     const victim = await RawClient.connect(port);
     await victim.write('TRAP\n');
     await victim.until(() => victim.ended || victim.closed, 'the trapping connection to close');

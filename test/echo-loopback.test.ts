@@ -49,7 +49,9 @@ for (const module of FLAVOURS) {
         jobs.push({ payload: r.bytes(size), r });
         total += size;
       }
-      const results = await Promise.all(jobs.map((j) => streamThrough(port, j.payload, j.r, chunkSize)));
+      const results = await Promise.all(
+        jobs.map((j) => streamThrough(port, j.payload, j.r, chunkSize)),
+      );
       results.forEach((res, i) => {
         const sent = jobs[i]!.payload;
         assert.is(res.received, sent.length, `client ${i}: bytes echoed`);
@@ -72,28 +74,39 @@ for (const module of FLAVOURS) {
       const sock = track(net.connect({ port, host: '127.0.0.1' }));
       sock.pause();
       await withTimeout(once(sock, 'connect'), 5000, 'connect');
-      for (let off = 0; off < payload.length; off += 64 * 1024) sock.write(payload.subarray(off, off + 64 * 1024));
+      for (let off = 0; off < payload.length; off += 64 * 1024)
+        sock.write(payload.subarray(off, off + 64 * 1024));
       sock.end();
 
       // While we read nothing, the server must stop reading too once the buffers between us
       // are full: its input count settles below what we sent instead of swallowing it all.
       let last = -1;
       let steady = 0;
-      await waitFor(() => {
-        const now = loop.stats().bytesIn;
-        steady = now === last ? steady + 1 : 0;
-        last = now;
-        return steady >= 5;
-      }, 'the server to stop reading', 10000).catch(() => {});
+      await waitFor(
+        () => {
+          const now = loop.stats().bytesIn;
+          steady = now === last ? steady + 1 : 0;
+          last = now;
+          return steady >= 5;
+        },
+        'the server to stop reading',
+        10000,
+      ).catch(() => {});
       const held = await settledStats(loop);
       assert.ok(held.bytesIn > 0, 'the server read something');
-      assert.ok(held.bytesIn < payload.length, `the server read all ${held.bytesIn} bytes while the client was not reading`);
+      assert.ok(
+        held.bytesIn < payload.length,
+        `the server read all ${held.bytesIn} bytes while the client was not reading`,
+      );
       assert.ok(held.bytesOut <= held.bytesIn);
       assert.is(held.open, 1);
 
       const hash = createHash('sha256');
       let received = 0;
-      sock.on('data', (b: Buffer) => { hash.update(b); received += b.length; });
+      sock.on('data', (b: Buffer) => {
+        hash.update(b);
+        received += b.length;
+      });
       const ended = once(sock, 'end');
       sock.resume();
       await withTimeout(ended, 20000, `the rest of the echo (got ${received})`);

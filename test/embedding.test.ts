@@ -18,20 +18,23 @@ test.after.each(async () => {
 });
 
 const REQUEST = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
-const RESPONSE_LENGTH = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!'.length;
+const RESPONSE_LENGTH =
+  'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!'.length;
 
 /** Keeps `conns` connections busy with pipelined requests until `until` resolves. */
 async function load(port: number, conns: number, stop: { done: boolean }): Promise<number> {
   let answered = 0;
-  await Promise.all(Array.from({ length: conns }, async () => {
-    const c = await RawClient.connect(port);
-    while (!stop.done) {
-      await c.write(REQUEST.repeat(8));
-      await c.read(RESPONSE_LENGTH * 8);
-      answered += 8;
-    }
-    c.sock.destroy();
-  }));
+  await Promise.all(
+    Array.from({ length: conns }, async () => {
+      const c = await RawClient.connect(port);
+      while (!stop.done) {
+        await c.write(REQUEST.repeat(8));
+        await c.read(RESPONSE_LENGTH * 8);
+        answered += 8;
+      }
+      c.sock.destroy();
+    }),
+  );
   return answered;
 }
 
@@ -50,12 +53,20 @@ test('timers, node:http and node:net keep working while the loop serves load', a
     const served = load(port, 16, stop);
     const nodeAnswers: string[] = [];
     for (let i = 0; i < 20; i++) {
-      nodeAnswers.push(await new Promise<string>((resolve, reject) => {
-        http.get({ host: '127.0.0.1', port: nodePort, agent: false }, (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => { body += d; }).on('end', () => resolve(body));
-        }).on('error', reject);
-      }));
+      nodeAnswers.push(
+        await new Promise<string>((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: nodePort, agent: false }, (res) => {
+              let body = '';
+              res
+                .on('data', (d: Buffer) => {
+                  body += d;
+                })
+                .on('end', () => resolve(body));
+            })
+            .on('error', reject);
+        }),
+      );
       const c = await RawClient.connect(echoPort);
       await c.write(`net ${i}`);
       assert.is((await c.read(`net ${i}`.length)).toString(), `net ${i}`);
@@ -85,7 +96,10 @@ test('an AbortSignal closes the loop', async () => {
   await c.until(() => c.ended || c.closed, 'EOF after abort');
   const refused = await new Promise<boolean>((resolve) => {
     const s = net.connect(port, '127.0.0.1');
-    s.on('connect', () => { s.destroy(); resolve(false); }).on('error', () => resolve(true));
+    s.on('connect', () => {
+      s.destroy();
+      resolve(false);
+    }).on('error', () => resolve(true));
   });
   assert.ok(refused, 'the listener is closed');
 });
@@ -99,7 +113,11 @@ test('errors are WasmloopError with a code', async () => {
     assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_MODULE_READ');
   }
   try {
-    await createLoop({ module: 'build/echo.wasm', listen: [{ port: 0 }], limits: { 'max-conection': 1 } });
+    await createLoop({
+      module: 'build/echo.wasm',
+      listen: [{ port: 0 }],
+      limits: { 'max-conection': 1 },
+    });
     assert.unreachable();
   } catch (err) {
     assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_LIMIT');

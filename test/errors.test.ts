@@ -17,9 +17,12 @@ void ((t: typeof CODE_TO_EXIT = { ERR_WASMLOOP_USAGE: 64 }) => t);
 
 function codesInHostSources(): Set<string> {
   const codes = new Set<string>();
-  for (const f of readdirSync('host', { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {
+  for (const f of readdirSync('host', { recursive: true, encoding: 'utf8' }).filter((n) =>
+    n.endsWith('.ts'),
+  )) {
     if (f === 'errors.ts') continue; // the list itself
-    for (const m of readFileSync(`host/${f}`, 'utf8').matchAll(/'(ERR_WASMLOOP_[A-Z_]+)'/g)) codes.add(m[1]!);
+    for (const m of readFileSync(`host/${f}`, 'utf8').matchAll(/'(ERR_WASMLOOP_[A-Z_]+)'/g))
+      codes.add(m[1]!);
   }
   return codes;
 }
@@ -27,12 +30,23 @@ function codesInHostSources(): Set<string> {
 test('the documented codes are exactly the codes the host throws, each with an exit status', () => {
   assert.equal([...codesInHostSources()].sort(), [...WASMLOOP_ERROR_CODES].sort());
   assert.equal(Object.keys(CODE_TO_EXIT).sort(), [...WASMLOOP_ERROR_CODES].sort());
-  for (const code of WASMLOOP_ERROR_CODES) assert.ok(CODE_TO_EXIT[code] > 1, `${code}: ${CODE_TO_EXIT[code]}`);
+  for (const code of WASMLOOP_ERROR_CODES)
+    assert.ok(CODE_TO_EXIT[code] > 1, `${code}: ${CODE_TO_EXIT[code]}`);
 });
 
 test('isWasmloopErrorCode admits only listed strings', () => {
   for (const code of WASMLOOP_ERROR_CODES) assert.ok(isWasmloopErrorCode(code), code);
-  for (const bad of ['ENOENT', '', 'err_wasmloop_usage', 'ERR_WASMLOOP_', 'toString', 'constructor', 7, null, undefined]) {
+  for (const bad of [
+    'ENOENT',
+    '',
+    'err_wasmloop_usage',
+    'ERR_WASMLOOP_',
+    'toString',
+    'constructor',
+    7,
+    null,
+    undefined,
+  ]) {
     assert.not.ok(isWasmloopErrorCode(bad), String(bad));
   }
 });
@@ -44,7 +58,10 @@ test('worker boundary: a listed code crosses unchanged, any other string becomes
   assert.is(listen.message, 'in use');
   const nodeError = Object.assign(new Error('no such file'), { code: 'ENOENT' });
   assert.equal(toWorkerError(nodeError), { code: 'ERR_WASMLOOP_WORKER', message: 'no such file' });
-  assert.equal(toWorkerError('thrown string'), { code: 'ERR_WASMLOOP_WORKER', message: 'thrown string' });
+  assert.equal(toWorkerError('thrown string'), {
+    code: 'ERR_WASMLOOP_WORKER',
+    message: 'thrown string',
+  });
   // What a worker that lies (or an older worker) might post: the pool does not trust the string.
   for (const code of ['ENOENT', '__proto__', 'ERR_WASMLOOP_NOPE']) {
     const e = fromWorkerError({ code, message: 'm' });

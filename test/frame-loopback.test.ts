@@ -50,17 +50,28 @@ for (const module of FLAVOURS) {
       let frames = 0;
       for (let i = 0; i < CLIENTS; i++) {
         const r = rng(master.int(0, 2 ** 32 - 1));
-        const list = Array.from({ length: r.int(i === 0 ? 0 : 1, 4) }, () => encodeFrame(r.bytes(frameSize(r))));
+        const list = Array.from({ length: r.int(i === 0 ? 0 : 1, 4) }, () =>
+          encodeFrame(r.bytes(frameSize(r))),
+        );
         frames += list.length;
         const input = concat(list);
         jobs.push({ input, expect: input, r });
       }
       // Refused clients: a frame, then a bad magic or a length one over the limit, then more.
       const before = encodeFrame(master.bytes(70_000));
-      for (const bad of [Uint8Array.of(0x57, 0x4c, 0x46, 0x32, 0, 0, 0, 1), frameHeader(FRAME_MAX_DEFAULT + 1)]) {
-        jobs.push({ input: concat([before, bad, encodeFrame(master.bytes(100))]), expect: before, r: rng(master.int(0, 2 ** 32 - 1)) });
+      for (const bad of [
+        Uint8Array.of(0x57, 0x4c, 0x46, 0x32, 0, 0, 0, 1),
+        frameHeader(FRAME_MAX_DEFAULT + 1),
+      ]) {
+        jobs.push({
+          input: concat([before, bad, encodeFrame(master.bytes(100))]),
+          expect: before,
+          r: rng(master.int(0, 2 ** 32 - 1)),
+        });
       }
-      const replies = await Promise.all(jobs.map((j) => streamThrough(port, j.input, j.r, chunkSize)));
+      const replies = await Promise.all(
+        jobs.map((j) => streamThrough(port, j.input, j.r, chunkSize)),
+      );
       replies.forEach((res, i) => {
         const want = jobs[i]!.expect;
         assert.is(res.received, want.length, `client ${i}: bytes echoed`);

@@ -18,7 +18,8 @@ import { hoarder, type HoarderExports } from './helpers/hoarder.ts';
 import { simLoop } from './helpers/sim.ts';
 
 const test = suite('guest limits');
-const moduleOf = (name: string) => new WebAssembly.Module(readFileSync(new URL(`../build/${name}.wasm`, import.meta.url)));
+const moduleOf = (name: string) =>
+  new WebAssembly.Module(readFileSync(new URL(`../build/${name}.wasm`, import.meta.url)));
 
 /** Asks the guest for the limit `name` through the `limit` hostcall. */
 function limitOf(g: HoarderExports, name: string): number {
@@ -29,11 +30,19 @@ function limitOf(g: HoarderExports, name: string): number {
 
 test('a declared limit reaches the guest at its declared default, or at the value given', async () => {
   assert.is(limitOf(hoarder(await simLoop('test/declarer')), 'probe-ms'), 1234, 'default');
-  assert.is(limitOf(hoarder(await simLoop('test/declarer', { limits: { 'probe-ms': 50 } })), 'probe-ms'), 50, 'given');
+  assert.is(
+    limitOf(hoarder(await simLoop('test/declarer', { limits: { 'probe-ms': 50 } })), 'probe-ms'),
+    50,
+    'given',
+  );
   // Memory capped: the module is rewritten at load, and its declaration must survive that.
   const capped = await simLoop('test/declarer', { limits: { 'max-memory-size': 8 << 20 } });
   assert.is(limitOf(hoarder(capped), 'probe-ms'), 1234, 'default, memory capped');
-  assert.is(limitOf(hoarder(await simLoop('test/hoarder')), 'probe-ms'), -1, 'undeclared: no default');
+  assert.is(
+    limitOf(hoarder(await simLoop('test/hoarder')), 'probe-ms'),
+    -1,
+    'undeclared: no default',
+  );
 });
 
 /** The ERR_WASMLOOP_LIMIT message of `fn`, or fails. */
@@ -62,7 +71,10 @@ test('-W of a name the module does not declare is refused, naming the ones it ta
 test('a module that declares nothing takes the generic limits and every name shipped guests read', () => {
   const m = moduleOf('test/hoarder');
   assert.is(declaredLimits(m), undefined);
-  checkLimits({ 'max-frame-bytes': 10, 'max-body-bytes': 1, 'header-timeout-ms': 1, 'max-connections': 3 }, m);
+  checkLimits(
+    { 'max-frame-bytes': 10, 'max-body-bytes': 1, 'header-timeout-ms': 1, 'max-connections': 3 },
+    m,
+  );
   limitError(() => checkLimits({ 'probe-ms': 50 }, m));
 });
 
@@ -70,13 +82,19 @@ test('a value outside the declared range is refused', () => {
   const m = moduleOf('test/declarer');
   checkLimits({ 'probe-ms': 10 }, m);
   checkLimits({ 'probe-ms': 100000 }, m);
-  assert.match(limitError(() => checkLimits({ 'probe-ms': 9 }, m)), '[10, 100000]');
+  assert.match(
+    limitError(() => checkLimits({ 'probe-ms': 9 }, m)),
+    '[10, 100000]',
+  );
   limitError(() => checkLimits({ 'probe-ms': 100001 }, m));
 });
 
 test('createLoop refuses an undeclared limit', async () => {
-  const loop = await createLoop({ module: 'build/echo.wasm', listen: [{ host: '127.0.0.1', port: 0 }], limits: { 'max-body-bytes': 1 } })
-    .catch((err: unknown) => err as WasmloopError);
+  const loop = await createLoop({
+    module: 'build/echo.wasm',
+    listen: [{ host: '127.0.0.1', port: 0 }],
+    limits: { 'max-body-bytes': 1 },
+  }).catch((err: unknown) => err as WasmloopError);
   if (!(loop instanceof Error)) await loop.close({ graceMs: 0 });
   assert.is((loop as WasmloopError).code, 'ERR_WASMLOOP_LIMIT', 'refused');
 });
@@ -93,7 +111,7 @@ async function cli(args: string[]): Promise<[number, string]> {
   }
 }
 
-test('`wasmloop limits MODULE` prints that module\'s limits: hello and inspect differ', async () => {
+test("`wasmloop limits MODULE` prints that module's limits: hello and inspect differ", async () => {
   const [helloStatus, hello] = await cli(['limits', 'build/hello.wasm']);
   const [inspectStatus, inspect] = await cli(['limits', 'build/inspect.wasm']);
   assert.is(helloStatus, 0);
@@ -102,7 +120,13 @@ test('`wasmloop limits MODULE` prints that module\'s limits: hello and inspect d
   assert.not.match(hello, 'max-body-bytes');
   assert.match(inspect, 'max-body-bytes=9007199254740991');
   assert.not.match((await cli(['--help']))[1], 'max-body-bytes');
-  assert.equal(Object.keys(limitsOf(moduleOf('hello')).specs).sort(), hello.match(/^ {4}([a-z-]+)=/gm)!.map((l) => l.trim().slice(0, -1)).sort());
+  assert.equal(
+    Object.keys(limitsOf(moduleOf('hello')).specs).sort(),
+    hello
+      .match(/^ {4}([a-z-]+)=/gm)!
+      .map((l) => l.trim().slice(0, -1))
+      .sort(),
+  );
 });
 
 test.run();

@@ -22,7 +22,14 @@ function put(g: HoarderExports, text: string): number {
 test('limit: names inherited from Object.prototype are not limits (-1, not NaN)', async () => {
   const s = await simLoop('test/hoarder', { limits: { 'max-connections': 7 } });
   const g = hoarder(s);
-  for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'idle-timeout-ms']) {
+  for (const name of [
+    'constructor',
+    'toString',
+    '__proto__',
+    'hasOwnProperty',
+    'valueOf',
+    'idle-timeout-ms',
+  ]) {
     assert.is(g.limit_of(put(g, name)), -1, name);
   }
   assert.is(g.limit_of(put(g, 'max-connections')), 7);
@@ -48,7 +55,8 @@ test('300,000 accept/close cycles: no handle is issued twice, and a stale one ne
     issued.add(h);
     const sent = g.send_text(stale, len);
     if (sent !== EBADF) assert.unreachable(`cycle ${i}: send on the stale handle returned ${sent}`);
-    if (peer.read().length !== 0) assert.unreachable(`cycle ${i}: a later client got the stale handle's bytes`);
+    if (peer.read().length !== 0)
+      assert.unreachable(`cycle ${i}: a later client got the stale handle's bytes`);
     assert.is(g.close_handle(h), 0);
   }
   assert.is(s.kernel.openFds(), 0);
@@ -93,7 +101,10 @@ test('handle exhaustion replaces the instance: open connections move on, no clie
     echoes(bystander, `bystander ${i}`);
   }
   assert.ok(s.traps.length >= 1, 'the table ran out at least once');
-  assert.ok(s.traps.every((t) => /handle space exhausted/.test(t.message)), s.traps.map((t) => t.message).join('; '));
+  assert.ok(
+    s.traps.every((t) => /handle space exhausted/.test(t.message)),
+    s.traps.map((t) => t.message).join('; '),
+  );
   assert.is(s.loop.stats().restarts, s.traps.length);
   assert.is(s.loop.closed, false);
 });

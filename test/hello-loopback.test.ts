@@ -52,7 +52,11 @@ test('100 sequential requests on one keep-alive connection, all 200 Hello, World
     await c.write(GET(`/req/${i}`));
     const res = await readResponse(c);
     assertHello(res, `request ${i}`);
-    assert.is(res.headers['connection'], undefined, 'HTTP/1.1 keep-alive needs no Connection header');
+    assert.is(
+      res.headers['connection'],
+      undefined,
+      'HTTP/1.1 keep-alive needs no Connection header',
+    );
     assert.not.ok(c.ended || c.closed, `the server closed the connection after request ${i}`);
   }
   assert.is(c.pending().length, 0, 'no extra bytes');
@@ -67,7 +71,10 @@ test('16 pipelined requests in one write get 16 responses in order; HEAD in the 
   const c = await RawClient.connect(port);
   const isHead = Array.from({ length: 16 }, (_, i) => i === 7);
   const reqs = isHead.map((head, i) =>
-    i === 15 ? GET(`/p/${i}`, 'Connection: close\r\n') : `${head ? 'HEAD' : 'GET'} /p/${i} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    i === 15
+      ? GET(`/p/${i}`, 'Connection: close\r\n')
+      : `${head ? 'HEAD' : 'GET'} /p/${i} HTTP/1.1\r\nHost: x\r\n\r\n`,
+  );
   await c.write(reqs.join(''));
   const all = await c.readToEnd();
   const responses = parseResponses(all, isHead); // throws on a stray body or a missing response
@@ -80,7 +87,11 @@ test('16 pipelined requests in one write get 16 responses in order; HEAD in the 
     } else {
       assertHello(res, `response ${i}`);
     }
-    assert.is(res.headers['connection'], i === 15 ? 'close' : undefined, `response ${i}: Connection`);
+    assert.is(
+      res.headers['connection'],
+      i === 15 ? 'close' : undefined,
+      `response ${i}: Connection`,
+    );
   });
   assert.is((await settledStats(loop)).requests, 16);
 });
@@ -97,15 +108,23 @@ test('curl gets Hello, World!; curl -I gets 200 with Content-Length: 13', async 
 });
 
 function nodeGet(options: http.RequestOptions): Promise<{ status: number; body: string }> {
-  return withTimeout(new Promise((resolve, reject) => {
-    http.get(options, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (s: string) => { body += s; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    }).on('error', reject);
-  }), 10000, `GET ${options.path}`);
+  return withTimeout(
+    new Promise((resolve, reject) => {
+      http
+        .get(options, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (s: string) => {
+            body += s;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    }),
+    10000,
+    `GET ${options.path}`,
+  );
 }
 
 test('node http.get, and a keep-alive Agent (maxSockets 4) doing 200 requests', async () => {
@@ -115,7 +134,11 @@ test('node http.get, and a keep-alive Agent (maxSockets 4) doing 200 requests', 
   await waitStats(loop, (s) => s.open === 0, 'the agent:false connection to close');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
-    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => nodeGet({ host: '127.0.0.1', port, path: `/k/${i}`, agent })));
+    const all = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        nodeGet({ host: '127.0.0.1', port, path: `/k/${i}`, agent }),
+      ),
+    );
     all.forEach((r, i) => assert.equal(r, { status: 200, body: BODY }, `request ${i}`));
     const s = await settledStats(loop);
     assert.is(s.requests, 201);
@@ -142,7 +165,10 @@ test('Connection: close while the request body is still arriving: response, FIN,
   const c = await RawClient.connect(port, { allowHalfOpen: true });
   // The server answers before the body is in; closing with unread input would make the kernel
   // send RST, which can destroy the response in flight. The server must linger instead.
-  await c.write('POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(20000));
+  await c.write(
+    'POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 100000\r\n\r\n' +
+      'x'.repeat(20000),
+  );
   await c.until(() => c.ended || c.closed, 'the server to shut down its side');
   assert.ok(c.ended && !c.closed, `expected FIN (error: ${c.error?.code})`);
   await c.write('y'.repeat(30000)); // more body after the FIN: discarded, not answered with RST
@@ -186,14 +212,19 @@ test('HTTP/1.0 without keep-alive closes after the response; with keep-alive it 
   assert.not.ok(b.ended || b.closed, 'the HTTP/1.0 keep-alive connection was closed');
 });
 
-test('a malformed request gets 400 and the connection is closed', () => refused('GARBAGE\r\n\r\n', 400));
+test('a malformed request gets 400 and the connection is closed', () =>
+  refused('GARBAGE\r\n\r\n', 400));
 
 test('a bare LF in the head gets 400', () => refused('GET / HTTP/1.1\nHost: x\n\n', 400));
 
-test('a head over 8 KiB gets 431', () => refused(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}`, 431));
+test('a head over 8 KiB gets 431', () =>
+  refused(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(9000)}`, 431));
 
 test('Transfer-Encoding: chunked gets 501', () =>
-  refused('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n', 501));
+  refused(
+    'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+    501,
+  ));
 
 test('an HTTP/2.0 request line gets 505', () => refused('GET / HTTP/2.0\r\nHost: x\r\n\r\n', 505));
 

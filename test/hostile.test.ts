@@ -21,8 +21,19 @@ test.after.each(async () => {
 const REQUEST = 'GET / HTTP/1.1\r\nHost: a\r\n\r\n';
 
 test('EMFILE: accept backs off instead of spinning, and recovers when descriptors free up', async () => {
-  const child = startChild('bash', ['-c', 'ulimit -n 64 && exec node bin/wasmloop.js run build/echo.wasm --tcplisten 127.0.0.1:0 --stats'], { cwd: ROOT });
-  const m = await waitFor(() => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined, 'the serving line', 10000);
+  const child = startChild(
+    'bash',
+    [
+      '-c',
+      'ulimit -n 64 && exec node bin/wasmloop.js run build/echo.wasm --tcplisten 127.0.0.1:0 --stats',
+    ],
+    { cwd: ROOT },
+  );
+  const m = await waitFor(
+    () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
+    'the serving line',
+    10000,
+  );
   const port = Number(m[1]);
   const clients = await Promise.all(Array.from({ length: 100 }, () => RawClient.connect(port)));
   await sleep(2200);
@@ -38,7 +49,9 @@ test('EMFILE: accept backs off instead of spinning, and recovers when descriptor
 });
 
 test('1,000 slowloris connections: normal clients are served, the slow ones are closed by the header timeout', async () => {
-  const { loop, port } = await startLoop('build/hello.wasm', { limits: { 'header-timeout-ms': 500 } });
+  const { loop, port } = await startLoop('build/hello.wasm', {
+    limits: { 'header-timeout-ms': 500 },
+  });
   const slow = await Promise.all(Array.from({ length: 1000 }, () => RawClient.connect(port)));
   await Promise.all(slow.map((c) => c.write('GET / HTTP/1.1\r\nX-Slow: ')));
   const normal = await RawClient.connect(port);
@@ -46,9 +59,19 @@ test('1,000 slowloris connections: normal clients are served, the slow ones are 
     await normal.write(REQUEST);
     assert.match((await normal.read(78, 2000)).toString(), /Hello, World!$/);
   }
-  await Promise.all(slow.map((c) => c.until(() => c.ended || c.closed, 'the server to close a slowloris connection', 5000)));
-  assert.ok(slow.every((c) => c.all().length === 0), 'no slowloris connection got a response');
-  const stats = await waitFor(() => { const s = loop.stats(); return s.timeouts >= 1000 ? s : undefined; }, 'the timeouts to be counted');
+  await Promise.all(
+    slow.map((c) =>
+      c.until(() => c.ended || c.closed, 'the server to close a slowloris connection', 5000),
+    ),
+  );
+  assert.ok(
+    slow.every((c) => c.all().length === 0),
+    'no slowloris connection got a response',
+  );
+  const stats = await waitFor(() => {
+    const s = loop.stats();
+    return s.timeouts >= 1000 ? s : undefined;
+  }, 'the timeouts to be counted');
   assert.ok(stats.open <= 1, `only the normal client is left (${stats.open} open)`);
 });
 

@@ -12,7 +12,8 @@ import { parseAll, undated } from './helpers/http-inspect.ts';
 import type { SimPeer } from '../host/kernel/sim/kernel.ts';
 
 const R408 = 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
-const HEAD = (length: number) => `POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n`;
+const HEAD = (length: number) =>
+  `POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: ${length}\r\n\r\n`;
 const CHUNKED_HEAD = 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
 
 /** The server is done with the connection: it sent FIN (lingering close) or closed it. */
@@ -84,14 +85,20 @@ for (const flavour of FLAVOURS) {
     }
   });
 
-  test('SDK: the limits are the host\'s: body-timeout-ms, body-min-rate, 0 turns it off', async () => {
-    const fast = await simLoop('inspect', { flavour, limits: { 'body-timeout-ms': 3000, 'body-min-rate': 1 } });
+  test("SDK: the limits are the host's: body-timeout-ms, body-min-rate, 0 turns it off", async () => {
+    const fast = await simLoop('inspect', {
+      flavour,
+      limits: { 'body-timeout-ms': 3000, 'body-min-rate': 1 },
+    });
     const a = fast.connect();
     a.write(HEAD(100));
     pump(fast, a);
     // 3 s, plus 1 s for each byte: at 1 B/s the deadline keeps pace, at 1 B every 2 s it does not.
     let t = 0;
-    for (; t < 40 && !ended(a); t += 2) { a.write('x'); fast.advance(2000); }
+    for (; t < 40 && !ended(a); t += 2) {
+      a.write('x');
+      fast.advance(2000);
+    }
     assert.ok(ended(a) && t >= 4 && t <= 10, `cut after ${t} s`);
     const off = await simLoop('inspect', { flavour, limits: { 'body-timeout-ms': 0 } });
     const b = off.connect();
@@ -101,7 +108,10 @@ for (const flavour of FLAVOURS) {
   });
 
   test('SDK: once the response head is out, a stalled body cuts the response short (no 408)', async () => {
-    const s = await simLoop('demo', { flavour, limits: { 'body-timeout-ms': 2000, 'body-min-rate': 100_000 } });
+    const s = await simLoop('demo', {
+      flavour,
+      limits: { 'body-timeout-ms': 2000, 'body-min-rate': 100_000 },
+    });
     const peer = s.connect();
     peer.write('POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n');
     peer.write(Buffer.alloc(20_000, 0x61)); // past the 16 KiB the SDK stages: the head goes out
@@ -111,7 +121,10 @@ for (const flavour of FLAVOURS) {
     out += rest;
     assert.ok(seconds >= 2 && seconds <= 4, `cut after ${seconds} s`);
     assert.not.match(out, /408/);
-    assert.not.ok(out.endsWith('0\r\n\r\n'), 'the chunked body has no last chunk: visibly incomplete');
+    assert.not.ok(
+      out.endsWith('0\r\n\r\n'),
+      'the chunked body has no last chunk: visibly incomplete',
+    );
   });
 
   test('hello: a body at 1 B/s is closed within 20 s; a 4 MiB upload at 64 KiB/s completes', async () => {
@@ -124,8 +137,17 @@ for (const flavour of FLAVOURS) {
     assert.is(out, '', 'no 408 after the response');
     const honest = s.connect();
     const body = Buffer.from(pattern(4 << 20, 9));
-    const got = upload(s, honest, HEAD(body.length), Buffer.concat([body, Buffer.from('GET / HTTP/1.1\r\n\r\n')]));
-    assert.is(got.toString('latin1').split('Hello, World!').length - 1, 2, 'the upload and the request after it');
+    const got = upload(
+      s,
+      honest,
+      HEAD(body.length),
+      Buffer.concat([body, Buffer.from('GET / HTTP/1.1\r\n\r\n')]),
+    );
+    assert.is(
+      got.toString('latin1').split('Hello, World!').length - 1,
+      2,
+      'the upload and the request after it',
+    );
     assert.not.ok(ended(honest));
   });
 

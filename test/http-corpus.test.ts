@@ -22,7 +22,13 @@ async function loopFor(flavour: Flavour, limits: Record<string, number>): Promis
 }
 
 /** Sends `pieces` one after the other on a new connection; checks what came back. */
-function feed(s: SimLoop, c: Case, pieces: Buffer[], maxRecv: number | undefined, how: string): void {
+function feed(
+  s: SimLoop,
+  c: Case,
+  pieces: Buffer[],
+  maxRecv: number | undefined,
+  how: string,
+): void {
   const peer = s.connect();
   if (maxRecv !== undefined) peer.maxRecv = maxRecv;
   const out: Buffer[] = [];
@@ -32,31 +38,56 @@ function feed(s: SimLoop, c: Case, pieces: Buffer[], maxRecv: number | undefined
     out.push(Buffer.from(peer.read()));
   }
   const where = `${c.file}:${c.line} ${c.name} (${how})`;
-  const got = parseAll(Buffer.concat(out), c.responses.map((e) => e.method === 'HEAD'));
+  const got = parseAll(
+    Buffer.concat(out),
+    c.responses.map((e) => e.method === 'HEAD'),
+  );
   const want = c.responses.flatMap((e) => (e.continued ? [null, e] : [e]));
-  assert.is(got.length, want.length, `${where}: ${got.length} responses, want ${want.length}: ${got.map((g) => g.statusLine).join(' | ')}`);
+  assert.is(
+    got.length,
+    want.length,
+    `${where}: ${got.length} responses, want ${want.length}: ${got.map((g) => g.statusLine).join(' | ')}`,
+  );
   want.forEach((e, i) => {
-    if (e === null) { assert.is(got[i]!.raw.toString('latin1'), 'HTTP/1.1 100 Continue\r\n\r\n', `${where}: interim`); return; }
+    if (e === null) {
+      assert.is(
+        got[i]!.raw.toString('latin1'),
+        'HTTP/1.1 100 Continue\r\n\r\n',
+        `${where}: interim`,
+      );
+      return;
+    }
     const diff = compare(got[i]!, e);
     assert.ok(diff === null, `${where}: response ${i}: ${diff}`);
   });
-  assert.is(peer.serverShutWrite, c.closes, `${where}: the server ${c.closes ? 'must' : 'must not'} close`);
+  assert.is(
+    peer.serverShutWrite,
+    c.closes,
+    `${where}: the server ${c.closes ? 'must' : 'must not'} close`,
+  );
   if (!c.closes) peer.close();
   s.run();
-  assert.equal(s.traps.map((t) => t.message), [], `${where}: no trap`);
+  assert.equal(
+    s.traps.map((t) => t.message),
+    [],
+    `${where}: no trap`,
+  );
 }
 
 /** Split points: all of them for requests up to 4 KiB; for larger ones every point near the
  *  ends and every 61st in between (a byte-by-byte feed covers each boundary anyway). */
 function splitPoints(len: number): number[] {
   const out: number[] = [];
-  for (let k = 1; k < len; k++) if (len <= 4096 || k < 256 || len - k < 256 || k % 61 === 0) out.push(k);
+  for (let k = 1; k < len; k++)
+    if (len <= 4096 || k < 256 || len - k < 256 || k % 61 === 0) out.push(k);
   return out;
 }
 
 /** Cases that leave the connection open and idle: they can follow one another on one
  *  connection. */
-const CHAINABLE = CASES.filter((c) => !c.closes && !c.incomplete && Object.keys(c.limits).length === 0);
+const CHAINABLE = CASES.filter(
+  (c) => !c.closes && !c.incomplete && Object.keys(c.limits).length === 0,
+);
 
 for (const flavour of FLAVOURS) {
   const test = suite(`http corpus (${flavour})`);
@@ -78,7 +109,12 @@ for (const flavour of FLAVOURS) {
     const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (let round = 0; round < 8; round++) {
       const order = [...CHAINABLE].sort(() => random() - 0.5);
-      const all: Case = { ...order[0]!, name: `round ${round}`, request: Buffer.concat(order.map((c) => c.request)), responses: order.flatMap((c) => c.responses) };
+      const all: Case = {
+        ...order[0]!,
+        name: `round ${round}`,
+        request: Buffer.concat(order.map((c) => c.request)),
+        responses: order.flatMap((c) => c.responses),
+      };
       const s = await loopFor(flavour, {});
       const cuts: Buffer[] = [];
       for (let at = 0; at < all.request.length;) {

@@ -22,8 +22,12 @@ const INSPECT = 'build/inspect.wasm';
 const MiB = 1 << 20;
 
 let dir = '';
-test.before(() => { dir = mkdtempSync(join(tmpdir(), 'wasmloop-http-')); });
-test.after(() => { rmSync(dir, { recursive: true, force: true }); });
+test.before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'wasmloop-http-'));
+});
+test.after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 test.after.each(async () => {
   closeAllClients();
   killAllChildren();
@@ -35,7 +39,10 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** Tracks each socket http.Agent hands out once (a reused socket is handed out again). */
 const seen = new WeakSet<object>();
 function trackOnce(s: import('node:net').Socket): void {
-  if (!seen.has(s)) { seen.add(s); track(s); }
+  if (!seen.has(s)) {
+    seen.add(s);
+    track(s);
+  }
 }
 
 test('8 concurrent curl -F uploads of 10 MiB: each file part reported with its size and SHA-256', async () => {
@@ -46,7 +53,13 @@ test('8 concurrent curl -F uploads of 10 MiB: each file part reported with its s
     writeFileSync(path, data);
     return { path, sha: sha256(data) };
   });
-  const runs = files.map((f) => runCommand('curl', ['-sS', '--fail', '-F', `file=@${f.path}`, `http://127.0.0.1:${port}/upload`], { timeoutMs: 60_000 }));
+  const runs = files.map((f) =>
+    runCommand(
+      'curl',
+      ['-sS', '--fail', '-F', `file=@${f.path}`, `http://127.0.0.1:${port}/upload`],
+      { timeoutMs: 60_000 },
+    ),
+  );
   const results = await Promise.all(runs);
   results.forEach((r, i) => {
     assert.is(r.code, 0, `curl ${i}: ${r.stderr}`);
@@ -65,26 +78,43 @@ test('8 concurrent curl -F uploads of 10 MiB: each file part reported with its s
 test('1,000 keep-alive requests over 10 connections from http.Agent', async () => {
   const { loop, port } = await startLoop(INSPECT);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-  const one = (i: number) => new Promise<void>((resolve, reject) => {
-    const body = Buffer.from(`request ${i}`);
-    const req = http.request({ port, host: '127.0.0.1', path: `/r/${i}`, method: i % 2 ? 'POST' : 'GET', agent, headers: i % 2 ? { 'content-length': body.length } : {} }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          assert.is(res.statusCode, 200);
-          const json = JSON.parse(Buffer.concat(chunks).toString());
-          assert.is(json.target, `/r/${i}`);
-          assert.is(json.bodyLength, i % 2 ? body.length : 0);
-          resolve();
-        } catch (err) { reject(err); }
-      });
+  const one = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = Buffer.from(`request ${i}`);
+      const req = http.request(
+        {
+          port,
+          host: '127.0.0.1',
+          path: `/r/${i}`,
+          method: i % 2 ? 'POST' : 'GET',
+          agent,
+          headers: i % 2 ? { 'content-length': body.length } : {},
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              assert.is(res.statusCode, 200);
+              const json = JSON.parse(Buffer.concat(chunks).toString());
+              assert.is(json.target, `/r/${i}`);
+              assert.is(json.bodyLength, i % 2 ? body.length : 0);
+              resolve();
+            } catch (err) {
+              reject(err);
+            }
+          });
+        },
+      );
+      req.on('socket', trackOnce);
+      req.on('error', reject);
+      req.end(i % 2 ? body : undefined);
     });
-    req.on('socket', trackOnce);
-    req.on('error', reject);
-    req.end(i % 2 ? body : undefined);
-  });
-  await withTimeout(Promise.all(Array.from({ length: 1000 }, (_, i) => one(i))), 30_000, '1000 requests');
+  await withTimeout(
+    Promise.all(Array.from({ length: 1000 }, (_, i) => one(i))),
+    30_000,
+    '1000 requests',
+  );
   agent.destroy();
   const stats = await settledStats(loop);
   assert.is(stats.requests, 1000);
@@ -93,18 +123,27 @@ test('1,000 keep-alive requests over 10 connections from http.Agent', async () =
 
 test('a handler that traps: that request gets 500, 10 keep-alive connections carry on unbroken', async () => {
   const trapped: string[] = [];
-  const { loop, port } = await startLoop('build/demo.wasm', { onTrap: (err) => trapped.push(err.message) });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-  const get = (path: string, via: http.Agent | false) => new Promise<{ status: number; body: string; reused: boolean }>((resolve, reject) => {
-    const req = http.request({ port, host: '127.0.0.1', path, agent: via }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), reused: req.reusedSocket }));
-    });
-    req.on('socket', trackOnce);
-    req.on('error', reject);
-    req.end();
+  const { loop, port } = await startLoop('build/demo.wasm', {
+    onTrap: (err) => trapped.push(err.message),
   });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
+  const get = (path: string, via: http.Agent | false) =>
+    new Promise<{ status: number; body: string; reused: boolean }>((resolve, reject) => {
+      const req = http.request({ port, host: '127.0.0.1', path, agent: via }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            body: Buffer.concat(chunks).toString(),
+            reused: req.reusedSocket,
+          }),
+        );
+      });
+      req.on('socket', trackOnce);
+      req.on('error', reject);
+      req.end();
+    });
   const round = () => Promise.all(Array.from({ length: 10 }, () => get('/', agent)));
   await withTimeout(round(), 10_000, 'the first round');
   const crash = await withTimeout(get('/crash', false), 10_000, 'the crash request');
@@ -114,7 +153,8 @@ test('a handler that traps: that request gets 500, 10 keep-alive connections car
   assert.match(trapped[0]!, 'the /crash handler crashed');
   for (let i = 0; i < 10; i++) {
     const results = await withTimeout(round(), 10_000, `round ${i}`);
-    for (const r of results) assert.equal([r.status, r.body, r.reused], [200, 'Hello from wasmloop!\n', true]);
+    for (const r of results)
+      assert.equal([r.status, r.body, r.reused], [200, 'Hello from wasmloop!\n', true]);
   }
   agent.destroy();
   const stats = await settledStats(loop);
@@ -126,9 +166,22 @@ test('pipelined requests with bodies in one write are answered in order', async 
   const { port } = await startLoop(INSPECT);
   const c = await RawClient.connect(port);
   const bodies = Array.from({ length: 20 }, (_, i) => randomBytes(i * 3000));
-  const reqs = bodies.map((b, i) => i % 3 === 2
-    ? Buffer.concat([Buffer.from(`PUT /p/${i} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n`), b, Buffer.from('\r\n0\r\n\r\n')])
-    : Buffer.concat([Buffer.from(`POST /p/${i} HTTP/1.1\r\nHost: a\r\nContent-Length: ${b.length}\r\n${i === 19 ? 'Connection: close\r\n' : ''}\r\n`), b]));
+  const reqs = bodies.map((b, i) =>
+    i % 3 === 2
+      ? Buffer.concat([
+          Buffer.from(
+            `PUT /p/${i} HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${b.length.toString(16)}\r\n`,
+          ),
+          b,
+          Buffer.from('\r\n0\r\n\r\n'),
+        ])
+      : Buffer.concat([
+          Buffer.from(
+            `POST /p/${i} HTTP/1.1\r\nHost: a\r\nContent-Length: ${b.length}\r\n${i === 19 ? 'Connection: close\r\n' : ''}\r\n`,
+          ),
+          b,
+        ]),
+  );
   await c.write(Buffer.concat(reqs));
   const responses = parseAll(await c.readToEnd(10_000));
   assert.is(responses.length, 20);
@@ -157,7 +210,10 @@ test('a 100 MiB chunked upload streams through: the SHA-256 matches', async () =
       while (sent < 100) {
         hash.update(piece);
         sent++;
-        if (!req.write(piece)) { req.once('drain', more); return; }
+        if (!req.write(piece)) {
+          req.once('drain', more);
+          return;
+        }
       }
       req.end();
     };

@@ -14,7 +14,8 @@ import { Random } from '../host/kernel/sim/random.ts';
 
 const MiB = 1 << 20;
 /** What the host sends for the SDK when a handler traps (assembly/http/server.ts TRAP_REPLY). */
-const TRAP_500 = 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+const TRAP_500 =
+  'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 for (const flavour of FLAVOURS) {
   const test = suite(`http sdk (${flavour})`);
@@ -23,7 +24,15 @@ for (const flavour of FLAVOURS) {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();
     const big = Buffer.from(pattern(100_000));
-    const out = send(s, peer, Buffer.concat([Buffer.from(GET('/')), POST('/echo', big), Buffer.from('HEAD /bytes?n=5 HTTP/1.1\r\nHost: a\r\n\r\n')]));
+    const out = send(
+      s,
+      peer,
+      Buffer.concat([
+        Buffer.from(GET('/')),
+        POST('/echo', big),
+        Buffer.from('HEAD /bytes?n=5 HTTP/1.1\r\nHost: a\r\n\r\n'),
+      ]),
+    );
     const [hello, echo, head] = parseAll(out, [false, false, true]);
     assert.is(headerOf(hello!.headers, 'content-length'), '21');
     assert.is(hello!.body.toString(), 'Hello from wasmloop!\n');
@@ -38,10 +47,16 @@ for (const flavour of FLAVOURS) {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();
     const big = Buffer.from(pattern(50_000));
-    const req = Buffer.concat([Buffer.from(`POST /echo HTTP/1.0\r\nContent-Length: ${big.length}\r\n\r\n`), big]);
+    const req = Buffer.concat([
+      Buffer.from(`POST /echo HTTP/1.0\r\nContent-Length: ${big.length}\r\n\r\n`),
+      big,
+    ]);
     const out = undated(send(s, peer, req));
     const head = out.slice(0, out.indexOf('\r\n\r\n'));
-    assert.is(head, 'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close');
+    assert.is(
+      head,
+      'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close',
+    );
     assert.ok(Buffer.from(out.slice(head.length + 4), 'latin1').equals(big));
     assert.ok(peer.serverShutWrite);
   });
@@ -53,7 +68,10 @@ for (const flavour of FLAVOURS) {
     peer.write(`POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n`);
     peer.write(chunked(body, 256 * 1024));
     s.run();
-    assert.ok(peer.unread > 8 * MiB, `the guest stopped reading while its output waited (${peer.unread} unread)`);
+    assert.ok(
+      peer.unread > 8 * MiB,
+      `the guest stopped reading while its output waited (${peer.unread} unread)`,
+    );
     const out = pump(s, peer);
     const [res] = parseAll(out);
     assert.ok(res!.body.equals(body), 'echoed byte for byte');
@@ -94,10 +112,18 @@ for (const flavour of FLAVOURS) {
     for (const path of ['/fail', '/forget']) {
       const peer = s.connect();
       const out = send(s, peer, GET(path) + GET('/'));
-      assert.is(undated(out), 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', path);
+      assert.is(
+        undated(out),
+        'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+        path,
+      );
       assert.ok(peer.serverShutWrite, `${path}: closed`);
     }
-    assert.is(parseAll(send(s, other, GET('/')))[0]!.status, 200, 'the first connection still works');
+    assert.is(
+      parseAll(send(s, other, GET('/')))[0]!.status,
+      200,
+      'the first connection still works',
+    );
     assert.equal(s.traps, []);
   });
 
@@ -124,11 +150,19 @@ for (const flavour of FLAVOURS) {
     await new Promise((r) => setTimeout(r, 10)); // the restart is a 0 ms timer
     s.run();
     assert.is(s.loop.stats().restarts, 1);
-    assert.is(parseAll(send(s, idle, GET('/')))[0]!.body.toString(), 'Hello from wasmloop!\n', 'the idle connection is served on');
-    assert.is(parseAll(send(s, partial, 'st: a\r\n\r\n'))[0]!.body.toString(), 'Hello, Ada!\n', 'the half-sent request completes');
+    assert.is(
+      parseAll(send(s, idle, GET('/')))[0]!.body.toString(),
+      'Hello from wasmloop!\n',
+      'the idle connection is served on',
+    );
+    assert.is(
+      parseAll(send(s, partial, 'st: a\r\n\r\n'))[0]!.body.toString(),
+      'Hello, Ada!\n',
+      'the half-sent request completes',
+    );
     crash.close();
     s.run();
-    assert.ok(crash.serverClosed, 'the lingering connection closes at the peer\'s EOF');
+    assert.ok(crash.serverClosed, "the lingering connection closes at the peer's EOF");
   });
 
   test('a trap elsewhere: a response still owed to a slow reader is sent, then its connection moves', async () => {
@@ -145,7 +179,11 @@ for (const flavour of FLAVOURS) {
     await new Promise((r) => setTimeout(r, 10));
     s.run();
     const [first] = parseAll(Buffer.from(slow.read()));
-    assert.is(first!.body.length, 30000, 'the whole response, the host sending what the guest owed');
+    assert.is(
+      first!.body.length,
+      30000,
+      'the whole response, the host sending what the guest owed',
+    );
     assert.is(parseAll(send(s, slow, GET('/')))[0]!.status, 200, 'then served by the new instance');
   });
 
@@ -161,7 +199,10 @@ for (const flavour of FLAVOURS) {
     await new Promise((r) => setTimeout(r, 10));
     s.run();
     peers.forEach((p, i) => {
-      if (i === 3) { assert.is(p.readText(), TRAP_500); return; }
+      if (i === 3) {
+        assert.is(p.readText(), TRAP_500);
+        return;
+      }
       const [res] = parseAll(Buffer.from(p.read()));
       assert.is(res?.body.toString(), `Hello, p${i}!\n`, `peer ${i}`);
     });
@@ -174,12 +215,21 @@ for (const flavour of FLAVOURS) {
       // 8 peers, each with 1 to 6 requests, sent pipelined in random pieces over random ticks.
       const peers = Array.from({ length: 8 }, (_, i) => {
         const names = Array.from({ length: rng.int(1, 6) }, (_, k) => `p${i}-${k}`);
-        return { peer: s.connect(), names, bytes: Buffer.from(names.map((n) => GET(`/hello?name=${n}`)).join('')), at: 0 };
+        return {
+          peer: s.connect(),
+          names,
+          bytes: Buffer.from(names.map((n) => GET(`/hello?name=${n}`)).join('')),
+          at: 0,
+        };
       });
       const crashAt = rng.int(1, 20);
       let crash: SimPeer | null = null;
       let traps = 0;
-      for (let tick = 0; tick < 400 && (crash === null || peers.some((p) => p.at < p.bytes.length)); tick++) {
+      for (
+        let tick = 0;
+        tick < 400 && (crash === null || peers.some((p) => p.at < p.bytes.length));
+        tick++
+      ) {
         if (tick === crashAt) (crash = s.connect()).write(GET('/crash'));
         for (const p of peers) {
           if (p.at >= p.bytes.length || !rng.chance(0.5)) continue;
@@ -199,7 +249,11 @@ for (const flavour of FLAVOURS) {
       assert.is(crash!.readText(), TRAP_500, `seed ${seed}: the crash gets 500`);
       for (const [i, p] of peers.entries()) {
         const got = parseAll(Buffer.from(p.peer.read())).map((r) => r.body.toString());
-        assert.equal(got, p.names.map((n) => `Hello, ${n}!\n`), `seed ${seed}, peer ${i}`);
+        assert.equal(
+          got,
+          p.names.map((n) => `Hello, ${n}!\n`),
+          `seed ${seed}, peer ${i}`,
+        );
         assert.not.ok(p.peer.serverClosed, `seed ${seed}, peer ${i}: still open`);
       }
     }
@@ -209,7 +263,11 @@ for (const flavour of FLAVOURS) {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();
     const out = send(s, peer, GET('/crash?late=1'));
-    assert.is(undated(out), 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345', 'what was written goes out, short');
+    assert.is(
+      undated(out),
+      'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345',
+      'what was written goes out, short',
+    );
     assert.ok(peer.serverShutWrite, 'then FIN');
     assert.is(s.traps.length, 1);
   });
@@ -231,10 +289,16 @@ for (const flavour of FLAVOURS) {
   test('a header value with CR LF from the request cannot split the response: 500', async () => {
     const s = await simLoop('demo', { flavour });
     const ok = s.connect();
-    assert.is(undated(send(s, ok, GET('/go?to=/there'))), 'HTTP/1.1 302 Found\r\nLocation: /there\r\nContent-Length: 0\r\n\r\n');
+    assert.is(
+      undated(send(s, ok, GET('/go?to=/there'))),
+      'HTTP/1.1 302 Found\r\nLocation: /there\r\nContent-Length: 0\r\n\r\n',
+    );
     const evil = s.connect();
     const out = undated(send(s, evil, GET('/go?to=/x%0D%0ASet-Cookie:%20a=b')));
-    assert.is(out, 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.is(
+      out,
+      'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
   });
 
   test('a handler that fails after its head went out aborts: the client sees a short body', async () => {
@@ -248,11 +312,27 @@ for (const flavour of FLAVOURS) {
   test('Expect: 100-continue answered before the body: no 100, and the connection closes', async () => {
     const s = await simLoop('demo', { flavour });
     const peer = s.connect();
-    const out = send(s, peer, 'POST /fail HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
-    assert.is(undated(out), 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    const out = send(
+      s,
+      peer,
+      'POST /fail HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+    );
+    assert.is(
+      undated(out),
+      'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
     const peer2 = s.connect();
-    const out2 = undated(send(s, peer2, 'POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n'));
-    assert.is(out2, 'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nNot found\n');
+    const out2 = undated(
+      send(
+        s,
+        peer2,
+        'POST /nowhere HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+      ),
+    );
+    assert.is(
+      out2,
+      'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 10\r\nConnection: close\r\n\r\nNot found\n',
+    );
     assert.ok(peer2.serverShutWrite);
   });
 
@@ -262,7 +342,10 @@ for (const flavour of FLAVOURS) {
     const ok = send(s, peer, POST('/count', 'a\nb\n'));
     assert.is(parseAll(ok)[0]!.body.toString(), '4 bytes, 2 lines\n');
     const out = send(s, peer, POST('/count', Buffer.alloc(MiB + 1, 0x61)));
-    assert.is(undated(out), 'HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.is(
+      undated(out),
+      'HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
   });
 
   test('a head that does not arrive within header-timeout-ms is 408', async () => {
@@ -274,7 +357,10 @@ for (const flavour of FLAVOURS) {
     slow.write('X: 1\r\n');
     s.run();
     s.advance(600);
-    assert.is(undated(slow.readText()), 'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    assert.is(
+      undated(slow.readText()),
+      'HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
     assert.ok(slow.serverShutWrite);
   });
 
@@ -286,13 +372,23 @@ for (const flavour of FLAVOURS) {
     const dateOf = (req: string) => parseAll(send(s, peer, req))[0]!.date;
     assert.is(dateOf(GET('/')), 'Thu, 01 Jan 2026 00:00:00 GMT');
     wall += 500; // the guest's second has 600 ms left: the cached line is reused
-    assert.is(dateOf(GET('/nowhere')), 'Thu, 01 Jan 2026 00:00:00 GMT', 'the same second: the same line');
+    assert.is(
+      dateOf(GET('/nowhere')),
+      'Thu, 01 Jan 2026 00:00:00 GMT',
+      'the same second: the same line',
+    );
     assert.is(reads, 1, 'one wall-clock read for two responses in one second');
     s.advance(600);
     wall += 600;
     assert.is(dateOf(GET('/')), 'Thu, 01 Jan 2026 00:00:01 GMT');
     // Calendar edges: leap days, centuries, the last second the format can write.
-    for (const iso of ['1970-01-01T00:00:00Z', '2000-02-29T23:59:59Z', '2100-03-01T12:00:00Z', '2024-12-31T23:59:59Z', '9999-12-31T23:59:59Z']) {
+    for (const iso of [
+      '1970-01-01T00:00:00Z',
+      '2000-02-29T23:59:59Z',
+      '2100-03-01T12:00:00Z',
+      '2024-12-31T23:59:59Z',
+      '9999-12-31T23:59:59Z',
+    ]) {
       wall = Date.parse(iso);
       s.advance(1000);
       assert.is(dateOf(GET('/')), new Date(wall).toUTCString(), iso);
@@ -316,7 +412,9 @@ for (const flavour of FLAVOURS) {
   test('50 pipelined echoes of random sizes come back in order', async () => {
     const s = await simLoop('demo', { flavour, window: 32 * 1024 });
     const peer = s.connect();
-    const bodies = Array.from({ length: 50 }, (_, i) => Buffer.from(pattern((i * 7919) % 40_000, i + 1)));
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      Buffer.from(pattern((i * 7919) % 40_000, i + 1)),
+    );
     const out = send(s, peer, Buffer.concat(bodies.map((b) => POST('/echo', b))));
     const res = parseAll(out);
     assert.is(res.length, 50);
@@ -331,13 +429,17 @@ for (const flavour of FLAVOURS) {
     const peer = s.connect();
     const out = send(s, peer, GET('/bytes?n=200000') + GET('/bytes?n=300000') + GET('/'));
     const res = parseAll(out);
-    assert.equal(res.map((r) => r.body.length), [200_000, 300_000, 21]);
+    assert.equal(
+      res.map((r) => r.body.length),
+      [200_000, 300_000, 21],
+    );
   });
 
   test('1000 keep-alive requests: inspect allocates nothing per request', async () => {
     const s = await simLoop('inspect', { flavour });
     const peer = s.connect();
-    const req = 'POST /x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 60\r\n\r\n' +
+    const req =
+      'POST /x?y=1 HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 60\r\n\r\n' +
       '--b\r\nContent-Disposition: form-data; name="f"\r\n\r\nx\r\n--b--';
     for (let i = 0; i < 100; i++) send(s, peer, req);
     const before = s.memoryBytes();

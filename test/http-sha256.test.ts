@@ -13,9 +13,14 @@ import { FLAVOURS, pattern, simLoop, type SimLoop } from './helpers/sim.ts';
 const VECTORS: Array<[string, string]> = [
   ['', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
   ['abc', 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
-  ['abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq', '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1'],
-  ['abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu',
-    'cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1'],
+  [
+    'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq',
+    '248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1',
+  ],
+  [
+    'abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu',
+    'cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1',
+  ],
   ['a'.repeat(1_000_000), 'cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0'],
 ];
 
@@ -43,14 +48,16 @@ for (const flavour of FLAVOURS) {
   test('every length from 0 to 200 bytes (padding crosses a block at 56)', async () => {
     const s = await simLoop('inspect', { flavour });
     const data = Buffer.from(pattern(200, 5));
-    for (let n = 0; n <= 200; n++) assert.is(bodySha(s, data.subarray(0, n)).sha, sha256hex(data.subarray(0, n)), `${n} bytes`);
+    for (let n = 0; n <= 200; n++)
+      assert.is(bodySha(s, data.subarray(0, n)).sha, sha256hex(data.subarray(0, n)), `${n} bytes`);
   });
 
   test('a 1000-byte body received in pieces of 1 to 70 bytes', async () => {
     const s = await simLoop('inspect', { flavour });
     const data = Buffer.from(pattern(1000, 11));
     const want = sha256hex(data);
-    for (let piece = 1; piece <= 70; piece++) assert.is(bodySha(s, data, piece).sha, want, `pieces of ${piece}`);
+    for (let piece = 1; piece <= 70; piece++)
+      assert.is(bodySha(s, data, piece).sha, want, `pieces of ${piece}`);
   });
 
   test.run();

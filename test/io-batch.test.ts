@@ -34,9 +34,16 @@ function kernelWith(bytes: Map<number, string>): Kernel {
       if (len === 0) return -Errno.EINVAL;
       return ptr + len > mem.byteLength ? -Errno.EFAULT : Math.min(len, 3);
     },
-    recvMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number) =>
-      ioMany(k, false, fds, mem, ptr, n, area, areaLen),
-    sendMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number) => ioMany(k, true, fds, mem, ptr, n, 0, 0),
+    recvMany: (
+      fds: Int32Array,
+      mem: ArrayBuffer,
+      ptr: number,
+      n: number,
+      area: number,
+      areaLen: number,
+    ) => ioMany(k, false, fds, mem, ptr, n, area, areaLen),
+    sendMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number) =>
+      ioMany(k, true, fds, mem, ptr, n, 0, 0),
   };
   return k as unknown as Kernel;
 }
@@ -50,13 +57,26 @@ function records(mem: ArrayBuffer, recs: [handle: number, buf: number, len: numb
 const text = (mem: ArrayBuffer, ptr: number, len: number) => Buffer.from(mem, ptr, len).toString();
 
 test('a batch of one gives what the same record gives in a batch of two', () => {
-  const cases: [string, send: boolean, handle: 'ok' | 'idle' | 'stale', buf: number, len: number][] = [
-    ['recv into the area', false, 'ok', 0, 16], ['recv into its buffer', false, 'ok', 600, 8],
-    ['nothing to read', false, 'idle', 0, 16], ['a stale handle', false, 'stale', 0, 16],
-    ['len 0 in the area', false, 'ok', 0, 0], ['len 0 in its buffer', false, 'ok', 600, 0],
-    ['longer than the area', false, 'ok', 0, AREA_LEN + 1], ['past memory', false, 'ok', 1020, 8],
-    ['send', true, 'ok', 600, 8], ['send, buf 0', true, 'ok', 0, 8], ['send len 0', true, 'ok', 600, 0],
-    ['send past memory', true, 'ok', 1020, 8], ['send on a stale handle', true, 'stale', 600, 8],
+  const cases: [
+    string,
+    send: boolean,
+    handle: 'ok' | 'idle' | 'stale',
+    buf: number,
+    len: number,
+  ][] = [
+    ['recv into the area', false, 'ok', 0, 16],
+    ['recv into its buffer', false, 'ok', 600, 8],
+    ['nothing to read', false, 'idle', 0, 16],
+    ['a stale handle', false, 'stale', 0, 16],
+    ['len 0 in the area', false, 'ok', 0, 0],
+    ['len 0 in its buffer', false, 'ok', 600, 0],
+    ['longer than the area', false, 'ok', 0, AREA_LEN + 1],
+    ['past memory', false, 'ok', 1020, 8],
+    ['send', true, 'ok', 600, 8],
+    ['send, buf 0', true, 'ok', 0, 8],
+    ['send len 0', true, 'ok', 600, 0],
+    ['send past memory', true, 'ok', 1020, 8],
+    ['send on a stale handle', true, 'stale', 600, 8],
   ];
   for (const [name, send, which, buf, len] of cases) {
     const outcome = (n: number) => {
@@ -64,9 +84,20 @@ test('a batch of one gives what the same record gives in a batch of two', () => 
       const ok = t.add(10 as Fd, Kind.Conn);
       const idle = t.add(11 as Fd, Kind.Conn);
       const handle = which === 'ok' ? ok : which === 'idle' ? idle : ok + 0x100000;
-      const io = new IoBatch(t, kernelWith(new Map([[10, 'socket bytes'], [11, '']])));
+      const io = new IoBatch(
+        t,
+        kernelWith(
+          new Map([
+            [10, 'socket bytes'],
+            [11, ''],
+          ]),
+        ),
+      );
       const mem = new ArrayBuffer(1024);
-      const w = records(mem, [[handle, buf, len], [ok + 0x100000, 0, 8]]);
+      const w = records(mem, [
+        [handle, buf, len],
+        [ok + 0x100000, 0, 8],
+      ]);
       assert.is(io.run(mem, 0, n, AREA, AREA_LEN, send), 0);
       return [w[1], w[3], text(mem, Math.min(w[1]! >>> 0 || AREA, 1016), 8)];
     };
@@ -79,10 +110,28 @@ test('carried input comes first, record by record, packed into the area with the
   const a = t.add(10 as Fd, Kind.Conn);
   const b = t.add(11 as Fd, Kind.Conn);
   const c = t.add(12 as Fd, Kind.Conn);
-  const io = new IoBatch(t, kernelWith(new Map([[10, 'SOCKA'], [11, 'sockb'], [12, 'sockc']])));
-  const carried = new Map([[a, Buffer.from('carried-a')], [c, Buffer.from('cc')]]);
+  const io = new IoBatch(
+    t,
+    kernelWith(
+      new Map([
+        [10, 'SOCKA'],
+        [11, 'sockb'],
+        [12, 'sockc'],
+      ]),
+    ),
+  );
+  const carried = new Map([
+    [a, Buffer.from('carried-a')],
+    [c, Buffer.from('cc')],
+  ]);
   const mem = new ArrayBuffer(1024);
-  const w = records(mem, [[a, 0, 16], [b, 0, 8], [a + 0x100000, 0, 8], [c, 600, 8], [a, 0, 20]]);
+  const w = records(mem, [
+    [a, 0, 16],
+    [b, 0, 8],
+    [a + 0x100000, 0, 8],
+    [c, 600, 8],
+    [a, 0, 20],
+  ]);
   assert.is(io.run(mem, 0, 5, AREA, AREA_LEN, false, carried), 0);
   assert.equal([w[1], w[3]], [AREA, 9], 'a: its carried input, at the start of the area');
   assert.is(text(mem, AREA, 9), 'carried-a');
@@ -101,11 +150,17 @@ test('a record the area cannot take leaves the carried input for the next call',
   const io = new IoBatch(t, kernelWith(new Map([[10, 'later']])));
   const carried = new Map([[a, Buffer.from('first')]]);
   const mem = new ArrayBuffer(1024);
-  const w = records(mem, [[a, 0, AREA_LEN + 1], [a, 0, 0]]);
+  const w = records(mem, [
+    [a, 0, AREA_LEN + 1],
+    [a, 0, 0],
+  ]);
   assert.is(io.run(mem, 0, 2, AREA, AREA_LEN, false, carried), 0);
   assert.equal([w[3], w[7]], [-Errno.EINVAL, -Errno.EINVAL], 'longer than the area, or empty');
   assert.is(carried.get(a)?.toString(), 'first');
-  records(mem, [[a, 0, 3], [a, 0, 8]]);
+  records(mem, [
+    [a, 0, 3],
+    [a, 0, 8],
+  ]);
   assert.is(io.run(mem, 0, 2, AREA, AREA_LEN, false, carried), 0);
   assert.equal([w[3], w[7]], [3, 2], 'the carried bytes, in two records');
   assert.is(text(mem, AREA, 5), 'first');

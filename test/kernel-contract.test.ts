@@ -17,7 +17,9 @@ const countFds = () => readdirSync('/proc/self/fd').length;
 let openFdsAtStart = 0;
 // Taken when the suites start, not at import: other files' suites may run first in one process.
 const before = suite('descriptors before');
-before('count the open descriptors', () => { openFdsAtStart = countFds(); });
+before('count the open descriptors', () => {
+  openFdsAtStart = countFds();
+});
 before.run();
 
 function nativeHasIpv6Loopback(): boolean {

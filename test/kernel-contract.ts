@@ -10,11 +10,28 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
 import {
-  EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EVENT_SIZE, MAX_EVENTS, type SockAddr,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_MOD,
+  EPOLLET,
+  EPOLLIN,
+  EVENT_SIZE,
+  MAX_EVENTS,
+  type SockAddr,
 } from '../host/kernel/contract.ts';
 import {
-  acceptReady, type Backend, type BackendFactory, connection, EAGAIN, filled, listen4, nextEvents, readable, recvReady, until,
-  untouchedOutside, waitEvents,
+  acceptReady,
+  type Backend,
+  type BackendFactory,
+  connection,
+  EAGAIN,
+  filled,
+  listen4,
+  nextEvents,
+  readable,
+  recvReady,
+  until,
+  untouchedOutside,
+  waitEvents,
 } from './helpers/kernel-backends.ts';
 
 const CONTRACT: Record<string, (b: Backend) => void | Promise<void>> = {
@@ -51,14 +68,15 @@ const CONTRACT: Record<string, (b: Backend) => void | Promise<void>> = {
     k.close(first.fd);
   },
 
-  'epollWait takes up to MAX_EVENTS records a call, and -EINVAL above (the host refuses larger guest rings)': (b) => {
-    const { k } = b;
-    const ep = k.epollCreate();
-    const mem = new ArrayBuffer((MAX_EVENTS + 1) * EVENT_SIZE);
-    assert.is(k.epollWait(ep, mem, 0, MAX_EVENTS, 0), 0);
-    assert.is(k.epollWait(ep, mem, 0, MAX_EVENTS + 1, 0), -Errno.EINVAL);
-    k.close(ep);
-  },
+  'epollWait takes up to MAX_EVENTS records a call, and -EINVAL above (the host refuses larger guest rings)':
+    (b) => {
+      const { k } = b;
+      const ep = k.epollCreate();
+      const mem = new ArrayBuffer((MAX_EVENTS + 1) * EVENT_SIZE);
+      assert.is(k.epollWait(ep, mem, 0, MAX_EVENTS, 0), 0);
+      assert.is(k.epollWait(ep, mem, 0, MAX_EVENTS + 1, 0), -Errno.EINVAL);
+      k.close(ep);
+    },
 
   'epollWait writes packed records with the exact token, signed masks included': async (b) => {
     const { k } = b;
@@ -76,7 +94,7 @@ const CONTRACT: Record<string, (b: Backend) => void | Promise<void>> = {
     untouchedOutside(mem, 13, 13 + EVENT_SIZE);
 
     // As a wasm i32 hands them over: EPOLLET is bit 31, so the mask and 0xffffffff are negative.
-    assert.is(k.epollCtl(ep, EPOLL_CTL_MOD, l.fd, (EPOLLIN | EPOLLET) | 0, -1, 0xffffffff), 0);
+    assert.is(k.epollCtl(ep, EPOLL_CTL_MOD, l.fd, EPOLLIN | EPOLLET | 0, -1, 0xffffffff), 0);
     assert.is(k.epollWait(ep, mem, 40, 2, 1000), 1); // MOD re-arms: the listener is still ready
     assert.is(dv.getUint32(40, true), EPOLLIN);
     assert.is(dv.getUint32(44, true), 0xffffffff);
@@ -102,11 +120,17 @@ const CONTRACT: Record<string, (b: Backend) => void | Promise<void>> = {
     assert.is(k.epollWait(ep, new ArrayBuffer(24), 0, 0, 0), -Errno.EINVAL);
     assert.is(k.epollWait(ep, new ArrayBuffer(12 * 65537), 0, 65537, 0), -Errno.EINVAL);
     // Deviation (host/kernel/sim/kernel.ts): the sim never blocks and ignores timeoutMs.
-    assert.is(k.epollWait(ep, new ArrayBuffer(24), 0, 1, -2), b.name === 'sim' ? 0 : -Errno.EINVAL, 'timeout -2');
+    assert.is(
+      k.epollWait(ep, new ArrayBuffer(24), 0, 1, -2),
+      b.name === 'sim' ? 0 : -Errno.EINVAL,
+      'timeout -2',
+    );
     k.close(ep);
   },
 
-  'level-triggered: EPOLLIN repeats until drained; edge-triggered: one report per edge': async (b) => {
+  'level-triggered: EPOLLIN repeats until drained; edge-triggered: one report per edge': async (
+    b,
+  ) => {
     const { k } = b;
     const c = await connection(b);
     const ep = k.epollCreate();
@@ -143,23 +167,28 @@ const CONTRACT: Record<string, (b: Backend) => void | Promise<void>> = {
     c.close();
   },
 
-  'peerAddress: the address and port of the client; -ENOTCONN for a listener, -EBADF when closed': async (b) => {
-    const { k } = b;
-    const c = await connection(b);
-    const peer = k.peerAddress(c.fd) as SockAddr;
-    assert.equal(peer, { host: '127.0.0.1', port: c.address.port, family: 4 });
-    assert.is(k.peerAddress(c.lfd), -Errno.ENOTCONN);
-    const l = listen4(k);
-    const other = await b.connect(l.addr.port, '127.0.0.1', '127.0.0.9');
-    const fd = await acceptReady(k, l.fd);
-    assert.is((k.peerAddress(fd) as SockAddr).host, '127.0.0.9', 'the source address of the client');
-    assert.equal(k.peerAddress(fd), other.address);
-    other.destroy();
-    k.close(fd);
-    k.close(l.fd);
-    c.close();
-    assert.is(k.peerAddress(c.fd), -Errno.EBADF);
-  },
+  'peerAddress: the address and port of the client; -ENOTCONN for a listener, -EBADF when closed':
+    async (b) => {
+      const { k } = b;
+      const c = await connection(b);
+      const peer = k.peerAddress(c.fd) as SockAddr;
+      assert.equal(peer, { host: '127.0.0.1', port: c.address.port, family: 4 });
+      assert.is(k.peerAddress(c.lfd), -Errno.ENOTCONN);
+      const l = listen4(k);
+      const other = await b.connect(l.addr.port, '127.0.0.1', '127.0.0.9');
+      const fd = await acceptReady(k, l.fd);
+      assert.is(
+        (k.peerAddress(fd) as SockAddr).host,
+        '127.0.0.9',
+        'the source address of the client',
+      );
+      assert.equal(k.peerAddress(fd), other.address);
+      other.destroy();
+      k.close(fd);
+      k.close(l.fd);
+      c.close();
+      assert.is(k.peerAddress(c.fd), -Errno.EBADF);
+    },
 
   'recv and send move bytes at non-zero offsets; -EAGAIN when idle; 0 at EOF': async (b) => {
     const { k } = b;
@@ -219,13 +248,16 @@ const CONTRACT: Record<string, (b: Backend) => void | Promise<void>> = {
     assert.is(b.k.send(c.fd, new ArrayBuffer(8), 0, 0), -Errno.EINVAL);
     c.close();
   },
-
 };
 
 /** Registers and runs the cases on `backend()` (a fresh backend per case). Without an IPv6
  *  loopback the ::1 case is reported as skipped (which fails .ci/run unless CI_ALLOW_SKIPS says
  *  so), never passed without running. */
-export function kernelContract(name: string, backend: BackendFactory, hasIpv6Loopback: boolean): void {
+export function kernelContract(
+  name: string,
+  backend: BackendFactory,
+  hasIpv6Loopback: boolean,
+): void {
   const test = suite(`kernel contract (${name})`);
   for (const [title, run] of Object.entries(CONTRACT)) {
     (title === 'listen on ::1' && !hasIpv6Loopback ? test.skip : test)(title, () => run(backend()));

@@ -25,7 +25,10 @@ const EAGAIN = -6;
 test('sim: accept past the limit is -EAGAIN, the listener goes quiet, waiting clients are taken as connections close', async () => {
   const s = await simLoop('test/hoarder', { limits: { 'max-connections': 10 } });
   const peers = Array.from({ length: 30 }, () => s.connect());
-  assert.ok(peers.every((p) => !p.refused), 'every client is queued');
+  assert.ok(
+    peers.every((p) => !p.refused),
+    'every client is queued',
+  );
   s.run();
   assert.is(s.kernel.openFds(), 10, 'the host holds 10 connections');
   const g = hoarder(s);
@@ -37,7 +40,10 @@ test('sim: accept past the limit is -EAGAIN, the listener goes quiet, waiting cl
   s.run();
   assert.is(s.kernel.openFds(), 10, '3 closed, 3 waiting clients taken');
   assert.is(s.loop.stats().accepted, 13);
-  assert.ok(peers.every((p) => !p.refused), 'no client was refused');
+  assert.ok(
+    peers.every((p) => !p.refused),
+    'no client was refused',
+  );
 });
 
 /** Connects `n` clients and waits until the server side holds what it is going to hold. */
@@ -47,16 +53,20 @@ async function flood(port: number, n: number): Promise<void> {
 }
 
 // libuv: createLoop's default; blocking: the CLI's single loop.
-for (const driver of ['libuv', 'blocking'] as const) test(`single loop (${driver}): a guest that never closes holds at most max-connections, without spinning`, async () => {
-  const { loop, port } = await startLoop(HOARDER, { driver, limits: { 'max-connections': 10 } });
-  await flood(port, 40);
-  await waitFor(() => loop.stats().accepted === 10, '10 accepted');
-  assert.is(socketsOnPort(port).connected.length, 10, 'server sockets open');
-  const dispatches = loop.stats().requests;
-  await sleep(300);
-  assert.ok(loop.stats().requests - dispatches <= 2, `${loop.stats().requests - dispatches} dispatches while at the limit`);
-  assert.is(loop.stats().accepted, 10);
-});
+for (const driver of ['libuv', 'blocking'] as const)
+  test(`single loop (${driver}): a guest that never closes holds at most max-connections, without spinning`, async () => {
+    const { loop, port } = await startLoop(HOARDER, { driver, limits: { 'max-connections': 10 } });
+    await flood(port, 40);
+    await waitFor(() => loop.stats().accepted === 10, '10 accepted');
+    assert.is(socketsOnPort(port).connected.length, 10, 'server sockets open');
+    const dispatches = loop.stats().requests;
+    await sleep(300);
+    assert.ok(
+      loop.stats().requests - dispatches <= 2,
+      `${loop.stats().requests - dispatches} dispatches while at the limit`,
+    );
+    assert.is(loop.stats().accepted, 10);
+  });
 
 test('workers: each worker holds at most max-connections', async () => {
   for (const workers of [1, 2]) {
@@ -65,7 +75,10 @@ test('workers: each worker holds at most max-connections', async () => {
     const held = socketsOnPort(port).connected.length;
     assert.ok(held <= 10 * workers, `${workers} worker(s): ${held} server sockets open`);
     assert.ok(held >= 10, `${workers} worker(s): ${held} server sockets open`);
-    await waitFor(() => loop.stats().accepted === held || undefined, 'the counters to be published');
+    await waitFor(
+      () => loop.stats().accepted === held || undefined,
+      'the counters to be published',
+    );
     await loop.close({ graceMs: 0 });
     closeAllClients();
   }

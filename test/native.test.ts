@@ -25,7 +25,9 @@ import { raw } from './helpers/raw-kernel.ts';
 const k = raw(loadNative());
 const countFds = () => readdirSync('/proc/self/fd').length;
 let openFdsAtStart = 0; // taken when this suite starts: other suites may run first in one process
-test.before(() => { openFdsAtStart = countFds(); });
+test.before(() => {
+  openFdsAtStart = countFds();
+});
 
 // ---- helpers ---------------------------------------------------------------------------------
 
@@ -48,8 +50,23 @@ async function client(port: number) {
 // ---- the shim's own surface ------------------------------------------------------------------
 
 test('exports exactly the Kernel methods plus pollStart/pollStop', () => {
-  const names = ['epollCreate', 'epollCtl', 'epollWait', 'listen', 'localAddress', 'peerAddress', 'accept',
-    'recv', 'send', 'recvMany', 'sendMany', 'shutdown', 'close', 'pollStart', 'pollStop'];
+  const names = [
+    'epollCreate',
+    'epollCtl',
+    'epollWait',
+    'listen',
+    'localAddress',
+    'peerAddress',
+    'accept',
+    'recv',
+    'send',
+    'recvMany',
+    'sendMany',
+    'shutdown',
+    'close',
+    'pollStart',
+    'pollStop',
+  ];
   assert.equal(Object.keys(k).sort(), [...names].sort());
   for (const n of names) assert.type((k as unknown as Record<string, unknown>)[n], 'function');
 });
@@ -57,8 +74,11 @@ test('exports exactly the Kernel methods plus pollStart/pollStop', () => {
 test('pollStart/pollStop: bad argument types are -EINVAL, never a throw (the rest: test/kernel-contract-io.ts)', () => {
   const any = k as unknown as Record<string, (...a: unknown[]) => unknown>;
   const bad: [string, unknown[]][] = [
-    ['pollStart', [0, 'not a function']], ['pollStart', [-1, () => {}]],
-    ['pollStop', [{}]], ['pollStop', [7]], ['pollStop', []],
+    ['pollStart', [0, 'not a function']],
+    ['pollStart', [-1, () => {}]],
+    ['pollStop', [{}]],
+    ['pollStop', [7]],
+    ['pollStop', []],
   ];
   for (const [name, args] of bad) {
     assert.is(any[name]!(...args), -Errno.EINVAL, `${name}(${args.map(String).join(', ')})`);
@@ -84,7 +104,9 @@ test('pollStart calls back when the epoll fd is readable; pollStop stops it', as
     wake();
   });
   assert.type(handle, 'object');
-  const woken = new Promise<void>((r) => { wake = r; });
+  const woken = new Promise<void>((r) => {
+    wake = r;
+  });
   const c1 = await client(l.addr.port);
   await woken;
   assert.ok(calls >= 1);
@@ -109,7 +131,10 @@ test('pollStop from inside the callback', async () => {
   const l = listen4();
   k.epollCtl(ep, EPOLL_CTL_ADD, l.fd, EPOLLIN, 1, 0);
   let calls = 0;
-  const handle = k.pollStart(ep, () => { calls++; assert.is(k.pollStop(handle as object), 0); }); // never drains
+  const handle = k.pollStart(ep, () => {
+    calls++;
+    assert.is(k.pollStop(handle as object), 0);
+  }); // never drains
   const c = await client(l.addr.port);
   await until(() => (calls > 0 ? true : undefined), 'callback');
   await sleep(20);
@@ -121,13 +146,24 @@ test('pollStop from inside the callback', async () => {
 });
 
 test('pollStart takes only an open epoll fd, one poll at a time', () => {
-  assert.is(k.pollStart(1 << 30, () => {}), -Errno.EBADF);
+  assert.is(
+    k.pollStart(1 << 30, () => {}),
+    -Errno.EBADF,
+  );
   const { fd } = listen4();
-  assert.is(k.pollStart(fd, () => {}), -Errno.EINVAL, 'a socket is not an epoll fd');
+  assert.is(
+    k.pollStart(fd, () => {}),
+    -Errno.EINVAL,
+    'a socket is not an epoll fd',
+  );
   const ep = k.epollCreate();
   const h = k.pollStart(ep, () => {});
   assert.type(h, 'object');
-  assert.is(k.pollStart(ep, () => {}), -Errno.EEXIST, 'libuv watches an fd once per loop');
+  assert.is(
+    k.pollStart(ep, () => {}),
+    -Errno.EEXIST,
+    'libuv watches an fd once per loop',
+  );
   assert.is(k.pollStop(h as object), 0);
   const again = k.pollStart(ep, () => {});
   assert.type(again, 'object', 'a stopped poll frees the fd for a new one');
@@ -138,7 +174,10 @@ test('pollStart takes only an open epoll fd, one poll at a time', () => {
 
 test('a throwing poll callback is an uncaught exception, not silence', () => {
   const helper = fileURLToPath(new URL('./helpers/poll-throws.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--import', 'tsx', helper], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', helper], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   assert.is.not(r.status, 0, `exit status ${r.status}`);
   assert.match(r.stderr, 'boom from the poll callback');
 });
@@ -182,14 +221,26 @@ test('loadNative explains a wrong platform and a missing build', async () => {
     for (const f of ['kernel/native.ts', 'errors.ts']) {
       copyFileSync(fileURLToPath(new URL(`../host/${f}`, import.meta.url)), join(dir, 'host', f));
     }
-    const copy = (await import(join(dir, 'host', 'kernel', 'native.ts'))) as typeof import('../host/kernel/native.ts');
+    const copy = (await import(
+      join(dir, 'host', 'kernel', 'native.ts')
+    )) as typeof import('../host/kernel/native.ts');
     const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
     Object.defineProperty(process, 'platform', { value: 'darwin' });
     let err: unknown;
-    try { copy.loadNative(); } catch (e) { err = e; } finally { Object.defineProperty(process, 'platform', platform); }
+    try {
+      copy.loadNative();
+    } catch (e) {
+      err = e;
+    } finally {
+      Object.defineProperty(process, 'platform', platform);
+    }
     assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_PLATFORM');
     assert.is((err as Error).message, 'wasmloop needs Linux (epoll); this is darwin');
-    try { copy.loadNative(); } catch (e) { err = e; }
+    try {
+      copy.loadNative();
+    } catch (e) {
+      err = e;
+    }
     assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_NATIVE');
     assert.is((err as Error).message, 'the native shim is not built: run `npm run build:native`');
     assert.ok((err as Error).cause instanceof Error);

@@ -7,7 +7,15 @@
  * Needs `npm run build:host` (run by `npm test`'s pretest) for dist/.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,25 +26,47 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 
 function npm(args: string[]): string {
-  const r = spawnSync('npm', [...args, '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('npm', [...args, '--ignore-scripts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.is(r.status, 0, `npm ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }
 
 function packedFiles(): string[] {
-  const [pack] = JSON.parse(npm(['pack', '--dry-run', '--json'])) as [{ files: { path: string }[] }];
+  const [pack] = JSON.parse(npm(['pack', '--dry-run', '--json'])) as [
+    { files: { path: string }[] },
+  ];
   return pack.files.map((f) => f.path);
 }
 
 test('the package ships bundles, .d.ts types and the shim sources, no host .ts and no tests', () => {
-  assert.ok(existsSync(join(ROOT, 'dist', 'types', 'index.d.ts')), 'run `npm run build:host` first');
+  assert.ok(
+    existsSync(join(ROOT, 'dist', 'types', 'index.d.ts')),
+    'run `npm run build:host` first',
+  );
   const files = packedFiles();
-  for (const f of ['bin/wasmloop.js', 'dist/index.js', 'dist/cli.js', 'dist/worker.js', 'dist/types/index.d.ts', 'binding.gyp', 'host/native/net.c', 'build/hello.wasm']) {
+  for (const f of [
+    'bin/wasmloop.js',
+    'dist/index.js',
+    'dist/cli.js',
+    'dist/worker.js',
+    'dist/types/index.d.ts',
+    'binding.gyp',
+    'host/native/net.c',
+    'build/hello.wasm',
+  ]) {
     assert.ok(files.includes(f), `${f} is shipped`);
   }
   const sources = files.filter((f) => f.startsWith('host/') && !f.startsWith('host/native/'));
   assert.equal(sources, [], 'no host TypeScript source');
-  assert.equal(files.filter((f) => f.startsWith('test/') || f.includes('/props/')), [], 'no test code');
+  assert.equal(
+    files.filter((f) => f.startsWith('test/') || f.includes('/props/')),
+    [],
+    'no test code',
+  );
 });
 
 const CONSUMER = `import { createLoop, GuestTrap, KNOWN_LIMITS, WasmloopError, type LoopStats, type WasmLoop } from 'wasmloop';
@@ -59,15 +89,33 @@ test('a consumer type-checks against the packed types alone', () => {
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
     const pkg = join(dir, 'node_modules', 'wasmloop');
     mkdirSync(pkg, { recursive: true });
-    const untar = spawnSync('tar', ['-xzf', join(dir, tarball), '-C', pkg, '--strip-components', '1']);
+    const untar = spawnSync('tar', [
+      '-xzf',
+      join(dir, tarball),
+      '-C',
+      pkg,
+      '--strip-components',
+      '1',
+    ]);
     assert.is(untar.status, 0, 'tar');
-    for (const dep of ['@types', '@wasmer']) symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
+    for (const dep of ['@types', '@wasmer'])
+      symlinkSync(join(ROOT, 'node_modules', dep), join(dir, 'node_modules', dep));
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'consumer.ts'), CONSUMER);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'] },
-      files: ['consumer.ts'],
-    }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          types: ['node'],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
     const r = spawnSync(process.execPath, [TSC, '-p', dir], { encoding: 'utf8', timeout: 60_000 });
     assert.is(r.stdout + r.stderr, '', 'tsc reports nothing');
     assert.is(r.status, 0);

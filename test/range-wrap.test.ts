@@ -53,7 +53,10 @@ function nativeRecordArrayWrap(): number[] {
   const script = `import { loadNative } from './host/kernel/native.ts';
 const k = loadNative(), mem = new ArrayBuffer(${MEM_SIZE}), fds = Int32Array.of(1 << 30, 1 << 30);
 console.log(JSON.stringify([k.recvMany(fds, mem, ${WRAP_RECORDS}, 2, 0, 0), k.sendMany(fds, mem, ${WRAP_RECORDS}, 2)]));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
   assert.is(r.status, 0, `child ended with ${r.status ?? r.signal}: ${r.stderr}`);
   return JSON.parse(r.stdout) as number[];
 }
@@ -78,8 +81,15 @@ async function nativeFixture(): Promise<Fixture> {
   assert.is(k.shutdown(shut, SHUT_WR), 0);
   const ep = k.epollCreate();
   return {
-    k, ep, idle, shut, recordArrayWrap: nativeRecordArrayWrap,
-    close() { for (const c of clients) c.destroy(); for (const fd of [idle, shut, ep, lfd]) k.close(fd); },
+    k,
+    ep,
+    idle,
+    shut,
+    recordArrayWrap: nativeRecordArrayWrap,
+    close() {
+      for (const c of clients) c.destroy();
+      for (const fd of [idle, shut, ep, lfd]) k.close(fd);
+    },
   };
 }
 
@@ -113,7 +123,10 @@ function kernelCases(name: string, make: () => Fixture | Promise<Fixture>): void
   const test = suite(`range-wrap: ${name} kernel`);
   let f: Fixture;
   let mem: ArrayBuffer;
-  test.before.each(async () => { f = await make(); mem = new ArrayBuffer(MEM_SIZE); });
+  test.before.each(async () => {
+    f = await make();
+    mem = new ArrayBuffer(MEM_SIZE);
+  });
   test.after.each(() => f.close());
 
   test('recv: a range whose end wraps into memory is -EFAULT', () => {
@@ -140,10 +153,16 @@ function kernelCases(name: string, make: () => Fixture | Promise<Fixture>): void
   });
 
   test('recvMany/sendMany: a record whose own buffer wraps into memory gets -EFAULT alone', () => {
-    let w = records(mem, 0, [[WRAP_PTR, WRAP_LEN], [64, 8]]);
+    let w = records(mem, 0, [
+      [WRAP_PTR, WRAP_LEN],
+      [64, 8],
+    ]);
     assert.is(f.k.recvMany(Int32Array.of(f.idle, f.idle), mem, 0, 2, 0, 0), 0);
     assert.equal([w[3], w[7]], [EFAULT, -Errno.EAGAIN]);
-    w = records(mem, 0, [[WRAP_PTR, WRAP_LEN], [64, 8]]);
+    w = records(mem, 0, [
+      [WRAP_PTR, WRAP_LEN],
+      [64, 8],
+    ]);
     assert.is(f.k.sendMany(Int32Array.of(f.shut, f.shut), mem, 0, 2), 0);
     assert.equal([w[3], w[7]], [EFAULT, -Errno.EPIPE]);
   });
@@ -179,20 +198,27 @@ function probe(layout: Parameters<typeof probeGuest>[0] = {}) {
     },
   });
   const g = new GuestInstance(probeGuest(layout), {
-    kernel, epfd: sim.epollCreate(), listeners: [], now: () => sim.now, limits: { 'max-connections': 10 },
+    kernel,
+    epfd: sim.epollCreate(),
+    listeners: [],
+    now: () => sim.now,
+    limits: { 'max-connections': 10 },
   });
   return { sim, g, calls, ex: g.exports as unknown as Probe };
 }
 
 const inst = suite('range-wrap: instance');
 
-inst('recv_many/send_many: the instance refuses a wrapping record array or area before the kernel sees it', () => {
-  const { ex, calls } = probe();
-  assert.is(ex.call_recv_many(WRAP_RECORDS, 2, 0, 0), EFAULT);
-  assert.is(ex.call_recv_many(0, 1, WRAP_PTR, WRAP_LEN), EFAULT);
-  assert.is(ex.call_send_many(WRAP_RECORDS, 2), EFAULT);
-  assert.equal(calls, [], 'no batch reached the kernel');
-});
+inst(
+  'recv_many/send_many: the instance refuses a wrapping record array or area before the kernel sees it',
+  () => {
+    const { ex, calls } = probe();
+    assert.is(ex.call_recv_many(WRAP_RECORDS, 2, 0, 0), EFAULT);
+    assert.is(ex.call_recv_many(0, 1, WRAP_PTR, WRAP_LEN), EFAULT);
+    assert.is(ex.call_send_many(WRAP_RECORDS, 2), EFAULT);
+    assert.equal(calls, [], 'no batch reached the kernel');
+  },
+);
 
 inst('recv of carried-over input: a wrapping range is -EFAULT and the input stays', () => {
   const { sim, g, ex } = probe();
@@ -241,7 +267,10 @@ inst.run();
 function trapped(first: [inPtr: number, inLen: number], trapReply = 0): SalvageTarget {
   const memory = new ArrayBuffer(MEM_SIZE);
   const view = new DataView(memory);
-  const slots = [[1, ...first], [2, 100, 5]] as const;
+  const slots = [
+    [1, ...first],
+    [2, 100, 5],
+  ] as const;
   return {
     memory,
     exports: {
@@ -266,12 +295,19 @@ const salv = suite('range-wrap: salvage');
 
 salv('an input range that wraps into memory drops that connection only', () => {
   const out = salvage(trapped([WRAP_PTR, WRAP_LEN]), new SimKernel());
-  assert.equal(out.handovers.map((h) => h.fd), [12], 'the sound connection is still saved');
+  assert.equal(
+    out.handovers.map((h) => h.fd),
+    [12],
+    'the sound connection is still saved',
+  );
 });
 
 salv('a trap reply whose length word wraps into memory is ignored, and salvage goes on', () => {
   const out = salvage(trapped([100, 5], 0xfffffffe), new SimKernel()); // +4 ends at 0x2
-  assert.equal(out.handovers.map((h) => h.fd), [11, 12]);
+  assert.equal(
+    out.handovers.map((h) => h.fd),
+    [11, 12],
+  );
 });
 
 salv.run();

@@ -45,7 +45,8 @@ async function echoes(c: RawClient, text = 'still here'): Promise<void> {
 }
 
 /** Resolves when the server has closed the connection, by FIN or reset. */
-const closedByServer = (c: RawClient, what: string) => c.until(() => c.ended || c.closed, `${what} to be closed`);
+const closedByServer = (c: RawClient, what: string) =>
+  c.until(() => c.ended || c.closed, `${what} to be closed`);
 
 test('BADHANDLE: hostcalls on handles the guest does not own all fail with EBADF (-8)', async () => {
   const { loop, port } = await startLoop(EVIL);
@@ -58,7 +59,15 @@ test('BADHANDLE: hostcalls on handles the guest does not own all fail with EBADF
   await waitFor(() => loop.stats().closed === 1, 'the first connection to be closed');
   const c = await RawClient.connect(port);
   const r = await command(c, 'BADHANDLE');
-  assert.equal(r, { recv: -8, send: -8, zero: -8, negative: -8, close: -8, watch: -8, shutdown: -8 });
+  assert.equal(r, {
+    recv: -8,
+    send: -8,
+    zero: -8,
+    negative: -8,
+    close: -8,
+    watch: -8,
+    shutdown: -8,
+  });
   await echoes(c);
 });
 
@@ -77,11 +86,25 @@ async function probeBesideBystander(cmd: string, expected: Record<string, number
 }
 
 test('BADPTR: wild pointers give EFAULT, zero length and bad watch bits EINVAL; others keep being served', async () => {
-  await probeBesideBystander('BADPTR', { recv: -21, send: -21, huge: -21, zero: -28, watchbits: -28 });
+  await probeBesideBystander('BADPTR', {
+    recv: -21,
+    send: -21,
+    huge: -21,
+    zero: -28,
+    watchbits: -28,
+  });
 });
 
 test('BATCH: recv_many/send_many check every record and the call; others keep being served', async () => {
-  await probeBesideBystander('BATCH', { stale: -8, wild: -21, call: 0, outside: -21, misaligned: -28, many: -28, area: -21 });
+  await probeBesideBystander('BATCH', {
+    stale: -8,
+    wild: -21,
+    call: 0,
+    outside: -21,
+    misaligned: -28,
+    many: -28,
+    area: -21,
+  });
 });
 
 test('LISTENER: connection calls on the listener fail, and it stays open', async () => {
@@ -152,7 +175,11 @@ test('TRAP: the trapping connection closes, an idle one moves to a fresh instanc
   const s = await settledStats(loop);
   assert.is(s.restarts, 1);
   assert.is(s.open, 2, 'the bystander and the new connection');
-  assert.is(s.accepted, 3, 'counters of the trapped instance are kept; a moved connection is not accepted twice');
+  assert.is(
+    s.accepted,
+    3,
+    'counters of the trapped instance are kept; a moved connection is not accepted twice',
+  );
   assert.is(s.closed, 1, 'the trapping connection, closed by the host');
 });
 
@@ -179,13 +206,26 @@ test('restart budget: with maxRestarts 2 the third trap in a row that no connect
     if (i < 2) await waitFor(() => loop.stats().restarts === i + 1, `restart ${i + 1}`);
     await echoes(c, `moved to instance ${i + 1}`);
   }
-  const err = await withTimeout(loop.done.then(() => null, (e: unknown) => e), 5000, 'loop.done to settle');
+  const err = await withTimeout(
+    loop.done.then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    5000,
+    'loop.done to settle',
+  );
   assert.instance(err, WasmloopError);
   assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_RESTARTS');
-  assert.equal(rec.traps.map((t) => t.restarting), [true, true, false]);
+  assert.equal(
+    rec.traps.map((t) => t.restarting),
+    [true, true, false],
+  );
   assert.is(loop.stats().restarts, 2);
   // The loop gave up: its listener is closed.
-  const refused = await RawClient.connect(port).then(() => 'connected', (e: NodeJS.ErrnoException) => e.code);
+  const refused = await RawClient.connect(port).then(
+    () => 'connected',
+    (e: NodeJS.ErrnoException) => e.code,
+  );
   assert.is(refused, 'ECONNREFUSED');
 });
 
@@ -206,7 +246,10 @@ test('traps that a connection caused do not count toward the budget: 5 in a row 
 });
 
 async function rejection(p: Promise<unknown>): Promise<WasmloopError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   assert.instance(err, WasmloopError, 'createLoop should have rejected with a WasmloopError');
   return err as WasmloopError;
 }
@@ -226,7 +269,9 @@ test('module checks: a file that is not wasm is ERR_WASMLOOP_NOT_WASM', async ()
 });
 
 test('module checks: an empty wasm module is ERR_WASMLOOP_ABI (no wl_abi_version_1)', async () => {
-  const err = await rejection(createLoop({ module: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]), listen }));
+  const err = await rejection(
+    createLoop({ module: new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]), listen }),
+  );
   assert.is(err.code, 'ERR_WASMLOOP_ABI');
   assert.match(err.message, 'wl_abi_version_1');
 });
@@ -234,11 +279,37 @@ test('module checks: an empty wasm module is ERR_WASMLOOP_ABI (no wl_abi_version
 test('module checks: a module exporting wl_abi_version_2 is refused, naming both versions', async () => {
   const name = [...Buffer.from('wl_abi_version_2')];
   const bytes = new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: one type, () -> ()
-    0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-    0x07, 2 + name.length + 2, 0x01, name.length, ...name, 0x00, 0x00, // export section: func 0
-    0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code section: an empty body
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00, // magic, version 1
+    0x01,
+    0x04,
+    0x01,
+    0x60,
+    0x00,
+    0x00, // type section: one type, () -> ()
+    0x03,
+    0x02,
+    0x01,
+    0x00, // function section: one function of type 0
+    0x07,
+    2 + name.length + 2,
+    0x01,
+    name.length,
+    ...name,
+    0x00,
+    0x00, // export section: func 0
+    0x0a,
+    0x04,
+    0x01,
+    0x02,
+    0x00,
+    0x0b, // code section: an empty body
   ]);
   assert.ok(WebAssembly.validate(bytes), 'the hand-assembled module is valid');
   const err = await rejection(createLoop({ module: bytes, listen }));

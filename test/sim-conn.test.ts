@@ -153,7 +153,12 @@ for (const flavour of FLAVOURS) {
     assert.is(s.loop.stats().restarts, 1);
     // A was named (falsely) as the culprit: FIN, and no reply (the guest's is out of bounds);
     // the new instance refused it, so the host closed it. B and C were closed with the instance.
-    for (const [name, p] of [['a', a], ['b', b], ['c', c]] as const) assert.ok(p.serverClosed, `${name} closed`);
+    for (const [name, p] of [
+      ['a', a],
+      ['b', b],
+      ['c', c],
+    ] as const)
+      assert.ok(p.serverClosed, `${name} closed`);
     assert.is(a.readText(), '');
     assert.is(s.kernel.openFds(), 0, 'no descriptor left behind');
     const fresh = s.connect();

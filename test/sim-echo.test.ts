@@ -25,8 +25,14 @@ for (const flavour of FLAVOURS) {
     s.run();
     const calls: string[] = [];
     const { recv, send } = s.kernel;
-    s.kernel.recv = (...a) => { calls.push('recv'); return recv.apply(s.kernel, a); };
-    s.kernel.send = (...a) => { calls.push('send'); return send.apply(s.kernel, a); };
+    s.kernel.recv = (...a) => {
+      calls.push('recv');
+      return recv.apply(s.kernel, a);
+    };
+    s.kernel.send = (...a) => {
+      calls.push('send');
+      return send.apply(s.kernel, a);
+    };
     peers.forEach((p, i) => p.write(`message ${i}`));
     assert.is(s.loop.tick(), 3);
     assert.equal(calls, ['recv', 'recv', 'recv', 'send', 'send', 'send']);
@@ -40,7 +46,10 @@ for (const flavour of FLAVOURS) {
     const data = pattern(100_000);
     for (const p of peers) p.write(data);
     s.loop.tick();
-    assert.equal(peers.map((p) => p.received), [65536, 65536, 0]);
+    assert.equal(
+      peers.map((p) => p.received),
+      [65536, 65536, 0],
+    );
     s.run();
     for (const p of peers) assert.ok(Buffer.from(p.read()).equals(Buffer.from(data)));
   });
@@ -104,7 +113,12 @@ for (const flavour of FLAVOURS) {
   });
 
   test('many peers with seeded short reads, short writes and spurious EAGAIN lose nothing', async () => {
-    const s = await simLoop('echo', { flavour, seed: 42, window: 5000, faults: { shortRead: 0.5, shortWrite: 0.5, eagain: 0.2, spurious: 0.2, reorder: 0.5 } });
+    const s = await simLoop('echo', {
+      flavour,
+      seed: 42,
+      window: 5000,
+      faults: { shortRead: 0.5, shortWrite: 0.5, eagain: 0.2, spurious: 0.2, reorder: 0.5 },
+    });
     const peers = Array.from({ length: 20 }, () => s.connect());
     const sent = peers.map((p, i) => {
       const data = pattern(20_000 + i * 997, i + 1);
@@ -118,14 +132,20 @@ for (const flavour of FLAVOURS) {
       peers.forEach((p, j) => got[j]!.push(p.read()));
     }
     peers.forEach((p, j) => {
-      assert.ok(Buffer.from(collect(got[j]!)).equals(Buffer.from(sent[j]!)), `peer ${j} got its bytes back`);
+      assert.ok(
+        Buffer.from(collect(got[j]!)).equals(Buffer.from(sent[j]!)),
+        `peer ${j} got its bytes back`,
+      );
       assert.ok(p.serverClosed, `peer ${j} closed`);
     });
     assert.is(s.loop.stats().open, 0);
     // The faults this test is about did happen (spurious readiness rarely finds an idle
     // registration here: every peer is busy; missing() fails only a kind all but certain to hit).
     const { hits } = s.kernel.tally;
-    assert.ok(hits.shortRead > 0 && hits.shortWrite > 0 && hits.eagain > 0 && hits.reorder > 0, `faults injected: ${JSON.stringify(hits)}`);
+    assert.ok(
+      hits.shortRead > 0 && hits.shortWrite > 0 && hits.eagain > 0 && hits.reorder > 0,
+      `faults injected: ${JSON.stringify(hits)}`,
+    );
     assert.equal(s.kernel.tally.missing(), []);
   });
 

@@ -10,7 +10,15 @@ import { Errno } from '../host/errno.ts';
 import { EPOLL_CTL_ADD, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT } from '../host/kernel/contract.ts';
 import { SimKernel } from '../host/kernel/sim/kernel.ts';
 import { Random } from '../host/kernel/sim/random.ts';
-import { acceptOne, bytes, LISTEN_TOKEN, mem, recvText, setup, wait } from './helpers/sim-kernel.ts';
+import {
+  acceptOne,
+  bytes,
+  LISTEN_TOKEN,
+  mem,
+  recvText,
+  setup,
+  wait,
+} from './helpers/sim-kernel.ts';
 
 test('injectEvent: raw records first, counted against maxEvents', () => {
   const { k, ep, port } = setup();
@@ -18,7 +26,10 @@ test('injectEvent: raw records first, counted against maxEvents', () => {
   k.injectEvent(ep, EPOLLIN | EPOLLHUP, 42, 7);
   k.injectEvent(ep, EPOLLOUT, 43, 0);
   assert.equal(wait(k, ep, 1), [{ events: EPOLLIN | EPOLLHUP, lo: 42, hi: 7 }]);
-  assert.equal(wait(k, ep), [{ events: EPOLLOUT, lo: 43, hi: 0 }, { events: EPOLLIN, lo: LISTEN_TOKEN, hi: 0 }]);
+  assert.equal(wait(k, ep), [
+    { events: EPOLLOUT, lo: 43, hi: 0 },
+    { events: EPOLLIN, lo: LISTEN_TOKEN, hi: 0 },
+  ]);
   assert.throws(() => k.injectEvent(99, EPOLLIN, 0, 0));
 });
 
@@ -110,7 +121,14 @@ test('fault: short writes and reads stay within bounds and keep the stream intac
 
 /** A scripted echo server run under every fault; returns a transcript of all results. */
 function transcript(seed: number): string {
-  const faults = { shortRead: 0.3, shortWrite: 0.3, eagain: 0.2, spurious: 0.2, reorder: 0.5, maxRecv: 7 };
+  const faults = {
+    shortRead: 0.3,
+    shortWrite: 0.3,
+    eagain: 0.2,
+    spurious: 0.2,
+    reorder: 0.5,
+    maxRecv: 7,
+  };
   const { k, lfd, ep, port } = setup({ seed, faults });
   const log: unknown[] = [k.randomSeed()];
   const peers = [0, 1, 2, 3, 4].map((i) => k.connect(port));
@@ -144,7 +162,10 @@ test('Random: reproducible, in range', () => {
   const a = new Random(7);
   const b = new Random(7);
   const xs = Array.from({ length: 100 }, () => a.next());
-  assert.equal(Array.from({ length: 100 }, () => b.next()), xs);
+  assert.equal(
+    Array.from({ length: 100 }, () => b.next()),
+    xs,
+  );
   assert.ok(xs.every((x) => x >= 0 && x < 1));
   const c = new Random(8);
   for (let i = 0; i < 1000; i++) {

@@ -16,7 +16,11 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 /** Three frames, an empty one among them: the stream every split test cuts. */
-const STREAM = concat([encodeFrame(pattern(5, 1)), encodeFrame(new Uint8Array(0)), encodeFrame(pattern(19, 2))]);
+const STREAM = concat([
+  encodeFrame(pattern(5, 1)),
+  encodeFrame(new Uint8Array(0)),
+  encodeFrame(pattern(19, 2)),
+]);
 
 /** Writes `parts` one per tick, then FIN; returns everything read once the server closed. */
 function converse(s: SimLoop, parts: Uint8Array[]): { peer: SimPeer; got: Uint8Array } {
@@ -78,7 +82,11 @@ for (const flavour of FLAVOURS) {
       const s = await simLoop('frame', { flavour });
       for (let at = 0; at < stream.length; at++) {
         const { got, peer } = converse(s, cut(stream, at));
-        assert.is(hex(got), hex(good), `magic byte ${byte} wrong, split at ${at}: only the frame before it is echoed`);
+        assert.is(
+          hex(got),
+          hex(good),
+          `magic byte ${byte} wrong, split at ${at}: only the frame before it is echoed`,
+        );
         assert.not.ok(peer.wasReset, 'closed with FIN, not RST');
       }
       const st = s.loop.stats();
@@ -129,10 +137,18 @@ for (const flavour of FLAVOURS) {
       const s = await simLoop('frame', { flavour, limits: { 'max-frame-bytes': limit } });
       const exact = encodeFrame(pattern(limit, 7));
       assert.is(hex(converse(s, [exact]).got), hex(exact), `exactly ${limit}`);
-      for (const at of [0, 4, 7]) { // the length arriving whole, then cut inside the length field
+      for (const at of [0, 4, 7]) {
+        // the length arriving whole, then cut inside the length field
         const over = concat([exact, frameHeader(limit + 1), pattern(limit + 1, 8)]);
-        const parts = at === 0 ? [over] : [over.subarray(0, exact.length + at), over.subarray(exact.length + at)];
-        assert.is(hex(converse(s, parts).got), hex(exact), `${limit + 1} refused (split ${at} into its header)`);
+        const parts =
+          at === 0
+            ? [over]
+            : [over.subarray(0, exact.length + at), over.subarray(exact.length + at)];
+        assert.is(
+          hex(converse(s, parts).got),
+          hex(exact),
+          `${limit + 1} refused (split ${at} into its header)`,
+        );
       }
       assert.is(s.loop.stats().protocolErrors, 3);
     }
@@ -153,13 +169,18 @@ for (const flavour of FLAVOURS) {
 
   test('frames larger than the 64 KiB buffers stream with backpressure: reading stops while the peer does not read', async () => {
     const s = await simLoop('frame', { flavour, window: 1000 });
-    const frames = [300_000, 65_536 - 8, 65_536 - 7, 65_537, 0, 1].map((n, i) => encodeFrame(pattern(n, 10 + i)));
+    const frames = [300_000, 65_536 - 8, 65_536 - 7, 65_537, 0, 1].map((n, i) =>
+      encodeFrame(pattern(n, 10 + i)),
+    );
     const stream = concat(frames);
     const peer = s.connect();
     peer.write(stream);
     s.run();
     assert.is(peer.pending, 1000, 'the peer window is full');
-    assert.ok(peer.unread > stream.length - 140_000, `the guest stopped reading (${peer.unread} unread)`);
+    assert.ok(
+      peer.unread > stream.length - 140_000,
+      `the guest stopped reading (${peer.unread} unread)`,
+    );
     assert.ok(s.loop.stats().buffersInUse <= 2, 'at most an input and an output buffer');
     const got: Uint8Array[] = [peer.read()];
     for (let i = 0; i < 100_000 && peer.received < stream.length; i++) {
@@ -194,7 +215,9 @@ for (const flavour of FLAVOURS) {
   test('no allocation per frame: memory does not grow over 20,000 frames', async () => {
     const s = await simLoop('frame', { flavour });
     const peers = Array.from({ length: 20 }, () => s.connect());
-    const burst = concat(Array.from({ length: 10 }, (_, i) => encodeFrame(pattern(i * 100, i + 1))));
+    const burst = concat(
+      Array.from({ length: 10 }, (_, i) => encodeFrame(pattern(i * 100, i + 1))),
+    );
     const round = () => {
       for (const p of peers) p.write(burst);
       s.run();

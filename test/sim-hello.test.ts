@@ -34,22 +34,102 @@ function exchange(s: SimLoop, peer: SimPeer, request: string): string {
 }
 
 const CASES: { name: string; request: string; response: RegExp; closes: boolean }[] = [
-  { name: 'GET', request: 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', response: new RegExp(`^${HELLO}$`), closes: false },
-  { name: 'HEAD has no body', request: 'HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n', response: new RegExp(`^${OK}\r\n$`), closes: false },
-  { name: 'Connection: close', request: 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n', response: /^HTTP\/1\.1 200 OK\r\n.*Connection: close\r\n\r\nHello, World!$/s, closes: true },
-  { name: 'HTTP/1.0 closes', request: 'GET / HTTP/1.0\r\n\r\n', response: /Connection: close\r\n\r\nHello, World!$/, closes: true },
-  { name: 'HTTP/1.0 keep-alive', request: 'GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n', response: /Connection: keep-alive\r\n\r\nHello, World!$/, closes: false },
-  { name: 'body skipped by Content-Length', request: 'POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde', response: new RegExp(`^${HELLO}$`), closes: false },
-  { name: 'bare LF', request: 'GET / HTTP/1.1\nHost: a\r\n\r\n', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'space before colon', request: 'GET / HTTP/1.1\r\nHost : a\r\n\r\n', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'obs-fold', request: 'GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'duplicate Content-Length', request: 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'signed Content-Length', request: 'POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'Transfer-Encoding', request: 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', response: /^HTTP\/1\.1 501 /, closes: true },
-  { name: 'HTTP/2.0', request: 'GET / HTTP/2.0\r\n\r\n', response: /^HTTP\/1\.1 505 /, closes: true },
-  { name: 'lower-case version', request: 'GET / http/1.1\r\n\r\n', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'bad method byte', request: 'G(T / HTTP/1.1\r\n\r\n', response: /^HTTP\/1\.1 400 /, closes: true },
-  { name: 'control byte in a value', request: 'GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n', response: /^HTTP\/1\.1 400 /, closes: true },
+  {
+    name: 'GET',
+    request: 'GET / HTTP/1.1\r\nHost: a\r\n\r\n',
+    response: new RegExp(`^${HELLO}$`),
+    closes: false,
+  },
+  {
+    name: 'HEAD has no body',
+    request: 'HEAD /x HTTP/1.1\r\nHost: a\r\n\r\n',
+    response: new RegExp(`^${OK}\r\n$`),
+    closes: false,
+  },
+  {
+    name: 'Connection: close',
+    request: 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
+    response: /^HTTP\/1\.1 200 OK\r\n.*Connection: close\r\n\r\nHello, World!$/s,
+    closes: true,
+  },
+  {
+    name: 'HTTP/1.0 closes',
+    request: 'GET / HTTP/1.0\r\n\r\n',
+    response: /Connection: close\r\n\r\nHello, World!$/,
+    closes: true,
+  },
+  {
+    name: 'HTTP/1.0 keep-alive',
+    request: 'GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n',
+    response: /Connection: keep-alive\r\n\r\nHello, World!$/,
+    closes: false,
+  },
+  {
+    name: 'body skipped by Content-Length',
+    request: 'POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nabcde',
+    response: new RegExp(`^${HELLO}$`),
+    closes: false,
+  },
+  {
+    name: 'bare LF',
+    request: 'GET / HTTP/1.1\nHost: a\r\n\r\n',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'space before colon',
+    request: 'GET / HTTP/1.1\r\nHost : a\r\n\r\n',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'obs-fold',
+    request: 'GET / HTTP/1.1\r\nHost: a\r\n b\r\n\r\n',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'duplicate Content-Length',
+    request: 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'signed Content-Length',
+    request: 'POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'Transfer-Encoding',
+    request: 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    response: /^HTTP\/1\.1 501 /,
+    closes: true,
+  },
+  {
+    name: 'HTTP/2.0',
+    request: 'GET / HTTP/2.0\r\n\r\n',
+    response: /^HTTP\/1\.1 505 /,
+    closes: true,
+  },
+  {
+    name: 'lower-case version',
+    request: 'GET / http/1.1\r\n\r\n',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'bad method byte',
+    request: 'G(T / HTTP/1.1\r\n\r\n',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
+  {
+    name: 'control byte in a value',
+    request: 'GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n',
+    response: /^HTTP\/1\.1 400 /,
+    closes: true,
+  },
 ];
 
 for (const flavour of FLAVOURS) {
@@ -57,7 +137,10 @@ for (const flavour of FLAVOURS) {
 
   for (const c of CASES) {
     test(`${c.name}: whole, at every split point, and byte by byte`, async () => {
-      const splits = [c.request.length, ...Array.from({ length: c.request.length - 1 }, (_, i) => i + 1)];
+      const splits = [
+        c.request.length,
+        ...Array.from({ length: c.request.length - 1 }, (_, i) => i + 1),
+      ];
       for (const split of splits) {
         const s = await simLoop('hello', { flavour });
         const peer = s.connect();
@@ -75,7 +158,8 @@ for (const flavour of FLAVOURS) {
   test('100 requests on one keep-alive connection', async () => {
     const s = await simLoop('hello', { flavour });
     const peer = s.connect();
-    for (let i = 0; i < 100; i++) assert.is(exchange(s, peer, `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`), HELLO);
+    for (let i = 0; i < 100; i++)
+      assert.is(exchange(s, peer, `GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`), HELLO);
     assert.is(s.loop.stats().requests, 100);
     assert.not.ok(peer.serverShutWrite);
   });
@@ -83,7 +167,10 @@ for (const flavour of FLAVOURS) {
   test('16 pipelined requests in one write are answered in order', async () => {
     const s = await simLoop('hello', { flavour });
     const peer = s.connect();
-    const reqs = Array.from({ length: 16 }, (_, i) => (i === 7 ? 'HEAD' : 'GET') + ` /${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    const reqs = Array.from(
+      { length: 16 },
+      (_, i) => (i === 7 ? 'HEAD' : 'GET') + ` /${i} HTTP/1.1\r\nHost: a\r\n\r\n`,
+    );
     const out = exchange(s, peer, reqs.join(''));
     assert.equal(statuses(out, new Set([7])), Array(16).fill(200));
     assert.is(out.split('Hello, World!').length - 1, 15, 'HEAD got no body');
@@ -92,10 +179,16 @@ for (const flavour of FLAVOURS) {
   test('a head over 8 KiB is 431; a request line over 8 KiB is 414', async () => {
     let s = await simLoop('hello', { flavour });
     let peer = s.connect();
-    assert.match(exchange(s, peer, `GET / HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+    assert.match(
+      exchange(s, peer, `GET / HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`),
+      /^HTTP\/1\.1 431 /,
+    );
     s = await simLoop('hello', { flavour });
     peer = s.connect();
-    assert.match(exchange(s, peer, `GET /${'a'.repeat(9000)} HTTP/1.1\r\n\r\n`), /^HTTP\/1\.1 414 /);
+    assert.match(
+      exchange(s, peer, `GET /${'a'.repeat(9000)} HTTP/1.1\r\n\r\n`),
+      /^HTTP\/1\.1 414 /,
+    );
   });
 
   test('a slow head is scanned once, not again on every byte', async () => {

@@ -21,7 +21,11 @@ function countCalls(k: SimKernel): Counts {
     (k as unknown as Record<string, unknown>)[name] = (...a: unknown[]) => {
       if (nested === 0) counts[name]++;
       nested++;
-      try { return fn(...a); } finally { nested--; }
+      try {
+        return fn(...a);
+      } finally {
+        nested--;
+      }
     };
   }
   return counts;
@@ -46,11 +50,17 @@ for (const flavour of FLAVOURS) {
           COUNTED.forEach((n) => (counts[n] = 0));
           peers.forEach((p, i) => p.write(REQUESTS[guest](i)));
           assert.is(s.loop.tick(), conns, 'every connection reported in one wake-up');
-          const batch = conns > 1 ? { recvMany: 1, sendMany: 1, recv: 0, send: 0 } : { recvMany: 0, sendMany: 0, recv: 1, send: 1 };
+          const batch =
+            conns > 1
+              ? { recvMany: 1, sendMany: 1, recv: 0, send: 0 }
+              : { recvMany: 0, sendMany: 0, recv: 1, send: 1 };
           assert.equal(counts, { ...batch, epollCtl: 0 }, `round ${round}`);
           peers.forEach((p, i) => {
             const out = p.readText();
-            assert.ok(guest === 'echo' ? out === REQUESTS.echo(i) : out.startsWith('HTTP/1.1 200 OK'), `answer ${i}: ${out}`);
+            assert.ok(
+              guest === 'echo' ? out === REQUESTS.echo(i) : out.startsWith('HTTP/1.1 200 OK'),
+              `answer ${i}: ${out}`,
+            );
           });
         }
       });

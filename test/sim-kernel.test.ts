@@ -8,12 +8,28 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Errno } from '../host/errno.ts';
 import {
-  EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
-  EPOLLRDHUP, SHUT_RD, SHUT_WR,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_MOD,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  SHUT_RD,
+  SHUT_WR,
 } from '../host/kernel/contract.ts';
 import { SimKernel } from '../host/kernel/sim/kernel.ts';
 import { EPOLLONESHOT } from '../host/kernel/sim/epoll.ts';
-import { acceptOne, LISTEN_TOKEN, mem, recvText, sendText, setup, wait } from './helpers/sim-kernel.ts';
+import {
+  acceptOne,
+  LISTEN_TOKEN,
+  mem,
+  recvText,
+  sendText,
+  setup,
+  wait,
+} from './helpers/sim-kernel.ts';
 
 test('listen, connect, accept, localAddress', () => {
   const { k, lfd, ep, port } = setup();
@@ -77,7 +93,7 @@ test('EPOLLET arrives as a negative i32 and is accepted', () => {
   const { k, lfd, ep, port } = setup();
   k.connect(port).write('x');
   const fd = k.accept(lfd);
-  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, fd, (EPOLLIN | EPOLLET) | 0, 7, 0xffffffff | 0), 0);
+  assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET | 0, 7, 0xffffffff | 0), 0);
   assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: 7, hi: 0xffffffff }]);
   assert.equal(wait(k, ep), []);
 });
@@ -124,7 +140,8 @@ test('peerAddress: each scripted peer has a port of its own; any source address,
   const fb = acceptOne(k, lfd, ep, EPOLLOUT);
   const pa = k.peerAddress(fa);
   const pb = k.peerAddress(fb);
-  if (typeof pa === 'number' || typeof pb === 'number') throw new Error(`peerAddress: ${pa}, ${pb}`);
+  if (typeof pa === 'number' || typeof pb === 'number')
+    throw new Error(`peerAddress: ${pa}, ${pb}`);
   assert.is(pa.host, '127.0.0.1');
   assert.is(pb.host, '127.0.0.7');
   assert.is(pb.family, 4);
@@ -134,7 +151,10 @@ test('peerAddress: each scripted peer has a port of its own; any source address,
   const l6 = v6.listen('::1', 0, 8, false);
   const p6 = (v6.localAddress(l6) as { port: number }).port;
   v6.connect(p6, undefined, '2001:db8::5');
-  assert.equal({ ...(v6.peerAddress(v6.accept(l6)) as object), port: 0 }, { host: '2001:db8::5', port: 0, family: 6 });
+  assert.equal(
+    { ...(v6.peerAddress(v6.accept(l6)) as object), port: 0 },
+    { host: '2001:db8::5', port: 0, family: 6 },
+  );
   a.close();
   assert.is(k.connect(port + 1).address, null, 'a refused peer has no address');
 });
@@ -226,7 +246,11 @@ test('stale fd: a closed number is reused, the old token never reappears', () =>
   const second = k.connect(port);
   const again = k.accept(lfd);
   assert.is(again, fd, 'lowest free number');
-  assert.is(k.epollCtl(ep, EPOLL_CTL_MOD, again, EPOLLIN, 222, 0), -Errno.ENOENT, 'close removed it');
+  assert.is(
+    k.epollCtl(ep, EPOLL_CTL_MOD, again, EPOLLIN, 222, 0),
+    -Errno.ENOENT,
+    'close removed it',
+  );
   assert.is(k.epollCtl(ep, EPOLL_CTL_ADD, again, EPOLLIN, 222, 0), 0);
   second.write('y');
   first.write('dropped');
@@ -257,9 +281,18 @@ test('maxEvents: the rest come next time, round-robin', () => {
     k.connect(port).write('x');
     fds.push(acceptOne(k, lfd, ep));
   }
-  assert.equal(wait(k, ep, 2).map((e) => e.lo), [fds[0], fds[1]]);
-  assert.equal(wait(k, ep, 2).map((e) => e.lo), [fds[2], fds[0]]);
-  assert.equal(wait(k, ep, 2).map((e) => e.lo), [fds[1], fds[2]]);
+  assert.equal(
+    wait(k, ep, 2).map((e) => e.lo),
+    [fds[0], fds[1]],
+  );
+  assert.equal(
+    wait(k, ep, 2).map((e) => e.lo),
+    [fds[2], fds[0]],
+  );
+  assert.equal(
+    wait(k, ep, 2).map((e) => e.lo),
+    [fds[1], fds[2]],
+  );
 });
 
 test('EPOLLONESHOT: one report, re-armed by MOD', () => {
@@ -281,7 +314,7 @@ test('epollCtl: a negative epoll fd is -EBADF (the shim, which checks types firs
 });
 // Bounds, closed fds and the wrong kind of descriptor: test/kernel-contract*.ts. There a bad
 // argument may be any negative errno for the sim; here the sim's exact answers.
-test('argument checks: the sim\'s exact errnos', () => {
+test("argument checks: the sim's exact errnos", () => {
   const { k, lfd, port } = setup();
   k.connect(port).write('data');
   const fd = k.accept(lfd);

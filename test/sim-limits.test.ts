@@ -20,7 +20,10 @@ for (const flavour of FLAVOURS) {
     assert.is(s.traps.length, 0, 'no trap');
     assert.ok(s.memoryBytes() <= cap, `memory ${s.memoryBytes()} stays within the cap`);
     const closed = hogs.filter((p) => p.serverClosed).length;
-    assert.ok(closed > 0 && closed < hogs.length, `${closed} of ${hogs.length} closed for want of a buffer`);
+    assert.ok(
+      closed > 0 && closed < hogs.length,
+      `${closed} of ${hogs.length} closed for want of a buffer`,
+    );
     // Freeing the hogs lets new work through.
     for (const p of hogs) p.close();
     s.run();

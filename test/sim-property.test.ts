@@ -17,19 +17,33 @@ import { execFileSync } from 'node:child_process';
 import { FaultTally } from '../host/kernel/sim/faults.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { describeMissingFaults, findModel, loadGuest, MODELS, replayCommand, runSeed, runSeeds, type Flavour, type GuestModel } from './props/index.ts';
+import {
+  describeMissingFaults,
+  findModel,
+  loadGuest,
+  MODELS,
+  replayCommand,
+  runSeed,
+  runSeeds,
+  type Flavour,
+  type GuestModel,
+} from './props/index.ts';
 
 /** Seeds per guest: the release build gets more; both stay well inside the suite's budget. */
 const SEEDS: Record<Flavour, number> = { release: 80, debug: 30 };
 
-const fromEnv = (name: string) => (/^\d+$/.test(process.env[name] ?? '') ? Number(process.env[name]) : undefined);
+const fromEnv = (name: string) =>
+  /^\d+$/.test(process.env[name] ?? '') ? Number(process.env[name]) : undefined;
 
 /** The first seed of this commit's window: from its hash (or the clock outside a git
  *  checkout), in 1..1,000,000. */
 function commitSeed(): number {
   let hash: string;
   try {
-    hash = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    hash = execFileSync('git', ['rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     hash = Date.now().toString(16);
   }
@@ -47,7 +61,10 @@ for (const flavour of ['release', 'debug'] as const) {
     test(`${model.guest} (${flavour}): seeds ${first}..${first + count - 1} hold every property, and every fault they enable happens`, async () => {
       const module = await loadGuest(model.guest, flavour);
       const sum = runSeeds({ model, module, flavour, first, count, maxFailures: 5 });
-      const report = sum.failures.map((f) => `seed ${f.seed}: ${f.failure}\n    replay: ${replayCommand(model.guest, flavour, f.seed)}`);
+      const report = sum.failures.map(
+        (f) =>
+          `seed ${f.seed}: ${f.failure}\n    replay: ${replayCommand(model.guest, flavour, f.seed)}`,
+      );
       assert.is(sum.failures.length, 0, `\n  ${report.join('\n  ')}\n`);
       assert.is(sum.seeds, count);
       const rerun = `npm run sim -- --guest ${model.guest} --flavour ${flavour} --from ${first} --seeds ${count}`;
@@ -92,7 +109,10 @@ test('one wrong byte is caught at its offset, and the failure replays', async ()
   };
   const module = await loadGuest('echo', 'release');
   const r = runSeed({ model: skewed, module, seed: 1 });
-  assert.match(r.failure ?? '', /: peer \d+: byte 7 of the output is 0x[0-9a-f]{2}, expected 0x[0-9a-f]{2}/);
+  assert.match(
+    r.failure ?? '',
+    /: peer \d+: byte 7 of the output is 0x[0-9a-f]{2}, expected 0x[0-9a-f]{2}/,
+  );
   assert.is(runSeed({ model: skewed, module, seed: 1 }).failure, r.failure);
 });
 

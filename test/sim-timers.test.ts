@@ -54,7 +54,10 @@ for (const flavour of FLAVOURS) {
   });
 
   test('keep-alive timeout closes an idle connection between requests', async () => {
-    const s = await simLoop('hello', { flavour, limits: { 'keepalive-timeout-ms': 300, 'header-timeout-ms': 10_000 } });
+    const s = await simLoop('hello', {
+      flavour,
+      limits: { 'keepalive-timeout-ms': 300, 'header-timeout-ms': 10_000 },
+    });
     const peer = s.connect();
     peer.write(REQUEST);
     s.run();

@@ -40,12 +40,18 @@ function deepest(call: (depth: number) => unknown): number {
   let hi = 1 << 20;
   while (lo + 1 < hi) {
     const mid = (lo + hi) >>> 1;
-    if (overflows(() => call(mid))) hi = mid; else lo = mid;
+    if (overflows(() => call(mid))) hi = mid;
+    else lo = mid;
   }
   return lo;
 }
 
-interface Sweep { g: HoarderExports; port: number; accepted: number; interrupted: number }
+interface Sweep {
+  g: HoarderExports;
+  port: number;
+  accepted: number;
+  interrupted: number;
+}
 
 /** accept at each depth around accept's own limit (found with no client waiting: -EAGAIN
  *  from accept(2)), one client waiting each time; what it accepts is closed from the top. */
@@ -54,7 +60,12 @@ async function sweepAccept(s: Sweep): Promise<void> {
   for (let depth = limit - 200; depth <= limit + 20; depth++) {
     await RawClient.connect(s.port); // waits in the backlog for the guest's accept
     let handle = -1;
-    if (overflows(() => { handle = s.g.accept_at(depth, LISTENER); })) s.interrupted++;
+    if (
+      overflows(() => {
+        handle = s.g.accept_at(depth, LISTENER);
+      })
+    )
+      s.interrupted++;
     if (handle < 0) continue;
     s.accepted++;
     assert.is(s.g.close_handle(handle), 0);
@@ -86,45 +97,68 @@ const KERNELS: Record<string, () => Kernel> = {
     const valid = (fd: number) => Number.isInteger(fd) && fd >= 0; // a nested call before the syscall
     return {
       ...native,
-      accept: (fd) => (valid(fd) ? native.accept(fd) : -Errno.EBADF as Fd),
+      accept: (fd) => (valid(fd) ? native.accept(fd) : (-Errno.EBADF as Fd)),
       close: (fd) => (valid(fd) ? native.close(fd) : -Errno.EBADF),
     };
   },
 };
 
-for (const [name, makeKernel] of Object.entries(KERNELS)) test(`${name}: accept and close at every depth near the stack limit: no accepted fd outlives the loop`, async () => {
-  const kernel = makeKernel();
-  const listener = kernel.listen('127.0.0.1', 0, 1024, false);
-  assert.ok(listener >= 0, `listen: ${listener}`);
-  const port = (kernel.localAddress(listener) as SockAddr).port;
-  const loop = new Loop({ module: await guestModule('test/hoarder'), kernel, listeners: [listener], onTrap: () => {} });
-  const sweep: Sweep = { g: hoarder({ loop }), port, accepted: 0, interrupted: 0 };
-  // Twice, so that the second round runs on code the engine has optimised (other frame sizes).
-  for (let round = 0; round < 2; round++) {
-    await sweepAccept(sweep);
-    await sweepClose(sweep);
-  }
-  assert.ok(sweep.accepted > 300, `${sweep.accepted} accepted`);
-  assert.ok(sweep.interrupted > 5, `${sweep.interrupted} hostcalls interrupted by the stack limit`);
-  loop.finish();
-  kernel.close(listener);
-  closeAllClients();
-  assert.equal(socketsOnPort(port), { listening: [], connected: [] }, 'server sockets still open after the loop closed');
-});
-
+for (const [name, makeKernel] of Object.entries(KERNELS))
+  test(`${name}: accept and close at every depth near the stack limit: no accepted fd outlives the loop`, async () => {
+    const kernel = makeKernel();
+    const listener = kernel.listen('127.0.0.1', 0, 1024, false);
+    assert.ok(listener >= 0, `listen: ${listener}`);
+    const port = (kernel.localAddress(listener) as SockAddr).port;
+    const loop = new Loop({
+      module: await guestModule('test/hoarder'),
+      kernel,
+      listeners: [listener],
+      onTrap: () => {},
+    });
+    const sweep: Sweep = { g: hoarder({ loop }), port, accepted: 0, interrupted: 0 };
+    // Twice, so that the second round runs on code the engine has optimised (other frame sizes).
+    for (let round = 0; round < 2; round++) {
+      await sweepAccept(sweep);
+      await sweepClose(sweep);
+    }
+    assert.ok(sweep.accepted > 300, `${sweep.accepted} accepted`);
+    assert.ok(
+      sweep.interrupted > 5,
+      `${sweep.interrupted} hostcalls interrupted by the stack limit`,
+    );
+    loop.finish();
+    kernel.close(listener);
+    closeAllClients();
+    assert.equal(
+      socketsOnPort(port),
+      { listening: [], connected: [] },
+      'server sockets still open after the loop closed',
+    );
+  });
 
 test('an accept interrupted after accept(2), then teardown: the fd is closed and gone from the worker registry', async () => {
   const s = await simLoop('test/hoarder', { registry: new Int32Array(1 << 16).fill(-1) });
   const registry = s.loop.instance!.handles.registry!;
   const table = s.loop.instance!.handles;
-  table.commitAccept = () => { throw new RangeError('Maximum call stack size exceeded'); }; // where the stack limit would hit
+  table.commitAccept = () => {
+    throw new RangeError('Maximum call stack size exceeded');
+  }; // where the stack limit would hit
   s.connect();
-  assert.ok(overflows(() => hoarder(s).accept_once(LISTENER)), 'the accept was interrupted');
+  assert.ok(
+    overflows(() => hoarder(s).accept_once(LISTENER)),
+    'the accept was interrupted',
+  );
   assert.is(s.kernel.openFds(), 1, 'accept(2) happened');
-  assert.ok(registry.slice(1).some((fd) => fd >= 0), 'the pool could already find the fd');
+  assert.ok(
+    registry.slice(1).some((fd) => fd >= 0),
+    'the pool could already find the fd',
+  );
   s.loop.finish();
   assert.is(s.kernel.openFds(), 0, 'teardown closed it');
-  assert.ok(registry.every((fd) => fd === -1), 'and the registry holds no closed fd');
+  assert.ok(
+    registry.every((fd) => fd === -1),
+    'and the registry holds no closed fd',
+  );
 });
 
 test.run();

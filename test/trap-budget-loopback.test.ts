@@ -38,9 +38,14 @@ function get(port: number, path: string, from: string): Promise<Reply> {
     let status = '';
     let length = -1;
     let body = 0;
-    sock.on('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`));
+    sock.on('connect', () =>
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`),
+    );
     sock.on('data', (b: Buffer) => {
-      if (length >= 0) { body += b.length; return; }
+      if (length >= 0) {
+        body += b.length;
+        return;
+      }
       head = Buffer.concat([head, b]);
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
@@ -88,14 +93,22 @@ async function siege(loop: WasmLoop, port: number) {
   return { attacker, downloads: await Promise.all(downloads) };
 }
 
-test('100 crashing requests from one peer cannot keep other clients\' downloads from completing', async () => {
+test("100 crashing requests from one peer cannot keep other clients' downloads from completing", async () => {
   const { traps, onTrap } = trapRecorder();
-  const { loop, port } = await startLoop(DEMO, { limits: { 'max-traps-per-peer-minute': 5 }, onTrap });
+  const { loop, port } = await startLoop(DEMO, {
+    limits: { 'max-traps-per-peer-minute': 5 },
+    onTrap,
+  });
   const { attacker, downloads } = await withTimeout(siege(loop, port), 60_000, 'the siege');
-  assert.is(attacker.answered500, 5, 'the attacker\'s budget: 5 traps answered 500');
+  assert.is(attacker.answered500, 5, "the attacker's budget: 5 traps answered 500");
   assert.is(attacker.refused, 95, 'then every connection of the attacker is refused');
   // The loop runs on a worker thread: its counters and trap reports reach this thread late.
-  const stats = await waitStats(loop, (s) => s.connectionsRefused >= attacker.refused && s.peersBlocked >= 1, 'the counters in stats()', 10_000);
+  const stats = await waitStats(
+    loop,
+    (s) => s.connectionsRefused >= attacker.refused && s.peersBlocked >= 1,
+    'the counters in stats()',
+    10_000,
+  );
   assert.is(traps.length, 5, 'the guest trapped 5 times, no more');
   for (const [i, d] of downloads.entries()) {
     assert.ok(d.lastComplete, `downloader ${i}: the download after the attack completes`);
@@ -109,16 +122,27 @@ test('100 crashing requests from one peer cannot keep other clients\' downloads 
 
 test('worker mode: the budget holds per worker, and the counters reach stats()', async () => {
   const { traps, onTrap } = trapRecorder();
-  const { loop, port } = await startLoop(DEMO, { workers: 2, limits: { 'max-traps-per-peer-minute': 3 }, onTrap });
+  const { loop, port } = await startLoop(DEMO, {
+    workers: 2,
+    limits: { 'max-traps-per-peer-minute': 3 },
+    onTrap,
+  });
   const { attacker, downloads } = await withTimeout(siege(loop, port), 60_000, 'the siege');
   assert.ok(attacker.answered500 <= 6, `at most 3 traps per worker (${attacker.answered500})`);
   assert.is(attacker.answered500 + attacker.refused, 100);
   assert.ok(traps.length <= 6, `traps: ${traps.length}`);
   for (const [i, d] of downloads.entries()) assert.ok(d.lastComplete, `downloader ${i}`);
   // Workers publish their counters every 50 ms.
-  await waitFor(() => loop.stats().connectionsRefused === attacker.refused, 'the refusals in stats()', 10_000);
+  await waitFor(
+    () => loop.stats().connectionsRefused === attacker.refused,
+    'the refusals in stats()',
+    10_000,
+  );
   const stats = loop.stats();
-  assert.ok(stats.peersBlocked >= 1 && stats.peersBlocked <= 2, `peersBlocked ${stats.peersBlocked}`);
+  assert.ok(
+    stats.peersBlocked >= 1 && stats.peersBlocked <= 2,
+    `peersBlocked ${stats.peersBlocked}`,
+  );
 });
 
 test.run();

@@ -13,11 +13,18 @@ import { GET, send } from './helpers/http-sim.ts';
 import { parseAll } from './helpers/http-inspect.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';
 
-const TRAP_500 = 'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+const TRAP_500 =
+  'HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
 
 function guard(budget: number, blockMs: number, capacity?: number) {
   const clock = { now: 0 };
-  const g = new PeerGuard({ budget, blockMs, kernel: new SimKernel(), now: () => clock.now, capacity });
+  const g = new PeerGuard({
+    budget,
+    blockMs,
+    kernel: new SimKernel(),
+    now: () => clock.now,
+    capacity,
+  });
   return { g, clock };
 }
 
@@ -112,39 +119,51 @@ async function crash(s: SimLoop, from = ATTACKER) {
   return { peer, got };
 }
 
-sim('a peer past its budget is refused at accept; other peers are served; the block ends', async () => {
-  const s = await simLoop('demo', { limits: { 'max-traps-per-peer-minute': 3, 'peer-block-ms': 30_000 } });
-  for (let i = 0; i < 3; i++) assert.is((await crash(s)).got, TRAP_500, `crash ${i}`);
-  assert.is(s.traps.length, 3);
-  for (let i = 0; i < 20; i++) {
-    const { peer, got } = await crash(s);
-    assert.is(got, '', `attempt ${i}: no answer`);
-    assert.ok(peer.serverClosed, `attempt ${i}: closed by the host`);
-  }
-  assert.is(s.traps.length, 3, 'the guest never saw the refused connections');
-  const st = s.loop.stats();
-  assert.is(st.peersBlocked, 1);
-  assert.is(st.connectionsRefused, 20);
-  assert.is(st.accepted - st.closed, st.open, 'the guest saw none of them');
-  assert.is(parseAll(send(s, s.connect('127.0.0.1'), GET('/')))[0]!.status, 200, 'another peer is served');
-  s.advance(30_000);
-  assert.is((await crash(s)).got, TRAP_500, 'after the block the peer is served again');
-});
+sim(
+  'a peer past its budget is refused at accept; other peers are served; the block ends',
+  async () => {
+    const s = await simLoop('demo', {
+      limits: { 'max-traps-per-peer-minute': 3, 'peer-block-ms': 30_000 },
+    });
+    for (let i = 0; i < 3; i++) assert.is((await crash(s)).got, TRAP_500, `crash ${i}`);
+    assert.is(s.traps.length, 3);
+    for (let i = 0; i < 20; i++) {
+      const { peer, got } = await crash(s);
+      assert.is(got, '', `attempt ${i}: no answer`);
+      assert.ok(peer.serverClosed, `attempt ${i}: closed by the host`);
+    }
+    assert.is(s.traps.length, 3, 'the guest never saw the refused connections');
+    const st = s.loop.stats();
+    assert.is(st.peersBlocked, 1);
+    assert.is(st.connectionsRefused, 20);
+    assert.is(st.accepted - st.closed, st.open, 'the guest saw none of them');
+    assert.is(
+      parseAll(send(s, s.connect('127.0.0.1'), GET('/')))[0]!.status,
+      200,
+      'another peer is served',
+    );
+    s.advance(30_000);
+    assert.is((await crash(s)).got, TRAP_500, 'after the block the peer is served again');
+  },
+);
 
-sim('at the trap that blocks, the peer\'s connections between requests are closed, others move on', async () => {
-  const s = await simLoop('demo', { limits: { 'max-traps-per-peer-minute': 2 } });
-  const mine = s.connect(ATTACKER);
-  const theirs = s.connect('127.0.0.3');
-  assert.is(parseAll(send(s, mine, GET('/')))[0]!.status, 200);
-  assert.is(parseAll(send(s, theirs, GET('/')))[0]!.status, 200);
-  await crash(s);
-  assert.not.ok(mine.serverClosed, 'one trap: the idle connection moved to the new instance');
-  await crash(s);
-  assert.ok(mine.serverClosed, 'the blocking trap: the attacker\'s idle connection is closed');
-  assert.not.ok(theirs.serverClosed);
-  assert.is(parseAll(send(s, theirs, GET('/')))[0]!.status, 200, 'the other peer is served on');
-  assert.is(s.loop.stats().connectionsRefused, 1);
-});
+sim(
+  "at the trap that blocks, the peer's connections between requests are closed, others move on",
+  async () => {
+    const s = await simLoop('demo', { limits: { 'max-traps-per-peer-minute': 2 } });
+    const mine = s.connect(ATTACKER);
+    const theirs = s.connect('127.0.0.3');
+    assert.is(parseAll(send(s, mine, GET('/')))[0]!.status, 200);
+    assert.is(parseAll(send(s, theirs, GET('/')))[0]!.status, 200);
+    await crash(s);
+    assert.not.ok(mine.serverClosed, 'one trap: the idle connection moved to the new instance');
+    await crash(s);
+    assert.ok(mine.serverClosed, "the blocking trap: the attacker's idle connection is closed");
+    assert.not.ok(theirs.serverClosed);
+    assert.is(parseAll(send(s, theirs, GET('/')))[0]!.status, 200, 'the other peer is served on');
+    assert.is(s.loop.stats().connectionsRefused, 1);
+  },
+);
 
 sim('the default budget: 100 crashes from one peer cost at most 10 restarts', async () => {
   const s = await simLoop('demo');

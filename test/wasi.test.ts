@@ -19,10 +19,24 @@ test.after.each(() => {
 
 test('WASI stdout is forwarded promptly and --env is the whole environment', async () => {
   process.env.WASMLOOP_TEST_SECRET = 'host-only';
-  const child = startChild(process.execPath, [
-    'bin/wasmloop.js', 'run', 'build/test/wasi-log.wasm', '--tcplisten', '127.0.0.1:0', '--env', 'GREETING=hi there',
-  ], { cwd: ROOT });
-  const m = await waitFor(() => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined, 'the serving line', 10000);
+  const child = startChild(
+    process.execPath,
+    [
+      'bin/wasmloop.js',
+      'run',
+      'build/test/wasi-log.wasm',
+      '--tcplisten',
+      '127.0.0.1:0',
+      '--env',
+      'GREETING=hi there',
+    ],
+    { cwd: ROOT },
+  );
+  const m = await waitFor(
+    () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
+    'the serving line',
+    10000,
+  );
   const port = Number(m[1]);
   const a = await RawClient.connect(port);
   await waitFor(() => child.stdout().includes('open 1\n'), 'the first "open" line on stdout');

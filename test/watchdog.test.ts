@@ -22,10 +22,17 @@ test.after.each(async () => {
 
 const countFds = () => readdirSync('/proc/self/fd').length;
 
-for (const [guest, where] of [['spin-adopt', 'wl_adopt'], ['spin-salvage', 'wl_salvage']]) {
+for (const [guest, where] of [
+  ['spin-adopt', 'wl_adopt'],
+  ['spin-salvage', 'wl_salvage'],
+]) {
   test(`worker mode: connections saved from a trap get FIN when ${where} spins and the worker is killed`, async () => {
     const rec = trapRecorder();
-    const { loop, port } = await startLoop(`build/test/${guest}.wasm`, { workers: 1, watchdogMs: 300, onTrap: rec.onTrap });
+    const { loop, port } = await startLoop(`build/test/${guest}.wasm`, {
+      workers: 1,
+      watchdogMs: 300,
+      onTrap: rec.onTrap,
+    });
     const idle: RawClient[] = [];
     for (let i = 0; i < 4; i++) {
       const c = await RawClient.connect(port);
@@ -36,24 +43,40 @@ for (const [guest, where] of [['spin-adopt', 'wl_adopt'], ['spin-salvage', 'wl_s
     const fdsBefore = countFds();
     const victim = await RawClient.connect(port);
     await victim.write('TRAP\n');
-    await waitFor(() => rec.traps.find((t) => /watchdog/.test(t.message)), 'the watchdog to fire', 5000);
+    await waitFor(
+      () => rec.traps.find((t) => /watchdog/.test(t.message)),
+      'the watchdog to fire',
+      5000,
+    );
     // Some idle connections were on their way to the next instance when it spun. All must end.
-    for (const c of [...idle, victim]) await c.until(() => c.ended || c.closed, 'FIN for a saved connection', 5000);
+    for (const c of [...idle, victim])
+      await c.until(() => c.ended || c.closed, 'FIN for a saved connection', 5000);
     closeAllClients();
     // No fd of the killed thread is left behind (the client sockets are gone too).
-    await waitFor(() => countFds() <= fdsBefore - idle.length || undefined, `fds back to ${fdsBefore - idle.length} (now ${countFds()})`, 5000);
+    await waitFor(
+      () => countFds() <= fdsBefore - idle.length || undefined,
+      `fds back to ${fdsBefore - idle.length} (now ${countFds()})`,
+      5000,
+    );
     await waitFor(() => loop.stats().restarts >= 1 || undefined, 'the restart to be counted');
   });
 }
 
 test('default mode: a handler that never returns is stopped, and the program keeps running meanwhile', async () => {
   const rec = trapRecorder();
-  const { loop, port } = await startLoop('build/test/evil.wasm', { watchdogMs: 300, onTrap: rec.onTrap });
+  const { loop, port } = await startLoop('build/test/evil.wasm', {
+    watchdogMs: 300,
+    onTrap: rec.onTrap,
+  });
   let ticks = 0;
   const timer = setInterval(() => ticks++, 10);
   const stuck = await RawClient.connect(port);
   await stuck.write('SPIN\n');
-  await waitFor(() => rec.traps.find((t) => /watchdog/.test(t.message)), 'the watchdog to fire', 5000);
+  await waitFor(
+    () => rec.traps.find((t) => /watchdog/.test(t.message)),
+    'the watchdog to fire',
+    5000,
+  );
   clearInterval(timer);
   assert.ok(ticks >= 10, `a 10 ms interval kept firing while the guest spun (${ticks} ticks)`);
   await stuck.until(() => stuck.ended || stuck.closed, 'the stuck connection to be closed');
@@ -68,21 +91,45 @@ test('default mode: a wl_init that never returns rejects createLoop with ERR_WAS
   const fdsBefore = countFds();
   const started = performance.now();
   try {
-    await createLoop({ module: 'build/test/spin-init.wasm', listen: [{ port: 0 }], watchdogMs: 300 });
+    await createLoop({
+      module: 'build/test/spin-init.wasm',
+      listen: [{ port: 0 }],
+      watchdogMs: 300,
+    });
     assert.unreachable('createLoop resolved');
   } catch (err) {
     assert.instance(err, WasmloopError);
     assert.is((err as WasmloopError).code, 'ERR_WASMLOOP_INIT');
     assert.match((err as Error).message, /watchdog/);
   }
-  assert.ok(performance.now() - started < 8000, 'rejected soon after the watchdog period (worker start-up included)');
-  await waitFor(() => countFds() <= fdsBefore || undefined, `fds back to ${fdsBefore} (now ${countFds()})`, 3000);
+  assert.ok(
+    performance.now() - started < 8000,
+    'rejected soon after the watchdog period (worker start-up included)',
+  );
+  await waitFor(
+    () => countFds() <= fdsBefore || undefined,
+    `fds back to ${fdsBefore} (now ${countFds()})`,
+    3000,
+  );
 });
 
 for (const workers of ['1', '2']) {
   test(`CLI --workers ${workers}: a wl_init that never returns exits 68`, async () => {
-    const r = await runCommand(process.execPath, ['bin/wasmloop.js', 'run', 'build/test/spin-init.wasm', '--tcplisten', '127.0.0.1:0',
-      '--workers', workers, '--watchdog-ms', '300'], { cwd: ROOT, timeoutMs: 15000 });
+    const r = await runCommand(
+      process.execPath,
+      [
+        'bin/wasmloop.js',
+        'run',
+        'build/test/spin-init.wasm',
+        '--tcplisten',
+        '127.0.0.1:0',
+        '--workers',
+        workers,
+        '--watchdog-ms',
+        '300',
+      ],
+      { cwd: ROOT, timeoutMs: 15000 },
+    );
     assert.is(r.code, 68, r.stderr);
     assert.match(r.stderr, /wl_init.*watchdog/);
   });
@@ -90,9 +137,26 @@ for (const workers of ['1', '2']) {
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`CLI default mode: ${signal} while the guest spins (watchdog off) exits within the grace period + 1 s`, async () => {
-    const child = startChild(process.execPath, ['bin/wasmloop.js', 'run', 'build/test/evil.wasm', '--tcplisten', '127.0.0.1:0',
-      '--watchdog-ms', '0', '--grace-ms', '500'], { cwd: ROOT });
-    const m = await waitFor(() => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined, 'the serving line', 10000);
+    const child = startChild(
+      process.execPath,
+      [
+        'bin/wasmloop.js',
+        'run',
+        'build/test/evil.wasm',
+        '--tcplisten',
+        '127.0.0.1:0',
+        '--watchdog-ms',
+        '0',
+        '--grace-ms',
+        '500',
+      ],
+      { cwd: ROOT },
+    );
+    const m = await waitFor(
+      () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
+      'the serving line',
+      10000,
+    );
     const stuck = await RawClient.connect(Number(m[1]));
     await stuck.write('SPIN\n');
     await sleep(200);
@@ -100,24 +164,50 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     child.proc.kill(signal);
     assert.is(await child.exited(5000), 0);
     const took = performance.now() - sent;
-    assert.ok(took < 500 + 1000 + 2000, `exited ${Math.round(took)} ms after ${signal} (grace 500 ms + 1 s, + 2 s margin for a loaded machine)`);
+    assert.ok(
+      took < 500 + 1000 + 2000,
+      `exited ${Math.round(took)} ms after ${signal} (grace 500 ms + 1 s, + 2 s margin for a loaded machine)`,
+    );
   });
 }
 
 test('CLI default mode: a second signal closes at once, even while the guest spins', async () => {
-  const child = startChild(process.execPath, ['bin/wasmloop.js', 'run', 'build/test/evil.wasm', '--tcplisten', '127.0.0.1:0',
-    '--watchdog-ms', '0', '--grace-ms', '20000'], { cwd: ROOT });
-  const m = await waitFor(() => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined, 'the serving line', 10000);
+  const child = startChild(
+    process.execPath,
+    [
+      'bin/wasmloop.js',
+      'run',
+      'build/test/evil.wasm',
+      '--tcplisten',
+      '127.0.0.1:0',
+      '--watchdog-ms',
+      '0',
+      '--grace-ms',
+      '20000',
+    ],
+    { cwd: ROOT },
+  );
+  const m = await waitFor(
+    () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
+    'the serving line',
+    10000,
+  );
   const stuck = await RawClient.connect(Number(m[1]));
   await stuck.write('SPIN\n');
   await sleep(200);
   child.proc.kill('SIGTERM');
-  await waitFor(() => /closing \(grace/.test(child.stderr()) || undefined, 'the first signal to be seen');
+  await waitFor(
+    () => /closing \(grace/.test(child.stderr()) || undefined,
+    'the first signal to be seen',
+  );
   const sent = performance.now();
   child.proc.kill('SIGINT');
   assert.is(await child.exited(8000), 0);
   const took = performance.now() - sent;
-  assert.ok(took < 1000 + 2500, `exited ${Math.round(took)} ms after the second signal (grace 0 + 1 s, + margin; the first asked for 20 s)`);
+  assert.ok(
+    took < 1000 + 2500,
+    `exited ${Math.round(took)} ms after the second signal (grace 0 + 1 s, + margin; the first asked for 20 s)`,
+  );
   assert.match(child.stderr(), 'SIGINT: closing now');
 });
 

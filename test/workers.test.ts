@@ -24,10 +24,15 @@ async function echoOnce(port: number, text: string, ms = 3000): Promise<string> 
 
 test('two workers serve 100 connections and their stats add up', async () => {
   const { loop, port } = await startLoop('build/echo.wasm', { workers: 2 });
-  const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => echoOnce(port, `message ${i}\n`)));
+  const replies = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => echoOnce(port, `message ${i}\n`)),
+  );
   replies.forEach((r, i) => assert.is(r, `message ${i}\n`));
   // Each worker publishes its counters every 50 ms: wait for a snapshot with all of them.
-  const stats = await waitFor(() => { const s = loop.stats(); return s.accepted === 100 && s.requests >= 100 && s.bytesIn === s.bytesOut ? s : undefined; }, 'stats to reach 100');
+  const stats = await waitFor(() => {
+    const s = loop.stats();
+    return s.accepted === 100 && s.requests >= 100 && s.bytesIn === s.bytesOut ? s : undefined;
+  }, 'stats to reach 100');
   assert.is(stats.requests >= 100, true);
   assert.is(stats.bytesIn, stats.bytesOut);
 });
@@ -47,7 +52,10 @@ test('close() drains every worker: open connections get EOF and done resolves', 
 
 test('in a worker, a trap closes the connection that caused it and its idle neighbour moves on', async () => {
   const rec = trapRecorder();
-  const { loop, port } = await startLoop('build/test/evil.wasm', { workers: 1, onTrap: rec.onTrap });
+  const { loop, port } = await startLoop('build/test/evil.wasm', {
+    workers: 1,
+    onTrap: rec.onTrap,
+  });
   const bystander = await RawClient.connect(port);
   await bystander.write('before\n');
   assert.is((await bystander.read(7)).toString(), 'before\n');
@@ -62,13 +70,23 @@ test('in a worker, a trap closes the connection that caused it and its idle neig
 
 test('watchdog: a guest stuck in an endless loop is stopped, its worker replaced, others keep serving', async () => {
   const rec = trapRecorder();
-  const { loop, port } = await startLoop('build/test/evil.wasm', { workers: 2, watchdogMs: 300, onTrap: rec.onTrap });
+  const { loop, port } = await startLoop('build/test/evil.wasm', {
+    workers: 2,
+    watchdogMs: 300,
+    onTrap: rec.onTrap,
+  });
   const stuck = await RawClient.connect(port);
   await stuck.write('SPIN\n');
-  await waitFor(() => rec.traps.find((t) => /watchdog/.test(t.message)), 'the watchdog to fire', 5000);
+  await waitFor(
+    () => rec.traps.find((t) => /watchdog/.test(t.message)),
+    'the watchdog to fire',
+    5000,
+  );
   await stuck.until(() => stuck.ended || stuck.closed, 'the stuck connection to be closed');
   await sleep(100); // the replacement starts at once (first death: no back-off)
-  const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => echoOnce(port, `after ${i}\n`)));
+  const replies = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => echoOnce(port, `after ${i}\n`)),
+  );
   replies.forEach((r, i) => assert.is(r, `after ${i}\n`));
   assert.ok(loop.stats().restarts >= 1);
   assert.ok(rec.traps.every((t) => t.restarting));
@@ -80,7 +98,9 @@ test('without the watchdog, the other worker still serves while one is stuck', a
   await stuck.write('SPIN\n');
   await sleep(100);
   // SO_REUSEPORT hashes each new connection to one worker: some land on the free one.
-  const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => echoOnce(port, `p${i}\n`, 500)));
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 20 }, (_, i) => echoOnce(port, `p${i}\n`, 500)),
+  );
   const served = outcomes.filter((o) => o.status === 'fulfilled').length;
   assert.ok(served > 0 && served < 20, `${served} of 20 served by the free worker`);
 });

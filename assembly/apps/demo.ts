@@ -17,8 +17,19 @@
 
 import * as http from "../http";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage,
+  wl_salvage_record,
+  wl_trap_reply,
+  wl_adopt,
+} from "../loop";
 
 /** Bytes still to send per slot, for /bytes (sized in onInit). */
 let bytesLeft = new StaticArray<i64>(0);
@@ -28,7 +39,7 @@ const pattern = memory.data(BLOCK);
 
 http.onInit(() => {
   bytesLeft = new StaticArray<i64>(http.maxConnections());
-  for (let i = 0; i < BLOCK; i++) store<u8>(pattern + <usize>i, <u8>(0x61 + i % 26));
+  for (let i = 0; i < BLOCK; i++) store<u8>(pattern + <usize>i, <u8>(0x61 + (i % 26)));
 });
 
 http.serve((req: http.Request, res: http.Response): void => {
@@ -43,7 +54,9 @@ http.serve((req: http.Request, res: http.Response): void => {
     req.onData((req: http.Request, res: http.Response, data: http.Slice): void => {
       res.writeBytes(data.ptr, data.length); // the SDK stops reading while this waits
     });
-    req.onEnd((req: http.Request, res: http.Response): void => { res.end(); });
+    req.onEnd((req: http.Request, res: http.Response): void => {
+      res.end();
+    });
   } else if (req.pathIs("/count") && req.methodIs("POST")) {
     req.collect(1 << 20);
     req.onEnd(count);
@@ -54,7 +67,10 @@ http.serve((req: http.Request, res: http.Response): void => {
     sendBytes(req, res);
   } else if (req.pathIs("/go")) {
     const to = req.param("to");
-    res.status(302).header("Location", to === null ? "/" : to).end(); // CR/LF in `to`: 500
+    res
+      .status(302)
+      .header("Location", to === null ? "/" : to)
+      .end(); // CR/LF in `to`: 500
   } else if (req.pathIs("/fail")) {
     res.header("X-Half-Done", "yes");
     res.fail();
@@ -90,5 +106,6 @@ function sendBytes(req: http.Request, res: http.Response): void {
     left -= n;
   }
   bytesLeft[req.slot] = left;
-  if (left > 0) res.onDrain(sendBytes); else res.end();
+  if (left > 0) res.onDrain(sendBytes);
+  else res.end();
 }

@@ -15,14 +15,26 @@
 import * as http from "../http";
 import { Sha256, DIGEST } from "../crypto/sha256";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage,
+  wl_salvage_record,
+  wl_trap_reply,
+  wl_adopt,
+} from "../loop";
 
 // Any body size: the host's max-body-bytes still applies when given.
 http.defaults.maxBodyBytes = 9007199254740991;
 
 /** What one slot's current request has shown so far. */
-@final class Seen {
+@final
+class Seen {
   body: Sha256 = new Sha256();
   part: Sha256 = new Sha256();
   partSize: i64 = 0;
@@ -44,7 +56,10 @@ http.onInit(() => {
 
 function seenBy(slot: u32): Seen {
   let s = seen[slot];
-  if (s === null) { s = new Seen(); seen[slot] = s; }
+  if (s === null) {
+    s = new Seen();
+    seen[slot] = s;
+  }
   return s;
 }
 
@@ -70,11 +85,21 @@ function splitParts(s: Seen, data: http.Slice): void {
   form.push(data.ptr, data.length);
   for (;;) {
     switch (form.next()) {
-      case http.Part.BEGIN: beginPart(s, form.headers); break;
-      case http.Part.DATA: s.part.update(form.dataPtr, form.dataLen); s.partSize += form.dataLen; break;
-      case http.Part.END: endPart(s); break;
-      case http.Part.DONE: s.complete = true; break;
-      default: return; // MORE, or ERROR (complete stays false)
+      case http.Part.BEGIN:
+        beginPart(s, form.headers);
+        break;
+      case http.Part.DATA:
+        s.part.update(form.dataPtr, form.dataLen);
+        s.partSize += form.dataLen;
+        break;
+      case http.Part.END:
+        endPart(s);
+        break;
+      case http.Part.DONE:
+        s.complete = true;
+        break;
+      default:
+        return; // MORE, or ERROR (complete stays false)
     }
   }
 }
@@ -83,36 +108,42 @@ function beginPart(s: Seen, h: http.PartHeaders): void {
   s.part.reset();
   s.partSize = 0;
   s.partHead.reset();
-  partJson.beginBuffer(s.partHead).raw(s.parts.length == 0 ? "{\"name\":" : ",{\"name\":");
-  if (h.hasName) partJson.bytes(h.namePtr, h.nameLen); else partJson.raw("null");
-  partJson.raw(",\"filename\":");
-  if (h.hasFilename) partJson.bytes(h.filenamePtr, h.fileLen); else partJson.raw("null");
+  partJson.beginBuffer(s.partHead).raw(s.parts.length == 0 ? '{"name":' : ',{"name":');
+  if (h.hasName) partJson.bytes(h.namePtr, h.nameLen);
+  else partJson.raw("null");
+  partJson.raw(',"filename":');
+  if (h.hasFilename) partJson.bytes(h.filenamePtr, h.fileLen);
+  else partJson.raw("null");
   partJson.flush();
 }
 
 function endPart(s: Seen): void {
   s.part.final(digest);
   s.parts.append(s.partHead.data, s.partHead.length);
-  partJson.beginBuffer(s.parts).raw(",\"size\":").number(s.partSize);
-  partJson.raw(",\"sha256\":").hex(digest, DIGEST).raw("}").flush();
+  partJson.beginBuffer(s.parts).raw(',"size":').number(s.partSize);
+  partJson.raw(',"sha256":').hex(digest, DIGEST).raw("}").flush();
 }
 
 function describe(req: http.Request, res: http.Response): void {
   const s = seenBy(req.slot);
   res.header("Content-Type", "application/json");
-  json.begin(res).raw("{\"method\":").bytes(req.methodPtr, req.methodLen);
-  json.raw(",\"target\":").bytes(req.targetPtr, req.targetLen);
-  json.raw(",\"version\":").raw(req.http10 ? "\"HTTP/1.0\"" : "\"HTTP/1.1\"");
-  json.raw(",\"headers\":[");
+  json.begin(res).raw('{"method":').bytes(req.methodPtr, req.methodLen);
+  json.raw(',"target":').bytes(req.targetPtr, req.targetLen);
+  json.raw(',"version":').raw(req.http10 ? '"HTTP/1.0"' : '"HTTP/1.1"');
+  json.raw(',"headers":[');
   for (let i = 0; i < req.headerCount; i++) {
     json.raw(i == 0 ? "[" : ",[").bytes(req.headerNamePtr(i), req.headerNameLen(i));
     json.raw(",").bytes(req.headerValuePtr(i), req.headerValueLen(i)).raw("]");
   }
   s.body.final(digest);
-  json.raw("],\"bodyLength\":").number(req.bodyLength);
-  json.raw(",\"bodySha256\":").hex(digest, DIGEST);
+  json.raw('],"bodyLength":').number(req.bodyLength);
+  json.raw(',"bodySha256":').hex(digest, DIGEST);
   if (s.isForm) {
-    json.raw(",\"multipart\":{\"complete\":").raw(s.complete ? "true" : "false").raw(",\"parts\":[").flush();
+    json
+      .raw(',"multipart":{"complete":')
+      .raw(s.complete ? "true" : "false")
+      .raw(',"parts":[')
+      .flush();
     res.writeBytes(s.parts.data, s.parts.length);
     s.parts.clear();
     s.partHead.clear();

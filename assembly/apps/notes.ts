@@ -8,8 +8,19 @@
 import * as http from "../http";
 
 // The exports the host looks for (docs/ABI.md): always this line, unchanged.
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage,
+  wl_salvage_record,
+  wl_trap_reply,
+  wl_adopt,
+} from "../loop";
 
 // Limits an app may change at its top level (the host's -W values still win).
 http.defaults.maxBodyBytes = 4096;
@@ -21,8 +32,8 @@ http.serve((req: http.Request, res: http.Response): void => {
     res.header("Content-Type", "text/plain; charset=utf-8");
     res.end(notes.join("\n") + "\n");
   } else if (req.pathIs("/notes") && req.methodIs("POST")) {
-    req.collect(4096);   // keep the body (413 past 4 KiB) ...
-    req.onEnd(addNote);  // ... and look at it once it has all arrived
+    req.collect(4096); // keep the body (413 past 4 KiB) ...
+    req.onEnd(addNote); // ... and look at it once it has all arrived
   } else if (req.pathIs("/hello")) {
     const name = req.param("name");
     res.end("Hello, " + (name === null ? "stranger" : name) + "!\n");

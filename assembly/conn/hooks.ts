@@ -18,13 +18,17 @@ export type InitFn = () => void;
 export type SalvageFn = (slot: u32, culprit: bool) => bool;
 export type TickFn = (now: f64) => void;
 
-function noData(slot: u32, ptr: usize, len: i32): i32 { return len; }
+function noData(slot: u32, ptr: usize, len: i32): i32 {
+  return len;
+}
 function noSlot(slot: u32): void {}
 function noInit(): void {}
 function noTick(now: f64): void {}
 /** Without a protocol's say: never answer the culprit, and move the others (a protocol
  *  whose per-connection state lives only in its unread input, like echo or hello). */
-function noSalvage(slot: u32, culprit: bool): bool { return !culprit; }
+function noSalvage(slot: u32, culprit: bool): bool {
+  return !culprit;
+}
 
 export let dataFn: DataFn = noData;
 export let openFn: SlotFn = noSlot;
@@ -42,12 +46,25 @@ export function setProtocol(data: DataFn, open: SlotFn, close: SlotFn): void {
   openFn = open;
   closeFn = close;
 }
-export function setInit(fn: InitFn): void { initFn = fn; }
-export function setDrain(fn: SlotFn): void { drainFn = fn; }
-export function setTimeoutFn(fn: SlotFn): void { timeoutFn = fn; }
-export function setSalvage(fn: SalvageFn): void { salvageFn = fn; }
-export function setTrapReplyAt(at: usize): void { trapReplyAt = at; }
-export function setTick(ms: f64, fn: TickFn): void { tickMs = ms; tickFn = fn; }
+export function setInit(fn: InitFn): void {
+  initFn = fn;
+}
+export function setDrain(fn: SlotFn): void {
+  drainFn = fn;
+}
+export function setTimeoutFn(fn: SlotFn): void {
+  timeoutFn = fn;
+}
+export function setSalvage(fn: SalvageFn): void {
+  salvageFn = fn;
+}
+export function setTrapReplyAt(at: usize): void {
+  trapReplyAt = at;
+}
+export function setTick(ms: f64, fn: TickFn): void {
+  tickMs = ms;
+  tickFn = fn;
+}
 
 /** The slot whose protocol code is running, or -1. A trap leaves it set: wl_salvage reads it. */
 export let running: i32 = -1;
@@ -60,15 +77,37 @@ export let running: i32 = -1;
   return used;
 }
 // @ts-ignore: decorator
-@inline export function callOpen(slot: u32): void { running = <i32>slot; openFn(slot); running = -1; }
+@inline export function callOpen(slot: u32): void {
+  running = <i32>slot;
+  openFn(slot);
+  running = -1;
+}
 // @ts-ignore: decorator
-@inline export function callClose(slot: u32): void { running = <i32>slot; closeFn(slot); running = -1; }
+@inline export function callClose(slot: u32): void {
+  running = <i32>slot;
+  closeFn(slot);
+  running = -1;
+}
 // @ts-ignore: decorator
-@inline export function callDrain(slot: u32): void { running = <i32>slot; drainFn(slot); running = -1; }
+@inline export function callDrain(slot: u32): void {
+  running = <i32>slot;
+  drainFn(slot);
+  running = -1;
+}
 // @ts-ignore: decorator
-@inline export function callTimeout(slot: u32): void { running = <i32>slot; timeoutFn(slot); running = -1; }
+@inline export function callTimeout(slot: u32): void {
+  running = <i32>slot;
+  timeoutFn(slot);
+  running = -1;
+}
 // @ts-ignore: decorator
-@inline export function callInit(): void { initFn(); }
+@inline export function callInit(): void {
+  initFn();
+}
 // @ts-ignore: decorator
-@inline export function callTick(now: f64): void { tickFn(now); }
-export function callSalvage(slot: u32, culprit: bool): bool { return salvageFn(slot, culprit); }
+@inline export function callTick(now: f64): void {
+  tickFn(now);
+}
+export function callSalvage(slot: u32, culprit: bool): bool {
+  return salvageFn(slot, culprit);
+}

@@ -39,12 +39,20 @@ const sendSlots: usize = memory.data(IO_MAX * 4, 4);
 let sendCount: i32 = 0;
 const oneRecord: usize = memory.data(<i32>IO_RECORD, 16);
 
-function record(records: usize, slots: usize, i: i32, handle: i32, buf: usize, len: i32, slot: u32): void {
+function record(
+  records: usize,
+  slots: usize,
+  i: i32,
+  handle: i32,
+  buf: usize,
+  len: i32,
+  slot: u32,
+): void {
   const rec = records + <usize>i * IO_RECORD;
   store<i32>(rec, handle);
   store<u32>(rec, <u32>buf, 4);
   store<i32>(rec, len, 8);
-  store<u32>(slots + (<usize>i << 2), slot);
+  store<u32>(slots + ((<usize>i) << 2), slot);
 }
 
 /** Each record fails with `rc` when the call as a whole failed (only if the records or the
@@ -97,11 +105,16 @@ export function receiveBatch(): i32 {
 
 /** The connection of receive record `i`, or null if it has closed since. */
 export function receivedConn(i: i32): Conn | null {
-  return live(load<u32>(recvSlots + (<usize>i << 2)), load<i32>(recvRecords + <usize>i * IO_RECORD));
+  return live(
+    load<u32>(recvSlots + ((<usize>i) << 2)),
+    load<i32>(recvRecords + <usize>i * IO_RECORD),
+  );
 }
 
 // @ts-ignore: decorator
-@inline export function receivedResult(i: i32): i32 { return load<i32>(recvRecords + <usize>i * IO_RECORD, 12); }
+@inline export function receivedResult(i: i32): i32 {
+  return load<i32>(recvRecords + <usize>i * IO_RECORD, 12);
+}
 
 /** A recv's `n` bytes at `buf` become the connection's input (LINGER discards them). */
 function takeReceived(c: Conn, buf: usize, n: i32): void {
@@ -109,7 +122,11 @@ function takeReceived(c: Conn, buf: usize, n: i32): void {
   count(BYTES_IN, <u64>n);
   if (c.state == State.LINGER) return; // discarded: we only wait for the peer's EOF
   touch(c);
-  if (borrowed(buf)) { c.inBuf = buf; c.inStart = 0; c.inEnd = n; } else c.inEnd += n;
+  if (borrowed(buf)) {
+    c.inBuf = buf;
+    c.inStart = 0;
+    c.inEnd = n;
+  } else c.inEnd += n;
 }
 
 // ---- Sending ----
@@ -120,14 +137,16 @@ export function queueSend(c: Conn, slot: u32): bool {
   if ((c.queued & Queued.SEND) != 0) return true;
   if (sendQueueLen == IO_MAX) return false;
   c.queued |= Queued.SEND;
-  const at = sendQueue + (<usize>sendQueueLen << 3);
+  const at = sendQueue + ((<usize>sendQueueLen) << 3);
   sendQueueLen++;
   store<u32>(at, slot);
   store<i32>(at, c.handle, 4);
   return true;
 }
 
-export function hasQueuedSends(): bool { return sendQueueLen > 0; }
+export function hasQueuedSends(): bool {
+  return sendQueueLen > 0;
+}
 
 /** Takes the queue (turnConn lists it) and makes the sends of those that owe output in one
  *  send_many. Returns the number of send records (sentConn, sentResult); the caller takes
@@ -144,23 +163,36 @@ export function sendBatch(): i32 {
     if (c === null) continue;
     c.queued &= ~Queued.SEND;
     if (c.outEnd == c.outStart) continue;
-    const slot = load<u32>(turnQueue + (<usize>t << 3));
-    record(sendRecords, sendSlots, sendCount++, c.handle, c.outBuf + <usize>c.outStart, c.outEnd - c.outStart, slot);
+    const slot = load<u32>(turnQueue + ((<usize>t) << 3));
+    record(
+      sendRecords,
+      sendSlots,
+      sendCount++,
+      c.handle,
+      c.outBuf + <usize>c.outStart,
+      c.outEnd - c.outStart,
+      slot,
+    );
   }
   if (sendCount > 0) failAll(sendRecords, sendCount, wl_send_many(sendRecords, sendCount));
   return sendCount;
 }
 
 /** Entries of the send batch just made, with or without a record. */
-export function turns(): i32 { return turnCount; }
+export function turns(): i32 {
+  return turnCount;
+}
 export function turnConn(t: i32): Conn | null {
-  const at = turnQueue + (<usize>t << 3);
+  const at = turnQueue + ((<usize>t) << 3);
   return live(load<u32>(at), load<i32>(at, 4));
 }
 
 /** The connection of send record `i`, or null if it has closed since. */
 export function sentConn(i: i32): Conn | null {
-  return live(load<u32>(sendSlots + (<usize>i << 2)), load<i32>(sendRecords + <usize>i * IO_RECORD));
+  return live(
+    load<u32>(sendSlots + ((<usize>i) << 2)),
+    load<i32>(sendRecords + <usize>i * IO_RECORD),
+  );
 }
 
 /** The connection of send record `i` if its send failed and it is still open, else null. */
@@ -170,7 +202,9 @@ export function sendFailed(i: i32): Conn | null {
 }
 
 // @ts-ignore: decorator
-@inline export function sentResult(i: i32): i32 { return load<i32>(sendRecords + <usize>i * IO_RECORD, 12); }
+@inline export function sentResult(i: i32): i32 {
+  return load<i32>(sendRecords + <usize>i * IO_RECORD, 12);
+}
 
 /** Sends the connection's output now, a batch of one. False when the send failed (the caller
  *  closes the connection). */
@@ -190,7 +224,10 @@ export function takeSent(c: Conn, n: i32): bool {
     count(BYTES_OUT, <u64>n);
     touch(c);
     c.outStart += n;
-    if (c.outStart == c.outEnd) { dropOutput(c); restartTimer(c); }
+    if (c.outStart == c.outEnd) {
+      dropOutput(c);
+      restartTimer(c);
+    }
     return true;
   }
   return n == 0 || n == -EAGAIN;

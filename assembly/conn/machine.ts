@@ -24,7 +24,20 @@ import { wl_close, wl_shutdown_handle, wl_watch } from "../abi";
 import { EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../epoll";
 import { count, uncount, CLOSED, OPEN } from "../stats";
 import { callClose, callOpen } from "./hooks";
-import { conn, dropInput, dropOutput, freeSlot, inPending, outPending, slotOf, takeSlot, usedSlots, Conn, Queued, State } from "./table";
+import {
+  conn,
+  dropInput,
+  dropOutput,
+  freeSlot,
+  inPending,
+  outPending,
+  slotOf,
+  takeSlot,
+  usedSlots,
+  Conn,
+  Queued,
+  State,
+} from "./table";
 import { clearTimers, lingerTimer, touch } from "./timers";
 
 const READ_INTEREST: u32 = EPOLLIN | EPOLLRDHUP;
@@ -35,7 +48,10 @@ let draining = false; // wl_shutdown was called: connections close once they are
  *  no slot is free or it cannot be watched. The protocol's open callback has run. */
 export function openReading(handle: i32): Conn | null {
   const slot = takeSlot();
-  if (slot < 0) { wl_close(handle); return null; }
+  if (slot < 0) {
+    wl_close(handle);
+    return null;
+  }
   const c = conn(slot);
   c.handle = handle;
   c.state = State.READING;
@@ -73,7 +89,9 @@ export function toClosed(c: Conn): void {
 }
 
 /** WRITING -> READING: everything owed has been sent. */
-export function toReading(c: Conn): void { c.state = State.READING; }
+export function toReading(c: Conn): void {
+  c.state = State.READING;
+}
 
 /** READING -> WRITING: a send came back short, or the protocol streams; reading pauses until
  *  the peer has taken what is owed (backpressure). */
@@ -91,7 +109,10 @@ export function toClosing(c: Conn): void {
  *  sent (HALF_CLOSED), else the connection closes. */
 export function toHalfClosedOrClosed(c: Conn): void {
   dropInput(c);
-  if (c.state == State.LINGER || !(outPending(c) || c.wantDrain)) { toClosed(c); return; }
+  if (c.state == State.LINGER || !(outPending(c) || c.wantDrain)) {
+    toClosed(c);
+    return;
+  }
   c.state = State.HALF_CLOSED;
   setInterest(c, EPOLLOUT);
 }
@@ -103,7 +124,10 @@ export function toLinger(c: Conn): void {
   dropInput(c);
   c.state = State.LINGER;
   lingerTimer(c);
-  if (wl_shutdown_handle(c.handle, 1) < 0) { toClosed(c); return; }
+  if (wl_shutdown_handle(c.handle, 1) < 0) {
+    toClosed(c);
+    return;
+  }
   setInterest(c, READ_INTEREST);
 }
 
@@ -118,13 +142,15 @@ export function settle(c: Conn): void {
       else setInterest(c, READ_INTEREST);
       break;
     case State.CLOSING:
-      if (owed) setInterest(c, EPOLLOUT); else toLinger(c);
+      if (owed) setInterest(c, EPOLLOUT);
+      else toLinger(c);
       break;
     case State.WRITING:
     case State.HALF_CLOSED:
       setInterest(c, EPOLLOUT);
       break;
-    default: unreachable();
+    default:
+      unreachable();
   }
 }
 

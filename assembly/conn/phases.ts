@@ -12,9 +12,41 @@ import { EAGAIN } from "../errno";
 import { acquire } from "../pool";
 import { count, ACCEPTED, PROTOCOL_ERRORS, TIMEOUTS } from "../stats";
 import { callData, callDrain, callTimeout } from "./hooks";
-import { hasQueuedSends, queueRecv, queueSend, receiveBatch, receivedConn, receivedResult, sendBatch, sendFailed, sendOne, sentConn, sentResult, takeSent, turnConn, turns } from "./io";
-import { toClosed, openReading, settle, toHalfClosedOrClosed, toLinger, toReading } from "./machine";
-import { borrowed, conn, dropInput, inPending, outPending, slotOf, usedSlots, Conn, State } from "./table";
+import {
+  hasQueuedSends,
+  queueRecv,
+  queueSend,
+  receiveBatch,
+  receivedConn,
+  receivedResult,
+  sendBatch,
+  sendFailed,
+  sendOne,
+  sentConn,
+  sentResult,
+  takeSent,
+  turnConn,
+  turns,
+} from "./io";
+import {
+  toClosed,
+  openReading,
+  settle,
+  toHalfClosedOrClosed,
+  toLinger,
+  toReading,
+} from "./machine";
+import {
+  borrowed,
+  conn,
+  dropInput,
+  inPending,
+  outPending,
+  slotOf,
+  usedSlots,
+  Conn,
+  State,
+} from "./table";
 
 /** Rounds of drain callbacks per turn for a protocol streaming output, so one large response
  *  (or a pipeline of them) cannot starve the other connections (16 x 64 KiB = 1 MiB per turn).
@@ -22,7 +54,9 @@ import { borrowed, conn, dropInput, inPending, outPending, slotOf, usedSlots, Co
 const DRAIN_BUDGET: i32 = 16;
 
 // @ts-ignore: decorator
-@inline function startTurn(c: Conn): void { c.drainLeft = DRAIN_BUDGET; }
+@inline function startTurn(c: Conn): void {
+  c.drainLeft = DRAIN_BUDGET;
+}
 
 /** Takes an accepted handle. False (the handle is closed) when no slot is free or the handle
  *  cannot be watched. */
@@ -39,7 +73,10 @@ export function connOpen(handle: i32): bool {
 export function connAdopt(handle: i32, linger: bool): bool {
   const c = openReading(handle);
   if (c === null) return false;
-  if (linger) { toLinger(c); return true; }
+  if (linger) {
+    toLinger(c);
+    return true;
+  }
   startTurn(c);
   queueRecv(c, slotOf(c));
   serveReceived(receiveBatch());
@@ -55,12 +92,18 @@ export function connEvent(slot: u32, gen: u32, events: u32): void {
   const c = conn(slot);
   if (c.state == State.FREE || c.gen != gen) return;
   startTurn(c);
-  if (events & (EPOLLERR | EPOLLHUP)) { toClosed(c); return; }
+  if (events & (EPOLLERR | EPOLLHUP)) {
+    toClosed(c);
+    return;
+  }
   if (events & EPOLLOUT) answerLater(c, slot);
   if ((events & (EPOLLIN | EPOLLRDHUP)) == 0) return;
   if (c.state != State.READING && c.state != State.LINGER) return;
   // A protocol that let a full buffer through without consuming it cannot make progress.
-  if (!queueRecv(c, slot)) { count(PROTOCOL_ERRORS); toClosed(c); }
+  if (!queueRecv(c, slot)) {
+    count(PROTOCOL_ERRORS);
+    toClosed(c);
+  }
 }
 
 /** The serve phase: the `n` recv results (already in connection state) go to the protocol. */
@@ -108,39 +151,65 @@ function serveInput(c: Conn, slot: u32): void {
     const used = callData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
     c.inStart += used;
     if (!inPending(c)) dropInput(c);
-    if (c.failed) { toClosed(c); return; }
+    if (c.failed) {
+      toClosed(c);
+      return;
+    }
     if (used == 0 || !inPending(c)) break;
     // Part of the input is used: the output makes room before the protocol takes more.
-    if (!sendOne(c)) { toClosed(c); return; }
-    if (outPending(c)) { afterSend(c, slot); return; } // the peer is slow: wait for EPOLLOUT
+    if (!sendOne(c)) {
+      toClosed(c);
+      return;
+    }
+    if (outPending(c)) {
+      afterSend(c, slot);
+      return;
+    } // the peer is slow: wait for EPOLLOUT
   }
-  if (outPending(c)) answerLater(c, slot); else afterSend(c, slot);
+  if (outPending(c)) answerLater(c, slot);
+  else afterSend(c, slot);
 }
 
 /** Queues the connection's output for the send batch (a batch of one if it is full). */
 function answerLater(c: Conn, slot: u32): void {
   if (queueSend(c, slot)) return;
-  if (sendOne(c)) afterSend(c, slot); else toClosed(c);
+  if (sendOne(c)) afterSend(c, slot);
+  else toClosed(c);
 }
 
 /** The rest of a turn once the connection's output has been sent, or what of it the peer
  *  took: drain rounds for a stream, then the state that follows. */
 function afterSend(c: Conn, slot: u32): void {
   if (!keepInput(c)) return;
-  if (outPending(c)) { settle(c); return; } // short: wait for EPOLLOUT
+  if (outPending(c)) {
+    settle(c);
+    return;
+  } // short: wait for EPOLLOUT
   const rounds = drainRounds(c, slot);
   if (rounds < 0) return;
-  if (outPending(c) || c.wantDrain) { settle(c); return; }
+  if (outPending(c) || c.wantDrain) {
+    settle(c);
+    return;
+  }
   switch (c.state) {
-    case State.WRITING: toReading(c); serveInput(c, slot); break;
-    case State.HALF_CLOSED: toClosed(c); break;
-    case State.CLOSING: toLinger(c); break;
+    case State.WRITING:
+      toReading(c);
+      serveInput(c, slot);
+      break;
+    case State.HALF_CLOSED:
+      toClosed(c);
+      break;
+    case State.CLOSING:
+      toLinger(c);
+      break;
     case State.READING:
       // A stream that finished was holding the rest of the input back: offer it again. (No new
       // bytes may ever arrive to do it: a pipelining client waits for its answers.)
-      if (rounds > 0 && inPending(c)) serveInput(c, slot); else settle(c);
+      if (rounds > 0 && inPending(c)) serveInput(c, slot);
+      else settle(c);
       break;
-    default: break; // LINGER: nothing is owed
+    default:
+      break; // LINGER: nothing is owed
   }
 }
 
@@ -154,7 +223,10 @@ function drainRounds(c: Conn, slot: u32): i32 {
     c.wantDrain = false;
     rounds++;
     callDrain(slot);
-    if (c.failed || !sendOne(c)) { toClosed(c); return -1; }
+    if (c.failed || !sendOne(c)) {
+      toClosed(c);
+      return -1;
+    }
   }
   return rounds;
 }
@@ -164,12 +236,20 @@ function drainRounds(c: Conn, slot: u32): i32 {
  *  be had: the connection is closed. */
 function keepInput(c: Conn): bool {
   if (!borrowed(c.inBuf)) return true;
-  if (c.state == State.CLOSING) { dropInput(c); return true; }
+  if (c.state == State.CLOSING) {
+    dropInput(c);
+    return true;
+  }
   const len = c.inEnd - c.inStart;
   const buf = acquire();
-  if (buf == 0) { toClosed(c); return false; }
+  if (buf == 0) {
+    toClosed(c);
+    return false;
+  }
   memory.copy(buf, c.inBuf + <usize>c.inStart, <usize>len);
-  c.inBuf = buf; c.inStart = 0; c.inEnd = len;
+  c.inBuf = buf;
+  c.inStart = 0;
+  c.inEnd = len;
   return true;
 }
 
@@ -177,12 +257,18 @@ function keepInput(c: Conn): bool {
  *  joins the timers phase's send batch. */
 export function expire(c: Conn): void {
   c.timerAt = 0;
-  if (c.state == State.LINGER) { toClosed(c); return; }
+  if (c.state == State.LINGER) {
+    toClosed(c);
+    return;
+  }
   if (outPending(c) || c.wantDrain) return; // suspended: restartTimer re-counts it once all is sent
   count(TIMEOUTS);
   startTurn(c);
   const slot = slotOf(c);
   callTimeout(slot);
-  if (c.state != State.CLOSING) { toClosed(c); return; }
+  if (c.state != State.CLOSING) {
+    toClosed(c);
+    return;
+  }
   answerLater(c, slot);
 }

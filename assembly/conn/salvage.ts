@@ -4,7 +4,13 @@
 import { callSalvage, running } from "./hooks";
 import { conn, usedSlots, State } from "./table";
 
-export const enum Salvage { NONE = 0, ADOPT = 1, REPLY = 2, CLOSE = 3, END = -1 }
+export const enum Salvage {
+  NONE = 0,
+  ADOPT = 1,
+  REPLY = 2,
+  CLOSE = 3,
+  END = -1,
+}
 
 /** The record wl_salvage describes a connection in: handle, its unread input, the output it is
  *  still owed (i32, then two u32 pointer/length pairs). */

@@ -25,15 +25,22 @@ const SWEEP_MIN_MS: f64 = 50;
 let idleMs: f64 = IDLE_MS;
 let nextSweepAt: f64 = Infinity; // no deadline is earlier than this
 
-export function timersInit(idleTimeoutMs: f64): void { idleMs = idleTimeoutMs; }
+export function timersInit(idleTimeoutMs: f64): void {
+  idleMs = idleTimeoutMs;
+}
 
 // @ts-ignore: decorator
-@inline function armAt(at: f64): void { if (at < nextSweepAt) nextSweepAt = at; }
+@inline function armAt(at: f64): void {
+  if (at < nextSweepAt) nextSweepAt = at;
+}
 
 /** Read or write progress: the idle deadline moves on. */
 // @ts-ignore: decorator
 @inline export function touch(c: Conn): void {
-  if (idleMs > 0) { c.idleAt = nowMs + idleMs; armAt(c.idleAt); }
+  if (idleMs > 0) {
+    c.idleAt = nowMs + idleMs;
+    armAt(c.idleAt);
+  }
 }
 
 /** The protocol's deadline, `ms` from now (<= 0 clears it). */
@@ -45,7 +52,10 @@ export function setTimer(c: Conn, ms: f64): void {
 
 /** The output has all been sent: a protocol deadline suspended meanwhile counts again. */
 export function restartTimer(c: Conn): void {
-  if (c.timerMs > 0 && !c.wantDrain) { c.timerAt = nowMs + c.timerMs; armAt(c.timerAt); }
+  if (c.timerMs > 0 && !c.wantDrain) {
+    c.timerAt = nowMs + c.timerMs;
+    armAt(c.timerAt);
+  }
 }
 
 /** LINGER's deadline replaces both others. */
@@ -56,7 +66,11 @@ export function lingerTimer(c: Conn): void {
   armAt(c.timerAt);
 }
 
-export function clearTimers(c: Conn): void { c.idleAt = 0; c.timerAt = 0; c.timerMs = 0; }
+export function clearTimers(c: Conn): void {
+  c.idleAt = 0;
+  c.timerAt = 0;
+  c.timerMs = 0;
+}
 
 /** The timers phase of wl_dispatch: runs the deadlines that have passed (a protocol's answer
  *  to its timeout goes out in one send batch), then returns ms until the next one, or -1. */
@@ -71,7 +85,11 @@ export function runTimers(now: f64): f64 {
       if (c.timerAt > 0 && c.timerAt <= now) {
         expire(c); // its answer is sent below; an idle deadline also passed waits for the next sweep
         if (c.state == State.FREE) continue;
-      } else if (c.idleAt > 0 && c.idleAt <= now) { count(TIMEOUTS); toClosed(c); continue; }
+      } else if (c.idleAt > 0 && c.idleAt <= now) {
+        count(TIMEOUTS);
+        toClosed(c);
+        continue;
+      }
       if (c.timerAt > 0 && c.timerAt < next) next = c.timerAt;
       if (c.idleAt > 0 && c.idleAt < next) next = c.idleAt;
     }

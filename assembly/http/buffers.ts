@@ -31,20 +31,20 @@ export function buffersInit(): void {
 
 function classOf(bytes: i32): i32 {
   let k = MIN_SHIFT;
-  while ((1 << k) < bytes) k++;
+  while (1 << k < bytes) k++;
   return k - MIN_SHIFT;
 }
 
 /** A block of at least `bytes` (<= MAX_BUFFER) bytes, or 0 past the memory cap. */
 function take(bytes: i32): usize {
   const k = classOf(bytes);
-  const head = freeHeads + (<usize>k << 3);
+  const head = freeHeads + ((<usize>k) << 3);
   const free = load<usize>(head);
   if (free != 0) {
     store<usize>(head, load<usize>(free));
     return free;
   }
-  const size = HEADER + (<usize>1 << <usize>(k + MIN_SHIFT));
+  const size = HEADER + ((<usize>1) << (<usize>(k + MIN_SHIFT)));
   if (maxPages > 0 && memory.size() + <i32>(size >> 16) + 2 > maxPages) return 0;
   const block = heap.alloc(size) + HEADER;
   store<i32>(block - HEADER, k);
@@ -52,7 +52,7 @@ function take(bytes: i32): usize {
 }
 
 function give(block: usize): void {
-  const head = freeHeads + (<usize>load<i32>(block - HEADER) << 3);
+  const head = freeHeads + ((<usize>load<i32>(block - HEADER)) << 3);
   store<usize>(block, load<usize>(head));
   store<usize>(head, block);
 }
@@ -62,13 +62,18 @@ function capOf(block: usize): i32 {
 }
 
 /** Bytes [start, end) of a pooled block; empty buffers hold no block. */
-@final export class ByteBuf {
+@final
+export class ByteBuf {
   ptr: usize = 0;
   start: i32 = 0;
   end: i32 = 0;
 
-  get length(): i32 { return this.end - this.start; }
-  get data(): usize { return this.ptr + <usize>this.start; }
+  get length(): i32 {
+    return this.end - this.start;
+  }
+  get data(): usize {
+    return this.ptr + <usize>this.start;
+  }
 
   /** Appends `len` bytes from `src`; false (and nothing appended) past MAX_BUFFER. */
   append(src: usize, len: i32): bool {

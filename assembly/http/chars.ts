@@ -68,11 +68,17 @@ fill();
 }
 
 // @ts-ignore: decorator
-@inline export function isTchar(c: u32): bool { return isClass(c, TCHAR); }
+@inline export function isTchar(c: u32): bool {
+  return isClass(c, TCHAR);
+}
 // @ts-ignore: decorator
-@inline export function isOws(c: u32): bool { return c == SP || c == HTAB; }
+@inline export function isOws(c: u32): bool {
+  return c == SP || c == HTAB;
+}
 // @ts-ignore: decorator
-@inline export function isDigit(c: u32): bool { return c - 0x30 < 10; }
+@inline export function isDigit(c: u32): bool {
+  return c - 0x30 < 10;
+}
 
 /** The value of hex digit `c` (which must be one). */
 // @ts-ignore: decorator

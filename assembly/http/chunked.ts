@@ -4,7 +4,20 @@
 // a body of any size passes through in constant memory; the caller gets the data as spans of
 // the input. Allocates nothing.
 
-import { BACKSLASH, CR, DQUOTE, EQUALS, HEX, LF, SEMI, VALUE, hexValue, isClass, isOws, isTchar } from "./chars";
+import {
+  BACKSLASH,
+  CR,
+  DQUOTE,
+  EQUALS,
+  HEX,
+  LF,
+  SEMI,
+  VALUE,
+  hexValue,
+  isClass,
+  isOws,
+  isTchar,
+} from "./chars";
 import { maxHeaderBytes } from "./limits";
 import { Head, Scan, scanFields } from "./scan";
 
@@ -15,31 +28,32 @@ const MAX_SIZE_DIGITS: i32 = 15;
 const MAX_SIZE_LINE: i32 = 4096;
 
 export const enum Chunk {
-  SIZE_START = 0,  // the first hex digit of a chunk-size
-  SIZE,            // more hex digits, or what ends the size
-  EXT_BWS,         // whitespace after the size or an extension: ";" must follow
-  EXT_NAME_BWS,    // after ";": whitespace, then the extension name
+  SIZE_START = 0, // the first hex digit of a chunk-size
+  SIZE, // more hex digits, or what ends the size
+  EXT_BWS, // whitespace after the size or an extension: ";" must follow
+  EXT_NAME_BWS, // after ";": whitespace, then the extension name
   EXT_NAME,
-  EXT_NAME_END,    // whitespace after a name: "=" or ";" must follow
-  EXT_VALUE_BWS,   // after "=": whitespace, then a token or a quoted-string
+  EXT_NAME_END, // whitespace after a name: "=" or ";" must follow
+  EXT_VALUE_BWS, // after "=": whitespace, then a token or a quoted-string
   EXT_TOKEN,
   EXT_QUOTED,
-  EXT_ESCAPE,      // after a backslash in a quoted-string
-  EXT_QUOTE_END,   // after the closing quote: ";", BWS then ";", or the CR
-  SIZE_LF,         // after the CR ending the chunk-size line
+  EXT_ESCAPE, // after a backslash in a quoted-string
+  EXT_QUOTE_END, // after the closing quote: ";", BWS then ";", or the CR
+  SIZE_LF, // after the CR ending the chunk-size line
   DATA,
-  DATA_CR,         // the CRLF after the data
+  DATA_CR, // the CRLF after the data
   DATA_LF,
-  TRAILERS,        // the trailer section, scanned by scanFields in `trailer`
+  TRAILERS, // the trailer section, scanned by scanFields in `trailer`
   DONE,
 }
 
-@final export class Chunked {
+@final
+export class Chunked {
   state: Chunk = Chunk.SIZE_START;
-  size: i64 = 0;      // the chunk-size being read
-  left: i64 = 0;      // DATA: bytes of this chunk still to come
+  size: i64 = 0; // the chunk-size being read
+  left: i64 = 0; // DATA: bytes of this chunk still to come
   digits: i32 = 0;
-  line: i32 = 0;      // bytes of the current chunk-size line
+  line: i32 = 0; // bytes of the current chunk-size line
   trailer: Scan = new Scan();
 
   reset(): void {
@@ -65,7 +79,8 @@ export function decode(c: Chunked, p: usize, len: i32): i32 {
   while (i < len && c.state != Chunk.DONE) {
     if (c.state == Chunk.DATA) {
       const n = <i32>min<i64>(c.left, <i64>(len - i));
-      dataAt = i; dataLen = n;
+      dataAt = i;
+      dataLen = n;
       c.left -= n;
       if (c.left == 0) c.state = Chunk.DATA_CR;
       return i + n;
@@ -86,7 +101,10 @@ function trailers(c: Chunked, p: usize, i: i32, len: i32): i32 {
   const j = scanFields(t, p, i, end);
   if (j < 0) return j;
   t.pos += j - i;
-  if (t.state == Head.DONE) { c.state = Chunk.DONE; return j; }
+  if (t.state == Head.DONE) {
+    c.state = Chunk.DONE;
+    return j;
+  }
   if (t.pos >= maxHeaderBytes) return -431;
   return j;
 }
@@ -97,13 +115,15 @@ function lineByte(c: Chunked, b: u32): i32 {
   switch (c.state) {
     case Chunk.SIZE_START:
       if (!isClass(b, HEX)) return -400;
-      c.size = <i64>hexValue(b); c.digits = 1; c.line = 1;
+      c.size = <i64>hexValue(b);
+      c.digits = 1;
+      c.line = 1;
       c.state = Chunk.SIZE;
       return 0;
     case Chunk.SIZE:
       if (isClass(b, HEX)) {
         if (++c.digits > MAX_SIZE_DIGITS) return -400;
-        c.size = (c.size << 4) | <i64>hexValue(b);
+        c.size = (c.size << 4) | (<i64>hexValue(b));
         return 0;
       }
       return afterSize(c, b);
@@ -111,8 +131,13 @@ function lineByte(c: Chunked, b: u32): i32 {
       if (b != LF) return -400;
       sizeRead = true;
       c.line = 0;
-      if (c.size == 0) { c.state = Chunk.TRAILERS; c.trailer.resetFields(); }
-      else { c.left = c.size; c.state = Chunk.DATA; }
+      if (c.size == 0) {
+        c.state = Chunk.TRAILERS;
+        c.trailer.resetFields();
+      } else {
+        c.left = c.size;
+        c.state = Chunk.DATA;
+      }
       return 0;
     case Chunk.DATA_CR:
       if (b != CR) return -400;
@@ -129,9 +154,18 @@ function lineByte(c: Chunked, b: u32): i32 {
 
 /** What may follow the size's last digit: the CR, or an extension (optionally after BWS). */
 function afterSize(c: Chunked, b: u32): i32 {
-  if (b == CR) { c.state = Chunk.SIZE_LF; return 0; }
-  if (b == SEMI) { c.state = Chunk.EXT_NAME_BWS; return 0; }
-  if (isOws(b)) { c.state = Chunk.EXT_BWS; return 0; }
+  if (b == CR) {
+    c.state = Chunk.SIZE_LF;
+    return 0;
+  }
+  if (b == SEMI) {
+    c.state = Chunk.EXT_NAME_BWS;
+    return 0;
+  }
+  if (isOws(b)) {
+    c.state = Chunk.EXT_BWS;
+    return 0;
+  }
   return -400;
 }
 
@@ -141,7 +175,10 @@ function extByte(c: Chunked, b: u32): i32 {
   switch (c.state) {
     case Chunk.EXT_BWS:
       if (isOws(b)) return 0;
-      if (b == SEMI) { c.state = Chunk.EXT_NAME_BWS; return 0; }
+      if (b == SEMI) {
+        c.state = Chunk.EXT_NAME_BWS;
+        return 0;
+      }
       return -400;
     case Chunk.EXT_NAME_BWS:
       if (isOws(b)) return 0;
@@ -151,17 +188,32 @@ function extByte(c: Chunked, b: u32): i32 {
     case Chunk.EXT_NAME:
     case Chunk.EXT_TOKEN:
       if (isTchar(b)) return 0;
-      if (b == EQUALS && c.state == Chunk.EXT_NAME) { c.state = Chunk.EXT_VALUE_BWS; return 0; }
-      if (isOws(b)) { c.state = c.state == Chunk.EXT_NAME ? Chunk.EXT_NAME_END : Chunk.EXT_BWS; return 0; }
+      if (b == EQUALS && c.state == Chunk.EXT_NAME) {
+        c.state = Chunk.EXT_VALUE_BWS;
+        return 0;
+      }
+      if (isOws(b)) {
+        c.state = c.state == Chunk.EXT_NAME ? Chunk.EXT_NAME_END : Chunk.EXT_BWS;
+        return 0;
+      }
       return afterSize(c, b);
     case Chunk.EXT_NAME_END:
       if (isOws(b)) return 0;
-      if (b == EQUALS) { c.state = Chunk.EXT_VALUE_BWS; return 0; }
-      if (b == SEMI) { c.state = Chunk.EXT_NAME_BWS; return 0; }
+      if (b == EQUALS) {
+        c.state = Chunk.EXT_VALUE_BWS;
+        return 0;
+      }
+      if (b == SEMI) {
+        c.state = Chunk.EXT_NAME_BWS;
+        return 0;
+      }
       return -400;
     case Chunk.EXT_VALUE_BWS:
       if (isOws(b)) return 0;
-      if (b == DQUOTE) { c.state = Chunk.EXT_QUOTED; return 0; }
+      if (b == DQUOTE) {
+        c.state = Chunk.EXT_QUOTED;
+        return 0;
+      }
       if (!isTchar(b)) return -400;
       c.state = Chunk.EXT_TOKEN;
       return 0;
@@ -178,11 +230,20 @@ function quotedByte(c: Chunked, b: u32): i32 {
       c.state = Chunk.EXT_QUOTED;
       return 0;
     case Chunk.EXT_QUOTED:
-      if (b == DQUOTE) { c.state = Chunk.EXT_QUOTE_END; return 0; }
-      if (b == BACKSLASH) { c.state = Chunk.EXT_ESCAPE; return 0; }
+      if (b == DQUOTE) {
+        c.state = Chunk.EXT_QUOTE_END;
+        return 0;
+      }
+      if (b == BACKSLASH) {
+        c.state = Chunk.EXT_ESCAPE;
+        return 0;
+      }
       return isClass(b, VALUE) ? 0 : -400;
     default: // EXT_QUOTE_END
-      if (isOws(b)) { c.state = Chunk.EXT_BWS; return 0; }
+      if (isOws(b)) {
+        c.state = Chunk.EXT_BWS;
+        return 0;
+      }
       return afterSize(c, b);
   }
 }

@@ -25,7 +25,7 @@ export function dateLine(): usize {
   if (now >= validUntil || now < validUntil - 1000) {
     const wall = Math.min(Math.max(0, wl_wall_ms()), LAST_SECOND_MS); // four-digit years
     formatDate(LINE, <i64>Math.floor(wall / 1000));
-    validUntil = now + 1000 - wall % 1000;
+    validUntil = now + 1000 - (wall % 1000);
   }
   return LINE;
 }
@@ -56,7 +56,7 @@ export function formatDate(dst: usize, secs: i64): void {
   store<u8>(at++, 0x20);
   at = put2(at, rem / 3600);
   store<u8>(at++, 0x3a);
-  at = put2(at, rem / 60 % 60);
+  at = put2(at, (rem / 60) % 60);
   store<u8>(at++, 0x3a);
   at = put2(at, rem % 60);
   putChars(at, " GMT\r\n");
@@ -64,7 +64,7 @@ export function formatDate(dst: usize, secs: i64): void {
 
 function put2(at: usize, v: i32): usize {
   store<u8>(at, <u8>(0x30 + v / 10));
-  store<u8>(at + 1, <u8>(0x30 + v % 10));
+  store<u8>(at + 1, <u8>(0x30 + (v % 10)));
   return at + 2;
 }
 

@@ -11,7 +11,13 @@ import { SEMI, isOws } from "./chars";
 import { elAt, elEnd, nextElement, tokenEnd } from "./list";
 import { validHost } from "./target";
 
-export const enum Field { OTHER = 0, HOST, CODINGS, CONNECTION, EXPECT }
+export const enum Field {
+  OTHER = 0,
+  HOST,
+  CODINGS,
+  CONNECTION,
+  EXPECT,
+}
 
 const CHUNKED = bytes("chunked");
 const CONTINUE = bytes("100-continue");
@@ -20,16 +26,28 @@ const CONTINUE = bytes("100-continue");
 export let namedChunked = false;
 
 /** The value of a `kind` field line at [at, end) (untrimmed): 0, or -status (400, 417). */
-export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: bool, chunkedBefore: bool): i32 {
+export function valueError(
+  kind: Field,
+  p: usize,
+  at: i32,
+  end: i32,
+  http10: bool,
+  chunkedBefore: bool,
+): i32 {
   while (at < end && isOws(<u32>load<u8>(p + <usize>at))) at++;
   while (end > at && isOws(<u32>load<u8>(p + <usize>end - 1))) end--;
   switch (kind) {
-    case Field.HOST: return validHost(p, at, end, false) ? 0 : -400;
-    case Field.CONNECTION: return tokenList(p, at, end) ? 0 : -400;
+    case Field.HOST:
+      return validHost(p, at, end, false) ? 0 : -400;
+    case Field.CONNECTION:
+      return tokenList(p, at, end) ? 0 : -400;
     // RFC 9110 10.1.1: an HTTP/1.0 request's expectations are ignored.
-    case Field.EXPECT: return http10 || equalsLower(p + <usize>at, end - at, CONTINUE) ? 0 : -417;
-    case Field.CODINGS: return codings(p, at, end, chunkedBefore);
-    default: return 0;
+    case Field.EXPECT:
+      return http10 || equalsLower(p + <usize>at, end - at, CONTINUE) ? 0 : -417;
+    case Field.CODINGS:
+      return codings(p, at, end, chunkedBefore);
+    default:
+      return 0;
   }
 }
 

@@ -32,10 +32,18 @@ export function indexFields(s: Scan, p: usize, table: usize): void {
 }
 
 // @ts-ignore: decorator
-@inline export function fieldNameAt(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES)); }
+@inline export function fieldNameAt(table: usize, i: i32): i32 {
+  return load<i32>(table + <usize>(i * FIELD_BYTES));
+}
 // @ts-ignore: decorator
-@inline export function fieldNameLen(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES), 4); }
+@inline export function fieldNameLen(table: usize, i: i32): i32 {
+  return load<i32>(table + <usize>(i * FIELD_BYTES), 4);
+}
 // @ts-ignore: decorator
-@inline export function fieldValueAt(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES), 8); }
+@inline export function fieldValueAt(table: usize, i: i32): i32 {
+  return load<i32>(table + <usize>(i * FIELD_BYTES), 8);
+}
 // @ts-ignore: decorator
-@inline export function fieldValueLen(table: usize, i: i32): i32 { return load<i32>(table + <usize>(i * FIELD_BYTES), 12); }
+@inline export function fieldValueLen(table: usize, i: i32): i32 {
+  return load<i32>(table + <usize>(i * FIELD_BYTES), 12);
+}

@@ -13,17 +13,22 @@ import { Scan } from "./scan";
 import { elAt, elEnd, nextElement, tokenEnd } from "./list";
 import { parseTarget, Target } from "./target";
 
-export const enum Body { NONE = 0, LENGTH, CHUNKED }
+export const enum Body {
+  NONE = 0,
+  LENGTH,
+  CHUNKED,
+}
 
 /** A request's framing and connection facts, decided once its head is complete. */
-@final export class Framing {
+@final
+export class Framing {
   body: Body = Body.NONE;
-  length: i64 = 0;           // Body.LENGTH: the declared length
+  length: i64 = 0; // Body.LENGTH: the declared length
   keepAlive: bool = true;
   expectContinue: bool = false;
   http10: bool = false;
-  head: bool = false;        // a HEAD request: its response has no body
-  connect: bool = false;     // a CONNECT request: no tunnels here, the connection closes after
+  head: bool = false; // a HEAD request: its response has no body
+  connect: bool = false; // a CONNECT request: no tunnels here, the connection closes after
   target: Target = new Target();
 }
 
@@ -69,16 +74,26 @@ export function frame(f: Framing, s: Scan, p: usize, table: usize): i32 {
   f.connect = equals(method, methodLen, CONNECT);
   f.head = equals(method, methodLen, HEAD);
   const options = equals(method, methodLen, OPTIONS);
-  if (parseTarget(f.target, p, s.target, s.version - 1 - s.target, f.connect, options) != 0) return 400;
+  if (parseTarget(f.target, p, s.target, s.version - 1 - s.target, f.connect, options) != 0)
+    return 400;
   readFields(p, table, s.fields);
   if (badField) return 400;
   return decide(f);
 }
 
 function readFields(p: usize, table: usize, n: i32): void {
-  hosts = 0; badField = false; lengthSeen = false; lengthValue = 0;
-  codings = 0; chunkedCount = 0; lastChunked = false; otherCoding = false;
-  wantClose = false; wantKeepAlive = false; expectContinue = false; expectOther = false;
+  hosts = 0;
+  badField = false;
+  lengthSeen = false;
+  lengthValue = 0;
+  codings = 0;
+  chunkedCount = 0;
+  lastChunked = false;
+  otherCoding = false;
+  wantClose = false;
+  wantKeepAlive = false;
+  expectContinue = false;
+  expectOther = false;
   for (let i = 0; i < n; i++) {
     const name = p + <usize>fieldNameAt(table, i);
     const nameLen = fieldNameLen(table, i);
@@ -96,7 +111,8 @@ function readFields(p: usize, table: usize, n: i32): void {
     } else if (equalsLower(name, nameLen, H_CONNECTION)) {
       readConnection(p, at, end);
     } else if (equalsLower(name, nameLen, H_EXPECT)) {
-      if (equalsLower(p + <usize>at, end - at, CONTINUE)) expectContinue = true; else expectOther = true;
+      if (equalsLower(p + <usize>at, end - at, CONTINUE)) expectContinue = true;
+      else expectOther = true;
     }
   }
 }
@@ -106,16 +122,16 @@ function decide(f: Framing): i32 {
   f.body = Body.NONE;
   f.length = 0;
   if (codings > 0) {
-    if (f.http10 || lengthSeen) return 400;              // RFC 9112 6.1, 6.3
-    if (!lastChunked || chunkedCount > 1) return 400;    // RFC 9112 6.3, 7
-    if (otherCoding) return 501;                         // a coding we do not decode
+    if (f.http10 || lengthSeen) return 400; // RFC 9112 6.1, 6.3
+    if (!lastChunked || chunkedCount > 1) return 400; // RFC 9112 6.3, 7
+    if (otherCoding) return 501; // a coding we do not decode
     f.body = Body.CHUNKED;
   } else if (lengthSeen) {
     if (lengthValue == TOO_LARGE || lengthValue > maxBodyBytes) return 413;
     f.length = lengthValue;
     if (lengthValue > 0) f.body = Body.LENGTH;
   }
-  if (f.connect && f.body != Body.NONE) return 400;      // CONNECT has no content
+  if (f.connect && f.body != Body.NONE) return 400; // CONNECT has no content
   // RFC 9110 10.1.1: an HTTP/1.0 request's expectations are ignored.
   if (expectOther && !f.http10) return 417;
   f.expectContinue = expectContinue && !f.http10 && f.body != Body.NONE;
@@ -141,7 +157,10 @@ function readConnection(p: usize, at: i32, end: i32): void {
   while (i < end) {
     i = nextElement(p, i, end);
     if (elEnd == elAt) continue;
-    if (tokenEnd(p, elAt, elEnd) != elEnd) { badField = true; return; }
+    if (tokenEnd(p, elAt, elEnd) != elEnd) {
+      badField = true;
+      return;
+    }
     if (equalsLower(p + <usize>elAt, elEnd - elAt, CLOSE)) wantClose = true;
     else if (equalsLower(p + <usize>elAt, elEnd - elAt, KEEP_ALIVE)) wantKeepAlive = true;
   }
@@ -158,14 +177,22 @@ function readCodings(p: usize, at: i32, end: i32): void {
     any = true;
     codings++;
     const t = tokenEnd(p, elAt, elEnd);
-    if (t == elAt) { badField = true; return; }
+    if (t == elAt) {
+      badField = true;
+      return;
+    }
     let r = t;
     while (r < elEnd && isOws(<u32>load<u8>(p + <usize>r))) r++;
     const params = r < elEnd;
-    if (params && <u32>load<u8>(p + <usize>r) != SEMI) { badField = true; return; }
+    if (params && <u32>load<u8>(p + <usize>r) != SEMI) {
+      badField = true;
+      return;
+    }
     lastChunked = equalsLower(p + <usize>elAt, t - elAt, CHUNKED);
-    if (lastChunked) { chunkedCount++; if (params) badField = true; } else otherCoding = true;
+    if (lastChunked) {
+      chunkedCount++;
+      if (params) badField = true;
+    } else otherCoding = true;
   }
   if (!any) badField = true; // an empty Transfer-Encoding
 }
-

@@ -4,11 +4,18 @@
 import { isTchar } from "./chars";
 import { containsLower, sameLower } from "./text";
 
-export const enum Reserved { NONE = 0, INVALID, CONTENT_LENGTH, TRANSFER_ENCODING, CONNECTION }
+export const enum Reserved {
+  NONE = 0,
+  INVALID,
+  CONTENT_LENGTH,
+  TRANSFER_ENCODING,
+  CONNECTION,
+}
 
 /** What checkHeader() read from a reserved header's value. */
-@final class ReservedValue {
-  length: i64 = -1;  // Content-Length
+@final
+class ReservedValue {
+  length: i64 = -1; // Content-Length
   close: bool = false; // Connection holds "close"
 }
 export const reserved = new ReservedValue();

@@ -12,7 +12,8 @@ const CAP: i32 = 2048;
 /** Room the longest single piece needs: a \u00XX escape, or a 20-digit number. */
 const PIECE: i32 = 32;
 
-@final export class JsonWriter {
+@final
+export class JsonWriter {
   private buf: StaticArray<u8> = new StaticArray<u8>(CAP);
   private n: i32 = 0;
   private res: Response | null = null;
@@ -77,8 +78,15 @@ const PIECE: i32 = 32;
   }
 
   private char(c: u32): void {
-    if (c == 0x22 || c == 0x5c) { this.byte(0x5c); this.byte(<u8>c); return; }
-    if (c >= 0x20 && c < 0x7f) { this.byte(<u8>c); return; }
+    if (c == 0x22 || c == 0x5c) {
+      this.byte(0x5c);
+      this.byte(<u8>c);
+      return;
+    }
+    if (c >= 0x20 && c < 0x7f) {
+      this.byte(<u8>c);
+      return;
+    }
     this.raw("\\u00");
     this.byte(hexDigit(c >> 4));
     this.byte(hexDigit(c & 15));
@@ -95,7 +103,9 @@ const PIECE: i32 = 32;
   }
 
   // @ts-ignore: decorator
-  @inline private at(): usize { return changetype<usize>(this.buf) + <usize>this.n; }
+  @inline private at(): usize {
+    return changetype<usize>(this.buf) + <usize>this.n;
+  }
 }
 
 function hexDigit(d: u32): u8 {

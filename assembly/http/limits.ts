@@ -5,7 +5,8 @@ import { limit } from "../config";
 import { BUF_SIZE } from "../pool";
 
 /** Defaults the app may change at top level, e.g. `http.defaults.maxBodyBytes = 1 << 20`. */
-@final export class HttpDefaults {
+@final
+export class HttpDefaults {
   /** `max-header-bytes`: request line + header section, and the trailer section (431). */
   maxHeaderBytes: f64 = 16384;
   /** `max-target-bytes`: the request-target (414). */
@@ -52,8 +53,12 @@ function clamp(v: f64, lo: f64, hi: f64): f64 {
 
 /** Reads the limits; called once from wl_init (limit() allocates). */
 export function readLimits(): void {
-  maxHeaderBytes = <i32>clamp(limit("max-header-bytes", defaults.maxHeaderBytes), 64, <f64>HEAD_CAP);
-  maxTargetBytes = <i32>clamp(limit("max-target-bytes", defaults.maxTargetBytes), 1, <f64>maxHeaderBytes);
+  maxHeaderBytes = <i32>(
+    clamp(limit("max-header-bytes", defaults.maxHeaderBytes), 64, <f64>HEAD_CAP)
+  );
+  maxTargetBytes = <i32>(
+    clamp(limit("max-target-bytes", defaults.maxTargetBytes), 1, <f64>maxHeaderBytes)
+  );
   maxHeaders = <i32>clamp(limit("max-headers", defaults.maxHeaders), 1, 10000);
   maxBodyBytes = <i64>clamp(limit("max-body-bytes", defaults.maxBodyBytes), 0, 9007199254740991);
   headerTimeoutMs = limit("header-timeout-ms", defaults.headerTimeoutMs);

@@ -5,7 +5,8 @@ import { CR, DQUOTE, BACKSLASH, LF, SEMI, VALUE, isClass, isOws, isTchar } from 
 import { bytesEqualLower } from "./text";
 
 /** Where a part's name, filename and content type are (-1: absent), in its header block. */
-@final export class PartHeaders {
+@final
+export class PartHeaders {
   base: usize = 0;
   nameAt: i32 = -1;
   nameLen: i32 = 0;
@@ -14,18 +15,30 @@ import { bytesEqualLower } from "./text";
   typeAt: i32 = -1;
   typeLen: i32 = 0;
 
-  get hasName(): bool { return this.nameAt >= 0; }
-  get hasFilename(): bool { return this.fileAt >= 0; }
-  get namePtr(): usize { return this.base + <usize>max(0, this.nameAt); }
-  get filenamePtr(): usize { return this.base + <usize>max(0, this.fileAt); }
-  get typePtr(): usize { return this.base + <usize>max(0, this.typeAt); }
+  get hasName(): bool {
+    return this.nameAt >= 0;
+  }
+  get hasFilename(): bool {
+    return this.fileAt >= 0;
+  }
+  get namePtr(): usize {
+    return this.base + <usize>max(0, this.nameAt);
+  }
+  get filenamePtr(): usize {
+    return this.base + <usize>max(0, this.fileAt);
+  }
+  get typePtr(): usize {
+    return this.base + <usize>max(0, this.typeAt);
+  }
 }
 
 /** Reads the header block [p, p+len), which ends with its empty line. False when a line is
  *  malformed. */
 export function parseHeaderBlock(h: PartHeaders, p: usize, len: i32): bool {
   h.base = p;
-  h.nameAt = -1; h.fileAt = -1; h.typeAt = -1;
+  h.nameAt = -1;
+  h.fileAt = -1;
+  h.typeAt = -1;
   let at = 0;
   while (at < len - 2) {
     let colon = at;
@@ -33,7 +46,12 @@ export function parseHeaderBlock(h: PartHeaders, p: usize, len: i32): bool {
     if (colon == at || colon == len || <u32>load<u8>(p + <usize>colon) != 0x3a) return false;
     let eol = colon + 1;
     while (eol < len && isClass(<u32>load<u8>(p + <usize>eol), VALUE)) eol++;
-    if (eol + 1 >= len || <u32>load<u8>(p + <usize>eol) != CR || <u32>load<u8>(p + <usize>eol + 1) != LF) return false;
+    if (
+      eol + 1 >= len ||
+      <u32>load<u8>(p + <usize>eol) != CR ||
+      <u32>load<u8>(p + <usize>eol + 1) != LF
+    )
+      return false;
     let vs = colon + 1;
     let ve = eol;
     while (vs < ve && isOws(<u32>load<u8>(p + <usize>vs))) vs++;
@@ -41,7 +59,8 @@ export function parseHeaderBlock(h: PartHeaders, p: usize, len: i32): bool {
     if (bytesEqualLower(p + <usize>at, colon - at, "content-disposition")) {
       if (!disposition(h, p, vs, ve)) return false;
     } else if (bytesEqualLower(p + <usize>at, colon - at, "content-type")) {
-      h.typeAt = vs; h.typeLen = ve - vs;
+      h.typeAt = vs;
+      h.typeLen = ve - vs;
     }
     at = eol + 2;
   }
@@ -69,7 +88,8 @@ function disposition(h: PartHeaders, p: usize, i: i32, end: i32): bool {
     if (i < end && <u32>load<u8>(p + <usize>i) == DQUOTE) {
       i++;
       v = i;
-      while (i < end && <u32>load<u8>(p + <usize>i) != DQUOTE) i += <u32>load<u8>(p + <usize>i) == BACKSLASH ? 2 : 1;
+      while (i < end && <u32>load<u8>(p + <usize>i) != DQUOTE)
+        i += <u32>load<u8>(p + <usize>i) == BACKSLASH ? 2 : 1;
       if (i >= end) return false;
       record(h, p + <usize>name, nameLen, v, i - v);
       i++;
@@ -82,6 +102,11 @@ function disposition(h: PartHeaders, p: usize, i: i32, end: i32): bool {
 }
 
 function record(h: PartHeaders, name: usize, nameLen: i32, at: i32, len: i32): void {
-  if (bytesEqualLower(name, nameLen, "name")) { h.nameAt = at; h.nameLen = len; }
-  else if (bytesEqualLower(name, nameLen, "filename")) { h.fileAt = at; h.fileLen = len; }
+  if (bytesEqualLower(name, nameLen, "name")) {
+    h.nameAt = at;
+    h.nameLen = len;
+  } else if (bytesEqualLower(name, nameLen, "filename")) {
+    h.fileAt = at;
+    h.fileLen = len;
+  }
 }

@@ -15,20 +15,38 @@ import { bytesEqualLower } from "./text";
 import { parseHeaderBlock, PartHeaders } from "./multipart-headers";
 
 /** What next() found. */
-export const enum Part { MORE = 0, BEGIN, DATA, END, DONE, ERROR }
+export const enum Part {
+  MORE = 0,
+  BEGIN,
+  DATA,
+  END,
+  DONE,
+  ERROR,
+}
 
-const enum M { PREAMBLE = 0, AFTER, DASH, PAD, PAD_LF, HEADERS, BODY, EPILOGUE, FAILED }
+const enum M {
+  PREAMBLE = 0,
+  AFTER,
+  DASH,
+  PAD,
+  PAD_LF,
+  HEADERS,
+  BODY,
+  EPILOGUE,
+  FAILED,
+}
 
 /** Longest boundary (RFC 2046 5.1.1). */
 const MAX_BOUNDARY: i32 = 70;
 /** Longest header block of one part. */
 const MAX_PART_HEAD: i32 = 2048;
 
-@final export class Multipart {
+@final
+export class Multipart {
   private delim: StaticArray<u8> = new StaticArray<u8>(MAX_BOUNDARY + 4);
   private dlen: i32 = 0;
   private state: M = M.FAILED;
-  private match: i32 = 0;      // delimiter bytes matched and held back
+  private match: i32 = 0; // delimiter bytes matched and held back
   private ended: bool = false; // BODY: a delimiter was found right after the data given out
   private p: usize = 0;
   private len: i32 = 0;
@@ -44,9 +62,14 @@ const MAX_PART_HEAD: i32 = 2048;
    *  unless it is multipart/form-data with a valid boundary. */
   start(p: usize, len: i32): bool {
     this.head.clear();
-    this.pos = 0; this.len = 0; this.ended = false;
+    this.pos = 0;
+    this.len = 0;
+    this.ended = false;
     this.dlen = boundaryOf(p, len, changetype<usize>(this.delim) + 4);
-    if (this.dlen == 0) { this.state = M.FAILED; return false; }
+    if (this.dlen == 0) {
+      this.state = M.FAILED;
+      return false;
+    }
     store<u32>(changetype<usize>(this.delim), 0x2d2d0a0d); // CR LF "-" "-"
     this.dlen += 4;
     this.state = M.PREAMBLE;
@@ -62,33 +85,51 @@ const MAX_PART_HEAD: i32 = 2048;
   }
 
   /** True once the close delimiter has been seen. */
-  get done(): bool { return this.state == M.EPILOGUE; }
+  get done(): bool {
+    return this.state == M.EPILOGUE;
+  }
 
   /** Parses on: MORE (push the next piece), BEGIN (a part starts: see headers), DATA (see
    *  dataPtr/dataLen), END (the part ended), DONE (the close delimiter), or ERROR. */
   next(): Part {
     switch (this.state) {
-      case M.PREAMBLE: return this.preamble();
-      case M.BODY: return this.body();
-      case M.HEADERS: return this.headerBlock();
-      case M.EPILOGUE: this.pos = this.len; return Part.MORE;
-      case M.FAILED: return Part.ERROR;
-      default: return this.afterDelimiter();
+      case M.PREAMBLE:
+        return this.preamble();
+      case M.BODY:
+        return this.body();
+      case M.HEADERS:
+        return this.headerBlock();
+      case M.EPILOGUE:
+        this.pos = this.len;
+        return Part.MORE;
+      case M.FAILED:
+        return Part.ERROR;
+      default:
+        return this.afterDelimiter();
     }
   }
 
   private preamble(): Part {
     while (this.pos < this.len) {
-      if (this.match > 0) { if (this.resume() == 1) return this.delimited(); continue; }
+      if (this.match > 0) {
+        if (this.resume() == 1) return this.delimited();
+        continue;
+      }
       const r = this.search();
-      if (r == 1) { this.pos = this.found + this.dlen; return this.delimited(); }
+      if (r == 1) {
+        this.pos = this.found + this.dlen;
+        return this.delimited();
+      }
       this.pos = this.len; // discarded; a delimiter prefix at the end is held in `match`
     }
     return Part.MORE;
   }
 
   private body(): Part {
-    if (this.ended) { this.ended = false; return this.delimited(Part.END); }
+    if (this.ended) {
+      this.ended = false;
+      return this.delimited(Part.END);
+    }
     if (this.pos >= this.len) return Part.MORE;
     if (this.match > 0) {
       const r = this.resume();
@@ -143,12 +184,29 @@ const MAX_PART_HEAD: i32 = 2048;
     const d = changetype<usize>(this.delim);
     let i = this.pos;
     while (i < this.len) {
-      if (<u32>load<u8>(this.p + <usize>i) != CR) { i++; continue; }
+      if (<u32>load<u8>(this.p + <usize>i) != CR) {
+        i++;
+        continue;
+      }
       let m = 1;
       let j = i + 1;
-      while (j < this.len && m < this.dlen && load<u8>(this.p + <usize>j) == load<u8>(d + <usize>m)) { m++; j++; }
-      if (m == this.dlen) { this.found = i; return 1; }
-      if (j == this.len) { this.found = i; this.match = m; return 3; }
+      while (
+        j < this.len &&
+        m < this.dlen &&
+        load<u8>(this.p + <usize>j) == load<u8>(d + <usize>m)
+      ) {
+        m++;
+        j++;
+      }
+      if (m == this.dlen) {
+        this.found = i;
+        return 1;
+      }
+      if (j == this.len) {
+        this.found = i;
+        this.match = m;
+        return 3;
+      }
       i = j; // no delimiter starts inside [i, j): its only CR is its first byte
     }
     return 0;
@@ -161,15 +219,24 @@ const MAX_PART_HEAD: i32 = 2048;
       const c = <u32>load<u8>(this.p + <usize>this.pos);
       this.pos++;
       const st = this.state;
-      if (st == M.AFTER && c == 0x2d) { this.state = M.DASH; continue; }
+      if (st == M.AFTER && c == 0x2d) {
+        this.state = M.DASH;
+        continue;
+      }
       if (st == M.DASH) {
         if (c != 0x2d) return this.fail();
         this.state = M.EPILOGUE;
         this.pos = this.len;
         return Part.DONE;
       }
-      if ((st == M.AFTER || st == M.PAD) && isOws(c)) { this.state = M.PAD; continue; }
-      if ((st == M.AFTER || st == M.PAD) && c == CR) { this.state = M.PAD_LF; continue; }
+      if ((st == M.AFTER || st == M.PAD) && isOws(c)) {
+        this.state = M.PAD;
+        continue;
+      }
+      if ((st == M.AFTER || st == M.PAD) && c == CR) {
+        this.state = M.PAD_LF;
+        continue;
+      }
       if (st != M.PAD_LF || c != LF) return this.fail();
       this.state = M.HEADERS;
       this.head.reset();
@@ -227,9 +294,16 @@ function boundaryOf(p: usize, len: i32, out: usize): i32 {
     const quoted = i < len && <u32>load<u8>(p + <usize>i) == DQUOTE;
     if (quoted) i++;
     const v = i;
-    while (i < len && (quoted ? <u32>load<u8>(p + <usize>i) != DQUOTE : isTchar(<u32>load<u8>(p + <usize>i)))) i++;
+    while (
+      i < len &&
+      (quoted ? <u32>load<u8>(p + <usize>i) != DQUOTE : isTchar(<u32>load<u8>(p + <usize>i)))
+    )
+      i++;
     const vlen = i - v;
-    if (quoted) { if (i == len) return 0; i++; }
+    if (quoted) {
+      if (i == len) return 0;
+      i++;
+    }
     if (isBoundary) return copyBoundary(p + <usize>v, vlen, out);
   }
   return 0;

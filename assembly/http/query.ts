@@ -36,8 +36,15 @@ export function decodeComponent(p: usize, len: i32): string {
   for (let i = 0; i < len; i++) {
     let c = <u32>load<u8>(p + <usize>i);
     if (c == 0x2b) c = 0x20;
-    else if (c == 0x25 && i + 2 < len && isClass(<u32>load<u8>(p + <usize>i + 1), HEX) && isClass(<u32>load<u8>(p + <usize>i + 2), HEX)) {
-      c = (hexValue(<u32>load<u8>(p + <usize>i + 1)) << 4) | hexValue(<u32>load<u8>(p + <usize>i + 2));
+    else if (
+      c == 0x25 &&
+      i + 2 < len &&
+      isClass(<u32>load<u8>(p + <usize>i + 1), HEX) &&
+      isClass(<u32>load<u8>(p + <usize>i + 2), HEX)
+    ) {
+      c =
+        (hexValue(<u32>load<u8>(p + <usize>i + 1)) << 4) |
+        hexValue(<u32>load<u8>(p + <usize>i + 2));
       i += 2;
     }
     store<u8>(out + <usize>n, <u8>c);

@@ -17,25 +17,26 @@ import { bytesEqual, bytesEqualLower, latin1, Slice } from "./text";
 
 /** Where a slot's current request stands. */
 export const enum Phase {
-  HEAD = 0,    // reading a head (between requests, too)
-  BODY,        // reading the body: offered to onData, or discarded once the response ended
-  RESPONDING,  // the body is in; the response has not ended (it streams through onDrain)
-  CLOSED,      // the connection is ending; input is ignored
+  HEAD = 0, // reading a head (between requests, too)
+  BODY, // reading the body: offered to onData, or discarded once the response ended
+  RESPONDING, // the body is in; the response has not ended (it streams through onDrain)
+  CLOSED, // the connection is ending; input is ignored
 }
 
-@final export class Request {
+@final
+export class Request {
   // The parser's state for this slot (SDK internals).
   phase: Phase = Phase.HEAD;
   scan: Scan = new Scan();
   framing: Framing = new Framing();
   chunked: Chunked = new Chunked();
-  base: usize = 0;           // the head's first byte, wherever the head is now
-  table: usize = 0;          // its field table
+  base: usize = 0; // the head's first byte, wherever the head is now
+  table: usize = 0; // its field table
   kept: ByteBuf = new ByteBuf();
-  left: i64 = 0;             // Body.LENGTH: body bytes still to come
-  complete: bool = false;    // the whole body has arrived
+  left: i64 = 0; // Body.LENGTH: body bytes still to come
+  complete: bool = false; // the whole body has arrived
   received: i64 = 0;
-  bodyDeadline: f64 = 0;     // when the body must have arrived (server.ts), 0 = none
+  bodyDeadline: f64 = 0; // when the body must have arrived (server.ts), 0 = none
   collectMax: i32 = -1;
   collected: ByteBuf = new ByteBuf();
   bodyView: Slice = new Slice();
@@ -43,15 +44,29 @@ export const enum Phase {
   constructor(readonly slot: u32) {}
 
   /** The method, e.g. "GET" (case-sensitive, RFC 9110 9.1). */
-  get method(): string { return latin1(this.methodPtr, this.methodLen); }
-  get methodPtr(): usize { return this.base + <usize>this.scan.method; }
-  get methodLen(): i32 { return this.scan.target - 1 - this.scan.method; }
-  methodIs(m: string): bool { return bytesEqual(this.methodPtr, this.methodLen, m); }
+  get method(): string {
+    return latin1(this.methodPtr, this.methodLen);
+  }
+  get methodPtr(): usize {
+    return this.base + <usize>this.scan.method;
+  }
+  get methodLen(): i32 {
+    return this.scan.target - 1 - this.scan.method;
+  }
+  methodIs(m: string): bool {
+    return bytesEqual(this.methodPtr, this.methodLen, m);
+  }
 
   /** The request-target as sent: "/a/b?x=1", "http://host/a", "host:443", or "*". */
-  get target(): string { return latin1(this.targetPtr, this.targetLen); }
-  get targetPtr(): usize { return this.base + <usize>this.scan.target; }
-  get targetLen(): i32 { return this.scan.version - 1 - this.scan.target; }
+  get target(): string {
+    return latin1(this.targetPtr, this.targetLen);
+  }
+  get targetPtr(): usize {
+    return this.base + <usize>this.scan.target;
+  }
+  get targetLen(): i32 {
+    return this.scan.version - 1 - this.scan.target;
+  }
 
   /** The path without the query, still percent-encoded: "/" for an absolute-form target
    *  without one, "*" for OPTIONS *, "" for CONNECT's authority-form. */
@@ -61,15 +76,29 @@ export const enum Phase {
     if (this.pathLen == 0) return f == Form.AUTHORITY ? "" : "/";
     return latin1(this.pathPtr, this.pathLen);
   }
-  get pathPtr(): usize { return this.base + <usize>this.framing.target.pathAt; }
-  get pathLen(): i32 { return this.framing.target.pathLen; }
-  pathIs(s: string): bool { return bytesEqual(this.pathPtr, this.pathLen, s); }
+  get pathPtr(): usize {
+    return this.base + <usize>this.framing.target.pathAt;
+  }
+  get pathLen(): i32 {
+    return this.framing.target.pathLen;
+  }
+  pathIs(s: string): bool {
+    return bytesEqual(this.pathPtr, this.pathLen, s);
+  }
 
   /** The query after "?", still percent-encoded; "" without one (see hasQuery). */
-  get query(): string { return latin1(this.queryPtr, this.queryLen); }
-  get hasQuery(): bool { return this.framing.target.queryAt >= 0; }
-  get queryPtr(): usize { return this.base + <usize>max(0, this.framing.target.queryAt); }
-  get queryLen(): i32 { return this.framing.target.queryLen; }
+  get query(): string {
+    return latin1(this.queryPtr, this.queryLen);
+  }
+  get hasQuery(): bool {
+    return this.framing.target.queryAt >= 0;
+  }
+  get queryPtr(): usize {
+    return this.base + <usize>max(0, this.framing.target.queryAt);
+  }
+  get queryLen(): i32 {
+    return this.framing.target.queryLen;
+  }
 
   /** The decoded value of query parameter `name` ("" for a bare "name"), or null. Allocates. */
   param(name: string): string | null {
@@ -78,18 +107,36 @@ export const enum Phase {
   }
 
   /** "HTTP/1.1" or "HTTP/1.0". */
-  get version(): string { return this.framing.http10 ? "HTTP/1.0" : "HTTP/1.1"; }
-  get http10(): bool { return this.framing.http10; }
+  get version(): string {
+    return this.framing.http10 ? "HTTP/1.0" : "HTTP/1.1";
+  }
+  get http10(): bool {
+    return this.framing.http10;
+  }
 
   /** Header lines, in the order received, names in the case received. */
-  get headerCount(): i32 { return this.scan.fields; }
-  headerName(i: i32): string { return latin1(this.headerNamePtr(i), this.headerNameLen(i)); }
+  get headerCount(): i32 {
+    return this.scan.fields;
+  }
+  headerName(i: i32): string {
+    return latin1(this.headerNamePtr(i), this.headerNameLen(i));
+  }
   /** A value without surrounding whitespace, one character per byte (ISO-8859-1). */
-  headerValue(i: i32): string { return latin1(this.headerValuePtr(i), this.headerValueLen(i)); }
-  headerNamePtr(i: i32): usize { return this.base + <usize>fieldNameAt(this.table, i); }
-  headerNameLen(i: i32): i32 { return fieldNameLen(this.table, i); }
-  headerValuePtr(i: i32): usize { return this.base + <usize>fieldValueAt(this.table, i); }
-  headerValueLen(i: i32): i32 { return fieldValueLen(this.table, i); }
+  headerValue(i: i32): string {
+    return latin1(this.headerValuePtr(i), this.headerValueLen(i));
+  }
+  headerNamePtr(i: i32): usize {
+    return this.base + <usize>fieldNameAt(this.table, i);
+  }
+  headerNameLen(i: i32): i32 {
+    return fieldNameLen(this.table, i);
+  }
+  headerValuePtr(i: i32): usize {
+    return this.base + <usize>fieldValueAt(this.table, i);
+  }
+  headerValueLen(i: i32): i32 {
+    return fieldValueLen(this.table, i);
+  }
 
   /** The index of the first header line named `name` (any case) at or after `from`, or -1. */
   headerIndex(name: string, from: i32 = 0): i32 {
@@ -109,20 +156,32 @@ export const enum Phase {
   get contentLength(): i64 {
     return this.framing.body == Body.CHUNKED ? -1 : this.framing.length;
   }
-  get isChunked(): bool { return this.framing.body == Body.CHUNKED; }
+  get isChunked(): bool {
+    return this.framing.body == Body.CHUNKED;
+  }
   /** Body bytes received so far. */
-  get bodyLength(): i64 { return this.received; }
+  get bodyLength(): i64 {
+    return this.received;
+  }
   /** False when the connection closes after this request. */
-  get keepAlive(): bool { return this.framing.keepAlive; }
+  get keepAlive(): bool {
+    return this.framing.keepAlive;
+  }
 
   /** `fn(req, res, data)` receives each piece of the body as it arrives. */
-  onData(fn: DataHandler): void { dataFns[this.slot] = fn; }
+  onData(fn: DataHandler): void {
+    dataFns[this.slot] = fn;
+  }
   /** `fn(req, res)` runs once the whole body has arrived (at once for a request without one). */
-  onEnd(fn: Handler): void { endFns[this.slot] = fn; }
+  onEnd(fn: Handler): void {
+    endFns[this.slot] = fn;
+  }
 
   /** Keeps the body, up to `maxBytes` (past it the request is answered 413), for `body` in
    *  onEnd. Without it the body is never held: each piece is offered to onData, then dropped. */
-  collect(maxBytes: i32): void { this.collectMax = maxBytes; }
+  collect(maxBytes: i32): void {
+    this.collectMax = maxBytes;
+  }
   /** The collected body (see collect()); valid until the response ends. */
   get body(): Slice {
     const v = this.bodyView;

@@ -27,19 +27,26 @@ const CHUNK_OVERHEAD: i32 = 32;
 
 const LINE: usize = memory.data(256); // status and framing lines, chunk-size lines
 
-export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
+export const enum Framed {
+  PENDING = 0,
+  LENGTH,
+  CHUNKED,
+  CLOSE,
+  NONE,
+}
 
-@final export class Response {
+@final
+export class Response {
   code: i32 = 200;
-  committed: bool = false;   // the head has been written
-  ended: bool = false;       // end() or fail() was called
-  failed: bool = false;      // fail(): answered 500, or aborted after the head went out
-  closeAfter: bool = false;  // the connection closes after this response
-  declared: i64 = -1;        // length(n), or -1
-  sent: i64 = 0;             // body bytes written since the head
+  committed: bool = false; // the head has been written
+  ended: bool = false; // end() or fail() was called
+  failed: bool = false; // fail(): answered 500, or aborted after the head went out
+  closeAfter: bool = false; // the connection closes after this response
+  declared: i64 = -1; // length(n), or -1
+  sent: i64 = 0; // body bytes written since the head
   framed: Framed = Framed.PENDING;
   drainWanted: bool = false; // onDrain() was called and has not run yet
-  headOnly: bool = false;    // the request was HEAD: no body bytes go out
+  headOnly: bool = false; // the request was HEAD: no body bytes go out
   awaitsContinue: bool = false; // the client waits for 100 Continue, which was not sent yet
   http10: bool = false;
   keepAlive: bool = true;
@@ -53,7 +60,8 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
    *  No effect once the head is out. */
   status(code: i32): Response {
     if (this.committed || this.ended) return this;
-    if (code < 200 || code > 599) this.fail(); else this.code = code;
+    if (code < 200 || code > 599) this.fail();
+    else this.code = code;
     return this;
   }
 
@@ -63,9 +71,18 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
   header(name: string, value: string): Response {
     if (this.committed || this.ended) return this;
     const kind = checkHeader(name, value);
-    if (kind == Reserved.INVALID || kind == Reserved.TRANSFER_ENCODING) { this.fail(); return this; }
-    if (kind == Reserved.CONTENT_LENGTH) { this.length(reserved.length); return this; }
-    if (kind == Reserved.CONNECTION) { if (reserved.close) this.closeAfter = true; return this; }
+    if (kind == Reserved.INVALID || kind == Reserved.TRANSFER_ENCODING) {
+      this.fail();
+      return this;
+    }
+    if (kind == Reserved.CONTENT_LENGTH) {
+      this.length(reserved.length);
+      return this;
+    }
+    if (kind == Reserved.CONNECTION) {
+      if (reserved.close) this.closeAfter = true;
+      return this;
+    }
     if (!appendLine(this.head, name, value)) this.fail();
     return this;
   }
@@ -91,7 +108,8 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
   /** Writes `s` as UTF-8. */
   write(s: string): void {
     const n = encode(s);
-    if (n < 0) this.fail(); else this.writeBytes(scratch.ptr, n);
+    if (n < 0) this.fail();
+    else this.writeBytes(scratch.ptr, n);
   }
 
   /** Writes `len` bytes from `ptr`. */
@@ -110,17 +128,23 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
   /** Writes `s` (if any) and ends the response. */
   end(s: string = ""): void {
     const n = encode(s);
-    if (n < 0) this.fail(); else this.endBytes(scratch.ptr, n);
+    if (n < 0) this.fail();
+    else this.endBytes(scratch.ptr, n);
   }
 
   /** Writes `len` bytes from `ptr` (if any) and ends the response. */
   endBytes(ptr: usize, len: i32): void {
     if (this.ended) return;
-    if (!this.committed) this.commit(this.declared >= 0 ? this.declared : <i64>this.stage.length + len);
+    if (!this.committed)
+      this.commit(this.declared >= 0 ? this.declared : <i64>this.stage.length + len);
     this.body(ptr, len);
     if (this.ended) return;
-    if (this.framed == Framed.LENGTH && this.sent != this.declared) { this.abort(); return; }
-    if (this.framed == Framed.CHUNKED && !this.headOnly) this.emit(LINE, putAscii(LINE, "0\r\n\r\n"));
+    if (this.framed == Framed.LENGTH && this.sent != this.declared) {
+      this.abort();
+      return;
+    }
+    if (this.framed == Framed.CHUNKED && !this.headOnly)
+      this.emit(LINE, putAscii(LINE, "0\r\n\r\n"));
     this.ended = true;
   }
 
@@ -128,7 +152,10 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
    *  (the client sees a short body). */
   fail(): void {
     if (this.ended) return;
-    if (this.committed) { this.abort(); return; }
+    if (this.committed) {
+      this.abort();
+      return;
+    }
     this.refuse(500);
     this.failed = true;
   }
@@ -177,13 +204,19 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
   begin(headOnly: bool, http10: bool, keepAlive: bool, awaitsContinue: bool = false): void {
     this.awaitsContinue = awaitsContinue;
     this.code = 200;
-    this.committed = false; this.ended = false; this.failed = false;
+    this.committed = false;
+    this.ended = false;
+    this.failed = false;
     this.closeAfter = !keepAlive;
-    this.declared = -1; this.sent = 0;
+    this.declared = -1;
+    this.sent = 0;
     this.framed = Framed.PENDING;
     this.drainWanted = false;
-    this.headOnly = headOnly; this.http10 = http10; this.keepAlive = keepAlive;
-    this.head.clear(); this.stage.clear();
+    this.headOnly = headOnly;
+    this.http10 = http10;
+    this.keepAlive = keepAlive;
+    this.head.clear();
+    this.stage.clear();
   }
 
   /** Writes the head for a body of `total` bytes (-1: not known yet), then the staged body. */
@@ -192,9 +225,14 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
     // so the connection cannot be reused (RFC 9110 10.1.1).
     if (this.awaitsContinue) this.closeAfter = true;
     if (bodiless(this.code)) this.framed = Framed.NONE;
-    else if (total >= 0) { this.framed = Framed.LENGTH; this.declared = total; }
-    else if (!this.http10) this.framed = Framed.CHUNKED;
-    else { this.framed = Framed.CLOSE; this.closeAfter = true; }
+    else if (total >= 0) {
+      this.framed = Framed.LENGTH;
+      this.declared = total;
+    } else if (!this.http10) this.framed = Framed.CHUNKED;
+    else {
+      this.framed = Framed.CLOSE;
+      this.closeAfter = true;
+    }
     let n = putAscii(LINE, "HTTP/1.1 ");
     n += putDecimal(LINE + <usize>n, <u64>this.code);
     store<u8>(LINE + <usize>n, 0x20);
@@ -216,7 +254,10 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
   private body(ptr: usize, len: i32): void {
     if (len <= 0 || this.ended) return;
     this.sent += len;
-    if (this.framed == Framed.LENGTH && this.sent > this.declared) { this.abort(); return; }
+    if (this.framed == Framed.LENGTH && this.sent > this.declared) {
+      this.abort();
+      return;
+    }
     if (this.headOnly || this.framed == Framed.NONE) return;
     if (this.framed == Framed.CHUNKED) {
       let n = putHex(LINE, <u64>len);
@@ -237,7 +278,10 @@ export const enum Framed { PENDING = 0, LENGTH, CHUNKED, CLOSE, NONE }
       len -= n;
       if (len == 0) return;
     }
-    if (s.length + len > SPILL_MAX || !s.append(ptr, len)) { this.abort(); return; }
+    if (s.length + len > SPILL_MAX || !s.append(ptr, len)) {
+      this.abort();
+      return;
+    }
     connWantDrain(this.slot);
   }
 }

@@ -22,7 +22,20 @@
 // Connection and Expect values at their line's CR (early.ts). What needs the whole head (Host
 // present, the target's form, a coding before chunked) is framing.ts's business.
 
-import { COLON, CR, HEX, LF, PERCENT, SP, TARGET, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
+import {
+  COLON,
+  CR,
+  HEX,
+  LF,
+  PERCENT,
+  SP,
+  TARGET,
+  VALUE,
+  isClass,
+  isDigit,
+  isOws,
+  isTchar,
+} from "./chars";
 import { equalsLower, bytes } from "../bytes";
 import { Field, namedChunked, valueError } from "./early";
 import { maxBodyBytes, maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } from "./limits";
@@ -31,39 +44,40 @@ import { maxBodyBytes, maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } 
 export const MORE: i32 = 0;
 
 export const enum Head {
-  START = 0,   // before the method; a CR starts an empty line, which is skipped
-  LEAD_LF,     // after the CR of an empty line before the request line
+  START = 0, // before the method; a CR starts an empty line, which is skipped
+  LEAD_LF, // after the CR of an empty line before the request line
   METHOD,
   TARGET,
-  PCT1,        // after "%" in the target: two hex digits follow
+  PCT1, // after "%" in the target: two hex digits follow
   PCT2,
-  VERSION,     // "HTTP/" DIGIT "." DIGIT, checked by position
-  LINE_LF,     // after the CR ending the request line
-  FIELD,       // at the start of a field line, or of the empty line ending the section
+  VERSION, // "HTTP/" DIGIT "." DIGIT, checked by position
+  LINE_LF, // after the CR ending the request line
+  FIELD, // at the start of a field line, or of the empty line ending the section
   NAME,
   VALUE,
-  LENGTH,      // a Content-Length value: OWS 1*15DIGIT OWS, byte by byte
-  FIELD_LF,    // after the CR ending a field line
-  END_LF,      // after the CR of the empty line
+  LENGTH, // a Content-Length value: OWS 1*15DIGIT OWS, byte by byte
+  FIELD_LF, // after the CR ending a field line
+  END_LF, // after the CR of the empty line
   DONE,
 }
 
 /** Where a scan stands. Offsets are from the first byte of the head. */
-@final export class Scan {
+@final
+export class Scan {
   state: Head = Head.START;
-  pos: i32 = 0;      // bytes checked so far
-  method: i32 = 0;   // offset of the method (after skipped empty lines)
-  target: i32 = 0;   // offset of the request-target
-  version: i32 = 0;  // offset of the HTTP-version
-  fields: i32 = 0;   // field lines seen
+  pos: i32 = 0; // bytes checked so far
+  method: i32 = 0; // offset of the method (after skipped empty lines)
+  target: i32 = 0; // offset of the request-target
+  version: i32 = 0; // offset of the HTTP-version
+  fields: i32 = 0; // field lines seen
   major: i32 = 0;
   minor: i32 = 0;
-  name: i32 = 0;     // offset of the current field name, then of its value
+  name: i32 = 0; // offset of the current field name, then of its value
   kind: Field = Field.OTHER; // the header field whose value is being read
-  seen: i32 = 0;     // SEEN_* bits: framing fields met so far in the header section
+  seen: i32 = 0; // SEEN_* bits: framing fields met so far in the header section
   trailer: bool = false;
-  digits: i32 = 0;   // Content-Length digits so far
-  length: i64 = 0;   // their value
+  digits: i32 = 0; // Content-Length digits so far
+  length: i64 = 0; // their value
   lengthEnd: bool = false; // whitespace after the digits: no digit may follow
 
   reset(): void {
@@ -121,7 +135,12 @@ function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
     const c = <u32>load<u8>(p + <usize>i);
     const st = s.state;
     if (st == Head.TARGET) {
-      if (c == SP) { if (i == s.target) return -400; s.version = i + 1; s.state = Head.VERSION; continue; }
+      if (c == SP) {
+        if (i == s.target) return -400;
+        s.version = i + 1;
+        s.state = Head.VERSION;
+        continue;
+      }
       if (i - s.target >= maxTargetBytes) return -414;
       if (c == PERCENT) s.state = Head.PCT1;
       else if (!isClass(c, TARGET)) return -400;
@@ -130,7 +149,11 @@ function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (!isClass(c, HEX)) return -400;
       s.state = st == Head.PCT1 ? Head.PCT2 : Head.TARGET;
     } else if (st == Head.METHOD) {
-      if (c == SP) { s.target = i + 1; s.state = Head.TARGET; continue; }
+      if (c == SP) {
+        s.target = i + 1;
+        s.state = Head.TARGET;
+        continue;
+      }
       if (!isTchar(c)) return -400;
       if (i - s.method >= MAX_METHOD) return -501;
     } else {
@@ -146,7 +169,10 @@ function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
 function lineEdge(s: Scan, c: u32, i: i32): i32 {
   switch (s.state) {
     case Head.START:
-      if (c == CR) { s.state = Head.LEAD_LF; return 0; }
+      if (c == CR) {
+        s.state = Head.LEAD_LF;
+        return 0;
+      }
       if (!isTchar(c)) return -400;
       s.method = i;
       s.state = Head.METHOD;
@@ -169,10 +195,16 @@ function lineEdge(s: Scan, c: u32, i: i32): i32 {
 
 /** Byte `k` of "HTTP/" DIGIT "." DIGIT CR (case-sensitive, RFC 9112 2.3). */
 function versionByte(s: Scan, c: u32, k: i32): i32 {
-  if (k < 5) return c == <u32>((HTTP_SLASH >> (<u64>k << 3)) & 0xff) ? 0 : -400;
-  if (k == 5 && isDigit(c)) { s.major = c - 0x30; return 0; }
+  if (k < 5) return c == <u32>((HTTP_SLASH >> ((<u64>k) << 3)) & 0xff) ? 0 : -400;
+  if (k == 5 && isDigit(c)) {
+    s.major = c - 0x30;
+    return 0;
+  }
   if (k == 6 && c == 0x2e) return 0;
-  if (k == 7 && isDigit(c)) { s.minor = c - 0x30; return 0; }
+  if (k == 7 && isDigit(c)) {
+    s.minor = c - 0x30;
+    return 0;
+  }
   // The CR makes the version well-formed: an unsupported one is refused there, whatever
   // follows (HTTP.md: a well-formed version other than 1.0 and 1.1 is 505; anything else 400).
   if (k == 8 && c == CR) {
@@ -222,7 +254,10 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
 function fieldEdge(s: Scan, c: u32, i: i32): i32 {
   switch (s.state) {
     case Head.FIELD:
-      if (c == CR) { s.state = Head.END_LF; return 0; }
+      if (c == CR) {
+        s.state = Head.END_LF;
+        return 0;
+      }
       // Whitespace here is obs-fold, or whitespace between the request line and the first
       // field (RFC 9112 2.2, 5.2): refused. A colon here is an empty name.
       if (!isTchar(c)) return -400;
@@ -286,7 +321,10 @@ function valueEnd(s: Scan, p: usize, i: i32): i32 {
 /** One byte of a Content-Length value: OWS 1*DIGIT OWS, at most 15 digits (413 past them, or
  *  past max-body-bytes), then the CR. */
 function lengthByte(s: Scan, c: u32): i32 {
-  if (isOws(c)) { if (s.digits > 0) s.lengthEnd = true; return 0; }
+  if (isOws(c)) {
+    if (s.digits > 0) s.lengthEnd = true;
+    return 0;
+  }
   if (isDigit(c)) {
     if (s.lengthEnd) return -400; // "1 2"
     if (++s.digits > MAX_LENGTH_DIGITS) return -413;

@@ -8,7 +8,22 @@
 //     |                            |  (res ended early: the rest of the body is discarded)  |
 //     +--malformed: 4xx, close     +--bad chunk / too large: 400/413, close     close --> CLOSED
 
-import { connEnd, connFail, connSetTimeout, connSpace, count, handleDrain, handleInit, handleSalvage, handleTimeout, maxConnections, serve as serveProtocol, setTrapReply, REQUESTS, TIMEOUTS } from "../socket";
+import {
+  connEnd,
+  connFail,
+  connSetTimeout,
+  connSpace,
+  count,
+  handleDrain,
+  handleInit,
+  handleSalvage,
+  handleTimeout,
+  maxConnections,
+  serve as serveProtocol,
+  setTrapReply,
+  REQUESTS,
+  TIMEOUTS,
+} from "../socket";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
 import { FIELD_BYTES, indexFields } from "./fields";
 import { Body, frame } from "./framing";
@@ -16,7 +31,13 @@ import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
 import { callbacksInit, clearCallbacks, dataFns, drainFns, endFns } from "./callbacks";
 import { Handler, noHandler } from "./handler";
-import { headerTimeoutMs, keepAliveTimeoutMs, maxBodyBytes, maxHeaders, readLimits } from "./limits";
+import {
+  headerTimeoutMs,
+  keepAliveTimeoutMs,
+  maxBodyBytes,
+  maxHeaders,
+  readLimits,
+} from "./limits";
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 import { MORE, scanHead } from "./scan";
@@ -45,7 +66,8 @@ export function serve(h: Handler): void {
 
 /** What the host sends a request whose handler trapped, when no byte of its response has gone
  *  out: a u32 length, then the response (5xx may omit Date, RFC 9110 6.6.1). */
-const TRAP_REPLY_TEXT = "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+const TRAP_REPLY_TEXT =
+  "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 const TRAP_REPLY: usize = memory.data(4 + 128, 4);
 
 function writeTrapReply(): void {
@@ -115,8 +137,7 @@ function httpData(slot: u32, ptr: usize, len: i32): i32 {
     if (req.phase == Phase.HEAD) {
       if (used > 0 && connSpace(slot) < RESPONSE_ROOM) break; // resume once the output drains
       n = onHead(req, res, ptr + <usize>used, len - used);
-    }
-    else if (req.phase == Phase.BODY) n = onBody(req, res, ptr + <usize>used, len - used);
+    } else if (req.phase == Phase.BODY) n = onBody(req, res, ptr + <usize>used, len - used);
     else if (req.phase == Phase.CLOSED) return len; // RFC 9112 9.6: nothing after a close
     if (n <= 0) return n < 0 ? len : used;
     used += n;
@@ -160,7 +181,10 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
     // The client waits before sending the body. If the handler has already answered, the
     // body may or may not come: the connection closes after the response instead.
     if (!res.committed && !res.ended) res.sendContinue();
-    else { res.closeAfter = true; req.complete = true; }
+    else {
+      res.closeAfter = true;
+      req.complete = true;
+    }
   }
   if (req.complete) bodyEnd(req, res);
   settle(req, res);
@@ -172,7 +196,10 @@ function keep(req: Request, p: usize, headLen: i32): void {
   const tableBytes = req.scan.fields * FIELD_BYTES;
   const k = req.kept;
   k.clear();
-  if (!k.reserve(tableBytes + headLen)) { responses[req.slot]!.fail(); return; }
+  if (!k.reserve(tableBytes + headLen)) {
+    responses[req.slot]!.fail();
+    return;
+  }
   memory.copy(k.ptr, fieldTable, <usize>tableBytes);
   memory.copy(k.ptr + <usize>tableBytes, p, <usize>headLen);
   k.end = tableBytes + headLen;
@@ -224,7 +251,10 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
 
 function bodyEnd(req: Request, res: Response): void {
   req.complete = true;
-  if (req.bodyDeadline != 0) { req.bodyDeadline = 0; connSetTimeout(req.slot, 0); }
+  if (req.bodyDeadline != 0) {
+    req.bodyDeadline = 0;
+    connSetTimeout(req.slot, 0);
+  }
   if (req.phase == Phase.BODY) req.phase = Phase.RESPONDING;
   if (!res.failed) endFns[req.slot](req, res);
 }

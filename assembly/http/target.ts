@@ -6,26 +6,40 @@
 
 import { COLON, QUESTION, REGNAME, SLASH, HEX, isClass, isDigit, lower } from "./chars";
 
-export const enum Form { ORIGIN = 0, ABSOLUTE, AUTHORITY, ASTERISK }
+export const enum Form {
+  ORIGIN = 0,
+  ABSOLUTE,
+  AUTHORITY,
+  ASTERISK,
+}
 
 /** The parts of a target, as offsets from the head's first byte. */
-@final export class Target {
+@final
+export class Target {
   form: Form = Form.ORIGIN;
   pathAt: i32 = 0;
   pathLen: i32 = 0;
-  queryAt: i32 = -1;  // after the "?", or -1 without one
+  queryAt: i32 = -1; // after the "?", or -1 without one
   queryLen: i32 = 0;
 }
 
 /** Classifies the target at [p+at, p+at+len) for a CONNECT or OPTIONS request (or neither);
  *  fills `t` and returns 0, or 400. */
-export function parseTarget(t: Target, p: usize, at: i32, len: i32, connect: bool, options: bool): i32 {
+export function parseTarget(
+  t: Target,
+  p: usize,
+  at: i32,
+  len: i32,
+  connect: bool,
+  options: bool,
+): i32 {
   t.queryAt = -1;
   t.queryLen = 0;
   const first = <u32>load<u8>(p + <usize>at);
   if (connect) {
     t.form = Form.AUTHORITY;
-    t.pathAt = at; t.pathLen = 0;
+    t.pathAt = at;
+    t.pathLen = 0;
     return validHost(p, at, at + len, true) ? 0 : 400;
   }
   if (first == SLASH) {
@@ -35,7 +49,8 @@ export function parseTarget(t: Target, p: usize, at: i32, len: i32, connect: boo
   }
   if (len == 1 && first == 0x2a) {
     t.form = Form.ASTERISK;
-    t.pathAt = at; t.pathLen = 0;
+    t.pathAt = at;
+    t.pathLen = 0;
     return options ? 0 : 400;
   }
   t.form = Form.ABSOLUTE;
@@ -49,10 +64,12 @@ function absolute(t: Target, p: usize, at: i32, end: i32): i32 {
   if (lower(<u32>load<u8>(p + <usize>i)) - 0x61 >= 26) return 400;
   while (i < end && isSchemeChar(<u32>load<u8>(p + <usize>i))) i++;
   if (end - i < 3 || <u32>load<u8>(p + <usize>i) != COLON) return 400;
-  if (<u32>load<u8>(p + <usize>i + 1) != SLASH || <u32>load<u8>(p + <usize>i + 2) != SLASH) return 400;
+  if (<u32>load<u8>(p + <usize>i + 1) != SLASH || <u32>load<u8>(p + <usize>i + 2) != SLASH)
+    return 400;
   const host = i + 3;
   let e = host;
-  while (e < end && <u32>load<u8>(p + <usize>e) != SLASH && <u32>load<u8>(p + <usize>e) != QUESTION) e++;
+  while (e < end && <u32>load<u8>(p + <usize>e) != SLASH && <u32>load<u8>(p + <usize>e) != QUESTION)
+    e++;
   if (e == host || !validHost(p, host, e, false)) return 400;
   splitPath(t, p, e, end);
   return 0;
@@ -69,7 +86,10 @@ function splitPath(t: Target, p: usize, at: i32, end: i32): void {
   while (q < end && <u32>load<u8>(p + <usize>q) != QUESTION) q++;
   t.pathAt = at;
   t.pathLen = q - at;
-  if (q < end) { t.queryAt = q + 1; t.queryLen = end - q - 1; }
+  if (q < end) {
+    t.queryAt = q + 1;
+    t.queryLen = end - q - 1;
+  }
 }
 
 /** uri-host [":" port] (RFC 3986 3.2.2): a reg-name or IPv4 address, or an IP literal in
@@ -99,7 +119,12 @@ function regName(p: usize, i: i32, end: i32): i32 {
     const c = <u32>load<u8>(p + <usize>i);
     if (!isClass(c, REGNAME)) break;
     if (c == 0x25) {
-      if (end - i < 3 || !isClass(<u32>load<u8>(p + <usize>i + 1), HEX) || !isClass(<u32>load<u8>(p + <usize>i + 2), HEX)) return -1;
+      if (
+        end - i < 3 ||
+        !isClass(<u32>load<u8>(p + <usize>i + 1), HEX) ||
+        !isClass(<u32>load<u8>(p + <usize>i + 2), HEX)
+      )
+        return -1;
       i += 2;
     }
     i++;

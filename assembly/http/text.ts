@@ -45,9 +45,9 @@ export function containsLower(hay: string, needle: string): bool {
  *  same as ASCII for the bytes of a method, target or field name. Allocates. */
 export function latin1(p: usize, len: i32): string {
   if (len <= 0) return "";
-  const s = changetype<string>(__new(<usize>len << 1, idof<string>()));
+  const s = changetype<string>(__new((<usize>len) << 1, idof<string>()));
   const out = changetype<usize>(s);
-  for (let i = 0; i < len; i++) store<u16>(out + (<usize>i << 1), load<u8>(p + <usize>i));
+  for (let i = 0; i < len; i++) store<u16>(out + ((<usize>i) << 1), load<u8>(p + <usize>i));
   return s;
 }
 
@@ -57,18 +57,27 @@ export function utf8(p: usize, len: i32): string {
 }
 
 /** A view of bytes in memory, valid only for the duration of the callback that received it. */
-@final export class Slice {
+@final
+export class Slice {
   ptr: usize = 0;
   length: i32 = 0;
 
   /** Byte `i` (0 <= i < length). */
-  at(i: i32): u8 { return load<u8>(this.ptr + <usize>i); }
+  at(i: i32): u8 {
+    return load<u8>(this.ptr + <usize>i);
+  }
   /** The bytes decoded as UTF-8. Allocates. */
-  toString(): string { return utf8(this.ptr, this.length); }
+  toString(): string {
+    return utf8(this.ptr, this.length);
+  }
   /** The bytes one character each (ISO-8859-1). Allocates. */
-  latin1(): string { return latin1(this.ptr, this.length); }
+  latin1(): string {
+    return latin1(this.ptr, this.length);
+  }
   /** True when the bytes are exactly the characters of `s`. */
-  equals(s: string): bool { return bytesEqual(this.ptr, this.length, s); }
+  equals(s: string): bool {
+    return bytesEqual(this.ptr, this.length, s);
+  }
   /** A copy of the bytes. Allocates. */
   toBuffer(): ArrayBuffer {
     const b = new ArrayBuffer(this.length);

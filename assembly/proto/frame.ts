@@ -34,7 +34,12 @@ const MAGIC_SIZE: i32 = 4;
 export const MAX_FRAME_BYTES: f64 = 1048576;
 
 /** What a header at the start of the unconsumed input says. */
-const enum Header { OK = 0, INCOMPLETE, BAD_MAGIC, TOO_LARGE }
+const enum Header {
+  OK = 0,
+  INCOMPLETE,
+  BAD_MAGIC,
+  TOO_LARGE,
+}
 
 /** Payload bytes of the current frame not yet passed through; 0 between frames. */
 let remaining = new StaticArray<u32>(0);
@@ -77,10 +82,14 @@ export function frameData(slot: u32, ptr: usize, len: i32): i32 {
     // The header is written whole or not at all, so the echo never splits inside one.
     if (connSpace(slot) < HEADER_SIZE) break;
     switch (header(p, len - used)) {
-      case Header.INCOMPLETE: return used;
+      case Header.INCOMPLETE:
+        return used;
       case Header.BAD_MAGIC:
-      case Header.TOO_LARGE: connFail(slot); return len; // input after a refusal is ignored
-      default: break;
+      case Header.TOO_LARGE:
+        connFail(slot);
+        return len; // input after a refusal is ignored
+      default:
+        break;
     }
     connWrite(slot, p, HEADER_SIZE);
     used += HEADER_SIZE;
@@ -95,7 +104,7 @@ export function frameData(slot: u32, ptr: usize, len: i32): i32 {
 function header(p: usize, avail: i32): Header {
   const seen = min(avail, MAGIC_SIZE);
   for (let i = 0; i < seen; i++) {
-    if (load<u8>(p + <usize>i) != <u8>(MAGIC_LE >> (<u32>i << 3))) return Header.BAD_MAGIC;
+    if (load<u8>(p + <usize>i) != <u8>(MAGIC_LE >> ((<u32>i) << 3))) return Header.BAD_MAGIC;
   }
   if (avail < HEADER_SIZE) return Header.INCOMPLETE;
   return bswap<u32>(load<u32>(p, MAGIC_SIZE)) > maxFrame ? Header.TOO_LARGE : Header.OK;

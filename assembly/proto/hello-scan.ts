@@ -31,22 +31,40 @@ const H_CONNECTION = bytes("connection");
 const H_CONTENT_LENGTH = bytes("content-length");
 const H_TRANSFER_ENCODING = bytes("transfer-encoding");
 
-const enum S { START = 0, LEAD_LF, METHOD, TARGET, VERSION, LINE_LF, FIELD, NAME, VALUE, LENGTH, FIELD_LF, END_LF, DONE }
-const enum Kind { OTHER = 0, CONNECTION }
+const enum S {
+  START = 0,
+  LEAD_LF,
+  METHOD,
+  TARGET,
+  VERSION,
+  LINE_LF,
+  FIELD,
+  NAME,
+  VALUE,
+  LENGTH,
+  FIELD_LF,
+  END_LF,
+  DONE,
+}
+const enum Kind {
+  OTHER = 0,
+  CONNECTION,
+}
 
 /** Where one slot's head stands. Offsets are from the head's first byte. */
-@unmanaged export class HelloScan {
-  length: i64;     // Content-Length (-1: none)
+@unmanaged
+export class HelloScan {
+  length: i64; // Content-Length (-1: none)
   state: i32;
-  pos: i32;        // bytes checked so far
-  mark: i32;       // where the current part starts: target, version, field name, field value
+  pos: i32; // bytes checked so far
+  mark: i32; // where the current part starts: target, version, field name, field value
   methodLen: i32;
-  kind: i32;       // Kind of the field whose value is being read
-  digits: i32;     // Content-Length digits so far
+  kind: i32; // Kind of the field whose value is being read
+  digits: i32; // Content-Length digits so far
   http10: bool;
   keepAlive: bool;
   lengthDone: bool; // whitespace after the Content-Length digits: no digit may follow
-  pad0: u8;        // to 40 bytes: every slot's record stays 8-byte aligned
+  pad0: u8; // to 40 bytes: every slot's record stays 8-byte aligned
   pad1: u32;
 }
 
@@ -132,14 +150,22 @@ function edge(sc: HelloScan, c: u8, p: usize, i: i32): i32 {
     case S.START:
       // A CR may start an empty line before the request line (RFC 9112 2.2); the caller
       // consumes a whole CRLF before scanning, so a LF never reaches LEAD_LF.
-      if (c == CR) { sc.state = S.LEAD_LF; return 0; }
+      if (c == CR) {
+        sc.state = S.LEAD_LF;
+        return 0;
+      }
       if (!isTchar(c)) return -400;
       sc.state = S.METHOD;
       return 0;
-    case S.VERSION: return versionByte(sc, c, p, i - sc.mark);
-    case S.LENGTH: return lengthByte(sc, c);
+    case S.VERSION:
+      return versionByte(sc, c, p, i - sc.mark);
+    case S.LENGTH:
+      return lengthByte(sc, c);
     case S.FIELD:
-      if (c == CR) { sc.state = S.END_LF; return 0; }
+      if (c == CR) {
+        sc.state = S.END_LF;
+        return 0;
+      }
       if (!isTchar(c)) return -400; // obs-fold, whitespace before a field, an empty name
       sc.mark = i;
       sc.state = S.NAME;
@@ -200,7 +226,10 @@ function nameEnd(sc: HelloScan, p: usize, i: i32): i32 {
 
 /** Content-Length: OWS 1*15DIGIT OWS, one byte at a time. */
 function lengthByte(sc: HelloScan, c: u8): i32 {
-  if (isOws(c)) { if (sc.digits > 0) sc.lengthDone = true; return 0; }
+  if (isOws(c)) {
+    if (sc.digits > 0) sc.lengthDone = true;
+    return 0;
+  }
   if (isDigit(c)) {
     if (sc.lengthDone || ++sc.digits > 15) return -400;
     sc.length = sc.length * 10 + <i64>(c - 0x30);
@@ -233,7 +262,10 @@ function hasToken(p: usize, len: i32, token: string): bool {
     if (e - i == tlen) {
       let same = true;
       for (let k = 0; k < tlen; k++) {
-        if ((load<u8>(p + <usize>(i + k)) | 0x20) != <u8>token.charCodeAt(k)) { same = false; break; }
+        if ((load<u8>(p + <usize>(i + k)) | 0x20) != <u8>token.charCodeAt(k)) {
+          same = false;
+          break;
+        }
       }
       if (same) return true;
     }

@@ -15,7 +15,17 @@
 
 import { Bytes, bytes, equalsLower } from "../bytes";
 import { limit } from "../config";
-import { connEnd, connFail, connNow, connSetTimeout, connSpace, connWrite, count, maxConnections, REQUESTS } from "../socket";
+import {
+  connEnd,
+  connFail,
+  connNow,
+  connSetTimeout,
+  connSpace,
+  connWrite,
+  count,
+  maxConnections,
+  REQUESTS,
+} from "../socket";
 import { fillClasses } from "./hello-chars";
 import { HelloScan, INCOMPLETE, resetScan, scanHead } from "./hello-scan";
 
@@ -65,12 +75,20 @@ const CLOSE = bytes("Connection: close\r\n");
 const CRLF = bytes("\r\n");
 const BODY = bytes("Hello, World!");
 /** The usual answer (HTTP/1.1, keep-alive, not HEAD) whole, written with one connWrite. */
-const OK_KEEP_ALIVE = bytes("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!");
+const OK_KEEP_ALIVE = bytes(
+  "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!",
+);
 const E400 = bytes("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
 const E414 = bytes("HTTP/1.1 414 URI Too Long\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-const E431 = bytes("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-const E501 = bytes("HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-const E505 = bytes("HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+const E431 = bytes(
+  "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+);
+const E501 = bytes(
+  "HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+);
+const E505 = bytes(
+  "HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+);
 const HEAD = bytes("head");
 
 // @ts-ignore: decorator
@@ -111,7 +129,10 @@ export function helloData(slot: u32, ptr: usize, len: i32): i32 {
 function skipBody(slot: u32, skip: i64, avail: i32): i32 {
   const take = <i32>min<i64>(skip, <i64>avail);
   bodyLeft[slot] = skip - take;
-  if (skip == take) { connSetTimeout(slot, keepAliveTimeout); return take; }
+  if (skip == take) {
+    connSetTimeout(slot, keepAliveTimeout);
+    return take;
+  }
   const deadline = bodyDeadline[slot];
   if (deadline > 0 && bodyMsPerByte > 0) {
     const next = deadline + <f64>take * bodyMsPerByte;
@@ -128,7 +149,10 @@ function skipBody(slot: u32, skip: i64, avail: i32): i32 {
 function request(slot: u32, p: usize, len: i32): i32 {
   const sc = scanOf(slot);
   // RFC 9112 2.2: ignore empty lines before a request line.
-  if (len >= 2 && load<u8>(p) == 0x0d && load<u8>(p, 1) == 0x0a) { resetScan(sc); return 2; }
+  if (len >= 2 && load<u8>(p) == 0x0d && load<u8>(p, 1) == 0x0a) {
+    resetScan(sc);
+    return 2;
+  }
   if (sc.pos == 0) connSetTimeout(slot, headerTimeout); // a new head starts arriving
   const head = scanHead(sc, p, len);
   if (head == INCOMPLETE) return INCOMPLETE;
@@ -138,11 +162,16 @@ function request(slot: u32, p: usize, len: i32): i32 {
 
 function refusal(status: i32): Bytes {
   switch (status) {
-    case 414: return E414;
-    case 431: return E431;
-    case 501: return E501;
-    case 505: return E505;
-    default: return E400;
+    case 414:
+      return E414;
+    case 431:
+      return E431;
+    case 501:
+      return E501;
+    case 505:
+      return E505;
+    default:
+      return E400;
   }
 }
 
@@ -173,7 +202,10 @@ function startBody(slot: u32, length: i64): void {
 }
 
 function respond(slot: u32, headRequest: bool, keepAlive: bool, http10: bool): void {
-  if (keepAlive && !http10 && !headRequest) { connWrite(slot, OK_KEEP_ALIVE.ptr, OK_KEEP_ALIVE.len); return; }
+  if (keepAlive && !http10 && !headRequest) {
+    connWrite(slot, OK_KEEP_ALIVE.ptr, OK_KEEP_ALIVE.len);
+    return;
+  }
   connWrite(slot, OK_HEAD.ptr, OK_HEAD.len);
   if (!keepAlive) connWrite(slot, CLOSE.ptr, CLOSE.len);
   else if (http10) connWrite(slot, KEEP_ALIVE.ptr, KEEP_ALIVE.len);

@@ -13,8 +13,14 @@ import { WASI } from '@wasmer/wasi';
 import { createNodeWasi } from './nodewasi.ts';
 import { createPollOneoff } from './poll.ts';
 import {
-  readIntoIovecs, retryStdioEagain, StdioFds, toErrno, withUnsignedArgs, writeBlocking,
-  type Stdio, type WasiFunctions,
+  readIntoIovecs,
+  retryStdioEagain,
+  StdioFds,
+  toErrno,
+  withUnsignedArgs,
+  writeBlocking,
+  type Stdio,
+  type WasiFunctions,
 } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
 import { initWasi } from '../guest/wasi.ts';
@@ -39,9 +45,14 @@ export interface Backend {
   dispose(): void;
 }
 
-export async function createBackend(name: WasiBackendName, module: WebAssembly.Module, config: BackendConfig): Promise<Backend> {
+export async function createBackend(
+  name: WasiBackendName,
+  module: WebAssembly.Module,
+  config: BackendConfig,
+): Promise<Backend> {
   const stdio = new StdioFds(config);
-  const backend = name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config, stdio);
+  const backend =
+    name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config, stdio);
   const base = backend.functions;
   const functions: WasiFunctions = { ...base };
   stdio.track(functions);
@@ -57,7 +68,11 @@ export async function createBackend(name: WasiBackendName, module: WebAssembly.M
   };
 }
 
-async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig, stdio: StdioFds): Promise<Backend> {
+async function wasmerBackend(
+  module: WebAssembly.Module,
+  config: BackendConfig,
+  stdio: StdioFds,
+): Promise<Backend> {
   await initWasi();
   const wasi = new WASI({ args: config.args, env: config.env });
   const base = wasmerFunctions(wasi, module);
@@ -111,11 +126,17 @@ async function wasmerBackend(module: WebAssembly.Module, config: BackendConfig, 
  *  module's imports and throws when there are none, so a command that imports no WASI at all
  *  (possible, if useless) gets undefined; checkImports() reports any import still missing. */
 function wasmerFunctions(wasi: WASI, module: WebAssembly.Module): WasiFunctions | undefined {
-  if (!WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1')) return undefined;
+  if (!WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1'))
+    return undefined;
   try {
-    return ((wasi.getImports(module) as { wasi_snapshot_preview1?: WasiFunctions }).wasi_snapshot_preview1 ?? {}) as WasiFunctions;
+    return ((wasi.getImports(module) as { wasi_snapshot_preview1?: WasiFunctions })
+      .wasi_snapshot_preview1 ?? {}) as WasiFunctions;
   } catch (err) {
-    throw new WasmloopError('ERR_WASMLOOP_IMPORT', `@wasmer/wasi cannot link the module: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`, { cause: err });
+    throw new WasmloopError(
+      'ERR_WASMLOOP_IMPORT',
+      `@wasmer/wasi cannot link the module: ${(err as Error).message.replace(/\s*\n\s*/g, ' ')}`,
+      { cause: err },
+    );
   }
 }
 

@@ -11,7 +11,12 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createBackend, type Backend, type BackendConfig, type WasiBackendName } from './backends.ts';
+import {
+  createBackend,
+  type Backend,
+  type BackendConfig,
+  type WasiBackendName,
+} from './backends.ts';
 import { writeBlocking, type Stdio } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap, readAsString } from '../guest/env.ts';
@@ -57,19 +62,26 @@ export function parseDirOption(value: string): PreopenDir {
   const at = value.indexOf('::');
   const host = at < 0 ? value : value.slice(0, at);
   const guest = at < 0 ? value : value.slice(at + 2);
-  if (host === '' || guest === '') throw new WasmloopError('ERR_WASMLOOP_USAGE', '--dir needs HOST_DIR[::GUEST_DIR]');
+  if (host === '' || guest === '')
+    throw new WasmloopError('ERR_WASMLOOP_USAGE', '--dir needs HOST_DIR[::GUEST_DIR]');
   return { host, guest };
 }
 
 /** Parses a `--wasi` value. */
 export function parseWasiBackend(value: string): WasiBackendName {
   if (value === 'wasmer' || value === 'node') return value;
-  throw new WasmloopError('ERR_WASMLOOP_USAGE', `--wasi must be 'wasmer' or 'node', not '${value}'`);
+  throw new WasmloopError(
+    'ERR_WASMLOOP_USAGE',
+    `--wasi must be 'wasmer' or 'node', not '${value}'`,
+  );
 }
 
 /** The backend to use. @wasmer/wasi cannot see host files, so preopened directories need node:
  *  asked for explicitly, that combination is refused rather than silently run without them. */
-export function chooseBackend(backend: WasiBackendName | undefined, dirs: readonly PreopenDir[]): WasiBackendName {
+export function chooseBackend(
+  backend: WasiBackendName | undefined,
+  dirs: readonly PreopenDir[],
+): WasiBackendName {
   if (backend === undefined) return dirs.length > 0 ? 'node' : 'wasmer';
   parseWasiBackend(backend);
   if (backend === 'wasmer' && dirs.length > 0) {
@@ -85,10 +97,16 @@ export function chooseBackend(backend: WasiBackendName | undefined, dirs: readon
 export function checkCommand(module: WebAssembly.Module): void {
   const kinds = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
   if (kinds.get('_start') !== 'function') {
-    throw new WasmloopError('ERR_WASMLOOP_NOT_COMMAND', 'not a WASI command (no _start export) nor a wasmloop guest (no wl_abi_version_1 export)');
+    throw new WasmloopError(
+      'ERR_WASMLOOP_NOT_COMMAND',
+      'not a WASI command (no _start export) nor a wasmloop guest (no wl_abi_version_1 export)',
+    );
   }
   if (kinds.get('memory') !== 'memory') {
-    throw new WasmloopError('ERR_WASMLOOP_NOT_COMMAND', 'not a WASI command: it does not export its memory as "memory"');
+    throw new WasmloopError(
+      'ERR_WASMLOOP_NOT_COMMAND',
+      'not a WASI command: it does not export its memory as "memory"',
+    );
   }
 }
 
@@ -101,12 +119,17 @@ function resolveDirs(dirs: readonly PreopenDir[]): Record<string, string> {
     try {
       isDir = statSync(host).isDirectory();
     } catch (err) {
-      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message;
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'no such directory'
+          : (err as Error).message;
       throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: ${reason}`, { cause: err });
     }
     if (!isDir) throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: not a directory`);
-    if (dir.guest === '') throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: empty guest path`);
-    if (preopens.has(dir.guest)) throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir: guest path ${dir.guest} is given twice`);
+    if (dir.guest === '')
+      throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: empty guest path`);
+    if (preopens.has(dir.guest))
+      throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir: guest path ${dir.guest} is given twice`);
     preopens.set(dir.guest, host);
   }
   // fromEntries, not assignment: a guest path such as "__proto__" stays an ordinary key.
@@ -116,25 +139,42 @@ function resolveDirs(dirs: readonly PreopenDir[]): Record<string, string> {
 // --- running ---------------------------------------------------------------------------------
 
 /** AssemblyScript's runtime imports, as a wasmloop guest gets them (host/guest/instance.ts). */
-function runtimeImports(memory: () => ArrayBuffer, stderr: number): Record<string, (...args: number[]) => number | void> {
+function runtimeImports(
+  memory: () => ArrayBuffer,
+  stderr: number,
+): Record<string, (...args: number[]) => number | void> {
   const text = (ptr: number) => readAsString(memory(), ptr);
   return {
     abort: (msg, file, line, col) => {
-      throw new GuestTrap(`abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`);
+      throw new GuestTrap(
+        `abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`,
+      );
     },
     trace: (msg, n, ...args) => {
-      writeBlocking(stderr, Buffer.from(`trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}\n`));
+      writeBlocking(
+        stderr,
+        Buffer.from(`trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}\n`),
+      );
     },
     seed: () => Date.now() * Math.random(),
   };
 }
 
 /** Refuses, before instantiating, an import neither WASI preview1 nor the runtime provides. */
-function checkImports(module: WebAssembly.Module, imports: Record<string, Record<string, unknown>>): void {
+function checkImports(
+  module: WebAssembly.Module,
+  imports: Record<string, Record<string, unknown>>,
+): void {
   for (const imp of WebAssembly.Module.imports(module)) {
     if (imports[imp.module]?.[imp.name] !== undefined) continue;
-    const hint = imp.module === 'wasi_snapshot_preview1' ? '' : ' (a WASI command may import only wasi_snapshot_preview1)';
-    throw new WasmloopError('ERR_WASMLOOP_IMPORT', `module imports ${imp.module}.${imp.name}, which this host does not provide${hint}`);
+    const hint =
+      imp.module === 'wasi_snapshot_preview1'
+        ? ''
+        : ' (a WASI command may import only wasi_snapshot_preview1)';
+    throw new WasmloopError(
+      'ERR_WASMLOOP_IMPORT',
+      `module imports ${imp.module}.${imp.name}, which this host does not provide${hint}`,
+    );
   }
 }
 
@@ -154,12 +194,17 @@ function exitStatus(code: number): number {
   return c <= 255 ? c : BAD_EXIT_STATUS;
 }
 
-async function instantiate(module: WebAssembly.Module, imports: WebAssembly.Imports): Promise<WebAssembly.Instance> {
+async function instantiate(
+  module: WebAssembly.Module,
+  imports: WebAssembly.Imports,
+): Promise<WebAssembly.Instance> {
   try {
     return await WebAssembly.instantiate(module, imports);
   } catch (err) {
     if (!(err instanceof WebAssembly.LinkError)) throw err;
-    throw new WasmloopError('ERR_WASMLOOP_IMPORT', `module cannot be linked: ${err.message}`, { cause: err });
+    throw new WasmloopError('ERR_WASMLOOP_IMPORT', `module cannot be linked: ${err.message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -170,13 +215,21 @@ async function instantiate(module: WebAssembly.Module, imports: WebAssembly.Impo
  * Errors that are the caller's (WasmloopError): ERR_WASMLOOP_NOT_COMMAND, ERR_WASMLOOP_DIR,
  * ERR_WASMLOOP_USAGE (a bad backend, or dirs with the wasmer backend), ERR_WASMLOOP_IMPORT.
  */
-export async function runCommand(module: WebAssembly.Module, opts: CommandOptions): Promise<number> {
+export async function runCommand(
+  module: WebAssembly.Module,
+  opts: CommandOptions,
+): Promise<number> {
   checkCommand(module);
   const backendName = chooseBackend(opts.backend, opts.dirs);
   const preopens = resolveDirs(opts.dirs);
-  const stdio: Stdio = { stdin: opts.stdin ?? 0, stdout: opts.stdout ?? 1, stderr: opts.stderr ?? 2 };
+  const stdio: Stdio = {
+    stdin: opts.stdin ?? 0,
+    stdout: opts.stdout ?? 1,
+    stderr: opts.stderr ?? 2,
+  };
   let instance: WebAssembly.Instance | undefined;
-  const memory = () => (instance?.exports.memory as WebAssembly.Memory | undefined)?.buffer ?? new ArrayBuffer(0);
+  const memory = () =>
+    (instance?.exports.memory as WebAssembly.Memory | undefined)?.buffer ?? new ArrayBuffer(0);
   const config: BackendConfig = { ...stdio, args: opts.args, env: opts.env, preopens, memory };
   const backend = await createBackend(backendName, module, config);
   try {

@@ -43,8 +43,15 @@ function isWasiExperimentalWarning(warning: string | Error, type: unknown): bool
 function loadNodeWasi(): typeof NodeWasi {
   if (WasiClass) return WasiClass;
   const emitWarning = process.emitWarning;
-  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
-    const type = typeof rest[0] === 'object' && rest[0] !== null ? (rest[0] as { type?: unknown }).type : rest[0];
+  process.emitWarning = function (
+    this: NodeJS.Process,
+    warning: string | Error,
+    ...rest: unknown[]
+  ) {
+    const type =
+      typeof rest[0] === 'object' && rest[0] !== null
+        ? (rest[0] as { type?: unknown }).type
+        : rest[0];
     if (isWasiExperimentalWarning(warning, type)) return;
     return (emitWarning as (...a: unknown[]) => void).call(this, warning, ...rest);
   } as typeof process.emitWarning;

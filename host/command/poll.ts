@@ -67,11 +67,20 @@ const failed = (error: number): Fired => ({ error, nbytes: 0, hangup: false });
 export function createPollOneoff(deps: PollDeps): { poll_oneoff: WasiFunction; close(): void } {
   const readiness = new HostReadiness();
   const pollOneoff: WasiFunction = (inPtr, outPtr, count, neventsPtr) => {
-    const [from, to, n, nevents] = [Number(inPtr), Number(outPtr), Number(count), Number(neventsPtr)];
+    const [from, to, n, nevents] = [
+      Number(inPtr),
+      Number(outPtr),
+      Number(count),
+      Number(neventsPtr),
+    ];
     const memory = deps.memory();
     if (n === 0) return Errno.EINVAL; // the spec: "If nsubscriptions is 0, returns errno::inval"
     if (n > MAX_SUBSCRIPTIONS) return Errno.ENOMEM;
-    if (!fits(memory, from, n * SUBSCRIPTION_SIZE) || !fits(memory, to, n * EVENT_SIZE) || !fits(memory, nevents, 4)) {
+    if (
+      !fits(memory, from, n * SUBSCRIPTION_SIZE) ||
+      !fits(memory, to, n * EVENT_SIZE) ||
+      !fits(memory, nevents, 4)
+    ) {
       return Errno.EFAULT;
     }
     // Every subscription is read before anything is written to the event area: the guest
@@ -106,7 +115,8 @@ interface Subscription {
 function readSubscription(memory: ArrayBuffer, at: number): Subscription | undefined {
   const view = new DataView(memory);
   const type = view.getUint8(at + 8);
-  if (type !== EVENTTYPE_CLOCK && type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE) return undefined;
+  if (type !== EVENTTYPE_CLOCK && type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE)
+    return undefined;
   return {
     userdata: view.getBigUint64(at, true),
     type,

@@ -10,7 +10,16 @@
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import { Errno } from '../errno.ts';
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLRDHUP, EVENT_SIZE, type Fd } from '../kernel/contract.ts';
+import {
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLRDHUP,
+  EVENT_SIZE,
+  type Fd,
+} from '../kernel/contract.ts';
 import { loadNative, type NativeKernel } from '../kernel/native.ts';
 
 export interface ReadState {
@@ -41,16 +50,22 @@ export class HostReadiness implements Readiness {
 
   /** Registers the fds of one poll_oneoff call (duplicates allowed). */
   watch(fds: number[]): void {
-    for (const fd of new Set(fds as Fd[])) { // the host's own stdio fds
-      const rc = this.epollFd() < 0 ? this.epfd : this.kernel!.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, fd, 0);
+    for (const fd of new Set(fds as Fd[])) {
+      // the host's own stdio fds
+      const rc =
+        this.epollFd() < 0
+          ? this.epfd
+          : this.kernel!.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, fd, 0);
       if (rc === 0) this.polled.set(fd, 0);
-      else if (rc === -Errno.EPERM) this.fixed.set(fd, { error: 0, nbytes: bytesLeft(fd), hangup: false });
+      else if (rc === -Errno.EPERM)
+        this.fixed.set(fd, { error: 0, nbytes: bytesLeft(fd), hangup: false });
       else this.fixed.set(fd, { error: -rc, nbytes: 0, hangup: false });
     }
   }
 
   unwatch(): void {
-    for (const fd of this.polled.keys()) this.kernel!.epollCtl(this.epfd, EPOLL_CTL_DEL, fd as Fd, 0, 0, 0);
+    for (const fd of this.polled.keys())
+      this.kernel!.epollCtl(this.epfd, EPOLL_CTL_DEL, fd as Fd, 0, 0, 0);
     this.polled.clear();
     this.fixed.clear();
   }
@@ -99,7 +114,10 @@ export class HostReadiness implements Readiness {
     const view = new DataView(this.records);
     for (let i = 0; i < n; i++) {
       // A packed record: events u32 @0, data u64 @4 (its low half is the fd, see watch()).
-      this.polled.set(view.getUint32(i * EVENT_SIZE + 4, true), view.getUint32(i * EVENT_SIZE, true));
+      this.polled.set(
+        view.getUint32(i * EVENT_SIZE + 4, true),
+        view.getUint32(i * EVENT_SIZE, true),
+      );
     }
     return n >= 0;
   }
@@ -111,7 +129,9 @@ function bytesLeft(fd: number): number {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return 0;
-    const pos = Number(/^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? 0);
+    const pos = Number(
+      /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? 0,
+    );
     return Math.max(stat.size - pos, 0);
   } catch {
     return 0;

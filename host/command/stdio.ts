@@ -16,7 +16,6 @@ export interface Stdio {
   stderr: number;
 }
 
-
 export const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Waits for a non-blocking fd (a TTY or a pipe someone set O_NONBLOCK on) to become ready. The
@@ -37,7 +36,9 @@ function errCode(err: unknown): string | undefined {
 /** The WASI errno for a Node fs error (EIO when it has no WASI equivalent). */
 export function toErrno(err: unknown): number {
   const code = errCode(err);
-  return code !== undefined && code !== 'ESUCCESS' && code in Errno ? Errno[code as keyof typeof Errno] : Errno.EIO;
+  return code !== undefined && code !== 'ESUCCESS' && code in Errno
+    ? Errno[code as keyof typeof Errno]
+    : Errno.EIO;
 }
 
 /** One read(2) that waits out EAGAIN and EINTR: the bytes read, 0 at end of input. */
@@ -76,7 +77,13 @@ export function fits(memory: ArrayBuffer, ptr: number, len: number): boolean {
  * like readv(2) on a pipe it returns what is available now instead of blocking until every
  * buffer is full, which is what makes interactive stdin work.
  */
-export function readIntoIovecs(memory: ArrayBuffer, fd: number, iovs: number, count: number, nread: number): number {
+export function readIntoIovecs(
+  memory: ArrayBuffer,
+  fd: number,
+  iovs: number,
+  count: number,
+  nread: number,
+): number {
   if (!fits(memory, iovs, count * 8) || !fits(memory, nread, 4)) return Errno.EFAULT;
   const view = new DataView(memory);
   let n = 0;
@@ -108,7 +115,6 @@ export function retryStdioEagain(fn: WasiFunction): WasiFunction {
     }
   };
 }
-
 
 /**
  * Which guest fds 0-2 still name the host's stdio. They all do at the start; once the guest
@@ -159,7 +165,8 @@ export function withUnsignedArgs(functions: WasiFunctions): WasiFunctions {
   const out: WasiFunctions = {};
   for (const [name, fn] of Object.entries(functions)) {
     out[name] = (...args) => {
-      for (let i = 0; i < args.length; i++) if (typeof args[i] === 'number') args[i] = (args[i] as number) >>> 0;
+      for (let i = 0; i < args.length; i++)
+        if (typeof args[i] === 'number') args[i] = (args[i] as number) >>> 0;
       return fn(...args);
     };
   }

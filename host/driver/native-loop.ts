@@ -88,7 +88,10 @@ export class NativeLoop implements WasmLoop {
       const poll = opts.native.pollStart(this.loop.epfd, () => this.loop.tick());
       if (typeof poll === 'number') {
         this.loop.finish();
-        throw new WasmloopError('ERR_WASMLOOP_EPOLL', `cannot watch the epoll fd with libuv: ${errnoName(poll)}`);
+        throw new WasmloopError(
+          'ERR_WASMLOOP_EPOLL',
+          `cannot watch the epoll fd with libuv: ${errnoName(poll)}`,
+        );
       }
       this.poll = poll;
       this.loop.tick();
@@ -111,7 +114,8 @@ export class NativeLoop implements WasmLoop {
   /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    if (this.loop.closed || performance.now() + graceMs >= this.graceEnd) return this.done.catch(() => {});
+    if (this.loop.closed || performance.now() + graceMs >= this.graceEnd)
+      return this.done.catch(() => {});
     if (this.graceTimer === undefined) {
       this.loop.drain();
       this.closeListeners();
@@ -136,7 +140,10 @@ export class NativeLoop implements WasmLoop {
     }
     if (loop.closed) return;
     // While a trapped guest waits for its restart there is nothing to wait on: sleep instead.
-    this.slice = loop.instance === null ? setTimeout(this.runSlice, RESTART_POLL_MS) : setImmediate(this.runSlice);
+    this.slice =
+      loop.instance === null
+        ? setTimeout(this.runSlice, RESTART_POLL_MS)
+        : setImmediate(this.runSlice);
   };
 
   /** Arms the deadline timer unless one at least as early is already armed. */

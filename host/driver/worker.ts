@@ -12,7 +12,16 @@ import { usesWasi } from '../module.ts';
 import { loadNative } from '../kernel/native.ts';
 import { NativeLoop } from './native-loop.ts';
 import { initWasi } from '../guest/wasi.ts';
-import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, toWorkerError, type ToPool, type ToWorker, type WorkerInit } from './worker-protocol.ts';
+import {
+  BLOCKED_SLOT,
+  BUSY_SLOT,
+  REFUSED_SLOT,
+  RESTARTS_SLOT,
+  toWorkerError,
+  type ToPool,
+  type ToWorker,
+  type WorkerInit,
+} from './worker-protocol.ts';
 
 /** How often the counters are copied to shared memory; stats() in the pool lags by this much. */
 const PUBLISH_MS = 50;
@@ -44,11 +53,15 @@ async function main(): Promise<void> {
     handoff: new Handoff(registry.subarray(registry.length / 2)),
     onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
     // `nowMs`, when given, is the loop's own performance.now() reading: one clock read less per dispatch.
-    onBusy: (busy, nowMs) => { shared[BUSY_SLOT] = busy ? ORIGIN + (nowMs ?? performance.now()) : 0; },
+    onBusy: (busy, nowMs) => {
+      shared[BUSY_SLOT] = busy ? ORIGIN + (nowMs ?? performance.now()) : 0;
+    },
   });
   const publish = () => {
     const s = loop.stats();
-    STAT_NAMES.forEach((name, i) => { shared[i] = s[name]; });
+    STAT_NAMES.forEach((name, i) => {
+      shared[i] = s[name];
+    });
     shared[RESTARTS_SLOT] = s.restarts;
     shared[REFUSED_SLOT] = s.connectionsRefused;
     shared[BLOCKED_SLOT] = s.peersBlocked;

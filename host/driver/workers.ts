@@ -17,7 +17,16 @@ import type { LoopStats } from '../guest/loop.ts';
 import type { NativeKernel } from '../kernel/native.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
-import { BLOCKED_SLOT, BUSY_SLOT, REFUSED_SLOT, RESTARTS_SLOT, STATS_SLOTS, fromWorkerError, type ToPool, type WorkerInit } from './worker-protocol.ts';
+import {
+  BLOCKED_SLOT,
+  BUSY_SLOT,
+  REFUSED_SLOT,
+  RESTARTS_SLOT,
+  STATS_SLOTS,
+  fromWorkerError,
+  type ToPool,
+  type WorkerInit,
+} from './worker-protocol.ts';
 
 /** Worker deaths in a row (per worker) tolerated before the pool gives up, as for traps. */
 const DEFAULT_MAX_RESTARTS = 5;
@@ -54,7 +63,8 @@ export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
   const fdSets: Fd[][] = [opts.fds];
   let pool: WorkerPool;
   try {
-    for (let i = 1; i < opts.workers; i++) fdSets.push(await openSiblings(opts.native, opts.addresses));
+    for (let i = 1; i < opts.workers; i++)
+      fdSets.push(await openSiblings(opts.native, opts.addresses));
     pool = new WorkerPool(opts, fdSets);
   } catch (err) {
     for (const set of fdSets) for (const fd of set) opts.native.close(fd);
@@ -79,7 +89,10 @@ class WorkerPool implements WasmLoop {
   private watchdog: NodeJS.Timeout | undefined;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
 
-  constructor(private readonly opts: PoolOptions, fdSets: Fd[][]) {
+  constructor(
+    private readonly opts: PoolOptions,
+    fdSets: Fd[][],
+  ) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
     // Two halves (host/driver/worker-protocol.ts): one slot per handle index a worker's table can
@@ -98,12 +111,18 @@ class WorkerPool implements WasmLoop {
     }));
     this.started = Promise.all(this.slots.map((s) => this.spawn(s))).then(
       () => undefined,
-      (err: Error) => { this.fail(err); throw err; },
+      (err: Error) => {
+        this.fail(err);
+        throw err;
+      },
     );
     if (opts.watchdogMs > 0) {
       // Checked at a tenth of the period (at most every 250 ms): a runaway call is stopped
       // within watchdogMs plus that, and the idle cost is a timer on the supervising thread.
-      this.watchdog = setInterval(() => this.checkWatchdog(), Math.min(Math.max(opts.watchdogMs / 10, 10), 250));
+      this.watchdog = setInterval(
+        () => this.checkWatchdog(),
+        Math.min(Math.max(opts.watchdogMs / 10, 10), 250),
+      );
       this.watchdog.unref();
     }
     opts.signal?.addEventListener('abort', () => void this.close(), { once: true });
@@ -120,7 +139,9 @@ class WorkerPool implements WasmLoop {
   stats(): LoopStats {
     const out = { ...this.retired, open: 0 };
     for (const s of this.slots) {
-      STAT_NAMES.forEach((name, i) => { out[name] += s.stats[i]!; });
+      STAT_NAMES.forEach((name, i) => {
+        out[name] += s.stats[i]!;
+      });
       out.restarts += s.stats[RESTARTS_SLOT]!;
       out.connectionsRefused += s.stats[REFUSED_SLOT]!;
       out.peersBlocked += s.stats[BLOCKED_SLOT]!;
@@ -145,9 +166,16 @@ class WorkerPool implements WasmLoop {
   /** Starts a worker in the slot; resolves when it serves, rejects if it fails to start. */
   private spawn(slot: Slot): Promise<void> {
     const init: WorkerInit = {
-      module: this.opts.module, fds: slot.fds, addresses: this.opts.addresses, limits: this.opts.limits,
-      maxRestarts: this.opts.maxRestarts, args: this.opts.args, env: this.opts.env, driver: this.opts.driver,
-      stats: slot.stats.buffer as SharedArrayBuffer, registry: slot.registry.buffer as SharedArrayBuffer,
+      module: this.opts.module,
+      fds: slot.fds,
+      addresses: this.opts.addresses,
+      limits: this.opts.limits,
+      maxRestarts: this.opts.maxRestarts,
+      args: this.opts.args,
+      env: this.opts.env,
+      driver: this.opts.driver,
+      stats: slot.stats.buffer as SharedArrayBuffer,
+      registry: slot.registry.buffer as SharedArrayBuffer,
     };
     const worker = FROM_SOURCE
       ? new Worker(sourceBootstrap(), { eval: true, workerData: init })
@@ -158,16 +186,27 @@ class WorkerPool implements WasmLoop {
     slot.stats.fill(0);
     return new Promise((resolve, reject) => {
       worker.on('message', (msg: ToPool) => {
-        if (msg.type === 'ready') { slot.ready = true; resolve(); }
-        else if (msg.type === 'failed') reject(fromWorkerError(msg.error));
+        if (msg.type === 'ready') {
+          slot.ready = true;
+          resolve();
+        } else if (msg.type === 'failed') reject(fromWorkerError(msg.error));
         else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
-        else if (msg.type === 'closed' && msg.error && !this.closing) this.fail(fromWorkerError(msg.error));
+        else if (msg.type === 'closed' && msg.error && !this.closing)
+          this.fail(fromWorkerError(msg.error));
       });
       worker.on('error', (err) => reject(err));
       worker.on('exit', (code) => {
-        reject(slot.killed
-          ? new WasmloopError('ERR_WASMLOOP_INIT', `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`)
-          : new WasmloopError('ERR_WASMLOOP_WORKER', `worker thread exited during start-up (code ${code})`));
+        reject(
+          slot.killed
+            ? new WasmloopError(
+                'ERR_WASMLOOP_INIT',
+                `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`,
+              )
+            : new WasmloopError(
+                'ERR_WASMLOOP_WORKER',
+                `worker thread exited during start-up (code ${code})`,
+              ),
+        );
         if (slot.worker === worker) this.onExit(slot, code);
       });
     });
@@ -181,12 +220,22 @@ class WorkerPool implements WasmLoop {
     if (performance.now() - slot.startedAt > FORGIVE_MS) slot.deaths = 0;
     slot.deaths++;
     const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
-    const reason = slot.killed ? `a guest call ran longer than ${this.opts.watchdogMs} ms (watchdog)` : `its worker thread exited (code ${code})`;
+    const reason = slot.killed
+      ? `a guest call ran longer than ${this.opts.watchdogMs} ms (watchdog)`
+      : `its worker thread exited (code ${code})`;
     slot.killed = false;
     const restarting = slot.deaths <= max;
-    this.opts.onTrap(new GuestTrap(`${reason}; ${restarting ? 'replacing the worker' : 'giving up'}`), restarting);
+    this.opts.onTrap(
+      new GuestTrap(`${reason}; ${restarting ? 'replacing the worker' : 'giving up'}`),
+      restarting,
+    );
     if (!restarting) {
-      this.fail(new WasmloopError('ERR_WASMLOOP_RESTARTS', `a worker died ${slot.deaths} times in a row; giving up (last: ${reason})`));
+      this.fail(
+        new WasmloopError(
+          'ERR_WASMLOOP_RESTARTS',
+          `a worker died ${slot.deaths} times in a row; giving up (last: ${reason})`,
+        ),
+      );
       return;
     }
     this.retired.restarts++;
@@ -198,7 +247,9 @@ class WorkerPool implements WasmLoop {
 
   /** Takes a dead worker's counters into the totals and closes the fds it left open. */
   private reclaim(slot: Slot): void {
-    STAT_NAMES.forEach((name, i) => { if (name !== 'open' && name !== 'buffersInUse') this.retired[name] += slot.stats[i]!; });
+    STAT_NAMES.forEach((name, i) => {
+      if (name !== 'open' && name !== 'buffersInUse') this.retired[name] += slot.stats[i]!;
+    });
     this.retired.restarts += slot.stats[RESTARTS_SLOT]!;
     this.retired.connectionsRefused += slot.stats[REFUSED_SLOT]!;
     this.retired.peersBlocked += slot.stats[BLOCKED_SLOT]!;
@@ -231,7 +282,10 @@ class WorkerPool implements WasmLoop {
     if (!worker) return Promise.resolve();
     return new Promise((resolve) => {
       this.hurry(slot, graceMs);
-      worker.once('exit', () => { clearTimeout(slot.killTimer); resolve(); });
+      worker.once('exit', () => {
+        clearTimeout(slot.killTimer);
+        resolve();
+      });
     });
   }
 
@@ -250,7 +304,9 @@ class WorkerPool implements WasmLoop {
     if (this.finished) return;
     this.closing = true;
     clearInterval(this.watchdog);
-    void Promise.all(this.slots.map((s) => (s.worker ? s.worker.terminate() : undefined))).then(() => this.finish(err));
+    void Promise.all(this.slots.map((s) => (s.worker ? s.worker.terminate() : undefined))).then(
+      () => this.finish(err),
+    );
   }
 
   private finish(err?: Error): void {

@@ -6,7 +6,13 @@ import { Errno } from '../errno.ts';
 
 /** recv from carried input, with the kernel recv's contract (EINVAL for len 0, EFAULT out of
  *  memory); what is returned leaves `carried`. */
-export function takeCarried(carried: Map<number, Uint8Array>, handle: number, mem: ArrayBuffer, ptr: number, len: number): number {
+export function takeCarried(
+  carried: Map<number, Uint8Array>,
+  handle: number,
+  mem: ArrayBuffer,
+  ptr: number,
+  len: number,
+): number {
   const bytes = carried.get(handle)!;
   if (len === 0) return -Errno.EINVAL;
   if (ptr + len > mem.byteLength) return -Errno.EFAULT;

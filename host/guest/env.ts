@@ -21,11 +21,16 @@ export interface EnvOptions {
 }
 
 /** The `env` module AssemblyScript's runtime imports; `memory` is the guest's current one. */
-export function runtimeImports(memory: () => ArrayBuffer, opts: EnvOptions): Record<string, (...args: number[]) => number | void> {
+export function runtimeImports(
+  memory: () => ArrayBuffer,
+  opts: EnvOptions,
+): Record<string, (...args: number[]) => number | void> {
   const text = (ptr: number) => readAsString(memory(), ptr);
   return {
     abort: (msg, file, line, col) => {
-      throw new GuestTrap(`abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`);
+      throw new GuestTrap(
+        `abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`,
+      );
     },
     trace: (msg, n, ...args) => {
       const line = `trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}`;

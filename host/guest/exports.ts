@@ -20,4 +20,3 @@ export interface GuestExports extends Partial<SalvageExports> {
 
 /** The counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr; names: host/abi.ts). */
 export type GuestStats = Record<StatName, number>;
-

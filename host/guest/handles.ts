@@ -105,7 +105,9 @@ export class HandleTable {
     this.lastGen = 2 ** genBits - 1;
     this.registry = opts.registry;
     if (this.registry && this.registry.length <= this.maxIndex) {
-      throw new RangeError(`handle registry of ${this.registry.length} slots, ${this.maxIndex + 1} needed`);
+      throw new RangeError(
+        `handle registry of ${this.registry.length} slots, ${this.maxIndex + 1} needed`,
+      );
     }
   }
 
@@ -238,7 +240,11 @@ export class HandleTable {
   }
 }
 
-function resized<T extends Int32Array | Uint8Array | Uint32Array>(a: T, size: number, fill: number): T {
+function resized<T extends Int32Array | Uint8Array | Uint32Array>(
+  a: T,
+  size: number,
+  fill: number,
+): T {
   const out = new (a.constructor as new (n: number) => T)(size);
   out.fill(fill);
   out.set(a);

@@ -16,7 +16,15 @@ import type { PeerGuard } from './peer-guard.ts';
 import { takeCarried } from './carried.ts';
 import { ALLOWED_EVENTS, STAT_NAMES, type GuestExports, type GuestStats } from './exports.ts';
 import { salvage, type Handover, type Salvaged } from './salvage.ts';
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS, type Fd, type Kernel } from '../kernel/contract.ts';
+import {
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EVENT_SIZE,
+  MAX_EVENTS,
+  type Fd,
+  type Kernel,
+} from '../kernel/contract.ts';
 
 export interface InstanceOptions {
   kernel: Kernel;
@@ -61,13 +69,30 @@ export class GuestInstance {
    *  null while there is none (the recv hostcall's only extra cost). */
   private carried: Map<number, Uint8Array> | null = null;
 
-  constructor(module: WebAssembly.Module, private readonly opts: InstanceOptions) {
+  constructor(
+    module: WebAssembly.Module,
+    private readonly opts: InstanceOptions,
+  ) {
     this.maxConnections = connectionLimit(opts.limits ?? {});
-    this.handles = new HandleTable({ maxConnections: this.maxConnections, listeners: opts.listeners.length, registry: opts.registry, generationBits: opts.generationBits });
+    this.handles = new HandleTable({
+      maxConnections: this.maxConnections,
+      listeners: opts.listeners.length,
+      registry: opts.registry,
+      generationBits: opts.generationBits,
+    });
     this.io = new IoBatch(this.handles, opts.kernel);
     for (const fd of opts.listeners) this.listenerHandles.push(this.handles.add(fd, Kind.Listener));
-    this.gate = new ListenerGate(this.handles, opts.kernel, opts.epfd, this.listenerHandles.map((h) => this.handles.indexOf(h)));
-    const imports = { ...opts.extraImports, wasmloop: this.hostcalls(module), env: runtimeImports(() => this.exports.memory.buffer, opts) };
+    this.gate = new ListenerGate(
+      this.handles,
+      opts.kernel,
+      opts.epfd,
+      this.listenerHandles.map((h) => this.handles.indexOf(h)),
+    );
+    const imports = {
+      ...opts.extraImports,
+      wasmloop: this.hostcalls(module),
+      env: runtimeImports(() => this.exports.memory.buffer, opts),
+    };
     this.instance = new WebAssembly.Instance(module, imports);
     this.exports = this.instance.exports as unknown as GuestExports;
     opts.onInstantiate?.(this.instance);
@@ -79,10 +104,16 @@ export class GuestInstance {
     this.statsPtr = this.exports.wl_stats_ptr() >>> 0;
     const size = this.exports.memory.buffer.byteLength;
     if (this.eventsCap < 1 || this.eventsPtr + this.eventsCap * EVENT_SIZE > size) {
-      throw new WasmloopError('ERR_WASMLOOP_ABI', `guest event ring (${this.eventsCap} events at ${this.eventsPtr}) does not fit in its memory`);
+      throw new WasmloopError(
+        'ERR_WASMLOOP_ABI',
+        `guest event ring (${this.eventsCap} events at ${this.eventsPtr}) does not fit in its memory`,
+      );
     }
     if (this.eventsCap > MAX_EVENTS) {
-      throw new WasmloopError('ERR_WASMLOOP_ABI', `guest event ring holds ${this.eventsCap} events; this host waits for at most ${MAX_EVENTS} at a time`);
+      throw new WasmloopError(
+        'ERR_WASMLOOP_ABI',
+        `guest event ring holds ${this.eventsCap} events; this host waits for at most ${MAX_EVENTS} at a time`,
+      );
     }
     if (this.statsPtr + STAT_NAMES.length * 8 > size) {
       throw new WasmloopError('ERR_WASMLOOP_ABI', 'guest stats region does not fit in its memory');
@@ -112,8 +143,12 @@ export class GuestInstance {
   teardown(): number {
     let closed = 0;
     const t = this.handles;
-    t.forEach(Kind.Conn, (i) => { this.closeFd(i); closed++; });
-    if (t.pendingFd >= 0) { // an accept whose recording a throw interrupted
+    t.forEach(Kind.Conn, (i) => {
+      this.closeFd(i);
+      closed++;
+    });
+    if (t.pendingFd >= 0) {
+      // an accept whose recording a throw interrupted
       t.unpublish(t.spare); // first, as in closeFd
       this.opts.kernel.close(t.pendingFd as Fd);
       t.pendingFd = -1;
@@ -127,24 +162,27 @@ export class GuestInstance {
   salvage(): Salvaged {
     const t = this.handles;
     const { kernel, epfd } = this.opts;
-    return salvage({
-      exports: this.exports,
-      memory: this.memory,
-      connFd: (h) => t.fd(h, Kind.Conn),
-      release: (h) => {
-        const index = t.indexOf(h);
-        if (t.isWatched(index)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, t.fdAt(index), 0, 0, 0);
-        this.opts.handoff?.hold(t.fdAt(index)); // listed before it leaves the table
-        t.remove(index);
-        const unread = this.carried?.get(h) ?? null;
-        this.carried?.delete(h);
-        return unread;
+    return salvage(
+      {
+        exports: this.exports,
+        memory: this.memory,
+        connFd: (h) => t.fd(h, Kind.Conn),
+        release: (h) => {
+          const index = t.indexOf(h);
+          if (t.isWatched(index)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, t.fdAt(index), 0, 0, 0);
+          this.opts.handoff?.hold(t.fdAt(index)); // listed before it leaves the table
+          t.remove(index);
+          const unread = this.carried?.get(h) ?? null;
+          this.carried?.delete(h);
+          return unread;
+        },
+        discard: (fd) => {
+          this.opts.handoff?.drop(fd);
+          kernel.close(fd);
+        },
       },
-      discard: (fd) => {
-        this.opts.handoff?.drop(fd);
-        kernel.close(fd);
-      },
-    }, kernel);
+      kernel,
+    );
   }
 
   /** Takes a connection saved from a trapped instance (wl_adopt); closes it if the guest
@@ -154,7 +192,10 @@ export class GuestInstance {
     const t = this.handles;
     const handle = t.add(h.fd, Kind.Conn);
     this.opts.handoff?.drop(h.fd); // the table lists it now, or it is closed next
-    if (handle < 0) { kernel.close(h.fd); return; }
+    if (handle < 0) {
+      kernel.close(h.fd);
+      return;
+    }
     if (h.input !== null) (this.carried ??= new Map()).set(handle, h.input);
     const fn = this.exports.wl_adopt;
     const rc = typeof fn === 'function' ? fn(handle, h.linger ? 1 : 0, nowMs) : -1;
@@ -167,7 +208,8 @@ export class GuestInstance {
   releaseListeners(): void {
     const { kernel, epfd } = this.opts;
     this.handles.forEach(Kind.Listener, (i) => {
-      if (this.handles.isWatched(i)) kernel.epollCtl(epfd, EPOLL_CTL_DEL, this.handles.fdAt(i), 0, 0, 0);
+      if (this.handles.isWatched(i))
+        kernel.epollCtl(epfd, EPOLL_CTL_DEL, this.handles.fdAt(i), 0, 0, 0);
       this.handles.remove(i);
     });
   }
@@ -217,7 +259,8 @@ export class GuestInstance {
         const fd = t.fd(h as Handle, Kind.Conn);
         return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
       },
-      recv_many: (ptr, n, area, areaLen) => this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false, this.carried),
+      recv_many: (ptr, n, area, areaLen) =>
+        this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false, this.carried),
       send_many: (ptr, n) => this.io.run(mem(), ptr >>> 0, n, 0, 0, true),
       watch: (h, events, lo, hi) => this.watch(h as Handle, events >>> 0, lo >>> 0, hi >>> 0),
       shutdown: (h, how) => {
@@ -270,7 +313,10 @@ export class GuestInstance {
   }
 
   private refuseAccept(reason: number): number {
-    if (reason === EXHAUSTED) throw new GuestTrap('handle space exhausted: no handle can be issued without reusing one; replacing the instance');
+    if (reason === EXHAUSTED)
+      throw new GuestTrap(
+        'handle space exhausted: no handle can be issued without reusing one; replacing the instance',
+      );
     this.gate.pause();
     return -Errno.EAGAIN;
   }

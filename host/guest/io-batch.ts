@@ -16,26 +16,48 @@ export class IoBatch {
   private words = new Int32Array(0); // the memory as i32s, kept until the memory grows
   private readonly fds = new Int32Array(IO_MANY_MAX);
 
-  constructor(private readonly handles: HandleTable, private readonly kernel: Kernel) {}
+  constructor(
+    private readonly handles: HandleTable,
+    private readonly kernel: Kernel,
+  ) {}
 
   /** `n` records at `ptr` of `mem`: recv (into the area where a record's buf is 0) or send.
    *  `carried`: input carried over from a trapped instance, which a recv serves first. */
-  run(mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number, send: boolean, carried: Carried = null): number {
+  run(
+    mem: ArrayBuffer,
+    ptr: number,
+    n: number,
+    area: number,
+    areaLen: number,
+    send: boolean,
+    carried: Carried = null,
+  ): number {
     if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
-    if (ptr + n * IO_RECORD_SIZE > mem.byteLength || area + areaLen > mem.byteLength) return -Errno.EFAULT;
-    if (carried !== null && carried.size > 0 && !send) return this.recvCarried(carried, mem, ptr, n, area, areaLen);
+    if (ptr + n * IO_RECORD_SIZE > mem.byteLength || area + areaLen > mem.byteLength)
+      return -Errno.EFAULT;
+    if (carried !== null && carried.size > 0 && !send)
+      return this.recvCarried(carried, mem, ptr, n, area, areaLen);
     if (this.words.buffer !== mem) this.words = new Int32Array(mem);
     if (n === 1) return this.runOne(mem, ptr >>> 2, area, areaLen, send);
     const words = this.words;
     const fds = this.fds;
-    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4) fds[i] = this.handles.fd(words[w]! as Handle, Kind.Conn); // the guest's word, checked here
+    for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4)
+      fds[i] = this.handles.fd(words[w]! as Handle, Kind.Conn); // the guest's word, checked here
     const kernel = this.kernel;
-    return send ? kernel.sendMany(fds, mem, ptr, n) : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
+    return send
+      ? kernel.sendMany(fds, mem, ptr, n)
+      : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
   }
 
   /** A batch of one (the guest core's usual batch at one connection), done with the plain
    *  recv/send of the kernel, which cost less than its batch calls; same result as they give. */
-  private runOne(mem: ArrayBuffer, w: number, area: number, areaLen: number, send: boolean): number {
+  private runOne(
+    mem: ArrayBuffer,
+    w: number,
+    area: number,
+    areaLen: number,
+    send: boolean,
+  ): number {
     const words = this.words;
     const fd = this.handles.fd(words[w]! as Handle, Kind.Conn); // the guest's word, checked here
     const buf = words[w + 1]! >>> 0;
@@ -59,7 +81,14 @@ export class IoBatch {
   /** recv_many while some handles hold carried input (docs/ABI.md, wl_adopt): the records are
    *  done one at a time, in order, exactly as recv_many does them, except that a handle with
    *  carried input is served from it. Only right after a trap, so speed does not matter. */
-  private recvCarried(carried: Map<number, Uint8Array>, mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number {
+  private recvCarried(
+    carried: Map<number, Uint8Array>,
+    mem: ArrayBuffer,
+    ptr: number,
+    n: number,
+    area: number,
+    areaLen: number,
+  ): number {
     const words = new Int32Array(mem, ptr, n * 4);
     const end = area + areaLen;
     let free = area;

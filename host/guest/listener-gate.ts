@@ -20,8 +20,12 @@ export class ListenerGate {
 
   /** `listeners`: the table indices of the instance's listeners (a handful: pausing and
    *  resuming never walk the whole table, which may hold a million indices). */
-  constructor(private readonly handles: HandleTable, private readonly kernel: Kernel, private readonly epfd: Fd,
-    private readonly listeners: readonly number[]) {}
+  constructor(
+    private readonly handles: HandleTable,
+    private readonly kernel: Kernel,
+    private readonly epfd: Fd,
+    private readonly listeners: readonly number[],
+  ) {}
 
   /** Records a watch() on listener `index`; true when it must not be applied now (paused). */
   holds(index: number, events: number, lo: number, hi: number): boolean {
@@ -50,7 +54,8 @@ export class ListenerGate {
       const [events, lo, hi] = this.asked.get(i) ?? [0, 0, 0];
       if (t.kindAt(i) !== Kind.Listener || events === 0) continue;
       t.setWatched(i, true); // before the syscall: a flag that may be set is safe, see watch()
-      if (this.kernel.epollCtl(this.epfd, EPOLL_CTL_ADD, t.fdAt(i), events, lo, hi) !== 0) t.setWatched(i, false);
+      if (this.kernel.epollCtl(this.epfd, EPOLL_CTL_ADD, t.fdAt(i), events, lo, hi) !== 0)
+        t.setWatched(i, false);
     }
   }
 }

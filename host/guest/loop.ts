@@ -58,14 +58,17 @@ export class Loop {
     this.now = opts.now ?? (() => performance.now());
     this.guard = peerGuardFor(opts.limits ?? {}, opts.kernel, this.now);
     const epfd = opts.kernel.epollCreate();
-    if (epfd < 0) throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
+    if (epfd < 0)
+      throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
     this.epfd = epfd;
     if (opts.registry) opts.registry[0] = epfd;
     try {
       this.guest = this.instantiate();
     } catch (err) {
       opts.kernel.close(epfd);
-      throw err instanceof WasmloopError ? err : new GuestTrap(`guest trapped during start-up: ${(err as Error).message}`, { cause: err });
+      throw err instanceof WasmloopError
+        ? err
+        : new GuestTrap(`guest trapped during start-up: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -86,7 +89,10 @@ export class Loop {
     const g = this.guest;
     if (g === null) return 0;
     if (timeoutMs > 0 && this.deadlineAt >= 0) {
-      timeoutMs = Math.max(0, Math.min(timeoutMs, Math.ceil(this.deadlineAt - (before ?? this.now()))));
+      timeoutMs = Math.max(
+        0,
+        Math.min(timeoutMs, Math.ceil(this.deadlineAt - (before ?? this.now()))),
+      );
     }
     const n = this.opts.kernel.epollWait(this.epfd, g.memory, g.eventsPtr, g.eventsCap, timeoutMs);
     if (n < 0) {
@@ -103,7 +109,11 @@ export class Loop {
   /** Counters of the current guest plus those of the instances it replaced. */
   stats(): LoopStats {
     const live = this.guest?.stats() ?? zeroStats();
-    const out = { restarts: this.restarts, connectionsRefused: this.guard.refused, peersBlocked: this.guard.blocks } as LoopStats;
+    const out = {
+      restarts: this.restarts,
+      connectionsRefused: this.guard.refused,
+      peersBlocked: this.guard.blocks,
+    } as LoopStats;
     for (const k of STAT_NAMES) out[k] = live[k] + this.retired[k];
     return out;
   }
@@ -179,7 +189,11 @@ export class Loop {
   private caught(err: unknown): void {
     this.opts.onBusy?.(false);
     this.wasi?.flush();
-    this.onTrap(err instanceof GuestTrap ? err : new GuestTrap(`guest trapped: ${(err as Error).message}`, { cause: err }));
+    this.onTrap(
+      err instanceof GuestTrap
+        ? err
+        : new GuestTrap(`guest trapped: ${(err as Error).message}`, { cause: err }),
+    );
   }
 
   /**
@@ -197,7 +211,9 @@ export class Loop {
     const saved = this.draining ? null : this.busy(() => g.salvage());
     this.handovers.push(...(saved?.handovers ?? []));
     if (saved !== null && saved.culprit) this.guard.trapOn(saved.culpritPeer);
-    this.retired.closed += this.guard.dropBlocked(this.handovers, (fd) => this.opts.handoff?.drop(fd));
+    this.retired.closed += this.guard.dropBlocked(this.handovers, (fd) =>
+      this.opts.handoff?.drop(fd),
+    );
     this.retire(g);
     this.retired.closed += g.teardown();
     this.guest = null;
@@ -213,10 +229,17 @@ export class Loop {
     this.opts.onTrap?.(trap, restarting);
     if (this.draining) return this.finish();
     if (!restarting) {
-      return this.fail(new WasmloopError('ERR_WASMLOOP_RESTARTS', `guest trapped ${this.traps} times in a row; giving up. Last trap: ${trap.message}`, { cause: trap }));
+      return this.fail(
+        new WasmloopError(
+          'ERR_WASMLOOP_RESTARTS',
+          `guest trapped ${this.traps} times in a row; giving up. Last trap: ${trap.message}`,
+          { cause: trap },
+        ),
+      );
     }
     this.state = 'restarting';
-    const delay = culprit || this.traps <= 1 ? 0 : Math.min(100 * 2 ** (this.traps - 2), MAX_RESTART_DELAY_MS);
+    const delay =
+      culprit || this.traps <= 1 ? 0 : Math.min(100 * 2 ** (this.traps - 2), MAX_RESTART_DELAY_MS);
     setTimeout(() => this.restart(), delay);
   }
 
@@ -239,7 +262,13 @@ export class Loop {
       this.restarts++;
       this.state = 'running';
     } catch (err) {
-      return this.fail(err instanceof WasmloopError ? err : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, { cause: err }));
+      return this.fail(
+        err instanceof WasmloopError
+          ? err
+          : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, {
+              cause: err,
+            }),
+      );
     }
     // One at a time: if adopting one traps, the rest wait for the instance after this one.
     while (this.handovers.length > 0 && this.guest === g) {
@@ -272,7 +301,12 @@ export class Loop {
     return this.busy(() => this.newInstance(module, kernel, listeners, wasi)); // wl_init and the start function are guest code too
   }
 
-  private newInstance(module: WebAssembly.Module, kernel: Kernel, listeners: readonly Fd[], wasi: WasiBinding | null): GuestInstance {
+  private newInstance(
+    module: WebAssembly.Module,
+    kernel: Kernel,
+    listeners: readonly Fd[],
+    wasi: WasiBinding | null,
+  ): GuestInstance {
     return new GuestInstance(module, {
       kernel,
       epfd: this.epfd,

@@ -116,7 +116,10 @@ export class PeerGuard {
     if (!this.blocking) return 0;
     const kept: Handover[] = [];
     for (const h of handovers) {
-      if (h.linger || !this.refuses(h.fd)) { kept.push(h); continue; }
+      if (h.linger || !this.refuses(h.fd)) {
+        kept.push(h);
+        continue;
+      }
       unlist?.(h.fd); // out of the worker's handoff list before the number can be reused
       this.opts.kernel.close(h.fd);
     }
@@ -136,7 +139,10 @@ export class PeerGuard {
     let victim: string | undefined;
     for (const [k, r] of this.peers) {
       victim ??= k; // the oldest, if every peer is blocked
-      if (r.blockedUntil <= now) { victim = k; break; }
+      if (r.blockedUntil <= now) {
+        victim = k;
+        break;
+      }
     }
     this.peers.delete(victim!);
     return undefined;
@@ -144,9 +150,18 @@ export class PeerGuard {
 }
 
 /** A guard with the `max-traps-per-peer-minute` and `peer-block-ms` limits (host/limits.ts). */
-export function peerGuardFor(limits: Readonly<Record<string, number>>, kernel: Kernel, now: () => number): PeerGuard {
+export function peerGuardFor(
+  limits: Readonly<Record<string, number>>,
+  kernel: Kernel,
+  now: () => number,
+): PeerGuard {
   const limit = (name: string) => limits[name] ?? KNOWN_LIMITS[name]!.default;
-  return new PeerGuard({ budget: limit('max-traps-per-peer-minute'), blockMs: limit('peer-block-ms'), kernel, now });
+  return new PeerGuard({
+    budget: limit('max-traps-per-peer-minute'),
+    blockMs: limit('peer-block-ms'),
+    kernel,
+    now,
+  });
 }
 
 /** The peer of connection `fd` as a budget key, or null when its address cannot be read. */
@@ -168,6 +183,7 @@ export function peerKey(addr: SockAddr): string {
   const tailGroups = tail.length + (tail.at(-1)?.includes('.') ? 1 : 0); // a dotted quad is two
   const fill = halves.length === 2 ? Math.max(0, 8 - head.length - tailGroups) : 0;
   const prefix = [...head, ...Array<string>(fill).fill('0'), ...tail].slice(0, 4);
-  if (halves.length > 2 || prefix.length !== 4 || !prefix.every((g) => /^[0-9a-f]{1,4}$/i.test(g))) return host;
+  if (halves.length > 2 || prefix.length !== 4 || !prefix.every((g) => /^[0-9a-f]{1,4}$/i.test(g)))
+    return host;
   return `${prefix.map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
 }

@@ -88,9 +88,13 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
         // cannot move (the next instance would not know what is left) and is closed.
         if (owed !== null && !sendAll(kernel, fd, owed)) continue;
         const carried = join(input, g.release(handle));
-        if (carried === undefined) g.discard(fd); // more than the next instance reads at once
+        if (carried === undefined)
+          g.discard(fd); // more than the next instance reads at once
         else out.handovers.push({ fd, input: carried, linger: false });
-      } else if ((action === SalvageAction.Reply || action === SalvageAction.Close) && !out.culprit) {
+      } else if (
+        (action === SalvageAction.Reply || action === SalvageAction.Close) &&
+        !out.culprit
+      ) {
         // The connection whose code trapped: the output it is owed, the trap reply if nothing
         // of its answer went out, then FIN; the next instance lingers until the peer's EOF so
         // that unread input does not turn the close into a reset that destroys the reply.
@@ -144,7 +148,12 @@ function join(a: Uint8Array | null, b: Uint8Array | null): Uint8Array | null | u
 /** Sends all of `bytes` if the socket takes them now; false when it could not. */
 function sendAll(kernel: Kernel, fd: Fd, bytes: Uint8Array): boolean {
   for (let at = 0; at < bytes.length;) {
-    const n = kernel.send(fd, bytes.buffer as ArrayBuffer, bytes.byteOffset + at, bytes.length - at);
+    const n = kernel.send(
+      fd,
+      bytes.buffer as ArrayBuffer,
+      bytes.byteOffset + at,
+      bytes.length - at,
+    );
     if (n <= 0) return false; // EAGAIN or an error: the linger close follows either way
     at += n;
   }

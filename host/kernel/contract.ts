@@ -15,8 +15,20 @@
 
 /** The numbers the contract speaks in (Linux values), defined in host/abi.ts. */
 export {
-  EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT,
-  EPOLLRDHUP, EVENT_SIZE, MAX_EVENTS, SHUT_RD, SHUT_RDWR, SHUT_WR,
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  EVENT_SIZE,
+  MAX_EVENTS,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
 } from '../abi.ts';
 
 /**
@@ -43,7 +55,13 @@ export interface Kernel {
    * 12-byte records at `memory[offset..]`. Returns how many, or -errno; `-EFAULT` when
    * `offset + maxEvents * 12 > memory.byteLength`, -EINVAL above MAX_EVENTS. EINTR is retried inside.
    */
-  epollWait(epfd: Fd, memory: ArrayBuffer, offset: number, maxEvents: number, timeoutMs: number): number;
+  epollWait(
+    epfd: Fd,
+    memory: ArrayBuffer,
+    offset: number,
+    maxEvents: number,
+    timeoutMs: number,
+  ): number;
   /**
    * A non-blocking, close-on-exec TCP listener bound to a numeric IPv4 or IPv6 address
    * (`"127.0.0.1"`, `"::1"`, no brackets), with SO_REUSEADDR and, if asked, SO_REUSEPORT.
@@ -72,7 +90,14 @@ export interface Kernel {
    * -EINVAL. Returns 0, or -EFAULT when the records or the area do not fit in memory (nothing
    * done), -EINVAL for bad arguments.
    */
-  recvMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number;
+  recvMany(
+    fds: Int32Array,
+    memory: ArrayBuffer,
+    ptr: number,
+    n: number,
+    area: number,
+    areaLen: number,
+  ): number;
   /** `n` send calls in one, as `recvMany` (without an area). */
   sendMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number): number;
   /** shutdown(fd, how): 0 or -errno. */

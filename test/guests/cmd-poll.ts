@@ -42,11 +42,12 @@ const BUF = memory.data(4096);
 const MAX_SUBS = 16;
 const SUBS = memory.data(48 * MAX_SUBS, 8);
 const EVENTS = memory.data(32 * MAX_SUBS, 8);
-const USERDATA_BASE: u64 = 0xA5A5_0000_0000_0000;
+const USERDATA_BASE: u64 = 0xa5a5_0000_0000_0000;
 
 function print(fd: u32, s: string): void {
   const b = String.UTF8.encode(s);
-  let ptr = changetype<usize>(b), len = <u32>b.byteLength;
+  let ptr = changetype<usize>(b),
+    len = <u32>b.byteLength;
   while (len > 0) {
     store<usize>(SCRATCH, ptr);
     store<u32>(SCRATCH, len, 4);
@@ -59,11 +60,14 @@ function print(fd: u32, s: string): void {
 
 function args(): string[] {
   args_sizes_get(SCRATCH, SCRATCH + 4);
-  const count = load<u32>(SCRATCH), size = load<u32>(SCRATCH, 4);
-  const ptrs = heap.alloc(count * 4 + 4), buf = heap.alloc(size + 1);
+  const count = load<u32>(SCRATCH),
+    size = load<u32>(SCRATCH, 4);
+  const ptrs = heap.alloc(count * 4 + 4),
+    buf = heap.alloc(size + 1);
   args_get(ptrs, buf);
   const out = new Array<string>();
-  for (let i: u32 = 0; i < count; i++) out.push(String.UTF8.decodeUnsafe(load<usize>(ptrs + i * 4), 1 << 20, true));
+  for (let i: u32 = 0; i < count; i++)
+    out.push(String.UTF8.decodeUnsafe(load<usize>(ptrs + i * 4), 1 << 20, true));
   return out;
 }
 
@@ -113,9 +117,22 @@ function printEvents(err: u16, count: u32, events: usize = EVENTS): void {
   for (let i: u32 = 0; i < count; i++) {
     const ev = events + <usize>i * 32;
     const userdata = load<u64>(ev);
-    const which = userdata - USERDATA_BASE < <u64>MAX_SUBS ? (userdata - USERDATA_BASE).toString() : "?";
-    print(1, "sub " + which + ": error " + load<u16>(ev, 8).toString() + " type " + load<u8>(ev, 10).toString()
-      + " nbytes " + load<u64>(ev, 16).toString() + " flags " + load<u16>(ev, 24).toString() + "\n");
+    const which =
+      userdata - USERDATA_BASE < <u64>MAX_SUBS ? (userdata - USERDATA_BASE).toString() : "?";
+    print(
+      1,
+      "sub " +
+        which +
+        ": error " +
+        load<u16>(ev, 8).toString() +
+        " type " +
+        load<u8>(ev, 10).toString() +
+        " nbytes " +
+        load<u64>(ev, 16).toString() +
+        " flags " +
+        load<u16>(ev, 24).toString() +
+        "\n",
+    );
   }
 }
 
@@ -124,7 +141,12 @@ function readOnce(): void {
   store<u32>(SCRATCH, 4096, 4);
   const err = fd_read(0, SCRATCH, 1, SCRATCH + 8);
   const n = load<u32>(SCRATCH, 8);
-  print(1, err != 0 ? "read: errno " + err.toString() + "\n" : "read " + n.toString() + ": " + String.UTF8.decodeUnsafe(BUF, n) + "\n");
+  print(
+    1,
+    err != 0
+      ? "read: errno " + err.toString() + "\n"
+      : "read " + n.toString() + ": " + String.UTF8.decodeUnsafe(BUF, n) + "\n",
+  );
 }
 
 function poll(args: string[]): void {
@@ -139,7 +161,7 @@ function poll(args: string[]): void {
   if (count > MAX_SUBS) unreachable();
   for (let i = 0; i < count; i++) subscribe(i, specs[i]);
   print(2, "polling\n");
-  store<u32>(SCRATCH, 0xFFFF, 8);
+  store<u32>(SCRATCH, 0xffff, 8);
   const err = poll_oneoff(SUBS, EVENTS, <u32>count, SCRATCH + 8);
   printEvents(err, load<u32>(SCRATCH, 8));
   if (thenRead) readOnce();
@@ -155,27 +177,40 @@ function pollOverlap(): void {
 function pollFault(): void {
   subscribe(0, "write:1");
   // One subscription (48 bytes) at 2^32 - 16: in 32-bit arithmetic the end wraps to 32.
-  const err = poll_oneoff(<usize>0xFFFF_FFF0, EVENTS, 1, SCRATCH + 8);
+  const err = poll_oneoff(<usize>0xffff_fff0, EVENTS, 1, SCRATCH + 8);
   print(1, "in wraps: errno " + err.toString() + "\n");
-  const err2 = poll_oneoff(SUBS, <usize>0xFFFF_FFF0, 1, SCRATCH + 8);
+  const err2 = poll_oneoff(SUBS, <usize>0xffff_fff0, 1, SCRATCH + 8);
   print(1, "out wraps: errno " + err2.toString() + "\n");
 }
 
 function pollMany(n: u32): void {
-  const subs = heap.alloc(<usize>n * 48), events = heap.alloc(<usize>n * 32);
+  const subs = heap.alloc(<usize>n * 48),
+    events = heap.alloc(<usize>n * 32);
   memory.fill(subs, 0, <usize>n * 48);
   for (let i: u32 = 0; i < n; i++) {
     store<u8>(subs + <usize>i * 48, 2, 8);
     store<u32>(subs + <usize>i * 48, 1, 16);
   }
-  store<u32>(SCRATCH, 0xFFFF, 8);
+  store<u32>(SCRATCH, 0xffff, 8);
   const err = poll_oneoff(subs, events, n, SCRATCH + 8);
-  print(1, "poll " + n.toString() + ": errno " + err.toString() + ", " + load<u32>(SCRATCH, 8).toString() + " events\n");
+  print(
+    1,
+    "poll " +
+      n.toString() +
+      ": errno " +
+      err.toString() +
+      ", " +
+      load<u32>(SCRATCH, 8).toString() +
+      " events\n",
+  );
 }
 
 function clocks(): void {
   for (let id: u32 = 0; id < 4; id++) {
-    print(1, "clock " + id.toString() + ": errno " + clock_time_get(id, 0, SCRATCH + 16).toString() + "\n");
+    print(
+      1,
+      "clock " + id.toString() + ": errno " + clock_time_get(id, 0, SCRATCH + 16).toString() + "\n",
+    );
   }
 }
 
@@ -189,5 +224,9 @@ export function _start(): void {
   else if (mode == "poll-overlap") pollOverlap();
   else if (mode == "poll-many") pollMany(<u32>I64.parseInt(rest[0]));
   else if (mode == "clocks") clocks();
-  else print(2, "usage: cmd-poll write FD...|poll SUB... [then-read]|poll-many N|poll-overlap|poll-fault|clocks\n");
+  else
+    print(
+      2,
+      "usage: cmd-poll write FD...|poll SUB... [then-read]|poll-many N|poll-overlap|poll-fault|clocks\n",
+    );
 }

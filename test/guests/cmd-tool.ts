@@ -31,7 +31,17 @@ declare function fd_prestat_get(fd: u32, buf: usize): u16;
 @external("wasi_snapshot_preview1", "fd_prestat_dir_name")
 declare function fd_prestat_dir_name(fd: u32, path: usize, len: u32): u16;
 @external("wasi_snapshot_preview1", "path_open")
-declare function path_open(dirfd: u32, dirflags: u32, path: usize, pathLen: u32, oflags: u16, base: u64, inheriting: u64, fdflags: u16, fd: usize): u16;
+declare function path_open(
+  dirfd: u32,
+  dirflags: u32,
+  path: usize,
+  pathLen: u32,
+  oflags: u16,
+  base: u64,
+  inheriting: u64,
+  fdflags: u16,
+  fd: usize,
+): u16;
 @external("wasi_snapshot_preview1", "fd_fdstat_get")
 declare function fd_fdstat_get(fd: u32, stat: usize): u16;
 @external("wasi_snapshot_preview1", "proc_exit")
@@ -81,22 +91,27 @@ function fail(message: string): void {
 /** Decodes a WASI string list (args or environ): `count` NUL-terminated strings. */
 function strings(count: u32, ptrs: usize): string[] {
   const out = new Array<string>();
-  for (let i: u32 = 0; i < count; i++) out.push(String.UTF8.decodeUnsafe(load<usize>(ptrs + i * 4), 1 << 20, true));
+  for (let i: u32 = 0; i < count; i++)
+    out.push(String.UTF8.decodeUnsafe(load<usize>(ptrs + i * 4), 1 << 20, true));
   return out;
 }
 
 function args(): string[] {
   args_sizes_get(SCRATCH, SCRATCH + 4);
-  const count = load<u32>(SCRATCH), size = load<u32>(SCRATCH, 4);
-  const ptrs = heap.alloc(count * 4 + 4), buf = heap.alloc(size + 1);
+  const count = load<u32>(SCRATCH),
+    size = load<u32>(SCRATCH, 4);
+  const ptrs = heap.alloc(count * 4 + 4),
+    buf = heap.alloc(size + 1);
   args_get(ptrs, buf);
   return strings(count, ptrs);
 }
 
 function environ(): string[] {
   environ_sizes_get(SCRATCH, SCRATCH + 4);
-  const count = load<u32>(SCRATCH), size = load<u32>(SCRATCH, 4);
-  const ptrs = heap.alloc(count * 4 + 4), buf = heap.alloc(size + 1);
+  const count = load<u32>(SCRATCH),
+    size = load<u32>(SCRATCH, 4);
+  const ptrs = heap.alloc(count * 4 + 4),
+    buf = heap.alloc(size + 1);
   environ_get(ptrs, buf);
   return strings(count, ptrs);
 }
@@ -133,7 +148,17 @@ function openAt(dir: u32, name: string, oflags: u16, rights: u64): u32 {
   if (fd_fdstat_get(dir, SCRATCH + 32) != 0) fail("fd_fdstat_get failed");
   const inheriting = load<u64>(SCRATCH + 32, 16);
   const p = String.UTF8.encode(name);
-  const err = path_open(dir, 0, changetype<usize>(p), <u32>p.byteLength, oflags, rights & inheriting, inheriting, 0, SCRATCH + 16);
+  const err = path_open(
+    dir,
+    0,
+    changetype<usize>(p),
+    <u32>p.byteLength,
+    oflags,
+    rights & inheriting,
+    inheriting,
+    0,
+    SCRATCH + 16,
+  );
   if (err != 0) fail("open " + name + ": errno " + err.toString());
   return load<u32>(SCRATCH, 16);
 }

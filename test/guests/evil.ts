@@ -12,13 +12,33 @@
 //   "SPIN\n"       never returns (an endless loop: only a watchdog can stop it)
 //   "TICKS\n"      replies "ticks <n>\n": how often its every(100 ms) periodic tick has run
 //   "TICKTRAP\n"   replies "armed\n"; its next periodic tick traps (a trap no connection caused)
-import { wl_close, wl_listener, wl_recv, wl_recv_many, wl_send, wl_send_many, wl_shutdown_handle, wl_watch } from "../../assembly/abi";
+import {
+  wl_close,
+  wl_listener,
+  wl_recv,
+  wl_recv_many,
+  wl_send,
+  wl_send_many,
+  wl_shutdown_handle,
+  wl_watch,
+} from "../../assembly/abi";
 import { bytes, equals } from "../../assembly/bytes";
 import { connWrite, every, serve } from "../../assembly/socket";
 import { connHandle } from "../../assembly/testing";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage,
+  wl_salvage_record,
+  wl_trap_reply,
+  wl_adopt,
+} from "../../assembly/loop";
 
 const BADHANDLE = bytes("BADHANDLE\n");
 const BADPTR = bytes("BADPTR\n");
@@ -57,37 +77,75 @@ function evilData(slot: u32, ptr: usize, len: i32): i32 {
   const h = connHandle(slot);
   if (equals(ptr, len, BADHANDLE)) {
     const stale = h + (1 << 20) * 5; // same index, another generation
-    reply(slot, "recv=" + wl_recv(stale, SCRATCH, 8).toString()
-      + " send=" + wl_send(0x7fff, SCRATCH, 8).toString()
-      + " zero=" + wl_recv(0, SCRATCH, 8).toString()
-      + " negative=" + wl_send(-1, SCRATCH, 8).toString()
-      + " close=" + wl_close(12345).toString()
-      + " watch=" + wl_watch(999, 1, 0, 0).toString()
-      + " shutdown=" + wl_shutdown_handle((7 << 20) | 2, 1).toString() + "\n");
+    reply(
+      slot,
+      "recv=" +
+        wl_recv(stale, SCRATCH, 8).toString() +
+        " send=" +
+        wl_send(0x7fff, SCRATCH, 8).toString() +
+        " zero=" +
+        wl_recv(0, SCRATCH, 8).toString() +
+        " negative=" +
+        wl_send(-1, SCRATCH, 8).toString() +
+        " close=" +
+        wl_close(12345).toString() +
+        " watch=" +
+        wl_watch(999, 1, 0, 0).toString() +
+        " shutdown=" +
+        wl_shutdown_handle((7 << 20) | 2, 1).toString() +
+        "\n",
+    );
   } else if (equals(ptr, len, BADPTR)) {
-    const end = <usize>memory.size() << 16;
-    reply(slot, "recv=" + wl_recv(h, end - 4, 8).toString()
-      + " send=" + wl_send(h, 0xfffffff0, 64).toString()
-      + " huge=" + wl_send(h, 0, -1).toString()
-      + " zero=" + wl_recv(h, SCRATCH, 0).toString()
-      + " watchbits=" + wl_watch(h, 0x40000000, 0, 0).toString() + "\n");
+    const end = (<usize>memory.size()) << 16;
+    reply(
+      slot,
+      "recv=" +
+        wl_recv(h, end - 4, 8).toString() +
+        " send=" +
+        wl_send(h, 0xfffffff0, 64).toString() +
+        " huge=" +
+        wl_send(h, 0, -1).toString() +
+        " zero=" +
+        wl_recv(h, SCRATCH, 0).toString() +
+        " watchbits=" +
+        wl_watch(h, 0x40000000, 0, 0).toString() +
+        "\n",
+    );
   } else if (equals(ptr, len, BATCH)) {
-    const end = <usize>memory.size() << 16;
+    const end = (<usize>memory.size()) << 16;
     ioRecord(0, h + (1 << 20) * 5, SCRATCH, 8); // a stale handle
-    ioRecord(1, h, end - 4, 8);                   // its own handle, a buffer past the end
+    ioRecord(1, h, end - 4, 8); // its own handle, a buffer past the end
     const call = wl_send_many(RECORDS, 2);
-    reply(slot, "stale=" + load<i32>(RECORDS, 12).toString()
-      + " wild=" + load<i32>(RECORDS + 16, 12).toString()
-      + " call=" + call.toString()
-      + " outside=" + wl_send_many(end - 16, 2).toString()
-      + " misaligned=" + wl_recv_many(RECORDS + 2, 1, SCRATCH, 64).toString()
-      + " many=" + wl_send_many(RECORDS, 5000).toString()
-      + " area=" + wl_recv_many(RECORDS, 1, end - 8, 64).toString() + "\n");
+    reply(
+      slot,
+      "stale=" +
+        load<i32>(RECORDS, 12).toString() +
+        " wild=" +
+        load<i32>(RECORDS + 16, 12).toString() +
+        " call=" +
+        call.toString() +
+        " outside=" +
+        wl_send_many(end - 16, 2).toString() +
+        " misaligned=" +
+        wl_recv_many(RECORDS + 2, 1, SCRATCH, 64).toString() +
+        " many=" +
+        wl_send_many(RECORDS, 5000).toString() +
+        " area=" +
+        wl_recv_many(RECORDS, 1, end - 8, 64).toString() +
+        "\n",
+    );
   } else if (equals(ptr, len, LISTENER)) {
     const l = wl_listener(0);
-    reply(slot, "recv=" + wl_recv(l, SCRATCH, 8).toString()
-      + " close=" + wl_close(l).toString()
-      + " missing=" + wl_listener(7).toString() + "\n");
+    reply(
+      slot,
+      "recv=" +
+        wl_recv(l, SCRATCH, 8).toString() +
+        " close=" +
+        wl_close(l).toString() +
+        " missing=" +
+        wl_listener(7).toString() +
+        "\n",
+    );
   } else if (equals(ptr, len, TRAP)) {
     unreachable();
   } else if (equals(ptr, len, ABORT)) {

@@ -29,9 +29,15 @@ export function wl_init(): i32 {
   return 0;
 }
 
-export function wl_events_ptr(): usize { return RING; }
-export function wl_events_cap(): i32 { return 64; }
-export function wl_stats_ptr(): usize { return STATS; }
+export function wl_events_ptr(): usize {
+  return RING;
+}
+export function wl_events_cap(): i32 {
+  return 64;
+}
+export function wl_stats_ptr(): usize {
+  return STATS;
+}
 export function wl_shutdown(): void {}
 
 export function wl_dispatch(n: i32, now: f64): i32 {
@@ -48,23 +54,33 @@ export function accept_once(listener: i32): i32 {
   const c = wl_accept(listener);
   if (c >= 0) {
     if (held_count < HELD_MAX) held_handles[held_count++] = c;
-    store<u64>(STATS, load<u64>(STATS) + 1);         // accepted
+    store<u64>(STATS, load<u64>(STATS) + 1); // accepted
     store<u64>(STATS + 16, load<u64>(STATS + 16) + 1); // open (never goes down)
   }
   return c;
 }
 
-export function close_handle(handle: i32): i32 { return wl_close(handle); }
+export function close_handle(handle: i32): i32 {
+  return wl_close(handle);
+}
 
 /** The i-th handle accept gave (in order), or -1. */
-export function held(i: i32): i32 { return i >= 0 && i < held_count ? held_handles[i] : -1; }
+export function held(i: i32): i32 {
+  return i >= 0 && i < held_count ? held_handles[i] : -1;
+}
 
 /** Where tests write bytes for limit_of and send_text. */
-export function scratch(): usize { return SCRATCH; }
+export function scratch(): usize {
+  return SCRATCH;
+}
 
-export function limit_of(len: i32): f64 { return wl_limit(SCRATCH, len); }
+export function limit_of(len: i32): f64 {
+  return wl_limit(SCRATCH, len);
+}
 
-export function send_text(handle: i32, len: i32): i32 { return wl_send(handle, SCRATCH, len); }
+export function send_text(handle: i32, len: i32): i32 {
+  return wl_send(handle, SCRATCH, len);
+}
 
 /** accept at the bottom of `depth` nested calls. */
 export function accept_at(depth: i32, listener: i32): i32 {

@@ -4,8 +4,18 @@
 import { bytes, equals } from "../../assembly/bytes";
 import { connWrite, serve } from "../../assembly/socket";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage, wl_salvage_record, wl_trap_reply } from "../../assembly/loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage,
+  wl_salvage_record,
+  wl_trap_reply,
+} from "../../assembly/loop";
 
 const TRAP = bytes("TRAP\n");
 let spins: u64 = 0;

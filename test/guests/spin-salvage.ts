@@ -6,8 +6,18 @@ import { bytes, equals } from "../../assembly/bytes";
 import { connWrite, serve } from "../../assembly/socket";
 import { connSalvage } from "../../assembly/testing";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage_record,
+  wl_trap_reply,
+  wl_adopt,
+} from "../../assembly/loop";
 
 const TRAP = bytes("TRAP\n");
 let named = 0;

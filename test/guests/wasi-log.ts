@@ -4,8 +4,19 @@
 import { bytes, equals } from "../../assembly/bytes";
 import { connWrite, serve } from "../../assembly/socket";
 
-export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-  wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../../assembly/loop";
+export {
+  wl_abi_version_1,
+  wl_init,
+  wl_events_ptr,
+  wl_events_cap,
+  wl_dispatch,
+  wl_shutdown,
+  wl_stats_ptr,
+  wl_salvage,
+  wl_salvage_record,
+  wl_trap_reply,
+  wl_adopt,
+} from "../../assembly/loop";
 
 @external("wasi_snapshot_preview1", "fd_write")
 declare function fd_write(fd: i32, iovs: usize, count: i32, written: usize): i32;
@@ -28,8 +39,10 @@ function writeOut(s: string): void {
 /** The value of GREETING in the WASI environment, or "". */
 function greeting(): string {
   environ_sizes_get(IOV, IOV + 4);
-  const count = load<u32>(IOV), size = load<u32>(IOV, 4);
-  const ptrs = heap.alloc(count * 4), buf = heap.alloc(size);
+  const count = load<u32>(IOV),
+    size = load<u32>(IOV, 4);
+  const ptrs = heap.alloc(count * 4),
+    buf = heap.alloc(size);
   environ_get(ptrs, buf);
   for (let i: u32 = 0; i < count; i++) {
     const s = String.UTF8.decodeUnsafe(load<usize>(ptrs + i * 4), <usize>size, true);

@@ -17,7 +17,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseDirOption, parseWasiBackend, runCommand, type CommandOptions } from '../../host/command/command.ts';
+import {
+  parseDirOption,
+  parseWasiBackend,
+  runCommand,
+  type CommandOptions,
+} from '../../host/command/command.ts';
 import { WasmloopError } from '../../host/errors.ts';
 
 function isNonBlocking(fd: number): boolean {
@@ -46,7 +51,8 @@ function parse(argv: string[]): { path: string; opts: CommandOptions } {
     const value = argv[i++] ?? '';
     if (flag === '--wasi') opts.backend = parseWasiBackend(value);
     else if (flag === '--dir') opts.dirs.push(parseDirOption(value));
-    else if (flag === '--env') opts.env[value.slice(0, value.indexOf('='))] = value.slice(value.indexOf('=') + 1);
+    else if (flag === '--env')
+      opts.env[value.slice(0, value.indexOf('='))] = value.slice(value.indexOf('=') + 1);
     else throw new Error(`cmd-run: unknown option ${flag}`);
   }
   const path = argv[i]!;

@@ -34,7 +34,9 @@ function track(proc: ChildProcessWithoutNullStreams, what: string): CmdChild {
   const out: Buffer[] = [];
   let err = '';
   proc.stdout.on('data', (b: Buffer) => out.push(b));
-  proc.stderr.setEncoding('utf8').on('data', (s: string) => { err += s; });
+  proc.stderr.setEncoding('utf8').on('data', (s: string) => {
+    err += s;
+  });
   proc.stdin.on('error', () => {}); // a guest that exits without reading all its input: EPIPE
   let done = false;
   const exit = new Promise<number | string>((resolve, reject) => {
@@ -54,7 +56,10 @@ function track(proc: ChildProcessWithoutNullStreams, what: string): CmdChild {
     exited(ms = 20000) {
       let timer: NodeJS.Timeout | undefined;
       const t = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not exit within ${ms} ms; stderr: ${err}`)), ms);
+        timer = setTimeout(
+          () => reject(new Error(`${what} did not exit within ${ms} ms; stderr: ${err}`)),
+          ms,
+        );
       });
       return Promise.race([exit, t]).finally(() => clearTimeout(timer));
     },

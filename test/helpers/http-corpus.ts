@@ -36,7 +36,10 @@ export interface Expected {
   connection?: string;
   continued: boolean;
   /** multipart/form-data: whether the close delimiter was seen, and the parts. */
-  multipart?: { complete: boolean; parts: Array<{ name: string | null; filename: string | null; data: Buffer }> };
+  multipart?: {
+    complete: boolean;
+    parts: Array<{ name: string | null; filename: string | null; data: Buffer }>;
+  };
 }
 
 export interface Case {
@@ -54,11 +57,16 @@ export interface Case {
 
 /** Decodes the escapes of one corpus line into bytes (latin1). */
 export function unescape(text: string, where: string): Buffer {
-  const expanded = text.replace(/\{\{(.*?)\*(\d+)\}\}/g, (_, s: string, n: string) => s.repeat(Number(n)));
+  const expanded = text.replace(/\{\{(.*?)\*(\d+)\}\}/g, (_, s: string, n: string) =>
+    s.repeat(Number(n)),
+  );
   let out = '';
   for (let i = 0; i < expanded.length; i++) {
     const c = expanded[i]!;
-    if (c !== '\\') { out += c; continue; }
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
     const e = expanded[++i];
     if (e === 'r') out += '\r';
     else if (e === 'n') out += '\n';
@@ -75,16 +83,34 @@ export function unescape(text: string, where: string): Buffer {
 }
 
 function emptyExpected(): Expected {
-  return { status: 200, method: '', target: '', version: 'HTTP/1.1', headers: [], body: Buffer.alloc(0), continued: false };
+  return {
+    status: 200,
+    method: '',
+    target: '',
+    version: 'HTTP/1.1',
+    headers: [],
+    body: Buffer.alloc(0),
+    continued: false,
+  };
 }
 
 function setField(e: Expected, key: string, value: string, where: string): void {
   switch (key) {
-    case 'status': e.status = Number(value); break;
-    case 'method': e.method = unescape(value, where).toString('latin1'); break;
-    case 'target': e.target = unescape(value, where).toString('latin1'); break;
-    case 'version': e.version = value; break;
-    case 'headers': if (value !== 'none') throw new Error(`${where}: headers: none is the only form`); break;
+    case 'status':
+      e.status = Number(value);
+      break;
+    case 'method':
+      e.method = unescape(value, where).toString('latin1');
+      break;
+    case 'target':
+      e.target = unescape(value, where).toString('latin1');
+      break;
+    case 'version':
+      e.version = value;
+      break;
+    case 'headers':
+      if (value !== 'none') throw new Error(`${where}: headers: none is the only form`);
+      break;
     case 'header': {
       const colon = value.indexOf(':');
       if (colon <= 0) throw new Error(`${where}: header needs "name: value"`);
@@ -92,18 +118,32 @@ function setField(e: Expected, key: string, value: string, where: string): void 
       e.headers.push([value.slice(0, colon), unescape(v, where).toString('latin1')]);
       break;
     }
-    case 'body': e.body = unescape(value, where); break;
-    case 'connection': e.connection = value; break;
-    case 'continue': e.continued = value === 'yes'; break;
-    case 'multipart': e.multipart = { complete: value === 'complete', parts: e.multipart?.parts ?? [] }; break;
+    case 'body':
+      e.body = unescape(value, where);
+      break;
+    case 'connection':
+      e.connection = value;
+      break;
+    case 'continue':
+      e.continued = value === 'yes';
+      break;
+    case 'multipart':
+      e.multipart = { complete: value === 'complete', parts: e.multipart?.parts ?? [] };
+      break;
     case 'part': {
       const [name, filename, data] = value.split('|');
-      if (data === undefined || !e.multipart) throw new Error(`${where}: part needs "multipart:" first and name|filename|data`);
+      if (data === undefined || !e.multipart)
+        throw new Error(`${where}: part needs "multipart:" first and name|filename|data`);
       const text = (t: string) => (t === '\\N' ? null : unescape(t, where).toString('latin1'));
-      e.multipart.parts.push({ name: text(name!), filename: text(filename!), data: unescape(data, where) });
+      e.multipart.parts.push({
+        name: text(name!),
+        filename: text(filename!),
+        data: unescape(data, where),
+      });
       break;
     }
-    default: throw new Error(`${where}: unknown field ${key}`);
+    default:
+      throw new Error(`${where}: unknown field ${key}`);
   }
 }
 
@@ -127,7 +167,16 @@ export function parseCorpus(file: string, text: string): Case[] {
     const where = `${file}:${i + 1}`;
     const line = raw.replace(/[ \t\r]+$/, '');
     if (line.startsWith('=== ')) {
-      c = { file, line: i + 1, name: line.slice(4), limits: {}, request: Buffer.alloc(0), responses: [], closes: false, incomplete: false };
+      c = {
+        file,
+        line: i + 1,
+        name: line.slice(4),
+        limits: {},
+        request: Buffer.alloc(0),
+        responses: [],
+        closes: false,
+        incomplete: false,
+      };
       cases.push(c);
       block = 'head';
       return;
@@ -140,19 +189,30 @@ export function parseCorpus(file: string, text: string): Case[] {
     if (line.startsWith('--- ')) {
       const kind = line.slice(4);
       if (kind === 'request') block = 'request';
-      else if (kind === 'response') { block = 'response'; cur.responses.push(emptyExpected()); }
-      else if (kind === 'none') { block = 'none'; cur.incomplete = true; }
-      else throw new Error(`${where}: unknown block ${kind}`);
+      else if (kind === 'response') {
+        block = 'response';
+        cur.responses.push(emptyExpected());
+      } else if (kind === 'none') {
+        block = 'none';
+        cur.incomplete = true;
+      } else throw new Error(`${where}: unknown block ${kind}`);
       return;
     }
-    if (block === 'request') { cur.request = Buffer.concat([cur.request, unescape(line, where)]); return; }
+    if (block === 'request') {
+      cur.request = Buffer.concat([cur.request, unescape(line, where)]);
+      return;
+    }
     if (line === '' || line.startsWith('#')) return;
     const m = /^([a-z]+)(?:\*(\d+))?:\s?(.*)$/.exec(line);
     if (!m) throw new Error(`${where}: expected "field: value"`);
-    if (block === 'head' && m[1] === 'limits') { cur.limits = parseLimits(m[3]!, where); return; }
+    if (block === 'head' && m[1] === 'limits') {
+      cur.limits = parseLimits(m[3]!, where);
+      return;
+    }
     if (block !== 'response') throw new Error(`${where}: field outside a response block`);
     const times = m[2] === undefined ? 1 : Number(m[2]);
-    for (let t = 0; t < times; t++) setField(cur.responses[cur.responses.length - 1]!, m[1]!, m[3]!, where);
+    for (let t = 0; t < times; t++)
+      setField(cur.responses[cur.responses.length - 1]!, m[1]!, m[3]!, where);
   });
   for (const k of cases) finish(k);
   return cases;
@@ -165,7 +225,11 @@ function finish(k: Case): void {
   if (mark >= 0) {
     const body = k.request.length - (k.request.indexOf('\r\n\r\n') + 4);
     const n = Buffer.from(String(body), 'latin1');
-    k.request = Buffer.concat([k.request.subarray(0, mark), n, k.request.subarray(mark + '{{length}}'.length)]);
+    k.request = Buffer.concat([
+      k.request.subarray(0, mark),
+      n,
+      k.request.subarray(mark + '{{length}}'.length),
+    ]);
     for (const e of k.responses) {
       for (const h of e.headers) h[1] = h[1].replace('{{length}}', String(body));
     }
@@ -179,7 +243,9 @@ function finish(k: Case): void {
 /** Every case in test/http/*.txt, in file order. */
 export function loadCorpus(dir = 'test/http'): Case[] {
   const out: Case[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.txt')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.txt'))
+    .sort()) {
     out.push(...parseCorpus(f, readFileSync(join(dir, f), 'latin1')));
   }
   return out;

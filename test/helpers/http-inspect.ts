@@ -12,9 +12,17 @@ import type { Expected } from './http-corpus.ts';
 export const STAGE_MAX = 16384;
 
 const REASONS: Record<number, string> = {
-  100: 'Continue', 200: 'OK', 400: 'Bad Request', 408: 'Request Timeout', 413: 'Content Too Large',
-  414: 'URI Too Long', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 501: 'Not Implemented', 505: 'HTTP Version Not Supported',
+  100: 'Continue',
+  200: 'OK',
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  505: 'HTTP Version Not Supported',
 };
 
 export function reasonOf(status: number): string {
@@ -39,17 +47,25 @@ export function sha256hex(data: Buffer | Uint8Array): string {
 }
 
 /** The body inspect sends for a request (fields in its order). */
-export function inspectJson(e: Pick<Expected, 'method' | 'target' | 'version' | 'headers' | 'multipart'>, bodyLength: number, sha: string): string {
+export function inspectJson(
+  e: Pick<Expected, 'method' | 'target' | 'version' | 'headers' | 'multipart'>,
+  bodyLength: number,
+  sha: string,
+): string {
   const headers = e.headers.map(([n, v]) => `[${jsonString(n)},${jsonString(v)}]`).join(',');
   let multipart = '';
   if (e.multipart) {
     const nul = (s: string | null) => (s === null ? 'null' : jsonString(s));
-    const parts = e.multipart.parts.map((p) =>
-      `{"name":${nul(p.name)},"filename":${nul(p.filename)},"size":${p.data.length},"sha256":"${sha256hex(p.data)}"}`);
+    const parts = e.multipart.parts.map(
+      (p) =>
+        `{"name":${nul(p.name)},"filename":${nul(p.filename)},"size":${p.data.length},"sha256":"${sha256hex(p.data)}"}`,
+    );
     multipart = `,"multipart":{"complete":${e.multipart.complete},"parts":[${parts.join(',')}]}`;
   }
-  return `{"method":${jsonString(e.method)},"target":${jsonString(e.target)},"version":"${e.version}",` +
-    `"headers":[${headers}],"bodyLength":${bodyLength},"bodySha256":"${sha}"${multipart}}`;
+  return (
+    `{"method":${jsonString(e.method)},"target":${jsonString(e.target)},"version":"${e.version}",` +
+    `"headers":[${headers}],"bodyLength":${bodyLength},"bodySha256":"${sha}"${multipart}}`
+  );
 }
 
 export interface ParsedResponse {
@@ -67,10 +83,13 @@ export interface ParsedResponse {
  *  the SDK sends one right after the status line of every final response. */
 export function undated(raw: Buffer | string): string {
   const text = typeof raw === 'string' ? raw : raw.toString('latin1');
-  return text.replace(/(HTTP\/1\.1 [2-5]\d\d [^\r\n]*\r\n)Date: ([^\r\n]*)\r\n/g, (_, status: string, date: string) => {
-    if (!isImfFixdate(date)) throw new Error(`bad Date header ${JSON.stringify(date)}`);
-    return status;
-  });
+  return text.replace(
+    /(HTTP\/1\.1 [2-5]\d\d [^\r\n]*\r\n)Date: ([^\r\n]*)\r\n/g,
+    (_, status: string, date: string) => {
+      if (!isImfFixdate(date)) throw new Error(`bad Date header ${JSON.stringify(date)}`);
+      return status;
+    },
+  );
 }
 
 /** Parses back-to-back responses from `buf` strictly; throws on anything malformed. A 1xx
@@ -81,7 +100,8 @@ export function parseAll(buf: Buffer, headOnly: boolean[] = []): ParsedResponse[
   let n = 0;
   while (at < buf.length) {
     const end = buf.indexOf('\r\n\r\n', at);
-    if (end < 0) throw new Error(`truncated head: ${JSON.stringify(buf.subarray(at).toString('latin1'))}`);
+    if (end < 0)
+      throw new Error(`truncated head: ${JSON.stringify(buf.subarray(at).toString('latin1'))}`);
     const lines = buf.subarray(at, end).toString('latin1').split('\r\n');
     const statusLine = lines[0]!;
     const m = /^HTTP\/1\.1 (\d{3}) (.*)$/.exec(statusLine);
@@ -101,7 +121,14 @@ export function parseAll(buf: Buffer, headOnly: boolean[] = []): ParsedResponse[
     let body: Buffer = Buffer.alloc(0);
     const interim = status < 200;
     if (!interim && !headOnly[n]) [body, p] = readBody(buf, p, headers);
-    out.push({ statusLine, status, headers, body, raw: buf.subarray(at, p), ...(date === undefined ? {} : { date }) });
+    out.push({
+      statusLine,
+      status,
+      headers,
+      body,
+      raw: buf.subarray(at, p),
+      ...(date === undefined ? {} : { date }),
+    });
     if (!interim) n++;
     at = p;
   }
@@ -123,14 +150,16 @@ function readBody(buf: Buffer, p: number, headers: Array<[string, string]>): [Bu
     const eol = buf.indexOf('\r\n', p);
     if (eol < 0) throw new Error('chunk size cut short');
     const size = parseInt(buf.subarray(p, eol).toString('latin1'), 16);
-    if (!/^[0-9a-f]+$/.test(buf.subarray(p, eol).toString('latin1'))) throw new Error('bad chunk size');
+    if (!/^[0-9a-f]+$/.test(buf.subarray(p, eol).toString('latin1')))
+      throw new Error('bad chunk size');
     p = eol + 2;
     if (size === 0) {
       if (buf.subarray(p, p + 2).toString('latin1') !== '\r\n') throw new Error('bad last chunk');
       return [Buffer.concat(parts), p + 2];
     }
     parts.push(buf.subarray(p, p + size));
-    if (buf.subarray(p + size, p + size + 2).toString('latin1') !== '\r\n') throw new Error('chunk data not followed by CRLF');
+    if (buf.subarray(p + size, p + size + 2).toString('latin1') !== '\r\n')
+      throw new Error('chunk data not followed by CRLF');
     p += size + 2;
   }
 }
@@ -150,11 +179,15 @@ export function compare(got: ParsedResponse, e: Expected): string | null {
     return raw === want ? null : `want ${JSON.stringify(want)}, got ${JSON.stringify(raw)}`;
   }
   const json = inspectJson(e, e.body.length, sha256hex(e.body));
-  const framing: [string, string] = json.length > STAGE_MAX ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(json.length)];
+  const framing: [string, string] =
+    json.length > STAGE_MAX
+      ? ['Transfer-Encoding', 'chunked']
+      : ['Content-Length', String(json.length)];
   const headers: Array<[string, string]> = [['Content-Type', 'application/json'], framing];
   if (e.connection) headers.push(['Connection', e.connection]);
   if (got.statusLine !== 'HTTP/1.1 200 OK') return `status line ${JSON.stringify(got.statusLine)}`;
-  if (JSON.stringify(got.headers) !== JSON.stringify(headers)) return `headers ${JSON.stringify(got.headers)}, want ${JSON.stringify(headers)}`;
+  if (JSON.stringify(got.headers) !== JSON.stringify(headers))
+    return `headers ${JSON.stringify(got.headers)}, want ${JSON.stringify(headers)}`;
   const body = got.body.toString('latin1');
   if (e.method === 'HEAD') return body === '' ? null : `a body after HEAD: ${body}`;
   return body === json ? null : `body ${body}\n  want ${json}`;

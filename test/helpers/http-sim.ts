@@ -33,7 +33,13 @@ export const GET = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 
 
 export function POST(path: string, body: Buffer | string, extra = ''): Buffer {
   const b = typeof body === 'string' ? Buffer.from(body, 'latin1') : body;
-  return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${b.length}\r\n${extra}\r\n`, 'latin1'), b]);
+  return Buffer.concat([
+    Buffer.from(
+      `POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: ${b.length}\r\n${extra}\r\n`,
+      'latin1',
+    ),
+    b,
+  ]);
 }
 
 /** A chunked encoding of `body` in pieces of `size` bytes. */
@@ -41,7 +47,11 @@ export function chunked(body: Buffer, size: number): Buffer {
   const parts: Buffer[] = [];
   for (let at = 0; at < body.length; at += size) {
     const piece = body.subarray(at, at + size);
-    parts.push(Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'), piece, Buffer.from('\r\n', 'latin1'));
+    parts.push(
+      Buffer.from(`${piece.length.toString(16)}\r\n`, 'latin1'),
+      piece,
+      Buffer.from('\r\n', 'latin1'),
+    );
   }
   parts.push(Buffer.from('0\r\n\r\n', 'latin1'));
   return Buffer.concat(parts);

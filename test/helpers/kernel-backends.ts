@@ -53,11 +53,23 @@ async function nativeClient(port: number, host = '127.0.0.1', from?: string): Pr
   sock.on('error', () => {}); // resets are provoked on purpose
   await new Promise((r) => sock.once('connect', r));
   return {
-    address: { host: sock.localAddress!, port: sock.localPort!, family: net.isIPv6(sock.localAddress!) ? 6 : 4 },
-    write: (text) => { sock.write(text); },
-    end: () => { sock.end(); },
-    reset: () => { sock.resetAndDestroy(); },
-    destroy: () => { sock.destroy(); },
+    address: {
+      host: sock.localAddress!,
+      port: sock.localPort!,
+      family: net.isIPv6(sock.localAddress!) ? 6 : 4,
+    },
+    write: (text) => {
+      sock.write(text);
+    },
+    end: () => {
+      sock.end();
+    },
+    reset: () => {
+      sock.resetAndDestroy();
+    },
+    destroy: () => {
+      sock.destroy();
+    },
     text: () => Buffer.concat(received).toString(),
   };
 }
@@ -69,13 +81,21 @@ export function simBackend(): Backend {
     k: raw<Kernel>(sim),
     connect: async (port, host, from) => {
       const peer = sim.connect(port, host, from);
-      if (peer.refused || peer.address === null) throw new Error(`sim: connection to ${port} refused`);
+      if (peer.refused || peer.address === null)
+        throw new Error(`sim: connection to ${port} refused`);
       let received = '';
       let done = false; // a SimPeer throws on a second FIN/RST; a node socket does not
-      const last = (f: () => void) => () => { if (!done) { done = true; f(); } };
+      const last = (f: () => void) => () => {
+        if (!done) {
+          done = true;
+          f();
+        }
+      };
       return {
         address: peer.address,
-        write: (text) => { peer.write(text); },
+        write: (text) => {
+          peer.write(text);
+        },
         end: last(() => peer.shutdownWrite()),
         reset: last(() => peer.reset()),
         destroy: last(() => peer.close()),
@@ -100,7 +120,11 @@ export async function until<T>(f: () => T | undefined, what: string, ms = 2000):
   }
 }
 
-export function listen4(k: RawKernel<Kernel>, reusePort = false, port = 0): { fd: number; addr: SockAddr } {
+export function listen4(
+  k: RawKernel<Kernel>,
+  reusePort = false,
+  port = 0,
+): { fd: number; addr: SockAddr } {
   const fd = k.listen('127.0.0.1', port, 16, reusePort);
   assert.ok(fd >= 0, `listen: ${fd}`);
   const addr = k.localAddress(fd);
@@ -110,7 +134,10 @@ export function listen4(k: RawKernel<Kernel>, reusePort = false, port = 0): { fd
 
 /** accept until it returns something other than -EAGAIN. */
 export const acceptReady = (k: RawKernel<Kernel>, lfd: number) =>
-  until(() => { const r = k.accept(lfd); return r === EAGAIN ? undefined : r; }, 'accept');
+  until(() => {
+    const r = k.accept(lfd);
+    return r === EAGAIN ? undefined : r;
+  }, 'accept');
 
 /** A listener, a connected client and the accepted fd. */
 export async function connection(b: Backend) {
@@ -118,14 +145,36 @@ export async function connection(b: Backend) {
   const c = await b.connect(l.addr.port);
   const fd = await acceptReady(b.k, l.fd);
   assert.ok(fd >= 0, `accept: ${fd}`);
-  return { ...c, fd, lfd: l.fd, close() { c.destroy(); b.k.close(fd); b.k.close(l.fd); } };
+  return {
+    ...c,
+    fd,
+    lfd: l.fd,
+    close() {
+      c.destroy();
+      b.k.close(fd);
+      b.k.close(l.fd);
+    },
+  };
 }
 
 /** recv until it returns something other than -EAGAIN. */
-export const recvReady = (k: RawKernel<Kernel>, fd: number, mem: ArrayBuffer, ptr: number, len: number) =>
-  until(() => { const r = k.recv(fd, mem, ptr, len); return r === EAGAIN ? undefined : r; }, 'recv');
+export const recvReady = (
+  k: RawKernel<Kernel>,
+  fd: number,
+  mem: ArrayBuffer,
+  ptr: number,
+  len: number,
+) =>
+  until(() => {
+    const r = k.recv(fd, mem, ptr, len);
+    return r === EAGAIN ? undefined : r;
+  }, 'recv');
 
-export const filled = (n: number) => { const b = new ArrayBuffer(n); new Uint8Array(b).fill(0xaa); return b; };
+export const filled = (n: number) => {
+  const b = new ArrayBuffer(n);
+  new Uint8Array(b).fill(0xaa);
+  return b;
+};
 
 /** Every byte outside [from, to) still holds the 0xaa canary. */
 export function untouchedOutside(buf: ArrayBuffer, from: number, to: number) {
@@ -142,7 +191,11 @@ export function readable(k: RawKernel<Kernel>, fd: number): void {
   k.close(ep);
 }
 
-export interface Ev { events: number; lo: number; hi: number }
+export interface Ev {
+  events: number;
+  lo: number;
+  hi: number;
+}
 
 /** epollWait into a scratch buffer, decoded; `timeoutMs` > 0 when an event is expected. */
 export function waitEvents(k: RawKernel<Kernel>, ep: number, timeoutMs = 0, max = 64): Ev[] {
@@ -151,14 +204,19 @@ export function waitEvents(k: RawKernel<Kernel>, ep: number, timeoutMs = 0, max 
   assert.ok(n >= 0, `epollWait: ${n}`);
   const view = new DataView(mem);
   return Array.from({ length: n }, (_, i) => ({
-    events: view.getUint32(i * 12, true), lo: view.getUint32(i * 12 + 4, true), hi: view.getUint32(i * 12 + 8, true),
+    events: view.getUint32(i * 12, true),
+    lo: view.getUint32(i * 12 + 4, true),
+    hi: view.getUint32(i * 12 + 8, true),
   }));
 }
 
 /** The next non-empty epollWait, polled on the event loop (a blocking wait would stop node
  *  from sending what a native client queued, e.g. the FIN of `end()`). */
 export const nextEvents = (k: RawKernel<Kernel>, ep: number) =>
-  until(() => { const e = waitEvents(k, ep); return e.length > 0 ? e : undefined; }, 'an event');
+  until(() => {
+    const e = waitEvents(k, ep);
+    return e.length > 0 ? e : undefined;
+  }, 'an event');
 
 /** Writes I/O records (handle 0, buf, len, result 0x7eadbeef) at offset 0 of `mem`. */
 export function ioRecords(mem: ArrayBuffer, list: [number, number][]): Int32Array {

@@ -30,7 +30,8 @@ function parseHead(head: string): HttpResponse {
 
 function bodyLength(res: HttpResponse): number {
   const cl = res.headers['content-length'];
-  if (cl === undefined || !/^\d+$/.test(cl)) throw new Error(`no usable Content-Length: ${JSON.stringify(res.headers)}`);
+  if (cl === undefined || !/^\d+$/.test(cl))
+    throw new Error(`no usable Content-Length: ${JSON.stringify(res.headers)}`);
   return Number(cl);
 }
 
@@ -41,7 +42,10 @@ export function parseResponses(buf: Buffer, isHead: boolean[]): HttpResponse[] {
   let at = 0;
   for (let i = 0; i < isHead.length; i++) {
     const end = buf.indexOf('\r\n\r\n', at);
-    if (end < 0) throw new Error(`response ${i} incomplete: ${JSON.stringify(buf.subarray(at).toString('latin1'))}`);
+    if (end < 0)
+      throw new Error(
+        `response ${i} incomplete: ${JSON.stringify(buf.subarray(at).toString('latin1'))}`,
+      );
     const res = parseHead(buf.subarray(at, end).toString('latin1'));
     at = end + 4;
     if (!isHead[i]) {
@@ -53,7 +57,9 @@ export function parseResponses(buf: Buffer, isHead: boolean[]): HttpResponse[] {
     out.push(res);
   }
   if (at !== buf.length) {
-    throw new Error(`${buf.length - at} bytes after ${isHead.length} responses: ${JSON.stringify(buf.subarray(at).toString('latin1'))}`);
+    throw new Error(
+      `${buf.length - at} bytes after ${isHead.length} responses: ${JSON.stringify(buf.subarray(at).toString('latin1'))}`,
+    );
   }
   return out;
 }
@@ -66,4 +72,5 @@ export async function readResponse(c: RawClient, isHead = false, ms = 5000): Pro
   return res;
 }
 
-export const GET = (path = '/', extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
+export const GET = (path = '/', extra = '') =>
+  `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;

@@ -14,7 +14,10 @@ export interface Started {
 }
 
 /** Serves `module` on 127.0.0.1:0; returns the loop and the port it got. */
-export async function startLoop(module: string, extra: Partial<CreateLoopOptions> = {}): Promise<Started> {
+export async function startLoop(
+  module: string,
+  extra: Partial<CreateLoopOptions> = {},
+): Promise<Started> {
   const loop = await createLoop({ module, listen: [{ host: '127.0.0.1', port: 0 }], ...extra });
   loops.add(loop);
   const port = loop.address().port;
@@ -51,7 +54,19 @@ export async function settledStats(loop: WasmLoop): Promise<LoopStats> {
 
 /** Waits for counters, published after the call, that satisfy `cond` (a condition the
  *  all-zero counters of a worker that has not published yet must not pass by accident). */
-export async function waitStats(loop: WasmLoop, cond: (s: LoopStats) => boolean, what: string, ms?: number): Promise<LoopStats> {
+export async function waitStats(
+  loop: WasmLoop,
+  cond: (s: LoopStats) => boolean,
+  what: string,
+  ms?: number,
+): Promise<LoopStats> {
   await sleep(STATS_LAG_MS);
-  return waitFor(() => { const s = loop.stats(); return cond(s) && s; }, what, ms);
+  return waitFor(
+    () => {
+      const s = loop.stats();
+      return cond(s) && s;
+    },
+    what,
+    ms,
+  );
 }

@@ -25,8 +25,12 @@ export function startChild(cmd: string, args: string[], opts: SpawnOptions = {})
   children.add(proc);
   let out = '';
   let err = '';
-  proc.stdout?.setEncoding('utf8').on('data', (s: string) => { out += s; });
-  proc.stderr?.setEncoding('utf8').on('data', (s: string) => { err += s; });
+  proc.stdout?.setEncoding('utf8').on('data', (s: string) => {
+    out += s;
+  });
+  proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
+    err += s;
+  });
   const exit = new Promise<number | string>((resolve, reject) => {
     proc.once('error', reject);
     // 'close' (not 'exit'): stdout and stderr have been read to their end.
@@ -43,7 +47,13 @@ export function startChild(cmd: string, args: string[], opts: SpawnOptions = {})
     exited(ms = 10000) {
       let timer: NodeJS.Timeout | undefined;
       const t = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${cmd} ${args.join(' ')} did not exit within ${ms} ms; stderr: ${err}`)), ms);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(`${cmd} ${args.join(' ')} did not exit within ${ms} ms; stderr: ${err}`),
+            ),
+          ms,
+        );
       });
       return Promise.race([exit, t]).finally(() => clearTimeout(timer));
     },
@@ -51,7 +61,11 @@ export function startChild(cmd: string, args: string[], opts: SpawnOptions = {})
 }
 
 /** Runs a command to completion: its status, stdout and stderr. */
-export async function runCommand(cmd: string, args: string[], opts: SpawnOptions & { timeoutMs?: number } = {}) {
+export async function runCommand(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions & { timeoutMs?: number } = {},
+) {
   const c = startChild(cmd, args, opts);
   const code = await c.exited(opts.timeoutMs ?? 10000);
   return { code, stdout: c.stdout(), stderr: c.stderr() };

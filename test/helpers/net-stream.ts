@@ -20,16 +20,29 @@ export interface StreamReply {
 
 /** Sends `data` to 127.0.0.1:port in chunks of `chunkSize(r)` bytes, half-closes, and collects
  *  the reply until EOF. Fails (rather than hangs) after generous timeouts. */
-export async function streamThrough(port: number, data: Uint8Array, r: Rng, chunkSize: (r: Rng) => number): Promise<StreamReply> {
+export async function streamThrough(
+  port: number,
+  data: Uint8Array,
+  r: Rng,
+  chunkSize: (r: Rng) => number,
+): Promise<StreamReply> {
   const sock = track(net.connect({ port, host: '127.0.0.1' }));
   const hash = createHash('sha256');
   let received = 0;
   let ended = false;
   const finished = new Promise<void>((resolve, reject) => {
-    sock.on('data', (b: Buffer) => { hash.update(b); received += b.length; });
-    sock.on('end', () => { ended = true; resolve(); });
+    sock.on('data', (b: Buffer) => {
+      hash.update(b);
+      received += b.length;
+    });
+    sock.on('end', () => {
+      ended = true;
+      resolve();
+    });
     sock.on('error', reject);
-    sock.on('close', () => reject(new Error(`closed without EOF after ${received} of ${data.length} bytes`)));
+    sock.on('close', () =>
+      reject(new Error(`closed without EOF after ${received} of ${data.length} bytes`)),
+    );
   });
   finished.catch(() => {}); // observed below; avoid an unhandled rejection while still writing
   await withTimeout(once(sock, 'connect'), 5000, 'connect');
@@ -37,7 +50,8 @@ export async function streamThrough(port: number, data: Uint8Array, r: Rng, chun
     const n = Math.min(chunkSize(r), data.length - off);
     const ok = sock.write(data.subarray(off, off + n));
     off += n;
-    if (!ok && r.next() < 0.5) await withTimeout(Promise.race([once(sock, 'drain'), finished]), 20000, 'drain');
+    if (!ok && r.next() < 0.5)
+      await withTimeout(Promise.race([once(sock, 'drain'), finished]), 20000, 'drain');
   }
   sock.end();
   await withTimeout(finished, 30000, `reply to ${data.length} bytes (got ${received})`);

@@ -33,7 +33,11 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 }
 
 /** Polls `f` (every few ms) until it returns something other than undefined/false. */
-export async function waitFor<T>(f: () => T | undefined | false, what: string, ms = 5000): Promise<T> {
+export async function waitFor<T>(
+  f: () => T | undefined | false,
+  what: string,
+  ms = 5000,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = f();
@@ -65,20 +69,37 @@ export class RawClient {
       this.total += b.length;
       this.wake();
     });
-    sock.on('end', () => { this.ended = true; this.wake(); });
-    sock.on('error', (err) => { this.error = err; this.wake(); });
-    sock.on('close', () => { this.closed = true; this.wake(); });
+    sock.on('end', () => {
+      this.ended = true;
+      this.wake();
+    });
+    sock.on('error', (err) => {
+      this.error = err;
+      this.wake();
+    });
+    sock.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
   }
 
   /** Connects to 127.0.0.1:port. `allowHalfOpen` keeps our side open after the server's FIN. */
   static async connect(port: number, opts: { allowHalfOpen?: boolean } = {}): Promise<RawClient> {
-    const sock = net.connect({ port, host: '127.0.0.1', allowHalfOpen: opts.allowHalfOpen ?? false });
+    const sock = net.connect({
+      port,
+      host: '127.0.0.1',
+      allowHalfOpen: opts.allowHalfOpen ?? false,
+    });
     sock.setNoDelay(true);
     const c = new RawClient(sock);
-    await withTimeout(new Promise<void>((resolve, reject) => {
-      sock.once('connect', resolve);
-      sock.once('error', reject);
-    }), 5000, `connect to 127.0.0.1:${port}`);
+    await withTimeout(
+      new Promise<void>((resolve, reject) => {
+        sock.once('connect', resolve);
+        sock.once('error', reject);
+      }),
+      5000,
+      `connect to 127.0.0.1:${port}`,
+    );
     return c;
   }
 
@@ -93,13 +114,23 @@ export class RawClient {
     if (cond()) return;
     const deadline = Date.now() + ms;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; received ${this.total} bytes ` +
-          `(ended=${this.ended} closed=${this.closed} error=${this.error?.code ?? 'none'}): ` +
-          JSON.stringify(this.all().subarray(0, 200).toString('latin1'))));
-      }, Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => {
+          reject(
+            new Error(
+              `timed out after ${ms} ms waiting for ${what}; received ${this.total} bytes ` +
+                `(ended=${this.ended} closed=${this.closed} error=${this.error?.code ?? 'none'}): ` +
+                JSON.stringify(this.all().subarray(0, 200).toString('latin1')),
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       const check = () => {
-        if (cond()) { clearTimeout(timer); resolve(); } else this.waiters.push(check);
+        if (cond()) {
+          clearTimeout(timer);
+          resolve();
+        } else this.waiters.push(check);
       };
       this.waiters.push(check);
     });
@@ -130,8 +161,10 @@ export class RawClient {
   async read(n: number, ms = 5000): Promise<Buffer> {
     await this.until(() => this.total - this.consumed >= n || this.closed, `${n} bytes`, ms);
     if (this.total - this.consumed < n) {
-      throw new Error(`stream closed after ${this.total - this.consumed} of ${n} bytes: ` +
-        JSON.stringify(this.pending().toString('latin1')));
+      throw new Error(
+        `stream closed after ${this.total - this.consumed} of ${n} bytes: ` +
+          JSON.stringify(this.pending().toString('latin1')),
+      );
     }
     const out = Buffer.from(this.all().subarray(this.consumed, this.consumed + n));
     this.consumed += n;
@@ -143,7 +176,10 @@ export class RawClient {
     const find = () => this.pending().indexOf(marker);
     await this.until(() => find() >= 0 || this.closed, JSON.stringify(marker), ms);
     const at = find();
-    if (at < 0) throw new Error(`stream closed before ${JSON.stringify(marker)}: ${JSON.stringify(this.pending().toString('latin1'))}`);
+    if (at < 0)
+      throw new Error(
+        `stream closed before ${JSON.stringify(marker)}: ${JSON.stringify(this.pending().toString('latin1'))}`,
+      );
     return this.read(at + marker.length);
   }
 

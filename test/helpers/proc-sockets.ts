@@ -19,13 +19,18 @@ export function socketsOnPort(port: number): PortSockets {
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length > 9 && parseInt(cols[1]!.split(':')[1]!, 16) === port) states.set(cols[9]!, cols[3]!);
+      if (cols.length > 9 && parseInt(cols[1]!.split(':')[1]!, 16) === port)
+        states.set(cols[9]!, cols[3]!);
     }
   }
   const out: PortSockets = { listening: [], connected: [] };
   for (const fd of readdirSync('/proc/self/fd')) {
     let target = '';
-    try { target = readlinkSync(`/proc/self/fd/${fd}`); } catch { continue; }
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue;
+    }
     const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
     const state = inode === undefined ? undefined : states.get(inode);
     if (state !== undefined) (state === LISTEN ? out.listening : out.connected).push(Number(fd));

@@ -9,7 +9,9 @@ type Plain<T> = T extends Fd ? number : T;
 type PlainArgs<A extends unknown[]> = { [I in keyof A]: Plain<A[I]> };
 
 export type RawKernel<K> = {
-  [M in keyof K]: K[M] extends (...args: infer A) => infer R ? (...args: PlainArgs<A>) => Plain<R> : K[M];
+  [M in keyof K]: K[M] extends (...args: infer A) => infer R
+    ? (...args: PlainArgs<A>) => Plain<R>
+    : K[M];
 };
 
 /** The same object, typed with plain-number fds. */

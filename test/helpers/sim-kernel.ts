@@ -8,7 +8,11 @@ import { EPOLL_CTL_ADD, EPOLLIN } from '../../host/kernel/contract.ts';
 import { SimKernel } from '../../host/kernel/sim/kernel.ts';
 import type { SimKernelOptions } from '../../host/kernel/sim/kernel.ts';
 
-export interface Ev { events: number; lo: number; hi: number }
+export interface Ev {
+  events: number;
+  lo: number;
+  hi: number;
+}
 
 export const LISTEN_TOKEN = 1000;
 export const mem = new ArrayBuffer(1 << 16);
@@ -33,7 +37,11 @@ export function wait(k: SimKernel, ep: number, max = 64): Ev[] {
   const out: Ev[] = [];
   for (let i = 0; i < n; i++) {
     const at = EVENTS_AT + i * 12;
-    out.push({ events: view.getUint32(at, true), lo: view.getUint32(at + 4, true), hi: view.getUint32(at + 8, true) });
+    out.push({
+      events: view.getUint32(at, true),
+      lo: view.getUint32(at + 4, true),
+      hi: view.getUint32(at + 8, true),
+    });
   }
   return out;
 }

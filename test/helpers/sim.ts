@@ -17,11 +17,22 @@ export type Flavour = (typeof FLAVOURS)[number];
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
 /** The compiled module of a guest: `echo`, `hello`, or `test/evil` (memory capped when asked). */
-export function guestModule(name: string, flavour: Flavour = 'release', maxMemory?: number): Promise<WebAssembly.Module> {
+export function guestModule(
+  name: string,
+  flavour: Flavour = 'release',
+  maxMemory?: number,
+): Promise<WebAssembly.Module> {
   const path = resolve('build', flavour === 'debug' ? 'debug' : '', `${name}.wasm`);
   const key = `${path}:${maxMemory ?? ''}`;
   let m = modules.get(key);
-  if (!m) modules.set(key, (m = loadModule(path, maxMemory === undefined ? undefined : { 'max-memory-size': maxMemory })));
+  if (!m)
+    modules.set(
+      key,
+      (m = loadModule(
+        path,
+        maxMemory === undefined ? undefined : { 'max-memory-size': maxMemory },
+      )),
+    );
   return m;
 }
 
@@ -54,7 +65,12 @@ export interface SimLoop {
 }
 
 export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise<SimLoop> {
-  const kernel = new SimKernel({ seed: opts.seed ?? 1, faults: opts.faults ?? {}, maxFds: opts.maxFds, window: opts.window });
+  const kernel = new SimKernel({
+    seed: opts.seed ?? 1,
+    faults: opts.faults ?? {},
+    maxFds: opts.maxFds,
+    window: opts.window,
+  });
   const fd = kernel.listen('127.0.0.1', 0, 1024, false);
   const port = (kernel.localAddress(fd) as SockAddr).port;
   const traps: GuestTrap[] = [];
@@ -98,7 +114,9 @@ export function pattern(length: number, seed = 7): Uint8Array {
   const out = new Uint8Array(length);
   let x = seed >>> 0 || 1;
   for (let i = 0; i < length; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
     out[i] = x & 0xff;
   }
   return out;

@@ -75,8 +75,10 @@ function sleb(v: number): number[] {
 
 const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const name = (s: string) => vec([...Buffer.from(s)].map((b) => [b]));
-const limits = (l: Limits) => (l.max === undefined ? [0x00, ...uleb(l.min)] : [0x01, ...uleb(l.min), ...uleb(l.max)]);
-const section = (id: number, payload: number[]) => (payload.length === 0 ? [] : [id, ...uleb(payload.length), ...payload]);
+const limits = (l: Limits) =>
+  l.max === undefined ? [0x00, ...uleb(l.min)] : [0x01, ...uleb(l.min), ...uleb(l.max)];
+const section = (id: number, payload: number[]) =>
+  payload.length === 0 ? [] : [id, ...uleb(payload.length), ...payload];
 
 /** The module's bytes. Function i has type i; imported functions are not supported. */
 export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
@@ -87,14 +89,47 @@ export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   tables.forEach((t, i) => t.export && exports.push([...name(t.export), 0x01, ...uleb(i)]));
   if (spec.exportMemory ?? spec.memory !== undefined) exports.push([...name('memory'), 0x02, 0x00]);
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, funcs.length ? vec(funcs.map((f) => [0x60, ...vec((f.params ?? []).map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))])) : []),
-    ...section(2, spec.imports?.length ? vec(spec.imports.map((m) => [...name(m.module), ...name(m.name), m.kind, ...m.desc])) : []),
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(
+      1,
+      funcs.length
+        ? vec(
+            funcs.map((f) => [
+              0x60,
+              ...vec((f.params ?? []).map((p) => [p])),
+              ...vec((f.results ?? []).map((r) => [r])),
+            ]),
+          )
+        : [],
+    ),
+    ...section(
+      2,
+      spec.imports?.length
+        ? vec(spec.imports.map((m) => [...name(m.module), ...name(m.name), m.kind, ...m.desc]))
+        : [],
+    ),
     ...section(3, funcs.length ? vec(funcs.map((_, i) => uleb(i))) : []),
     ...section(4, tables.length ? vec(tables.map((t) => [t.type ?? FUNCREF, ...limits(t)])) : []),
     ...section(5, spec.memory ? vec([limits(spec.memory)]) : []),
     ...section(7, exports.length ? vec(exports) : []),
-    ...section(10, funcs.length ? vec(funcs.map((f) => { const body = [0x00, ...f.body, 0x0b]; return [...uleb(body.length), ...body]; })) : []),
+    ...section(
+      10,
+      funcs.length
+        ? vec(
+            funcs.map((f) => {
+              const body = [0x00, ...f.body, 0x0b];
+              return [...uleb(body.length), ...body];
+            }),
+          )
+        : [],
+    ),
   ];
   return Uint8Array.from(bytes);
 }
@@ -102,22 +137,44 @@ export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
 /** Where a guest built by guestModule keeps its stats: loop.stats() reads them back. */
 export const STATS_PTR = 64;
 /** The stat names, in memory order (host/guest/instance.ts STAT_NAMES), to read results back. */
-export const STAT_ORDER = ['accepted', 'closed', 'open', 'requests', 'bytesIn', 'bytesOut', 'acceptErrors', 'protocolErrors', 'buffersInUse', 'timeouts'] as const;
+export const STAT_ORDER = [
+  'accepted',
+  'closed',
+  'open',
+  'requests',
+  'bytesIn',
+  'bytesOut',
+  'acceptErrors',
+  'protocolErrors',
+  'buffersInUse',
+  'timeouts',
+] as const;
 
 /** Stores the i32 on the stack, plus one, as stat `slot` (so -1 reads back as 0). */
 export const recordResult = (slot: number, computeI32: number[]) => [
-  ...op.i32(0), ...computeI32, ...op.i32(1), ...op.i32Add, ...op.i64ExtendI32U, ...op.i64Store(STATS_PTR + slot * 8),
+  ...op.i32(0),
+  ...computeI32,
+  ...op.i32(1),
+  ...op.i32Add,
+  ...op.i64ExtendI32U,
+  ...op.i64Store(STATS_PTR + slot * 8),
 ];
 
 /** A module exporting the whole wasmloop ABI v1: `wl_init` runs `init` and returns 0; the
  *  event ring is at 1024 with `eventsCap` records; memory (defined unless imported) and
  *  tables as given. */
-export function guestModule(spec: { init?: number[]; eventsCap?: number; memory?: Limits; tables?: ModuleSpec['tables']; imports?: Import[] }): Uint8Array<ArrayBuffer> {
+export function guestModule(spec: {
+  init?: number[];
+  eventsCap?: number;
+  memory?: Limits;
+  tables?: ModuleSpec['tables'];
+  imports?: Import[];
+}): Uint8Array<ArrayBuffer> {
   const importsMemory = spec.imports?.some((i) => i.kind === 2) ?? false;
   return assemble({
     imports: spec.imports,
     tables: spec.tables,
-    memory: importsMemory ? undefined : spec.memory ?? { min: 1 },
+    memory: importsMemory ? undefined : (spec.memory ?? { min: 1 }),
     exportMemory: true,
     funcs: [
       { export: 'wl_abi_version_1', body: [] },

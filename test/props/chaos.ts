@@ -10,24 +10,53 @@ import { weighted } from './model.ts';
 import type { Profile } from './profile.ts';
 import type { TracingKernel } from './tracing.ts';
 
-export function chaos(rng: Random, kernel: TracingKernel, epfd: number, profile: Profile, log?: (line: string) => void): void {
+export function chaos(
+  rng: Random,
+  kernel: TracingKernel,
+  epfd: number,
+  profile: Profile,
+  log?: (line: string) => void,
+): void {
   if (rng.chance(profile.acceptFail)) {
-    const errno = weighted(rng, [[4, Errno.EMFILE], [2, Errno.ENFILE], [1, Errno.ENOBUFS], [1, Errno.ENOMEM], [2, Errno.ECONNABORTED]] as const);
+    const errno = weighted(rng, [
+      [4, Errno.EMFILE],
+      [2, Errno.ENFILE],
+      [1, Errno.ENOBUFS],
+      [1, Errno.ENOMEM],
+      [2, Errno.ECONNABORTED],
+    ] as const);
     kernel.failAccept(errno, rng.int(1, 3));
     log?.(`accepts fail with errno ${errno}`);
   }
   if (!rng.chance(profile.inject)) return;
   const mask = (choices: readonly number[]) => choices[rng.int(0, choices.length - 1)]!;
-  const any = [EPOLLIN, EPOLLOUT, EPOLLERR | EPOLLHUP, EPOLLIN | EPOLLRDHUP, EPOLLHUP, EPOLLERR, EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP];
+  const any = [
+    EPOLLIN,
+    EPOLLOUT,
+    EPOLLERR | EPOLLHUP,
+    EPOLLIN | EPOLLRDHUP,
+    EPOLLHUP,
+    EPOLLERR,
+    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
+  ];
   let lo: number, hi: number, events: number;
-  switch (weighted(rng, [[50, 'stale'], [25, 'spurious'], [10, 'unused'], [5, 'range'], [10, 'listener']] as const)) {
+  switch (
+    weighted(rng, [
+      [50, 'stale'],
+      [25, 'spurious'],
+      [10, 'unused'],
+      [5, 'range'],
+      [10, 'listener'],
+    ] as const)
+  ) {
     case 'stale': {
       const t = kernel.staleToken(rng);
       if (t === undefined) return;
       [lo, hi, events] = [t[0], t[1], mask(any)];
       break;
     }
-    case 'spurious': { // readiness that is not there: recv/send will say EAGAIN
+    case 'spurious': {
+      // readiness that is not there: recv/send will say EAGAIN
       const t = kernel.liveToken(rng);
       if (t === undefined) return;
       [lo, hi, events] = [t[0], t[1], mask([EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT])];
@@ -40,7 +69,11 @@ export function chaos(rng: Random, kernel: TracingKernel, epfd: number, profile:
       [lo, hi, events] = [rng.int(1 << 24, 0xffffffff), rng.int(1, 0xffffffff), mask(any)];
       break;
     case 'listener': // listener 0 (spurious: accept says EAGAIN) or one that does not exist
-      [lo, hi, events] = [rng.next() < 0.5 ? 0 : rng.int(1, 100), 0, mask([EPOLLIN, EPOLLERR | EPOLLHUP])];
+      [lo, hi, events] = [
+        rng.next() < 0.5 ? 0 : rng.int(1, 100),
+        0,
+        mask([EPOLLIN, EPOLLERR | EPOLLHUP]),
+      ];
       break;
   }
   kernel.injectEvent(epfd, events, lo, hi);

@@ -11,22 +11,33 @@ import { PropertyFailure, type ScriptedPeer } from './peer.ts';
 const SILENT_SLACK_MS = 3000;
 
 /** `s` and `before`: the loop's stats now and at the round's start; `idle`: its idle timeout. */
-export function checkRound(round: number, s: LoopStats, before: LoopStats, openFds: number, idle: number, peers: ScriptedPeer[]): void {
+export function checkRound(
+  round: number,
+  s: LoopStats,
+  before: LoopStats,
+  openFds: number,
+  idle: number,
+  peers: ScriptedPeer[],
+): void {
   const d = (k: keyof LoopStats) => s[k] - before[k];
   const fail = (what: string) => {
     throw new PropertyFailure(`round ${round}: ${what} (stats ${JSON.stringify(s)})`);
   };
   const n = peers.length;
   if (s.open !== 0) fail(`${s.open} connections still open after every peer was closed`);
-  if (s.buffersInUse !== 0) fail(`${s.buffersInUse} pooled buffers still lent out with no connection open`);
+  if (s.buffersInUse !== 0)
+    fail(`${s.buffersInUse} pooled buffers still lent out with no connection open`);
   if (openFds !== 0) fail(`${openFds} connection descriptors left open`);
-  if (d('accepted') !== n || d('closed') !== n) fail(`${n} peers, but ${d('accepted')} accepted and ${d('closed')} closed`);
+  if (d('accepted') !== n || d('closed') !== n)
+    fail(`${n} peers, but ${d('accepted')} accepted and ${d('closed')} closed`);
   // Peers that reset or fell silent may not have sent all their input: only bounds hold.
   const partial = (p: ScriptedPeer) => p.reset || p.plan.ending === 'silent';
   const refusedMin = peers.filter((p) => p.ex.refused && !partial(p)).length;
   const refusedMax = peers.filter((p) => p.ex.refused).length;
   if (d('protocolErrors') < refusedMin || d('protocolErrors') > refusedMax) {
-    fail(`protocolErrors grew by ${d('protocolErrors')}, expected ${refusedMin === refusedMax ? refusedMin : `${refusedMin}..${refusedMax}`}`);
+    fail(
+      `protocolErrors grew by ${d('protocolErrors')}, expected ${refusedMin === refusedMax ? refusedMin : `${refusedMin}..${refusedMax}`}`,
+    );
   }
   if (!peers.some(partial) && peers.every((p) => p.ex.units !== undefined)) {
     const units = peers.reduce((a, p) => a + (p.ex.units ?? 0), 0);
@@ -36,14 +47,21 @@ export function checkRound(round: number, s: LoopStats, before: LoopStats, openF
   // keep-alive timeout) with nothing more to send, is idle as the server sees it and may be
   // timed out. Whether that cost a byte is the byte-exact checks' business.
   const silent = peers.filter((p) => p.plan.ending === 'silent');
-  const mayTimeOut = silent.length + peers.filter((p) => p.plan.ending !== 'silent' && p.plan.longStall > 0).length;
-  if (d('timeouts') > mayTimeOut) fail(`${d('timeouts')} timeouts fired, though only ${mayTimeOut} peers fell silent or stalled and the others kept making progress`);
+  const mayTimeOut =
+    silent.length + peers.filter((p) => p.plan.ending !== 'silent' && p.plan.longStall > 0).length;
+  if (d('timeouts') > mayTimeOut)
+    fail(
+      `${d('timeouts')} timeouts fired, though only ${mayTimeOut} peers fell silent or stalled and the others kept making progress`,
+    );
   for (const p of silent) {
     const since = Math.max(p.silentSince, p.acceptedAt, p.lastReadAt);
     if (p.closedAt - since > idle + SILENT_SLACK_MS) {
-      fail(`peer ${p.id} was last active at ${since} ms (its last write, accept or read) but was closed only at ${p.closedAt} ms (idle timeout ${idle} ms)`);
+      fail(
+        `peer ${p.id} was last active at ${since} ms (its last write, accept or read) but was closed only at ${p.closedAt} ms (idle timeout ${idle} ms)`,
+      );
     }
   }
   const sent = peers.reduce((a, p) => a + (p.peer?.received ?? 0), 0);
-  if (d('bytesOut') !== sent) fail(`bytesOut grew by ${d('bytesOut')} but the peers were sent ${sent}`);
+  if (d('bytesOut') !== sent)
+    fail(`bytesOut grew by ${d('bytesOut')} but the peers were sent ${sent}`);
 }

@@ -15,6 +15,9 @@ export const echoModel: GuestModel = {
   prime() {
     const input = new Uint8Array(PRIME_BYTES).fill(0x5a);
     // Echo consumes only what fits in the output, so input is never left over: one buffer.
-    return { exchange: { input, output: input, ends: false, refused: false, units: undefined }, buffers: 1 };
+    return {
+      exchange: { input, output: input, ends: false, refused: false, units: undefined },
+      buffers: 1,
+    };
   },
 };

@@ -33,15 +33,28 @@ export function encodeFrame(payload: Uint8Array): Uint8Array {
 
 /** A payload length: mostly small, some around and over 64 KiB, sometimes exactly the limit. */
 function frameLength(rng: Random): number {
-  const kind = weighted(rng, [[30, 'tiny'], [25, 'small'], [20, 'medium'], [15, 'large'], [5, 'limit'], [5, 'edge']] as const);
+  const kind = weighted(rng, [
+    [30, 'tiny'],
+    [25, 'small'],
+    [20, 'medium'],
+    [15, 'large'],
+    [5, 'limit'],
+    [5, 'edge'],
+  ] as const);
   switch (kind) {
-    case 'tiny': return rng.int(0, 16);
-    case 'small': return rng.int(17, 2048);
-    case 'medium': return rng.int(2049, 65536);
-    case 'large': return rng.int(65537, FRAME_LIMIT);
-    case 'limit': return FRAME_LIMIT;
+    case 'tiny':
+      return rng.int(0, 16);
+    case 'small':
+      return rng.int(17, 2048);
+    case 'medium':
+      return rng.int(2049, 65536);
+    case 'large':
+      return rng.int(65537, FRAME_LIMIT);
+    case 'limit':
+      return FRAME_LIMIT;
     // Sizes where a frame ends exactly at, or one byte around, a 64 KiB buffer boundary.
-    case 'edge': return 65536 - FRAME_HEADER + rng.int(-1, 1);
+    case 'edge':
+      return 65536 - FRAME_HEADER + rng.int(-1, 1);
   }
 }
 
@@ -74,7 +87,10 @@ export const frameModel: GuestModel = {
     const output = concat(frames);
     if (rng.next() < 0.15) {
       // Refused: what comes after the bad header (even a good frame) is never echoed.
-      const tail = rng.next() < 0.5 ? randomBytes(rng, rng.int(1, 64)) : encodeFrame(randomBytes(rng, rng.int(0, 64)));
+      const tail =
+        rng.next() < 0.5
+          ? randomBytes(rng, rng.int(1, 64))
+          : encodeFrame(randomBytes(rng, rng.int(0, 64)));
       const input = concat([output, badHeader(rng), tail]);
       return { input, output, ends: true, refused: true, units: frames.length };
     }
@@ -85,7 +101,13 @@ export const frameModel: GuestModel = {
     // first recv (64 KiB) ends 3 bytes into its header, which the guest leaves unconsumed
     // because it needs all 8. With the peer not reading, the connection holds its output and
     // those 3 bytes: two buffers.
-    const input = concat([encodeFrame(new Uint8Array(65536 - FRAME_HEADER - 3).fill(1)), encodeFrame(new Uint8Array(100).fill(2))]);
-    return { exchange: { input, output: input, ends: false, refused: false, units: 2 }, buffers: 2 };
+    const input = concat([
+      encodeFrame(new Uint8Array(65536 - FRAME_HEADER - 3).fill(1)),
+      encodeFrame(new Uint8Array(100).fill(2)),
+    ]);
+    return {
+      exchange: { input, output: input, ends: false, refused: false, units: 2 },
+      buffers: 2,
+    };
   },
 };

@@ -25,8 +25,15 @@ export function loadGuest(guest: string, flavour: Flavour): Promise<WebAssembly.
 }
 
 /** The one-line command that replays a seed exactly, with every step printed. */
-export function replayCommand(guest: string, flavour: Flavour, seed: number, limits: Readonly<Record<string, number>> = {}): string {
-  const extra = Object.entries(limits).map(([k, v]) => ` --limit ${k}=${v}`).join('');
+export function replayCommand(
+  guest: string,
+  flavour: Flavour,
+  seed: number,
+  limits: Readonly<Record<string, number>> = {},
+): string {
+  const extra = Object.entries(limits)
+    .map(([k, v]) => ` --limit ${k}=${v}`)
+    .join('');
   return `npm run sim -- --guest ${guest} --flavour ${flavour} --seed ${seed}${extra} --verbose`;
 }
 
@@ -54,7 +61,9 @@ const ENABLED_SEEDS_LIMIT = 10;
 /** The fault kinds a run of seeds should have seen and did not. */
 function missingFaults(sum: SeedsSummary): FaultKind[] {
   const unlikely = new Set(sum.faults.missing());
-  return FAULT_KINDS.filter((k) => unlikely.has(k) || (sum.faults.hits[k] === 0 && sum.enabledIn[k] >= ENABLED_SEEDS_LIMIT));
+  return FAULT_KINDS.filter(
+    (k) => unlikely.has(k) || (sum.faults.hits[k] === 0 && sum.enabledIn[k] >= ENABLED_SEEDS_LIMIT),
+  );
 }
 
 /** One line for a run whose faults did not all happen: what each did, and where it was on. */
@@ -81,12 +90,28 @@ export interface SeedsOptions {
 /** Runs seeds first .. first+count-1 and sums them up. */
 export function runSeeds(o: SeedsOptions): SeedsSummary {
   const sum: SeedsSummary = {
-    guest: o.model.guest, flavour: o.flavour, seeds: 0, failures: [], peers: 0, ticks: 0, bytes: 0, ms: 0,
-    faults: new FaultTally(), enabledIn: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>, missingFaults: [],
+    guest: o.model.guest,
+    flavour: o.flavour,
+    seeds: 0,
+    failures: [],
+    peers: 0,
+    ticks: 0,
+    bytes: 0,
+    ms: 0,
+    faults: new FaultTally(),
+    enabledIn: Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>,
+    missingFaults: [],
   };
   const t0 = performance.now();
   for (let seed = o.first; seed < o.first + o.count; seed++) {
-    const r = runSeed({ model: o.model, module: o.module, seed, rounds: o.rounds, maxPeers: o.maxPeers, ...(o.limits ? { limits: o.limits } : {}) });
+    const r = runSeed({
+      model: o.model,
+      module: o.module,
+      seed,
+      rounds: o.rounds,
+      maxPeers: o.maxPeers,
+      ...(o.limits ? { limits: o.limits } : {}),
+    });
     sum.seeds++;
     sum.peers += r.peers;
     sum.ticks += r.ticks;

@@ -8,7 +8,15 @@
  */
 import { createHash } from 'node:crypto';
 import { Random } from '../../host/kernel/sim/random.ts';
-import { concat, DATE_LINE, randomBytes, weighted, withDates, type Exchange, type GuestModel } from './model.ts';
+import {
+  concat,
+  DATE_LINE,
+  randomBytes,
+  weighted,
+  withDates,
+  type Exchange,
+  type GuestModel,
+} from './model.ts';
 
 const enc = new TextEncoder();
 
@@ -49,13 +57,23 @@ function answer(r: Request): string {
     bodySha256: createHash('sha256').update(r.body).digest('hex'),
   });
   const keepAlive10 = r.version === 'HTTP/1.0' && !r.close;
-  const connection = r.close ? 'Connection: close\r\n' : keepAlive10 ? 'Connection: keep-alive\r\n' : '';
+  const connection = r.close
+    ? 'Connection: close\r\n'
+    : keepAlive10
+      ? 'Connection: keep-alive\r\n'
+      : '';
   const head = `HTTP/1.1 200 OK\r\n${DATE_LINE}Content-Type: application/json\r\nContent-Length: ${json.length}\r\n${connection}\r\n`;
   return r.method === 'HEAD' ? head : head + json;
 }
 
 function request(rng: Random, budget: number, close: boolean): Request {
-  const method = weighted(rng, [[40, 'GET'], [10, 'HEAD'], [30, 'POST'], [10, 'PUT'], [10, 'DELETE']] as const);
+  const method = weighted(rng, [
+    [40, 'GET'],
+    [10, 'HEAD'],
+    [30, 'POST'],
+    [10, 'PUT'],
+    [10, 'DELETE'],
+  ] as const);
   const http10 = rng.next() < 0.15;
   const headers: [string, string][] = http10 ? [] : [['Host', 'a']];
   if (rng.next() < 0.3) headers.push(['X-Seed', String(rng.u32())]);
@@ -65,12 +83,22 @@ function request(rng: Random, budget: number, close: boolean): Request {
   if (method === 'POST' || method === 'PUT') {
     body = randomBytes(rng, rng.int(0, Math.max(0, Math.min(budget, 40_000))));
     chunked = !http10 && rng.next() < 0.4;
-    headers.push(chunked ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(body.length)]);
+    headers.push(
+      chunked ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(body.length)],
+    );
   }
   if (close) headers.push(['Connection', 'close']);
   else if (http10) headers.push(['Connection', 'keep-alive']);
   const target = `/${rng.int(0, 9999)}${rng.next() < 0.3 ? `?q=${rng.int(0, 99)}` : ''}`;
-  return { method, target, version: http10 ? 'HTTP/1.0' : 'HTTP/1.1', headers, body, chunked, close };
+  return {
+    method,
+    target,
+    version: http10 ? 'HTTP/1.0' : 'HTTP/1.1',
+    headers,
+    body,
+    chunked,
+    close,
+  };
 }
 
 /** Any fixed seed: the priming conversation is the same in every run. */
@@ -96,8 +124,21 @@ export const inspectModel: GuestModel = {
       size += bytes.length;
     }
     let units = output.length;
-    const ending = rng.next() < 0.3 ? weighted(rng, [[60, 'close'], [40, 'lf']] as const) : undefined;
-    if (ending === undefined) return { input: concat(input), ...withDates(output.join('')), ends: false, refused: false, units };
+    const ending =
+      rng.next() < 0.3
+        ? weighted(rng, [
+            [60, 'close'],
+            [40, 'lf'],
+          ] as const)
+        : undefined;
+    if (ending === undefined)
+      return {
+        input: concat(input),
+        ...withDates(output.join('')),
+        ends: false,
+        refused: false,
+        units,
+      };
     if (ending === 'close') {
       const r = request(rng, 1000, true);
       input.push(encode(rng, r));
@@ -108,7 +149,13 @@ export const inspectModel: GuestModel = {
       output.push(BAD_REQUEST);
     }
     if (rng.next() < 0.3) input.push(enc.encode('GET /ignored HTTP/1.1\r\nHost: a\r\n\r\n'));
-    return { input: concat(input), ...withDates(output.join('')), ends: true, refused: ending === 'lf', units };
+    return {
+      input: concat(input),
+      ...withDates(output.join('')),
+      ends: true,
+      refused: ending === 'lf',
+      units,
+    };
   },
   prime() {
     // 400 pipelined GETs answer with ~140 KB: with the peer not reading, the output fills and
@@ -117,14 +164,69 @@ export const inspectModel: GuestModel = {
     // before memory is compared (it is reused after).
     const rng = new Random(PRIME_SEED);
     const kinds: Request[] = [
-      { method: 'POST', target: '/p', version: 'HTTP/1.1', headers: [['Host', 'a'], ['Content-Length', '40000']], body: randomBytes(rng, 40_000), chunked: false, close: false },
-      { method: 'PUT', target: '/c', version: 'HTTP/1.1', headers: [['Host', 'a'], ['Transfer-Encoding', 'chunked']], body: randomBytes(rng, 40_000), chunked: true, close: false },
-      { method: 'HEAD', target: '/h', version: 'HTTP/1.1', headers: [['Host', 'a']], body: new Uint8Array(0), chunked: false, close: false },
-      { method: 'GET', target: '/o', version: 'HTTP/1.0', headers: [['Connection', 'keep-alive']], body: new Uint8Array(0), chunked: false, close: false },
+      {
+        method: 'POST',
+        target: '/p',
+        version: 'HTTP/1.1',
+        headers: [
+          ['Host', 'a'],
+          ['Content-Length', '40000'],
+        ],
+        body: randomBytes(rng, 40_000),
+        chunked: false,
+        close: false,
+      },
+      {
+        method: 'PUT',
+        target: '/c',
+        version: 'HTTP/1.1',
+        headers: [
+          ['Host', 'a'],
+          ['Transfer-Encoding', 'chunked'],
+        ],
+        body: randomBytes(rng, 40_000),
+        chunked: true,
+        close: false,
+      },
+      {
+        method: 'HEAD',
+        target: '/h',
+        version: 'HTTP/1.1',
+        headers: [['Host', 'a']],
+        body: new Uint8Array(0),
+        chunked: false,
+        close: false,
+      },
+      {
+        method: 'GET',
+        target: '/o',
+        version: 'HTTP/1.0',
+        headers: [['Connection', 'keep-alive']],
+        body: new Uint8Array(0),
+        chunked: false,
+        close: false,
+      },
     ];
-    const get: Request = { method: 'GET', target: '/', version: 'HTTP/1.1', headers: [['Host', 'a']], body: new Uint8Array(0), chunked: false, close: false };
+    const get: Request = {
+      method: 'GET',
+      target: '/',
+      version: 'HTTP/1.1',
+      headers: [['Host', 'a']],
+      body: new Uint8Array(0),
+      chunked: false,
+      close: false,
+    };
     const all = [...Array<Request>(400).fill(get), ...kinds];
     const input = concat(all.map((r) => encode(rng, r)));
-    return { exchange: { input, ...withDates(all.map(answer).join('')), ends: false, refused: false, units: all.length }, buffers: 2 };
+    return {
+      exchange: {
+        input,
+        ...withDates(all.map(answer).join('')),
+        ends: false,
+        refused: false,
+        units: all.length,
+      },
+      buffers: 2,
+    };
   },
 };

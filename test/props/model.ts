@@ -37,7 +37,10 @@ export const DATE_LINE = `Date: ${DATE_PLACEHOLDER}\r\n`;
 
 /** Whether `v` is an IMF-fixdate (RFC 9110 5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
 export function isImfFixdate(v: string): boolean {
-  return /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v) && new Date(Date.parse(v)).toUTCString() === v;
+  return (
+    /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(v) &&
+    new Date(Date.parse(v)).toUTCString() === v
+  );
 }
 
 /** `text` encoded, and the offsets of the Date values its DATE_LINEs stand for. */
@@ -46,7 +49,11 @@ export function withDates(text: string): { output: Uint8Array; dates: number[] }
   const needle = Buffer.from(`\r\n${DATE_LINE}`, 'latin1');
   const haystack = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
   const dates: number[] = [];
-  for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + needle.length)) {
+  for (
+    let at = haystack.indexOf(needle);
+    at >= 0;
+    at = haystack.indexOf(needle, at + needle.length)
+  ) {
     dates.push(at + '\r\nDate: '.length);
   }
   return { output, dates };
@@ -96,7 +103,10 @@ export function randomBytes(rng: Random, n: number): Uint8Array {
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const w = rng.u32();
-    out[i] = w; out[i + 1] = w >>> 8; out[i + 2] = w >>> 16; out[i + 3] = w >>> 24;
+    out[i] = w;
+    out[i + 1] = w >>> 8;
+    out[i + 2] = w >>> 16;
+    out[i + 3] = w >>> 24;
   }
   for (; i < n; i++) out[i] = rng.u32();
   return out;

@@ -63,34 +63,60 @@ export interface PeerWorld {
 
 /** A receive window for a peer: mostly the default, sometimes tiny. */
 export function drawWindow(rng: Random): number {
-  return weighted(rng, [[70, 0], [5, rng.int(1, 16)], [15, rng.int(17, 4096)], [10, rng.int(4097, 65536)]] as const);
+  return weighted(rng, [
+    [70, 0],
+    [5, rng.int(1, 16)],
+    [15, rng.int(17, 4096)],
+    [10, rng.int(4097, 65536)],
+  ] as const);
 }
 
 /** A seeded plan for writing `length` input bytes. */
 export function drawPlan(rng: Random, length: number, window: number, odds: PlanOdds): PeerPlan {
-  const style = weighted(rng, [[15, 'whole'], [15, 'bytes'], [30, 'small'], [40, 'mixed']] as const);
+  const style = weighted(rng, [
+    [15, 'whole'],
+    [15, 'bytes'],
+    [30, 'small'],
+    [40, 'mixed'],
+  ] as const);
   const floor = Math.ceil(length / MAX_CHUNKS);
   const chunks: number[] = [];
   for (let left = length; left > 0;) {
     let n: number;
     switch (style) {
-      case 'whole': n = left; break;
-      case 'bytes': n = rng.int(1, 8); break;
-      case 'small': n = rng.int(1, 512); break;
-      case 'mixed': n = rng.next() < 0.3 ? rng.int(1, 64) : rng.int(1, 70_000); break;
+      case 'whole':
+        n = left;
+        break;
+      case 'bytes':
+        n = rng.int(1, 8);
+        break;
+      case 'small':
+        n = rng.int(1, 512);
+        break;
+      case 'mixed':
+        n = rng.next() < 0.3 ? rng.int(1, 64) : rng.int(1, 70_000);
+        break;
     }
     n = Math.min(left, Math.max(n, floor));
     chunks.push(n);
     left -= n;
   }
-  const ending: Ending = rng.chance(odds.silent) ? 'silent' : weighted(rng, [[35, 'fin-early'], [30, 'fin-late'], [20, 'close'], [15, 'reset']] as const);
+  const ending: Ending = rng.chance(odds.silent)
+    ? 'silent'
+    : weighted(rng, [
+        [35, 'fin-early'],
+        [30, 'fin-late'],
+        [20, 'close'],
+        [15, 'reset'],
+      ] as const);
   return {
     start: rng.next() < 0.5 ? 0 : rng.int(1, 20),
     chunks,
     burst: rng.int(1, 4),
     gap: rng.int(0, 3),
     ending,
-    cutAfter: ending === 'silent' ? rng.int(0, Math.max(0, chunks.length - 1)) : rng.int(0, chunks.length),
+    cutAfter:
+      ending === 'silent' ? rng.int(0, Math.max(0, chunks.length - 1)) : rng.int(0, chunks.length),
     resetDelay: rng.next() < 0.3 ? 0 : rng.int(1, 20),
     window,
     longStall: rng.chance(odds.longStall) ? rng.int(5500, 8000) : 0,
@@ -125,16 +151,28 @@ export class ScriptedPeer {
   private dateText = '';
   private nextDate = 0;
 
-  constructor(readonly id: number, readonly ex: Exchange, readonly plan: PeerPlan) {
+  constructor(
+    readonly id: number,
+    readonly ex: Exchange,
+    readonly plan: PeerPlan,
+  ) {
     this.resetIn = plan.resetDelay;
   }
 
-  get reset(): boolean { return this.didReset; }
+  get reset(): boolean {
+    return this.didReset;
+  }
   /** The peer has nothing more to do but wait for the server to close it. */
-  get waiting(): boolean { return this.silentSince >= 0; }
+  get waiting(): boolean {
+    return this.silentSince >= 0;
+  }
   /** Nothing will happen on this peer's side until time passes. */
-  get idle(): boolean { return this.done || this.waiting || this.stalledUntil >= 0; }
-  get receivedBytes(): number { return this.got; }
+  get idle(): boolean {
+    return this.done || this.waiting || this.stalledUntil >= 0;
+  }
+  get receivedBytes(): number {
+    return this.got;
+  }
 
   /** One tick of the script, before the loop's tick. */
   step(w: PeerWorld): void {
@@ -159,7 +197,8 @@ export class ScriptedPeer {
       return;
     }
     this.end(w, p);
-    if (p.serverClosed && (this.closed || (this.stalledUntil < 0 && !this.held && p.pending === 0))) this.finish(w);
+    if (p.serverClosed && (this.closed || (this.stalledUntil < 0 && !this.held && p.pending === 0)))
+      this.finish(w);
   }
 
   /** Releases a held peer: its window opens and it reads from the next step on. */
@@ -171,18 +210,31 @@ export class ScriptedPeer {
   /** What an unfinished peer is waiting for (stuck reports). */
   status(): string {
     const p = this.peer;
-    const server = p === null ? 'not connected' : `server accepted=${p.accepted} shutWrite=${p.serverShutWrite} closed=${p.serverClosed} pending=${p.pending} unread=${p.unread}`;
+    const server =
+      p === null
+        ? 'not connected'
+        : `server accepted=${p.accepted} shutWrite=${p.serverShutWrite} closed=${p.serverClosed} pending=${p.pending} unread=${p.unread}`;
     return `peer ${this.id} (${this.describe()}): wrote ${this.written}/${this.ex.input.length}, read ${this.got}/${this.ex.output.length}, shut=${this.shut} stalled=${this.stalledUntil >= 0}; ${server}`;
   }
 
   describe(): string {
     const pl = this.plan;
-    const reset = pl.ending === 'reset' ? ` after ${pl.cutAfter} chunks +${pl.resetDelay} ticks` : pl.ending === 'silent' ? ` after ${pl.cutAfter} chunks` : '';
+    const reset =
+      pl.ending === 'reset'
+        ? ` after ${pl.cutAfter} chunks +${pl.resetDelay} ticks`
+        : pl.ending === 'silent'
+          ? ` after ${pl.cutAfter} chunks`
+          : '';
     return `${pl.ending}${reset}, ${this.ex.input.length} B in ${pl.chunks.length} chunks x${pl.burst}/${pl.gap + 1}t, window ${pl.window || 'default'}${this.ex.ends ? ', guest ends' : ''}${this.ex.refused ? ', refused' : ''}`;
   }
 
   private stallOrResume(w: PeerWorld, p: SimPeer): void {
-    if (this.plan.longStall > 0 && !this.longStalled && this.stalledUntil < 0 && w.tick >= this.plan.start + this.plan.longStallAt) {
+    if (
+      this.plan.longStall > 0 &&
+      !this.longStalled &&
+      this.stalledUntil < 0 &&
+      w.tick >= this.plan.start + this.plan.longStallAt
+    ) {
       this.stalledUntil = w.now + this.plan.longStall;
       this.longStalled = true;
       p.setWindow(0);
@@ -197,7 +249,9 @@ export class ScriptedPeer {
     } else if (w.rng.chance(w.stall)) {
       this.stalledUntil = w.now + w.rng.int(1, 500);
       p.setWindow(w.rng.next() < 0.5 ? 0 : w.rng.int(1, 64));
-      w.log?.(`t${w.tick} peer ${this.id} stops reading until ${this.stalledUntil} ms (window ${p.window})`);
+      w.log?.(
+        `t${w.tick} peer ${this.id} stops reading until ${this.stalledUntil} ms (window ${p.window})`,
+      );
     }
   }
 
@@ -210,7 +264,9 @@ export class ScriptedPeer {
     for (let i = 0; i < bytes.length; i++) {
       const at = this.got + i;
       if (at >= want.length) {
-        throw new PropertyFailure(`peer ${this.id}: ${this.got + bytes.length - want.length} bytes more than the ${want.length} expected (extra starts ${hex(bytes.subarray(i, i + 16))})`);
+        throw new PropertyFailure(
+          `peer ${this.id}: ${this.got + bytes.length - want.length} bytes more than the ${want.length} expected (extra starts ${hex(bytes.subarray(i, i + 16))})`,
+        );
       }
       const slot = dates[this.nextDate];
       if (slot !== undefined && at >= slot) {
@@ -219,8 +275,10 @@ export class ScriptedPeer {
         continue;
       }
       if (bytes[i] !== want[at]) {
-        throw new PropertyFailure(`peer ${this.id}: byte ${at} of the output is 0x${hex(bytes.subarray(i, i + 1))}, expected 0x${hex(want.subarray(at, at + 1))}` +
-          ` (got ${hex(bytes.subarray(i, i + 12))}..., want ${hex(want.subarray(at, at + 12))}...)`);
+        throw new PropertyFailure(
+          `peer ${this.id}: byte ${at} of the output is 0x${hex(bytes.subarray(i, i + 1))}, expected 0x${hex(want.subarray(at, at + 1))}` +
+            ` (got ${hex(bytes.subarray(i, i + 12))}..., want ${hex(want.subarray(at, at + 12))}...)`,
+        );
       }
     }
     this.got += bytes.length;
@@ -234,7 +292,9 @@ export class ScriptedPeer {
     this.nextDate++;
     const t = Date.parse(text);
     if (!isImfFixdate(text) || t < SIM_EPOCH_MS || t > SIM_EPOCH_MS + now) {
-      throw new PropertyFailure(`peer ${this.id}: the Date at byte ${at} of the output is ${JSON.stringify(text)}, not the simulated clock's (at most ${new Date(SIM_EPOCH_MS + now).toUTCString()})`);
+      throw new PropertyFailure(
+        `peer ${this.id}: the Date at byte ${at} of the output is ${JSON.stringify(text)}, not the simulated clock's (at most ${new Date(SIM_EPOCH_MS + now).toUTCString()})`,
+      );
     }
   }
 
@@ -244,7 +304,8 @@ export class ScriptedPeer {
     this.nextWriteAt = w.tick + pl.gap + 1;
     for (let k = 0; k < pl.burst; k++) {
       if (pl.ending === 'silent' && this.nextChunk === pl.cutAfter) {
-        if (this.silentSince < 0) w.log?.(`t${w.tick} peer ${this.id} falls silent after ${this.written} bytes`);
+        if (this.silentSince < 0)
+          w.log?.(`t${w.tick} peer ${this.id} falls silent after ${this.written} bytes`);
         if (this.silentSince < 0) this.silentSince = w.now;
         return;
       }
@@ -298,9 +359,14 @@ export class ScriptedPeer {
     // peer that reset, or fell silent before sending everything.
     if (this.didReset || this.plan.ending === 'silent') return;
     if (this.got !== this.ex.output.length) {
-      throw new PropertyFailure(`peer ${this.id}: the server closed after ${this.got} of ${this.ex.output.length} expected bytes (${this.describe()})`);
+      throw new PropertyFailure(
+        `peer ${this.id}: the server closed after ${this.got} of ${this.ex.output.length} expected bytes (${this.describe()})`,
+      );
     }
-    if (p.wasReset && !this.ex.ends) throw new PropertyFailure(`peer ${this.id}: the server reset the connection instead of closing it (${this.describe()})`);
+    if (p.wasReset && !this.ex.ends)
+      throw new PropertyFailure(
+        `peer ${this.id}: the server reset the connection instead of closing it (${this.describe()})`,
+      );
   }
 }
 

@@ -39,8 +39,16 @@ const TRANSFERS_PER_PEER = 256;
 
 export function drawProfile(rng: Random, maxPeers: number): Profile {
   const calm = rng.next() < 0.25;
-  const p = (on: number, lo: number, hi: number) => (!calm && rng.next() < on ? lo + rng.next() * (hi - lo) : 0);
-  const cap = () => weighted(rng, [[70, 0], [5, 1], [5, 7], [10, 100], [10, 4096]] as const);
+  const p = (on: number, lo: number, hi: number) =>
+    !calm && rng.next() < on ? lo + rng.next() * (hi - lo) : 0;
+  const cap = () =>
+    weighted(rng, [
+      [70, 0],
+      [5, 1],
+      [5, 7],
+      [10, 100],
+      [10, 4096],
+    ] as const);
   const faults: SimFaults = {
     shortRead: p(0.5, 0.1, 0.9),
     shortWrite: p(0.5, 0.1, 0.9),
@@ -51,7 +59,14 @@ export function drawProfile(rng: Random, maxPeers: number): Profile {
     maxSend: calm ? 0 : cap(),
   };
   const slowest = Math.min(faults.maxRecv || Infinity, faults.maxSend || Infinity);
-  const budget = Math.min(weighted(rng, [[30, 2_000], [40, 60_000], [30, 400_000]] as const), slowest * TRANSFERS_PER_PEER);
+  const budget = Math.min(
+    weighted(rng, [
+      [30, 2_000],
+      [40, 60_000],
+      [30, 400_000],
+    ] as const),
+    slowest * TRANSFERS_PER_PEER,
+  );
   const profile: Profile = {
     faults,
     budget,
@@ -72,7 +87,16 @@ export function drawProfile(rng: Random, maxPeers: number): Profile {
 
 /** One line: the knobs that are on. */
 export function describeProfile(pr: Profile): string {
-  const on = Object.entries({ ...pr.faults, inject: pr.inject, acceptFail: pr.acceptFail, stall: pr.stall, forceTick: pr.forceTick, fdLimit: pr.fdLimit, silent: pr.silent, longStall: pr.longStall })
+  const on = Object.entries({
+    ...pr.faults,
+    inject: pr.inject,
+    acceptFail: pr.acceptFail,
+    stall: pr.stall,
+    forceTick: pr.forceTick,
+    fdLimit: pr.fdLimit,
+    silent: pr.silent,
+    longStall: pr.longStall,
+  })
     .filter(([, v]) => typeof v === 'number' && v > 0)
     .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : (v as number).toFixed(2)}`);
   return `peers<=${pr.peers} budget=${pr.budget} ${on.length > 0 ? on.join(' ') : 'no faults'}`;
@@ -81,13 +105,23 @@ export function describeProfile(pr: Profile): string {
 /** The fault kinds a profile switches on (peers' resets and half-closes are drawn per peer,
  *  and checked by their odds alone). */
 export function enabledFaults(pr: Profile): FaultKind[] {
-  const on = Object.entries(pr.faults).filter(([, v]) => typeof v === 'number' && v > 0).map(([k]) => k as FaultKind);
+  const on = Object.entries(pr.faults)
+    .filter(([, v]) => typeof v === 'number' && v > 0)
+    .map(([k]) => k as FaultKind);
   if (pr.acceptFail > 0) on.push('acceptFail');
   if (pr.inject > 0) on.push('injectedEvent');
   return on;
 }
 
 /** `kind: hits (P(no hit) = 1e-N)` for the given kinds. */
-export function describeTally(t: Pick<FaultTally, 'hits' | 'logMiss'>, kinds: readonly FaultKind[]): string {
-  return kinds.map((k) => `${k}: ${t.hits[k]} injected (odds of none: ${t.logMiss[k] === -Infinity ? '0' : `1e${(t.logMiss[k] / Math.LN10).toFixed(0)}`})`).join(', ');
+export function describeTally(
+  t: Pick<FaultTally, 'hits' | 'logMiss'>,
+  kinds: readonly FaultKind[],
+): string {
+  return kinds
+    .map(
+      (k) =>
+        `${k}: ${t.hits[k]} injected (odds of none: ${t.logMiss[k] === -Infinity ? '0' : `1e${(t.logMiss[k] / Math.LN10).toFixed(0)}`})`,
+    )
+    .join(', ');
 }

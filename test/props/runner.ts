@@ -28,7 +28,13 @@ import { heapAnchor, heapTop } from './heap.ts';
 import { chaos as runChaos } from './chaos.ts';
 import { checkRound } from './checks.ts';
 import { drawPlan, drawWindow, PropertyFailure, ScriptedPeer, type PeerWorld } from './peer.ts';
-import { describeProfile, describeTally, drawProfile, enabledFaults, type Profile } from './profile.ts';
+import {
+  describeProfile,
+  describeTally,
+  drawProfile,
+  enabledFaults,
+  type Profile,
+} from './profile.ts';
 import { FaultTally, type FaultKind } from '../../host/kernel/sim/faults.ts';
 import { TracingKernel } from './tracing.ts';
 
@@ -85,8 +91,21 @@ export function runSeed(opts: RunOptions): RunReport {
     run.all();
     return run.report;
   } catch (err) {
-    const failure = err instanceof PropertyFailure ? err.message : `runner error: ${(err as Error).stack ?? String(err)}`;
-    const report = run?.report ?? { seed: opts.seed, guest: opts.model.guest, profile: '', peers: 0, ticks: 0, bytes: 0, virtualMs: 0, faults: new FaultTally(), enabled: [] };
+    const failure =
+      err instanceof PropertyFailure
+        ? err.message
+        : `runner error: ${(err as Error).stack ?? String(err)}`;
+    const report = run?.report ?? {
+      seed: opts.seed,
+      guest: opts.model.guest,
+      profile: '',
+      peers: 0,
+      ticks: 0,
+      bytes: 0,
+      virtualMs: 0,
+      faults: new FaultTally(),
+      enabled: [],
+    };
     return { ...report, failure };
   }
 }
@@ -111,10 +130,23 @@ class Run {
     this.profile = drawProfile(this.rng, opts.maxPeers ?? 8);
     this.log = opts.log;
     // The listener and the epoll instance take a descriptor each.
-    this.kernel = new TracingKernel({ seed: opts.seed, ...(this.profile.fdLimit > 0 ? { maxFds: 2 + this.profile.fdLimit } : {}) });
+    this.kernel = new TracingKernel({
+      seed: opts.seed,
+      ...(this.profile.fdLimit > 0 ? { maxFds: 2 + this.profile.fdLimit } : {}),
+    });
     const fd = this.kernel.listen('127.0.0.1', 0, 4096, false);
     this.port = (this.kernel.localAddress(fd) as SockAddr).port;
-    this.report = { seed: opts.seed, guest: opts.model.guest, profile: describeProfile(this.profile), peers: 0, ticks: 0, bytes: 0, virtualMs: 0, faults: this.kernel.tally, enabled: enabledFaults(this.profile) };
+    this.report = {
+      seed: opts.seed,
+      guest: opts.model.guest,
+      profile: describeProfile(this.profile),
+      peers: 0,
+      ticks: 0,
+      bytes: 0,
+      virtualMs: 0,
+      faults: this.kernel.tally,
+      enabled: enabledFaults(this.profile),
+    };
     this.loop = new Loop({
       module: opts.module,
       kernel: this.kernel,
@@ -127,7 +159,9 @@ class Run {
       onTrap: (err) => this.traps.push(err),
     });
     this.anchor = heapAnchor(this.loop.instance!.memory);
-    this.log?.(`seed ${opts.seed} ${opts.model.guest}: ${this.report.profile}; heap anchor ${this.anchor}`);
+    this.log?.(
+      `seed ${opts.seed} ${opts.model.guest}: ${this.report.profile}; heap anchor ${this.anchor}`,
+    );
   }
 
   all(): void {
@@ -138,25 +172,46 @@ class Run {
       this.randomRound();
       const [nowTop, nowSize] = this.memory();
       if (nowTop !== top && this.opts.model.memoryCheck !== 'pages') {
-        throw new PropertyFailure(`round ${this.round}: the guest heap grew by ${nowTop - top} bytes after the pool was primed (a leak)`);
+        throw new PropertyFailure(
+          `round ${this.round}: the guest heap grew by ${nowTop - top} bytes after the pool was primed (a leak)`,
+        );
       }
       if (nowSize !== size) {
-        throw new PropertyFailure(`round ${this.round}: guest memory grew from ${size} to ${nowSize} bytes after the pool was primed (a leak)`);
+        throw new PropertyFailure(
+          `round ${this.round}: guest memory grew from ${size} to ${nowSize} bytes after the pool was primed (a leak)`,
+        );
       }
     }
     this.report.virtualMs = this.kernel.now;
     const missing = this.kernel.tally.missing();
-    if (missing.length > 0) throw new PropertyFailure(`faults that never happened though they were all but certain to: ${describeTally(this.kernel.tally, missing)}`);
+    if (missing.length > 0)
+      throw new PropertyFailure(
+        `faults that never happened though they were all but certain to: ${describeTally(this.kernel.tally, missing)}`,
+      );
   }
 
   /** Round 0: every peer holds its most buffers at once. */
   private prime(): void {
     const { exchange, buffers } = this.opts.model.prime();
     // As many peers as can be open at once: later rounds never have more connections open.
-    const n = this.profile.fdLimit > 0 ? Math.min(this.profile.peers, this.profile.fdLimit) : this.profile.peers;
+    const n =
+      this.profile.fdLimit > 0
+        ? Math.min(this.profile.peers, this.profile.fdLimit)
+        : this.profile.peers;
     this.kernel.faults = {};
     const peers = Array.from({ length: n }, () => {
-      const p = new ScriptedPeer(this.peerCount++, exchange, { start: 0, chunks: [exchange.input.length], burst: 1, gap: 0, ending: 'fin-late', cutAfter: 0, resetDelay: 0, window: 0, longStall: 0, longStallAt: 0 });
+      const p = new ScriptedPeer(this.peerCount++, exchange, {
+        start: 0,
+        chunks: [exchange.input.length],
+        burst: 1,
+        gap: 0,
+        ending: 'fin-late',
+        cutAfter: 0,
+        resetDelay: 0,
+        window: 0,
+        longStall: 0,
+        longStallAt: 0,
+      });
       p.held = true;
       return p;
     });
@@ -164,13 +219,18 @@ class Run {
     const before = this.loop.stats();
     let quiet = 0;
     for (let tick = 0; quiet < QUIET_TICKS || peers.some((p) => !p.peer?.accepted); tick++) {
-      if (tick > 1000) throw new PropertyFailure(`round 0: priming did not settle (${peers.map((p) => p.status()).join('; ')})`);
+      if (tick > 1000)
+        throw new PropertyFailure(
+          `round 0: priming did not settle (${peers.map((p) => p.status()).join('; ')})`,
+        );
       for (const p of peers) p.step(this.world(tick));
       quiet = this.tick(false) === 0 ? quiet + 1 : 0;
     }
     const inUse = this.loop.stats().buffersInUse;
     if (inUse !== n * buffers) {
-      throw new PropertyFailure(`round 0: ${n} peers that do not read should hold ${n * buffers} pooled buffers, the guest holds ${inUse}`);
+      throw new PropertyFailure(
+        `round 0: ${n} peers that do not read should hold ${n * buffers} pooled buffers, the guest holds ${inUse}`,
+      );
     }
     for (const p of peers) p.release();
     this.drive(peers, false, before);
@@ -184,7 +244,11 @@ class Run {
       const window = drawWindow(this.rng);
       const budget = window > 0 ? Math.min(this.profile.budget, window * 256) : this.profile.budget;
       const ex = this.opts.model.exchange(this.rng, this.rng.int(0, budget));
-      return new ScriptedPeer(this.peerCount++, ex, drawPlan(this.rng, ex.input.length, window, this.profile));
+      return new ScriptedPeer(
+        this.peerCount++,
+        ex,
+        drawPlan(this.rng, ex.input.length, window, this.profile),
+      );
     });
     this.log?.(`round ${this.round}: ${n} peers`);
     this.drive(peers, true, this.loop.stats());
@@ -200,7 +264,9 @@ class Run {
       if (progress !== moved) [moved, movedAt] = [progress, this.kernel.now];
       if (tick > MAX_TICKS || this.kernel.now - movedAt > STUCK_MS) {
         const waiting = peers.filter((p) => !p.done).map((p) => p.status());
-        throw new PropertyFailure(`round ${this.round}: stuck at tick ${tick}, nothing moved for ${this.kernel.now - movedAt} ms; ${waiting.join('; ')} (stats ${JSON.stringify(stats)})`);
+        throw new PropertyFailure(
+          `round ${this.round}: stuck at tick ${tick}, nothing moved for ${this.kernel.now - movedAt} ms; ${waiting.join('; ')} (stats ${JSON.stringify(stats)})`,
+        );
       }
       const w = this.world(tick);
       try {
@@ -217,7 +283,14 @@ class Run {
       const waiting = events === 0 && peers.every((p) => p.idle);
       this.kernel.advance(waiting ? this.rng.int(50, 250) : this.step());
     }
-    checkRound(this.round, this.loop.stats(), before, this.kernel.openFds(), this.limits()['idle-timeout-ms'] ?? 60_000, peers);
+    checkRound(
+      this.round,
+      this.loop.stats(),
+      before,
+      this.kernel.openFds(),
+      this.limits()['idle-timeout-ms'] ?? 60_000,
+      peers,
+    );
     this.report.peers += peers.length;
     for (const p of peers) this.report.bytes += p.ex.input.length + p.receivedBytes;
   }
@@ -227,7 +300,12 @@ class Run {
    *  the slowest scripted transfer stays far inside every timeout (header 10 s, keep-alive
    *  5 s, idle 60 s): a timeout that fires in a property run is a bug. */
   private step(): number {
-    return weighted(this.rng, [[70, 0], [25, this.rng.int(1, 3)], [4, this.rng.int(4, 20)], [1, this.rng.int(21, 120)]] as const);
+    return weighted(this.rng, [
+      [70, 0],
+      [25, this.rng.int(1, 3)],
+      [4, this.rng.int(4, 20)],
+      [1, this.rng.int(21, 120)],
+    ] as const);
   }
 
   private world(tick: number): PeerWorld {
@@ -245,7 +323,10 @@ class Run {
   private tick(force: boolean): number {
     const n = this.loop.tick(force);
     this.report.ticks++;
-    if (this.traps.length > 0) throw new PropertyFailure(`round ${this.round}: the guest trapped: ${this.traps[0]!.message}`);
+    if (this.traps.length > 0)
+      throw new PropertyFailure(
+        `round ${this.round}: the guest trapped: ${this.traps[0]!.message}`,
+      );
     if (this.loop.closed) throw new PropertyFailure(`round ${this.round}: the loop closed itself`);
     return n;
   }
@@ -253,7 +334,11 @@ class Run {
   /** The guest's limits: the model's, a short idle timeout when peers may fall silent, and
    *  the caller's over both. */
   private limits(): Record<string, number> {
-    return { ...this.opts.model.limits, ...(this.profile.silent > 0 ? { 'idle-timeout-ms': SILENT_IDLE_MS } : {}), ...this.opts.limits };
+    return {
+      ...this.opts.model.limits,
+      ...(this.profile.silent > 0 ? { 'idle-timeout-ms': SILENT_IDLE_MS } : {}),
+      ...this.opts.limits,
+    };
   }
 
   /** [heap top, memory size]; the top is 0 when the heap could not be walked from start-up. */
@@ -261,7 +346,10 @@ class Run {
     const mem = this.loop.instance!.memory;
     if (this.anchor < 0) return [0, mem.byteLength];
     const top = heapTop(mem, this.anchor);
-    if (top < 0) throw new PropertyFailure(`round ${this.round}: the guest heap's block chain is broken past ${this.anchor} (a write outside its blocks)`);
+    if (top < 0)
+      throw new PropertyFailure(
+        `round ${this.round}: the guest heap's block chain is broken past ${this.anchor} (a write outside its blocks)`,
+      );
     return [top, mem.byteLength];
   }
 }

@@ -19,9 +19,17 @@ export class TracingKernel extends SimKernel {
   /** Tokens of connections closed since the start, most recent last (at most STALE_KEPT). */
   private readonly stale: Token[] = [];
 
-  override epollCtl(epfd: number, op: number, fd: number, events: number, lo: number, hi: number): number {
+  override epollCtl(
+    epfd: number,
+    op: number,
+    fd: number,
+    events: number,
+    lo: number,
+    hi: number,
+  ): number {
     const rc = super.epollCtl(epfd, op, fd, events, lo, hi);
-    if (rc === 0 && (op === EPOLL_CTL_ADD || op === EPOLL_CTL_MOD) && hi >>> 0 !== 0) this.live.set(fd, [lo >>> 0, hi >>> 0]);
+    if (rc === 0 && (op === EPOLL_CTL_ADD || op === EPOLL_CTL_MOD) && hi >>> 0 !== 0)
+      this.live.set(fd, [lo >>> 0, hi >>> 0]);
     return rc;
   }
 

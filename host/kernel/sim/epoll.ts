@@ -12,7 +12,15 @@
  * Report order is the wakeup order, hence deterministic; the `reorder` fault rotates it by a
  * seeded amount to model the coalescing a real kernel may do.
  */
-import { EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EVENT_SIZE } from '../contract.ts';
+import {
+  EPOLLERR,
+  EPOLLET,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  EVENT_SIZE,
+} from '../contract.ts';
 import type { FaultTally, SimFaults } from './faults.ts';
 import type { Random } from './random.ts';
 import type { SimSocket, Watcher } from './socket.ts';
@@ -130,7 +138,14 @@ export class Epoll {
   }
 
   /** Writes up to `max` records at `view[offset..]` (the caller checked the bounds). */
-  wait(view: DataView, offset: number, max: number, rng: Random, faults: SimFaults, tally: FaultTally): number {
+  wait(
+    view: DataView,
+    offset: number,
+    max: number,
+    rng: Random,
+    faults: SimFaults,
+    tally: FaultTally,
+  ): number {
     const batch = ++this.batch;
     let n = 0;
     while (n < max && this.injected.length > 0) {
@@ -139,11 +154,12 @@ export class Epoll {
       tally.hit('injectedEvent');
     }
     const size = this.ready.size;
-    if (size >= 2) tally.chance('reorder', (faults.reorder ?? 0) * (size - 1) / size); // rotating by 0 is no reorder
+    if (size >= 2) tally.chance('reorder', ((faults.reorder ?? 0) * (size - 1)) / size); // rotating by 0 is no reorder
     if (rng.chance(faults.reorder)) this.rotate(rng.int(0, size - 1), tally);
     n = this.drainReady(view, offset, n, max, batch);
     if (n < max && this.list.length > 0) {
-      if ((faults.spurious ?? 0) > 0) tally.chance('spurious', faults.spurious! * this.spuriousOdds(batch));
+      if ((faults.spurious ?? 0) > 0)
+        tally.chance('spurious', faults.spurious! * this.spuriousOdds(batch));
       if (rng.chance(faults.spurious)) n = this.spuriousEvent(view, offset, n, batch, rng, tally);
     }
     return n;
@@ -151,7 +167,14 @@ export class Epoll {
 
   /** One extra EPOLLIN for a random registration: only an armed EPOLLIN interest, and never
    *  one fd twice in a batch (as in Linux). */
-  private spuriousEvent(view: DataView, offset: number, n: number, batch: number, rng: Random, tally: FaultTally): number {
+  private spuriousEvent(
+    view: DataView,
+    offset: number,
+    n: number,
+    batch: number,
+    rng: Random,
+    tally: FaultTally,
+  ): number {
     const reg = this.list[rng.int(0, this.list.length - 1)];
     if (!this.canSpurious(reg, batch)) return n;
     writeEvent(view, offset + n * EVENT_SIZE, EPOLLIN, reg.lo, reg.hi);
@@ -172,7 +195,13 @@ export class Epoll {
   }
 
   /** Reports ready registrations from the head of the list until `max` records are written. */
-  private drainReady(view: DataView, offset: number, n: number, max: number, batch: number): number {
+  private drainReady(
+    view: DataView,
+    offset: number,
+    n: number,
+    max: number,
+    batch: number,
+  ): number {
     const again: Registration[] = [];
     for (const reg of this.ready) {
       if (n >= max) break;

@@ -35,8 +35,17 @@ export interface SimFaults {
  * events (SimKernel.failAccept, injectEvent), and what peers do (SimPeer.reset, shutdownWrite).
  */
 export const FAULT_KINDS = [
-  'shortRead', 'shortWrite', 'maxRecv', 'maxSend', 'eagain', 'spurious', 'reorder',
-  'acceptFail', 'injectedEvent', 'reset', 'halfClose',
+  'shortRead',
+  'shortWrite',
+  'maxRecv',
+  'maxSend',
+  'eagain',
+  'spurious',
+  'reorder',
+  'acceptFail',
+  'injectedEvent',
+  'reset',
+  'halfClose',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 

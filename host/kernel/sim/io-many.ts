@@ -10,11 +10,33 @@ import { inBounds, isCount, isMemory } from './util.ts';
 
 type Io = Pick<Kernel, 'recv' | 'send'>;
 
-export function ioMany(k: Io, send: boolean, fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number {
-  if (!(fds instanceof Int32Array) || !isCount(ptr) || !isCount(n) || n > fds.length || (ptr & 3) !== 0 || !isCount(area) || !isCount(areaLen)) {
+export function ioMany(
+  k: Io,
+  send: boolean,
+  fds: Int32Array,
+  memory: ArrayBuffer,
+  ptr: number,
+  n: number,
+  area: number,
+  areaLen: number,
+): number {
+  if (
+    !(fds instanceof Int32Array) ||
+    !isCount(ptr) ||
+    !isCount(n) ||
+    n > fds.length ||
+    (ptr & 3) !== 0 ||
+    !isCount(area) ||
+    !isCount(areaLen)
+  ) {
     return -Errno.EINVAL;
   }
-  if (!isMemory(memory) || !inBounds(memory, ptr, n * IO_RECORD_SIZE) || !inBounds(memory, area, areaLen)) return -Errno.EFAULT;
+  if (
+    !isMemory(memory) ||
+    !inBounds(memory, ptr, n * IO_RECORD_SIZE) ||
+    !inBounds(memory, area, areaLen)
+  )
+    return -Errno.EFAULT;
   const words = new Int32Array(memory, ptr, n * 4);
   let free = area;
   for (let i = 0, w = 0; i < n; i++, w += 4) {

@@ -9,21 +9,41 @@ import type { ConnSocket } from './socket.ts';
 
 /** Reads into memory[ptr, ptr+len): 1..len bytes, 0 at EOF, or -errno. */
 export function recvConn(
-  conn: ConnSocket, memory: ArrayBuffer, ptr: number, len: number, rng: Random, faults: SimFaults, tally: FaultTally,
+  conn: ConnSocket,
+  memory: ArrayBuffer,
+  ptr: number,
+  len: number,
+  rng: Random,
+  faults: SimFaults,
+  tally: FaultTally,
 ): number {
   if (conn.reset) return -Errno.ECONNRESET;
   if (conn.rdShut) return 0;
   if (conn.rx.length === 0) return conn.peerFin ? 0 : -Errno.EAGAIN;
   tally.chance('eagain', faults.eagain ?? 0);
   if (rng.chance(faults.eagain)) return spuriousEagain(conn, tally);
-  const n = shorten(Math.min(len, conn.rx.length), conn.maxRecv ?? faults.maxRecv, faults.shortRead, rng, tally, 'maxRecv', 'shortRead');
+  const n = shorten(
+    Math.min(len, conn.rx.length),
+    conn.maxRecv ?? faults.maxRecv,
+    faults.shortRead,
+    rng,
+    tally,
+    'maxRecv',
+    'shortRead',
+  );
   conn.rx.readInto(new Uint8Array(memory, ptr, n), n);
   return n;
 }
 
 /** Sends memory[ptr, ptr+len) into the peer's window: 1..len bytes or -errno. */
 export function sendConn(
-  conn: ConnSocket, memory: ArrayBuffer, ptr: number, len: number, rng: Random, faults: SimFaults, tally: FaultTally,
+  conn: ConnSocket,
+  memory: ArrayBuffer,
+  ptr: number,
+  len: number,
+  rng: Random,
+  faults: SimFaults,
+  tally: FaultTally,
 ): number {
   if (conn.reset) return -Errno.ECONNRESET;
   if (conn.wrShut || conn.broken) return -Errno.EPIPE;
@@ -38,7 +58,15 @@ export function sendConn(
   if (space <= 0) return -Errno.EAGAIN;
   tally.chance('eagain', faults.eagain ?? 0);
   if (rng.chance(faults.eagain)) return spuriousEagain(conn, tally);
-  const n = shorten(Math.min(len, space), faults.maxSend, faults.shortWrite, rng, tally, 'maxSend', 'shortWrite');
+  const n = shorten(
+    Math.min(len, space),
+    faults.maxSend,
+    faults.shortWrite,
+    rng,
+    tally,
+    'maxSend',
+    'shortWrite',
+  );
   conn.tx.push(new Uint8Array(memory, ptr, n).slice());
   conn.sent += n;
   return n;
@@ -55,15 +83,20 @@ function spuriousEagain(conn: ConnSocket, tally: FaultTally): number {
  *  that made the transfer shorter (a cap must when n exceeds it; a short transfer of len
  *  bytes is 1..len, shorter with odds (len - 1) / len). */
 function shorten(
-  n: number, cap: number | undefined, shortP: number | undefined, rng: Random,
-  tally: FaultTally, capKind: 'maxRecv' | 'maxSend', shortKind: 'shortRead' | 'shortWrite',
+  n: number,
+  cap: number | undefined,
+  shortP: number | undefined,
+  rng: Random,
+  tally: FaultTally,
+  capKind: 'maxRecv' | 'maxSend',
+  shortKind: 'shortRead' | 'shortWrite',
 ): number {
   const capped = cap !== undefined && cap > 0 && n > cap;
   if (capped) tally.chance(capKind, 1);
   let len = cap !== undefined && cap > 0 ? Math.min(n, cap) : n;
   if (len < n) tally.hit(capKind);
   const whole = len;
-  tally.chance(shortKind, (shortP ?? 0) * (whole - 1) / whole);
+  tally.chance(shortKind, ((shortP ?? 0) * (whole - 1)) / whole);
   if (rng.chance(shortP)) len = rng.int(1, len);
   if (len < whole) tally.hit(shortKind);
   return len;

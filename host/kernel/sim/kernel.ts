@@ -20,7 +20,13 @@
  * Deviations from Linux (deliberate simplifications) are listed in docs/SIMULATION.md.
  * test/kernel-contract*.ts runs the contract on both kernels and asserts each deviation by name.
  */
-import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EVENT_SIZE, MAX_EVENTS } from '../contract.ts';
+import {
+  EPOLL_CTL_ADD,
+  EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
+  EVENT_SIZE,
+  MAX_EVENTS,
+} from '../contract.ts';
 import type { Fd, Kernel, SockAddr } from '../contract.ts';
 import { Errno } from '../../errno.ts';
 import { isIP } from 'node:net';
@@ -105,7 +111,11 @@ export class SimKernel implements Kernel {
   connect(port: number, host?: string, from?: string): SimPeer {
     const listener = this.ports.route(port, host);
     const local = listener?.local ?? { host: host ?? '127.0.0.1', port, family: 4 };
-    const conn = new ConnSocket({ ...local }, remoteAddress(local, from, this.peers.length), this.window);
+    const conn = new ConnSocket(
+      { ...local },
+      remoteAddress(local, from, this.peers.length),
+      this.window,
+    );
     const queued = listener !== undefined && listener.offer(conn);
     const peer = new SimPeer(this.peers.length, port, queued ? conn : null, this.tally);
     this.peers.push(peer);
@@ -114,7 +124,8 @@ export class SimKernel implements Kernel {
 
   /** The next `times` accept calls (on any listener) return -|errno|, e.g. EMFILE. */
   failAccept(errno: number, times = 1): void {
-    if (!Number.isInteger(errno) || errno === 0 || !isCount(times)) throw new RangeError(`bad failAccept(${errno}, ${times})`);
+    if (!Number.isInteger(errno) || errno === 0 || !isCount(times))
+      throw new RangeError(`bad failAccept(${errno}, ${times})`);
     this.acceptFailErrno = -Math.abs(errno);
     this.acceptFailTimes = times;
   }
@@ -127,10 +138,14 @@ export class SimKernel implements Kernel {
   }
 
   /** Open connection descriptors (not listeners, not epoll instances). */
-  openFds(): number { return this.conns; }
+  openFds(): number {
+    return this.conns;
+  }
 
   /** Every open descriptor of any kind. */
-  openDescriptors(): number { return this.fds.size; }
+  openDescriptors(): number {
+    return this.fds.size;
+  }
 
   // ---- Kernel ---------------------------------------------------------------------------
 
@@ -139,7 +154,14 @@ export class SimKernel implements Kernel {
     return (fd < 0 ? -Errno.EMFILE : fd) as Fd;
   }
 
-  epollCtl(epfd: number, op: number, fd: number, events: number, dataLo: number, dataHi: number): number {
+  epollCtl(
+    epfd: number,
+    op: number,
+    fd: number,
+    events: number,
+    dataLo: number,
+    dataHi: number,
+  ): number {
     const ep = this.entry(epfd);
     const target = this.entry(fd);
     if (ep === undefined || target === undefined) return -Errno.EBADF;
@@ -163,9 +185,22 @@ export class SimKernel implements Kernel {
     return 0;
   }
 
-  epollWait(epfd: number, memory: ArrayBuffer, offset: number, maxEvents: number, _timeoutMs: number): number {
-    if (!Number.isSafeInteger(maxEvents) || maxEvents < 1 || maxEvents > MAX_EVENTS || !isCount(offset)) return -Errno.EINVAL;
-    if (!isMemory(memory) || !inBounds(memory, offset, maxEvents * EVENT_SIZE)) return -Errno.EFAULT;
+  epollWait(
+    epfd: number,
+    memory: ArrayBuffer,
+    offset: number,
+    maxEvents: number,
+    _timeoutMs: number,
+  ): number {
+    if (
+      !Number.isSafeInteger(maxEvents) ||
+      maxEvents < 1 ||
+      maxEvents > MAX_EVENTS ||
+      !isCount(offset)
+    )
+      return -Errno.EINVAL;
+    if (!isMemory(memory) || !inBounds(memory, offset, maxEvents * EVENT_SIZE))
+      return -Errno.EFAULT;
     const ep = this.entry(epfd);
     if (ep === undefined) return -Errno.EBADF;
     if (!(ep instanceof Epoll)) return -Errno.EINVAL;
@@ -174,7 +209,8 @@ export class SimKernel implements Kernel {
 
   listen(host: string, port: number, backlog: number, reusePort: boolean): Fd {
     const family = typeof host === 'string' ? isIP(host) : 0;
-    if (family === 0 || !isCount(port) || port > 65535 || !Number.isInteger(backlog)) return -Errno.EINVAL as Fd;
+    if (family === 0 || !isCount(port) || port > 65535 || !Number.isInteger(backlog))
+      return -Errno.EINVAL as Fd;
     if (this.fds.full()) return -Errno.EMFILE as Fd;
     const bound = port === 0 ? this.ports.ephemeral() : port;
     if (bound < 0) return bound as Fd;
@@ -201,7 +237,7 @@ export class SimKernel implements Kernel {
     if (!(sock instanceof ListenSocket)) return -Errno.EINVAL as Fd;
     if (this.acceptFailTimes > 0) {
       this.acceptFailTimes--;
-      return this.tally.hit('acceptFail'), this.acceptFailErrno as Fd;
+      return (this.tally.hit('acceptFail'), this.acceptFailErrno as Fd);
     }
     if (this.fds.full()) return -Errno.EMFILE as Fd;
     const conn = sock.queue.shift();
@@ -225,7 +261,14 @@ export class SimKernel implements Kernel {
     return sendConn(sock, memory, ptr, len, this.rng, this.faults, this.tally);
   }
 
-  recvMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number {
+  recvMany(
+    fds: Int32Array,
+    memory: ArrayBuffer,
+    ptr: number,
+    n: number,
+    area: number,
+    areaLen: number,
+  ): number {
     return ioMany(this, false, fds, memory, ptr, n, area, areaLen);
   }
 
@@ -272,7 +315,12 @@ export class SimKernel implements Kernel {
   }
 
   /** Validates a recv/send call: arguments, descriptor, then the memory range. */
-  private ioTarget(fd: number, memory: ArrayBuffer, ptr: number, len: number): ConnSocket | ListenSocket | number {
+  private ioTarget(
+    fd: number,
+    memory: ArrayBuffer,
+    ptr: number,
+    len: number,
+  ): ConnSocket | ListenSocket | number {
     if (!isCount(ptr) || !isCount(len)) return -Errno.EINVAL;
     const sock = this.socket(fd);
     if (typeof sock === 'number') return sock;

@@ -18,8 +18,10 @@ function covers(wild: string, family: number, host: string): boolean {
 }
 
 function overlaps(a: ListenSocket, b: ListenSocket): boolean {
-  return covers(a.local.host, b.local.family, b.local.host) ||
-    covers(b.local.host, a.local.family, a.local.host);
+  return (
+    covers(a.local.host, b.local.family, b.local.host) ||
+    covers(b.local.host, a.local.family, a.local.host)
+  );
 }
 
 export class PortTable {

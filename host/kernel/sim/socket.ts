@@ -11,7 +11,14 @@
  * both the level-triggered ready list and edge-triggered registrations are driven by.
  */
 import {
-  EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, SHUT_RD, SHUT_RDWR, SHUT_WR,
+  EPOLLERR,
+  EPOLLHUP,
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLRDHUP,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
 } from '../contract.ts';
 import type { SockAddr } from '../contract.ts';
 import { Errno } from '../../errno.ts';
@@ -51,7 +58,11 @@ export class ListenSocket extends SimSocket {
   /** Established connections not yet accepted; never longer than `backlog`. */
   readonly queue = new Queue<ConnSocket>();
 
-  constructor(local: SockAddr, readonly backlog: number, readonly reusePort: boolean) {
+  constructor(
+    local: SockAddr,
+    readonly backlog: number,
+    readonly reusePort: boolean,
+  ) {
     super(local);
   }
 
@@ -104,7 +115,11 @@ export class ConnSocket extends SimSocket {
   resetPeer = false;
 
   /** `remote` is the peer's address, as getpeername reports it. */
-  constructor(local: SockAddr, readonly remote: SockAddr, public window: number) {
+  constructor(
+    local: SockAddr,
+    readonly remote: SockAddr,
+    public window: number,
+  ) {
     super(local);
   }
 
