@@ -1,6 +1,6 @@
 {
-  # The native shim: build/Release/wasmloop.node. Built with `node-gyp configure build`
-  # (never `rebuild`: that wipes build/, where the guests' .wasm files also live).
+  # The native shim: build/Release/wasmloop.node, built with `node-gyp configure build`.
+  # The guests are built into wasm/ (scripts/build-guests.js), so node-gyp owns build/ alone.
   "targets": [
     {
       "target_name": "wasmloop",

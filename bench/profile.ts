@@ -5,7 +5,7 @@
  *        [--rounds 2] [--driver blocking|libuv] [--no-perf]
  *
  * 1. V8's sampling profiler: the server runs as
- *      node --cpu-prof --cpu-prof-dir=DIR bin/wasmloop.js run build/hello.wasm --tcplisten ...
+ *      node --cpu-prof --cpu-prof-dir=DIR bin/wasmloop.js run wasm/hello.wasm --tcplisten ...
  *    on CPU 0, is warmed up, loaded with wrk (echo-load for the echo guest) on CPU 1, and
  *    stopped with SIGINT, which writes the profile. Self time is summed per function and per
  *    category. V8 has no frame for an N-API callback, so the time of recv/send/epollWait, and
@@ -70,7 +70,7 @@ const seconds = Number(opt.seconds);
 const rounds = Math.max(1, Number(opt.rounds));
 const conns = Number(opt.conns);
 const kind = opt.guest === 'echo' ? 'echo' : 'http';
-const guest = `build/${opt.guest === 'echo' ? 'echo' : 'hello'}.wasm`;
+const guest = `wasm/${opt.guest === 'echo' ? 'echo' : 'hello'}.wasm`;
 const tools = findTools(false);
 if (!tools.cc) throw new Error('profile needs a C compiler (for the load generator)');
 const bins = buildC(benchDir, tools.cc);

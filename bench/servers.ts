@@ -45,8 +45,8 @@ export interface ServerContext {
 export const WASMLOOP_ARTIFACTS = [
   'dist/cli.js',
   'build/Release/wasmloop.node',
-  'build/echo.wasm',
-  'build/hello.wasm',
+  'wasm/echo.wasm',
+  'wasm/hello.wasm',
 ];
 
 /** Null when every wasmloop artifact exists; otherwise what is missing. */
@@ -110,12 +110,12 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     }),
   });
   return [
-    wasmloop('echo', 'build/echo.wasm'),
-    wasmloop('echo', 'build/echo.wasm', 'libuv'),
+    wasmloop('echo', 'wasm/echo.wasm'),
+    wasmloop('echo', 'wasm/echo.wasm', 'libuv'),
     cServer('echo', 'echo-server'),
     nodeServer('echo', 'node:net', 'node-echo.js'),
-    wasmloop('http', 'build/hello.wasm'),
-    wasmloop('http', 'build/hello.wasm', 'libuv'),
+    wasmloop('http', 'wasm/hello.wasm'),
+    wasmloop('http', 'wasm/hello.wasm', 'libuv'),
     cServer('http', 'http-server'),
     nodeServer('http', 'node:http', 'node-http.js'),
     {
@@ -187,7 +187,7 @@ export function staleness(root: string): string[] {
   const notes: string[] = [];
   const guests = Math.max(...sources(join(root, 'assembly'), '.ts').map(mtime), 0);
   const host = Math.max(...sources(join(root, 'host'), '.ts').map(mtime), 0);
-  for (const g of ['build/echo.wasm', 'build/hello.wasm']) {
+  for (const g of ['wasm/echo.wasm', 'wasm/hello.wasm']) {
     if (mtime(join(root, g)) < guests)
       notes.push(
         `${g} is older than assembly/ sources: run \`node scripts/build-guests.js\` for a current build`,

@@ -13,14 +13,15 @@ export const SNAPSHOT_FILES = [
   'dist',
   'package.json',
   'build/Release/wasmloop.node',
-  'build/echo.wasm',
-  'build/hello.wasm',
+  'wasm/echo.wasm',
+  'wasm/hello.wasm',
 ];
 
 /** Copies the build to `dest` (replacing what was there) and returns `dest`. */
 export function snapshotBuild(root: string, dest: string): string {
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(join(dest, 'build', 'Release'), { recursive: true });
+  mkdirSync(join(dest, 'wasm'), { recursive: true });
   for (const f of SNAPSHOT_FILES) {
     if (existsSync(join(root, f))) cpSync(join(root, f), join(dest, f), { recursive: true });
   }

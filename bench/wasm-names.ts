@@ -78,7 +78,7 @@ function functionNames(name: Buffer): Map<number, string> {
   return out;
 }
 
-/** Names for `built` (a copy of build/NAME.wasm), compiled from assembly/apps/NAME.ts; the
+/** Names for `built` (a copy of wasm/NAME.wasm), compiled from assembly/apps/NAME.ts; the
  *  compile runs in the current directory, which must be the repository root. */
 export async function guestFunctionNames(built: string): Promise<Map<number, string> | null> {
   const dir = mkdtempSync(join(tmpdir(), 'wasmloop-names-'));

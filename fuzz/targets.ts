@@ -12,7 +12,7 @@ export type { Outcome } from './http-oracle.ts';
 
 export interface FuzzTarget {
   name: string;
-  /** A guest under build/ (without .wasm). */
+  /** A guest under wasm/ (without .wasm). */
   guest: string;
   seeds(): Uint8Array[];
   /** null when the outcome keeps the contract, else why not. */
@@ -92,5 +92,5 @@ export const TARGETS: FuzzTarget[] = [
 
 /** The targets whose guest is built. */
 export function availableTargets(): FuzzTarget[] {
-  return TARGETS.filter((t) => existsSync(`build/${t.guest}.wasm`));
+  return TARGETS.filter((t) => existsSync(`wasm/${t.guest}.wasm`));
 }

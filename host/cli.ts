@@ -116,7 +116,7 @@ Exit status:
   A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start
 
 Examples:
-  wasmloop run build/echo.wasm --tcplisten 127.0.0.1:9000
+  wasmloop run wasm/echo.wasm --tcplisten 127.0.0.1:9000
   wasmloop run --dir data::/data tool.wasm -- --in /data/input.txt
 `;
 

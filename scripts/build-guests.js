@@ -1,6 +1,6 @@
 // Compiles every guest with the AssemblyScript compiler, in this one process:
-//   assembly/apps/NAME.ts -> build/NAME.wasm (release) and build/debug/NAME.wasm (debug)
-//   test/guests/NAME.ts   -> build/test/NAME.wasm and build/debug/test/NAME.wasm (guests that
+//   assembly/apps/NAME.ts -> wasm/NAME.wasm (release) and wasm/debug/NAME.wasm (debug)
+//   test/guests/NAME.ts   -> wasm/test/NAME.wasm and wasm/debug/test/NAME.wasm (guests that
 //                            misbehave on purpose, for the sandbox tests)
 // Targets and shared options come from asconfig.json. An entry whose first line is
 // `// @runtime NAME` is built with that AssemblyScript runtime instead of asconfig's `stub`:
@@ -18,13 +18,13 @@ import { basename } from 'node:path';
 const jobs = [];
 for (const file of readdirSync('assembly/apps').filter((f) => f.endsWith('.ts'))) {
   const name = basename(file, '.ts');
-  jobs.push([`assembly/apps/${file}`, 'release', `build/${name}.wasm`]);
-  jobs.push([`assembly/apps/${file}`, 'debug', `build/debug/${name}.wasm`]);
+  jobs.push([`assembly/apps/${file}`, 'release', `wasm/${name}.wasm`]);
+  jobs.push([`assembly/apps/${file}`, 'debug', `wasm/debug/${name}.wasm`]);
 }
 for (const file of readdirSync('test/guests').filter((f) => f.endsWith('.ts'))) {
   const name = basename(file, '.ts');
-  jobs.push([`test/guests/${file}`, 'release', `build/test/${name}.wasm`]);
-  jobs.push([`test/guests/${file}`, 'debug', `build/debug/test/${name}.wasm`]);
+  jobs.push([`test/guests/${file}`, 'release', `wasm/test/${name}.wasm`]);
+  jobs.push([`test/guests/${file}`, 'debug', `wasm/debug/test/${name}.wasm`]);
 }
 
 /** The runtime an entry asks for on its first line, if any. */

@@ -18,7 +18,10 @@ const MARKER = /\/\*@wasmloop-decorator (.*?)\*\//g;
 
 /** Hides top-level decorators in marker comments; `unmask` is its inverse. */
 function mask(text) {
-  return text.replace(TOP_LEVEL_DECORATOR, (_m, indent, deco, gap) => `${indent}/*@wasmloop-decorator ${deco}*/${gap}`);
+  return text.replace(
+    TOP_LEVEL_DECORATOR,
+    (_m, indent, deco, gap) => `${indent}/*@wasmloop-decorator ${deco}*/${gap}`,
+  );
 }
 function unmask(text) {
   return text.replace(MARKER, (_m, deco) => `@${deco}`);
@@ -34,7 +37,11 @@ async function formatted(file, text) {
 async function main() {
   const check = process.argv.includes('--check');
   const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-  const files = named.length ? named : execFileSync('git', ['ls-files', ...SOURCES], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const files = named.length
+    ? named
+    : execFileSync('git', ['ls-files', ...SOURCES], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
   const bad = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8');

@@ -47,7 +47,7 @@ test('-W with an unknown limit: status 64, one line naming it', async () => {
     [
       'bin/wasmloop.js',
       'run',
-      'build/echo.wasm',
+      'wasm/echo.wasm',
       '--tcplisten',
       '127.0.0.1:0',
       '-W',
@@ -60,7 +60,7 @@ test('-W with an unknown limit: status 64, one line naming it', async () => {
 });
 
 test('-W max-connections=1 reaches the guest: a second client waits until the first leaves', async () => {
-  const { port } = await serve('build/echo.wasm', ['-Wmax-connections=1']);
+  const { port } = await serve('wasm/echo.wasm', ['-Wmax-connections=1']);
   const first = await RawClient.connect(port);
   await first.write('one');
   assert.is((await first.read(3)).toString(), 'one');
@@ -73,7 +73,7 @@ test('-W max-connections=1 reaches the guest: a second client waits until the fi
 });
 
 test('--workers 2 --stats: served by the pool, counted in the stats line', async () => {
-  const { child, port } = await serve('build/echo.wasm', ['--workers', '2', '--stats']);
+  const { child, port } = await serve('wasm/echo.wasm', ['--workers', '2', '--stats']);
   for (let i = 0; i < 20; i++) assert.is(await echo(port, `w${i}`), `w${i}`);
   await waitFor(
     () => /total_req=20 /.test(child.stderr()) || undefined,
@@ -85,13 +85,13 @@ test('--workers 2 --stats: served by the pool, counted in the stats line', async
 });
 
 test('--driver libuv serves too; a bad driver is status 64', async () => {
-  const { child, port } = await serve('build/echo.wasm', ['--driver', 'libuv']);
+  const { child, port } = await serve('wasm/echo.wasm', ['--driver', 'libuv']);
   assert.is(await echo(port, 'uv'), 'uv');
   child.proc.kill('SIGTERM');
   assert.is(await child.exited(), 0);
   const r = await runCommand(
     process.execPath,
-    ['bin/wasmloop.js', 'run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '--driver', 'fast'],
+    ['bin/wasmloop.js', 'run', 'wasm/echo.wasm', '--tcplisten', '127.0.0.1:0', '--driver', 'fast'],
     { cwd: ROOT },
   );
   assert.is(r.code, 64);

@@ -63,8 +63,8 @@ async function fails(args: string[], status: number): Promise<string> {
 }
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  test(`run build/echo.wasm echoes, and ${signal} closes the open connection and exits 0`, async () => {
-    const { child, port } = await serve('build/echo.wasm');
+  test(`run wasm/echo.wasm echoes, and ${signal} closes the open connection and exits 0`, async () => {
+    const { child, port } = await serve('wasm/echo.wasm');
     const c = await RawClient.connect(port);
     await c.write('hello through the cli\n');
     assert.is((await c.read(22)).toString(), 'hello through the cli\n');
@@ -76,8 +76,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-test('run build/hello.wasm serves curl', async () => {
-  const { child, port } = await serve('build/hello.wasm');
+test('run wasm/hello.wasm serves curl', async () => {
+  const { child, port } = await serve('wasm/hello.wasm');
   const r = await runCommand('curl', ['-s', '--max-time', '5', `http://127.0.0.1:${port}/`]);
   assert.is(r.code, 0, `curl: ${r.stderr}`);
   assert.is(r.stdout, 'Hello, World!');
@@ -109,18 +109,18 @@ for (const workers of [[], ['--workers', '1']]) {
   });
 }
 
-test('no --tcplisten: status 64', () => fails(['run', 'build/echo.wasm'], 64).then(() => {}));
+test('no --tcplisten: status 64', () => fails(['run', 'wasm/echo.wasm'], 64).then(() => {}));
 
 test('an unknown option: status 64', async () => {
   const line = await fails(
-    ['run', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0', '--frobnicate'],
+    ['run', 'wasm/echo.wasm', '--tcplisten', '127.0.0.1:0', '--frobnicate'],
     64,
   );
   assert.match(line, '--frobnicate');
 });
 
 test('a bad address (--tcplisten nonsense): status 64', () =>
-  fails(['run', 'build/echo.wasm', '--tcplisten', 'nonsense'], 64).then(() => {}));
+  fails(['run', 'wasm/echo.wasm', '--tcplisten', 'nonsense'], 64).then(() => {}));
 
 test('a port already in use: status 71', async () => {
   const server = net.createServer();
@@ -129,7 +129,7 @@ test('a port already in use: status 71', async () => {
     server.once('error', reject).listen(0, '127.0.0.1', resolve),
   );
   const { port } = server.address() as net.AddressInfo;
-  const line = await fails(['run', 'build/echo.wasm', '--tcplisten', `127.0.0.1:${port}`], 71);
+  const line = await fails(['run', 'wasm/echo.wasm', '--tcplisten', `127.0.0.1:${port}`], 71);
   assert.match(line, String(port));
 });
 

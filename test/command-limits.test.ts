@@ -67,7 +67,7 @@ test('limit names inherited from Object.prototype are unknown limits', async () 
       name,
     );
   }
-  const r = await run(['-W', 'constructor=1', 'build/echo.wasm', '--tcplisten', '127.0.0.1:0']);
+  const r = await run(['-W', 'constructor=1', 'wasm/echo.wasm', '--tcplisten', '127.0.0.1:0']);
   assert.is(r.code, 64, `-W constructor=1 is a usage error; stderr: ${r.stderr}`);
   assert.match(r.stderr, /unknown limit 'constructor'/);
 });

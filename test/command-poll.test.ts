@@ -1,7 +1,7 @@
 /**
  * poll_oneoff and bad-fd errnos for WASI commands (host/command/poll.ts, host/command/ready.ts,
  * host/command/stdio.ts withUnsignedArgs), held to the preview1 spec on both backends, run by
- * build/test/cmd-poll.wasm (test/guests/cmd-poll.ts), which prints every event it gets back as
+ * wasm/test/cmd-poll.wasm (test/guests/cmd-poll.ts), which prints every event it gets back as
  * "sub I: error E type T nbytes N flags F" (type 0 clock, 1 fd_read, 2 fd_write; flags 1 is
  * fd_readwrite_hangup; errno 8 EBADF, 21 EFAULT, 28 EINVAL).
  */
@@ -14,7 +14,7 @@ import { runCommand, type WasiBackendName } from '../host/command/command.ts';
 import { MAX_SUBSCRIPTIONS } from '../host/command/poll.ts';
 import { killCmdChildren, ROOT, startCli, startRunner, until } from './helpers/cmd-spawn.ts';
 
-const MODULE_PATH = join(ROOT, 'build/test/cmd-poll.wasm');
+const MODULE_PATH = join(ROOT, 'wasm/test/cmd-poll.wasm');
 const MODULE = new WebAssembly.Module(readFileSync(MODULE_PATH));
 const BACKENDS: WasiBackendName[] = ['wasmer', 'node'];
 const CLOCK_IDS = [0, 1, 2, 3]; // realtime, monotonic, process_cputime_id, thread_cputime_id

@@ -1,5 +1,5 @@
 /**
- * Plain WASI preview1 command modules (host/command/command.ts), run by build/test/cmd-tool.wasm
+ * Plain WASI preview1 command modules (host/command/command.ts), run by wasm/test/cmd-tool.wasm
  * (test/guests/cmd-tool.ts): arguments, environment, exit status, traps, stdio (live, in order,
  * byte-exact, also over non-blocking pipes) and preopened directories, on both backends where
  * they are meant to behave the same. In-process runs give the guest temp files as stdio;
@@ -39,7 +39,7 @@ import {
   type CmdChild,
 } from './helpers/cmd-spawn.ts';
 
-const MODULE_PATH = join(ROOT, 'build/test/cmd-tool.wasm');
+const MODULE_PATH = join(ROOT, 'wasm/test/cmd-tool.wasm');
 const MODULE = new WebAssembly.Module(readFileSync(MODULE_PATH));
 const BACKENDS: WasiBackendName[] = ['wasmer', 'node'];
 const MiB = 1 << 20;
@@ -346,7 +346,7 @@ dirs('a --dir that is missing or not a directory is ERR_WASMLOOP_DIR', async () 
 dirs(
   'a module without _start is ERR_WASMLOOP_NOT_COMMAND (a wasmloop guest, an empty module)',
   async () => {
-    const guest = new WebAssembly.Module(readFileSync(join(ROOT, 'build/test/wasi-log.wasm')));
+    const guest = new WebAssembly.Module(readFileSync(join(ROOT, 'wasm/test/wasi-log.wasm')));
     const empty = new WebAssembly.Module(
       new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]),
     );

@@ -54,7 +54,7 @@ async function bindable(port: number): Promise<boolean> {
   return ok;
 }
 
-const MODULE = 'build/echo.wasm';
+const MODULE = 'wasm/echo.wasm';
 const LISTEN = [{ port: 0 }];
 
 test('wrongly typed options are WasmloopError with a code, not raw TypeError/RangeError', async () => {
@@ -117,7 +117,7 @@ test('a createLoop that fails leaves its port free: bad driver, a start-up that 
   assert.ok(await bindable(port), 'the port is free after workers: 0, driver: bogus');
   assert.is(
     await codeOf({
-      module: 'build/test/spin-init.wasm',
+      module: 'wasm/test/spin-init.wasm',
       listen: [{ port }],
       workers: 2,
       watchdogMs: 300,

@@ -34,11 +34,11 @@ function declarationFiles(): Record<string, LimitSpec> {
   return out;
 }
 
-/** Every name a shipped module (build/*.wasm) declares in its section. */
+/** Every name a shipped module (wasm/*.wasm) declares in its section. */
 function shippedNames(): string[] {
   const names = new Set<string>();
-  for (const f of readdirSync(new URL('build/', root)).filter((n) => n.endsWith('.wasm'))) {
-    const module = new WebAssembly.Module(readFileSync(new URL(`build/${f}`, root)));
+  for (const f of readdirSync(new URL('wasm/', root)).filter((n) => n.endsWith('.wasm'))) {
+    const module = new WebAssembly.Module(readFileSync(new URL(`wasm/${f}`, root)));
     for (const name of Object.keys(declaredLimits(module) ?? {})) names.add(name);
   }
   return [...names];

@@ -5,7 +5,7 @@
  *
  * A path is a word starting with a source root (host/, assembly/, test/, bench/, fuzz/, scripts/,
  * bin/, docs/, .ci/), optionally behind `./` or `../`. `*` globs must match at least one file,
- * `{a,b}` lists are expanded. Paths through a build/ or dist/ folder (build/hello.wasm,
+ * `{a,b}` lists are expanded. Paths through a build/, wasm/ or dist/ folder (wasm/hello.wasm,
  * bench/build/) are made by `npm install` or the bench, so they are not checked here. A doc that wants a hypothetical file says so in words ("a file in test/props/").
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,13 +15,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GENERATED = /(^|\/)(build|dist)\//;
+const GENERATED = /(^|\/)(build|wasm|dist)\//;
 const PATH =
   /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|\.ci)\/[\w./*{},-]*)/g;
 
 /** The repository's files, relative to the root, for matching globs. */
 function repositoryFiles(): string[] {
-  const skip = /^(node_modules|build|dist|\.git)(\/|$)/;
+  const skip = /^(node_modules|build|wasm|dist|\.git)(\/|$)/;
   return readdirSync(ROOT, { recursive: true, encoding: 'utf8' }).filter((f) => !skip.test(f));
 }
 

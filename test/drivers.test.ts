@@ -18,7 +18,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('echoes, and Node timers keep running beside it', async () => {
-    const { port } = await startLoop('build/echo.wasm', { workers: 0, driver });
+    const { port } = await startLoop('wasm/echo.wasm', { workers: 0, driver });
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const c = await RawClient.connect(port);
@@ -32,7 +32,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('the idle timeout fires with no traffic at all', async () => {
-    const { loop, port } = await startLoop('build/echo.wasm', {
+    const { loop, port } = await startLoop('wasm/echo.wasm', {
       workers: 0,
       driver,
       limits: { 'idle-timeout-ms': 200 },
@@ -44,7 +44,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
 
   test('a trapped guest is replaced and serves again', async () => {
     const rec = trapRecorder();
-    const { loop, port } = await startLoop('build/test/evil.wasm', {
+    const { loop, port } = await startLoop('wasm/test/evil.wasm', {
       workers: 0,
       driver,
       onTrap: rec.onTrap,
@@ -60,7 +60,7 @@ for (const driver of ['libuv', 'blocking'] as const) {
   });
 
   test('close() drains and resolves', async () => {
-    const { loop, port } = await startLoop('build/echo.wasm', { workers: 0, driver });
+    const { loop, port } = await startLoop('wasm/echo.wasm', { workers: 0, driver });
     const c = await RawClient.connect(port);
     await c.write('x');
     await c.read(1);

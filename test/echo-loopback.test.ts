@@ -1,5 +1,5 @@
 /**
- * build/echo.wasm (and its debug build) over real loopback sockets: many concurrent clients
+ * wasm/echo.wasm (and its debug build) over real loopback sockets: many concurrent clients
  * with random payloads in random chunks, half-close, and backpressure from a client that stops
  * reading. Randomness is seeded: a failure prints the seed; replay with WASMLOOP_TEST_SEED=N.
  */
@@ -21,7 +21,7 @@ test.after.each(async () => {
   await closeAllLoops();
 });
 
-const FLAVOURS = ['build/echo.wasm', 'build/debug/echo.wasm'];
+const FLAVOURS = ['wasm/echo.wasm', 'wasm/debug/echo.wasm'];
 const CLIENTS = 200;
 const MAX_PAYLOAD = 1 << 20;
 

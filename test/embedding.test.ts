@@ -39,7 +39,7 @@ async function load(port: number, conns: number, stop: { done: boolean }): Promi
 }
 
 test('timers, node:http and node:net keep working while the loop serves load', async () => {
-  const { port } = await startLoop('build/hello.wasm');
+  const { port } = await startLoop('wasm/hello.wasm');
   const nodeServer = http.createServer((_, res) => res.end('from node:http'));
   await new Promise<void>((r) => nodeServer.listen(0, '127.0.0.1', r));
   const nodePort = (nodeServer.address() as net.AddressInfo).port;
@@ -87,7 +87,7 @@ test('timers, node:http and node:net keep working while the loop serves load', a
 
 test('an AbortSignal closes the loop', async () => {
   const ac = new AbortController();
-  const { loop, port } = await startLoop('build/echo.wasm', { signal: ac.signal });
+  const { loop, port } = await startLoop('wasm/echo.wasm', { signal: ac.signal });
   const c = await RawClient.connect(port);
   await c.write('hi');
   await c.read(2);
@@ -106,7 +106,7 @@ test('an AbortSignal closes the loop', async () => {
 
 test('errors are WasmloopError with a code', async () => {
   try {
-    await createLoop({ module: 'build/nope.wasm', listen: [{ port: 0 }] });
+    await createLoop({ module: 'wasm/nope.wasm', listen: [{ port: 0 }] });
     assert.unreachable();
   } catch (err) {
     assert.instance(err, WasmloopError);
@@ -114,7 +114,7 @@ test('errors are WasmloopError with a code', async () => {
   }
   try {
     await createLoop({
-      module: 'build/echo.wasm',
+      module: 'wasm/echo.wasm',
       listen: [{ port: 0 }],
       limits: { 'max-conection': 1 },
     });

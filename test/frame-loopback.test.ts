@@ -1,5 +1,5 @@
 /**
- * build/frame.wasm (and its debug build) over real loopback sockets: 50 concurrent clients each
+ * wasm/frame.wasm (and its debug build) over real loopback sockets: 50 concurrent clients each
  * send random frames of up to 1 MiB (the default max-frame-bytes) in random chunks, half-close,
  * and must get exactly their frames back, then EOF; beside them, clients with a bad magic or a
  * length over the limit get the frames before it and then EOF, without disturbing the others.
@@ -23,7 +23,7 @@ test.after.each(async () => {
   await closeAllLoops();
 });
 
-const FLAVOURS = ['build/frame.wasm', 'build/debug/frame.wasm'];
+const FLAVOURS = ['wasm/frame.wasm', 'wasm/debug/frame.wasm'];
 const CLIENTS = 50;
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -3,7 +3,7 @@
  * the `limit` hostcall answers a declared limit's default when none is given; the host refuses
  * a name the module does not take (listing the ones it does) and a value outside the declared
  * range; a module that declares nothing still takes every name the shipped guests read; and
- * `wasmloop limits MODULE` prints each module's own set. build/test/declarer.wasm is the
+ * `wasmloop limits MODULE` prints each module's own set. wasm/test/declarer.wasm is the
  * hoarder (whose limit_of makes one `limit` call) declaring `probe-ms`, default 1234, [10, 100000].
  */
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { simLoop } from './helpers/sim.ts';
 
 const test = suite('guest limits');
 const moduleOf = (name: string) =>
-  new WebAssembly.Module(readFileSync(new URL(`../build/${name}.wasm`, import.meta.url)));
+  new WebAssembly.Module(readFileSync(new URL(`../wasm/${name}.wasm`, import.meta.url)));
 
 /** Asks the guest for the limit `name` through the `limit` hostcall. */
 function limitOf(g: HoarderExports, name: string): number {
@@ -91,7 +91,7 @@ test('a value outside the declared range is refused', () => {
 
 test('createLoop refuses an undeclared limit', async () => {
   const loop = await createLoop({
-    module: 'build/echo.wasm',
+    module: 'wasm/echo.wasm',
     listen: [{ host: '127.0.0.1', port: 0 }],
     limits: { 'max-body-bytes': 1 },
   }).catch((err: unknown) => err as WasmloopError);
@@ -112,8 +112,8 @@ async function cli(args: string[]): Promise<[number, string]> {
 }
 
 test("`wasmloop limits MODULE` prints that module's limits: hello and inspect differ", async () => {
-  const [helloStatus, hello] = await cli(['limits', 'build/hello.wasm']);
-  const [inspectStatus, inspect] = await cli(['limits', 'build/inspect.wasm']);
+  const [helloStatus, hello] = await cli(['limits', 'wasm/hello.wasm']);
+  const [inspectStatus, inspect] = await cli(['limits', 'wasm/inspect.wasm']);
   assert.is(helloStatus, 0);
   assert.is(inspectStatus, 0);
   for (const text of [hello, inspect]) assert.match(text, 'header-timeout-ms=10000');

@@ -1,5 +1,5 @@
 /**
- * What a guest can name, over the simulated kernel with build/test/hoarder.wasm (a guest that
+ * What a guest can name, over the simulated kernel with wasm/test/hoarder.wasm (a guest that
  * lets the test make single hostcalls): the `limit` hostcall answers only the limits it was
  * given.
  */

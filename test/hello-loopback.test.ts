@@ -1,5 +1,5 @@
 /**
- * build/hello.wasm over real loopback sockets: keep-alive, pipelining, HEAD framing, curl and
+ * wasm/hello.wasm over real loopback sockets: keep-alive, pipelining, HEAD framing, curl and
  * node:http clients, connection close without RST, HTTP/1.0, refusals, and slow clients.
  */
 import * as http from 'node:http';
@@ -13,7 +13,7 @@ import { killAllChildren, runCommand } from './helpers/net-spawn.ts';
 
 const test = suite('hello-loopback');
 
-const HELLO = 'build/hello.wasm';
+const HELLO = 'wasm/hello.wasm';
 const BODY = 'Hello, World!';
 
 test.after.each(async () => {

@@ -25,7 +25,7 @@ test('EMFILE: accept backs off instead of spinning, and recovers when descriptor
     'bash',
     [
       '-c',
-      'ulimit -n 64 && exec node bin/wasmloop.js run build/echo.wasm --tcplisten 127.0.0.1:0 --stats',
+      'ulimit -n 64 && exec node bin/wasmloop.js run wasm/echo.wasm --tcplisten 127.0.0.1:0 --stats',
     ],
     { cwd: ROOT },
   );
@@ -49,7 +49,7 @@ test('EMFILE: accept backs off instead of spinning, and recovers when descriptor
 });
 
 test('1,000 slowloris connections: normal clients are served, the slow ones are closed by the header timeout', async () => {
-  const { loop, port } = await startLoop('build/hello.wasm', {
+  const { loop, port } = await startLoop('wasm/hello.wasm', {
     limits: { 'header-timeout-ms': 500 },
   });
   const slow = await Promise.all(Array.from({ length: 1000 }, () => RawClient.connect(port)));

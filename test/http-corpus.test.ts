@@ -1,5 +1,5 @@
 /**
- * The request corpus (test/http/*.txt) through build/inspect.wasm over the simulated kernel:
+ * The request corpus (test/http/*.txt) through wasm/inspect.wasm over the simulated kernel:
  * every case fed whole, split in two at every byte boundary, and one byte per recv, in both
  * builds; each time the responses must be byte-for-byte what the case expects, and the
  * connection must close exactly when the case says so.

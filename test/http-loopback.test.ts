@@ -1,5 +1,5 @@
 /**
- * The HTTP SDK over real loopback sockets (build/inspect.wasm, build/demo.wasm): eight
+ * The HTTP SDK over real loopback sockets (wasm/inspect.wasm, wasm/demo.wasm): eight
  * concurrent curl -F uploads of 10 MiB files, 1,000 keep-alive requests from Node's
  * http.Agent over 10 connections, pipelined requests with bodies over raw TCP, and a 100 MiB
  * streamed upload.
@@ -18,7 +18,7 @@ import { killAllChildren, runCommand } from './helpers/net-spawn.ts';
 import { closeAllClients, RawClient, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
 
 const test = suite('http-loopback');
-const INSPECT = 'build/inspect.wasm';
+const INSPECT = 'wasm/inspect.wasm';
 const MiB = 1 << 20;
 
 let dir = '';
@@ -123,7 +123,7 @@ test('1,000 keep-alive requests over 10 connections from http.Agent', async () =
 
 test('a handler that traps: that request gets 500, 10 keep-alive connections carry on unbroken', async () => {
   const trapped: string[] = [];
-  const { loop, port } = await startLoop('build/demo.wasm', {
+  const { loop, port } = await startLoop('wasm/demo.wasm', {
     onTrap: (err) => trapped.push(err.message),
   });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });

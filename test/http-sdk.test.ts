@@ -1,5 +1,5 @@
 /**
- * The HTTP SDK over the simulated kernel (build/demo.wasm, build/inspect.wasm): response
+ * The HTTP SDK over the simulated kernel (wasm/demo.wasm, wasm/inspect.wasm): response
  * framing, streaming both ways with backpressure, bodies far larger than guest memory,
  * handler errors, Expect: 100-continue answered early, timeouts, and memory that does not
  * grow per request.

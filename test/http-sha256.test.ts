@@ -1,5 +1,5 @@
 /**
- * assembly/crypto/sha256.ts through build/inspect.wasm's bodySha256: the FIPS 180-4 example
+ * assembly/crypto/sha256.ts through wasm/inspect.wasm's bodySha256: the FIPS 180-4 example
  * messages (digests from the standard), every length around the padding boundaries, and the
  * same bodies fed in pieces of every size from 1 to 70 bytes (update() across block edges).
  */

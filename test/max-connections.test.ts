@@ -1,5 +1,5 @@
 /**
- * max-connections is held by the host, not only by a well-behaved guest. build/test/hoarder.wasm
+ * max-connections is held by the host, not only by a well-behaved guest. wasm/test/hoarder.wasm
  * accepts 64 times on every listener event whatever the answer and never closes anything:
  * the host must refuse accept past the limit, stop reporting the listener meanwhile (no spin),
  * keep the clients past the limit waiting in the backlog, and take them once a connection
@@ -19,7 +19,7 @@ test.after.each(async () => {
   await closeAllLoops();
 });
 
-const HOARDER = 'build/test/hoarder.wasm';
+const HOARDER = 'wasm/test/hoarder.wasm';
 const EAGAIN = -6;
 
 test('sim: accept past the limit is -EAGAIN, the listener goes quiet, waiting clients are taken as connections close', async () => {

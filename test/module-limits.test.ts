@@ -207,7 +207,7 @@ test('compileGuest: the cap holds in createLoop; a module capped above the limit
 });
 
 test('compileGuest with default limits: accepted by createLoop, on the main thread and in workers', async () => {
-  const echo = await compileGuest(readFileSync('build/echo.wasm'));
+  const echo = await compileGuest(readFileSync('wasm/echo.wasm'));
   for (const workers of [0, 1]) {
     const loop = await start(echo, { workers });
     const c = await RawClient.connect(loop.address().port);
@@ -224,7 +224,7 @@ test('compileGuest checks its limits and reports unreadable modules as not wasm'
     /not a valid WebAssembly module/,
   );
   await refused(
-    compileGuest(readFileSync('build/echo.wasm'), { limits: { 'max-table-elements': -1 } }),
+    compileGuest(readFileSync('wasm/echo.wasm'), { limits: { 'max-table-elements': -1 } }),
     'ERR_WASMLOOP_LIMIT',
     /max-table-elements/,
   );

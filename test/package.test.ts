@@ -56,7 +56,7 @@ test('the package ships bundles, .d.ts types and the shim sources, no host .ts a
     'dist/types/index.d.ts',
     'binding.gyp',
     'host/native/net.c',
-    'build/hello.wasm',
+    'wasm/hello.wasm',
   ]) {
     assert.ok(files.includes(f), `${f} is shipped`);
   }

@@ -1,5 +1,5 @@
 /**
- * The sandbox, end to end over real sockets, with build/test/evil.wasm (test/guests/evil.ts):
+ * The sandbox, end to end over real sockets, with wasm/test/evil.wasm (test/guests/evil.ts):
  * hostcalls with foreign handles and wild pointers fail with an errno and hurt no one, a trap
  * ends only that instance (whose connections are closed) and a fresh one takes over, the
  * restart budget ends the loop, and modules that are not guests are refused before running.
@@ -16,7 +16,7 @@ import { closeAllLoops, settledStats, startLoop, trapRecorder } from './helpers/
 
 const test = suite('sandbox');
 
-const EVIL = 'build/test/evil.wasm';
+const EVIL = 'wasm/test/evil.wasm';
 const tmp = mkdtempSync(join(tmpdir(), 'wasmloop-sandbox-'));
 
 test.after.each(async () => {

@@ -1,5 +1,5 @@
 /**
- * The frame guest (build/frame.wasm) in pure wasm: frames echoed whole and in order, fed at
+ * The frame guest (wasm/frame.wasm) in pure wasm: frames echoed whole and in order, fed at
  * every split point and byte by byte; a bad magic or an oversized length ends only that
  * connection (a protocol error), also at every split point; the max-frame-bytes boundary;
  * frames far larger than the 64 KiB I/O buffers streamed through with backpressure; no

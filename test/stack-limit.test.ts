@@ -2,7 +2,7 @@
  * Hostcalls interrupted by the JS stack limit. A guest that recurses to just under the limit
  * and then calls accept or close makes the host's own code throw RangeError somewhere inside
  * the hostcall; wherever that is, the handle table and the kernel must agree, so that every
- * accepted fd is closed when the loop closes. build/test/hoarder.wasm makes the hostcall at
+ * accepted fd is closed when the loop closes. wasm/test/hoarder.wasm makes the hostcall at
  * the bottom of `depth` nested calls; the test sweeps depths around the limit on real
  * loopback sockets and then looks for server-side sockets of its port still open in this
  * process (test/helpers/proc-sockets.ts).

@@ -1,5 +1,5 @@
 /**
- * The trap budget per peer over real loopback sockets (build/demo.wasm): an attacker at
+ * The trap budget per peer over real loopback sockets (wasm/demo.wasm): an attacker at
  * 127.0.0.2 sends 100 GET /crash while clients at 127.0.0.1 download multi-MB responses. Once
  * its budget is spent the host refuses its connections at accept, so the traps stop and the
  * downloads complete. The same in worker mode, where the budget is per worker.
@@ -13,7 +13,7 @@ import { closeAllLoops, startLoop, trapRecorder, waitStats } from './helpers/net
 import { closeAllClients, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
 
 const test = suite('trap-budget-loopback');
-const DEMO = 'build/demo.wasm';
+const DEMO = 'wasm/demo.wasm';
 const ATTACKER = '127.0.0.2';
 const DOWNLOAD = 8 << 20;
 

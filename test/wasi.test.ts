@@ -24,7 +24,7 @@ test('WASI stdout is forwarded promptly and --env is the whole environment', asy
     [
       'bin/wasmloop.js',
       'run',
-      'build/test/wasi-log.wasm',
+      'wasm/test/wasi-log.wasm',
       '--tcplisten',
       '127.0.0.1:0',
       '--env',

@@ -28,7 +28,7 @@ for (const [guest, where] of [
 ]) {
   test(`worker mode: connections saved from a trap get FIN when ${where} spins and the worker is killed`, async () => {
     const rec = trapRecorder();
-    const { loop, port } = await startLoop(`build/test/${guest}.wasm`, {
+    const { loop, port } = await startLoop(`wasm/test/${guest}.wasm`, {
       workers: 1,
       watchdogMs: 300,
       onTrap: rec.onTrap,
@@ -64,7 +64,7 @@ for (const [guest, where] of [
 
 test('default mode: a handler that never returns is stopped, and the program keeps running meanwhile', async () => {
   const rec = trapRecorder();
-  const { loop, port } = await startLoop('build/test/evil.wasm', {
+  const { loop, port } = await startLoop('wasm/test/evil.wasm', {
     watchdogMs: 300,
     onTrap: rec.onTrap,
   });
@@ -92,7 +92,7 @@ test('default mode: a wl_init that never returns rejects createLoop with ERR_WAS
   const started = performance.now();
   try {
     await createLoop({
-      module: 'build/test/spin-init.wasm',
+      module: 'wasm/test/spin-init.wasm',
       listen: [{ port: 0 }],
       watchdogMs: 300,
     });
@@ -120,7 +120,7 @@ for (const workers of ['1', '2']) {
       [
         'bin/wasmloop.js',
         'run',
-        'build/test/spin-init.wasm',
+        'wasm/test/spin-init.wasm',
         '--tcplisten',
         '127.0.0.1:0',
         '--workers',
@@ -142,7 +142,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       [
         'bin/wasmloop.js',
         'run',
-        'build/test/evil.wasm',
+        'wasm/test/evil.wasm',
         '--tcplisten',
         '127.0.0.1:0',
         '--watchdog-ms',
@@ -177,7 +177,7 @@ test('CLI default mode: a second signal closes at once, even while the guest spi
     [
       'bin/wasmloop.js',
       'run',
-      'build/test/evil.wasm',
+      'wasm/test/evil.wasm',
       '--tcplisten',
       '127.0.0.1:0',
       '--watchdog-ms',
@@ -213,7 +213,7 @@ test('CLI default mode: a second signal closes at once, even while the guest spi
 
 for (const workers of [0, 1]) {
   test(`workers: ${workers}: close() again with a shorter grace period ends the drain sooner`, async () => {
-    const { loop, port } = await startLoop('build/hello.wasm', { workers });
+    const { loop, port } = await startLoop('wasm/hello.wasm', { workers });
     const slow = await RawClient.connect(port);
     await slow.write('GET / HTTP/1.1\r\nHost: a\r\n'); // a head still arriving: the drain waits for it
     await sleep(100);

@@ -23,7 +23,7 @@ async function echoOnce(port: number, text: string, ms = 3000): Promise<string> 
 }
 
 test('two workers serve 100 connections and their stats add up', async () => {
-  const { loop, port } = await startLoop('build/echo.wasm', { workers: 2 });
+  const { loop, port } = await startLoop('wasm/echo.wasm', { workers: 2 });
   const replies = await Promise.all(
     Array.from({ length: 100 }, (_, i) => echoOnce(port, `message ${i}\n`)),
   );
@@ -38,7 +38,7 @@ test('two workers serve 100 connections and their stats add up', async () => {
 });
 
 test('close() drains every worker: open connections get EOF and done resolves', async () => {
-  const { loop, port } = await startLoop('build/echo.wasm', { workers: 2 });
+  const { loop, port } = await startLoop('wasm/echo.wasm', { workers: 2 });
   const clients = await Promise.all(Array.from({ length: 8 }, () => RawClient.connect(port)));
   for (const c of clients) {
     await c.write('x');
@@ -52,7 +52,7 @@ test('close() drains every worker: open connections get EOF and done resolves', 
 
 test('in a worker, a trap closes the connection that caused it and its idle neighbour moves on', async () => {
   const rec = trapRecorder();
-  const { loop, port } = await startLoop('build/test/evil.wasm', {
+  const { loop, port } = await startLoop('wasm/test/evil.wasm', {
     workers: 1,
     onTrap: rec.onTrap,
   });
@@ -70,7 +70,7 @@ test('in a worker, a trap closes the connection that caused it and its idle neig
 
 test('watchdog: a guest stuck in an endless loop is stopped, its worker replaced, others keep serving', async () => {
   const rec = trapRecorder();
-  const { loop, port } = await startLoop('build/test/evil.wasm', {
+  const { loop, port } = await startLoop('wasm/test/evil.wasm', {
     workers: 2,
     watchdogMs: 300,
     onTrap: rec.onTrap,
@@ -93,7 +93,7 @@ test('watchdog: a guest stuck in an endless loop is stopped, its worker replaced
 });
 
 test('without the watchdog, the other worker still serves while one is stuck', async () => {
-  const { port } = await startLoop('build/test/evil.wasm', { workers: 2, watchdogMs: 0 });
+  const { port } = await startLoop('wasm/test/evil.wasm', { workers: 2, watchdogMs: 0 });
   const stuck = await RawClient.connect(port);
   await stuck.write('SPIN\n');
   await sleep(100);
@@ -108,7 +108,7 @@ test('without the watchdog, the other worker still serves while one is stuck', a
 test('bad worker counts are refused', async () => {
   for (const workers of [-1, 1.5, 1000]) {
     try {
-      await startLoop('build/echo.wasm', { workers });
+      await startLoop('wasm/echo.wasm', { workers });
       assert.unreachable(`workers: ${workers} was accepted`);
     } catch (err) {
       assert.is((err as { code?: string }).code, 'ERR_WASMLOOP_USAGE');

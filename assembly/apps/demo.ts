@@ -1,6 +1,6 @@
 // @runtime incremental
 // @limits http
-// build/demo.wasm: a small app showing the HTTP SDK (docs/GUEST.md walks through it).
+// wasm/demo.wasm: a small app showing the HTTP SDK (docs/GUEST.md walks through it).
 //
 //   GET  /               a fixed greeting
 //   GET  /hello?name=Ada  a greeting built from the query (strings: needs a collecting runtime)

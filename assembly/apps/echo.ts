@@ -1,5 +1,5 @@
 // @limits
-// build/echo.wasm: every byte back, in order, with backpressure.
+// wasm/echo.wasm: every byte back, in order, with backpressure.
 import { serve } from "../socket";
 import { echoData } from "../proto/echo";
 

@@ -1,5 +1,5 @@
 // @limits hello
-// build/hello.wasm: HTTP/1.1 that answers every request with 200 "Hello, World!".
+// wasm/hello.wasm: HTTP/1.1 that answers every request with 200 "Hello, World!".
 import { handleInit, handleSalvage, serve } from "../socket";
 import { helloData, helloInit, helloOpen, helloSalvage } from "../proto/hello";
 

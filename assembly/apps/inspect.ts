@@ -1,5 +1,5 @@
 // @limits http max-body-bytes=9007199254740991
-// build/inspect.wasm: answers every request with a JSON description of what it received:
+// wasm/inspect.wasm: answers every request with a JSON description of what it received:
 //
 //   {"method","target","version","headers":[[name, value], ...],"bodyLength","bodySha256"}
 //

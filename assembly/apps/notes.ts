@@ -1,6 +1,6 @@
 // @runtime incremental
 // @limits http max-body-bytes=4096
-// build/notes.wasm: a tiny in-memory notepad.
+// wasm/notes.wasm: a tiny in-memory notepad.
 //   GET  /notes           all notes, one per line
 //   POST /notes           adds the body as a note (at most 4 KiB)
 //   GET  /hello?name=Ada  a greeting

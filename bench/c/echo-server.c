@@ -1,5 +1,5 @@
 /*
- * The reference epoll echo server: the physical limit build/echo.wasm is measured against.
+ * The reference epoll echo server: the physical limit wasm/echo.wasm is measured against.
  *
  *   usage: echo-server PORT        (listens on 127.0.0.1:PORT until killed)
  *

@@ -1,9 +1,9 @@
 /*
- * The reference epoll HTTP/1.1 server: the physical limit build/hello.wasm is measured against.
+ * The reference epoll HTTP/1.1 server: the physical limit wasm/hello.wasm is measured against.
  *
  *   usage: http-server PORT        (listens on 127.0.0.1:PORT until killed)
  *
- * Every request gets the same bytes as build/hello.wasm sends to an HTTP/1.1 keep-alive request:
+ * Every request gets the same bytes as wasm/hello.wasm sends to an HTTP/1.1 keep-alive request:
  *   HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, World!
  * It does the parsing a careful hand-written server does and no more: the request line and
  * version are checked, Connection and Content-Length are read (a body is skipped), HEAD gets no

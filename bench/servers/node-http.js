@@ -1,5 +1,5 @@
 // The node:http hello server the benchmarks compare against: the same 13-byte body with the
-// same Content-Type and Content-Length as build/hello.wasm (Node adds its Date, Connection and
+// same Content-Type and Content-Length as wasm/hello.wasm (Node adds its Date, Connection and
 // Keep-Alive headers, which it cannot be told not to send). Node's defaults otherwise; with
 // --keep-idle (the idle-connection scenario) it never closes an idle connection.
 //   usage: node bench/servers/node-http.js PORT [--keep-idle]   (listens on 127.0.0.1:PORT)

@@ -1,5 +1,5 @@
 /**
- * The exports of build/test/hoarder.wasm (test/guests/hoarder.ts), a hostile guest whose
+ * The exports of wasm/test/hoarder.wasm (test/guests/hoarder.ts), a hostile guest whose
  * exports let a test make single hostcalls, some at the bottom of deep recursion.
  */
 import type { SimLoop } from './sim.ts';

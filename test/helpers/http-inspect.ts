@@ -1,5 +1,5 @@
 /**
- * What build/inspect.wasm must send: the exact JSON for a request's fields, the exact response
+ * What wasm/inspect.wasm must send: the exact JSON for a request's fields, the exact response
  * head around it, and a strict parser for what it did send (status line, header lines, body
  * framed by Content-Length or chunked), so that tests compare bytes, not impressions.
  */

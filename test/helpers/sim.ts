@@ -1,6 +1,6 @@
 /**
  * Running a guest over the simulated kernel: no sockets, a virtual clock, scripted peers.
- * `simLoop('echo')` instantiates build/echo.wasm (or build/debug/echo.wasm) on one simulated
+ * `simLoop('echo')` instantiates wasm/echo.wasm (or wasm/debug/echo.wasm) on one simulated
  * listener; `run()` ticks the loop until nothing is left to do.
  */
 import { resolve } from 'node:path';
@@ -22,7 +22,7 @@ export function guestModule(
   flavour: Flavour = 'release',
   maxMemory?: number,
 ): Promise<WebAssembly.Module> {
-  const path = resolve('build', flavour === 'debug' ? 'debug' : '', `${name}.wasm`);
+  const path = resolve('wasm', flavour === 'debug' ? 'debug' : '', `${name}.wasm`);
   const key = `${path}:${maxMemory ?? ''}`;
   let m = modules.get(key);
   if (!m)

@@ -1,4 +1,4 @@
-/** The echo guest (build/echo.wasm): every byte comes back, in order; EOF ends the connection. */
+/** The echo guest (wasm/echo.wasm): every byte comes back, in order; EOF ends the connection. */
 import type { Random } from '../../host/kernel/sim/random.ts';
 import { randomBytes, type Exchange, type GuestModel } from './model.ts';
 

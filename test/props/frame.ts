@@ -1,5 +1,5 @@
 /**
- * The frame guest (build/frame.wasm, assembly/proto/frame.ts): length-prefixed messages, each
+ * The frame guest (wasm/frame.wasm, assembly/proto/frame.ts): length-prefixed messages, each
  * echoed back whole. Header: the magic "WLF1" (57 4C 46 31), then the payload length as a
  * big-endian u32. A bad magic or a length over max-frame-bytes ends the connection (a protocol
  * error) after the frames before it were echoed.

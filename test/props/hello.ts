@@ -1,5 +1,5 @@
 /**
- * The hello HTTP guest (build/hello.wasm, assembly/proto/hello.ts): keep-alive and pipelined
+ * The hello HTTP guest (wasm/hello.wasm, assembly/proto/hello.ts): keep-alive and pipelined
  * requests each answered with 200 "Hello, World!" in order (no body for HEAD; Content-Length
  * bodies skipped), a request that closes (Connection: close, HTTP/1.0) answered and then FIN,
  * and a malformed one answered with its 4xx/5xx and FIN (a protocol error).

@@ -15,9 +15,9 @@ export { runSeed, type RunOptions, type RunReport } from './runner.ts';
 
 export type Flavour = 'release' | 'debug';
 
-/** build/NAME.wasm or build/debug/NAME.wasm. */
+/** wasm/NAME.wasm or wasm/debug/NAME.wasm. */
 export function guestPath(guest: string, flavour: Flavour): string {
-  return resolve('build', flavour === 'debug' ? 'debug' : '', `${guest}.wasm`);
+  return resolve('wasm', flavour === 'debug' ? 'debug' : '', `${guest}.wasm`);
 }
 
 export function loadGuest(guest: string, flavour: Flavour): Promise<WebAssembly.Module> {

@@ -1,5 +1,5 @@
 /**
- * The HTTP inspect guest (build/inspect.wasm, assembly/apps/inspect.ts on assembly/http): every
+ * The HTTP inspect guest (wasm/inspect.wasm, assembly/apps/inspect.ts on assembly/http): every
  * request answered with a JSON description of what it received: method, target, version, the
  * header fields in order as sent, the body's length and SHA-256. Bodies come with
  * Content-Length or chunked (split at random into chunks); pipelined and keep-alive requests

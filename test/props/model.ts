@@ -60,7 +60,7 @@ export function withDates(text: string): { output: Uint8Array; dates: number[] }
 }
 
 export interface GuestModel {
-  /** The guest's build name: build/NAME.wasm and build/debug/NAME.wasm. */
+  /** The guest's build name: wasm/NAME.wasm and wasm/debug/NAME.wasm. */
   readonly guest: string;
   /** One line for --help and failure reports. */
   readonly about: string;
