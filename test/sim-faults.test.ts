@@ -144,7 +144,7 @@ function transcript(seed: number): string {
       const n = k.recv(ev.lo, mem, 0, 64);
       log.push(n, n > 0 ? k.send(ev.lo, mem, 0, n) : 0);
     }
-    if (round === 30) peers[2].reset();
+    if (round === 30) peers[2]!.reset();
     log.push(peers.map((p) => p.readText()));
   }
   return JSON.stringify(log);
@@ -189,7 +189,7 @@ test('many sockets: a wait costs what it reports', () => {
   for (let i = 0; i < 4096; i++) acceptOne(k2, l2, ep2);
   const t0 = performance.now();
   for (let i = 0; i < 20000; i++) {
-    ps[(i * 7) % 4096].write('x');
+    ps[(i * 7) % 4096]!.write('x');
     const evs = wait(k2, ep2, 8);
     for (const e of evs) k2.recv(e.lo, mem, 0, 16);
   }

@@ -176,7 +176,7 @@ export class Epoll {
     tally: FaultTally,
   ): number {
     const reg = this.list[rng.int(0, this.list.length - 1)];
-    if (!this.canSpurious(reg, batch)) return n;
+    if (reg === undefined || !this.canSpurious(reg, batch)) return n;
     writeEvent(view, offset + n * EVENT_SIZE, EPOLLIN, reg.lo, reg.hi);
     reg.reported(batch);
     tally.hit('spurious');

@@ -125,28 +125,34 @@ export class FdTable<T> {
   }
 }
 
+// A binary min-heap in a plain array. Its indices stay below heap.length, so `at` never reads a
+// hole: the `!` assertions below are that invariant, not a guess.
+function at(heap: number[], i: number): number {
+  return heap[i]!;
+}
+
 function heapPush(heap: number[], value: number): void {
   let i = heap.push(value) - 1;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (heap[parent] <= value) break;
-    heap[i] = heap[parent];
+    if (at(heap, parent) <= value) break;
+    heap[i] = at(heap, parent);
     i = parent;
   }
   heap[i] = value;
 }
 
 function heapPop(heap: number[]): number {
-  const top = heap[0];
+  const top = at(heap, 0);
   const last = heap.pop() as number;
   if (heap.length === 0) return top;
   let i = 0;
   for (;;) {
     const l = 2 * i + 1;
     if (l >= heap.length) break;
-    const c = l + 1 < heap.length && heap[l + 1] < heap[l] ? l + 1 : l;
-    if (heap[c] >= last) break;
-    heap[i] = heap[c];
+    const c = l + 1 < heap.length && at(heap, l + 1) < at(heap, l) ? l + 1 : l;
+    if (at(heap, c) >= last) break;
+    heap[i] = at(heap, c);
     i = c;
   }
   heap[i] = last;
