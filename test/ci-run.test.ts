@@ -1,7 +1,8 @@
 /**
  * .ci/run's last line, "N passed, N failed, N skipped", and its exit status, from saved
  * `npm test` logs (`.ci/run --summary LOG STATUS` runs only the counting, not the suite).
- * A skipped test fails CI unless CI_ALLOW_SKIPS names it as intended.
+ * A skipped test fails CI unless CI_ALLOW_SKIPS names it as intended. Each step of the run has a
+ * time limit (`.ci/run --step` runs one command under it).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,6 +84,35 @@ test('no summary at all (a typecheck failure, a crash) is one failure', () => {
     line: '5 passed, 1 failed, 0 skipped',
     status: 139,
   });
+});
+
+/** `.ci/run --step NAME SECONDS CMD...`: one step under its time limit. */
+function step(seconds: number, ...cmd: string[]) {
+  const started = Date.now();
+  const r = spawnSync('bash', [join(ROOT, '.ci/run'), '--step', 'probe', String(seconds), ...cmd], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
+  return { status: r.status, stderr: r.stderr, ms: Date.now() - started };
+}
+
+test('a step that outlives its time limit is stopped and named', () => {
+  const r = step(1, 'sleep', '30');
+  assert.equal(r.status, 124);
+  assert.ok(r.ms < 15000, `stopped after ${r.ms} ms`);
+  assert.match(r.stderr, /step 'probe' took longer than its limit of 1 s/);
+});
+
+test('a step within its limit keeps its own exit status and says nothing', () => {
+  const ok = step(5, 'true');
+  assert.equal([ok.status, ok.stderr], [0, '']);
+  assert.equal(step(5, 'bash', '-c', 'exit 3').status, 3);
+});
+
+test('a step that ignores SIGTERM is killed', () => {
+  const r = step(1, 'bash', '-c', "trap '' TERM; sleep 30");
+  assert.equal(r.status, 137);
+  assert.ok(r.ms < 15000, `killed after ${r.ms} ms`);
 });
 
 test.run();
