@@ -39,7 +39,8 @@ const PATH_THEN_NAME = /`((?:host|assembly|test|bench|fuzz|scripts|bin)\/[\w./-]
 
 function sourceFiles(): string[] {
   const listed = execFileSync('git', ['ls-files', ...SOURCE_DIRS], { cwd: ROOT, encoding: 'utf8' });
-  return listed.split('\n').filter((f) => SOURCE.test(f));
+  // This file names missing things on purpose (the planted case), so it is not a source here.
+  return listed.split('\n').filter((f) => SOURCE.test(f) && f !== 'test/docs-names.test.ts');
 }
 
 /** Every identifier-like word of the project's sources. */
