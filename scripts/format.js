@@ -9,6 +9,7 @@
 // same rules as the host's. Any other syntax error is reported as it is.
 import { readFile, writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 
 const SOURCES = ['*.ts', '*.js', '*.mjs'];
@@ -27,7 +28,8 @@ function unmask(text) {
   return text.replace(MARKER, (_m, deco) => `@${deco}`);
 }
 
-async function formatted(file, text) {
+/** `text` as Prettier formats it for a file at `file` (the path picks the options). */
+export async function formatted(file, text) {
   const options = { ...(await prettier.resolveConfig(file)), filepath: file };
   const masked = mask(text);
   const out = await prettier.format(masked, options);
@@ -61,4 +63,4 @@ async function main() {
   if (check) console.log(`format: ${files.length} files formatted`);
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
