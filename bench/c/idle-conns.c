@@ -21,6 +21,74 @@
 
 #define ECHO_PROBE_LEN 64
 
+static int epfd;
+static struct sockaddr_in addr;
+static char probe[128];
+static size_t probe_len = ECHO_PROBE_LEN;
+static long opened, ready, failed;
+
+/* Starts one more connection (non-blocking, SO_LINGER 0), watched for EPOLLOUT: connected. */
+static void open_one(void) {
+  static const struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) die("socket");
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 && errno != EINPROGRESS) die("connect");
+  struct epoll_event ev = {.events = EPOLLOUT, .data = {.fd = fd}};
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl");
+  opened++;
+}
+
+/* A connection that failed: closed, and another one takes its place. */
+static void drop(int fd) {
+  close(fd);
+  failed++, opened--;
+}
+
+/* One event on a connection in setup: connected (send the probe, then wait for the reply), or
+ * the reply's first bytes (the connection is idle from now on: no longer watched). */
+static void on_event(const struct epoll_event *e) {
+  int fd = e->data.fd, err = 0;
+  socklen_t len = sizeof err;
+  if (e->events & EPOLLOUT) { /* connected (or failed): send the probe */
+    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    struct epoll_event ev = {.events = EPOLLIN, .data = {.fd = fd}};
+    if (err != 0 || send(fd, probe, probe_len, MSG_NOSIGNAL) != (ssize_t)probe_len ||
+        epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) != 0)
+      drop(fd);
+    return;
+  }
+  char buf[4096];
+  ssize_t r = recv(fd, buf, sizeof buf, 0);
+  if (r > 0) { /* the server answered: this connection is now idle */
+    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+    ready++;
+  } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+    drop(fd);
+  }
+}
+
+/* Sets up `count` idle connections, IN_FLIGHT at a time. 0, or 1 when too many failed or it
+ * took longer than TIMEOUT_NS. */
+static int open_all(long count) {
+  uint64_t give_up = now_ns() + TIMEOUT_NS;
+  struct epoll_event evs[IN_FLIGHT];
+  while (ready < count) {
+    while (opened < count && opened - ready < IN_FLIGHT) open_one();
+    if (failed > count / 100 + 10) {
+      fprintf(stderr, "idle-conns: %ld connections failed\n", failed);
+      return 1;
+    }
+    if (now_ns() > give_up) {
+      fprintf(stderr, "idle-conns: only %ld of %ld connections ready after 60 s\n", ready, count);
+      return 1;
+    }
+    int n = epoll_wait(epfd, evs, IN_FLIGHT, 100);
+    for (int i = 0; i < n; i++) on_event(&evs[i]);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int port = 0, http = 0, ch;
   long count = 0;
@@ -35,63 +103,12 @@ int main(int argc, char **argv) {
     return 64;
   }
   raise_nofile();
-  char probe[128];
-  size_t probe_len = ECHO_PROBE_LEN;
   if (http) probe_len = (size_t)snprintf(probe, sizeof probe, "GET / HTTP/1.1\r\nHost: %s:%d\r\n\r\n", BENCH_HOST, port);
   else memset(probe, 'x', probe_len);
-
-  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) die("epoll_create1");
-  struct sockaddr_in addr = loopback(port);
-  struct linger lg = {.l_onoff = 1, .l_linger = 0};
-  long opened = 0, ready = 0, failed = 0;
-  uint64_t give_up = now_ns() + TIMEOUT_NS;
-  struct epoll_event evs[IN_FLIGHT];
-
-  while (ready < count) {
-    /* Keep up to IN_FLIGHT connections in setup. */
-    while (opened < count && opened - ready < IN_FLIGHT) {
-      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-      if (fd < 0) die("socket");
-      setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-      if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0 && errno != EINPROGRESS) die("connect");
-      struct epoll_event ev = {.events = EPOLLOUT, .data = {.fd = fd}};
-      if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl");
-      opened++;
-    }
-    if (failed > count / 100 + 10) {
-      fprintf(stderr, "idle-conns: %ld connections failed\n", failed);
-      return 1;
-    }
-    if (now_ns() > give_up) {
-      fprintf(stderr, "idle-conns: only %ld of %ld connections ready after 60 s\n", ready, count);
-      return 1;
-    }
-    int n = epoll_wait(epfd, evs, IN_FLIGHT, 100);
-    for (int i = 0; i < n; i++) {
-      int fd = evs[i].data.fd, err = 0;
-      socklen_t len = sizeof err;
-      if (evs[i].events & EPOLLOUT) { /* connected (or failed): send the probe */
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-        struct epoll_event ev = {.events = EPOLLIN, .data = {.fd = fd}};
-        if (err != 0 || send(fd, probe, probe_len, MSG_NOSIGNAL) != (ssize_t)probe_len ||
-            epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
-          close(fd);
-          failed++, opened--; /* try another */
-        }
-        continue;
-      }
-      char buf[4096];
-      ssize_t r = recv(fd, buf, sizeof buf, 0);
-      if (r > 0) { /* the server answered: this connection is now idle */
-        epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-        ready++;
-      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-        close(fd);
-        failed++, opened--;
-      }
-    }
-  }
+  addr = loopback(port);
+  if (open_all(count) != 0) return 1;
   printf("ready %ld\n", ready);
   fflush(stdout);
   char line[64];
