@@ -1,10 +1,11 @@
 /**
- * Builds the bench's C programs (bench/c/*.c, each one file plus util.h) into bench/build/ with
- * `cc -std=c11 -O2 -Wall -Wextra -Werror`, skipping a program whose binary is newer than its
- * sources.
+ * Builds the bench's C programs (bench/c/*.c, each one file plus headers of bench/c/) into
+ * bench/build/ with `cc -std=c11 -O2 -Wall -Wextra -Werror`, skipping a program whose binary is
+ * newer than its .c and every header (any header: which one a program includes is not
+ * tracked, and a needless rebuild costs a second).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PROGRAMS = ['echo-server', 'http-server', 'echo-load', 'idle-conns'] as const;
@@ -24,7 +25,8 @@ function mtime(path: string): number {
 export function buildC(benchDir: string, cc: string): Record<Program, string> {
   const out = join(benchDir, 'build');
   mkdirSync(out, { recursive: true });
-  const header = mtime(join(benchDir, 'c', 'util.h'));
+  const headers = readdirSync(join(benchDir, 'c')).filter((f) => f.endsWith('.h'));
+  const header = Math.max(...headers.map((f) => mtime(join(benchDir, 'c', f))));
   const paths = {} as Record<Program, string>;
   for (const name of PROGRAMS) {
     const src = join(benchDir, 'c', `${name}.c`);

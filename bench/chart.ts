@@ -4,7 +4,7 @@
  * request costs a fraction of a keep-alive one), a bar per server at the median, a whisker
  * from the fastest to the slowest run, and the value printed at the end of the bar.
  */
-import type { Results } from './model.ts';
+import type { Cell, Results } from './model.ts';
 
 const COLORS: Record<string, string> = {
   wasmloop: '#6d3fd6',
@@ -50,38 +50,42 @@ export function svgChart(r: Results): string {
   panels.forEach((s, i) => {
     const x0 = 10 + (i % COLS) * PANEL_W;
     const y0 = 50 + Math.floor(i / COLS) * panelH;
-    const barMax = PANEL_W - LABEL_W - VALUE_W - 20;
-    const top = Math.max(...s.cells.map((c) => c.summary?.cpuUsMax ?? 0), 1e-9);
     out.push(`<text x="${x0}" y="${y0 + 15}" font-weight="bold">${esc(s.title)}</text>`);
-    s.cells.forEach((c, j) => {
-      const y = y0 + TITLE_H + j * (BAR_H + GAP);
-      out.push(
-        `<text x="${x0 + LABEL_W - 6}" y="${y + BAR_H - 5}" text-anchor="end">${esc(c.label)}</text>`,
-      );
-      const m = c.summary;
-      if (!m) {
-        out.push(`<text x="${x0 + LABEL_W}" y="${y + BAR_H - 5}" fill="#999">not measured</text>`);
-        return;
-      }
-      const w = (m.cpuUsPerReq / top) * barMax;
-      const color = COLORS[c.server] ?? '#888';
-      out.push(
-        `<rect x="${x0 + LABEL_W}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${color}"/>`,
-      );
-      if (m.runs > 1) {
-        const a = x0 + LABEL_W + (m.cpuUsMin / top) * barMax;
-        const b = x0 + LABEL_W + (m.cpuUsMax / top) * barMax;
-        const yc = y + BAR_H / 2;
-        out.push(
-          `<path d="M${a.toFixed(1)} ${yc}H${b.toFixed(1)}M${a.toFixed(1)} ${yc - 4}V${yc + 4}M${b.toFixed(1)} ${yc - 4}V${yc + 4}" stroke="#000" stroke-width="1" fill="none"/>`,
-        );
-      }
-      const end = x0 + LABEL_W + Math.max(w, ((m.cpuUsMax ?? 0) / top) * barMax);
-      out.push(
-        `<text x="${(end + 5).toFixed(1)}" y="${y + BAR_H - 5}">${m.cpuUsPerReq.toFixed(2)}</text>`,
-      );
-    });
+    // Each panel has its own scale: its slowest run fills the bar space.
+    const top = Math.max(...s.cells.map((c) => c.summary?.cpuUsMax ?? 0), 1e-9);
+    s.cells.forEach((c, j) => out.push(...bar(c, x0, y0 + TITLE_H + j * (BAR_H + GAP), top)));
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** One server's row of a panel at (x0, y): label, bar at the median, whisker, value. */
+function bar(c: Cell, x0: number, y: number, top: number): string[] {
+  const barMax = PANEL_W - LABEL_W - VALUE_W - 20;
+  const out = [
+    `<text x="${x0 + LABEL_W - 6}" y="${y + BAR_H - 5}" text-anchor="end">${esc(c.label)}</text>`,
+  ];
+  const m = c.summary;
+  if (!m) {
+    out.push(`<text x="${x0 + LABEL_W}" y="${y + BAR_H - 5}" fill="#999">not measured</text>`);
+    return out;
+  }
+  const w = (m.cpuUsPerReq / top) * barMax;
+  const color = COLORS[c.server] ?? '#888';
+  out.push(
+    `<rect x="${x0 + LABEL_W}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${color}"/>`,
+  );
+  if (m.runs > 1) {
+    const a = x0 + LABEL_W + (m.cpuUsMin / top) * barMax;
+    const b = x0 + LABEL_W + (m.cpuUsMax / top) * barMax;
+    const yc = y + BAR_H / 2;
+    out.push(
+      `<path d="M${a.toFixed(1)} ${yc}H${b.toFixed(1)}M${a.toFixed(1)} ${yc - 4}V${yc + 4}M${b.toFixed(1)} ${yc - 4}V${yc + 4}" stroke="#000" stroke-width="1" fill="none"/>`,
+    );
+  }
+  const end = x0 + LABEL_W + Math.max(w, ((m.cpuUsMax ?? 0) / top) * barMax);
+  out.push(
+    `<text x="${(end + 5).toFixed(1)}" y="${y + BAR_H - 5}">${m.cpuUsPerReq.toFixed(2)}</text>`,
+  );
+  return out;
 }

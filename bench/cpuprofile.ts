@@ -65,6 +65,49 @@ function category(f: CallFrame): string {
   return 'other JS';
 }
 
+/** A frame's row in the function table: name and where it is (host file, guest, module). */
+function frameLabel(f: CallFrame, bundle: string[], wasmName: (s: string) => string): string {
+  const dist = /dist\/(cli|worker)\.js/.exec(f.url);
+  if (dist)
+    return `${f.functionName || '(anonymous)'} — ${hostFileOf(bundle, f.lineNumber)} (${dist[0]}:${f.lineNumber + 1})`;
+  if (f.url.startsWith('wasm://')) return `${wasmName(f.functionName)} — guest wasm`;
+  return `${f.functionName || '(anonymous)'}${f.url ? ` — ${f.url.replace(/^file:\/\/.*\/node_modules\//, '')}:${f.lineNumber + 1}` : ''}`;
+}
+
+/** Self time per node id: each sample's time is the time until the next sample. */
+function selfTimes(prof: CpuProfile): Map<number, number> {
+  const self = new Map<number, number>();
+  for (let i = 0; i < prof.samples.length; i++) {
+    const dt = prof.timeDeltas[i + 1] ?? 0; // the time until the next sample was spent here
+    self.set(prof.samples[i]!, (self.get(prof.samples[i]!) ?? 0) + dt);
+  }
+  return self;
+}
+
+/** Adds `t` to `key`'s sum in `m`. */
+function add<K>(m: Map<K, number>, key: K, t: number): void {
+  m.set(key, (m.get(key) ?? 0) + t);
+}
+
+/** Inclusive time per label, each label counted once per stack (recursion). */
+function inclusiveTimes(
+  prof: CpuProfile,
+  self: Map<number, number>,
+  labelOf: (n: ProfileNode) => string,
+): Map<string, number> {
+  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+  const fnTotal = new Map<string, number>();
+  const inclusive = (id: number, onStack: Set<string>) => {
+    const n = byId.get(id)!;
+    const k = labelOf(n);
+    if (!onStack.has(k)) add(fnTotal, k, self.get(id) ?? 0);
+    const next = new Set(onStack).add(k);
+    for (const c of n.children ?? []) inclusive(c, next);
+  };
+  inclusive(prof.nodes[0]!.id, new Set());
+  return fnTotal;
+}
+
 /**
  * Markdown lines: categories and the top `limit` functions by self time, in µs per request.
  * `bundle` is the profiled thread's bundle (dist/cli.js or dist/worker.js) split into lines; `wasmName` names guest functions.
@@ -76,38 +119,15 @@ export function cpuProfileMarkdown(
   wasmName: (s: string) => string,
   limit = 25,
 ): string[] {
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  for (let i = 0; i < prof.samples.length; i++) {
-    const dt = prof.timeDeltas[i + 1] ?? 0; // the time until the next sample was spent here
-    self.set(prof.samples[i]!, (self.get(prof.samples[i]!) ?? 0) + dt);
-  }
-  const label = (f: CallFrame) => {
-    const dist = /dist\/(cli|worker)\.js/.exec(f.url);
-    if (dist)
-      return `${f.functionName || '(anonymous)'} — ${hostFileOf(bundle, f.lineNumber)} (${dist[0]}:${f.lineNumber + 1})`;
-    if (f.url.startsWith('wasm://')) return `${wasmName(f.functionName)} — guest wasm`;
-    return `${f.functionName || '(anonymous)'}${f.url ? ` — ${f.url.replace(/^file:\/\/.*\/node_modules\//, '')}:${f.lineNumber + 1}` : ''}`;
-  };
+  const self = selfTimes(prof);
+  const labelOf = (n: ProfileNode) => frameLabel(n.callFrame, bundle, wasmName);
   const fnSelf = new Map<string, number>();
   const cats = new Map<string, number>();
   for (const n of prof.nodes) {
-    const k = label(n.callFrame);
-    fnSelf.set(k, (fnSelf.get(k) ?? 0) + (self.get(n.id) ?? 0));
-    const c = category(n.callFrame);
-    cats.set(c, (cats.get(c) ?? 0) + (self.get(n.id) ?? 0));
+    add(fnSelf, labelOf(n), self.get(n.id) ?? 0);
+    add(cats, category(n.callFrame), self.get(n.id) ?? 0);
   }
-  // Inclusive time per function, each function counted once per stack (recursion).
-  const fnTotal = new Map<string, number>();
-  const inclusive = (id: number, onStack: Set<string>) => {
-    const n = byId.get(id)!;
-    const k = label(n.callFrame);
-    if (!onStack.has(k)) fnTotal.set(k, (fnTotal.get(k) ?? 0) + (self.get(id) ?? 0));
-    const next = new Set(onStack).add(k);
-    for (const c of n.children ?? []) inclusive(c, next);
-  };
-  inclusive(prof.nodes[0]!.id, new Set());
-
+  const fnTotal = inclusiveTimes(prof, self, labelOf);
   const busy = [...cats.entries()].filter(([c]) => c !== 'idle').reduce((a, [, v]) => a + v, 0);
   const us = (t: number) => (t / requests).toFixed(3); // profile times are microseconds
   const pct = (t: number) => `${((t / busy) * 100).toFixed(1)}%`;

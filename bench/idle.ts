@@ -7,10 +7,59 @@
  * server holds fewer descriptors than there are connections.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorLine, say } from './log.ts';
 import { fdCount, rssKiB } from './measure.ts';
 import type { IdleResult } from './model.ts';
-import { LOAD_CPU, start, stop, waitOutput } from './procs.ts';
-import type { RunningServer } from './servers.ts';
+import { freePort, LOAD_CPU, start, stop, waitOutput } from './procs.ts';
+import { startServer, stopServer, type RunningServer, type ServerDef } from './servers.ts';
+
+/** The idle-memory run of every available server (HTTP first, then echo; not those whose
+ *  ServerDef says inIdle: false), each started fresh with its idle timeouts off. */
+export async function idleRuns(
+  defs: ServerDef[],
+  idleBin: string,
+  conns: number,
+  settleMs: number,
+  root: string,
+): Promise<IdleResult[]> {
+  const idle: IdleResult[] = [];
+  for (const def of [
+    ...defs.filter((d) => d.kind === 'http'),
+    ...defs.filter((d) => d.kind === 'echo'),
+  ]) {
+    if (def.unavailable || def.inIdle === false) continue;
+    try {
+      const server = await startServer(def, await freePort(), root, true);
+      try {
+        const r = await idleMemory(idleBin, server, conns, settleMs);
+        idle.push(r);
+        say(
+          `idle ${def.kind} ${def.label}: ${(r.rssFreshKiB! / 1024).toFixed(1)} MiB fresh, ${(r.rssIdleKiB! / 1024).toFixed(1)} MiB with ${r.conns} idle, ${r.kibPerConn!.toFixed(2)} KiB/conn`,
+        );
+      } finally {
+        await stopServer(server);
+      }
+    } catch (err) {
+      idle.push(failedIdle(def, conns, errorLine(err)));
+      say(`idle ${def.kind} ${def.label}: FAILED: ${errorLine(err)}`);
+    }
+  }
+  return idle;
+}
+
+function failedIdle(def: ServerDef, conns: number, error: string): IdleResult {
+  const { kind, id: server, label } = def;
+  return {
+    kind,
+    server,
+    label,
+    conns,
+    rssFreshKiB: null,
+    rssIdleKiB: null,
+    kibPerConn: null,
+    error,
+  };
+}
 
 export async function idleMemory(
   idleBin: string,

@@ -123,7 +123,14 @@ async function server(nodeFlags: string[], port: number): Promise<Proc> {
 
 // ---- 1. V8 CPU profile ------------------------------------------------------------------------
 
-async function cpuProfile(): Promise<void> {
+/** The server's V8 profile under load: the loop thread's profile and bundle, and what the
+ *  server did meanwhile (requests answered, its CPU time in µs). */
+async function recordCpuProfile(): Promise<{
+  prof: CpuProfile;
+  bundle: string[];
+  requests: number;
+  cpuUs: number;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'wasmloop-prof-'));
   const port = await freePort();
   const p = await server(['--cpu-prof', `--cpu-prof-dir=${dir}`], port);
@@ -150,12 +157,13 @@ async function cpuProfile(): Promise<void> {
     q.nodes.some((n) => n.callFrame.url.includes('dist/worker.js'));
   const prof = profiles.find(ranWorker) ?? profiles[0];
   if (prof === undefined) throw new Error('no .cpuprofile written');
-  const onWorker = ranWorker(prof);
-  const bundle = readFileSync(
-    join(snapRoot, onWorker ? 'dist/worker.js' : 'dist/cli.js'),
-    'utf8',
-  ).split('\n');
+  const bundleFile = ranWorker(prof) ? 'dist/worker.js' : 'dist/cli.js';
+  const bundle = readFileSync(join(snapRoot, bundleFile), 'utf8').split('\n');
+  return { prof, bundle, requests, cpuUs };
+}
 
+async function cpuProfile(): Promise<void> {
+  const { prof, bundle, requests, cpuUs } = await recordCpuProfile();
   say(
     `## V8 CPU profile: ${guest} (driver: ${opt.driver ?? 'CLI default'}), ${conns} connections, ${requests} requests (1 s warm-up + ${seconds} s)`,
   );

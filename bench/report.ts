@@ -63,19 +63,15 @@ function syscallRows(s: ScenarioResult): string[] {
     });
 }
 
-export function markdown(r: Results): string {
-  const lines: string[] = [];
-  lines.push(`# wasmloop benchmarks — ${r.date} (${r.mode})`, '');
-  lines.push(
+function timedSection(r: Results): string[] {
+  const lines = [
     `Server pinned to CPU 0, load generator to CPU 1. ${r.config.reps} run(s) per server and scenario, ` +
       `${r.config.warmSec} s warm-up + ${r.config.measureSec} s measured, servers alternating; medians shown ` +
       `(CPU/request: median, with the min–max over the runs when there are several).`,
     '',
-  );
-  lines.push(
     '| scenario | server | throughput | p50 | p99 | CPU µs/req | × C | usr / sys µs | server CPU | rest of machine |',
-  );
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
   for (const s of r.scenarios) {
     if (s.skipped) lines.push(`| ${s.title} | ${dash} | skipped: ${s.skipped} |||||||`);
     else lines.push(...timedRows(s));
@@ -89,61 +85,68 @@ export function markdown(r: Results): string {
       '',
     );
   }
+  return lines;
+}
+
+function syscallSection(r: Results): string[] {
   const counted = r.scenarios.filter(
     (s) => !s.skipped && s.cells.some((c) => c.syscalls || c.fullSpeed || c.syscallError),
   );
-  if (counted.length > 0) {
-    lines.push(
-      `Syscalls per request, over a fixed number of requests with connection setup and teardown excluded: ` +
-        `strace -c over ${r.config.straceRequests} requests (slowed down by strace), and perf stat on the syscall ` +
-        `tracepoints over about ${r.config.perfSeconds} s of requests at full speed.`,
-      '',
-    );
-    lines.push(
-      '| scenario | server | syscalls/req (strace) | epoll_ctl/req | commonest (strace) | syscalls/req (full speed) | epoll waits/req (full speed) | epoll_ctl/req (full speed) |',
-    );
-    lines.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |');
-    for (const s of counted) lines.push(...syscallRows(s));
-    lines.push('');
-  }
-  if (r.idle.length > 0) {
-    lines.push(
-      `| idle connections | server | RSS fresh | RSS with ${r.config.idleConns.toLocaleString('en')} idle | KiB per idle connection |`,
-    );
-    lines.push('| --- | --- | ---: | ---: | ---: |');
-    for (const i of r.idle) {
-      const mib = (k: number | null) => (k === null ? dash : `${(k / 1024).toFixed(1)} MiB`);
-      lines.push(
+  if (counted.length === 0) return [];
+  return [
+    `Syscalls per request, over a fixed number of requests with connection setup and teardown excluded: ` +
+      `strace -c over ${r.config.straceRequests} requests (slowed down by strace), and perf stat on the syscall ` +
+      `tracepoints over about ${r.config.perfSeconds} s of requests at full speed.`,
+    '',
+    '| scenario | server | syscalls/req (strace) | epoll_ctl/req | commonest (strace) | syscalls/req (full speed) | epoll waits/req (full speed) | epoll_ctl/req (full speed) |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: |',
+    ...counted.flatMap(syscallRows),
+    '',
+  ];
+}
+
+function idleSection(r: Results): string[] {
+  if (r.idle.length === 0) return [];
+  const mib = (k: number | null) => (k === null ? dash : `${(k / 1024).toFixed(1)} MiB`);
+  return [
+    `| idle connections | server | RSS fresh | RSS with ${r.config.idleConns.toLocaleString('en')} idle | KiB per idle connection |`,
+    '| --- | --- | ---: | ---: | ---: |',
+    ...r.idle.map(
+      (i) =>
         `| ${i.kind} | ${i.label} | ${mib(i.rssFreshKiB)} | ${mib(i.rssIdleKiB)} | ${i.error ? `error: ${i.error}` : `**${n(i.kibPerConn, 2)}**`} |`,
-      );
-    }
-    lines.push('');
-  }
-  lines.push('Targets (wasmloop):', '');
+    ),
+    '',
+  ];
+}
+
+/** Targets, notes, and where and from what the run was made. */
+function closingSection(r: Results): string[] {
+  const lines = ['Targets (wasmloop):', ''];
   for (const t of r.targets) {
     const mark = t.met === null ? 'not evaluated' : t.met ? 'met' : 'NOT MET';
     lines.push(`- **${mark}** — ${t.name}: ${t.detail}`);
   }
   lines.push('');
-  if (r.notes.length > 0) {
-    lines.push('Notes:', '');
-    for (const note of r.notes) lines.push(`- ${note}`);
-    lines.push('');
-  }
-  lines.push(
-    `Machine: ${Object.entries(r.machine)
+  if (r.notes.length > 0) lines.push('Notes:', '', ...r.notes.map((note) => `- ${note}`), '');
+  const pairs = (o: Record<string, string>) =>
+    Object.entries(o)
       .map(([k, v]) => `${k} ${v}`)
-      .join('; ')}.`,
-    '',
-  );
-  lines.push(
-    `Build: ${Object.entries(r.build)
-      .map(([k, v]) => `${k} ${v}`)
-      .join('; ')}.`,
-    '',
-  );
+      .join('; ');
+  lines.push(`Machine: ${pairs(r.machine)}.`, '');
+  lines.push(`Build: ${pairs(r.build)}.`, '');
   lines.push(`Elapsed: ${r.elapsedSec.toFixed(0)} s.`, '');
-  return lines.join('\n');
+  return lines;
+}
+
+export function markdown(r: Results): string {
+  return [
+    `# wasmloop benchmarks — ${r.date} (${r.mode})`,
+    '',
+    ...timedSection(r),
+    ...syscallSection(r),
+    ...idleSection(r),
+    ...closingSection(r),
+  ].join('\n');
 }
 
 export function json(r: Results): string {

@@ -12,7 +12,7 @@ import type { Tools } from './tools.ts';
 export type Kind = 'echo' | 'http';
 
 export interface ServerDef {
-  /** Short id, unique within a kind: wasmloop, c, node, nginx. */
+  /** Short id, unique within a kind: wasmloop, wasmloop-uv, c, node, nginx. */
   id: string;
   label: string;
   kind: Kind;
@@ -22,6 +22,10 @@ export interface ServerDef {
    *  `keepIdle`: configure it never to close idle connections (the idle-memory scenario);
    *  otherwise it runs with its defaults. */
   command(port: number, keepIdle: boolean): { cmd: string; args: string[]; cleanup?: () => void };
+  /** False: left out of --quick runs unless named with --servers (default true). */
+  inQuick?: boolean;
+  /** False: left out of the idle-memory runs, where it would repeat another row (default true). */
+  inIdle?: boolean;
 }
 
 export interface RunningServer {
@@ -58,80 +62,121 @@ export function checkWasmloopBuild(root: string): string | null {
   return null;
 }
 
-export function serverDefs(ctx: ServerContext): ServerDef[] {
-  const { root, wasmloopRoot, tools, bins } = ctx;
-  const node = process.execPath;
-  // The CLI as it runs by default (one loop on a worker thread under the watchdog, blocking
-  // driver), and (id wasmloop-uv) the libuv driver on the calling thread, as createLoop({
-  // workers: 0 }) runs it for trusted guests: the epoll fd nested in libuv's, woken through
-  // uv_poll. (--workers 0 meant the main thread before the worker default, too.)
-  const wasmloop = (kind: Kind, guest: string, driver?: string): ServerDef => ({
-    id: driver ? 'wasmloop-uv' : 'wasmloop',
-    label: driver ? 'wasmloop (libuv driver)' : 'wasmloop',
+/** A way of running the wasmloop CLI: the row's id, label and run choices, and the CLI flags
+ *  that make it. */
+type WasmloopVariant = Pick<ServerDef, 'id' | 'label' | 'inQuick' | 'inIdle'> & { flags: string[] };
+
+/** The CLI as it runs by default: one loop on a worker thread under the watchdog, blocking
+ *  driver. */
+const CLI_DEFAULT: WasmloopVariant = { id: 'wasmloop', label: 'wasmloop', flags: [] };
+/** The libuv driver on the calling thread, as createLoop({ workers: 0 }) runs it for trusted
+ *  guests: the epoll fd nested in libuv's, woken through uv_poll. (--workers 0 meant the main
+ *  thread before the worker default, too.) Full runs only; the driver does not change memory. */
+const LIBUV_DRIVER: WasmloopVariant = {
+  id: 'wasmloop-uv',
+  label: 'wasmloop (libuv driver)',
+  flags: ['--workers', '0', '--driver', 'libuv'],
+  inQuick: false,
+  inIdle: false,
+};
+
+function wasmloopServer(
+  ctx: ServerContext,
+  kind: Kind,
+  guest: string,
+  variant: WasmloopVariant,
+): ServerDef {
+  const { flags, ...row } = variant;
+  return {
+    ...row,
     kind,
     unavailable: ctx.wasmloopProblem,
     command: (port, keepIdle) => ({
-      cmd: node,
+      cmd: process.execPath,
       args: [
-        join(wasmloopRoot, 'bin/wasmloop.js'),
+        join(ctx.wasmloopRoot, 'bin/wasmloop.js'),
         'run',
-        join(wasmloopRoot, guest),
+        join(ctx.wasmloopRoot, guest),
         '--tcplisten',
         `127.0.0.1:${port}`,
         '--grace-ms',
         '200',
-        ...(driver ? ['--workers', '0', '--driver', driver] : []),
+        ...flags,
         // A guest is given only the limits it declares (`wasmloop limits`): echo has no keep-alive.
-        ...(keepIdle
-          ? [
-              '-W',
-              'idle-timeout-ms=0',
-              ...(kind === 'http' ? ['-W', 'keepalive-timeout-ms=3600000'] : []),
-            ]
-          : []),
+        ...(keepIdle ? keepIdleLimits(kind) : []),
       ],
     }),
-  });
-  const cServer = (kind: Kind, program: Program): ServerDef => ({
+  };
+}
+
+/** The CLI flags that turn a wasmloop guest's idle timeouts off. */
+function keepIdleLimits(kind: Kind): string[] {
+  return [
+    '-W',
+    'idle-timeout-ms=0',
+    ...(kind === 'http' ? ['-W', 'keepalive-timeout-ms=3600000'] : []),
+  ];
+}
+
+function cServer(ctx: ServerContext, kind: Kind, program: Program): ServerDef {
+  const { bins } = ctx;
+  return {
     id: 'c',
     label: 'C epoll',
     kind,
     unavailable: bins ? null : 'no C compiler',
     command: (port) => ({ cmd: bins![program], args: [String(port)] }),
-  });
-  const nodeServer = (kind: Kind, label: string, file: string): ServerDef => ({
+  };
+}
+
+function nodeServer(ctx: ServerContext, kind: Kind, label: string, file: string): ServerDef {
+  return {
     id: 'node',
     label,
     kind,
     unavailable: null,
     command: (port, keepIdle) => ({
-      cmd: node,
-      args: [join(root, 'bench/servers', file), String(port), ...(keepIdle ? ['--keep-idle'] : [])],
+      cmd: process.execPath,
+      args: [
+        join(ctx.root, 'bench/servers', file),
+        String(port),
+        ...(keepIdle ? ['--keep-idle'] : []),
+      ],
     }),
-  });
-  return [
-    wasmloop('echo', 'wasm/echo.wasm'),
-    wasmloop('echo', 'wasm/echo.wasm', 'libuv'),
-    cServer('echo', 'echo-server'),
-    nodeServer('echo', 'node:net', 'node-echo.js'),
-    wasmloop('http', 'wasm/hello.wasm'),
-    wasmloop('http', 'wasm/hello.wasm', 'libuv'),
-    cServer('http', 'http-server'),
-    nodeServer('http', 'node:http', 'node-http.js'),
-    {
-      id: 'nginx',
-      label: 'nginx',
-      kind: 'http',
-      unavailable: tools.nginx ? null : 'nginx not installed',
-      command: (port) => {
-        const setup = nginxSetup(port);
-        return {
-          cmd: tools.nginx!,
-          args: setup.args,
-          cleanup: () => rmSync(setup.prefix, { recursive: true, force: true }),
-        };
-      },
+  };
+}
+
+function nginxServer(ctx: ServerContext): ServerDef {
+  const { nginx } = ctx.tools;
+  return {
+    id: 'nginx',
+    label: 'nginx',
+    kind: 'http',
+    unavailable: nginx ? null : 'nginx not installed',
+    command: (port) => {
+      const setup = nginxSetup(port);
+      return {
+        cmd: nginx!,
+        args: setup.args,
+        cleanup: () => rmSync(setup.prefix, { recursive: true, force: true }),
+      };
     },
+  };
+}
+
+/** Every server compared, in the order of the report's rows: one entry per row, so a new server
+ *  or variant is one more line here. */
+export function serverDefs(ctx: ServerContext): ServerDef[] {
+  return [
+    wasmloopServer(ctx, 'echo', 'wasm/echo.wasm', CLI_DEFAULT),
+    wasmloopServer(ctx, 'echo', 'wasm/echo.wasm', LIBUV_DRIVER),
+    cServer(ctx, 'echo', 'echo-server'),
+    nodeServer(ctx, 'echo', 'node:net', 'node-echo.js'),
+    wasmloopServer(ctx, 'http', 'wasm/hello.wasm', CLI_DEFAULT),
+    wasmloopServer(ctx, 'http', 'wasm/hello.wasm', LIBUV_DRIVER),
+    cServer(ctx, 'http', 'http-server'),
+    nodeServer(ctx, 'http', 'node:http', 'node-http.js'),
+    nginxServer(ctx),
   ];
 }
 

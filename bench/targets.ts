@@ -4,6 +4,7 @@
  */
 import type {
   FullSpeedSyscalls,
+  IdleResult,
   Results,
   ScenarioResult,
   Summary,
@@ -54,108 +55,132 @@ function ratio(
   };
 }
 
-export function evaluateTargets(r: Results): TargetResult[] {
-  const out: TargetResult[] = [];
-  for (const id of ['http-50', 'http-500']) {
-    const w = cell(r, id, 'wasmloop')?.summary?.cpuUsPerReq;
-    out.push(
-      ratio(
-        `${id}: CPU/request <= 1.15 x C`,
-        w,
-        cell(r, id, 'c')?.summary?.cpuUsPerReq,
-        1.15,
-        'us',
-        true,
-        'C',
-      ),
-    );
-    out.push(
-      ratio(
-        `${id}: CPU/request <= 0.3 x node:http`,
-        w,
-        cell(r, id, 'node')?.summary?.cpuUsPerReq,
-        0.3,
-        'us',
-        true,
-        'node:http',
-      ),
-    );
-  }
+/** A target on the ratio of wasmloop's figure to another server's, in one scenario. */
+interface RatioTarget {
+  scenario: string;
+  name: string;
+  /** The figure compared, from a cell's summary, and its unit. */
+  figure: (s: Summary) => number;
+  unit: string;
+  other: string;
+  otherLabel: string;
+  limit: number;
+  /** true: the ratio must be at most `limit`; false: at least. */
+  atMost: boolean;
+}
+
+const cpuPerRequest = (s: Summary) => s.cpuUsPerReq;
+const kiloRate = (s: Summary) => s.rate / 1000;
+
+/** The ratio targets, in the order they are reported. */
+const RATIO_TARGETS: RatioTarget[] = [
+  ...['http-50', 'http-500'].flatMap((id) => [
+    {
+      scenario: id,
+      name: `${id}: CPU/request <= 1.15 x C`,
+      figure: cpuPerRequest,
+      unit: 'us',
+      other: 'c',
+      otherLabel: 'C',
+      limit: 1.15,
+      atMost: true,
+    },
+    {
+      scenario: id,
+      name: `${id}: CPU/request <= 0.3 x node:http`,
+      figure: cpuPerRequest,
+      unit: 'us',
+      other: 'node',
+      otherLabel: 'node:http',
+      limit: 0.3,
+      atMost: true,
+    },
+  ]),
   {
-    const id = 'http-pipe16-50';
-    const w = cell(r, id, 'wasmloop')?.summary?.rate;
-    const c = cell(r, id, 'c')?.summary?.rate;
-    out.push(
-      ratio(
-        `${id}: throughput >= 0.8 x C`,
-        w && w / 1000,
-        c && c / 1000,
-        0.8,
-        'k req/s',
-        false,
-        'C',
-      ),
-    );
+    scenario: 'http-pipe16-50',
+    name: 'http-pipe16-50: throughput >= 0.8 x C',
+    figure: kiloRate,
+    unit: 'k req/s',
+    other: 'c',
+    otherLabel: 'C',
+    limit: 0.8,
+    atMost: false,
+  },
+  ...['echo-1', 'echo-50', 'echo-500'].map((id) => ({
+    scenario: id,
+    name: `${id}: CPU/message <= 1.10 x C`,
+    figure: cpuPerRequest,
+    unit: 'us',
+    other: 'c',
+    otherLabel: 'C',
+    limit: 1.1,
+    atMost: true,
+  })),
+];
+
+function ratioTarget(r: Results, t: RatioTarget): TargetResult {
+  const figureOf = (server: string) => {
+    const summary = cell(r, t.scenario, server)?.summary;
+    return summary ? t.figure(summary) : undefined;
+  };
+  const ours = figureOf('wasmloop');
+  const theirs = figureOf(t.other);
+  return ratio(t.name, ours, theirs, t.limit, t.unit, t.atMost, t.otherLabel);
+}
+
+/** Syscalls: judged on the strace count (the issue's method); the full-speed perf count is
+ *  shown beside it, since strace's slowdown makes every server batch more per epoll_wait. */
+function syscallTarget(r: Results, s: ScenarioResult): TargetResult {
+  const w = cell(r, s.id, 'wasmloop');
+  const c = cell(r, s.id, 'c');
+  const name = `${s.id}: syscalls/request <= C + 0.1`;
+  const full =
+    w?.fullSpeed && c?.fullSpeed
+      ? `; at full speed wasmloop ${f2(w.fullSpeed.perRequest)} vs C ${f2(c.fullSpeed.perRequest)}`
+      : '';
+  if (!w?.syscalls || !c?.syscalls) return { name, met: null, detail: 'not counted in this run' };
+  return {
+    name,
+    met: w.syscalls.perRequest <= c.syscalls.perRequest + 0.1,
+    detail: `strace: wasmloop ${f2(w.syscalls.perRequest)} vs C ${f2(c.syscalls.perRequest)} (limit ${f2(c.syscalls.perRequest + 0.1)})${full}`,
+  };
+}
+
+/** Keep-alive requests must not re-arm epoll: every count taken (strace, perf) must be 0. */
+function epollCtlTarget(r: Results, s: ScenarioResult): TargetResult {
+  const w = cell(r, s.id, 'wasmloop');
+  const name = `${s.id}: zero epoll_ctl per keep-alive request`;
+  const counts: string[] = [];
+  let calls = 0;
+  if (w?.syscalls) {
+    const k = Math.round(w.syscalls.epollCtlPerRequest * w.syscalls.requests);
+    calls += k;
+    counts.push(`strace: ${k} over ${w.syscalls.requests} requests`);
   }
-  for (const id of ['echo-1', 'echo-50', 'echo-500']) {
-    out.push(
-      ratio(
-        `${id}: CPU/message <= 1.10 x C`,
-        cell(r, id, 'wasmloop')?.summary?.cpuUsPerReq,
-        cell(r, id, 'c')?.summary?.cpuUsPerReq,
-        1.1,
-        'us',
-        true,
-        'C',
-      ),
-    );
+  if (w?.fullSpeed) {
+    const k = Math.round(w.fullSpeed.epollCtlPerRequest * w.fullSpeed.requests);
+    calls += k;
+    counts.push(`full speed: ${k} over ${w.fullSpeed.requests} requests`);
   }
-  // Syscalls: judged on the strace count (the issue's method); the full-speed perf count is
-  // shown beside it, since strace's slowdown makes every server batch more per epoll_wait.
-  for (const s of r.scenarios) {
-    const w = cell(r, s.id, 'wasmloop');
-    const c = cell(r, s.id, 'c');
-    const name = `${s.id}: syscalls/request <= C + 0.1`;
-    const full =
-      w?.fullSpeed && c?.fullSpeed
-        ? `; at full speed wasmloop ${f2(w.fullSpeed.perRequest)} vs C ${f2(c.fullSpeed.perRequest)}`
-        : '';
-    if (!w?.syscalls || !c?.syscalls)
-      out.push({ name, met: null, detail: 'not counted in this run' });
-    else
-      out.push({
-        name,
-        met: w.syscalls.perRequest <= c.syscalls.perRequest + 0.1,
-        detail: `strace: wasmloop ${f2(w.syscalls.perRequest)} vs C ${f2(c.syscalls.perRequest)} (limit ${f2(c.syscalls.perRequest + 0.1)})${full}`,
-      });
-  }
-  for (const s of r.scenarios.filter((x) => x.kind === 'http')) {
-    const w = cell(r, s.id, 'wasmloop');
-    const name = `${s.id}: zero epoll_ctl per keep-alive request`;
-    const counts: string[] = [];
-    let calls = 0;
-    if (w?.syscalls) {
-      const k = Math.round(w.syscalls.epollCtlPerRequest * w.syscalls.requests);
-      calls += k;
-      counts.push(`strace: ${k} over ${w.syscalls.requests} requests`);
-    }
-    if (w?.fullSpeed) {
-      const k = Math.round(w.fullSpeed.epollCtlPerRequest * w.fullSpeed.requests);
-      calls += k;
-      counts.push(`full speed: ${k} over ${w.fullSpeed.requests} requests`);
-    }
-    if (counts.length === 0) out.push({ name, met: null, detail: 'not counted in this run' });
-    else out.push({ name, met: calls === 0, detail: `epoll_ctl calls — ${counts.join('; ')}` });
-  }
-  for (const i of r.idle.filter((x) => x.server === 'wasmloop')) {
-    const name = `${i.kind === 'http' ? 'hello' : 'echo'}.wasm: <= 1 KiB RSS per idle connection`;
-    if (i.kibPerConn === null) out.push({ name, met: null, detail: i.error ?? 'not measured' });
-    else
-      out.push({
-        name,
-        met: i.kibPerConn <= 1,
-        detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections`,
-      });
-  }
-  return out;
+  if (counts.length === 0) return { name, met: null, detail: 'not counted in this run' };
+  return { name, met: calls === 0, detail: `epoll_ctl calls — ${counts.join('; ')}` };
+}
+
+function idleTarget(i: IdleResult): TargetResult {
+  const name = `${i.kind === 'http' ? 'hello' : 'echo'}.wasm: <= 1 KiB RSS per idle connection`;
+  if (i.kibPerConn === null) return { name, met: null, detail: i.error ?? 'not measured' };
+  return {
+    name,
+    met: i.kibPerConn <= 1,
+    detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections`,
+  };
+}
+
+export function evaluateTargets(r: Results): TargetResult[] {
+  return [
+    ...RATIO_TARGETS.map((t) => ratioTarget(r, t)),
+    ...r.scenarios.map((s) => syscallTarget(r, s)),
+    ...r.scenarios.filter((s) => s.kind === 'http').map((s) => epollCtlTarget(r, s)),
+    ...r.idle.filter((i) => i.server === 'wasmloop').map(idleTarget),
+  ];
 }

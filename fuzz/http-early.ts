@@ -17,7 +17,7 @@ export interface PartialLine {
   cr: boolean;
 }
 
-const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+export const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
 const TOKEN = new RegExp(`^${TCHAR}+$`);
 
 interface State {

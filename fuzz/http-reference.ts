@@ -12,8 +12,9 @@
  * target's form, a coding other than chunked) is checked by the guest in its own order, so a
  * refusal for those lists every status the head's faults allow.
  */
-import { earlyStatus, elements as listElements } from './http-early.ts';
+import { earlyStatus, elements as listElements, TCHAR } from './http-early.ts';
 import { checkFields, fieldValues, type Field } from './http-fields.ts';
+import { lineStatus, partialLineFaults, targetFits, validHost } from './http-request-line.ts';
 
 export type Verdict =
   /** Served (200); `head`: a HEAD request, whose response has no body. */
@@ -34,10 +35,6 @@ export const SDK_LIMITS: HttpLimits = {
   maxTargetBytes: 8192,
   maxHeaders: 100,
 };
-const MAX_METHOD = 32;
-
-const TCHAR = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
-const TARGET_CHAR = /^(?:[-._~!$&'()*+,;=:@/?[\]0-9A-Za-z]|%[0-9A-Fa-f]{2})*$/;
 
 /** Every request in `input`, in order, until one ends the connection or the input ends. */
 export function expectSdk(input: Uint8Array, limits: HttpLimits = SDK_LIMITS): Verdict[] {
@@ -114,8 +111,8 @@ export function headFaults(
   const late = new Set<number>();
   const lineEnd = head.search(/[\r\n]/);
   const line = lineEnd < 0 ? head : head.slice(0, lineEnd);
-  lineFaults(line, lineEnd >= 0, limits, early);
-  if (early.size > 0) return { early, late };
+  const lineFault = lineStatus(line, lineEnd >= 0, limits);
+  if (lineFault !== 0) return { early: new Set([lineFault]), late };
   if (lineEnd < 0) {
     partialLineFaults(line, late);
     return { early, late };
@@ -134,62 +131,6 @@ export function headFaults(
   if (f.faults.size > 0) return { early: f.faults, late };
   meaningFaults(line, f.fields, complete, late);
   return { early, late };
-}
-
-/** A request line still arriving may already prove its version (505: "HTTP/2", "HTTP/1.2")
- *  or, once the target is followed by its SP, the target's form (400). */
-function partialLineFaults(line: string, meaning: Set<number>): void {
-  const m = /^([^ ]*) ([^ ]*) (.*)$/.exec(line);
-  if (m === null) return;
-  if (!targetFits(m[1]!, m[2]!)) meaning.add(400);
-  if (/^HTTP\/(?:[02-9]|1\.[2-9])/.test(m[3]!)) meaning.add(505);
-}
-
-/** The request line (without its CRLF; `whole` when the CR was seen). */
-function lineFaults(line: string, whole: boolean, limits: HttpLimits, faults: Set<number>): void {
-  const sp1 = line.indexOf(' ');
-  const method = sp1 < 0 ? line : line.slice(0, sp1);
-  // Byte by byte: the 33rd token byte of a method is already 501, whatever follows.
-  const tokenRun = new RegExp(`^${TCHAR}*`).exec(method)![0].length;
-  if (tokenRun > MAX_METHOD) {
-    faults.add(501);
-    return;
-  }
-  if (tokenRun < method.length || sp1 === 0) {
-    faults.add(400);
-    return;
-  }
-  if (sp1 < 0) {
-    if (whole) faults.add(400);
-    return;
-  }
-  const rest = line.slice(sp1 + 1);
-  const sp2 = rest.indexOf(' ');
-  const target = sp2 < 0 ? rest : rest.slice(0, sp2);
-  const checked = target.slice(0, limits.maxTargetBytes);
-  // A partial "%X" at the end of what arrived may still become valid.
-  const partial = sp2 < 0 && !whole ? checked.replace(/%[0-9A-Fa-f]?$/, '') : checked;
-  if (!TARGET_CHAR.test(partial) || sp2 === 0) {
-    faults.add(400);
-    return;
-  }
-  if (target.length > limits.maxTargetBytes) {
-    faults.add(414);
-    return;
-  }
-  if (sp2 < 0) {
-    if (whole) faults.add(400);
-    return;
-  }
-  const version = rest.slice(sp2 + 1);
-  const shape = 'HTTP/0.0'.slice(0, version.length);
-  const okSoFar = [...version].every((c, i) =>
-    shape[i] === '0' ? /[0-9]/.test(c) : c === shape[i],
-  );
-  if (!okSoFar || version.length > 8 || (whole && version.length !== 8)) {
-    faults.add(400);
-    return;
-  }
 }
 
 /** What the complete head means: the target's form, a missing Host, the codings, a CONNECT
@@ -245,25 +186,6 @@ function codingFaults(
   )
     faults.add(400);
   else if (names.some((n) => n !== 'chunked')) faults.add(501);
-}
-
-function targetFits(method: string, target: string): boolean {
-  if (method === 'CONNECT') return validHost(target, true);
-  if (target.startsWith('/')) return true;
-  if (target === '*') return method === 'OPTIONS';
-  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?]*)/.exec(target);
-  return m !== null && m[1]!.length > 0 && validHost(m[1]!, false);
-}
-
-/** uri-host [":" port]: reg-name (unreserved, sub-delims, %XX) or [literal]; port digits. */
-export function validHost(v: string, needPort: boolean): boolean {
-  const m =
-    /^(?:\[[0-9A-Fa-f:.vV]+\]|(?:[-._~!$&'()*+,;=0-9A-Za-z]|%[0-9A-Fa-f]{2})*)(?::([0-9]*))?$/.exec(
-      v,
-    );
-  if (m === null) return false;
-  if (!needPort) return true;
-  return m[1] !== undefined && m[1].length > 0 && !v.startsWith(':');
 }
 
 /** The body after a served head: Content-Length, chunked or none. */

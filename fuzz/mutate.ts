@@ -57,14 +57,10 @@ function mutateOnce(rng: Random, data: Buffer, corpus: readonly Uint8Array[]): B
       return data;
     case 1: // overwrite with an interesting byte
       if (data.length === 0) return data;
-      data[Math.min(at, data.length - 1)] = INTERESTING[rng.int(0, INTERESTING.length - 1)]!;
+      data[Math.min(at, data.length - 1)] = interesting(rng);
       return data;
     case 2: // insert an interesting byte
-      return Buffer.concat([
-        data.subarray(0, at),
-        Buffer.of(INTERESTING[rng.int(0, INTERESTING.length - 1)]!),
-        data.subarray(at),
-      ]);
+      return insertAt(data, at, Buffer.of(interesting(rng)));
     case 3: {
       // delete a run
       const n = rng.int(1, 16);
@@ -72,16 +68,11 @@ function mutateOnce(rng: Random, data: Buffer, corpus: readonly Uint8Array[]): B
     }
     case 4: {
       // duplicate a run (repeats grow heads, lines, chunks)
-      const n = rng.int(1, 64);
-      const run = data.subarray(at, at + n);
-      return Buffer.concat([data.subarray(0, at), run, run, data.subarray(at)]);
+      const run = data.subarray(at, at + rng.int(1, 64));
+      return insertAt(data, at, Buffer.concat([run, run]));
     }
     case 5: // insert a token
-      return Buffer.concat([
-        data.subarray(0, at),
-        TOKENS[rng.int(0, TOKENS.length - 1)]!,
-        data.subarray(at),
-      ]);
+      return insertAt(data, at, TOKENS[rng.int(0, TOKENS.length - 1)]!);
     case 6: {
       // splice with another corpus entry
       const other = corpus[rng.int(0, corpus.length - 1)]!;
@@ -92,6 +83,15 @@ function mutateOnce(rng: Random, data: Buffer, corpus: readonly Uint8Array[]): B
     default: // truncate
       return data.subarray(0, at);
   }
+}
+
+function interesting(rng: Random): number {
+  return INTERESTING[rng.int(0, INTERESTING.length - 1)]!;
+}
+
+/** `data` with `bytes` inserted before index `at` (a new buffer). */
+function insertAt(data: Buffer, at: number, bytes: Uint8Array): Buffer {
+  return Buffer.concat([data.subarray(0, at), bytes, data.subarray(at)]);
 }
 
 function replaceNumber(rng: Random, data: Buffer): Buffer {

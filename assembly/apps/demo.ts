@@ -46,31 +46,16 @@ http.serve((req: http.Request, res: http.Response): void => {
   if (req.pathIs("/") && req.methodIs("GET")) {
     res.header("Content-Type", "text/plain").end("Hello from wasmloop!\n");
   } else if (req.pathIs("/hello")) {
-    const name = req.param("name");
-    res.header("Content-Type", "text/plain; charset=utf-8");
-    res.end("Hello, " + (name === null ? "stranger" : name) + "!\n");
+    hello(req, res);
   } else if (req.pathIs("/echo") && req.methodIs("POST")) {
-    res.header("Content-Type", "application/octet-stream");
-    req.onData((req: http.Request, res: http.Response, data: http.Slice): void => {
-      res.writeBytes(data.ptr, data.length); // the SDK stops reading while this waits
-    });
-    req.onEnd((req: http.Request, res: http.Response): void => {
-      res.end();
-    });
+    echo(req, res);
   } else if (req.pathIs("/count") && req.methodIs("POST")) {
     req.collect(1 << 20);
     req.onEnd(count);
   } else if (req.pathIs("/bytes")) {
-    const n = req.param("n");
-    bytesLeft[req.slot] = n === null ? 0 : I64.parseInt(n);
-    res.header("Content-Type", "text/plain").length(bytesLeft[req.slot]);
-    sendBytes(req, res);
+    bytes(req, res);
   } else if (req.pathIs("/go")) {
-    const to = req.param("to");
-    res
-      .status(302)
-      .header("Location", to === null ? "/" : to)
-      .end(); // CR/LF in `to`: 500
+    redirect(req, res);
   } else if (req.pathIs("/fail")) {
     res.header("X-Half-Done", "yes");
     res.fail();
@@ -80,14 +65,50 @@ http.serve((req: http.Request, res: http.Response): void => {
   } else if (req.pathIs("/forget")) {
     // Returns without responding: the SDK answers 500 once the request is in.
   } else if (req.pathIs("/crash")) {
-    // A bug: the instance traps. The host answers 500 (or, once the head is out, closes) and
-    // connections between requests carry on in a fresh instance.
-    if (req.param("late") !== null) res.length(10).write("12345");
-    throw new Error("the /crash handler crashed");
+    crash(req, res);
   } else {
     res.status(404).header("Content-Type", "text/plain").end("Not found\n");
   }
 });
+
+function hello(req: http.Request, res: http.Response): void {
+  const name = req.param("name");
+  res.header("Content-Type", "text/plain; charset=utf-8");
+  res.end("Hello, " + (name === null ? "stranger" : name) + "!\n");
+}
+
+/** The body straight back, chunked, piece by piece as it arrives. */
+function echo(req: http.Request, res: http.Response): void {
+  res.header("Content-Type", "application/octet-stream");
+  req.onData((req: http.Request, res: http.Response, data: http.Slice): void => {
+    res.writeBytes(data.ptr, data.length); // the SDK stops reading while this waits
+  });
+  req.onEnd((req: http.Request, res: http.Response): void => {
+    res.end();
+  });
+}
+
+function bytes(req: http.Request, res: http.Response): void {
+  const n = req.param("n");
+  bytesLeft[req.slot] = n === null ? 0 : I64.parseInt(n);
+  res.header("Content-Type", "text/plain").length(bytesLeft[req.slot]);
+  sendBytes(req, res);
+}
+
+function redirect(req: http.Request, res: http.Response): void {
+  const to = req.param("to");
+  res
+    .status(302)
+    .header("Location", to === null ? "/" : to)
+    .end(); // CR/LF in `to`: 500
+}
+
+/** A bug: the instance traps. The host answers 500 (or, once the head is out, closes) and
+ *  connections between requests carry on in a fresh instance. */
+function crash(req: http.Request, res: http.Response): void {
+  if (req.param("late") !== null) res.length(10).write("12345");
+  throw new Error("the /crash handler crashed");
+}
 
 function count(req: http.Request, res: http.Response): void {
   const body = req.body;

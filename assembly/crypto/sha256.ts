@@ -116,8 +116,10 @@ export class Sha256 {
   }
 }
 
-/** One block of 64 bytes at `p` into the eight-word state `h` (FIPS 180-4 6.2.2). */
-function compress(h: usize, p: usize): void {
+/** The message schedule W[0..64) of the block of 64 bytes at `p` (FIPS 180-4 6.2.2 step 1).
+ *  Inlined into compress, its only caller: the same code as when it was written there. */
+// @ts-ignore: decorator
+@inline function schedule(p: usize): void {
   for (let t = 0; t < 16; t++)
     store<u32>(W + ((<usize>t) << 2), bswap<u32>(load<u32>(p + ((<usize>t) << 2))));
   for (let t = 16; t < 64; t++) {
@@ -130,6 +132,11 @@ function compress(h: usize, p: usize): void {
       load<u32>(W + ((<usize>(t - 16)) << 2)) + s0 + load<u32>(W + ((<usize>(t - 7)) << 2)) + s1,
     );
   }
+}
+
+/** One block of 64 bytes at `p` into the eight-word state `h` (FIPS 180-4 6.2.2). */
+function compress(h: usize, p: usize): void {
+  schedule(p);
   let a = load<u32>(h),
     b = load<u32>(h, 4),
     c = load<u32>(h, 8),

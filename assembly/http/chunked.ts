@@ -170,7 +170,9 @@ function afterSize(c: Chunked, b: u32): i32 {
 }
 
 /** chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ), ext-val = token /
- *  quoted-string. Whitespace is only allowed where BWS is: never right before the CR. */
+ *  quoted-string. Whitespace is only allowed where BWS is: never right before the CR.
+ *  A state switch with a short case per extension state, so excepted from the 40-line limit
+ *  (issue 11): split, one grammar's states would be spread over functions. */
 function extByte(c: Chunked, b: u32): i32 {
   switch (c.state) {
     case Chunk.EXT_BWS:

@@ -27,49 +27,13 @@
 #include <strings.h>
 #include <sys/epoll.h>
 
+#include "histogram.h"
+#include "load-options.h"
+
 #define MAX_EVENTS 1024
 #define HTTP_BUF (16 * 1024)
 #define DRAIN_NS (3 * 1000000000ull)
 #define STALL_NS (10 * 1000000000ull) /* no reply at all for this long: give up */
-
-/* ---- latency histogram: 64 linear sub-buckets per power of two (< 1.6% error) ----------- */
-
-#define SUB_BITS 6
-#define SUB (1u << SUB_BITS)
-#define HIST_SIZE (64 * SUB)
-
-static uint64_t hist[HIST_SIZE];
-static uint64_t hist_count, hist_max;
-
-static unsigned hist_index(uint64_t v) {
-  if (v < SUB) return (unsigned)v;
-  unsigned e = 63u - (unsigned)__builtin_clzll(v); /* e >= SUB_BITS */
-  return (e - SUB_BITS + 1) * SUB + (unsigned)((v >> (e - SUB_BITS)) & (SUB - 1));
-}
-
-static uint64_t hist_value(unsigned i) { /* the lower bound of bucket i */
-  if (i < SUB) return i;
-  unsigned e = i / SUB + SUB_BITS - 1;
-  return ((uint64_t)SUB + i % SUB) << (e - SUB_BITS);
-}
-
-static void hist_add(uint64_t ns) {
-  hist[hist_index(ns)]++;
-  hist_count++;
-  if (ns > hist_max) hist_max = ns;
-}
-
-static double hist_pct(double p) { /* microseconds */
-  if (hist_count == 0) return 0;
-  uint64_t rank = (uint64_t)(p / 100.0 * (double)hist_count);
-  if (rank >= hist_count) rank = hist_count - 1;
-  uint64_t seen = 0;
-  for (unsigned i = 0; i < HIST_SIZE; i++) {
-    seen += hist[i];
-    if (seen > rank) return (double)hist_value(i) / 1000.0;
-  }
-  return (double)hist_max / 1000.0;
-}
 
 /* ---- connections ---------------------------------------------------------------------------- */
 
@@ -81,14 +45,6 @@ struct conn {
   uint32_t seq;
   char *buf;
 };
-
-static struct {
-  int http, depth, size, wait;
-  long conns;
-  double seconds;
-  long long count;
-  int port;
-} opt = {.depth = 1, .size = 64};
 
 static char *request; /* http: one request; echo: unused */
 static size_t request_len;
@@ -217,48 +173,21 @@ static int connect_one(void) {
   return fd;
 }
 
-static void usage(void) {
-  fprintf(stderr, "usage: echo-load -p PORT -c CONNS (-d SECONDS | -n COUNT) [-m echo|http] "
-                  "[-s SIZE] [-P DEPTH] [-W]\n");
-  exit(64);
+/* HTTP: the request, and DEPTH copies of it back to back (what one round sends). */
+static void build_requests(void) {
+  char req[256];
+  int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s:%d\r\n\r\n", BENCH_HOST, opt.port);
+  request_len = (size_t)n;
+  request = strdup(req);
+  pipeline = malloc(request_len * (size_t)opt.depth);
+  if (request == NULL || pipeline == NULL) die("malloc");
+  for (int i = 0; i < opt.depth; i++) memcpy(pipeline + request_len * (size_t)i, request, request_len);
 }
 
-static void parse_args(int argc, char **argv) {
-  int ch;
-  while ((ch = getopt(argc, argv, "p:c:d:n:m:s:P:W")) != -1) {
-    switch (ch) {
-    case 'p': opt.port = (int)parse_long(optarg, 1, 65535, "port"); break;
-    case 'c': opt.conns = parse_long(optarg, 1, 100000, "connections"); break;
-    case 'd': opt.seconds = atof(optarg); break;
-    case 'n': opt.count = parse_long(optarg, 1, 1000000000L, "count"); break;
-    case 'm':
-      if (strcmp(optarg, "http") == 0) opt.http = 1;
-      else if (strcmp(optarg, "echo") != 0) usage();
-      break;
-    case 's': opt.size = (int)parse_long(optarg, 1, 65536, "size"); break;
-    case 'P': opt.depth = (int)parse_long(optarg, 1, 64, "depth"); break;
-    case 'W': opt.wait = 1; break;
-    default: usage();
-    }
-  }
-  if (opt.port == 0 || opt.conns == 0 || (opt.seconds <= 0) == (opt.count == 0)) usage();
-}
-
-int main(int argc, char **argv) {
-  parse_args(argc, argv);
-  raise_nofile();
-  if (opt.http) {
-    char req[256];
-    int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s:%d\r\n\r\n", BENCH_HOST, opt.port);
-    request_len = (size_t)n;
-    request = strdup(req);
-    pipeline = malloc(request_len * (size_t)opt.depth);
-    if (request == NULL || pipeline == NULL) die("malloc");
-    for (int i = 0; i < opt.depth; i++) memcpy(pipeline + request_len * (size_t)i, request, request_len);
-  }
+/* Connects every connection and registers it for EPOLLIN in epfd (once: level-triggered). */
+static struct conn *open_conns(int epfd) {
   struct conn *conns = calloc((size_t)opt.conns, sizeof *conns);
-  int epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (conns == NULL || epfd < 0) die("setup");
+  if (conns == NULL) die("setup");
   for (long i = 0; i < opt.conns; i++) {
     struct conn *c = &conns[i];
     c->fd = connect_one();
@@ -269,17 +198,24 @@ int main(int argc, char **argv) {
     struct epoll_event ev = {.events = EPOLLIN, .data = {.ptr = c}};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0) die("epoll_ctl");
   }
-  if (opt.wait) {
-    char line[64];
-    printf("connected\n");
-    fflush(stdout);
-    if (fgets(line, sizeof line, stdin) == NULL) return 1;
-  }
+  return conns;
+}
 
-  uint64_t start = now_ns(), deadline = start + (uint64_t)(opt.seconds * 1e9), end = start;
-  uint64_t window_end = 0, drain_until = 0, progress_at = start;
-  long long window_done = 0, last_done = 0;
-  for (long i = 0; i < opt.conns; i++) send_round(&conns[i], start);
+/* The measured window: when it started and ended, and the replies answered by its end. */
+struct window {
+  uint64_t start, end;
+  long long done;
+};
+
+/* Sends the first round on every connection, then runs until every reply sent for is in and
+ * the run is over (-n reached, -d's deadline passed, or every connection failed), the drain
+ * after the deadline ends, or no reply came for STALL_NS. */
+static struct window run(struct conn *conns, int epfd) {
+  struct window w = {.start = now_ns(), .end = 0, .done = 0};
+  uint64_t deadline = w.start + (uint64_t)(opt.seconds * 1e9), last = w.start;
+  uint64_t drain_until = 0, progress_at = w.start;
+  long long last_done = 0;
+  for (long i = 0; i < opt.conns; i++) send_round(&conns[i], w.start);
   struct epoll_event evs[MAX_EVENTS];
   for (;;) {
     long long in_flight = sent - done - lost;
@@ -287,16 +223,15 @@ int main(int argc, char **argv) {
     int n = epoll_wait(epfd, evs, MAX_EVENTS, 50);
     if (n < 0 && errno != EINTR) die("epoll_wait");
     for (int i = 0; i < n; i++) on_readable(evs[i].data.ptr);
-    uint64_t now = now_ns();
-    end = now;
+    uint64_t now = last = now_ns();
     if (done != last_done) {
       last_done = done;
       progress_at = now;
     }
     if (opt.seconds > 0 && !stopping && now >= deadline) {
       stopping = 1; /* stop sending; collect what is in flight */
-      window_end = now;
-      window_done = done;
+      w.end = now;
+      w.done = done;
       drain_until = now + DRAIN_NS;
     }
     if ((stopping && now >= drain_until) || now - progress_at >= STALL_NS) {
@@ -305,18 +240,39 @@ int main(int argc, char **argv) {
       break;
     }
   }
-  if (window_end == 0) {
-    window_end = end;
-    window_done = done;
+  if (w.end == 0) { /* no deadline (-n), or it never came: the window is the whole run */
+    w.end = last;
+    w.done = done;
   }
-  double secs = (double)(window_end - start) / 1e9;
+  return w;
+}
+
+static void print_result(const struct window *w) {
+  double secs = (double)(w->end - w->start) / 1e9;
   printf("{\"mode\":\"%s\",\"connections\":%ld,\"depth\":%d,\"size\":%d,\"requests\":%lld,"
          "\"window_requests\":%lld,\"seconds\":%.6f,\"rate\":%.1f,\"p50_us\":%.2f,"
          "\"p99_us\":%.2f,\"max_us\":%.2f,\"errors\":%lld}\n",
-         opt.http ? "http" : "echo", opt.conns, opt.depth, opt.size, done, window_done, secs,
-         secs > 0 ? (double)window_done / secs : 0.0, hist_pct(50), hist_pct(99),
+         opt.http ? "http" : "echo", opt.conns, opt.depth, opt.size, done, w->done, secs,
+         secs > 0 ? (double)w->done / secs : 0.0, hist_pct(50), hist_pct(99),
          (double)hist_max / 1000.0, errors);
   fflush(stdout);
+}
+
+int main(int argc, char **argv) {
+  parse_args(argc, argv);
+  raise_nofile();
+  if (opt.http) build_requests();
+  int epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd < 0) die("setup");
+  struct conn *conns = open_conns(epfd);
+  if (opt.wait) {
+    char line[64];
+    printf("connected\n");
+    fflush(stdout);
+    if (fgets(line, sizeof line, stdin) == NULL) return 1;
+  }
+  struct window w = run(conns, epfd);
+  print_result(&w);
   if (opt.wait) {
     char line[64];
     while (fgets(line, sizeof line, stdin) != NULL) {

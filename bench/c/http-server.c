@@ -19,9 +19,9 @@
  */
 #include "util.h"
 
-#include <ctype.h>
-#include <strings.h>
 #include <sys/epoll.h>
+
+#include "http-parse.h"
 
 #define BUF_SIZE (64 * 1024)
 #define MAX_EVENTS 256
@@ -77,72 +77,38 @@ static void accept_some(int lfd) {
   }
 }
 
-/* ---- parsing ------------------------------------------------------------------------------ */
-
-struct request {
-  int keep_alive, head, minor;
-  int64_t body;
-};
-
-static int has_token(const char *v, size_t len, const char *token) {
-  size_t t = strlen(token);
-  for (size_t i = 0; i + t <= len; i++) {
-    if (strncasecmp(v + i, token, t) == 0) return 1;
-  }
-  return 0;
-}
-
-/* Parses the head p[0..len) (ending with CRLF CRLF). 0, or -1 for a request we refuse. */
-static int parse_head(const char *p, size_t len, struct request *r) {
-  const char *end = p + len;
-  const char *eol = memchr(p, '\n', len);
-  if (eol == NULL || eol == p || eol[-1] != '\r') return -1;
-  const char *sp = memchr(p, ' ', (size_t)(eol - p));
-  if (sp == NULL || sp == p || eol - 1 - p < 10) return -1;
-  const char *version = eol - 1 - 8;
-  if (version[-1] != ' ' || memcmp(version, "HTTP/1.", 7) != 0) return -1;
-  int minor = version[7] - '0';
-  if (minor != 0 && minor != 1) return -1;
-  r->head = sp - p == 4 && memcmp(p, "HEAD", 4) == 0;
-  r->minor = minor;
-  r->keep_alive = minor == 1;
-  r->body = 0;
-  for (const char *line = eol + 1; line < end;) {
-    const char *nl = memchr(line, '\n', (size_t)(end - line));
-    if (nl == NULL || nl == line || nl[-1] != '\r') return -1; /* bare LF */
-    if (nl - 1 == line) break;                               /* the empty line */
-    const char *colon = memchr(line, ':', (size_t)(nl - line));
-    if (colon == NULL || colon == line) return -1;
-    size_t name = (size_t)(colon - line);
-    const char *v = colon + 1;
-    while (v < nl - 1 && (*v == ' ' || *v == '\t')) v++;
-    size_t vlen = (size_t)(nl - 1 - v);
-    if (name == 10 && strncasecmp(line, "connection", 10) == 0) {
-      if (has_token(v, vlen, "close")) r->keep_alive = 0;
-      else if (has_token(v, vlen, "keep-alive")) r->keep_alive = 1;
-    } else if (name == 14 && strncasecmp(line, "content-length", 14) == 0) {
-      int64_t n = 0;
-      if (vlen == 0 || vlen > 15) return -1;
-      for (size_t i = 0; i < vlen; i++) {
-        if (!isdigit((unsigned char)v[i])) return -1;
-        n = n * 10 + (v[i] - '0');
-      }
-      r->body = n;
-    } else if (name == 17 && strncasecmp(line, "transfer-encoding", 17) == 0) {
-      return -1;
-    }
-    line = nl + 1;
-  }
-  return 0;
-}
+/* ---- responses (the head is parsed in http-parse.h) ------------------------------------- */
 
 static size_t append(size_t at, const char *s, size_t n) {
   memcpy(out_buf + at, s, n);
   return at + n;
 }
 
+/* Writes the response to r after out_buf[0..out); returns the new end. Sets c->closing when
+ * the response ends the connection. */
+static size_t answer(struct conn *c, const struct request *r, size_t out) {
+  out = append(out, OK_HEAD, sizeof OK_HEAD - 1);
+  if (!r->keep_alive) {
+    out = append(out, CLOSE, sizeof CLOSE - 1);
+    c->closing = 1;
+  } else if (r->minor == 0) {
+    out = append(out, KEEP_ALIVE, sizeof KEEP_ALIVE - 1);
+  }
+  out = append(out, "\r\n", 2);
+  if (!r->head) out = append(out, BODY, sizeof BODY - 1);
+  return out;
+}
+
+/* Writes the 400 after out_buf[0..out) and marks the connection closing. */
+static size_t refuse(struct conn *c, size_t out) {
+  out = append(out, BAD, sizeof BAD - 1);
+  c->closing = 1;
+  return out;
+}
+
 /* Answers every complete request in in[0..len) into out_buf. Returns the bytes consumed and
- * sets *out_len; sets c->closing when a response ends the connection. */
+ * sets *out_len; sets c->closing when a response ends the connection (the input after a
+ * refused request counts as consumed: it is never looked at). */
 static size_t respond(struct conn *c, const char *in, size_t len, size_t *out_len) {
   size_t used = 0, out = 0;
   while (used < len && !c->closing) {
@@ -164,8 +130,7 @@ static size_t respond(struct conn *c, const char *in, size_t len, size_t *out_le
     if (hend == NULL) {
       c->scanned = (uint32_t)avail;
       if (avail >= MAX_HEAD) {
-        out = append(out, BAD, sizeof BAD - 1);
-        c->closing = 1;
+        out = refuse(c, out);
         used = len;
       }
       break;
@@ -174,22 +139,13 @@ static size_t respond(struct conn *c, const char *in, size_t len, size_t *out_le
     c->scanned = 0;
     struct request r;
     if (parse_head(p, hlen, &r) != 0) {
-      out = append(out, BAD, sizeof BAD - 1);
-      c->closing = 1;
+      out = refuse(c, out);
       used = len;
       break;
     }
     used += hlen;
     c->body_left = r.body;
-    out = append(out, OK_HEAD, sizeof OK_HEAD - 1);
-    if (!r.keep_alive) {
-      out = append(out, CLOSE, sizeof CLOSE - 1);
-      c->closing = 1;
-    } else if (r.minor == 0) {
-      out = append(out, KEEP_ALIVE, sizeof KEEP_ALIVE - 1);
-    }
-    out = append(out, "\r\n", 2);
-    if (!r.head) out = append(out, BODY, sizeof BODY - 1);
+    out = answer(c, &r, out);
   }
   *out_len = out;
   return used;

@@ -1,5 +1,5 @@
 /*
- * Small helpers shared by the bench C programs (each is one file plus this header).
+ * Small helpers shared by the bench C programs (each is one .c file plus headers of bench/c/).
  * Everything is static inline so an unused helper costs nothing and warns about nothing.
  */
 #ifndef BENCH_UTIL_H
