@@ -3,7 +3,7 @@
  * counters it reads from guest memory, the interest bits a guest may ask for.
  */
 import type { SalvageExports } from './salvage.ts';
-import type { StatName } from '../abi.ts';
+import { STAT_NAMES, type StatName } from '../abi.ts';
 
 export { ALLOWED_EVENTS, STAT_NAMES } from '../abi.ts';
 
@@ -20,3 +20,8 @@ export interface GuestExports extends Partial<SalvageExports> {
 
 /** The counters a guest keeps in its memory (docs/ABI.md, wl_stats_ptr; names: host/abi.ts). */
 export type GuestStats = Record<StatName, number>;
+
+/** Every counter at 0. */
+export function zeroStats(): GuestStats {
+  return Object.fromEntries(STAT_NAMES.map((k) => [k, 0])) as GuestStats;
+}
