@@ -4,29 +4,11 @@
  * exit status (EXIT below, also listed by --help).
  */
 import { readFileSync } from 'node:fs';
-import { formatAddress, parseHostPort, type ListenAddress } from './address.ts';
-import {
-  checkCommand,
-  parseDirOption,
-  parseWasiBackend,
-  runCommand,
-  type PreopenDir,
-  type WasiBackendName,
-} from './command/command.ts';
+import { parseRunArgs, usage } from './cli-args.ts';
+import { runWasiCommand, serveGuest } from './cli-run.ts';
 import { WasmloopError, type WasmloopErrorCode } from './errors.ts';
-import { createLoop, type WasmLoop } from './index.ts';
-import {
-  checkLimits,
-  effectiveLimits,
-  HOST_LIMITS,
-  limitHelp,
-  limitsOf,
-  parseLimit,
-  UNDECLARED_GUEST_LIMITS,
-  type Limits,
-} from './limits.ts';
+import { HOST_LIMITS, limitHelp, limitsOf, UNDECLARED_GUEST_LIMITS } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
-import { MAX_WORKERS } from './options.ts';
 
 /** Exit statuses, one per kind of failure. */
 export const EXIT = {
@@ -120,133 +102,6 @@ Examples:
   wasmloop run --dir data::/data tool.wasm -- --in /data/input.txt
 `;
 
-interface RunArgs {
-  module: string;
-  listen: ListenAddress[];
-  env: Record<string, string>;
-  args: string[];
-  graceMs: number;
-  maxRestarts: number;
-  limits: Limits;
-  workers: number;
-  watchdogMs: number | undefined;
-  stats: boolean;
-  driver: 'libuv' | 'blocking';
-  dirs: PreopenDir[];
-  wasi: WasiBackendName | undefined;
-}
-
-function usage(message: string): never {
-  throw new WasmloopError('ERR_WASMLOOP_USAGE', `${message} (see wasmloop --help)`);
-}
-
-function intOption(name: string, value: string): number {
-  if (!/^\d+$/.test(value)) usage(`${name} needs a whole number`);
-  return Number(value);
-}
-
-/** Parses the arguments after `run`. wasmloop's options may stand before or after the module;
- *  other words after the module, and everything after `--`, are the guest's arguments. */
-export function parseRunArgs(argv: string[]): RunArgs {
-  const out: RunArgs = {
-    module: '',
-    listen: [],
-    env: {},
-    args: [],
-    graceMs: 5000,
-    maxRestarts: 5,
-    limits: {},
-    workers: 1,
-    watchdogMs: undefined,
-    stats: false,
-    driver: 'blocking',
-    dirs: [],
-    wasi: undefined,
-  };
-  const guestArgs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      guestArgs.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!a.startsWith('-') || a === '-') {
-      if (out.module === '') out.module = a;
-      else guestArgs.push(a);
-      continue;
-    }
-    // --flag=value, -Wname=value, or the value as the next word.
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
-    const joined = a.startsWith('-W') && a.length > 2;
-    const flag = joined ? '-W' : eq > 0 ? a.slice(0, eq) : a;
-    const need = (what: string): string => {
-      const v = joined ? a.slice(2) : eq > 0 ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) usage(`${flag} needs ${what}`);
-      return v;
-    };
-    switch (flag) {
-      case '--tcplisten':
-        out.listen.push(parseHostPort(need('HOST:PORT')));
-        break;
-      case '--env': {
-        const v = need('NAME[=VALUE]');
-        if (v === '' || v.startsWith('=')) usage('--env needs NAME[=VALUE]');
-        const at = v.indexOf('=');
-        if (at < 0) out.env[v] = process.env[v] ?? '';
-        else out.env[v.slice(0, at)] = v.slice(at + 1);
-        break;
-      }
-      case '--grace-ms':
-        out.graceMs = intOption(flag, need('a whole number'));
-        break;
-      case '--max-restarts':
-        out.maxRestarts = intOption(flag, need('a whole number'));
-        break;
-      case '--workers':
-        out.workers = intOption(flag, need('a whole number'));
-        break;
-      case '--watchdog-ms':
-        out.watchdogMs = intOption(flag, need('a whole number'));
-        break;
-      case '--stats':
-        out.stats = true;
-        break;
-      case '--driver': {
-        const v = need('blocking or libuv');
-        if (v !== 'blocking' && v !== 'libuv') usage('--driver needs blocking or libuv');
-        out.driver = v;
-        break;
-      }
-      case '--dir':
-        out.dirs.push(parseDirOption(need('HOST_DIR[::GUEST_DIR]')));
-        break;
-      case '--wasi':
-        out.wasi = parseWasiBackend(need('wasmer or node'));
-        break;
-      case '-W': {
-        const [name, n] = parseLimit(need('NAME=VALUE'));
-        out.limits[name] = n;
-        break;
-      }
-      default:
-        usage(
-          out.module === ''
-            ? `unknown option '${a}'`
-            : `unknown option '${a}' (a guest argument that starts with - goes after --)`,
-        );
-    }
-  }
-  if (out.module === '') usage('missing the module to run');
-  if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
-  if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
-    usage(
-      '--watchdog-ms needs worker threads: with --workers 0 the guest runs on the main thread, where nothing can stop it',
-    );
-  }
-  out.args = [out.module, ...guestArgs];
-  return out;
-}
-
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -254,85 +109,15 @@ function version(): string {
   return pkg.version;
 }
 
-/** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
- *  to the same memory and table caps as a guest, so it is compiled again with them. */
-async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
-  checkCommand(module);
-  if (opts.listen.length > 0)
-    usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
-  const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
-  return runCommand(capped, {
-    args: opts.args,
-    env: opts.env,
-    dirs: opts.dirs,
-    backend: opts.wasi,
-  });
-}
-
+/** `wasmloop run`: a wasmloop guest is served until a signal; a WASI command runs once. */
 async function run(argv: string[]): Promise<number> {
   const opts = parseRunArgs(argv);
   // Compiled once here to tell a guest from a command; createLoop compiles the bytes again
   // with the memory cap applied (a few milliseconds for a guest-sized module).
   const module = await loadModule(opts.module);
   if (!isWasmloopGuest(module)) return runWasiCommand(module, opts);
-  checkLimits(opts.limits, module); // before anything is opened: the names this module takes
-  if (opts.dirs.length > 0 || opts.wasi !== undefined)
-    usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
-  if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
-  const loop = await createLoop({
-    module: opts.module,
-    listen: opts.listen,
-    env: opts.env,
-    args: opts.args,
-    maxRestarts: opts.maxRestarts,
-    limits: opts.limits,
-    workers: opts.workers,
-    watchdogMs: opts.watchdogMs,
-    driver: opts.driver,
-  });
-  for (const a of loop.addresses())
-    process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
-  const statsTimer = opts.stats ? startStatsLine(loop) : undefined;
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    process.stderr.write(
-      signals === 1
-        ? `wasmloop: ${sig}: closing (grace ${opts.graceMs} ms)\n`
-        : `wasmloop: ${sig}: closing now\n`,
-    );
-    void loop.close({ graceMs: signals === 1 ? opts.graceMs : 0 });
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    await loop.done;
-    return EXIT.ok;
-  } finally {
-    clearInterval(statsTimer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-}
-
-/** Prints one line a second: open connections, and requests, bytes in and bytes out per second. */
-function startStatsLine(loop: WasmLoop): NodeJS.Timeout {
-  let last = loop.stats();
-  let lastAt = performance.now();
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const s = loop.stats();
-    const per = (n: number) => Math.round((n * 1000) / (now - lastAt));
-    process.stderr.write(
-      `wasmloop: stats conns=${s.open} req/s=${per(s.requests - last.requests)} in/s=${per(s.bytesIn - last.bytesIn)} ` +
-        `out/s=${per(s.bytesOut - last.bytesOut)} total_req=${s.requests} accept_errors=${s.acceptErrors} ` +
-        `timeouts=${s.timeouts} restarts=${s.restarts}\n`,
-    );
-    last = s;
-    lastAt = now;
-  }, 1000);
-  timer.unref();
-  return timer;
+  await serveGuest(module, opts);
+  return EXIT.ok;
 }
 
 /** `wasmloop limits MODULE`: the limits that module takes, read from its declaration without

@@ -8,7 +8,7 @@
  * used fail before they touch memory: recv on an idle connection is -EAGAIN, send on one whose
  * write side is shut is -EPIPE, epoll_wait on an empty set is 0. Checked in both kernels (the
  * native shim, host/native/binding.c, and the simulated one, host/kernel/sim/), in the instance's own
- * checks (host/guest/instance.ts) and in salvage (host/guest/salvage.ts).
+ * checks (host/guest/hostcalls.ts, host/guest/instance.ts) and in salvage (host/guest/salvage.ts).
  * Run: npx tsx node_modules/uvu/bin.js test range-wrap
  */
 import { spawnSync } from 'node:child_process';
@@ -173,7 +173,7 @@ function kernelCases(name: string, make: () => Fixture | Promise<Fixture>): void
 kernelCases('native', nativeFixture);
 kernelCases('simulated', simFixture);
 
-// ---- the instance's own checks (host/guest/instance.ts) -------------------------------------------
+// ---- the instance's own checks (host/guest/hostcalls.ts, host/guest/instance.ts) ------------------
 
 interface Probe {
   call_recv(h: number, ptr: number, len: number): number;

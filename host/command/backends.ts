@@ -20,6 +20,7 @@ import {
   withUnsignedArgs,
   writeBlocking,
   type Stdio,
+  type WasiFunction,
   type WasiFunctions,
 } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
@@ -84,32 +85,8 @@ async function wasmerBackend(
     const err = wasi.getStderrBuffer();
     if (err.length > 0) writeBlocking(config.stderr, err);
   };
-  if (base?.fd_write) {
-    const fdWrite = base.fd_write;
-    // Drain after every write (not only fds 1 and 2: a renumbered stdout still lands in
-    // wasmer's buffer), so output is live and stdout/stderr interleave in the order written.
-    functions.fd_write = (...a) => {
-      const rc = fdWrite(...a);
-      try {
-        flush();
-      } catch (err) {
-        return toErrno(err); // e.g. EPIPE: the reader went away
-      }
-      return rc;
-    };
-  }
-  if (base?.fd_read) {
-    // fd 0 is read from the host's stdin as the guest asks (wasmer's own stdin is a buffer that
-    // must be filled before the guest starts); once the guest closes or renumbers fd 0, it is
-    // wasmer's again.
-    const fdRead = base.fd_read;
-    functions.fd_read = (fd, iovs, count, nread) => {
-      const host = stdio.hostFd(Number(fd));
-      return fd === 0 && host !== undefined
-        ? readIntoIovecs(config.memory(), host, Number(iovs), Number(count), Number(nread))
-        : fdRead(fd, iovs, count, nread);
-    };
-  }
+  if (base?.fd_write) functions.fd_write = flushingWrite(base.fd_write, flush);
+  if (base?.fd_read) functions.fd_read = stdinRead(base.fd_read, stdio, config.memory);
   return {
     functions,
     run(instance, body) {
@@ -119,6 +96,33 @@ async function wasmerBackend(
     },
     flush,
     dispose: () => wasi.free(),
+  };
+}
+
+/** Drains wasmer's output buffers after every write (not only fds 1 and 2: a renumbered stdout
+ *  still lands in wasmer's buffer), so output is live and stdout/stderr interleave in the
+ *  order written. */
+function flushingWrite(fdWrite: WasiFunction, flush: () => void): WasiFunction {
+  return (...a) => {
+    const rc = fdWrite(...a);
+    try {
+      flush();
+    } catch (err) {
+      return toErrno(err); // e.g. EPIPE: the reader went away
+    }
+    return rc;
+  };
+}
+
+/** fd 0 is read from the host's stdin as the guest asks (wasmer's own stdin is a buffer that
+ *  must be filled before the guest starts); once the guest closes or renumbers fd 0, it is
+ *  wasmer's again. */
+function stdinRead(fdRead: WasiFunction, stdio: StdioFds, memory: () => ArrayBuffer): WasiFunction {
+  return (fd, iovs, count, nread) => {
+    const host = stdio.hostFd(Number(fd));
+    return fd === 0 && host !== undefined
+      ? readIntoIovecs(memory(), host, Number(iovs), Number(count), Number(nread))
+      : fdRead(fd, iovs, count, nread);
   };
 }
 

@@ -19,7 +19,7 @@ import {
 } from './backends.ts';
 import { writeBlocking, type Stdio } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
-import { GuestTrap, readAsString } from '../guest/env.ts';
+import { GuestTrap, runtimeImports } from '../guest/env.ts';
 
 export type { WasiBackendName } from './backends.ts';
 
@@ -138,28 +138,6 @@ function resolveDirs(dirs: readonly PreopenDir[]): Record<string, string> {
 
 // --- running ---------------------------------------------------------------------------------
 
-/** AssemblyScript's runtime imports, as a wasmloop guest gets them (host/guest/instance.ts). */
-function runtimeImports(
-  memory: () => ArrayBuffer,
-  stderr: number,
-): Record<string, (...args: number[]) => number | void> {
-  const text = (ptr: number) => readAsString(memory(), ptr);
-  return {
-    abort: (msg, file, line, col) => {
-      throw new GuestTrap(
-        `abort: ${text(msg) || 'no message'} at ${text(file) || '?'}:${line}:${col}`,
-      );
-    },
-    trace: (msg, n, ...args) => {
-      writeBlocking(
-        stderr,
-        Buffer.from(`trace: ${text(msg)}${n > 0 ? ' ' + args.slice(0, n).join(', ') : ''}\n`),
-      );
-    },
-    seed: () => Date.now() * Math.random(),
-  };
-}
-
 /** Refuses, before instantiating, an import neither WASI preview1 nor the runtime provides. */
 function checkImports(
   module: WebAssembly.Module,
@@ -233,34 +211,51 @@ export async function runCommand(
   const config: BackendConfig = { ...stdio, args: opts.args, env: opts.env, preopens, memory };
   const backend = await createBackend(backendName, module, config);
   try {
-    let exited: number | undefined;
-    const procExit = (code: number | bigint) => {
-      // Recorded as well as thrown: a guest with wasm exception handling could catch the throw.
-      exited ??= Number(code);
-      throw new ProcExit(exited);
-    };
-    const imports = {
-      wasi_snapshot_preview1: { ...backend.functions, proc_exit: procExit },
-      env: runtimeImports(memory, stdio.stderr),
-    };
-    checkImports(module, imports);
-    let trap: string | undefined;
-    try {
-      instance = await instantiate(module, imports);
-      runEntryPoints(backend, instance);
-    } catch (err) {
-      if (!(err instanceof ProcExit) && exited === undefined) {
-        trap = trapMessage(err);
-        if (trap === undefined) throw err;
-      }
-    }
+    // AssemblyScript's runtime imports, as a wasmloop guest gets them; trace to the guest's stderr.
+    const env = runtimeImports(memory, {
+      trace: (line) => writeBlocking(stdio.stderr, Buffer.from(`${line}\n`)),
+    });
+    const end = await runToEnd(module, backend, env, (i) => (instance = i));
     flushQuietly(backend);
-    if (trap === undefined) return exitStatus(exited ?? 0);
-    writeQuietly(stdio.stderr, `wasmloop: guest trapped: ${trap}\n`);
+    if (end.trap === undefined) return exitStatus(end.code);
+    writeQuietly(stdio.stderr, `wasmloop: guest trapped: ${end.trap}\n`);
     return TRAP_STATUS;
   } finally {
     backend.dispose();
   }
+}
+
+/** How a command ended: the code it gave proc_exit (0 when _start returned), or a trap. */
+type CommandEnd = { code: number; trap?: undefined } | { trap: string };
+
+/** Instantiates the command (`started` sees the instance first) and runs it to its end. A
+ *  throw that is neither proc_exit nor a trap is a host bug and passes through. */
+async function runToEnd(
+  module: WebAssembly.Module,
+  backend: Backend,
+  env: WebAssembly.ModuleImports,
+  started: (instance: WebAssembly.Instance) => void,
+): Promise<CommandEnd> {
+  let exited: number | undefined;
+  const procExit = (code: number | bigint) => {
+    // Recorded as well as thrown: a guest with wasm exception handling could catch the throw.
+    exited ??= Number(code);
+    throw new ProcExit(exited);
+  };
+  const imports = { wasi_snapshot_preview1: { ...backend.functions, proc_exit: procExit }, env };
+  checkImports(module, imports);
+  try {
+    const instance = await instantiate(module, imports);
+    started(instance);
+    runEntryPoints(backend, instance);
+  } catch (err) {
+    if (!(err instanceof ProcExit) && exited === undefined) {
+      const trap = trapMessage(err);
+      if (trap === undefined) throw err;
+      return { trap };
+    }
+  }
+  return { code: exited ?? 0 };
 }
 
 /** `_initialize` first when the module also exports it (AssemblyScript's --exportStart output

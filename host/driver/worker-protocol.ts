@@ -17,6 +17,7 @@
  */
 import type { LoopConfig } from '../types.ts';
 import { STAT_NAMES } from '../guest/exports.ts';
+import type { LoopStats } from '../guest/loop-options.ts';
 import { isWasmloopErrorCode, WasmloopError } from '../errors.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
@@ -24,6 +25,27 @@ export const BUSY_SLOT = STAT_NAMES.length + 1;
 export const REFUSED_SLOT = STAT_NAMES.length + 2;
 export const BLOCKED_SLOT = STAT_NAMES.length + 3;
 export const STATS_SLOTS = STAT_NAMES.length + 4;
+
+/** The worker's side: its loop's counters into its stats buffer (BUSY_SLOT is left alone). */
+export function publishStats(shared: Float64Array, s: LoopStats): void {
+  STAT_NAMES.forEach((name, i) => {
+    shared[i] = s[name];
+  });
+  shared[RESTARTS_SLOT] = s.restarts;
+  shared[REFUSED_SLOT] = s.connectionsRefused;
+  shared[BLOCKED_SLOT] = s.peersBlocked;
+}
+
+/** The pool's side: adds the counters a worker published to `into`. The gauges (open
+ *  connections, buffers in use) only with `gauges`: they describe a live worker, not a dead one. */
+export function addStats(into: LoopStats, shared: Float64Array, gauges: boolean): void {
+  STAT_NAMES.forEach((name, i) => {
+    if (gauges || (name !== 'open' && name !== 'buffersInUse')) into[name] += shared[i]!;
+  });
+  into.restarts += shared[RESTARTS_SLOT]!;
+  into.connectionsRefused += shared[REFUSED_SLOT]!;
+  into.peersBlocked += shared[BLOCKED_SLOT]!;
+}
 
 export interface WorkerInit extends LoopConfig {
   driver: 'libuv' | 'blocking';

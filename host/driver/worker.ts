@@ -7,16 +7,13 @@
 import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { parentPort, workerData } from 'node:worker_threads';
 import { Handoff } from './handoff.ts';
-import { STAT_NAMES } from '../guest/exports.ts';
 import { usesWasi } from '../module.ts';
-import { loadNative } from '../kernel/native.ts';
+import { loadNative, type NativeKernel } from '../kernel/native.ts';
 import { NativeLoop } from './native-loop.ts';
 import { initWasi } from '../guest/wasi.ts';
 import {
-  BLOCKED_SLOT,
   BUSY_SLOT,
-  REFUSED_SLOT,
-  RESTARTS_SLOT,
+  publishStats,
   toWorkerError,
   type ToPool,
   type ToWorker,
@@ -35,10 +32,9 @@ const post = (msg: ToPool) => port.postMessage(msg);
  *  scale the pool compares it on. Marked around every guest call, so kept cheap. */
 const ORIGIN = performance.timeOrigin;
 
-async function main(): Promise<void> {
-  const native = loadNative();
-  if (usesWasi(init.module)) await initWasi();
-  const loop = new NativeLoop({
+/** This thread's loop over the pool's listeners, its fds mirrored in the shared registry. */
+function startLoop(native: NativeKernel): NativeLoop {
+  return new NativeLoop({
     native,
     module: init.module,
     fds: init.fds,
@@ -57,15 +53,13 @@ async function main(): Promise<void> {
       shared[BUSY_SLOT] = busy ? ORIGIN + (nowMs ?? performance.now()) : 0;
     },
   });
-  const publish = () => {
-    const s = loop.stats();
-    STAT_NAMES.forEach((name, i) => {
-      shared[i] = s[name];
-    });
-    shared[RESTARTS_SLOT] = s.restarts;
-    shared[REFUSED_SLOT] = s.connectionsRefused;
-    shared[BLOCKED_SLOT] = s.peersBlocked;
-  };
+}
+
+async function main(): Promise<void> {
+  const native = loadNative();
+  if (usesWasi(init.module)) await initWasi();
+  const loop = startLoop(native);
+  const publish = () => publishStats(shared, loop.stats());
   const timer = setInterval(publish, PUBLISH_MS);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'close') void loop.close({ graceMs: msg.graceMs });

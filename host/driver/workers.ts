@@ -5,33 +5,18 @@
  * worker that dies (or that the watchdog stops because a guest call never returned) is
  * replaced by a fresh one over the same sockets, and the fds it held are closed here.
  */
-import { Worker } from 'node:worker_threads';
 import type { ListenAddress } from '../address.ts';
 import { WasmloopError } from '../errors.ts';
-import { handleTableSize } from '../guest/handles.ts';
 import { GuestTrap } from '../guest/env.ts';
-import { STAT_NAMES, type GuestStats } from '../guest/exports.ts';
-import { connectionLimit } from '../limits.ts';
+import { zeroStats } from '../guest/exports.ts';
 import { openSiblings } from '../listeners.ts';
 import type { LoopStats } from '../guest/loop.ts';
 import type { NativeKernel } from '../kernel/native.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
-import {
-  BLOCKED_SLOT,
-  BUSY_SLOT,
-  REFUSED_SLOT,
-  RESTARTS_SLOT,
-  STATS_SLOTS,
-  fromWorkerError,
-  type ToPool,
-  type WorkerInit,
-} from './worker-protocol.ts';
+import { addStats, BUSY_SLOT, fromWorkerError, type ToPool } from './worker-protocol.ts';
+import { createSlots, reclaim, startThread, type Slot } from './worker-slot.ts';
 
-/** Worker deaths in a row (per worker) tolerated before the pool gives up, as for traps. */
-const DEFAULT_MAX_RESTARTS = 5;
-/** A worker that has served this long has its death count reset. */
-const FORGIVE_MS = 60_000;
 /** Extra time a worker gets to exit after its grace period before it is terminated. */
 const EXIT_SLACK_MS = 1000;
 
@@ -42,19 +27,6 @@ export interface PoolOptions extends LoopConfig {
   workers: number;
   watchdogMs: number;
   driver: 'libuv' | 'blocking';
-}
-
-interface Slot {
-  fds: Fd[];
-  worker: Worker | null;
-  stats: Float64Array;
-  registry: Int32Array;
-  deaths: number;
-  startedAt: number;
-  killed: boolean; // stopped by the watchdog
-  ready: boolean; // its guest started; until then a death fails the pool instead of a restart
-  graceEnd: number; // while closing: when its grace period ends
-  killTimer?: NodeJS.Timeout; // while closing: terminates it after graceEnd + EXIT_SLACK_MS
 }
 
 /** Starts the pool; resolves once every worker is serving. If one fails (its start-up ran
@@ -83,7 +55,12 @@ class WorkerPool implements WasmLoop {
   readonly done: Promise<void>;
   readonly started: Promise<void>;
   private readonly slots: Slot[];
-  private retired: LoopStats = { ...zero(), restarts: 0, connectionsRefused: 0, peersBlocked: 0 };
+  private retired: LoopStats = {
+    ...zeroStats(),
+    restarts: 0,
+    connectionsRefused: 0,
+    peersBlocked: 0,
+  };
   private closing = false;
   private finished = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -95,20 +72,7 @@ class WorkerPool implements WasmLoop {
   ) {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
-    // Two halves (host/driver/worker-protocol.ts): one slot per handle index a worker's table can
-    // issue (host/guest/handles.ts; slot 0 the epoll fd), then as many for connections between instances.
-    const registrySize = 2 * handleTableSize(connectionLimit(opts.limits), opts.addresses.length);
-    this.slots = fdSets.map((fds) => ({
-      fds,
-      worker: null,
-      stats: new Float64Array(new SharedArrayBuffer(STATS_SLOTS * 8)),
-      registry: new Int32Array(new SharedArrayBuffer(registrySize * 4)).fill(-1),
-      deaths: 0,
-      startedAt: 0,
-      killed: false,
-      ready: false,
-      graceEnd: Infinity,
-    }));
+    this.slots = createSlots(opts, fdSets);
     this.started = Promise.all(this.slots.map((s) => this.spawn(s))).then(
       () => undefined,
       (err: Error) => {
@@ -138,14 +102,7 @@ class WorkerPool implements WasmLoop {
 
   stats(): LoopStats {
     const out = { ...this.retired, open: 0 };
-    for (const s of this.slots) {
-      STAT_NAMES.forEach((name, i) => {
-        out[name] += s.stats[i]!;
-      });
-      out.restarts += s.stats[RESTARTS_SLOT]!;
-      out.connectionsRefused += s.stats[REFUSED_SLOT]!;
-      out.peersBlocked += s.stats[BLOCKED_SLOT]!;
-    }
+    for (const s of this.slots) addStats(out, s.stats, true);
     return out;
   }
 
@@ -165,66 +122,58 @@ class WorkerPool implements WasmLoop {
 
   /** Starts a worker in the slot; resolves when it serves, rejects if it fails to start. */
   private spawn(slot: Slot): Promise<void> {
-    const init: WorkerInit = {
-      module: this.opts.module,
-      fds: slot.fds,
-      addresses: this.opts.addresses,
-      limits: this.opts.limits,
-      maxRestarts: this.opts.maxRestarts,
-      args: this.opts.args,
-      env: this.opts.env,
-      driver: this.opts.driver,
-      stats: slot.stats.buffer as SharedArrayBuffer,
-      registry: slot.registry.buffer as SharedArrayBuffer,
-    };
-    const worker = FROM_SOURCE
-      ? new Worker(sourceBootstrap(), { eval: true, workerData: init })
-      : new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-    slot.worker = worker;
-    slot.ready = false;
-    slot.startedAt = performance.now();
-    slot.stats.fill(0);
+    const worker = startThread(slot, this.opts);
     return new Promise((resolve, reject) => {
-      worker.on('message', (msg: ToPool) => {
-        if (msg.type === 'ready') {
-          slot.ready = true;
-          resolve();
-        } else if (msg.type === 'failed') reject(fromWorkerError(msg.error));
-        else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
-        else if (msg.type === 'closed' && msg.error && !this.closing)
-          this.fail(fromWorkerError(msg.error));
-      });
+      worker.on('message', (msg: ToPool) => this.onMessage(slot, msg, resolve, reject));
       worker.on('error', (err) => reject(err));
       worker.on('exit', (code) => {
-        reject(
-          slot.killed
-            ? new WasmloopError(
-                'ERR_WASMLOOP_INIT',
-                `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`,
-              )
-            : new WasmloopError(
-                'ERR_WASMLOOP_WORKER',
-                `worker thread exited during start-up (code ${code})`,
-              ),
-        );
+        reject(this.startFailure(slot, code));
         if (slot.worker === worker) this.onExit(slot, code);
       });
     });
   }
 
+  /** A worker's message; `started` and `failed` settle its start-up (once: later calls do
+   *  nothing). */
+  private onMessage(
+    slot: Slot,
+    msg: ToPool,
+    started: () => void,
+    failed: (err: Error) => void,
+  ): void {
+    if (msg.type === 'ready') {
+      slot.ready = true;
+      started();
+    } else if (msg.type === 'failed') failed(fromWorkerError(msg.error));
+    else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
+    else if (msg.type === 'closed' && msg.error && !this.closing)
+      this.fail(fromWorkerError(msg.error));
+  }
+
+  /** Why a worker that exits before it serves failed to start. */
+  private startFailure(slot: Slot, code: number): WasmloopError {
+    return slot.killed
+      ? new WasmloopError(
+          'ERR_WASMLOOP_INIT',
+          `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`,
+        )
+      : new WasmloopError(
+          'ERR_WASMLOOP_WORKER',
+          `worker thread exited during start-up (code ${code})`,
+        );
+  }
+
   /** A worker ended: expected during close, otherwise it is replaced with a back-off. */
   private onExit(slot: Slot, code: number): void {
     slot.worker = null;
-    this.reclaim(slot);
+    reclaim(slot, this.retired, (fd) => this.opts.native.close(fd));
     if (this.closing || this.finished || !slot.ready) return; // a start-up failure fails the pool
-    if (performance.now() - slot.startedAt > FORGIVE_MS) slot.deaths = 0;
-    slot.deaths++;
-    const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+    slot.restarts.fail(slot.startedAt, performance.now());
     const reason = slot.killed
       ? `a guest call ran longer than ${this.opts.watchdogMs} ms (watchdog)`
       : `its worker thread exited (code ${code})`;
     slot.killed = false;
-    const restarting = slot.deaths <= max;
+    const restarting = slot.restarts.allowsRestart;
     this.opts.onTrap(
       new GuestTrap(`${reason}; ${restarting ? 'replacing the worker' : 'giving up'}`),
       restarting,
@@ -233,35 +182,15 @@ class WorkerPool implements WasmLoop {
       this.fail(
         new WasmloopError(
           'ERR_WASMLOOP_RESTARTS',
-          `a worker died ${slot.deaths} times in a row; giving up (last: ${reason})`,
+          `a worker died ${slot.restarts.count} times in a row; giving up (last: ${reason})`,
         ),
       );
       return;
     }
     this.retired.restarts++;
-    const delay = slot.deaths === 1 ? 0 : Math.min(100 * 2 ** (slot.deaths - 2), 5000);
     setTimeout(() => {
       if (!this.closing && !this.finished) this.spawn(slot).catch((err: Error) => this.fail(err));
-    }, delay);
-  }
-
-  /** Takes a dead worker's counters into the totals and closes the fds it left open. */
-  private reclaim(slot: Slot): void {
-    STAT_NAMES.forEach((name, i) => {
-      if (name !== 'open' && name !== 'buffersInUse') this.retired[name] += slot.stats[i]!;
-    });
-    this.retired.restarts += slot.stats[RESTARTS_SLOT]!;
-    this.retired.connectionsRefused += slot.stats[REFUSED_SLOT]!;
-    this.retired.peersBlocked += slot.stats[BLOCKED_SLOT]!;
-    slot.stats.fill(0);
-    const listeners = new Set(slot.fds);
-    const held = new Set<Fd>(); // an fd may be listed twice (host/driver/handoff.ts): close it once
-    for (let i = 0; i < slot.registry.length; i++) {
-      const fd = slot.registry[i]! as Fd; // the worker's table mirrored: fds or -1
-      if (fd >= 0 && !listeners.has(fd)) held.add(fd);
-      slot.registry[i] = -1;
-    }
-    for (const fd of held) this.opts.native.close(fd);
+    }, slot.restarts.delayMs());
   }
 
   private checkWatchdog(): void {
@@ -313,26 +242,10 @@ class WorkerPool implements WasmLoop {
     if (this.finished) return;
     this.finished = true;
     for (const slot of this.slots) {
-      this.reclaim(slot);
+      reclaim(slot, this.retired, (fd) => this.opts.native.close(fd));
       for (const fd of slot.fds) this.opts.native.close(fd);
     }
     if (err) this.settle.reject(err);
     else this.settle.resolve();
   }
-}
-
-function zero(): GuestStats {
-  return Object.fromEntries(STAT_NAMES.map((k) => [k, 0])) as GuestStats;
-}
-
-/** True when running from the TypeScript sources (tests, development) rather than dist/. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-
-/** From source, a worker needs the TypeScript loader too: loader hooks registered on the main
- *  thread do not reach worker threads in Node 20 (nor does --import in a worker's execArgv),
- *  so the thread registers tsx itself, then loads worker.ts. */
-function sourceBootstrap(): string {
-  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href);
-  return `import(${tsx}).then((m) => { m.register(); return import(${entry}); });`;
 }

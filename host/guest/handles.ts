@@ -21,8 +21,8 @@
  * loop saves the connections it can and starts a fresh instance with a fresh table).
  *
  * Writes that record a syscall's result are plain stores into public arrays, so the caller
- * can make them right after the syscall with no call in between (host/guest/instance.ts, accept and
- * close): a call can throw RangeError near the JS stack limit, and a throw between the syscall
+ * can make them right after the syscall with no call in between (accept in
+ * host/guest/hostcalls.ts, close in host/guest/instance.ts): a call can throw RangeError near the JS stack limit, and a throw between the syscall
  * and its record would orphan an fd or leave a closed one in the table.
  */
 import { Errno } from '../errno.ts';

@@ -1,27 +1,30 @@
 /**
- * One guest instance: its imports (the wasmloop hostcalls, validated here), its exports, and
- * the handle table that is the whole of what it can reach. A trap ends the instance; the loop
- * then calls `teardown()` and may create a fresh one over the same listeners.
+ * One guest instance: its imports (the wasmloop hostcalls, host/guest/hostcalls.ts), its
+ * exports, and the handle table that is the whole of what it can reach. A trap ends the
+ * instance; the loop then calls `teardown()` and may create a fresh one over the same listeners.
  */
-import type { Hostcall } from '../abi.ts';
 import { Errno, errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
-import { GuestTrap, readUtf8, runtimeImports } from './env.ts';
+import { GuestTrap, runtimeImports } from './env.ts';
 import type { Handoff } from '../driver/handoff.ts';
 import { EXHAUSTED, HandleTable, Kind, type Handle } from './handles.ts';
+import { hostcalls, type HostcallTarget } from './hostcalls.ts';
 import { IoBatch } from './io-batch.ts';
 import { ListenerGate } from './listener-gate.ts';
-import { connectionLimit, declaredDefaults } from '../limits.ts';
+import { connectionLimit } from '../limits.ts';
 import type { PeerGuard } from './peer-guard.ts';
-import { takeCarried } from './carried.ts';
-import { ALLOWED_EVENTS, STAT_NAMES, type GuestExports, type GuestStats } from './exports.ts';
+import {
+  ALLOWED_EVENTS,
+  guestLayout,
+  readStats,
+  type GuestExports,
+  type GuestStats,
+} from './exports.ts';
 import { salvage, type Handover, type Salvaged } from './salvage.ts';
 import {
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
   EPOLL_CTL_MOD,
-  EVENT_SIZE,
-  MAX_EVENTS,
   type Fd,
   type Kernel,
 } from '../kernel/contract.ts';
@@ -53,7 +56,8 @@ export interface InstanceOptions {
   generationBits?: number;
 }
 
-export class GuestInstance {
+/** The members HostcallTarget lists are for host/guest/hostcalls.ts only. */
+export class GuestInstance implements HostcallTarget {
   readonly handles: HandleTable;
   readonly exports: GuestExports;
   readonly instance: WebAssembly.Instance;
@@ -61,13 +65,13 @@ export class GuestInstance {
   readonly eventsCap: number;
   private readonly statsPtr: number;
   private buffer = new ArrayBuffer(0); // see `memory`
-  private readonly io: IoBatch;
-  private readonly listenerHandles: Handle[] = [];
+  readonly io: IoBatch;
+  readonly listenerHandles: Handle[] = [];
   private readonly maxConnections: number;
   private readonly gate: ListenerGate;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
-  private carried: Map<number, Uint8Array> | null = null;
+  carried: Map<number, Uint8Array> | null = null;
 
   constructor(
     module: WebAssembly.Module,
@@ -90,7 +94,7 @@ export class GuestInstance {
     );
     const imports = {
       ...opts.extraImports,
-      wasmloop: this.hostcalls(module),
+      wasmloop: hostcalls(this, module, opts),
       env: runtimeImports(() => this.exports.memory.buffer, opts),
     };
     this.instance = new WebAssembly.Instance(module, imports);
@@ -99,25 +103,10 @@ export class GuestInstance {
     this.exports._initialize?.();
     const rc = this.exports.wl_init();
     if (rc < 0) throw new WasmloopError('ERR_WASMLOOP_INIT', `wl_init failed: ${errnoName(rc)}`);
-    this.eventsPtr = this.exports.wl_events_ptr() >>> 0;
-    this.eventsCap = this.exports.wl_events_cap() | 0;
-    this.statsPtr = this.exports.wl_stats_ptr() >>> 0;
-    const size = this.exports.memory.buffer.byteLength;
-    if (this.eventsCap < 1 || this.eventsPtr + this.eventsCap * EVENT_SIZE > size) {
-      throw new WasmloopError(
-        'ERR_WASMLOOP_ABI',
-        `guest event ring (${this.eventsCap} events at ${this.eventsPtr}) does not fit in its memory`,
-      );
-    }
-    if (this.eventsCap > MAX_EVENTS) {
-      throw new WasmloopError(
-        'ERR_WASMLOOP_ABI',
-        `guest event ring holds ${this.eventsCap} events; this host waits for at most ${MAX_EVENTS} at a time`,
-      );
-    }
-    if (this.statsPtr + STAT_NAMES.length * 8 > size) {
-      throw new WasmloopError('ERR_WASMLOOP_ABI', 'guest stats region does not fit in its memory');
-    }
+    const layout = guestLayout(this.exports);
+    this.eventsPtr = layout.eventsPtr;
+    this.eventsCap = layout.eventsCap;
+    this.statsPtr = layout.statsPtr;
   }
 
   /** The guest's current memory buffer. The getter on WebAssembly.Memory costs a runtime call,
@@ -130,12 +119,7 @@ export class GuestInstance {
 
   /** The guest's counters, read straight from its memory. */
   stats(): GuestStats {
-    const view = new DataView(this.memory);
-    const out = {} as GuestStats;
-    STAT_NAMES.forEach((name, i) => {
-      out[name] = Number(view.getBigUint64(this.statsPtr + i * 8, true));
-    });
-    return out;
+    return readStats(this.memory, this.statsPtr);
   }
 
   /** Closes every connection the instance holds and releases its listeners (which stay open:
@@ -214,77 +198,9 @@ export class GuestInstance {
     });
   }
 
-  /** The `wasmloop` import module, one entry per HOSTCALLS name (host/abi.ts; a missing or extra
-   *  one does not compile). Each validates its handle here (the kernel checks memory ranges
-   *  again in C) and never throws for a bad argument. */
-  private hostcalls(module: WebAssembly.Module): Record<Hostcall, (...args: number[]) => number> {
-    const { kernel, now } = this.opts;
-    const wall = this.opts.wallClock ?? Date.now;
-    const t = this.handles;
-    const mem = () => this.memory; // never stale: see `memory`
-    // A Map, not the limits object: a name like `constructor` must not find Object.prototype's.
-    // The module's declared defaults under the given values (read from its custom section
-    // once per instance, not per call).
-    const given = { ...declaredDefaults(module), ...this.opts.limits };
-    const limits = new Map(Object.entries(given).filter(([, v]) => typeof v === 'number'));
-    // Every argument is a number the guest chose: a handle becomes a Handle here, then the
-    // table checks it (h as Handle is a claim the compiler cannot make for us).
-    return {
-      listener: (i) => this.listenerHandles[i] ?? -Errno.ENOENT,
-      accept: (h) => {
-        const fd = t.fd(h as Handle, Kind.Listener);
-        if (fd < 0) return -Errno.EBADF;
-        const ready = t.prepareAccept(); // the index is set aside before accept(2)
-        if (ready !== 0) return this.refuseAccept(ready);
-        const c = kernel.accept(fd);
-        if (c < 0) return c;
-        // From accept(2) to here, plain stores only: a call may throw (RangeError near the stack
-        // limit) and the fd must already be where teardown and the worker pool find it.
-        t.pendingFd = c;
-        if (t.registry !== undefined) t.registry[t.spare] = c;
-        const handle = t.commitAccept();
-        return this.opts.peerGuard?.blocking === true ? this.screenPeer(handle) : handle;
-      },
-      recv: (h, ptr, len) => {
-        const fd = t.fd(h as Handle, Kind.Conn);
-        if (fd < 0) return fd;
-        if (this.carried !== null && this.carried.has(h)) {
-          const n = takeCarried(this.carried, h, this.memory, ptr >>> 0, len >>> 0);
-          if (this.carried.size === 0) this.carried = null;
-          return n;
-        }
-        return kernel.recv(fd, mem(), ptr >>> 0, len >>> 0);
-      },
-      send: (h, ptr, len) => {
-        const fd = t.fd(h as Handle, Kind.Conn);
-        return fd < 0 ? fd : kernel.send(fd, mem(), ptr >>> 0, len >>> 0);
-      },
-      recv_many: (ptr, n, area, areaLen) =>
-        this.io.run(mem(), ptr >>> 0, n, area >>> 0, areaLen >>> 0, false, this.carried),
-      send_many: (ptr, n) => this.io.run(mem(), ptr >>> 0, n, 0, 0, true),
-      watch: (h, events, lo, hi) => this.watch(h as Handle, events >>> 0, lo >>> 0, hi >>> 0),
-      shutdown: (h, how) => {
-        const fd = t.fd(h as Handle, Kind.Conn);
-        if (fd < 0) return fd;
-        return how === 0 || how === 1 || how === 2 ? kernel.shutdown(fd, how) : -Errno.EINVAL;
-      },
-      close: (h) => {
-        const index = t.indexOf(h as Handle);
-        if (index < 0) return -Errno.EBADF;
-        if (t.kindAt(index) === Kind.Listener) return -Errno.EPERM;
-        this.closeIndex(index, h as Handle);
-        return 0;
-      },
-      now_ms: () => now(),
-      wall_ms: () => wall(),
-      limit: (ptr, len) => {
-        const name = readUtf8(mem(), ptr >>> 0, len >>> 0);
-        return (name === null ? undefined : limits.get(name)) ?? -1;
-      },
-    };
-  }
-
-  private closeIndex(index: number, handle: Handle): void {
+  /** Closes an open handle (the `close` hostcall, or a refused peer): accepts resume if
+   *  max-connections had paused them. */
+  closeIndex(index: number, handle: Handle): void {
     this.closeFd(index);
     this.carried?.delete(handle);
     this.gate.resume(this.maxConnections);
@@ -301,18 +217,18 @@ export class GuestInstance {
     t.remove(index);
   }
 
-  /** accept past max-connections (the listeners pause until a connection closes), or with
-   *  every handle of this instance used up (a trap: the loop starts a fresh instance). */
   /** A connection of a peer the trap budget blocks is closed at once (host/guest/peer-guard.ts);
    *  the guest's accept gets -ECONNABORTED and tries the next one. */
-  private screenPeer(handle: Handle): number {
+  screenPeer(handle: Handle): number {
     const index = this.handles.indexOf(handle);
     if (!this.opts.peerGuard!.refuses(this.handles.fdAt(index))) return handle;
     this.closeIndex(index, handle);
     return -Errno.ECONNABORTED;
   }
 
-  private refuseAccept(reason: number): number {
+  /** accept past max-connections (the listeners pause until a connection closes), or with
+   *  every handle of this instance used up (a trap: the loop starts a fresh instance). */
+  refuseAccept(reason: number): number {
     if (reason === EXHAUSTED)
       throw new GuestTrap(
         'handle space exhausted: no handle can be issued without reusing one; replacing the instance',
@@ -321,7 +237,7 @@ export class GuestInstance {
     return -Errno.EAGAIN;
   }
 
-  private watch(h: Handle, events: number, lo: number, hi: number): number {
+  watch(h: Handle, events: number, lo: number, hi: number): number {
     const t = this.handles;
     const index = t.indexOf(h);
     if (index < 0) return -Errno.EBADF;

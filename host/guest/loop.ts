@@ -20,20 +20,14 @@ import { performance } from 'node:perf_hooks'; // the global one is a getter, pa
 import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap } from './env.ts';
-import { STAT_NAMES, type GuestStats } from './exports.ts';
+import { STAT_NAMES, zeroStats, type GuestStats } from './exports.ts';
 import { GuestInstance } from './instance.ts';
 import type { Fd, Kernel } from '../kernel/contract.ts';
 import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
-import type { Handover } from './salvage.ts';
+import { TrapRecovery } from './recovery.ts';
 import type { LoopOptions, LoopStats } from './loop-options.ts';
 import { createWasi, type WasiBinding } from './wasi.ts';
 import { usesWasi } from '../module.ts';
-
-/** Traps in a row after which the loop gives up (each restart waits longer: 0, 100, 200 ... ms). */
-export const DEFAULT_MAX_RESTARTS = 5;
-/** A guest that has run this long without trapping has its trap count reset. */
-const TRAP_FORGIVE_MS = 60_000;
-const MAX_RESTART_DELAY_MS = 5_000;
 
 export type { LoopOptions, LoopStats } from './loop-options.ts';
 
@@ -42,21 +36,20 @@ export class Loop {
   private guest: GuestInstance | null = null;
   private wasi: WasiBinding | null = null;
   private readonly now: () => number;
-  private traps = 0;
-  private lastTrapAt = -Infinity;
   private restarts = 0;
   private retired: GuestStats = zeroStats(); // counters of instances no longer running
   private draining = false;
   private state: 'running' | 'restarting' | 'closed' = 'running';
   private deadlineAt = -1;
-  /** Connections saved from a trapped instance, waiting for the next one (host/guest/salvage.ts). */
-  private handovers: Handover[] = [];
   /** The trap budget per peer; it outlives the instances. */
   private readonly guard: PeerGuard;
+  /** Connections saved from a trap and the restart budget (host/guest/recovery.ts). */
+  private readonly recovery: TrapRecovery;
 
   constructor(private readonly opts: LoopOptions) {
     this.now = opts.now ?? (() => performance.now());
     this.guard = peerGuardFor(opts.limits ?? {}, opts.kernel, this.now);
+    this.recovery = new TrapRecovery(opts, this.guard, this.now);
     const epfd = opts.kernel.epollCreate();
     if (epfd < 0)
       throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
@@ -146,7 +139,7 @@ export class Loop {
       this.retired.closed += this.guest.teardown();
     }
     this.guest = null;
-    this.dropHandovers();
+    this.retired.closed += this.recovery.dropAll();
     this.opts.onStopping?.();
     if (this.opts.registry) this.opts.registry[0] = -1;
     this.opts.kernel.close(this.epfd);
@@ -196,50 +189,21 @@ export class Loop {
     );
   }
 
-  /**
-   * A trap ends the instance. Before it goes, it is asked which connections can be saved: the
-   * one whose code trapped gets the guest's trap reply (an HTTP 500) if nothing of its answer
-   * went out, and those between requests move to the next instance. A trap the guest can pin
-   * on one connection is that request's failure: the next instance starts at once and the trap
-   * does not count toward `maxRestarts`, so no client can stop the server by sending requests
-   * that trap; it counts against its peer's trap budget instead (host/guest/peer-guard.ts), so no
-   * client can keep killing the others' requests either. Other traps (start-up, periodic
-   * ticks, ...) count, with back-off.
-   */
+  /** A trap ends the instance: what it can save waits for the next one, which starts after
+   *  the delay the restart budget sets (host/guest/recovery.ts). */
   private onTrap(trap: GuestTrap): void {
     const g = this.guest!;
     const saved = this.draining ? null : this.busy(() => g.salvage());
-    this.handovers.push(...(saved?.handovers ?? []));
-    if (saved !== null && saved.culprit) this.guard.trapOn(saved.culpritPeer);
-    this.retired.closed += this.guard.dropBlocked(this.handovers, (fd) =>
-      this.opts.handoff?.drop(fd),
-    );
+    this.retired.closed += this.recovery.keep(saved);
     this.retire(g);
     this.retired.closed += g.teardown();
     this.guest = null;
-    const culprit = saved?.culprit === true;
-    const at = this.now();
-    if (!culprit) {
-      if (at - this.lastTrapAt > TRAP_FORGIVE_MS) this.traps = 0;
-      this.lastTrapAt = at;
-      this.traps++;
-    }
-    const max = this.opts.maxRestarts ?? DEFAULT_MAX_RESTARTS;
-    const restarting = this.traps <= max && !this.draining;
+    const delay = this.recovery.restartDelay(saved?.culprit === true);
+    const restarting = delay >= 0 && !this.draining;
     this.opts.onTrap?.(trap, restarting);
     if (this.draining) return this.finish();
-    if (!restarting) {
-      return this.fail(
-        new WasmloopError(
-          'ERR_WASMLOOP_RESTARTS',
-          `guest trapped ${this.traps} times in a row; giving up. Last trap: ${trap.message}`,
-          { cause: trap },
-        ),
-      );
-    }
+    if (!restarting) return this.fail(this.recovery.givingUp(trap));
     this.state = 'restarting';
-    const delay =
-      culprit || this.traps <= 1 ? 0 : Math.min(100 * 2 ** (this.traps - 2), MAX_RESTART_DELAY_MS);
     setTimeout(() => this.restart(), delay);
   }
 
@@ -271,20 +235,11 @@ export class Loop {
       );
     }
     // One at a time: if adopting one traps, the rest wait for the instance after this one.
-    while (this.handovers.length > 0 && this.guest === g) {
-      const h = this.handovers.shift()!;
+    while (this.recovery.waiting && this.guest === g) {
+      const h = this.recovery.next()!;
       if (!this.call(() => g.adopt(h, this.now()))) return;
     }
     this.tick();
-  }
-
-  /** Closes connections still waiting for an instance (the loop is ending). */
-  private dropHandovers(): void {
-    for (const h of this.handovers.splice(0)) {
-      this.opts.handoff?.drop(h.fd);
-      this.opts.kernel.close(h.fd);
-      this.retired.closed++;
-    }
   }
 
   /** Folds an instance's counters into the totals before it is dropped. Gauges (open
@@ -326,8 +281,4 @@ export class Loop {
   private fail(err: WasmloopError): void {
     this.finish(err);
   }
-}
-
-function zeroStats(): GuestStats {
-  return Object.fromEntries(STAT_NAMES.map((k) => [k, 0])) as GuestStats;
 }

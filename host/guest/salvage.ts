@@ -74,43 +74,72 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
       const action = ex.wl_salvage(slot);
       if (action < 0) break;
       if (action === SalvageAction.None) continue;
-      const mem = g.memory;
-      if (record + SALVAGE_RECORD_SIZE > mem.byteLength) break;
-      const view = new DataView(mem, record, SALVAGE_RECORD_SIZE);
-      const handle = view.getInt32(0, true) as Handle; // the guest's word: checked by connFd
-      const fd = g.connFd(handle);
-      if (fd < 0) continue;
-      const input = copyRange(mem, view.getUint32(4, true), view.getUint32(8, true));
-      const owed = copyRange(mem, view.getUint32(12, true), view.getUint32(16, true));
-      if (input === undefined || owed === undefined) continue;
-      if (action === SalvageAction.Adopt) {
-        // Output it is owed goes out first; if the peer cannot take it all now, the connection
-        // cannot move (the next instance would not know what is left) and is closed.
-        if (owed !== null && !sendAll(kernel, fd, owed)) continue;
-        const carried = join(input, g.release(handle));
-        if (carried === undefined)
-          g.discard(fd); // more than the next instance reads at once
-        else out.handovers.push({ fd, input: carried, linger: false });
-      } else if (
-        (action === SalvageAction.Reply || action === SalvageAction.Close) &&
-        !out.culprit
-      ) {
-        // The connection whose code trapped: the output it is owed, the trap reply if nothing
-        // of its answer went out, then FIN; the next instance lingers until the peer's EOF so
-        // that unread input does not turn the close into a reset that destroys the reply.
-        out.culprit = true;
-        out.culpritPeer = kernel.peerAddress(fd);
-        g.release(handle);
-        const sent = owed === null || sendAll(kernel, fd, owed);
-        if (sent && action === SalvageAction.Reply && reply !== null) sendAll(kernel, fd, reply);
-        kernel.shutdown(fd, SHUT_WR);
-        out.handovers.push({ fd, input: null, linger: true });
-      }
+      if (record + SALVAGE_RECORD_SIZE > g.memory.byteLength) break;
+      const conn = readRecord(g, record);
+      if (conn === undefined) continue;
+      if (action === SalvageAction.Adopt) handOver(g, kernel, conn, out);
+      else if ((action === SalvageAction.Reply || action === SalvageAction.Close) && !out.culprit)
+        answerCulprit(g, kernel, conn, action === SalvageAction.Reply ? reply : null, out);
     }
   } catch {
     // The guest trapped again while answering: keep what it named before.
   }
   return out;
+}
+
+/** A connection as the guest described it in its salvage record. */
+interface NamedConn {
+  handle: Handle;
+  fd: Fd;
+  /** Input it had read and not consumed. */
+  input: Uint8Array | null;
+  /** Output it owes the peer. */
+  owed: Uint8Array | null;
+}
+
+/** The record at `record` (in memory: the caller checked); undefined when its handle is not an
+ *  open connection of the instance, or a range is out of bounds or too large. */
+function readRecord(g: SalvageTarget, record: number): NamedConn | undefined {
+  const mem = g.memory;
+  const view = new DataView(mem, record, SALVAGE_RECORD_SIZE);
+  const handle = view.getInt32(0, true) as Handle; // the guest's word: checked by connFd
+  const fd = g.connFd(handle);
+  if (fd < 0) return undefined;
+  const input = copyRange(mem, view.getUint32(4, true), view.getUint32(8, true));
+  const owed = copyRange(mem, view.getUint32(12, true), view.getUint32(16, true));
+  if (input === undefined || owed === undefined) return undefined;
+  return { handle, fd, input, owed };
+}
+
+/** A connection between requests moves to the next instance with its unread input. Output it
+ *  is owed goes out first; if the peer cannot take it all now, the connection cannot move (the
+ *  next instance would not know what is left): it stays, and teardown closes it. */
+function handOver(g: SalvageTarget, kernel: Kernel, c: NamedConn, out: Salvaged): void {
+  if (c.owed !== null && !sendAll(kernel, c.fd, c.owed)) return;
+  const carried = join(c.input, g.release(c.handle));
+  if (carried === undefined)
+    g.discard(c.fd); // more than the next instance reads at once
+  else out.handovers.push({ fd: c.fd, input: carried, linger: false });
+}
+
+/** The connection whose code trapped: the output it is owed, the trap reply (`reply`, when the
+ *  guest says nothing of its answer went out), then FIN; the next instance lingers until the
+ *  peer's EOF so that unread input does not turn the close into a reset that destroys the
+ *  reply. */
+function answerCulprit(
+  g: SalvageTarget,
+  kernel: Kernel,
+  c: NamedConn,
+  reply: Uint8Array | null,
+  out: Salvaged,
+): void {
+  out.culprit = true;
+  out.culpritPeer = kernel.peerAddress(c.fd);
+  g.release(c.handle);
+  const sent = c.owed === null || sendAll(kernel, c.fd, c.owed);
+  if (sent && reply !== null) sendAll(kernel, c.fd, reply);
+  kernel.shutdown(c.fd, SHUT_WR);
+  out.handovers.push({ fd: c.fd, input: null, linger: true });
 }
 
 /** The guest's trap reply, copied out of its memory; null when it has none. */

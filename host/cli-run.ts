@@ -1,0 +1,95 @@
+/**
+ * What `wasmloop run` does with a module once its command line is parsed (host/cli-args.ts): a
+ * wasmloop guest is served until a signal closes it; a plain WASI command runs once.
+ */
+import { formatAddress } from './address.ts';
+import { checkCommand, runCommand } from './command/command.ts';
+import { createLoop, type WasmLoop } from './index.ts';
+import { checkLimits, effectiveLimits } from './limits.ts';
+import { loadModule } from './module.ts';
+import { usage, type RunArgs } from './cli-args.ts';
+
+/** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
+ *  to the same memory and table caps as a guest, so it is compiled again with them. */
+export async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
+  checkCommand(module);
+  if (opts.listen.length > 0)
+    usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
+  const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
+  return runCommand(capped, {
+    args: opts.args,
+    env: opts.env,
+    dirs: opts.dirs,
+    backend: opts.wasi,
+  });
+}
+
+/** Serves a wasmloop guest on its listeners; resolves once a signal has closed it. */
+export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Promise<void> {
+  checkLimits(opts.limits, module); // before anything is opened: the names this module takes
+  if (opts.dirs.length > 0 || opts.wasi !== undefined)
+    usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
+  if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
+  const loop = await createLoop({
+    module: opts.module,
+    listen: opts.listen,
+    env: opts.env,
+    args: opts.args,
+    maxRestarts: opts.maxRestarts,
+    limits: opts.limits,
+    workers: opts.workers,
+    watchdogMs: opts.watchdogMs,
+    driver: opts.driver,
+  });
+  for (const a of loop.addresses())
+    process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
+  const statsTimer = opts.stats ? startStatsLine(loop) : undefined;
+  const stopListening = closeOnSignals(loop, opts.graceMs);
+  try {
+    await loop.done;
+  } finally {
+    clearInterval(statsTimer);
+    stopListening();
+  }
+}
+
+/** SIGINT and SIGTERM close the loop: the first lets connections finish for `graceMs`, the
+ *  next closes at once. Returns what takes the handlers off again. */
+function closeOnSignals(loop: WasmLoop, graceMs: number): () => void {
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    process.stderr.write(
+      signals === 1
+        ? `wasmloop: ${sig}: closing (grace ${graceMs} ms)\n`
+        : `wasmloop: ${sig}: closing now\n`,
+    );
+    void loop.close({ graceMs: signals === 1 ? graceMs : 0 });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+/** Prints one line a second: open connections, and requests, bytes in and bytes out per second. */
+function startStatsLine(loop: WasmLoop): NodeJS.Timeout {
+  let last = loop.stats();
+  let lastAt = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const s = loop.stats();
+    const per = (n: number) => Math.round((n * 1000) / (now - lastAt));
+    process.stderr.write(
+      `wasmloop: stats conns=${s.open} req/s=${per(s.requests - last.requests)} in/s=${per(s.bytesIn - last.bytesIn)} ` +
+        `out/s=${per(s.bytesOut - last.bytesOut)} total_req=${s.requests} accept_errors=${s.acceptErrors} ` +
+        `timeouts=${s.timeouts} restarts=${s.restarts}\n`,
+    );
+    last = s;
+    lastAt = now;
+  }, 1000);
+  timer.unref();
+  return timer;
+}
