@@ -41,10 +41,12 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
     watchdogMs: opts.watchdogMs,
     driver: opts.driver,
   });
+  // The handlers go on before the "serving" line: whoever waits for that line (a supervisor,
+  // a test) may signal at once, and a signal in between would take Node's default action.
+  const stopListening = closeOnSignals(loop, opts.graceMs);
   for (const a of loop.addresses())
     process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
   const statsTimer = opts.stats ? startStatsLine(loop) : undefined;
-  const stopListening = closeOnSignals(loop, opts.graceMs);
   try {
     await loop.done;
   } finally {
