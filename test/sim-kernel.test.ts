@@ -114,7 +114,7 @@ test('window full: short write, then EAGAIN, then EPOLLOUT after the peer reads'
   assert.is(peer.drain(), 6);
 });
 
-// Events and recv results of a FIN: test/kernel-contract-io.ts. Here what the scripted peer sees.
+// Events and recv results of a FIN: test/kernel-contract-errors.ts. Here what the scripted peer sees.
 test('peer shutdownWrite: a later write is a script error; our SHUT_WR reaches the peer', () => {
   const { k, lfd, ep, port } = setup();
   const peer = k.connect(port);
@@ -158,7 +158,7 @@ test('peerAddress: each scripted peer has a port of its own; any source address,
   a.close();
   assert.is(k.connect(port + 1).address, null, 'a refused peer has no address');
 });
-// The server's side of a reset (events, errnos, the sim's deviations): test/kernel-contract-io.ts.
+// The server's side of a reset (events, errnos, the sim's deviations): test/kernel-contract-errors.ts.
 test('peer reset: unread data discarded; closing the server side does not reset the peer', () => {
   const { k, lfd, ep, port } = setup();
   const peer = k.connect(port);
@@ -307,7 +307,7 @@ test('EPOLLONESHOT: one report, re-armed by MOD', () => {
   assert.equal(wait(k, ep), [{ events: EPOLLIN, lo: fd, hi: 0 }]);
 });
 
-// epollCtl's errors, the sim's deviations included: test/kernel-contract-io.ts.
+// epollCtl's errors, the sim's deviations included: test/kernel-contract-errors.ts.
 test('epollCtl: a negative epoll fd is -EBADF (the shim, which checks types first, says -EINVAL)', () => {
   const { k, lfd } = setup();
   assert.is(k.epollCtl(-1, EPOLL_CTL_ADD, lfd, EPOLLIN, 0, 0), -Errno.EBADF);
