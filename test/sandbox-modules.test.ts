@@ -9,6 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { createLoop, WasmloopError } from '../host/index.ts';
+import { WASM_HEADER } from './helpers/wasm-asm.ts';
 
 const test = suite('sandbox: module checks');
 
@@ -49,14 +50,7 @@ test('module checks: an empty wasm module is ERR_WASMLOOP_ABI (no wl_abi_version
 test('module checks: a module exporting wl_abi_version_2 is refused, naming both versions', async () => {
   const name = [...Buffer.from('wl_abi_version_2')];
   const bytes = new Uint8Array([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00, // magic, version 1
+    ...WASM_HEADER,
     0x01,
     0x04,
     0x01,

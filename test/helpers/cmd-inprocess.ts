@@ -13,6 +13,7 @@ import {
 } from '../../host/command/command.ts';
 import { WasmloopError } from '../../host/errors.ts';
 import { killCmdChildren, ROOT } from './cmd-spawn.ts';
+import { WASM_HEADER } from './wasm-asm.ts';
 
 export const MODULE_PATH = join(ROOT, 'wasm/test/cmd-tool.wasm');
 export const MODULE = new WebAssembly.Module(readFileSync(MODULE_PATH));
@@ -87,14 +88,7 @@ export function tinyModule(imports: [string, string][]): WebAssembly.Module {
   const str = (s: string) => [s.length, ...Buffer.from(s)];
   const section = (id: number, body: number[]) => [id, body.length, ...body];
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...WASM_HEADER,
     ...section(1, [1, 0x60, 0, 0]),
     ...section(2, [
       imports.length,
