@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import type { WasmLoop } from '../host/index.ts';
 import { closeAllClients, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
 import { closeAllLoops, settledStats, startLoop, waitStats } from './helpers/net-loop.ts';
 import { rng, type Rng } from './helpers/net-random.ts';
@@ -33,6 +34,36 @@ function chunkSize(r: Rng): number {
   if (p < 0.15) return r.int(1, 16);
   if (p < 0.45) return r.int(1, 2048);
   return r.int(1, 64 * 1024);
+}
+
+/** Resolves once the loop's input count has not moved for 5 polls in a row (or after 10 s). */
+async function inputSettled(loop: WasmLoop): Promise<void> {
+  let last = -1;
+  let steady = 0;
+  await waitFor(
+    () => {
+      const now = loop.stats().bytesIn;
+      steady = now === last ? steady + 1 : 0;
+      last = now;
+      return steady >= 5;
+    },
+    'the server to stop reading',
+    10000,
+  ).catch(() => {});
+}
+
+/** Resumes a paused socket and reads it to its end: how many bytes, and their SHA-256. */
+async function readToEnd(sock: net.Socket): Promise<{ received: number; digest: string }> {
+  const hash = createHash('sha256');
+  let received = 0;
+  sock.on('data', (b: Buffer) => {
+    hash.update(b);
+    received += b.length;
+  });
+  const ended = once(sock, 'end');
+  sock.resume();
+  await withTimeout(ended, 20000, `the rest of the echo (got ${received})`);
+  return { received, digest: hash.digest('hex') };
 }
 
 for (const module of FLAVOURS) {
@@ -80,18 +111,7 @@ for (const module of FLAVOURS) {
 
       // While we read nothing, the server must stop reading too once the buffers between us
       // are full: its input count settles below what we sent instead of swallowing it all.
-      let last = -1;
-      let steady = 0;
-      await waitFor(
-        () => {
-          const now = loop.stats().bytesIn;
-          steady = now === last ? steady + 1 : 0;
-          last = now;
-          return steady >= 5;
-        },
-        'the server to stop reading',
-        10000,
-      ).catch(() => {});
+      await inputSettled(loop);
       const held = await settledStats(loop);
       assert.ok(held.bytesIn > 0, 'the server read something');
       assert.ok(
@@ -101,17 +121,9 @@ for (const module of FLAVOURS) {
       assert.ok(held.bytesOut <= held.bytesIn);
       assert.is(held.open, 1);
 
-      const hash = createHash('sha256');
-      let received = 0;
-      sock.on('data', (b: Buffer) => {
-        hash.update(b);
-        received += b.length;
-      });
-      const ended = once(sock, 'end');
-      sock.resume();
-      await withTimeout(ended, 20000, `the rest of the echo (got ${received})`);
+      const { received, digest } = await readToEnd(sock);
       assert.is(received, payload.length);
-      assert.is(hash.digest('hex'), sha(payload), 'bytes lost, reordered or corrupted');
+      assert.is(digest, sha(payload), 'bytes lost, reordered or corrupted');
       const stats = await waitStats(loop, (s) => s.open === 0, 'open === 0');
       assert.is(stats.bytesIn, payload.length);
       assert.is(stats.bytesOut, payload.length);

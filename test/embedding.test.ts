@@ -38,6 +38,22 @@ async function load(port: number, conns: number, stop: { done: boolean }): Promi
   return answered;
 }
 
+/** The body of GET / from a node:http server on 127.0.0.1:`port`, without an agent. */
+function nodeGet(port: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, agent: false }, (res) => {
+        let body = '';
+        res
+          .on('data', (d: Buffer) => {
+            body += d;
+          })
+          .on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
 test('timers, node:http and node:net keep working while the loop serves load', async () => {
   const { port } = await startLoop('wasm/hello.wasm');
   const nodeServer = http.createServer((_, res) => res.end('from node:http'));
@@ -53,20 +69,7 @@ test('timers, node:http and node:net keep working while the loop serves load', a
     const served = load(port, 16, stop);
     const nodeAnswers: string[] = [];
     for (let i = 0; i < 20; i++) {
-      nodeAnswers.push(
-        await new Promise<string>((resolve, reject) => {
-          http
-            .get({ host: '127.0.0.1', port: nodePort, agent: false }, (res) => {
-              let body = '';
-              res
-                .on('data', (d: Buffer) => {
-                  body += d;
-                })
-                .on('end', () => resolve(body));
-            })
-            .on('error', reject);
-        }),
-      );
+      nodeAnswers.push(await nodeGet(nodePort));
       const c = await RawClient.connect(echoPort);
       await c.write(`net ${i}`);
       assert.is((await c.read(`net ${i}`.length)).toString(), `net ${i}`);

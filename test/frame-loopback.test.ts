@@ -41,34 +41,50 @@ function frameSize(r: Rng): number {
 /** Mostly chunks up to 128 KiB, some tiny ones. */
 const chunkSize = (r: Rng) => (r.next() < 0.2 ? r.int(1, 16) : r.int(1, 128 * 1024));
 
+/** What one client sends, what it must get back, and its own random stream for chunking. */
+interface Job {
+  input: Uint8Array;
+  expect: Uint8Array;
+  r: Rng;
+}
+
+/** CLIENTS clients with 1 to 4 sound frames each (the first may send none), echoed whole. */
+function soundJobs(master: Rng): { jobs: Job[]; frames: number } {
+  const jobs: Job[] = [];
+  let frames = 0;
+  for (let i = 0; i < CLIENTS; i++) {
+    const r = rng(master.int(0, 2 ** 32 - 1));
+    const list = Array.from({ length: r.int(i === 0 ? 0 : 1, 4) }, () =>
+      encodeFrame(r.bytes(frameSize(r))),
+    );
+    frames += list.length;
+    const input = concat(list);
+    jobs.push({ input, expect: input, r });
+  }
+  return { jobs, frames };
+}
+
+/** Refused clients: a frame, then a bad magic or a length one over the limit, then more; only
+ *  the first frame comes back. */
+function refusedJobs(master: Rng): Job[] {
+  const before = encodeFrame(master.bytes(70_000));
+  return [
+    Uint8Array.of(0x57, 0x4c, 0x46, 0x32, 0, 0, 0, 1),
+    frameHeader(FRAME_MAX_DEFAULT + 1),
+  ].map((bad) => ({
+    input: concat([before, bad, encodeFrame(master.bytes(100))]),
+    expect: before,
+    r: rng(master.int(0, 2 ** 32 - 1)),
+  }));
+}
+
 for (const module of FLAVOURS) {
   test(`${module}: ${CLIENTS} clients with random frames up to 1 MiB each get exactly their frames back; bad ones only end themselves`, () =>
     seeded(module, async (seed) => {
       const { loop, port } = await startLoop(module);
       const master = rng(seed);
-      const jobs: Array<{ input: Uint8Array; expect: Uint8Array; r: Rng }> = [];
-      let frames = 0;
-      for (let i = 0; i < CLIENTS; i++) {
-        const r = rng(master.int(0, 2 ** 32 - 1));
-        const list = Array.from({ length: r.int(i === 0 ? 0 : 1, 4) }, () =>
-          encodeFrame(r.bytes(frameSize(r))),
-        );
-        frames += list.length;
-        const input = concat(list);
-        jobs.push({ input, expect: input, r });
-      }
-      // Refused clients: a frame, then a bad magic or a length one over the limit, then more.
-      const before = encodeFrame(master.bytes(70_000));
-      for (const bad of [
-        Uint8Array.of(0x57, 0x4c, 0x46, 0x32, 0, 0, 0, 1),
-        frameHeader(FRAME_MAX_DEFAULT + 1),
-      ]) {
-        jobs.push({
-          input: concat([before, bad, encodeFrame(master.bytes(100))]),
-          expect: before,
-          r: rng(master.int(0, 2 ** 32 - 1)),
-        });
-      }
+      const { jobs, frames } = soundJobs(master);
+      jobs.push(...refusedJobs(master));
       const replies = await Promise.all(
         jobs.map((j) => streamThrough(port, j.input, j.r, chunkSize)),
       );

@@ -38,8 +38,26 @@ function feed(
     out.push(Buffer.from(peer.read()));
   }
   const where = `${c.file}:${c.line} ${c.name} (${how})`;
+  checkResponses(Buffer.concat(out), c, where);
+  assert.is(
+    peer.serverShutWrite,
+    c.closes,
+    `${where}: the server ${c.closes ? 'must' : 'must not'} close`,
+  );
+  if (!c.closes) peer.close();
+  s.run();
+  assert.equal(
+    s.traps.map((t) => t.message),
+    [],
+    `${where}: no trap`,
+  );
+}
+
+/** The responses in `bytes` are the ones `c` expects, each `continued` one after a 100
+ *  Continue. */
+function checkResponses(bytes: Buffer, c: Case, where: string): void {
   const got = parseAll(
-    Buffer.concat(out),
+    bytes,
     c.responses.map((e) => e.method === 'HEAD'),
   );
   const want = c.responses.flatMap((e) => (e.continued ? [null, e] : [e]));
@@ -60,18 +78,6 @@ function feed(
     const diff = compare(got[i]!, e);
     assert.ok(diff === null, `${where}: response ${i}: ${diff}`);
   });
-  assert.is(
-    peer.serverShutWrite,
-    c.closes,
-    `${where}: the server ${c.closes ? 'must' : 'must not'} close`,
-  );
-  if (!c.closes) peer.close();
-  s.run();
-  assert.equal(
-    s.traps.map((t) => t.message),
-    [],
-    `${where}: no trap`,
-  );
 }
 
 /** Split points: all of them for requests up to 4 KiB; for larger ones every point near the

@@ -75,43 +75,47 @@ test('8 concurrent curl -F uploads of 10 MiB: each file part reported with its s
   assert.is((await settledStats(loop)).requests, 8);
 });
 
+/** Request `i` through `agent`: odd ones POST a body, even ones GET; inspect's JSON answer
+ *  names the target and the body's length. */
+function agentRequest(port: number, agent: http.Agent, i: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const body = Buffer.from(`request ${i}`);
+    const req = http.request(
+      {
+        port,
+        host: '127.0.0.1',
+        path: `/r/${i}`,
+        method: i % 2 ? 'POST' : 'GET',
+        agent,
+        headers: i % 2 ? { 'content-length': body.length } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          try {
+            assert.is(res.statusCode, 200);
+            const json = JSON.parse(Buffer.concat(chunks).toString());
+            assert.is(json.target, `/r/${i}`);
+            assert.is(json.bodyLength, i % 2 ? body.length : 0);
+            resolve();
+          } catch (err) {
+            reject(err);
+          }
+        });
+      },
+    );
+    req.on('socket', trackOnce);
+    req.on('error', reject);
+    req.end(i % 2 ? body : undefined);
+  });
+}
+
 test('1,000 keep-alive requests over 10 connections from http.Agent', async () => {
   const { loop, port } = await startLoop(INSPECT);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 10 });
-  const one = (i: number) =>
-    new Promise<void>((resolve, reject) => {
-      const body = Buffer.from(`request ${i}`);
-      const req = http.request(
-        {
-          port,
-          host: '127.0.0.1',
-          path: `/r/${i}`,
-          method: i % 2 ? 'POST' : 'GET',
-          agent,
-          headers: i % 2 ? { 'content-length': body.length } : {},
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            try {
-              assert.is(res.statusCode, 200);
-              const json = JSON.parse(Buffer.concat(chunks).toString());
-              assert.is(json.target, `/r/${i}`);
-              assert.is(json.bodyLength, i % 2 ? body.length : 0);
-              resolve();
-            } catch (err) {
-              reject(err);
-            }
-          });
-        },
-      );
-      req.on('socket', trackOnce);
-      req.on('error', reject);
-      req.end(i % 2 ? body : undefined);
-    });
   await withTimeout(
-    Promise.all(Array.from({ length: 1000 }, (_, i) => one(i))),
+    Promise.all(Array.from({ length: 1000 }, (_, i) => agentRequest(port, agent, i))),
     30_000,
     '1000 requests',
   );

@@ -1,6 +1,7 @@
 /**
- * The Kernel contract (test/kernel-contract.ts, test/kernel-contract-io.ts) on both kernels:
- * the native shim over real loopback sockets and the simulated kernel. Backend-specific
+ * The Kernel contract (test/kernel-contract.ts, test/kernel-contract-io.ts,
+ * test/kernel-contract-errors.ts) on both kernels: the native shim over real loopback sockets
+ * and the simulated kernel. Backend-specific
  * behaviour stays in test/native.test.ts (uv_poll, workers, the loader) and
  * test/sim-kernel.test.ts (scripted peers) and test/sim-faults.test.ts (faults, determinism).
  * Run: npx tsx node_modules/uvu/bin.js test kernel-contract
@@ -12,6 +13,7 @@ import { Errno } from '../host/errno.ts';
 import { nativeBackend, simBackend } from './helpers/kernel-backends.ts';
 import { kernelContract } from './kernel-contract.ts';
 import { kernelContractIo } from './kernel-contract-io.ts';
+import { kernelContractErrors } from './kernel-contract-errors.ts';
 
 const countFds = () => readdirSync('/proc/self/fd').length;
 let openFdsAtStart = 0;
@@ -33,6 +35,8 @@ kernelContract('native', nativeBackend, nativeHasIpv6Loopback());
 kernelContract('sim', simBackend, true);
 kernelContractIo('native', nativeBackend);
 kernelContractIo('sim', simBackend);
+kernelContractErrors('native', nativeBackend);
+kernelContractErrors('sim', simBackend);
 
 const after = suite('descriptors after');
 after('every descriptor the native contract suites opened is closed', async () => {

@@ -2,8 +2,8 @@
  * The Kernel contract (host/kernel/contract.ts), written once and registered for a backend
  * (test/helpers/kernel-backends.ts): test/kernel-contract.test.ts runs it on the native shim
  * and on the simulated kernel. This file: listeners, accept, epoll records and semantics,
- * recv/send and their bounds; test/kernel-contract-io.ts: the batched calls, argument checks,
- * shutdown, resets and closed fds. Where the kernels differ on purpose (the deviations listed
+ * recv/send and their bounds; test/kernel-contract-io.ts: the batched calls and argument
+ * checks; test/kernel-contract-errors.ts: closed fds, epollCtl's errors, shutdown and resets. Where the kernels differ on purpose (the deviations listed
  * in host/kernel/sim/kernel.ts), a case asserts each kernel's answer by name, never skips.
  */
 import { suite } from 'uvu';

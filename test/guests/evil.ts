@@ -73,79 +73,95 @@ function reply(slot: u32, s: string): void {
   connWrite(slot, changetype<usize>(b), b.byteLength);
 }
 
+/** BADHANDLE: every hostcall on a handle this instance does not own. */
+function badHandleProbe(h: i32): string {
+  const stale = h + (1 << 20) * 5; // same index, another generation
+  return (
+    "recv=" +
+    wl_recv(stale, SCRATCH, 8).toString() +
+    " send=" +
+    wl_send(0x7fff, SCRATCH, 8).toString() +
+    " zero=" +
+    wl_recv(0, SCRATCH, 8).toString() +
+    " negative=" +
+    wl_send(-1, SCRATCH, 8).toString() +
+    " close=" +
+    wl_close(12345).toString() +
+    " watch=" +
+    wl_watch(999, 1, 0, 0).toString() +
+    " shutdown=" +
+    wl_shutdown_handle((7 << 20) | 2, 1).toString() +
+    "\n"
+  );
+}
+
+/** BADPTR: wild pointers and lengths on the connection's own handle. */
+function badPtrProbe(h: i32): string {
+  const end = (<usize>memory.size()) << 16;
+  return (
+    "recv=" +
+    wl_recv(h, end - 4, 8).toString() +
+    " send=" +
+    wl_send(h, 0xfffffff0, 64).toString() +
+    " huge=" +
+    wl_send(h, 0, -1).toString() +
+    " zero=" +
+    wl_recv(h, SCRATCH, 0).toString() +
+    " watchbits=" +
+    wl_watch(h, 0x40000000, 0, 0).toString() +
+    "\n"
+  );
+}
+
+/** BATCH: recv_many/send_many with bad records, and bad calls. */
+function batchProbe(h: i32): string {
+  const end = (<usize>memory.size()) << 16;
+  ioRecord(0, h + (1 << 20) * 5, SCRATCH, 8); // a stale handle
+  ioRecord(1, h, end - 4, 8); // its own handle, a buffer past the end
+  const call = wl_send_many(RECORDS, 2);
+  return (
+    "stale=" +
+    load<i32>(RECORDS, 12).toString() +
+    " wild=" +
+    load<i32>(RECORDS + 16, 12).toString() +
+    " call=" +
+    call.toString() +
+    " outside=" +
+    wl_send_many(end - 16, 2).toString() +
+    " misaligned=" +
+    wl_recv_many(RECORDS + 2, 1, SCRATCH, 64).toString() +
+    " many=" +
+    wl_send_many(RECORDS, 5000).toString() +
+    " area=" +
+    wl_recv_many(RECORDS, 1, end - 8, 64).toString() +
+    "\n"
+  );
+}
+
+/** LISTENER: connection calls on the listener, and a listener that does not exist. */
+function listenerProbe(): string {
+  const l = wl_listener(0);
+  return (
+    "recv=" +
+    wl_recv(l, SCRATCH, 8).toString() +
+    " close=" +
+    wl_close(l).toString() +
+    " missing=" +
+    wl_listener(7).toString() +
+    "\n"
+  );
+}
+
 function evilData(slot: u32, ptr: usize, len: i32): i32 {
   const h = connHandle(slot);
   if (equals(ptr, len, BADHANDLE)) {
-    const stale = h + (1 << 20) * 5; // same index, another generation
-    reply(
-      slot,
-      "recv=" +
-        wl_recv(stale, SCRATCH, 8).toString() +
-        " send=" +
-        wl_send(0x7fff, SCRATCH, 8).toString() +
-        " zero=" +
-        wl_recv(0, SCRATCH, 8).toString() +
-        " negative=" +
-        wl_send(-1, SCRATCH, 8).toString() +
-        " close=" +
-        wl_close(12345).toString() +
-        " watch=" +
-        wl_watch(999, 1, 0, 0).toString() +
-        " shutdown=" +
-        wl_shutdown_handle((7 << 20) | 2, 1).toString() +
-        "\n",
-    );
+    reply(slot, badHandleProbe(h));
   } else if (equals(ptr, len, BADPTR)) {
-    const end = (<usize>memory.size()) << 16;
-    reply(
-      slot,
-      "recv=" +
-        wl_recv(h, end - 4, 8).toString() +
-        " send=" +
-        wl_send(h, 0xfffffff0, 64).toString() +
-        " huge=" +
-        wl_send(h, 0, -1).toString() +
-        " zero=" +
-        wl_recv(h, SCRATCH, 0).toString() +
-        " watchbits=" +
-        wl_watch(h, 0x40000000, 0, 0).toString() +
-        "\n",
-    );
+    reply(slot, badPtrProbe(h));
   } else if (equals(ptr, len, BATCH)) {
-    const end = (<usize>memory.size()) << 16;
-    ioRecord(0, h + (1 << 20) * 5, SCRATCH, 8); // a stale handle
-    ioRecord(1, h, end - 4, 8); // its own handle, a buffer past the end
-    const call = wl_send_many(RECORDS, 2);
-    reply(
-      slot,
-      "stale=" +
-        load<i32>(RECORDS, 12).toString() +
-        " wild=" +
-        load<i32>(RECORDS + 16, 12).toString() +
-        " call=" +
-        call.toString() +
-        " outside=" +
-        wl_send_many(end - 16, 2).toString() +
-        " misaligned=" +
-        wl_recv_many(RECORDS + 2, 1, SCRATCH, 64).toString() +
-        " many=" +
-        wl_send_many(RECORDS, 5000).toString() +
-        " area=" +
-        wl_recv_many(RECORDS, 1, end - 8, 64).toString() +
-        "\n",
-    );
+    reply(slot, batchProbe(h));
   } else if (equals(ptr, len, LISTENER)) {
-    const l = wl_listener(0);
-    reply(
-      slot,
-      "recv=" +
-        wl_recv(l, SCRATCH, 8).toString() +
-        " close=" +
-        wl_close(l).toString() +
-        " missing=" +
-        wl_listener(7).toString() +
-        "\n",
-    );
+    reply(slot, listenerProbe());
   } else if (equals(ptr, len, TRAP)) {
     unreachable();
   } else if (equals(ptr, len, ABORT)) {

@@ -94,6 +94,27 @@ function emptyExpected(): Expected {
   };
 }
 
+/** `header: name: value` (one space after the colon is not the value's). */
+function headerField(value: string, where: string): [string, string] {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new Error(`${where}: header needs "name: value"`);
+  const v = value.slice(colon + 1).replace(/^ /, '');
+  return [value.slice(0, colon), unescape(v, where).toString('latin1')];
+}
+
+/** `part: name|filename|data`, after `multipart:`; `\N` is no name or no filename. */
+function addPart(e: Expected, value: string, where: string): void {
+  const [name, filename, data] = value.split('|');
+  if (data === undefined || !e.multipart)
+    throw new Error(`${where}: part needs "multipart:" first and name|filename|data`);
+  const text = (t: string) => (t === '\\N' ? null : unescape(t, where).toString('latin1'));
+  e.multipart.parts.push({
+    name: text(name!),
+    filename: text(filename!),
+    data: unescape(data, where),
+  });
+}
+
 function setField(e: Expected, key: string, value: string, where: string): void {
   switch (key) {
     case 'status':
@@ -111,13 +132,9 @@ function setField(e: Expected, key: string, value: string, where: string): void 
     case 'headers':
       if (value !== 'none') throw new Error(`${where}: headers: none is the only form`);
       break;
-    case 'header': {
-      const colon = value.indexOf(':');
-      if (colon <= 0) throw new Error(`${where}: header needs "name: value"`);
-      const v = value.slice(colon + 1).replace(/^ /, '');
-      e.headers.push([value.slice(0, colon), unescape(v, where).toString('latin1')]);
+    case 'header':
+      e.headers.push(headerField(value, where));
       break;
-    }
     case 'body':
       e.body = unescape(value, where);
       break;
@@ -130,18 +147,9 @@ function setField(e: Expected, key: string, value: string, where: string): void 
     case 'multipart':
       e.multipart = { complete: value === 'complete', parts: e.multipart?.parts ?? [] };
       break;
-    case 'part': {
-      const [name, filename, data] = value.split('|');
-      if (data === undefined || !e.multipart)
-        throw new Error(`${where}: part needs "multipart:" first and name|filename|data`);
-      const text = (t: string) => (t === '\\N' ? null : unescape(t, where).toString('latin1'));
-      e.multipart.parts.push({
-        name: text(name!),
-        filename: text(filename!),
-        data: unescape(data, where),
-      });
+    case 'part':
+      addPart(e, value, where);
       break;
-    }
     default:
       throw new Error(`${where}: unknown field ${key}`);
   }
@@ -157,65 +165,73 @@ function parseLimits(value: string, where: string): Record<string, number> {
   return out;
 }
 
+type Block = 'head' | 'request' | 'response' | 'none';
+
 /** Parses one corpus file. */
 export function parseCorpus(file: string, text: string): Case[] {
   const cases: Case[] = [];
-  let c: Case | null = null;
-  let block: 'head' | 'request' | 'response' | 'none' = 'head';
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
+  let block: Block = 'head';
+  text.split('\n').forEach((raw, i) => {
     const where = `${file}:${i + 1}`;
     const line = raw.replace(/[ \t\r]+$/, '');
     if (line.startsWith('=== ')) {
-      c = {
-        file,
-        line: i + 1,
-        name: line.slice(4),
-        limits: {},
-        request: Buffer.alloc(0),
-        responses: [],
-        closes: false,
-        incomplete: false,
-      };
-      cases.push(c);
+      cases.push(newCase(file, i + 1, line.slice(4)));
       block = 'head';
       return;
     }
-    if (c === null) {
+    const cur = cases[cases.length - 1];
+    if (cur === undefined) {
       if (line === '' || line.startsWith('#')) return;
       throw new Error(`${where}: text before the first case`);
     }
-    const cur: Case = c;
-    if (line.startsWith('--- ')) {
-      const kind = line.slice(4);
-      if (kind === 'request') block = 'request';
-      else if (kind === 'response') {
-        block = 'response';
-        cur.responses.push(emptyExpected());
-      } else if (kind === 'none') {
-        block = 'none';
-        cur.incomplete = true;
-      } else throw new Error(`${where}: unknown block ${kind}`);
-      return;
-    }
-    if (block === 'request') {
-      cur.request = Buffer.concat([cur.request, unescape(line, where)]);
-      return;
-    }
-    if (line === '' || line.startsWith('#')) return;
-    const m = /^([a-z]+)(?:\*(\d+))?:\s?(.*)$/.exec(line);
-    if (!m) throw new Error(`${where}: expected "field: value"`);
-    if (block === 'head' && m[1] === 'limits') {
-      cur.limits = parseLimits(m[3]!, where);
-      return;
-    }
-    if (block !== 'response') throw new Error(`${where}: field outside a response block`);
-    const times = m[2] === undefined ? 1 : Number(m[2]);
-    for (let t = 0; t < times; t++)
-      setField(cur.responses[cur.responses.length - 1]!, m[1]!, m[3]!, where);
+    if (line.startsWith('--- ')) block = startBlock(cur, line.slice(4), where);
+    else if (block === 'request') cur.request = Buffer.concat([cur.request, unescape(line, where)]);
+    else if (line !== '' && !line.startsWith('#')) fieldLine(cur, block, line, where);
   });
   for (const k of cases) finish(k);
   return cases;
+}
+
+function newCase(file: string, line: number, name: string): Case {
+  return {
+    file,
+    line,
+    name,
+    limits: {},
+    request: Buffer.alloc(0),
+    responses: [],
+    closes: false,
+    incomplete: false,
+  };
+}
+
+/** `--- request`, `--- response` (one more expected response) or `--- none` (no answer:
+ *  the request is incomplete). */
+function startBlock(cur: Case, kind: string, where: string): Block {
+  if (kind === 'request') return 'request';
+  if (kind === 'response') {
+    cur.responses.push(emptyExpected());
+    return 'response';
+  }
+  if (kind === 'none') {
+    cur.incomplete = true;
+    return 'none';
+  }
+  throw new Error(`${where}: unknown block ${kind}`);
+}
+
+/** `field: value` or `field*N: value` (N times): `limits` in the head, the rest in a response. */
+function fieldLine(cur: Case, block: Block, line: string, where: string): void {
+  const m = /^([a-z]+)(?:\*(\d+))?:\s?(.*)$/.exec(line);
+  if (!m) throw new Error(`${where}: expected "field: value"`);
+  if (block === 'head' && m[1] === 'limits') {
+    cur.limits = parseLimits(m[3]!, where);
+    return;
+  }
+  if (block !== 'response') throw new Error(`${where}: field outside a response block`);
+  const times = m[2] === undefined ? 1 : Number(m[2]);
+  for (let t = 0; t < times; t++)
+    setField(cur.responses[cur.responses.length - 1]!, m[1]!, m[3]!, where);
 }
 
 function finish(k: Case): void {

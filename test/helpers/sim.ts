@@ -64,6 +64,16 @@ export interface SimLoop {
   memoryBytes(): number;
 }
 
+/** Ticks until a tick finds no event; the ticks that had events. */
+function runUntilIdle(loop: Loop, maxTicks: number): number {
+  let busy = 0;
+  for (let i = 0; i < maxTicks; i++) {
+    if (loop.tick() === 0) return busy;
+    busy++;
+  }
+  throw new Error(`loop still busy after ${maxTicks} ticks`);
+}
+
 export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise<SimLoop> {
   const kernel = new SimKernel({
     seed: opts.seed ?? 1,
@@ -86,14 +96,7 @@ export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise
     generationBits: opts.generationBits,
     registry: opts.registry,
   });
-  const run = (maxTicks = 100_000): number => {
-    let busy = 0;
-    for (let i = 0; i < maxTicks; i++) {
-      if (loop.tick() === 0) return busy;
-      busy++;
-    }
-    throw new Error(`loop still busy after ${maxTicks} ticks`);
-  };
+  const run = (maxTicks = 100_000): number => runUntilIdle(loop, maxTicks);
   return {
     kernel,
     loop,

@@ -80,6 +80,22 @@ const limits = (l: Limits) =>
 const section = (id: number, payload: number[]) =>
   payload.length === 0 ? [] : [id, ...uleb(payload.length), ...payload];
 
+/** Every module's first 8 bytes: the magic `\0asm` and version 1. */
+export const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+/** A function's type (section 1): its params and results. */
+const funcType = (f: Func) => [
+  0x60,
+  ...vec((f.params ?? []).map((p) => [p])),
+  ...vec((f.results ?? []).map((r) => [r])),
+];
+
+/** A function's code (section 10): no locals, its body, `end`. */
+const funcCode = (f: Func) => {
+  const body = [0x00, ...f.body, 0x0b];
+  return [...uleb(body.length), ...body];
+};
+
 /** The module's bytes. Function i has type i; imported functions are not supported. */
 export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   const funcs = spec.funcs ?? [];
@@ -89,26 +105,8 @@ export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
   tables.forEach((t, i) => t.export && exports.push([...name(t.export), 0x01, ...uleb(i)]));
   if (spec.exportMemory ?? spec.memory !== undefined) exports.push([...name('memory'), 0x02, 0x00]);
   const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(
-      1,
-      funcs.length
-        ? vec(
-            funcs.map((f) => [
-              0x60,
-              ...vec((f.params ?? []).map((p) => [p])),
-              ...vec((f.results ?? []).map((r) => [r])),
-            ]),
-          )
-        : [],
-    ),
+    ...WASM_HEADER,
+    ...section(1, funcs.length ? vec(funcs.map(funcType)) : []),
     ...section(
       2,
       spec.imports?.length
@@ -119,17 +117,7 @@ export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
     ...section(4, tables.length ? vec(tables.map((t) => [t.type ?? FUNCREF, ...limits(t)])) : []),
     ...section(5, spec.memory ? vec([limits(spec.memory)]) : []),
     ...section(7, exports.length ? vec(exports) : []),
-    ...section(
-      10,
-      funcs.length
-        ? vec(
-            funcs.map((f) => {
-              const body = [0x00, ...f.body, 0x0b];
-              return [...uleb(body.length), ...body];
-            }),
-          )
-        : [],
-    ),
+    ...section(10, funcs.length ? vec(funcs.map(funcCode)) : []),
   ];
   return Uint8Array.from(bytes);
 }

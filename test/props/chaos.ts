@@ -10,6 +10,8 @@ import { weighted } from './model.ts';
 import type { Profile } from './profile.ts';
 import type { TracingKernel } from './tracing.ts';
 
+/** What may go wrong between two ticks, each with the profile's chance: accepts fail, and a
+ *  raw epoll record is injected. */
 export function chaos(
   rng: Random,
   kernel: TracingKernel,
@@ -29,17 +31,29 @@ export function chaos(
     log?.(`accepts fail with errno ${errno}`);
   }
   if (!rng.chance(profile.inject)) return;
-  const mask = (choices: readonly number[]) => choices[rng.int(0, choices.length - 1)]!;
-  const any = [
-    EPOLLIN,
-    EPOLLOUT,
-    EPOLLERR | EPOLLHUP,
-    EPOLLIN | EPOLLRDHUP,
-    EPOLLHUP,
-    EPOLLERR,
-    EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
-  ];
-  let lo: number, hi: number, events: number;
+  const record = drawRecord(rng, kernel);
+  if (record === undefined) return;
+  const [lo, hi, events] = record;
+  kernel.injectEvent(epfd, events, lo, hi);
+  log?.(`inject events=0x${events.toString(16)} token=(${lo}, ${hi})`);
+}
+
+/** Any event mask a record may carry. */
+const ANY_EVENTS = [
+  EPOLLIN,
+  EPOLLOUT,
+  EPOLLERR | EPOLLHUP,
+  EPOLLIN | EPOLLRDHUP,
+  EPOLLHUP,
+  EPOLLERR,
+  EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP,
+];
+
+const pick = (rng: Random, choices: readonly number[]) => choices[rng.int(0, choices.length - 1)]!;
+
+/** A record [lo, hi, events] for a seeded kind of token; undefined when there is no token of
+ *  that kind now. */
+function drawRecord(rng: Random, kernel: TracingKernel): [number, number, number] | undefined {
   switch (
     weighted(rng, [
       [50, 'stale'],
@@ -51,31 +65,19 @@ export function chaos(
   ) {
     case 'stale': {
       const t = kernel.staleToken(rng);
-      if (t === undefined) return;
-      [lo, hi, events] = [t[0], t[1], mask(any)];
-      break;
+      return t === undefined ? undefined : [t[0], t[1], pick(rng, ANY_EVENTS)];
     }
     case 'spurious': {
       // readiness that is not there: recv/send will say EAGAIN
       const t = kernel.liveToken(rng);
-      if (t === undefined) return;
-      [lo, hi, events] = [t[0], t[1], mask([EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT])];
-      break;
+      if (t === undefined) return undefined;
+      return [t[0], t[1], pick(rng, [EPOLLIN, EPOLLOUT, EPOLLIN | EPOLLOUT])];
     }
     case 'unused': // a slot never used yet, any generation
-      [lo, hi, events] = [kernel.highestSlot() + 1 + rng.int(0, 3), rng.int(1, 3), mask(any)];
-      break;
+      return [kernel.highestSlot() + 1 + rng.int(0, 3), rng.int(1, 3), pick(rng, ANY_EVENTS)];
     case 'range': // a slot past any table
-      [lo, hi, events] = [rng.int(1 << 24, 0xffffffff), rng.int(1, 0xffffffff), mask(any)];
-      break;
+      return [rng.int(1 << 24, 0xffffffff), rng.int(1, 0xffffffff), pick(rng, ANY_EVENTS)];
     case 'listener': // listener 0 (spurious: accept says EAGAIN) or one that does not exist
-      [lo, hi, events] = [
-        rng.next() < 0.5 ? 0 : rng.int(1, 100),
-        0,
-        mask([EPOLLIN, EPOLLERR | EPOLLHUP]),
-      ];
-      break;
+      return [rng.next() < 0.5 ? 0 : rng.int(1, 100), 0, pick(rng, [EPOLLIN, EPOLLERR | EPOLLHUP])];
   }
-  kernel.injectEvent(epfd, events, lo, hi);
-  log?.(`inject events=0x${events.toString(16)} token=(${lo}, ${hi})`);
 }

@@ -10,6 +10,10 @@ import { PropertyFailure, type ScriptedPeer } from './peer.ts';
  *  silent, and a linger (2 s) if the guest ended it meanwhile. */
 const SILENT_SLACK_MS = 3000;
 
+/** A stat's growth over the round. */
+type Growth = (k: keyof LoopStats) => number;
+type Fail = (what: string) => never;
+
 /** `s` and `before`: the loop's stats now and at the round's start; `idle`: its idle timeout. */
 export function checkRound(
   round: number,
@@ -19,8 +23,8 @@ export function checkRound(
   idle: number,
   peers: ScriptedPeer[],
 ): void {
-  const d = (k: keyof LoopStats) => s[k] - before[k];
-  const fail = (what: string) => {
+  const d: Growth = (k) => s[k] - before[k];
+  const fail: Fail = (what) => {
     throw new PropertyFailure(`round ${round}: ${what} (stats ${JSON.stringify(s)})`);
   };
   const n = peers.length;
@@ -30,6 +34,15 @@ export function checkRound(
   if (openFds !== 0) fail(`${openFds} connection descriptors left open`);
   if (d('accepted') !== n || d('closed') !== n)
     fail(`${n} peers, but ${d('accepted')} accepted and ${d('closed')} closed`);
+  checkUnits(d, fail, peers);
+  checkTimeouts(d, fail, peers, idle);
+  const sent = peers.reduce((a, p) => a + (p.peer?.received ?? 0), 0);
+  if (d('bytesOut') !== sent)
+    fail(`bytesOut grew by ${d('bytesOut')} but the peers were sent ${sent}`);
+}
+
+/** protocolErrors against the refused peers, requests against the model's units. */
+function checkUnits(d: Growth, fail: Fail, peers: ScriptedPeer[]): void {
   // Peers that reset or fell silent may not have sent all their input: only bounds hold.
   const partial = (p: ScriptedPeer) => p.reset || p.plan.ending === 'silent';
   const refusedMin = peers.filter((p) => p.ex.refused && !partial(p)).length;
@@ -43,6 +56,11 @@ export function checkRound(
     const units = peers.reduce((a, p) => a + (p.ex.units ?? 0), 0);
     if (d('requests') !== units) fail(`requests grew by ${d('requests')}, expected ${units}`);
   }
+}
+
+/** Timeouts fire only for peers that fell silent or stalled, and silent ones are closed in
+ *  time (`idle`: the idle timeout). */
+function checkTimeouts(d: Growth, fail: Fail, peers: ScriptedPeer[], idle: number): void {
   // A peer that fell silent, or that stalled its reading for seconds (longer than HTTP's
   // keep-alive timeout) with nothing more to send, is idle as the server sees it and may be
   // timed out. Whether that cost a byte is the byte-exact checks' business.
@@ -61,7 +79,4 @@ export function checkRound(
       );
     }
   }
-  const sent = peers.reduce((a, p) => a + (p.peer?.received ?? 0), 0);
-  if (d('bytesOut') !== sent)
-    fail(`bytesOut grew by ${d('bytesOut')} but the peers were sent ${sent}`);
 }

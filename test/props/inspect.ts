@@ -101,6 +101,85 @@ function request(rng: Random, budget: number, close: boolean): Request {
   };
 }
 
+/** How a conversation of `output.length` answered requests ends: mostly it does not (the
+ *  peer ends it); else with a request that closes or a malformed one (400), after which the
+ *  guest ends the connection and ignores any request that follows. */
+function withEnding(rng: Random, input: Uint8Array[], output: string[]): Exchange {
+  let units = output.length;
+  const ending =
+    rng.next() < 0.3
+      ? weighted(rng, [
+          [60, 'close'],
+          [40, 'lf'],
+        ] as const)
+      : undefined;
+  if (ending === undefined)
+    return {
+      input: concat(input),
+      ...withDates(output.join('')),
+      ends: false,
+      refused: false,
+      units,
+    };
+  if (ending === 'close') {
+    const r = request(rng, 1000, true);
+    input.push(encode(rng, r));
+    output.push(answer(r));
+    units++;
+  } else {
+    input.push(enc.encode('GET / HTTP/1.1\nHost: a\r\n\r\n'));
+    output.push(BAD_REQUEST);
+  }
+  if (rng.next() < 0.3) input.push(enc.encode('GET /ignored HTTP/1.1\r\nHost: a\r\n\r\n'));
+  return {
+    input: concat(input),
+    ...withDates(output.join('')),
+    ends: true,
+    refused: ending === 'lf',
+    units,
+  };
+}
+
+/** A request with no body that keeps the connection open. */
+function plainRequest(
+  method: string,
+  target: string,
+  headers: [string, string][],
+  version: Request['version'] = 'HTTP/1.1',
+): Request {
+  return {
+    method,
+    target,
+    version,
+    headers,
+    body: new Uint8Array(0),
+    chunked: false,
+    close: false,
+  };
+}
+
+/** One request of each kind whose state the SDK sets up the first time a slot sees it: a body,
+ *  a chunked body, HEAD, HTTP/1.0. */
+function primingKinds(rng: Random): Request[] {
+  const post = plainRequest('POST', '/p', [
+    ['Host', 'a'],
+    ['Content-Length', '40000'],
+  ]);
+  post.body = randomBytes(rng, 40_000);
+  const put = plainRequest('PUT', '/c', [
+    ['Host', 'a'],
+    ['Transfer-Encoding', 'chunked'],
+  ]);
+  put.body = randomBytes(rng, 40_000);
+  put.chunked = true;
+  return [
+    post,
+    put,
+    plainRequest('HEAD', '/h', [['Host', 'a']]),
+    plainRequest('GET', '/o', [['Connection', 'keep-alive']], 'HTTP/1.0'),
+  ];
+}
+
 /** Any fixed seed: the priming conversation is the same in every run. */
 const PRIME_SEED = 7;
 
@@ -123,39 +202,7 @@ export const inspectModel: GuestModel = {
       output.push(answer(r));
       size += bytes.length;
     }
-    let units = output.length;
-    const ending =
-      rng.next() < 0.3
-        ? weighted(rng, [
-            [60, 'close'],
-            [40, 'lf'],
-          ] as const)
-        : undefined;
-    if (ending === undefined)
-      return {
-        input: concat(input),
-        ...withDates(output.join('')),
-        ends: false,
-        refused: false,
-        units,
-      };
-    if (ending === 'close') {
-      const r = request(rng, 1000, true);
-      input.push(encode(rng, r));
-      output.push(answer(r));
-      units++;
-    } else {
-      input.push(enc.encode('GET / HTTP/1.1\nHost: a\r\n\r\n'));
-      output.push(BAD_REQUEST);
-    }
-    if (rng.next() < 0.3) input.push(enc.encode('GET /ignored HTTP/1.1\r\nHost: a\r\n\r\n'));
-    return {
-      input: concat(input),
-      ...withDates(output.join('')),
-      ends: true,
-      refused: ending === 'lf',
-      units,
-    };
+    return withEnding(rng, input, output);
   },
   prime() {
     // 400 pipelined GETs answer with ~140 KB: with the peer not reading, the output fills and
@@ -163,59 +210,8 @@ export const inspectModel: GuestModel = {
     // the SDK sets up the first time a slot sees a body, a chunked body or HTTP/1.0 exists
     // before memory is compared (it is reused after).
     const rng = new Random(PRIME_SEED);
-    const kinds: Request[] = [
-      {
-        method: 'POST',
-        target: '/p',
-        version: 'HTTP/1.1',
-        headers: [
-          ['Host', 'a'],
-          ['Content-Length', '40000'],
-        ],
-        body: randomBytes(rng, 40_000),
-        chunked: false,
-        close: false,
-      },
-      {
-        method: 'PUT',
-        target: '/c',
-        version: 'HTTP/1.1',
-        headers: [
-          ['Host', 'a'],
-          ['Transfer-Encoding', 'chunked'],
-        ],
-        body: randomBytes(rng, 40_000),
-        chunked: true,
-        close: false,
-      },
-      {
-        method: 'HEAD',
-        target: '/h',
-        version: 'HTTP/1.1',
-        headers: [['Host', 'a']],
-        body: new Uint8Array(0),
-        chunked: false,
-        close: false,
-      },
-      {
-        method: 'GET',
-        target: '/o',
-        version: 'HTTP/1.0',
-        headers: [['Connection', 'keep-alive']],
-        body: new Uint8Array(0),
-        chunked: false,
-        close: false,
-      },
-    ];
-    const get: Request = {
-      method: 'GET',
-      target: '/',
-      version: 'HTTP/1.1',
-      headers: [['Host', 'a']],
-      body: new Uint8Array(0),
-      chunked: false,
-      close: false,
-    };
+    const kinds = primingKinds(rng);
+    const get = plainRequest('GET', '/', [['Host', 'a']]);
     const all = [...Array<Request>(400).fill(get), ...kinds];
     const input = concat(all.map((r) => encode(rng, r)));
     return {

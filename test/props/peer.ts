@@ -1,5 +1,5 @@
 /**
- * One scripted peer of a property run: it connects at a seeded tick, writes its exchange's
+ * One scripted peer of a property run, following its plan (test/props/plan.ts): it connects at a seeded tick, writes its exchange's
  * input in seeded chunks over several ticks, reads (or, for a while, stops reading with a
  * window of 0 or a few bytes), and ends in one of five ways:
  *   fin-early  FIN right after the last write, then reads until the server closes;
@@ -14,42 +14,11 @@
 import type { SimPeer } from '../../host/kernel/sim/peer.ts';
 import type { Random } from '../../host/kernel/sim/random.ts';
 import { SIM_EPOCH_MS } from '../../host/kernel/sim/kernel.ts';
-import { DATE_VALUE_BYTES, isImfFixdate, weighted, type Exchange } from './model.ts';
-
-export type Ending = 'fin-early' | 'fin-late' | 'close' | 'reset' | 'silent';
+import { DATE_VALUE_BYTES, isImfFixdate, type Exchange } from './model.ts';
+import type { PeerPlan } from './plan.ts';
 
 /** A broken property: the message says what and where; the runner adds the seed. */
 export class PropertyFailure extends Error {}
-
-/** Most write calls one peer makes (bigger payloads get bigger chunks). */
-const MAX_CHUNKS = 64;
-
-export interface PeerPlan {
-  /** The tick of its round at which the peer connects. */
-  start: number;
-  chunks: number[];
-  /** Chunks written per write step, and ticks between steps. */
-  burst: number;
-  gap: number;
-  ending: Ending;
-  /** reset and silent: chunks written before the RST or the silence; reset: ticks waited
-   *  after that before the RST. */
-  cutAfter: number;
-  resetDelay: number;
-  /** Receive window: 0 = the kernel's default. */
-  window: number;
-  /** One long reading stall (window 0) of this many ms, `longStallAt` ticks after connecting;
-   *  0 = none. Long enough to outlast HTTP's keep-alive timeout (5 s), short enough for the
-   *  idle timeout (60 s): a guest must not give up on a peer that is slow to read. */
-  longStall: number;
-  longStallAt: number;
-}
-
-/** Chances per peer, from the seed's profile. */
-export interface PlanOdds {
-  silent: number;
-  longStall: number;
-}
 
 export interface PeerWorld {
   tick: number;
@@ -59,69 +28,6 @@ export interface PeerWorld {
   stall: number;
   connect(): SimPeer;
   log?: (line: string) => void;
-}
-
-/** A receive window for a peer: mostly the default, sometimes tiny. */
-export function drawWindow(rng: Random): number {
-  return weighted(rng, [
-    [70, 0],
-    [5, rng.int(1, 16)],
-    [15, rng.int(17, 4096)],
-    [10, rng.int(4097, 65536)],
-  ] as const);
-}
-
-/** A seeded plan for writing `length` input bytes. */
-export function drawPlan(rng: Random, length: number, window: number, odds: PlanOdds): PeerPlan {
-  const style = weighted(rng, [
-    [15, 'whole'],
-    [15, 'bytes'],
-    [30, 'small'],
-    [40, 'mixed'],
-  ] as const);
-  const floor = Math.ceil(length / MAX_CHUNKS);
-  const chunks: number[] = [];
-  for (let left = length; left > 0;) {
-    let n: number;
-    switch (style) {
-      case 'whole':
-        n = left;
-        break;
-      case 'bytes':
-        n = rng.int(1, 8);
-        break;
-      case 'small':
-        n = rng.int(1, 512);
-        break;
-      case 'mixed':
-        n = rng.next() < 0.3 ? rng.int(1, 64) : rng.int(1, 70_000);
-        break;
-    }
-    n = Math.min(left, Math.max(n, floor));
-    chunks.push(n);
-    left -= n;
-  }
-  const ending: Ending = rng.chance(odds.silent)
-    ? 'silent'
-    : weighted(rng, [
-        [35, 'fin-early'],
-        [30, 'fin-late'],
-        [20, 'close'],
-        [15, 'reset'],
-      ] as const);
-  return {
-    start: rng.next() < 0.5 ? 0 : rng.int(1, 20),
-    chunks,
-    burst: rng.int(1, 4),
-    gap: rng.int(0, 3),
-    ending,
-    cutAfter:
-      ending === 'silent' ? rng.int(0, Math.max(0, chunks.length - 1)) : rng.int(0, chunks.length),
-    resetDelay: rng.next() < 0.3 ? 0 : rng.int(1, 20),
-    window,
-    longStall: rng.chance(odds.longStall) ? rng.int(5500, 8000) : 0,
-    longStallAt: rng.int(0, 100),
-  };
 }
 
 export class ScriptedPeer {

@@ -22,12 +22,12 @@ import type { SockAddr } from '../../host/kernel/contract.ts';
 import type { GuestTrap } from '../../host/guest/env.ts';
 import { Loop, type LoopStats } from '../../host/guest/loop.ts';
 import { Random } from '../../host/kernel/sim/random.ts';
-import type { GuestModel } from './model.ts';
-import { weighted } from './model.ts';
 import { heapAnchor, heapTop } from './heap.ts';
 import { chaos as runChaos } from './chaos.ts';
 import { checkRound } from './checks.ts';
-import { drawPlan, drawWindow, PropertyFailure, ScriptedPeer, type PeerWorld } from './peer.ts';
+import { PropertyFailure, ScriptedPeer, type PeerWorld } from './peer.ts';
+import { drawPlan, drawTickGap, drawWindow, primingPlan } from './plan.ts';
+import { emptyReport, type RunOptions, type RunReport } from './report.ts';
 import {
   describeProfile,
   describeTally,
@@ -35,41 +35,10 @@ import {
   enabledFaults,
   type Profile,
 } from './profile.ts';
-import { FaultTally, type FaultKind } from '../../host/kernel/sim/faults.ts';
 import { TracingKernel } from './tracing.ts';
 
 export { PropertyFailure } from './peer.ts';
-
-export interface RunOptions {
-  model: GuestModel;
-  module: WebAssembly.Module;
-  seed: number;
-  /** Rounds on the same instance, the first one priming the pool (default 4, at least 2). */
-  rounds?: number;
-  /** Most peers per round (default 8). */
-  maxPeers?: number;
-  /** Limits over the model's own (`npm run sim -- --limit name=value`). */
-  limits?: Readonly<Record<string, number>>;
-  /** Every step of the run, for replays (`npm run sim -- --seed N --verbose`). */
-  log?: (line: string) => void;
-}
-
-export interface RunReport {
-  seed: number;
-  guest: string;
-  /** The first property broken, with where; undefined when every check passed. */
-  failure?: string;
-  profile: string;
-  peers: number;
-  ticks: number;
-  /** Bytes the peers sent plus bytes they read. */
-  bytes: number;
-  virtualMs: number;
-  /** What the seed's faults did (host/kernel/sim/faults.ts FaultTally), and the kinds its profile
-   *  switched on: runSeeds checks over all its seeds that each of those happened. */
-  faults: Pick<FaultTally, 'hits' | 'logMiss'>;
-  enabled: FaultKind[];
-}
+export type { RunOptions, RunReport } from './report.ts';
 
 /** A round is stuck when nothing moved (no byte in or out, no accept, no close) for STUCK_MS
  *  of virtual time (below the default 60 s idle timeout, so a stuck connection is reported as
@@ -95,18 +64,7 @@ export function runSeed(opts: RunOptions): RunReport {
       err instanceof PropertyFailure
         ? err.message
         : `runner error: ${(err as Error).stack ?? String(err)}`;
-    const report = run?.report ?? {
-      seed: opts.seed,
-      guest: opts.model.guest,
-      profile: '',
-      peers: 0,
-      ticks: 0,
-      bytes: 0,
-      virtualMs: 0,
-      faults: new FaultTally(),
-      enabled: [],
-    };
-    return { ...report, failure };
+    return { ...(run?.report ?? emptyReport(opts)), failure };
   }
 }
 
@@ -200,18 +158,7 @@ class Run {
         : this.profile.peers;
     this.kernel.faults = {};
     const peers = Array.from({ length: n }, () => {
-      const p = new ScriptedPeer(this.peerCount++, exchange, {
-        start: 0,
-        chunks: [exchange.input.length],
-        burst: 1,
-        gap: 0,
-        ending: 'fin-late',
-        cutAfter: 0,
-        resetDelay: 0,
-        window: 0,
-        longStall: 0,
-        longStallAt: 0,
-      });
+      const p = new ScriptedPeer(this.peerCount++, exchange, primingPlan(exchange.input.length));
       p.held = true;
       return p;
     });
@@ -281,7 +228,7 @@ class Run {
       const events = this.tick(chaos && this.rng.chance(this.profile.forceTick));
       // Nothing moving and every peer waiting for time to pass (a timeout, a stall): hurry.
       const waiting = events === 0 && peers.every((p) => p.idle);
-      this.kernel.advance(waiting ? this.rng.int(50, 250) : this.step());
+      this.kernel.advance(waiting ? this.rng.int(50, 250) : drawTickGap(this.rng));
     }
     checkRound(
       this.round,
@@ -293,19 +240,6 @@ class Run {
     );
     this.report.peers += peers.length;
     for (const p of peers) this.report.bytes += p.ex.input.length + p.receivedBytes;
-  }
-
-  /** Virtual ms between two ticks: mostly none or a few, sometimes a long pause (a timer
-   *  that fires late, a back-off that passes). About 1 ms per tick on average, so that even
-   *  the slowest scripted transfer stays far inside every timeout (header 10 s, keep-alive
-   *  5 s, idle 60 s): a timeout that fires in a property run is a bug. */
-  private step(): number {
-    return weighted(this.rng, [
-      [70, 0],
-      [25, this.rng.int(1, 3)],
-      [4, this.rng.int(4, 20)],
-      [1, this.rng.int(21, 120)],
-    ] as const);
   }
 
   private world(tick: number): PeerWorld {
