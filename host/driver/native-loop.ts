@@ -5,8 +5,9 @@
  *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
  *    blocks the thread: the rest of the program runs as usual. The shim's uv_poll callback
  *    fetches the events into the guest's ring in C (the poll's target, kept on the current
- *    instance by `aim()`) before it enters JS with them. The cost over the blocking driver is
- *    an epoll nested in libuv's (libuv's own epoll_pwait calls per wake-up) and a
+ *    instance by `aim()`) before it enters JS with them, and while wake-ups come in bursts the
+ *    driver polls again, up to BURST_ROUNDS rounds per wake-up. The cost over the blocking
+ *    driver is an epoll nested in libuv's (libuv's own epoll_pwait calls per wake-up) and a
  *    napi_make_callback per wake-up.
  *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
  *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
@@ -28,6 +29,15 @@ import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } f
 const SLICE_MS = 20;
 /** How long the blocking driver sleeps while the guest is being restarted after a trap. */
 const RESTART_POLL_MS = 10;
+
+/** How many rounds (a wait for events and their dispatch) one libuv wake-up runs at most:
+ *  the bound that keeps Node's timers, immediates and other sockets running under constant
+ *  load, each round being one short dispatch. */
+const BURST_ROUNDS = 8;
+/** A round that found fewer events than this ends the wake-up. At low concurrency a wake-up
+ *  brings one event and the next is a network round trip away: polling again would find
+ *  nothing and only add an epoll_wait per wake-up. */
+const BURST_MIN_EVENTS = 2;
 
 export type Driver = 'libuv' | 'blocking';
 
@@ -154,10 +164,14 @@ export class NativeLoop implements WasmLoop {
   };
 
   /** The libuv driver's wake-up: `n` events were fetched into the ring in C (or none could be:
-   *  n < 0, so it polls from here). */
+   *  n < 0, so the first round polls from here), then more rounds while each finds a burst. */
   private readonly onReady = (n: number): void => {
-    if (n >= 0) this.loop.fetched(n);
-    else this.loop.tick();
+    const loop = this.loop;
+    if (n >= 0) loop.fetched(n);
+    else n = loop.tick();
+    for (let round = 1; round < BURST_ROUNDS && n >= BURST_MIN_EVENTS && !loop.closed; round++) {
+      n = loop.tick();
+    }
     this.aim();
   };
 
