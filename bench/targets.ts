@@ -54,6 +54,27 @@ function ratio(
   };
 }
 
+/** The embedded driver's (`--driver libuv`, server wasmloop-uv: full runs, or named with
+ *  --servers) CPU per message against C's, per scenario. */
+const LIBUV_DRIVER_LIMITS: [scenario: string, limit: number][] = [
+  ['echo-1', 1.15],
+  ['echo-50', 1.05],
+];
+
+function libuvDriverTargets(r: Results): TargetResult[] {
+  return LIBUV_DRIVER_LIMITS.map(([id, limit]) =>
+    ratio(
+      `${id}: libuv driver CPU/message <= ${limit.toFixed(2)} x C`,
+      cell(r, id, 'wasmloop-uv')?.summary?.cpuUsPerReq,
+      cell(r, id, 'c')?.summary?.cpuUsPerReq,
+      limit,
+      'us',
+      true,
+      'C',
+    ),
+  );
+}
+
 export function evaluateTargets(r: Results): TargetResult[] {
   const out: TargetResult[] = [];
   for (const id of ['http-50', 'http-500']) {
@@ -110,6 +131,7 @@ export function evaluateTargets(r: Results): TargetResult[] {
       ),
     );
   }
+  out.push(...libuvDriverTargets(r));
   // Syscalls: judged on the strace count (the issue's method); the full-speed perf count is
   // shown beside it, since strace's slowdown makes every server batch more per epoll_wait.
   for (const s of r.scenarios) {
