@@ -59,6 +59,8 @@ function ratio(
 interface RatioTarget {
   scenario: string;
   name: string;
+  /** The wasmloop server measured (default `wasmloop`, the blocking driver). */
+  server?: string;
   /** The figure compared, from a cell's summary, and its unit. */
   figure: (s: Summary) => number;
   unit: string;
@@ -106,6 +108,24 @@ const RATIO_TARGETS: RatioTarget[] = [
     limit: 0.8,
     atMost: false,
   },
+  // The embedded driver (`--driver libuv`, server wasmloop-uv: full runs, or named with
+  // --servers), CPU per message against C's.
+  ...(
+    [
+      ['echo-1', 1.15],
+      ['echo-50', 1.05],
+    ] as const
+  ).map(([id, limit]) => ({
+    scenario: id,
+    server: 'wasmloop-uv',
+    name: `${id}: libuv driver CPU/message <= ${limit.toFixed(2)} x C`,
+    figure: cpuPerRequest,
+    unit: 'us',
+    other: 'c',
+    otherLabel: 'C',
+    limit,
+    atMost: true,
+  })),
   ...['echo-1', 'echo-50', 'echo-500'].map((id) => ({
     scenario: id,
     name: `${id}: CPU/message <= 1.10 x C`,
@@ -123,7 +143,7 @@ function ratioTarget(r: Results, t: RatioTarget): TargetResult {
     const summary = cell(r, t.scenario, server)?.summary;
     return summary ? t.figure(summary) : undefined;
   };
-  const ours = figureOf('wasmloop');
+  const ours = figureOf(t.server ?? 'wasmloop');
   const theirs = figureOf(t.other);
   return ratio(t.name, ours, theirs, t.limit, t.unit, t.atMost, t.otherLabel);
 }

@@ -1,6 +1,6 @@
 /**
  * The native shim (build/Release/wasmloop.node) beyond the Kernel contract: its exports, the
- * uv_poll lifecycle (pollStart/pollStop), workers, the loader's errors. The contract itself
+ * uv_poll lifecycle (pollStart/pollStop; pollTarget in test/native-poll-target.test.ts), workers, the loader's errors. The contract itself
  * (listen, epoll, recv/send, the batched calls, bounds and errnos) is tested once for both
  * kernels in test/kernel-contract.ts. Every check here fails without the behaviour it names.
  * Run: npx tsx test/native.test.ts
@@ -49,7 +49,7 @@ async function client(port: number) {
 
 // ---- the shim's own surface ------------------------------------------------------------------
 
-test('exports exactly the Kernel methods plus pollStart/pollStop', () => {
+test('exports exactly the Kernel methods plus pollStart/pollTarget/pollStop', () => {
   const names = [
     'epollCreate',
     'epollCtl',
@@ -65,6 +65,7 @@ test('exports exactly the Kernel methods plus pollStart/pollStop', () => {
     'shutdown',
     'close',
     'pollStart',
+    'pollTarget',
     'pollStop',
   ];
   assert.equal(Object.keys(k).sort(), [...names].sort());

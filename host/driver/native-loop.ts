@@ -3,9 +3,12 @@
  *
  *  - `libuv` (the default on the calling thread, workers: 0): the epoll fd is watched with uv_poll, so the loop
  *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
- *    blocks the thread: the rest of the program runs as usual. The cost is an epoll nested in
- *    libuv's (an extra wake-up and epoll_wait per idle-to-busy edge) and a napi_make_callback
- *    per wake-up.
+ *    blocks the thread: the rest of the program runs as usual. The shim's uv_poll callback
+ *    fetches the events into the guest's ring in C (the poll's target, kept on the current
+ *    instance by `aim()`) before it enters JS with them, and while wake-ups come in bursts the
+ *    driver polls again, up to BURST_ROUNDS rounds per wake-up. The cost over the blocking
+ *    driver is an epoll nested in libuv's (libuv's own epoll_pwait calls per wake-up) and a
+ *    napi_make_callback per wake-up.
  *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
  *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
  *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
@@ -26,6 +29,15 @@ import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } f
 const SLICE_MS = 20;
 /** How long the blocking driver sleeps while the guest is being restarted after a trap. */
 const RESTART_POLL_MS = 10;
+
+/** How many rounds (a wait for events and their dispatch) one libuv wake-up runs at most:
+ *  the bound that keeps Node's timers, immediates and other sockets running under constant
+ *  load, each round being one short dispatch. */
+const BURST_ROUNDS = 8;
+/** A round that found fewer events than this ends the wake-up. At low concurrency a wake-up
+ *  brings one event and the next is a network round trip away: polling again would find
+ *  nothing and only add an epoll_wait per wake-up. */
+const BURST_MIN_EVENTS = 2;
 
 export type Driver = 'libuv' | 'blocking';
 
@@ -50,6 +62,9 @@ export class NativeLoop implements WasmLoop {
   readonly done: Promise<void>;
   private readonly loop: Loop;
   private poll: object | null = null;
+  /** The instance and memory the poll fetches into (see `aim`). */
+  private aimedGuest: object | null = null;
+  private aimedMemory: ArrayBuffer | null = null;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private graceTimer: NodeJS.Timeout | undefined;
@@ -85,7 +100,7 @@ export class NativeLoop implements WasmLoop {
     if (opts.driver === 'blocking') {
       this.slice = setImmediate(this.runSlice);
     } else {
-      const poll = opts.native.pollStart(this.loop.epfd, () => this.loop.tick());
+      const poll = opts.native.pollStart(this.loop.epfd, this.onReady);
       if (typeof poll === 'number') {
         this.loop.finish();
         throw new WasmloopError(
@@ -95,6 +110,7 @@ export class NativeLoop implements WasmLoop {
       }
       this.poll = poll;
       this.loop.tick();
+      this.aim();
     }
     opts.signal?.addEventListener('abort', () => void this.close(), { once: true });
   }
@@ -118,6 +134,7 @@ export class NativeLoop implements WasmLoop {
       return this.done.catch(() => {});
     if (this.graceTimer === undefined) {
       this.loop.drain();
+      this.aim();
       this.closeListeners();
     }
     clearTimeout(this.graceTimer);
@@ -146,6 +163,38 @@ export class NativeLoop implements WasmLoop {
         : setImmediate(this.runSlice);
   };
 
+  /** The libuv driver's wake-up: `n` events were fetched into the ring in C (or none could be:
+   *  n < 0, so the first round polls from here), then more rounds while each finds a burst. */
+  private readonly onReady = (n: number): void => {
+    const loop = this.loop;
+    if (n >= 0) loop.fetched(n);
+    else n = loop.tick();
+    for (let round = 1; round < BURST_ROUNDS && n >= BURST_MIN_EVENTS && !loop.closed; round++) {
+      n = loop.tick();
+    }
+    this.aim();
+  };
+
+  /**
+   * Points the poll's fetch at the current instance's event ring, or at nothing while there is
+   * none. Invariant: the poll never fetches into a dead instance's ring (its events would be
+   * lost). An instance dies, and memory.grow detaches its buffer, only inside a guest call;
+   * every guest call on the aimed instance starts here (the poll, the deadline timer, close),
+   * and each re-aims when it returns. A restarted instance starts unaimed (its first wake-up
+   * gets n < 0 and polls from JS); a detached buffer fails the shim's range check the same way.
+   */
+  private aim(): void {
+    if (this.poll === null) return;
+    const g = this.loop.instance;
+    const memory = g === null ? null : g.memory;
+    if (g === this.aimedGuest && memory === this.aimedMemory) return;
+    const native = this.opts.native;
+    const ok = native.pollTarget(this.poll, memory, g?.eventsPtr, g?.eventsCap) === 0;
+    if (!ok) native.pollTarget(this.poll, null); // unaimed: every wake-up polls from JS
+    this.aimedGuest = ok ? g : null;
+    this.aimedMemory = ok ? memory : null;
+  }
+
   /** Arms the deadline timer unless one at least as early is already armed. */
   private arm(ms: number): void {
     const at = performance.now() + ms;
@@ -156,6 +205,7 @@ export class NativeLoop implements WasmLoop {
       this.timer = undefined;
       this.timerAt = Infinity;
       this.loop.tick(true);
+      this.aim();
     }, ms);
   }
 

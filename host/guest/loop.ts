@@ -2,7 +2,8 @@
  * The host side of one event loop: an epoll instance, the listeners, and one guest instance at
  * a time. It is driven from outside (host/driver/native-loop.ts): the blocking driver calls
  * `wait()`, which blocks in epoll_wait until an event or the guest's next deadline; the libuv
- * driver calls `tick()` when libuv sees the epoll fd readable or its deadline timer fires.
+ * driver calls `fetched()` with the events its poll fetched into the ring in C when libuv sees
+ * the epoll fd readable (`tick()` when it could not), and `tick()` when its deadline timer fires.
  * Tests call `tick()` by hand over the simulated kernel.
  *
  * One tick reads top to bottom:
@@ -92,11 +93,18 @@ export class Loop {
       this.fail(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));
       return 0;
     }
+    this.fetched(n, force);
+    return n;
+  }
+
+  /** The second half of wait(): dispatches the `n` events already in the current guest's ring
+   *  (the libuv driver's poll fetches them in C), and its deadline if it has passed. */
+  fetched(n: number, force = false): void {
+    if (this.guest === null) return;
     if (n > 0 || force || this.deadlineAt >= 0) {
       const now = this.now();
       if (n > 0 || force || now >= this.deadlineAt) this.dispatch(n, now);
     }
-    return n;
   }
 
   /** Counters of the current guest plus those of the instances it replaced. */

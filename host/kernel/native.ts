@@ -1,7 +1,7 @@
 /**
  * Loads the native shim (host/native/*.c, built to build/Release/wasmloop.node): the real
- * Kernel over Linux sockets and epoll, plus pollStart/pollStop to hear about readiness from
- * Node's own event loop.
+ * Kernel over Linux sockets and epoll, plus pollStart/pollTarget/pollStop to hear about
+ * readiness from Node's own event loop.
  */
 import { createRequire } from 'node:module';
 
@@ -10,14 +10,26 @@ import type { Kernel } from './contract.ts';
 
 export interface NativeKernel extends Kernel {
   /**
-   * Watches epoll fd `epfd` from Node's event loop and calls `cb` (no arguments) whenever it
-   * is readable; `cb` should drain it with `epollWait(epfd, ..., 0)`. Returns a handle for
-   * `pollStop`, or -errno: -EINVAL (bad arguments, or `epfd` is not an epoll fd), -EBADF,
-   * -EEXIST (this thread already polls `epfd`). A throw from `cb` is reported as an uncaught
-   * exception. The poll keeps the event loop alive until stopped, and is stopped when its
-   * thread (Node env) ends. Call `pollStop` before closing `epfd`.
+   * Watches epoll fd `epfd` from Node's event loop and calls `cb` whenever it is readable.
+   * Without a target (`pollTarget`) `cb` gets a negative errno (-ENOENT) and should drain `epfd`
+   * with `epollWait(epfd, ..., 0)`. With one, the shim fetches the ready events into it with
+   * `epoll_wait(..., 0)` before calling: `cb` gets their count (> 0; with none it is not
+   * called), or a negative errno when nothing was fetched (-EFAULT: the target no longer fits
+   * its ArrayBuffer, e.g. detached by `memory.grow`; or epoll_wait's error), and then drains
+   * `epfd` itself as without a target. Returns a handle for `pollStop`, or -errno: -EINVAL (bad
+   * arguments, or `epfd` is not an epoll fd), -EBADF, -EEXIST (this thread already polls
+   * `epfd`). A throw from `cb` is reported as an uncaught exception. The poll keeps the event
+   * loop alive until stopped, and is stopped when its thread (Node env) ends. Call `pollStop`
+   * before closing `epfd`.
    */
-  pollStart(epfd: number, cb: () => void): object | number;
+  pollStart(epfd: number, cb: (fetched: number) => void): object | number;
+  /**
+   * Where the poll fetches events: `maxEvents` 12-byte records at `ptr` in `memory` (the
+   * guest's event ring), or nowhere (`memory` null). The poll holds `memory` until the next
+   * call or pollStop. 0, or -EFAULT (the range is outside `memory`), -EINVAL (bad arguments or
+   * not a poll handle), -EBADF (the poll was stopped).
+   */
+  pollTarget(handle: object, memory: ArrayBuffer | null, ptr?: number, maxEvents?: number): number;
   /** Stops a poll: 0, -EBADF if it was already stopped, -EINVAL if not a poll handle. */
   pollStop(handle: object): number;
 }

@@ -207,7 +207,7 @@ static napi_value wl__js_close(napi_env env, napi_callback_info info) {
   return wl__num(env, wl__close(fd));
 }
 
-/* ---- pollStart / pollStop (poll.c) ------------------------------------------------------ */
+/* ---- pollStart / pollTarget / pollStop (poll.c) ----------------------------------------- */
 
 /* pollStart(epfd, callback) -> handle | -errno */
 static napi_value wl__js_poll_start(napi_env env, napi_callback_info info) {
@@ -220,6 +220,22 @@ static napi_value wl__js_poll_start(napi_env env, napi_callback_info info) {
   }
   int r = wl__poll_start(env, epfd, argv[1], &handle);
   return r == 0 ? handle : wl__num(env, r);
+}
+
+/* pollTarget(handle, memory | null, ptr, maxEvents) -> 0 | -errno */
+static napi_value wl__js_poll_target(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  napi_valuetype type;
+  uint32_t ptr = 0;
+  int64_t max = 1;
+  if (!wl__args(env, info, 4, argv) || napi_typeof(env, argv[1], &type) != napi_ok) {
+    return WL__EINVAL(env);
+  }
+  bool none = type == napi_null;
+  if (!none && (!wl__u32(env, argv[2], &ptr) || !wl__int(env, argv[3], 1, WL__MAX_EVENTS, &max))) {
+    return WL__EINVAL(env);
+  }
+  return wl__num(env, wl__poll_target(env, argv[0], none ? NULL : argv[1], ptr, (int)max));
 }
 
 /* pollStop(handle) -> 0 | -EBADF (already stopped) | -EINVAL (not a poll handle) */
@@ -246,6 +262,7 @@ NAPI_MODULE_INIT() {
       WL__METHOD("shutdown", wl__js_shutdown),
       WL__METHOD("close", wl__js_close),
       WL__METHOD("pollStart", wl__js_poll_start),
+      WL__METHOD("pollTarget", wl__js_poll_target),
       WL__METHOD("pollStop", wl__js_poll_stop),
   };
 #undef WL__METHOD

@@ -1,6 +1,10 @@
 /*
- * A poll watches an epoll fd from Node's libuv loop and calls a JS function (no arguments)
- * whenever it is readable; the function is expected to drain it with epollWait(..., 0).
+ * A poll watches an epoll fd from Node's libuv loop and calls a JS function whenever it is
+ * readable. With a target (wl__poll_target: an ArrayBuffer range, the guest's event ring) the
+ * uv callback fetches the ready events into it with epoll_wait(..., 0) before entering JS, so a
+ * wake-up makes one crossing into JS instead of two; it then calls the function with the
+ * count, or not at all when there was nothing. Without a target (or when the target no longer
+ * fits its ArrayBuffer) the function gets a negative errno and drains the fd itself.
  *
  * Lifetime: the struct has two owners, the JS external returned by wl__poll_start (until it
  * is garbage-collected) and the uv handle (until uv_close's callback). It is freed when both
@@ -15,9 +19,12 @@
 #include "poll.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <uv.h>
 
+#include "abi.h"
+#include "convert.h"
 #include "errno.h"
 #include "net.h"
 
@@ -29,6 +36,10 @@ struct wl__poll {
   napi_ref callback;
   napi_ref receiver; /* `this` for the callback and its async resource: an empty object */
   napi_async_context async;
+  napi_ref target;     /* the ArrayBuffer events are fetched into, or NULL (wl__poll_target) */
+  uint32_t target_off; /* where the ring starts in it */
+  int target_max;      /* how many 12-byte records the ring holds */
+  int epfd;
   unsigned owners;
   bool hooked;  /* the env cleanup hook is registered */
   bool stopped; /* wl__poll_shut has run; nothing will call the callback again */
@@ -61,7 +72,8 @@ static void wl__poll_shut(struct wl__poll *p) {
   if (p->callback) napi_delete_reference(p->env, p->callback);
   if (p->receiver) napi_delete_reference(p->env, p->receiver);
   if (p->async) napi_async_destroy(p->env, p->async);
-  p->callback = p->receiver = NULL;
+  if (p->target) napi_delete_reference(p->env, p->target);
+  p->callback = p->receiver = p->target = NULL;
   p->async = NULL;
   if (p->owners & WL__OWNER_UV) {
     uv_poll_stop(&p->handle);
@@ -88,17 +100,37 @@ static void wl__poll_report(napi_env env) {
   }
 }
 
+/*
+ * Fetches the ready events into the target before JS runs: their count, or a negative WASI
+ * errno when nothing was fetched (-ENOENT: no target; -EFAULT: the range no longer fits its
+ * ArrayBuffer, which memory.grow detaches to byteLength 0; or epoll_wait's own error). The
+ * range is checked on every call, since the ArrayBuffer can be detached between two.
+ */
+static int wl__poll_fetch(napi_env env, struct wl__poll *p) {
+  napi_value buffer;
+  void *ring;
+  if (p->target == NULL) return -WL__WASI_ENOENT;
+  if (napi_get_reference_value(env, p->target, &buffer) != napi_ok || buffer == NULL) {
+    return -WL__WASI_EFAULT;
+  }
+  int r = wl__mem(env, buffer, p->target_off, (uint64_t)p->target_max * WL__EVENT_SIZE, &ring);
+  return r < 0 ? r : wl__epoll_wait(p->epfd, ring, p->target_max, 0);
+}
+
 static void wl__poll_ready(uv_poll_t *handle, int status, int events) {
-  /* What is ready, and any error, is for epollWait to say: always call the callback. */
+  /* What is ready, and any error, is for epoll_wait to say, not libuv. */
   (void)status, (void)events;
   struct wl__poll *p = handle->data;
   napi_env env = p->env; /* the callback may pollStop (and so release) p's references */
   napi_handle_scope scope;
-  napi_value fn, recv;
+  napi_value fn, recv, count;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  if (napi_get_reference_value(env, p->callback, &fn) == napi_ok &&
+  /* Nothing fetched into a target: nothing for JS to do (deadlines are its own timers). */
+  int fetched = wl__poll_fetch(env, p);
+  if (fetched != 0 && napi_get_reference_value(env, p->callback, &fn) == napi_ok &&
       napi_get_reference_value(env, p->receiver, &recv) == napi_ok &&
-      napi_make_callback(env, p->async, recv, fn, 0, NULL, NULL) != napi_ok) {
+      napi_create_int32(env, fetched, &count) == napi_ok &&
+      napi_make_callback(env, p->async, recv, fn, 1, &count, NULL) != napi_ok) {
     wl__poll_report(env);
   }
   napi_close_handle_scope(env, scope);
@@ -144,6 +176,7 @@ int wl__poll_start(napi_env env, int epfd, napi_value callback, napi_value *hand
   struct wl__poll *p = r == 0 ? calloc(1, sizeof *p) : NULL;
   if (p == NULL) return r < 0 ? r : -WL__WASI_ENOMEM;
   p->env = env;
+  p->epfd = epfd;
   r = wl__poll_init_js(env, p, callback) ? wl__poll_init_uv(env, p, epfd) : -WL__WASI_ENOMEM;
   if (r == 0 && (*handle = wl__poll_external(env, p)) != NULL) return 0;
   /* Failed part-way: the external, if made, still owns p and will free it when collected. */
@@ -151,7 +184,8 @@ int wl__poll_start(napi_env env, int epfd, napi_value callback, napi_value *hand
   return r < 0 ? r : -WL__WASI_ENOMEM;
 }
 
-int wl__poll_stop(napi_env env, napi_value handle) {
+/* The poll behind a JS handle made by wl__poll_start: 0, or -EINVAL for anything else. */
+static int wl__poll_of(napi_env env, napi_value handle, struct wl__poll **out) {
   napi_valuetype type;
   bool ours = false;
   void *data;
@@ -160,8 +194,34 @@ int wl__poll_stop(napi_env env, napi_value handle) {
       napi_get_value_external(env, handle, &data) != napi_ok) {
     return -WL__WASI_EINVAL;
   }
-  struct wl__poll *p = data;
+  *out = data;
+  return 0;
+}
+
+int wl__poll_stop(napi_env env, napi_value handle) {
+  struct wl__poll *p;
+  int r = wl__poll_of(env, handle, &p);
+  if (r < 0) return r;
   if (p->stopped) return -WL__WASI_EBADF;
   wl__poll_shut(p);
+  return 0;
+}
+
+int wl__poll_target(napi_env env, napi_value handle, napi_value buffer, uint32_t off, int max) {
+  struct wl__poll *p;
+  void *ring;
+  napi_ref ref = NULL;
+  int r = wl__poll_of(env, handle, &p);
+  if (r < 0) return r;
+  if (p->stopped) return -WL__WASI_EBADF;
+  if (buffer != NULL) {
+    r = wl__mem(env, buffer, off, (uint64_t)max * WL__EVENT_SIZE, &ring);
+    if (r < 0) return r;
+    if (napi_create_reference(env, buffer, 1, &ref) != napi_ok) return -WL__WASI_ENOMEM;
+  }
+  if (p->target) napi_delete_reference(env, p->target);
+  p->target = ref;
+  p->target_off = off;
+  p->target_max = max;
   return 0;
 }
