@@ -47,6 +47,7 @@ export const WASMLOOP_ARTIFACTS = [
   'build/Release/wasmloop.node',
   'wasm/echo.wasm',
   'wasm/hello.wasm',
+  'wasm/greet.wasm',
 ];
 
 /** Null when every wasmloop artifact exists; otherwise what is missing. */
@@ -116,6 +117,8 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     nodeServer('echo', 'node:net', 'node-echo.js'),
     wasmloop('http', 'wasm/hello.wasm'),
     wasmloop('http', 'wasm/hello.wasm', 'libuv'),
+    // What users run: an app on the HTTP SDK (assembly/apps/greet.ts), beside the hand-written hello.
+    { ...wasmloop('http', 'wasm/greet.wasm'), id: 'wasmloop-sdk', label: 'wasmloop SDK app' },
     cServer('http', 'http-server'),
     nodeServer('http', 'node:http', 'node-http.js'),
     {
@@ -187,7 +190,7 @@ export function staleness(root: string): string[] {
   const notes: string[] = [];
   const guests = Math.max(...sources(join(root, 'assembly'), '.ts').map(mtime), 0);
   const host = Math.max(...sources(join(root, 'host'), '.ts').map(mtime), 0);
-  for (const g of ['wasm/echo.wasm', 'wasm/hello.wasm']) {
+  for (const g of WASMLOOP_ARTIFACTS.filter((f) => f.endsWith('.wasm'))) {
     if (mtime(join(root, g)) < guests)
       notes.push(
         `${g} is older than assembly/ sources: run \`node scripts/build-guests.js\` for a current build`,

@@ -157,5 +157,39 @@ export function evaluateTargets(r: Results): TargetResult[] {
         detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections`,
       });
   }
+  out.push(...sdkTargets(r));
+  return out;
+}
+
+/** The SDK app (issue 12): requests per server-CPU-second against C's, and idle memory. */
+const SDK_TARGETS: Array<[scenario: string, limit: number]> = [
+  ['http-50', 0.95],
+  ['http-500', 0.95],
+  ['http-pipe16-50', 0.8],
+];
+
+function sdkTargets(r: Results): TargetResult[] {
+  const perCpuSecond = (us: number | undefined) => (us ? 1e6 / us / 1000 : undefined);
+  const out = SDK_TARGETS.map(([id, limit]) =>
+    ratio(
+      `${id}: SDK app requests per CPU-second >= ${limit} x C`,
+      perCpuSecond(cell(r, id, 'wasmloop-sdk')?.summary?.cpuUsPerReq),
+      perCpuSecond(cell(r, id, 'c')?.summary?.cpuUsPerReq),
+      limit,
+      'k req/CPU-s',
+      false,
+      'C',
+    ),
+  );
+  for (const i of r.idle.filter((x) => x.server === 'wasmloop-sdk')) {
+    const name = 'greet.wasm (SDK app): <= 256 B RSS per idle connection';
+    if (i.kibPerConn === null) out.push({ name, met: null, detail: i.error ?? 'not measured' });
+    else
+      out.push({
+        name,
+        met: i.kibPerConn * 1024 <= 256,
+        detail: `${(i.kibPerConn * 1024).toFixed(0)} B per connection over ${i.conns} idle connections`,
+      });
+  }
   return out;
 }
