@@ -8,6 +8,19 @@ export function putAscii(dst: usize, s: string): i32 {
   return n;
 }
 
+/** Copies `n` bytes from src to dst (not overlapping); returns n. Short runs are copied here:
+ *  memory.copy leaves wasm for a runtime call, which costs more than a few loads and stores. */
+export function putBytes(dst: usize, src: usize, n: i32): i32 {
+  if (n > 64) {
+    memory.copy(dst, src, <usize>n);
+    return n;
+  }
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+  return n;
+}
+
 /** Writes `v` in decimal at dst; returns the digits written (1 to 20). */
 export function putDecimal(dst: usize, v: u64): i32 {
   let n = 1;
