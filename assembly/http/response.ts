@@ -7,7 +7,7 @@
 import { connReserve, connWantDrain, connWrote } from "../socket";
 import { Output } from "./output";
 import { ByteBuf } from "./buffers";
-import { putAscii, putHex } from "./put";
+import { asciiLength, putAscii, putAsciiString, putHex } from "./put";
 import { bodiless } from "./status";
 import { Reserved, reserved } from "./headers";
 import { drainFns } from "./callbacks";
@@ -185,14 +185,16 @@ export class Response extends Output {
    *  False, with nothing done, when the output has no room for them or framing says otherwise. */
   private endWhole(s: string): bool {
     if (this.stage.length != 0 || this.spill.length != 0) return false;
-    const n = String.UTF8.byteLength(s);
+    const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
+    const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);
     if (this.declared >= 0 && this.declared != <i64>n) return false;
     const body = this.headOnly || bodiless(this.code) ? 0 : n;
     const at = connReserve(this.slot, HEAD_FIXED_MAX + this.head.length + body);
     if (at == 0) return false;
     this.decide(n);
     const k = this.putHead(at, n);
-    if (body > 0) String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, at + <usize>k);
+    if (body > 0 && ascii >= 0) putAsciiString(at + <usize>k, s);
+    else if (body > 0) String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, at + <usize>k);
     connWrote(this.slot, k + body);
     this.committed = true;
     this.sent = n;
