@@ -39,6 +39,8 @@ export class Scan {
   digits: i32 = 0; // Content-Length digits so far
   length: i64 = 0; // their value
   lengthEnd: bool = false; // whitespace after the digits: no digit may follow
+  /** Where a head's field lines are indexed as they pass (fields.ts), or 0 for none. */
+  table: usize = 0;
 
   reset(): void {
     this.state = Head.START;

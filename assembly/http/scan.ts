@@ -26,6 +26,7 @@
 import { COLON, CR, LF, TARGET, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
 import { Field, namedChunked, valueError } from "./early";
+import { putFieldName, putFieldValue } from "./fields";
 import { Head, Scan } from "./scan-state";
 import { scanLine } from "./scan-line";
 
@@ -75,6 +76,7 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != CR) return -400;
       s.state = Head.FIELD_LF;
+      if (s.table != 0) putFieldValue(s.table, s.fields - 1, p, s.name, i);
       if (s.kind != Field.OTHER) {
         const r = valueEnd(s, p, i);
         if (r < 0) return r;
@@ -85,12 +87,13 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
       s.state = Head.VALUE;
       s.kind = Field.OTHER;
+      if (s.table != 0) putFieldName(s.table, s.fields - 1, s.name, i - s.name);
       if (!s.trailer) {
         const r = nameEnd(s, p, i);
         if (r < 0) return r;
       }
     } else {
-      const r = fieldEdge(s, <u32>load<u8>(p + <usize>i), i);
+      const r = fieldEdge(s, p, <u32>load<u8>(p + <usize>i), i);
       if (r < 0) return r;
       if (s.state == Head.DONE) return i + 1;
     }
@@ -100,7 +103,7 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
 }
 
 /** The start of a field line (at i), a Content-Length byte, and the LFs after a CR. */
-function fieldEdge(s: Scan, c: u32, i: i32): i32 {
+function fieldEdge(s: Scan, p: usize, c: u32, i: i32): i32 {
   switch (s.state) {
     case Head.FIELD:
       if (c == CR) {
@@ -115,7 +118,7 @@ function fieldEdge(s: Scan, c: u32, i: i32): i32 {
       s.state = Head.NAME;
       return 0;
     case Head.LENGTH:
-      return lengthByte(s, c);
+      return lengthByte(s, p, c, i);
     case Head.FIELD_LF:
       if (c != LF) return -400;
       s.state = Head.FIELD;
@@ -169,7 +172,7 @@ function valueEnd(s: Scan, p: usize, i: i32): i32 {
 
 /** One byte of a Content-Length value: OWS 1*DIGIT OWS, at most 15 digits (413 past them, or
  *  past max-body-bytes), then the CR. */
-function lengthByte(s: Scan, c: u32): i32 {
+function lengthByte(s: Scan, p: usize, c: u32, i: i32): i32 {
   if (isOws(c)) {
     if (s.digits > 0) s.lengthEnd = true;
     return 0;
@@ -182,5 +185,6 @@ function lengthByte(s: Scan, c: u32): i32 {
   }
   if (c != CR || s.digits == 0) return -400; // a sign, a list, an empty value
   s.state = Head.FIELD_LF;
+  if (s.table != 0) putFieldValue(s.table, s.fields - 1, p, s.name, i);
   return 0;
 }

@@ -97,15 +97,6 @@ function httpOpen(slot: u32): void {
 }
 
 function httpClose(slot: u32): void {
-  const req = requestAt(slot);
-  if (req === null) return;
-  const res = responseAt(slot);
-  req.kept.clear();
-  req.collected.clear();
-  res.head.clear();
-  res.stage.clear();
-  res.spill.clear();
-  req.phase = Phase.CLOSED;
   releaseIdle(slot, true);
 }
 
@@ -138,11 +129,13 @@ function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
 /** Scans the head; once complete, frames it and calls the handler. Returns the head length,
  *  0 for more input, or -1 after refusing it. */
 function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
-  if (req.scan.pos == 0) connSetTimeout(req.slot, headerTimeoutMs); // a head starts arriving
+  const resumed = req.scan.pos != 0;
+  if (!resumed) connSetTimeout(req.slot, headerTimeoutMs); // a head starts arriving
+  req.scan.table = fieldTable; // indexed as scanned; shared, so again if resumed
   const n = scanHead(req.scan, p, len);
   if (n == MORE) return 0;
   if (n < 0) return reject(req, res, -n);
-  indexFields(req.scan, p, fieldTable);
+  if (resumed) indexFields(req.scan, p, fieldTable);
   const status = frame(req.framing, req.scan, p, fieldTable);
   if (status != 0) return reject(req, res, status);
   start(req, res, p, n);

@@ -57,12 +57,19 @@ export function takeRequest(slot: u32): Request {
   return req;
 }
 
-/** Gives the slot's pair back if the connection holds nothing between requests (or `closed`). */
+/** Gives the slot's pair back if the connection holds nothing between requests, or (`closed`)
+ *  with its buffers emptied. */
 export function releaseIdle(slot: u32, closed: bool = false): void {
   const req = unchecked(requests[slot]);
   if (req === null) return;
   const res = unchecked(responses[slot])!;
-  if (!closed) {
+  if (closed) {
+    req.kept.clear(); // whatever the connection held goes back to the buffer pool
+    req.collected.clear();
+    res.head.clear();
+    res.stage.clear();
+    res.spill.clear();
+  } else {
     if (req.phase != Phase.HEAD || req.scan.pos != 0) return;
     if (res.spill.length != 0 || res.drainWanted) return;
   }
