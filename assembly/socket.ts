@@ -19,7 +19,7 @@ import {
   TickFn,
 } from "./conn/hooks";
 import { toClosing } from "./conn/machine";
-import { conn, nowMs, State } from "./conn/table";
+import { conn, nowMs, Conn, State } from "./conn/table";
 import { setTimer } from "./conn/timers";
 
 export { DataFn, InitFn, SalvageFn, SlotFn, TickFn } from "./conn/hooks";
@@ -78,22 +78,44 @@ export function every(ms: f64, fn: TickFn): void {
  *  output is sent when the protocol returns. */
 export function connWrite(slot: u32, ptr: usize, len: i32): i32 {
   const c = conn(slot);
+  const at = outTail(c, len);
+  if (at == 0) return 0; // closed by the core on return
+  const n = min(len, BUF_SIZE - c.outEnd);
+  memory.copy(at, ptr, <usize>n);
+  c.outEnd += n;
+  return n;
+}
+
+/** Where `len` more bytes of output can be formatted in place, or 0 when the output cannot take
+ *  them all now (connSpace is less). Nothing counts as written until connWrote: a protocol that
+ *  builds a response straight into the output saves the copy connWrite makes. */
+export function connReserve(slot: u32, len: i32): usize {
+  const c = conn(slot);
+  if (BUF_SIZE - (c.outEnd - c.outStart) < len) return 0;
+  return outTail(c, len);
+}
+
+/** The first `len` bytes at connReserve's address are output now. */
+export function connWrote(slot: u32, len: i32): void {
+  conn(slot).outEnd += len;
+}
+
+/** The output's first free byte, with `len` bytes after it when the buffer has room for them
+ *  (moving what is waiting to the front if needed); 0 when no buffer could be had. */
+function outTail(c: Conn, len: i32): usize {
   if (c.outBuf == 0) {
     c.outBuf = acquire();
     if (c.outBuf == 0) {
       c.failed = true;
       return 0;
-    } // closed by the core on return
+    }
   }
   if (BUF_SIZE - c.outEnd < len && c.outStart > 0) {
     memory.copy(c.outBuf, c.outBuf + <usize>c.outStart, <usize>(c.outEnd - c.outStart));
     c.outEnd -= c.outStart;
     c.outStart = 0;
   }
-  const n = min(len, BUF_SIZE - c.outEnd);
-  memory.copy(c.outBuf + <usize>c.outEnd, ptr, <usize>n);
-  c.outEnd += n;
-  return n;
+  return c.outBuf + <usize>c.outEnd;
 }
 
 /** Bytes the connection's output can take right now. */

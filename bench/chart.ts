@@ -9,6 +9,7 @@ import type { Cell, Results } from './model.ts';
 const COLORS: Record<string, string> = {
   wasmloop: '#6d3fd6',
   'wasmloop-uv': '#b39ddb',
+  'wasmloop-sdk': '#2a8bd1',
   c: '#555555',
   node: '#3c873a',
   nginx: '#d9730d',

@@ -1,7 +1,7 @@
 /**
  * Where wasmloop's CPU goes under load (the "Findings" of docs/PERFORMANCE.md).
  *
- *   node --import tsx bench/profile.ts [--seconds 5] [--conns 50] [--guest hello|echo]
+ *   node --import tsx bench/profile.ts [--seconds 5] [--conns 50] [--guest hello|echo|greet]
  *        [--rounds 2] [--driver blocking|libuv] [--no-perf]
  *
  * 1. V8's sampling profiler: the server runs as
@@ -70,7 +70,7 @@ const seconds = Number(opt.seconds);
 const rounds = Math.max(1, Number(opt.rounds));
 const conns = Number(opt.conns);
 const kind = opt.guest === 'echo' ? 'echo' : 'http';
-const guest = `wasm/${opt.guest === 'echo' ? 'echo' : 'hello'}.wasm`;
+const guest = `wasm/${opt.guest ?? 'hello'}.wasm`; // any HTTP guest in wasm/ (greet: the SDK app)
 const tools = findTools(false);
 if (!tools.cc) throw new Error('profile needs a C compiler (for the load generator)');
 const bins = buildC(benchDir, tools.cc);

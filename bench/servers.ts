@@ -51,6 +51,7 @@ export const WASMLOOP_ARTIFACTS = [
   'build/Release/wasmloop.node',
   'wasm/echo.wasm',
   'wasm/hello.wasm',
+  'wasm/greet.wasm',
 ];
 
 /** Null when every wasmloop artifact exists; otherwise what is missing. */
@@ -79,6 +80,9 @@ const LIBUV_DRIVER: WasmloopVariant = {
   inQuick: false,
   inIdle: false,
 };
+
+/** The CLI's default run of an app written with the HTTP SDK (`http.serve`). */
+const SDK_APP: WasmloopVariant = { id: 'wasmloop-sdk', label: 'wasmloop SDK app', flags: [] };
 
 function wasmloopServer(
   ctx: ServerContext,
@@ -174,6 +178,8 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     nodeServer(ctx, 'echo', 'node:net', 'node-echo.js'),
     wasmloopServer(ctx, 'http', 'wasm/hello.wasm', CLI_DEFAULT),
     wasmloopServer(ctx, 'http', 'wasm/hello.wasm', LIBUV_DRIVER),
+    // What users run: an app on the HTTP SDK (assembly/apps/greet.ts), beside the hand-written hello.
+    wasmloopServer(ctx, 'http', 'wasm/greet.wasm', SDK_APP),
     cServer(ctx, 'http', 'http-server'),
     nodeServer(ctx, 'http', 'node:http', 'node-http.js'),
     nginxServer(ctx),
@@ -232,7 +238,7 @@ export function staleness(root: string): string[] {
   const notes: string[] = [];
   const guests = Math.max(...sources(join(root, 'assembly'), '.ts').map(mtime), 0);
   const host = Math.max(...sources(join(root, 'host'), '.ts').map(mtime), 0);
-  for (const g of ['wasm/echo.wasm', 'wasm/hello.wasm']) {
+  for (const g of WASMLOOP_ARTIFACTS.filter((f) => f.endsWith('.wasm'))) {
     if (mtime(join(root, g)) < guests)
       notes.push(
         `${g} is older than assembly/ sources: run \`node scripts/build-guests.js\` for a current build`,

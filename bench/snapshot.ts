@@ -15,6 +15,7 @@ export const SNAPSHOT_FILES = [
   'build/Release/wasmloop.node',
   'wasm/echo.wasm',
   'wasm/hello.wasm',
+  'wasm/greet.wasm',
 ];
 
 /** Copies the build to `dest` (replacing what was there) and returns `dest`. */

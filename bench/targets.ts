@@ -72,6 +72,8 @@ interface RatioTarget {
 }
 
 const cpuPerRequest = (s: Summary) => s.cpuUsPerReq;
+/** Requests per server-CPU-second, in thousands. */
+const perCpuSecond = (s: Summary) => (s.cpuUsPerReq ? 1e6 / s.cpuUsPerReq / 1000 : NaN);
 const kiloRate = (s: Summary) => s.rate / 1000;
 
 /** The ratio targets, in the order they are reported. */
@@ -125,6 +127,24 @@ const RATIO_TARGETS: RatioTarget[] = [
     otherLabel: 'C',
     limit,
     atMost: true,
+  })),
+  // The SDK app (greet.wasm, server wasmloop-sdk): requests per server-CPU-second against C's.
+  ...(
+    [
+      ['http-50', 0.95],
+      ['http-500', 0.95],
+      ['http-pipe16-50', 0.8],
+    ] as const
+  ).map(([id, limit]) => ({
+    scenario: id,
+    server: 'wasmloop-sdk',
+    name: `${id}: SDK app requests per CPU-second >= ${limit} x C`,
+    figure: perCpuSecond,
+    unit: 'k req/CPU-s',
+    other: 'c',
+    otherLabel: 'C',
+    limit,
+    atMost: false,
   })),
   ...['echo-1', 'echo-50', 'echo-500'].map((id) => ({
     scenario: id,
@@ -196,11 +216,23 @@ function idleTarget(i: IdleResult): TargetResult {
   };
 }
 
+/** The SDK app's idle connection (issue 12): at most 256 B of RSS. */
+function sdkIdleTarget(i: IdleResult): TargetResult {
+  const name = 'greet.wasm (SDK app): <= 256 B RSS per idle connection';
+  if (i.kibPerConn === null) return { name, met: null, detail: i.error ?? 'not measured' };
+  return {
+    name,
+    met: i.kibPerConn * 1024 <= 256,
+    detail: `${(i.kibPerConn * 1024).toFixed(0)} B per connection over ${i.conns} idle connections`,
+  };
+}
+
 export function evaluateTargets(r: Results): TargetResult[] {
   return [
     ...RATIO_TARGETS.map((t) => ratioTarget(r, t)),
     ...r.scenarios.map((s) => syscallTarget(r, s)),
     ...r.scenarios.filter((s) => s.kind === 'http').map((s) => epollCtlTarget(r, s)),
     ...r.idle.filter((i) => i.server === 'wasmloop').map(idleTarget),
+    ...r.idle.filter((i) => i.server === 'wasmloop-sdk').map(sdkIdleTarget),
   ];
 }

@@ -4,13 +4,15 @@
 // given by the caller).
 
 import { COLON, CR, isOws } from "./chars";
-import { Scan } from "./scan";
+import { Scan } from "./scan-state";
 
 /** Bytes per field in a field table: name offset, name length, value offset, value length. */
 export const FIELD_BYTES: i32 = 16;
 
 /** Fills `table` (room for s.fields entries) from the head at p; the values are trimmed of
- *  leading and trailing whitespace (RFC 9112 5.1). */
+ *  leading and trailing whitespace (RFC 9112 5.1). scan.ts fills the same entries as the lines
+ *  pass (Scan.table); this second pass is for a head whose scan began in an earlier call, when
+ *  another connection's head may have used the table in between. */
 export function indexFields(s: Scan, p: usize, table: usize): void {
   let at = s.version + 10; // "HTTP/1.1" CR LF
   for (let f = 0; f < s.fields; f++) {
@@ -18,17 +20,29 @@ export function indexFields(s: Scan, p: usize, table: usize): void {
     while (<u32>load<u8>(p + <usize>colon) != COLON) colon++;
     let eol = colon + 1;
     while (<u32>load<u8>(p + <usize>eol) != CR) eol++;
-    let vs = colon + 1;
-    let ve = eol;
-    while (vs < ve && isOws(<u32>load<u8>(p + <usize>vs))) vs++;
-    while (ve > vs && isOws(<u32>load<u8>(p + <usize>ve - 1))) ve--;
-    const e = table + <usize>(f * FIELD_BYTES);
-    store<i32>(e, at);
-    store<i32>(e, colon - at, 4);
-    store<i32>(e, vs, 8);
-    store<i32>(e, ve - vs, 12);
+    putFieldName(table, f, at, colon - at);
+    putFieldValue(table, f, p, colon + 1, eol);
     at = eol + 2;
   }
+}
+
+/** Field f's name: `len` bytes at offset `at`. */
+export function putFieldName(table: usize, f: i32, at: i32, len: i32): void {
+  const e = table + <usize>(f * FIELD_BYTES);
+  store<i32>(e, at);
+  store<i32>(e, len, 4);
+}
+
+/** Field f's value: the bytes from offset `from` to the CR at `cr`, without the whitespace
+ *  around them. */
+export function putFieldValue(table: usize, f: i32, p: usize, from: i32, cr: i32): void {
+  let vs = from;
+  let ve = cr;
+  while (vs < ve && isOws(<u32>load<u8>(p + <usize>vs))) vs++;
+  while (ve > vs && isOws(<u32>load<u8>(p + <usize>ve - 1))) ve--;
+  const e = table + <usize>(f * FIELD_BYTES);
+  store<i32>(e, vs, 8);
+  store<i32>(e, ve - vs, 12);
 }
 
 // @ts-ignore: decorator

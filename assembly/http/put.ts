@@ -8,6 +8,48 @@ export function putAscii(dst: usize, s: string): i32 {
   return n;
 }
 
+/** Copies `n` bytes from src to dst (not overlapping); returns n. Short runs are copied here:
+ *  memory.copy leaves wasm for a runtime call, which costs more than a few loads and stores. */
+export function putBytes(dst: usize, src: usize, n: i32): i32 {
+  if (n > 64) {
+    memory.copy(dst, src, <usize>n);
+    return n;
+  }
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + <usize>i, load<u64>(src + <usize>i));
+  for (; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
+  return n;
+}
+
+/** The length of `s` when all its characters are ASCII (so one UTF-8 byte each), else -1.
+ *  Four UTF-16 units are checked per load. */
+export function asciiLength(s: string): i32 {
+  const p = changetype<usize>(s);
+  const n = s.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if ((load<u64>(p + ((<usize>i) << 1)) & 0xff80ff80ff80ff80) != 0) return -1;
+  }
+  for (; i < n; i++) if (load<u16>(p + ((<usize>i) << 1)) >= 0x80) return -1;
+  return n;
+}
+
+/** Writes `s`, which asciiLength() has found all ASCII, at dst: its UTF-8, one byte per
+ *  character, four characters per store. Returns the bytes written. */
+export function putAsciiString(dst: usize, s: string): i32 {
+  const p = changetype<usize>(s);
+  const n = s.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = load<u64>(p + ((<usize>i) << 1));
+    const packed =
+      (v & 0xff) | ((v >> 8) & 0xff00) | ((v >> 16) & 0xff0000) | ((v >> 24) & 0xff000000);
+    store<u32>(dst + <usize>i, <u32>packed);
+  }
+  for (; i < n; i++) store<u8>(dst + <usize>i, <u8>load<u16>(p + ((<usize>i) << 1)));
+  return n;
+}
+
 /** Writes `v` in decimal at dst; returns the digits written (1 to 20). */
 export function putDecimal(dst: usize, v: u64): i32 {
   let n = 1;

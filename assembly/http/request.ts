@@ -6,7 +6,7 @@
 
 import { ByteBuf } from "./buffers";
 import { Chunked } from "./chunked";
-import { fieldNameAt, fieldNameLen, fieldValueAt, fieldValueLen } from "./fields";
+import { FIELD_BYTES, fieldNameAt, fieldNameLen, fieldValueAt, fieldValueLen } from "./fields";
 import { Body, Framing } from "./framing";
 import { dataFns, endFns } from "./callbacks";
 import { DataHandler, Handler } from "./handler";
@@ -41,7 +41,7 @@ export class Request {
   collected: ByteBuf = new ByteBuf();
   bodyView: Slice = new Slice();
 
-  constructor(readonly slot: u32) {}
+  constructor(public slot: u32) {} // the connection it belongs to now (slots.ts reuses it)
 
   /** The method, e.g. "GET" (case-sensitive, RFC 9110 9.1). */
   get method(): string {
@@ -188,5 +188,21 @@ export class Request {
     v.ptr = this.collected.data;
     v.length = this.collected.length;
     return v;
+  }
+
+  /** SDK: copies the head at p (headLen bytes) and its field table out of the input, which is
+   *  about to be consumed, so that the accessors outlive the call that parsed it. False past
+   *  the memory cap. */
+  keep(p: usize, headLen: i32, fieldTable: usize): bool {
+    const tableBytes = this.scan.fields * FIELD_BYTES;
+    const k = this.kept;
+    k.clear();
+    if (!k.reserve(tableBytes + headLen)) return false;
+    memory.copy(k.ptr, fieldTable, <usize>tableBytes);
+    memory.copy(k.ptr + <usize>tableBytes, p, <usize>headLen);
+    k.end = tableBytes + headLen;
+    this.table = k.ptr;
+    this.base = k.ptr + <usize>tableBytes;
+    return true;
   }
 }

@@ -4,44 +4,35 @@
 // or "Connection: close" delimiting (HTTP/1.0). Output the connection cannot take yet waits in
 // `spill` and the connection stops reading until it is sent (backpressure).
 
-import { connSpace, connWantDrain, connWrite } from "../socket";
+import { connReserve, connWantDrain, connWrote } from "../socket";
+import { Output } from "./output";
 import { ByteBuf } from "./buffers";
-import { putAscii, putDecimal, putHex } from "./put";
-import { bodiless, reason } from "./status";
-import { checkHeader, Reserved, reserved } from "./headers";
+import { asciiLength, putAscii, putAsciiString, putHex } from "./put";
+import { bodiless } from "./status";
+import { Reserved, reserved } from "./headers";
 import { drainFns } from "./callbacks";
 import { Handler } from "./handler";
-import { dateLine, DATE_LINE_BYTES } from "./date";
+import {
+  appendLine,
+  checkHeaderCached,
+  encode,
+  Framed,
+  headScratch,
+  HEAD_FIXED_MAX,
+  putHead,
+  scratch,
+} from "./response-head";
 
 /** Body bytes held back before the head is sent, so that a response ended within them gets a
  *  Content-Length; a larger body is sent chunked (Go's net/http does the same). */
 const STAGE_MAX: i32 = 16384;
-/** Bytes of header lines a response may stage; more is a handler error. */
-const HEAD_MAX: i32 = 16384;
-/** Output for one response the peer has not taken yet; a handler that writes past it without
- *  waiting for onDrain has failed, and the connection is aborted. */
-const SPILL_MAX: i32 = 4 << 20;
-
-/** What `writable` keeps back for framing: a chunk-size line and its CRLFs. */
-const CHUNK_OVERHEAD: i32 = 32;
 
 const LINE: usize = memory.data(256); // status and framing lines, chunk-size lines
 
-export const enum Framed {
-  PENDING = 0,
-  LENGTH,
-  CHUNKED,
-  CLOSE,
-  NONE,
-}
-
 @final
-export class Response {
+export class Response extends Output {
   code: i32 = 200;
   committed: bool = false; // the head has been written
-  ended: bool = false; // end() or fail() was called
-  failed: bool = false; // fail(): answered 500, or aborted after the head went out
-  closeAfter: bool = false; // the connection closes after this response
   declared: i64 = -1; // length(n), or -1
   sent: i64 = 0; // body bytes written since the head
   framed: Framed = Framed.PENDING;
@@ -52,9 +43,6 @@ export class Response {
   keepAlive: bool = true;
   head: ByteBuf = new ByteBuf();
   stage: ByteBuf = new ByteBuf();
-  spill: ByteBuf = new ByteBuf();
-
-  constructor(readonly slot: u32) {}
 
   /** Sets the status, 200-599 (1xx are the SDK's to send); another code fails the response.
    *  No effect once the head is out. */
@@ -70,20 +58,13 @@ export class Response {
    *  close sets close(); Transfer-Encoding is the SDK's and fails the response. */
   header(name: string, value: string): Response {
     if (this.committed || this.ended) return this;
-    const kind = checkHeader(name, value);
-    if (kind == Reserved.INVALID || kind == Reserved.TRANSFER_ENCODING) {
-      this.fail();
-      return this;
-    }
-    if (kind == Reserved.CONTENT_LENGTH) {
-      this.length(reserved.length);
-      return this;
-    }
-    if (kind == Reserved.CONNECTION) {
+    const kind = checkHeaderCached(name, value);
+    if (kind == Reserved.NONE) {
+      if (!appendLine(this.head, name, value)) this.fail();
+    } else if (kind == Reserved.CONTENT_LENGTH) this.length(reserved.length);
+    else if (kind == Reserved.CONNECTION) {
       if (reserved.close) this.closeAfter = true;
-      return this;
-    }
-    if (!appendLine(this.head, name, value)) this.fail();
+    } else this.fail(); // invalid, or Transfer-Encoding
     return this;
   }
 
@@ -98,11 +79,6 @@ export class Response {
   close(): Response {
     this.closeAfter = true;
     return this;
-  }
-
-  /** Bytes that can be written now without waiting for the peer; 0 while earlier output waits. */
-  get writable(): i32 {
-    return this.spill.length > 0 ? 0 : max(0, connSpace(this.slot) - CHUNK_OVERHEAD);
   }
 
   /** Writes `s` as UTF-8. */
@@ -127,6 +103,7 @@ export class Response {
 
   /** Writes `s` (if any) and ends the response. */
   end(s: string = ""): void {
+    if (!this.committed && !this.ended && this.endWhole(s)) return;
     const n = encode(s);
     if (n < 0) this.fail();
     else this.endBytes(scratch.ptr, n);
@@ -178,26 +155,10 @@ export class Response {
     this.ended = true;
   }
 
-  /** SDK: ends a response whose head is out without completing it; the connection closes. */
-  abort(): void {
-    this.failed = true;
-    this.ended = true;
-    this.closeAfter = true;
-  }
-
   /** SDK: tells a client waiting with "Expect: 100-continue" to send the body. */
   sendContinue(): void {
     this.awaitsContinue = false;
     this.emit(LINE, putAscii(LINE, "HTTP/1.1 100 Continue\r\n\r\n"));
-  }
-
-  /** SDK: moves waiting output to the connection; true when none is left. */
-  pump(): bool {
-    const s = this.spill;
-    if (s.length == 0) return true;
-    s.consume(connWrite(this.slot, s.data, s.length));
-    if (s.length > 0) connWantDrain(this.slot);
-    return s.length == 0;
   }
 
   /** SDK: readies the slot's response for a new request. */
@@ -219,8 +180,30 @@ export class Response {
     this.stage.clear();
   }
 
-  /** Writes the head for a body of `total` bytes (-1: not known yet), then the staged body. */
-  private commit(total: i64): void {
+  /** The usual end(): with nothing staged or waiting, the head and the body are written in one
+   *  piece straight into the output, the body encoded in place (no copy through `scratch`).
+   *  False, with nothing done, when the output has no room for them or framing says otherwise. */
+  private endWhole(s: string): bool {
+    if (this.stage.length != 0 || this.spill.length != 0) return false;
+    const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
+    const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);
+    if (this.declared >= 0 && this.declared != <i64>n) return false;
+    const body = this.headOnly || bodiless(this.code) ? 0 : n;
+    const at = connReserve(this.slot, HEAD_FIXED_MAX + this.head.length + body);
+    if (at == 0) return false;
+    this.decide(n);
+    const k = this.putHead(at, n);
+    if (body > 0 && ascii >= 0) putAsciiString(at + <usize>k, s);
+    else if (body > 0) String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, at + <usize>k);
+    connWrote(this.slot, k + body);
+    this.committed = true;
+    this.sent = n;
+    this.ended = true;
+    return true;
+  }
+
+  /** Chooses the framing for a body of `total` bytes (-1: not known yet). */
+  private decide(total: i64): void {
     // A final answer before the client was told to continue: it may or may not send the body,
     // so the connection cannot be reused (RFC 9110 10.1.1).
     if (this.awaitsContinue) this.closeAfter = true;
@@ -233,17 +216,30 @@ export class Response {
       this.framed = Framed.CLOSE;
       this.closeAfter = true;
     }
-    let n = putAscii(LINE, "HTTP/1.1 ");
-    n += putDecimal(LINE + <usize>n, <u64>this.code);
-    store<u8>(LINE + <usize>n, 0x20);
-    n++;
-    n += putAscii(LINE + <usize>n, reason(this.code));
-    n += putAscii(LINE + <usize>n, "\r\n");
-    this.emit(LINE, n);
-    this.emit(dateLine(), DATE_LINE_BYTES);
-    this.emit(this.head.data, this.head.length);
+  }
+
+  /** Writes the head at `at` (see putHead) and drops the staged header lines. */
+  private putHead(at: usize, total: i64): i32 {
+    const n = putHead(this.code, this.framed, this.closeAfter, this.http10, this.head, total, at);
     this.head.clear();
-    this.emit(LINE, framingLines(this, total));
+    return n;
+  }
+
+  /** Writes the head for a body of `total` bytes (-1: not known yet), then the staged body:
+   *  formatted in the output when it has room, else in headScratch() and emitted from there. */
+  private commit(total: i64): void {
+    this.decide(total);
+    const need = HEAD_FIXED_MAX + this.head.length;
+    const at = this.spill.length == 0 ? connReserve(this.slot, need) : 0;
+    if (at != 0) connWrote(this.slot, this.putHead(at, total));
+    else {
+      const p = headScratch(need);
+      if (p == 0) {
+        this.abort();
+        return;
+      }
+      this.emit(p, this.putHead(p, total));
+    }
     this.committed = true;
     const staged = this.stage;
     if (staged.length > 0) this.body(staged.data, staged.length);
@@ -267,63 +263,4 @@ export class Response {
       this.emit(LINE, putAscii(LINE, "\r\n"));
     } else this.emit(ptr, len);
   }
-
-  /** Output, in order: to the connection while it has room, then to the spill. */
-  private emit(ptr: usize, len: i32): void {
-    if (len <= 0) return;
-    const s = this.spill;
-    if (s.length == 0) {
-      const n = connWrite(this.slot, ptr, len);
-      ptr += <usize>n;
-      len -= n;
-      if (len == 0) return;
-    }
-    if (s.length + len > SPILL_MAX || !s.append(ptr, len)) {
-      this.abort();
-      return;
-    }
-    connWantDrain(this.slot);
-  }
-}
-
-/** A shared buffer for encoding strings; reused, never given back. */
-const scratch = new ByteBuf();
-
-/** Encodes `s` as UTF-8 into `scratch`; its length, or -1 past the memory cap. */
-function encode(s: string): i32 {
-  const n = String.UTF8.byteLength(s);
-  scratch.reset();
-  if (n == 0) return 0;
-  if (!scratch.reserve(n)) return -1;
-  String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, scratch.ptr);
-  return n;
-}
-
-/** "Content-Length" or "Transfer-Encoding", the Connection line, and the empty line. */
-function framingLines(r: Response, total: i64): i32 {
-  let n = 0;
-  if (r.framed == Framed.LENGTH) {
-    n += putAscii(LINE, "Content-Length: ");
-    n += putDecimal(LINE + <usize>n, <u64>total);
-    n += putAscii(LINE + <usize>n, "\r\n");
-  } else if (r.framed == Framed.CHUNKED) {
-    n += putAscii(LINE, "Transfer-Encoding: chunked\r\n");
-  }
-  if (r.closeAfter) n += putAscii(LINE + <usize>n, "Connection: close\r\n");
-  else if (r.http10) n += putAscii(LINE + <usize>n, "Connection: keep-alive\r\n");
-  n += putAscii(LINE + <usize>n, "\r\n");
-  return n;
-}
-
-/** "name: value\r\n", UTF-8, into the staged head; false past HEAD_MAX. */
-function appendLine(b: ByteBuf, name: string, value: string): bool {
-  const n = name.length + 2 + String.UTF8.byteLength(value) + 2;
-  if (b.length + n > HEAD_MAX || !b.reserve(n)) return false;
-  let at = b.ptr + <usize>b.end;
-  at += <usize>putAscii(at, name);
-  at += <usize>putAscii(at, ": ");
-  at += String.UTF8.encodeUnsafe(changetype<usize>(value), value.length, at);
-  putAscii(at, "\r\n");
-  b.end += n;
-  return true;
 }

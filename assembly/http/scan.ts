@@ -2,7 +2,8 @@
 // request line and the field lines byte by byte and finds the end of the head. Its contract is
 // picohttpparser's: given the bytes received so far it answers "complete, n bytes", "need more"
 // or "malformed (status)". Unlike picohttpparser it never rescans: the position and state are
-// kept in a Scan, so a head that arrives one byte at a time costs one pass in total (slowloris).
+// kept in a Scan (scan-state.ts), so a head that arrives one byte at a time costs one pass in
+// total (slowloris). The request line's bytes are scan-line.ts's.
 // It allocates nothing; the caller keeps the bytes in place (offsets are relative to the head's
 // first byte) and indexes the head once it is complete (index.ts).
 //
@@ -22,81 +23,18 @@
 // Connection and Expect values at their line's CR (early.ts). What needs the whole head (Host
 // present, the target's form, a coding before chunked) is framing.ts's business.
 
-import {
-  COLON,
-  CR,
-  HEX,
-  LF,
-  PERCENT,
-  SP,
-  TARGET,
-  VALUE,
-  isClass,
-  isDigit,
-  isOws,
-  isTchar,
-} from "./chars";
+import { COLON, CR, LF, TARGET, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
 import { Field, namedChunked, valueError } from "./early";
-import { maxBodyBytes, maxHeaderBytes, maxHeaders, maxTargetBytes, MAX_METHOD } from "./limits";
+import { putFieldName, putFieldValue } from "./fields";
+import { Head, Scan } from "./scan-state";
+import { scanLine } from "./scan-line";
+
+export { Head, Scan } from "./scan-state";
+import { maxBodyBytes, maxHeaderBytes, maxHeaders } from "./limits";
 
 /** scanHead()/scanFields(): more bytes are needed. */
 export const MORE: i32 = 0;
-
-export const enum Head {
-  START = 0, // before the method; a CR starts an empty line, which is skipped
-  LEAD_LF, // after the CR of an empty line before the request line
-  METHOD,
-  TARGET,
-  PCT1, // after "%" in the target: two hex digits follow
-  PCT2,
-  VERSION, // "HTTP/" DIGIT "." DIGIT, checked by position
-  LINE_LF, // after the CR ending the request line
-  FIELD, // at the start of a field line, or of the empty line ending the section
-  NAME,
-  VALUE,
-  LENGTH, // a Content-Length value: OWS 1*15DIGIT OWS, byte by byte
-  FIELD_LF, // after the CR ending a field line
-  END_LF, // after the CR of the empty line
-  DONE,
-}
-
-/** Where a scan stands. Offsets are from the first byte of the head. */
-@final
-export class Scan {
-  state: Head = Head.START;
-  pos: i32 = 0; // bytes checked so far
-  method: i32 = 0; // offset of the method (after skipped empty lines)
-  target: i32 = 0; // offset of the request-target
-  version: i32 = 0; // offset of the HTTP-version
-  fields: i32 = 0; // field lines seen
-  major: i32 = 0;
-  minor: i32 = 0;
-  name: i32 = 0; // offset of the current field name, then of its value
-  kind: Field = Field.OTHER; // the header field whose value is being read
-  seen: i32 = 0; // SEEN_* bits: framing fields met so far in the header section
-  trailer: bool = false;
-  digits: i32 = 0; // Content-Length digits so far
-  length: i64 = 0; // their value
-  lengthEnd: bool = false; // whitespace after the digits: no digit may follow
-
-  reset(): void {
-    this.state = Head.START;
-    this.pos = 0;
-    this.fields = 0;
-    this.seen = 0;
-    this.trailer = false;
-  }
-
-  /** Starts a trailer section (RFC 9112 7.1.2): field lines only, same syntax and limits. */
-  resetFields(): void {
-    this.state = Head.FIELD;
-    this.pos = 0;
-    this.fields = 0;
-    this.seen = 0;
-    this.trailer = true;
-  }
-}
 
 const SEEN_LENGTH: i32 = 1;
 const SEEN_CODINGS: i32 = 2;
@@ -109,8 +47,6 @@ const H_CONTENT_LENGTH = bytes("content-length");
 const H_TRANSFER_ENCODING = bytes("transfer-encoding");
 /** Content-Length digits beyond this many are "too large" (413), as in framing.ts. */
 const MAX_LENGTH_DIGITS: i32 = 15;
-
-const HTTP_SLASH: u64 = 0x2f50545448; // "HTTP/" little-endian, for the version check
 
 /** Scans the head at [p, p+len), resuming where the last call stopped (len only grows between
  *  calls, with the same first byte). Returns the head length once the empty line has ended it,
@@ -129,92 +65,6 @@ export function scanHead(s: Scan, p: usize, len: i32): i32 {
   return s.state >= Head.TARGET && s.state <= Head.PCT2 ? -414 : -431;
 }
 
-/** Request-line bytes from i until the line ends or `end`; the new offset or -status. */
-function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
-  for (; i < end; i++) {
-    const c = <u32>load<u8>(p + <usize>i);
-    const st = s.state;
-    if (st == Head.TARGET) {
-      if (c == SP) {
-        if (i == s.target) return -400;
-        s.version = i + 1;
-        s.state = Head.VERSION;
-        continue;
-      }
-      if (i - s.target >= maxTargetBytes) return -414;
-      if (c == PERCENT) s.state = Head.PCT1;
-      else if (!isClass(c, TARGET)) return -400;
-    } else if (st == Head.PCT1 || st == Head.PCT2) {
-      if (i - s.target >= maxTargetBytes) return -414;
-      if (!isClass(c, HEX)) return -400;
-      s.state = st == Head.PCT1 ? Head.PCT2 : Head.TARGET;
-    } else if (st == Head.METHOD) {
-      if (c == SP) {
-        s.target = i + 1;
-        s.state = Head.TARGET;
-        continue;
-      }
-      if (!isTchar(c)) return -400;
-      if (i - s.method >= MAX_METHOD) return -501;
-    } else {
-      const r = lineEdge(s, c, i);
-      if (r < 0) return r;
-      if (s.state == Head.FIELD) return i + 1;
-    }
-  }
-  return i;
-}
-
-/** The request line's other states: start, skipped empty lines, version, final LF. */
-function lineEdge(s: Scan, c: u32, i: i32): i32 {
-  switch (s.state) {
-    case Head.START:
-      if (c == CR) {
-        s.state = Head.LEAD_LF;
-        return 0;
-      }
-      if (!isTchar(c)) return -400;
-      s.method = i;
-      s.state = Head.METHOD;
-      return 0;
-    case Head.LEAD_LF:
-      if (c != LF) return -400;
-      s.state = Head.START;
-      return 0;
-    case Head.VERSION:
-      return versionByte(s, c, i - s.version);
-    case Head.LINE_LF:
-      if (c != LF) return -400;
-      s.state = Head.FIELD;
-      return 0;
-    default:
-      unreachable();
-      return -400;
-  }
-}
-
-/** Byte `k` of "HTTP/" DIGIT "." DIGIT CR (case-sensitive, RFC 9112 2.3). */
-function versionByte(s: Scan, c: u32, k: i32): i32 {
-  if (k < 5) return c == <u32>((HTTP_SLASH >> ((<u64>k) << 3)) & 0xff) ? 0 : -400;
-  if (k == 5 && isDigit(c)) {
-    s.major = c - 0x30;
-    return 0;
-  }
-  if (k == 6 && c == 0x2e) return 0;
-  if (k == 7 && isDigit(c)) {
-    s.minor = c - 0x30;
-    return 0;
-  }
-  // The CR makes the version well-formed: an unsupported one is refused there, whatever
-  // follows (HTTP.md: a well-formed version other than 1.0 and 1.1 is 505; anything else 400).
-  if (k == 8 && c == CR) {
-    if (s.major != 1 || s.minor > 1) return -505;
-    s.state = Head.LINE_LF;
-    return 0;
-  }
-  return -400;
-}
-
 /** Field-line bytes from i (a header or trailer section) until the section ends or `end`;
  *  the new offset or -status. Leaves s.state DONE after the empty line. */
 export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
@@ -226,6 +76,7 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != CR) return -400;
       s.state = Head.FIELD_LF;
+      if (s.table != 0) putFieldValue(s.table, s.fields - 1, p, s.name, i);
       if (s.kind != Field.OTHER) {
         const r = valueEnd(s, p, i);
         if (r < 0) return r;
@@ -236,12 +87,13 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
       s.state = Head.VALUE;
       s.kind = Field.OTHER;
+      if (s.table != 0) putFieldName(s.table, s.fields - 1, s.name, i - s.name);
       if (!s.trailer) {
         const r = nameEnd(s, p, i);
         if (r < 0) return r;
       }
     } else {
-      const r = fieldEdge(s, <u32>load<u8>(p + <usize>i), i);
+      const r = fieldEdge(s, p, <u32>load<u8>(p + <usize>i), i);
       if (r < 0) return r;
       if (s.state == Head.DONE) return i + 1;
     }
@@ -251,7 +103,7 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
 }
 
 /** The start of a field line (at i), a Content-Length byte, and the LFs after a CR. */
-function fieldEdge(s: Scan, c: u32, i: i32): i32 {
+function fieldEdge(s: Scan, p: usize, c: u32, i: i32): i32 {
   switch (s.state) {
     case Head.FIELD:
       if (c == CR) {
@@ -266,7 +118,7 @@ function fieldEdge(s: Scan, c: u32, i: i32): i32 {
       s.state = Head.NAME;
       return 0;
     case Head.LENGTH:
-      return lengthByte(s, c);
+      return lengthByte(s, p, c, i);
     case Head.FIELD_LF:
       if (c != LF) return -400;
       s.state = Head.FIELD;
@@ -320,7 +172,7 @@ function valueEnd(s: Scan, p: usize, i: i32): i32 {
 
 /** One byte of a Content-Length value: OWS 1*DIGIT OWS, at most 15 digits (413 past them, or
  *  past max-body-bytes), then the CR. */
-function lengthByte(s: Scan, c: u32): i32 {
+function lengthByte(s: Scan, p: usize, c: u32, i: i32): i32 {
   if (isOws(c)) {
     if (s.digits > 0) s.lengthEnd = true;
     return 0;
@@ -333,5 +185,6 @@ function lengthByte(s: Scan, c: u32): i32 {
   }
   if (c != CR || s.digits == 0) return -400; // a sign, a list, an empty value
   s.state = Head.FIELD_LF;
+  if (s.table != 0) putFieldValue(s.table, s.fields - 1, p, s.name, i);
   return 0;
 }

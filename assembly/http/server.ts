@@ -41,6 +41,7 @@ import {
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 import { MORE, scanHead } from "./scan";
+import { releaseIdle, requestAt, responseAt, salvageSlot, slotsInit, takeRequest } from "./slots";
 import { putAscii } from "./put";
 
 /** Room the output must have before the next request is taken off the input: pipelined
@@ -49,8 +50,6 @@ const RESPONSE_ROOM: i32 = 16384;
 
 let handler: Handler = noHandler;
 let appInit: () => void = noInit;
-let requests = new StaticArray<Request | null>(0);
-let responses = new StaticArray<Response | null>(0);
 let fieldTable: usize = 0; // the field index of the head being parsed (any slot)
 
 /** Serves HTTP/1.1 with `h` handling every request. Call it once, at the app's top level. */
@@ -60,7 +59,7 @@ export function serve(h: Handler): void {
   handleInit(httpInit);
   handleDrain(httpDrain);
   handleTimeout(httpTimeout);
-  handleSalvage(httpSalvage);
+  handleSalvage(salvageSlot);
   setTrapReply(TRAP_REPLY);
 }
 
@@ -72,17 +71,6 @@ const TRAP_REPLY: usize = memory.data(4 + 128, 4);
 
 function writeTrapReply(): void {
   store<u32>(TRAP_REPLY, <u32>putAscii(TRAP_REPLY + 4, TRAP_REPLY_TEXT));
-}
-
-/** SalvageFn. The culprit gets the trap reply unless its response has begun (a request that
- *  trapped while its head was parsed has none yet). Another connection moves to a fresh
- *  instance when it waits for a head with nothing of the last response still held here. */
-function httpSalvage(slot: u32, culprit: bool): bool {
-  const req = requests[slot];
-  const res = responses[slot];
-  if (req === null || res === null) return !culprit;
-  if (culprit) return req.phase == Phase.HEAD || (req.phase != Phase.CLOSED && !res.committed);
-  return req.phase == Phase.HEAD && res.spill.length == 0 && !res.drainWanted;
 }
 
 /** `fn` runs once at start-up, after the limits are read: the place for an app to allocate
@@ -97,40 +85,30 @@ function httpInit(): void {
   writeTrapReply();
   readLimits();
   buffersInit();
-  requests = new StaticArray<Request | null>(maxConnections());
-  responses = new StaticArray<Response | null>(maxConnections());
+  slotsInit();
   fieldTable = heap.alloc(<usize>(maxHeaders * FIELD_BYTES));
   callbacksInit(maxConnections());
   appInit();
 }
 
+/** SlotFn. A new connection holds no request until bytes arrive (slots.ts). */
 function httpOpen(slot: u32): void {
-  if (requests[slot] === null) {
-    requests[slot] = new Request(slot);
-    responses[slot] = new Response(slot);
-  }
-  const req = requests[slot]!;
-  req.phase = Phase.HEAD;
-  req.scan.reset();
-  req.bodyDeadline = 0;
   connSetTimeout(slot, headerTimeoutMs);
 }
 
 function httpClose(slot: u32): void {
-  const req = requests[slot]!;
-  const res = responses[slot]!;
-  req.kept.clear();
-  req.collected.clear();
-  res.head.clear();
-  res.stage.clear();
-  res.spill.clear();
-  req.phase = Phase.CLOSED;
+  releaseIdle(slot, true);
 }
 
 /** DataFn: runs the request cycle over [ptr, ptr+len); returns the bytes consumed. */
 function httpData(slot: u32, ptr: usize, len: i32): i32 {
-  const req = requests[slot]!;
-  const res = responses[slot]!;
+  const used = serveInput(takeRequest(slot), responseAt(slot), ptr, len);
+  releaseIdle(slot);
+  return used;
+}
+
+function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
+  const slot = req.slot;
   let used = 0;
   while (used < len) {
     let n = 0;
@@ -151,11 +129,13 @@ function httpData(slot: u32, ptr: usize, len: i32): i32 {
 /** Scans the head; once complete, frames it and calls the handler. Returns the head length,
  *  0 for more input, or -1 after refusing it. */
 function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
-  if (req.scan.pos == 0) connSetTimeout(req.slot, headerTimeoutMs); // a head starts arriving
+  const resumed = req.scan.pos != 0;
+  if (!resumed) connSetTimeout(req.slot, headerTimeoutMs); // a head starts arriving
+  req.scan.table = fieldTable; // indexed as scanned; shared, so again if resumed
   const n = scanHead(req.scan, p, len);
   if (n == MORE) return 0;
   if (n < 0) return reject(req, res, -n);
-  indexFields(req.scan, p, fieldTable);
+  if (resumed) indexFields(req.scan, p, fieldTable);
   const status = frame(req.framing, req.scan, p, fieldTable);
   if (status != 0) return reject(req, res, status);
   start(req, res, p, n);
@@ -188,23 +168,9 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   }
   if (req.complete) bodyEnd(req, res);
   settle(req, res);
-  if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) keep(req, p, headLen);
-}
-
-/** Copies the head and its field table out of the input, which is about to be consumed. */
-function keep(req: Request, p: usize, headLen: i32): void {
-  const tableBytes = req.scan.fields * FIELD_BYTES;
-  const k = req.kept;
-  k.clear();
-  if (!k.reserve(tableBytes + headLen)) {
-    responses[req.slot]!.fail();
-    return;
+  if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) {
+    if (!req.keep(p, headLen, fieldTable)) res.fail();
   }
-  memory.copy(k.ptr, fieldTable, <usize>tableBytes);
-  memory.copy(k.ptr + <usize>tableBytes, p, <usize>headLen);
-  k.end = tableBytes + headLen;
-  req.table = k.ptr;
-  req.base = k.ptr + <usize>tableBytes;
 }
 
 /** Body bytes: returns those consumed, or -1 after refusing the request. */
@@ -298,8 +264,9 @@ function reject(req: Request, res: Response, status: i32): i32 {
 
 /** DrainFn: the output has been sent; send what waited, then let the app stream more. */
 function httpDrain(slot: u32): void {
-  const req = requests[slot]!;
-  const res = responses[slot]!;
+  const req = requestAt(slot);
+  if (req === null) return;
+  const res = responseAt(slot);
   if (!res.pump()) return;
   if (res.drainWanted && req.phase != Phase.CLOSED) {
     res.drainWanted = false;
@@ -308,14 +275,16 @@ function httpDrain(slot: u32): void {
     fn(req, res);
   }
   settle(req, res);
+  releaseIdle(slot);
 }
 
 /** TimeoutFn: a head that started, or a body, did not arrive in time: 408 (RFC 9110 15.5.9)
  *  if nothing of the response has gone out, else the response is cut short (a 408 cannot
  *  follow a head); then close. An idle connection is closed silently by the core. */
 function httpTimeout(slot: u32): void {
-  const req = requests[slot]!;
-  const res = responses[slot]!;
+  const req = requestAt(slot);
+  if (req === null) return; // idle: the core closes it silently
+  const res = responseAt(slot);
   if (req.phase == Phase.HEAD) {
     if (req.scan.pos == 0) return;
     res.begin(false, false, false);
