@@ -6,6 +6,7 @@
  */
 import type { FaultKind, FaultTally, SimFaults } from '../../host/kernel/sim/faults.ts';
 import type { Random } from '../../host/kernel/sim/random.ts';
+import { drawFaults, knobDraw } from '../../host/kernel/sim/fault-draw.ts';
 import { weighted } from './model.ts';
 
 export interface Profile {
@@ -39,25 +40,8 @@ const TRANSFERS_PER_PEER = 256;
 
 export function drawProfile(rng: Random, maxPeers: number): Profile {
   const calm = rng.next() < 0.25;
-  const p = (on: number, lo: number, hi: number) =>
-    !calm && rng.next() < on ? lo + rng.next() * (hi - lo) : 0;
-  const cap = () =>
-    weighted(rng, [
-      [70, 0],
-      [5, 1],
-      [5, 7],
-      [10, 100],
-      [10, 4096],
-    ] as const);
-  const faults: SimFaults = {
-    shortRead: p(0.5, 0.1, 0.9),
-    shortWrite: p(0.5, 0.1, 0.9),
-    eagain: p(0.4, 0.02, 0.3),
-    spurious: p(0.4, 0.05, 0.5),
-    reorder: p(0.5, 0.2, 1),
-    maxRecv: calm ? 0 : cap(),
-    maxSend: calm ? 0 : cap(),
-  };
+  const faults = drawFaults(rng, calm);
+  const p = knobDraw(rng, calm);
   const slowest = Math.min(faults.maxRecv || Infinity, faults.maxSend || Infinity);
   const budget = Math.min(
     weighted(rng, [
