@@ -241,7 +241,7 @@ export function staleness(root: string): string[] {
   for (const g of WASMLOOP_ARTIFACTS.filter((f) => f.endsWith('.wasm'))) {
     if (mtime(join(root, g)) < guests)
       notes.push(
-        `${g} is older than assembly/ sources: run \`node scripts/build-guests.js\` for a current build`,
+        `${g} is older than assembly/ sources: run \`npm run asbuild\` for a current build`,
       );
   }
   if (mtime(join(root, 'dist/cli.js')) < host)

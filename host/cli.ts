@@ -9,6 +9,8 @@ import { runWasiCommand, serveGuest } from './cli-run.ts';
 import { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 import { HOST_LIMITS, limitHelp, limitsOf, UNDECLARED_GUEST_LIMITS } from './limits.ts';
 import { isWasmloopGuest, loadModule } from './module.ts';
+import { buildCommand } from './tools/build.ts';
+import { initCommand } from './tools/init.ts';
 
 /** Exit statuses, one per kind of failure. */
 export const EXIT = {
@@ -21,6 +23,7 @@ export const EXIT = {
   trapped: 70, // the guest trapped (or its thread died) more times in a row than the restart budget; a WASI command trapped
   listen: 71, // a --tcplisten address could not be bound
   platform: 72, // not Linux, or the native shim is not built
+  build: 73, // wasmloop build: the source does not compile
 } as const;
 
 /** Every code has a status: a code added to host/errors.ts without one is a compile error. */
@@ -43,6 +46,7 @@ export const CODE_TO_EXIT: Record<WasmloopErrorCode, number> = {
   ERR_WASMLOOP_LISTEN: EXIT.listen,
   ERR_WASMLOOP_PLATFORM: EXIT.platform,
   ERR_WASMLOOP_NATIVE: EXIT.platform,
+  ERR_WASMLOOP_BUILD: EXIT.build,
 };
 
 export const HELP = `wasmloop: a sandboxed network event loop (protocol logic in WebAssembly)
@@ -50,6 +54,11 @@ export const HELP = `wasmloop: a sandboxed network event loop (protocol logic in
 Usage:
   wasmloop run [OPTIONS] <module.wasm> [OPTIONS] [-- ARGS...]
   wasmloop limits <module.wasm>     the limits that module takes, with their defaults
+  wasmloop build <entry.ts> [-o OUT.wasm] [--debug] [--runtime NAME]
+                                    compile an AssemblyScript guest with wasmloop's options
+                                    (default OUT: the entry's name with .wasm), check it as run
+                                    does, then write it
+  wasmloop init <dir>               write a minimal app, its test and npm scripts into <dir>
   wasmloop --help | --version
 
 Runs a wasmloop guest (a module exporting wl_abi_version_1) on the given listeners until
@@ -95,6 +104,7 @@ Exit status:
   0 stopped by a signal   64 bad command line        65 not a WebAssembly module
   66 cannot read module   67 not a wasmloop guest    68 guest failed to start (or ran away)
   70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
+  73 build: the guest does not compile (a built module that fails run's checks: 67)
   A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start
 
 Examples:
@@ -150,6 +160,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     if (cmd === 'limits') return await printLimits(rest);
+    if (cmd === 'build') return await buildCommand(rest);
+    if (cmd === 'init') return initCommand(rest);
     if (cmd !== 'run') usage(`unknown command '${cmd}'`);
     if (rest.includes('-h') || rest.includes('--help')) {
       process.stdout.write(HELP);

@@ -27,6 +27,7 @@ export const WASMLOOP_ERROR_CODES = [
   'ERR_WASMLOOP_LISTEN',
   'ERR_WASMLOOP_PLATFORM',
   'ERR_WASMLOOP_NATIVE',
+  'ERR_WASMLOOP_BUILD',
 ] as const;
 
 export type WasmloopErrorCode = (typeof WASMLOOP_ERROR_CODES)[number];

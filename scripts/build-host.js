@@ -1,5 +1,6 @@
 // Bundles the TypeScript host into dist/ with esbuild: dist/index.js (the embedding API),
-// dist/cli.js (the `wasmloop` command) and dist/worker.js (a worker thread of a pool).
+// dist/cli.js (the `wasmloop` command), dist/worker.js (a worker thread of a pool) and
+// dist/testing.js (`wasmloop/testing`, a guest over the simulated kernel).
 // Runtime dependencies stay external. The package's .d.ts types are emitted next, by
 // `tsc -p tsconfig.types.json` into dist/types (npm run build:host); the old ones are removed
 // here so that a moved or deleted source leaves no stale declaration behind.
@@ -9,7 +10,12 @@ import { rmSync } from 'node:fs';
 rmSync('dist/types', { recursive: true, force: true });
 
 await build({
-  entryPoints: { index: 'host/index.ts', cli: 'host/cli.ts', worker: 'host/driver/worker.ts' },
+  entryPoints: {
+    index: 'host/index.ts',
+    cli: 'host/cli.ts',
+    worker: 'host/driver/worker.ts',
+    testing: 'host/testing.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

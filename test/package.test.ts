@@ -1,10 +1,11 @@
 /**
- * What `npm pack` ships: the bundles, compiled .d.ts types and the shim's C sources (the
- * install script compiles them), not the host's TypeScript sources nor any test code; and a
+ * What `npm pack` ships: the bundles, compiled .d.ts types, the AssemblyScript SDK's entry files,
+ * the prebuilt shim and its C sources (the install script compiles them where no prebuilt
+ * binary loads), not node-gyp's build/ nor the host's TypeScript sources nor any test code; and a
  * consumer type-checks against the packed types alone. Offline: the tarball is unpacked into a
  * temporary directory next to a consumer file, with this repository's @types/node and
  * @wasmer/wasi linked in as the consumer's own dependencies would be.
- * Needs `npm run build:host` (run by `npm test`'s pretest) for dist/.
+ * Needs `npm run build` (run by `npm test`'s pretest) for dist/ and prebuilds/.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -42,7 +43,7 @@ function packedFiles(): string[] {
   return pack.files.map((f) => f.path);
 }
 
-test('the package ships bundles, .d.ts types and the shim sources, no host .ts and no tests', () => {
+test('the package ships bundles, .d.ts types, the SDK, prebuilt and source shims, no build/, no host .ts, no tests', () => {
   assert.ok(
     existsSync(join(ROOT, 'dist', 'types', 'index.d.ts')),
     'run `npm run build:host` first',
@@ -57,9 +58,22 @@ test('the package ships bundles, .d.ts types and the shim sources, no host .ts a
     'binding.gyp',
     'host/native/net.c',
     'wasm/hello.wasm',
+    'dist/testing.js',
+    'dist/types/testing.d.ts',
+    'guest.ts',
+    'http.ts',
+    'socket.ts',
+    'asconfig.json',
+    'prebuilds/linux-x64/node.napi.node',
+    'scripts/install-native.js',
   ]) {
     assert.ok(files.includes(f), `${f} is shipped`);
   }
+  assert.equal(
+    files.filter((f) => f.startsWith('build/')),
+    [],
+    'no node-gyp output (Makefile, config.gypi with local paths)',
+  );
   const sources = files.filter((f) => f.startsWith('host/') && !f.startsWith('host/native/'));
   assert.equal(sources, [], 'no host TypeScript source');
   assert.equal(

@@ -15,19 +15,7 @@
 import * as http from "../http";
 import { Sha256, DIGEST } from "../crypto/sha256";
 
-export {
-  wl_abi_version_1,
-  wl_init,
-  wl_events_ptr,
-  wl_events_cap,
-  wl_dispatch,
-  wl_shutdown,
-  wl_stats_ptr,
-  wl_salvage,
-  wl_salvage_record,
-  wl_trap_reply,
-  wl_adopt,
-} from "../loop";
+export * from "../../guest";
 
 // Any body size: the host's max-body-bytes still applies when given.
 http.defaults.maxBodyBytes = 9007199254740991;

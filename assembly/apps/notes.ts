@@ -7,20 +7,8 @@
 
 import * as http from "../http";
 
-// The exports the host looks for (docs/ABI.md): always this line, unchanged.
-export {
-  wl_abi_version_1,
-  wl_init,
-  wl_events_ptr,
-  wl_events_cap,
-  wl_dispatch,
-  wl_shutdown,
-  wl_stats_ptr,
-  wl_salvage,
-  wl_salvage_record,
-  wl_trap_reply,
-  wl_adopt,
-} from "../loop";
+// The exports the host looks for (docs/ABI.md).
+export * from "../../guest";
 
 // Limits an app may change at its top level (the host's -W values still win).
 http.defaults.maxBodyBytes = 4096;

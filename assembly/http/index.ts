@@ -1,15 +1,16 @@
-// The HTTP/1.1 guest SDK. An app is one file in assembly/apps/:
+// The HTTP/1.1 guest SDK. An app, in the user's own project (or in assembly/apps/ with relative
+// imports):
 //
-//   import * as http from "../http";
-//   export { wl_abi_version_1, wl_init, wl_events_ptr, wl_events_cap, wl_dispatch, wl_shutdown, wl_stats_ptr,
-//     wl_salvage, wl_salvage_record, wl_trap_reply, wl_adopt } from "../loop";
+//   import * as http from "wasmloop/http";
+//   export * from "wasmloop/guest";
 //
 //   http.serve((req, res) => {
 //     res.header("Content-Type", "text/plain");
 //     res.end("Hello from " + req.path);
 //   });
 //
-// docs/GUEST.md is the guide; docs/HTTP.md lists the protocol choices and limits.
+// docs/GUEST.md is the guide; docs/HTTP.md lists the protocol choices and limits. The package's
+// http.ts re-exports the list below by name (test/build.test.ts keeps the two equal).
 
 export { serve, onInit } from "./server";
 export { maxConnections } from "../socket";

@@ -1,7 +1,7 @@
 /**
- * Loads the native shim (host/native/*.c, built to build/Release/wasmloop.node): the real
- * Kernel over Linux sockets and epoll, plus pollStart/pollTarget/pollStop to hear about
- * readiness from Node's own event loop.
+ * Loads the native shim (host/native/*.c, built to build/Release/wasmloop.node, or the prebuilt
+ * binary the package ships in prebuilds/): the real Kernel over Linux sockets and epoll, plus
+ * pollStart/pollTarget/pollStop to hear about readiness from Node's own event loop.
  */
 import { createRequire } from 'node:module';
 
@@ -36,11 +36,16 @@ export interface NativeKernel extends Kernel {
 
 /**
  * Relative to this module, which runs either from source as host/kernel/native.ts (two levels
- * below the package root) or bundled into dist/*.js (one level below).
+ * below the package root) or bundled into dist/*.js (one level below). Tried in the order
+ * node-gyp-build tries them: a build from source first (`npm run build:native`, or the install
+ * script when no prebuilt binary loads), then the prebuilt N-API binary the package ships for
+ * this platform, in prebuildify's layout (scripts/prebuild.js puts it there).
  */
-const ADDON_PATH = import.meta.url.endsWith('.ts')
-  ? '../../build/Release/wasmloop.node'
-  : '../build/Release/wasmloop.node';
+const PACKAGE_ROOT = import.meta.url.endsWith('.ts') ? '../../' : '../';
+const ADDON_PATHS = [
+  'build/Release/wasmloop.node',
+  `prebuilds/${process.platform}-${process.arch}/node.napi.node`,
+];
 
 let cached: NativeKernel | undefined;
 
@@ -54,15 +59,20 @@ export function loadNative(): NativeKernel {
     );
   }
   const require = createRequire(import.meta.url);
-  try {
-    cached = require(ADDON_PATH) as NativeKernel;
-  } catch (cause) {
-    const missing = (cause as NodeJS.ErrnoException | null)?.code === 'MODULE_NOT_FOUND';
-    const detail = cause instanceof Error ? cause.message : String(cause);
-    const message = missing
-      ? 'the native shim is not built: run `npm run build:native`'
-      : `the native shim failed to load (${detail}): rebuild it with \`npm run build:native\``;
-    throw new WasmloopError('ERR_WASMLOOP_NATIVE', message, { cause });
+  let cause: unknown;
+  for (const path of ADDON_PATHS) {
+    try {
+      cached = require(PACKAGE_ROOT + path) as NativeKernel;
+      return cached;
+    } catch (err) {
+      cause = err;
+      if ((err as NodeJS.ErrnoException | null)?.code !== 'MODULE_NOT_FOUND') break;
+    }
   }
-  return cached;
+  const missing = (cause as NodeJS.ErrnoException | null)?.code === 'MODULE_NOT_FOUND';
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const message = missing
+    ? 'the native shim is not built: run `npm run build:native`'
+    : `the native shim failed to load (${detail}): rebuild it with \`npm run build:native\``;
+  throw new WasmloopError('ERR_WASMLOOP_NATIVE', message, { cause });
 }

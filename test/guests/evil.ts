@@ -26,19 +26,7 @@ import { bytes, equals } from "../../assembly/bytes";
 import { connWrite, every, serve } from "../../assembly/socket";
 import { connHandle } from "../../assembly/testing";
 
-export {
-  wl_abi_version_1,
-  wl_init,
-  wl_events_ptr,
-  wl_events_cap,
-  wl_dispatch,
-  wl_shutdown,
-  wl_stats_ptr,
-  wl_salvage,
-  wl_salvage_record,
-  wl_trap_reply,
-  wl_adopt,
-} from "../../assembly/loop";
+export * from "../../guest";
 
 const BADHANDLE = bytes("BADHANDLE\n");
 const BADPTR = bytes("BADPTR\n");

@@ -4,19 +4,7 @@
 import { bytes, equals } from "../../assembly/bytes";
 import { connWrite, serve } from "../../assembly/socket";
 
-export {
-  wl_abi_version_1,
-  wl_init,
-  wl_events_ptr,
-  wl_events_cap,
-  wl_dispatch,
-  wl_shutdown,
-  wl_stats_ptr,
-  wl_salvage,
-  wl_salvage_record,
-  wl_trap_reply,
-  wl_adopt,
-} from "../../assembly/loop";
+export * from "../../guest";
 
 @external("wasi_snapshot_preview1", "fd_write")
 declare function fd_write(fd: i32, iovs: usize, count: i32, written: usize): i32;

@@ -1,14 +1,12 @@
 /**
- * Running a guest over the simulated kernel: no sockets, a virtual clock, scripted peers.
- * `simLoop('echo')` instantiates wasm/echo.wasm (or wasm/debug/echo.wasm) on one simulated
- * listener; `run()` ticks the loop until nothing is left to do.
+ * Running the project's guests over the simulated kernel with the public testing API
+ * (host/testing.ts, `wasmloop/testing`): `simLoop('echo')` instantiates wasm/echo.wasm (or
+ * wasm/debug/echo.wasm) on one simulated listener; `run()` ticks the loop until nothing is left
+ * to do. What this adds: guests by name, both builds, and compiled modules cached across tests.
  */
 import { resolve } from 'node:path';
-import type { GuestTrap } from '../../host/guest/env.ts';
-import type { SockAddr } from '../../host/kernel/contract.ts';
-import { Loop } from '../../host/guest/loop.ts';
 import { loadModule } from '../../host/module.ts';
-import { SimKernel, type SimFaults, type SimPeer } from '../../host/kernel/sim/kernel.ts';
+import { simulate, type GuestSim, type GuestSimOptions } from '../../host/testing.ts';
 
 /** Both builds of every guest are tested (STYLE: debug and release). */
 export const FLAVOURS = ['release', 'debug'] as const;
@@ -36,80 +34,16 @@ export function guestModule(
   return m;
 }
 
-export interface SimLoopOptions {
+/** simLoop's options: wasmloop/testing's, and which build of the guest. */
+export interface SimLoopOptions extends GuestSimOptions {
   flavour?: Flavour;
-  seed?: number;
-  faults?: SimFaults;
-  maxFds?: number;
-  window?: number;
-  limits?: Record<string, number>;
-  /** The guest's wall clock (default: the kernel's, SIM_EPOCH_MS plus virtual time). */
-  wallClock?: () => number;
-  /** Fewer handle generation bits, to reach handle exhaustion quickly (host/guest/handles.ts). */
-  generationBits?: number;
-  /** A worker-mode registry of open fds (host/guest/loop.ts). */
-  registry?: Int32Array;
 }
 
-export interface SimLoop {
-  kernel: SimKernel;
-  loop: Loop;
-  traps: GuestTrap[];
-  /** A new peer, from `from` (default 127.0.0.1). */
-  connect(from?: string): SimPeer;
-  /** Ticks until a tick finds no event (or `maxTicks`); returns the ticks that had events. */
-  run(maxTicks?: number): number;
-  /** Moves the virtual clock and ticks (deadlines that passed run). */
-  advance(ms: number): void;
-  memoryBytes(): number;
-}
+export type SimLoop = GuestSim;
 
-/** Ticks until a tick finds no event; the ticks that had events. */
-function runUntilIdle(loop: Loop, maxTicks: number): number {
-  let busy = 0;
-  for (let i = 0; i < maxTicks; i++) {
-    if (loop.tick() === 0) return busy;
-    busy++;
-  }
-  throw new Error(`loop still busy after ${maxTicks} ticks`);
-}
-
+/** A guest of wasm/ (`echo`, `test/evil`) over the simulated kernel (host/testing.ts). */
 export async function simLoop(guest: string, opts: SimLoopOptions = {}): Promise<SimLoop> {
-  const kernel = new SimKernel({
-    seed: opts.seed ?? 1,
-    faults: opts.faults ?? {},
-    maxFds: opts.maxFds,
-    window: opts.window,
-  });
-  const fd = kernel.listen('127.0.0.1', 0, 1024, false);
-  const port = (kernel.localAddress(fd) as SockAddr).port;
-  const traps: GuestTrap[] = [];
-  const loop = new Loop({
-    module: await guestModule(guest, opts.flavour, opts.limits?.['max-memory-size']),
-    kernel,
-    listeners: [fd],
-    now: () => kernel.now,
-    wallClock: opts.wallClock ?? (() => kernel.wallMs()),
-    limits: opts.limits ?? {},
-    seed: () => kernel.randomSeed(),
-    onTrap: (err) => traps.push(err),
-    generationBits: opts.generationBits,
-    registry: opts.registry,
-  });
-  const run = (maxTicks = 100_000): number => runUntilIdle(loop, maxTicks);
-  return {
-    kernel,
-    loop,
-    traps,
-    connect: (from) => kernel.connect(port, undefined, from),
-    run,
-    advance(ms) {
-      kernel.advance(ms);
-      loop.tick(true);
-      run();
-    },
-    memoryBytes: () => loop.instance?.memory.byteLength ?? 0,
-  };
+  return simulate(await guestModule(guest, opts.flavour, opts.limits?.['max-memory-size']), opts);
 }
 
 /** Deterministic bytes for payloads. */

@@ -112,14 +112,4 @@ export function randomBytes(rng: Random, n: number): Uint8Array {
   return out;
 }
 
-/** One of `choices`, picked with probability proportional to its weight. */
-export function weighted<T>(rng: Random, choices: readonly (readonly [number, T])[]): T {
-  let total = 0;
-  for (const [w] of choices) total += w;
-  let x = rng.next() * total;
-  for (const [w, v] of choices) {
-    if (x < w) return v;
-    x -= w;
-  }
-  return choices[choices.length - 1]![1];
-}
+export { weighted } from '../../host/kernel/sim/random.ts';

@@ -6,6 +6,7 @@
  */
 import type { FaultKind, FaultTally, SimFaults } from '../../host/kernel/sim/faults.ts';
 import type { Random } from '../../host/kernel/sim/random.ts';
+import { drawFaults, knobDraw } from '../../host/kernel/sim/fault-draw.ts';
 import { weighted } from './model.ts';
 
 export interface Profile {
@@ -37,39 +38,12 @@ export interface Profile {
  *  stays within a few thousand ticks: at most this many transfers' worth per peer. */
 const TRANSFERS_PER_PEER = 256;
 
-/** A knob drawn as `p(on, lo, hi)`: with chance `on` (never in a calm seed), uniform in
- *  [lo, hi); else 0. */
-type Knob = (on: number, lo: number, hi: number) => number;
-
-function knobs(rng: Random, calm: boolean): Knob {
-  return (on, lo, hi) => (!calm && rng.next() < on ? lo + rng.next() * (hi - lo) : 0);
-}
-
-/** The kernel's faults; a calm seed has none. */
-function drawFaults(rng: Random, calm: boolean, p: Knob): SimFaults {
-  const cap = () =>
-    weighted(rng, [
-      [70, 0],
-      [5, 1],
-      [5, 7],
-      [10, 100],
-      [10, 4096],
-    ] as const);
-  return {
-    shortRead: p(0.5, 0.1, 0.9),
-    shortWrite: p(0.5, 0.1, 0.9),
-    eagain: p(0.4, 0.02, 0.3),
-    spurious: p(0.4, 0.05, 0.5),
-    reorder: p(0.5, 0.2, 1),
-    maxRecv: calm ? 0 : cap(),
-    maxSend: calm ? 0 : cap(),
-  };
-}
-
-/** Bytes per peer: seeded, and smaller when recv or send is capped to a few bytes. */
-function drawBudget(rng: Random, faults: SimFaults): number {
+export function drawProfile(rng: Random, maxPeers: number): Profile {
+  const calm = rng.next() < 0.25;
+  const faults = drawFaults(rng, calm);
+  const p = knobDraw(rng, calm);
   const slowest = Math.min(faults.maxRecv || Infinity, faults.maxSend || Infinity);
-  return Math.min(
+  const budget = Math.min(
     weighted(rng, [
       [30, 2_000],
       [40, 60_000],
@@ -77,15 +51,9 @@ function drawBudget(rng: Random, faults: SimFaults): number {
     ] as const),
     slowest * TRANSFERS_PER_PEER,
   );
-}
-
-export function drawProfile(rng: Random, maxPeers: number): Profile {
-  const calm = rng.next() < 0.25;
-  const p = knobs(rng, calm);
-  const faults = drawFaults(rng, calm, p);
   const profile: Profile = {
     faults,
-    budget: drawBudget(rng, faults),
+    budget,
     peers: rng.int(1, maxPeers),
     inject: p(0.5, 0.01, 0.3),
     acceptFail: p(0.3, 0.005, 0.05),

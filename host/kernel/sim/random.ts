@@ -41,3 +41,15 @@ export class Random {
     return Math.floor(this.next() * 4294967296) >>> 0;
   }
 }
+
+/** One of `choices`, picked with probability proportional to its weight. */
+export function weighted<T>(rng: Random, choices: readonly (readonly [number, T])[]): T {
+  let total = 0;
+  for (const [w] of choices) total += w;
+  let x = rng.next() * total;
+  for (const [w, v] of choices) {
+    if (x < w) return v;
+    x -= w;
+  }
+  return choices[choices.length - 1]![1];
+}
