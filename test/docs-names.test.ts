@@ -22,14 +22,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCE_DIRS = ['host', 'assembly', 'test', 'bench', 'fuzz', 'scripts', 'bin', '.ci'];
+const SOURCE_DIRS = [
+  ...['host', 'assembly', 'test', 'bench', 'fuzz', 'scripts', 'bin', '.ci'],
+  ...['tsconfig.json', 'package.json', 'guest.ts', 'http.ts', 'socket.ts'],
+];
 const SOURCE = /\.(ts|js|c|h|json)$|^\.ci\/run$/;
 
 /** Names of other software's APIs that the docs mention on purpose. */
 const FOREIGN = new Set([
   ...['vm.Script', 'breakOnSigint', 'Session.connectToMainThread', 'Runtime.terminateExecution'],
   ...['globalThis', 'client_body_timeout', 'UV_METRICS_IDLE_TIME', 'uv__io_poll'],
-  ...['O_CREAT', 'file_descriptor', 'subscription_clock_abstime', 'KNOWN_BUGS'],
+  ...['O_CREAT', 'file_descriptor', 'subscription_clock_abstime', 'KNOWN_BUGS', 'lib.rs'],
 ]);
 /** A doc's placeholder for a family of names (`wl_abi_version_N`). */
 const PLACEHOLDER = /_N$|^NAME\b/;
