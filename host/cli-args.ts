@@ -25,6 +25,8 @@ export interface RunArgs {
   workers: number;
   watchdogMs: number | undefined;
   stats: boolean;
+  /** Where to serve the Prometheus metrics (host/metrics-server.ts), if anywhere. */
+  metrics: ListenAddress | undefined;
   driver: 'libuv' | 'blocking';
   dirs: PreopenDir[];
   wasi: WasiBackendName | undefined;
@@ -48,6 +50,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     workers: 1,
     watchdogMs: undefined,
     stats: false,
+    metrics: undefined,
     driver: 'blocking',
     dirs: [],
     wasi: undefined,
@@ -115,6 +118,9 @@ function applyOption(
       break;
     case '--stats':
       out.stats = true;
+      break;
+    case '--metrics':
+      out.metrics = parseHostPort(need('HOST:PORT'));
       break;
     case '--driver':
       out.driver = driverOption(need('blocking or libuv'));

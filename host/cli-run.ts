@@ -7,14 +7,17 @@ import { checkCommand, runCommand } from './command/command.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { checkLimits, effectiveLimits } from './limits.ts';
 import { loadModule } from './module.ts';
+import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { usage, type RunArgs } from './cli-args.ts';
 
 /** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
  *  to the same memory and table caps as a guest, so it is compiled again with them. */
 export async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
   checkCommand(module);
-  if (opts.listen.length > 0)
-    usage(`--tcplisten needs a wasmloop guest; ${opts.module} is a WASI command`);
+  if (opts.listen.length > 0 || opts.metrics)
+    usage(
+      `${opts.listen.length > 0 ? '--tcplisten' : '--metrics'} needs a wasmloop guest; ${opts.module} is a WASI command`,
+    );
   const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
   return runCommand(capped, {
     args: opts.args,
@@ -44,6 +47,16 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
   // The handlers go on before the "serving" line: whoever waits for that line (a supervisor,
   // a test) may signal at once, and a signal in between would take Node's default action.
   const stopListening = closeOnSignals(loop, opts.graceMs);
+  let metrics: MetricsServer | undefined;
+  try {
+    metrics = opts.metrics ? await serveMetrics(loop, opts.metrics) : undefined;
+  } catch (err) {
+    stopListening();
+    await loop.close({ graceMs: 0 });
+    throw err;
+  }
+  if (metrics)
+    process.stderr.write(`wasmloop: metrics on http://${formatAddress(metrics.address)}/metrics\n`);
   for (const a of loop.addresses())
     process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
   const statsTimer = opts.stats ? startStatsLine(loop) : undefined;
@@ -52,6 +65,7 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
   } finally {
     clearInterval(statsTimer);
     stopListening();
+    await metrics?.close();
   }
 }
 

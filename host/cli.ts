@@ -87,6 +87,9 @@ Options:
   --watchdog-ms N         Replace a worker whose guest call (wl_init included: exit 68) runs
                           longer than N ms (default 5000; 0 disables; not with --workers 0)
   --stats                 Print one line a second on stderr: connections, requests/s, bytes/s
+  --metrics HOST:PORT     Serve Prometheus metrics (text format 0.0.4) at /metrics on HOST:PORT,
+                          a listener of the host that the guest never sees (per worker: a
+                          worker label). Port 0 picks a free port; stderr names it
   --driver blocking|libuv How each loop waits: blocking (default: our own epoll_wait, like a C
                           server, yielding to Node every 20 ms) or libuv (uv_poll, as embedded)
   -W NAME=VALUE           Set a limit (repeatable). The host's, for every module:

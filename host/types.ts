@@ -59,6 +59,11 @@ export interface WasmLoop {
    *  threads (the default) publish them every 50 ms, so they may lag by that much; with
    *  workers: 0 they are read live. */
   stats(): LoopStats;
+  /** The same counters, with traps by cause and a histogram of slice durations, in the
+   *  Prometheus text format (version 0.0.4), per worker thread (a `worker` label) when there
+   *  are worker threads. What `--metrics` serves at /metrics. Read at call time, nothing
+   *  is counted for it on the request path (docs/EMBEDDING.md). */
+  metrics(): string;
   /** Stops accepting, lets open connections finish for up to graceMs, then closes them. A
    *  later call with a shorter graceMs shortens the wait. A worker thread whose guest does not
    *  let it finish is terminated 1 s after the grace period. */

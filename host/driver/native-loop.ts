@@ -21,6 +21,8 @@ import { WasmloopError } from '../errors.ts';
 import type { GuestTrap } from '../guest/env.ts';
 import type { Handoff } from './handoff.ts';
 import { Loop, type LoopStats } from '../guest/loop.ts';
+import type { LoopMetrics } from '../guest/loop-metrics.ts';
+import { renderMetrics } from '../metrics.ts';
 import type { NativeKernel } from '../kernel/native.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
 
@@ -127,6 +129,16 @@ export class NativeLoop implements WasmLoop {
     return this.loop.stats();
   }
 
+  /** What the metrics read (a worker thread publishes it to its pool). */
+  loopMetrics(): LoopMetrics {
+    return this.loop.metrics();
+  }
+
+  /** On the calling thread (workers: 0) the series have no `worker` label. */
+  metrics(): string {
+    return renderMetrics([{ metrics: this.loop.metrics() }]);
+  }
+
   /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
@@ -155,6 +167,8 @@ export class NativeLoop implements WasmLoop {
     while (!loop.closed && loop.instance !== null && (now = performance.now()) < end) {
       loop.wait(Math.ceil(end - now), false, now);
     }
+    // The reading that ended the loop ends the last slice (wait() ended the others with theirs).
+    loop.counters.endSlice(now);
     if (loop.closed) return;
     // While a trapped guest waits for its restart there is nothing to wait on: sleep instead.
     this.slice =
@@ -169,8 +183,10 @@ export class NativeLoop implements WasmLoop {
     const loop = this.loop;
     if (n >= 0) loop.fetched(n);
     else n = loop.tick();
+    loop.counters.endSlice(performance.now());
     for (let round = 1; round < BURST_ROUNDS && n >= BURST_MIN_EVENTS && !loop.closed; round++) {
       n = loop.tick();
+      loop.counters.endSlice(performance.now());
     }
     this.aim();
   };
@@ -205,6 +221,7 @@ export class NativeLoop implements WasmLoop {
       this.timer = undefined;
       this.timerAt = Infinity;
       this.loop.tick(true);
+      this.loop.counters.endSlice(performance.now());
       this.aim();
     }, ms);
   }

@@ -6,7 +6,9 @@
  *             (RESTARTS_SLOT), then busy-since (BUSY_SLOT: the wall-clock ms at which the
  *             current guest call began, 0 when no guest code runs). The watchdog reads it.
  *             Then the host's own counters: connectionsRefused (REFUSED_SLOT) and
- *             peersBlocked (BLOCKED_SLOT), from the worker's trap budget per peer.
+ *             peersBlocked (BLOCKED_SLOT), from the worker's trap budget per peer; traps by
+ *             cause (TRAPS_SLOT, TRAP_CAUSES' order); the slice histogram's bucket counts
+ *             (SLICES_SLOT) and its sum in seconds (SLICE_SUM_SLOT).
  *   registry  Int32Array in two halves of handleTableSize() slots (host/guest/handles.ts). The first: slot
  *             0 the worker's epoll fd, slot i the fd behind handle index i, -1 when free. The
  *             second: the connections between two guest instances (host/driver/handoff.ts). If the
@@ -18,33 +20,59 @@
 import type { LoopConfig } from '../types.ts';
 import { STAT_NAMES } from '../guest/exports.ts';
 import type { LoopStats } from '../guest/loop-options.ts';
+import { SLICE_BOUNDS_S, TRAP_CAUSES, zeroTraps, type LoopMetrics } from '../guest/loop-metrics.ts';
 import { isWasmloopErrorCode, WasmloopError } from '../errors.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;
 export const REFUSED_SLOT = STAT_NAMES.length + 2;
 export const BLOCKED_SLOT = STAT_NAMES.length + 3;
-export const STATS_SLOTS = STAT_NAMES.length + 4;
+export const TRAPS_SLOT = STAT_NAMES.length + 4;
+export const SLICES_SLOT = TRAPS_SLOT + TRAP_CAUSES.length;
+export const SLICE_SUM_SLOT = SLICES_SLOT + SLICE_BOUNDS_S.length + 1;
+export const STATS_SLOTS = SLICE_SUM_SLOT + 1;
+/** The slots that describe a live worker rather than count: a dead one's are not kept. */
+const NOT_RETIRED = new Set([
+  STAT_NAMES.indexOf('open'),
+  STAT_NAMES.indexOf('buffersInUse'),
+  BUSY_SLOT,
+]);
 
 /** The worker's side: its loop's counters into its stats buffer (BUSY_SLOT is left alone). */
-export function publishStats(shared: Float64Array, s: LoopStats): void {
+export function publishStats(shared: Float64Array, m: LoopMetrics): void {
   STAT_NAMES.forEach((name, i) => {
-    shared[i] = s[name];
+    shared[i] = m.stats[name];
   });
-  shared[RESTARTS_SLOT] = s.restarts;
-  shared[REFUSED_SLOT] = s.connectionsRefused;
-  shared[BLOCKED_SLOT] = s.peersBlocked;
+  shared[RESTARTS_SLOT] = m.stats.restarts;
+  shared[REFUSED_SLOT] = m.stats.connectionsRefused;
+  shared[BLOCKED_SLOT] = m.stats.peersBlocked;
+  TRAP_CAUSES.forEach((cause, i) => {
+    shared[TRAPS_SLOT + i] = m.traps[cause];
+  });
+  shared.set(m.slices.counts, SLICES_SLOT);
+  shared[SLICE_SUM_SLOT] = m.slices.sumSeconds;
 }
 
-/** The pool's side: adds the counters a worker published to `into`. The gauges (open
- *  connections, buffers in use) only with `gauges`: they describe a live worker, not a dead one. */
-export function addStats(into: LoopStats, shared: Float64Array, gauges: boolean): void {
-  STAT_NAMES.forEach((name, i) => {
-    if (gauges || (name !== 'open' && name !== 'buffersInUse')) into[name] += shared[i]!;
-  });
-  into.restarts += shared[RESTARTS_SLOT]!;
-  into.connectionsRefused += shared[REFUSED_SLOT]!;
-  into.peersBlocked += shared[BLOCKED_SLOT]!;
+/** The pool's side: adds what a dead worker published to what its slot keeps (`retired`);
+ *  the gauges and its busy mark are dropped. */
+export function retireStats(retired: Float64Array, shared: Float64Array): void {
+  for (let i = 0; i < STATS_SLOTS; i++) if (!NOT_RETIRED.has(i)) retired[i]! += shared[i]!;
+}
+
+/** The pool's side: a worker slot's totals, what its dead threads left (`retired`) plus what
+ *  its live thread published. */
+export function readMetrics(retired: Float64Array, shared: Float64Array): LoopMetrics {
+  const at = (i: number) => retired[i]! + shared[i]!;
+  const stats = {
+    restarts: at(RESTARTS_SLOT),
+    connectionsRefused: at(REFUSED_SLOT),
+    peersBlocked: at(BLOCKED_SLOT),
+  } as LoopStats;
+  STAT_NAMES.forEach((name, i) => (stats[name] = at(i)));
+  const traps = zeroTraps();
+  TRAP_CAUSES.forEach((cause, i) => (traps[cause] = at(TRAPS_SLOT + i)));
+  const counts = Array.from({ length: SLICE_BOUNDS_S.length + 1 }, (_, i) => at(SLICES_SLOT + i));
+  return { stats, traps, slices: { counts, sumSeconds: at(SLICE_SUM_SLOT) } };
 }
 
 export interface WorkerInit extends LoopConfig {

@@ -6,12 +6,11 @@
  */
 import { Worker } from 'node:worker_threads';
 import { handleTableSize } from '../guest/handles.ts';
-import type { LoopStats } from '../guest/loop-options.ts';
 import { RestartBudget } from '../guest/restart-budget.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { connectionLimit } from '../limits.ts';
 import type { LoopConfig } from '../types.ts';
-import { addStats, STATS_SLOTS, type WorkerInit } from './worker-protocol.ts';
+import { retireStats, STATS_SLOTS, type WorkerInit } from './worker-protocol.ts';
 
 /** What a slot's threads are started with besides the slot's own fds and memory. */
 export type WorkerConfig = LoopConfig & Pick<WorkerInit, 'driver'>;
@@ -20,6 +19,8 @@ export interface Slot {
   fds: Fd[];
   worker: Worker | null;
   stats: Float64Array;
+  /** What its dead threads counted, in the layout of `stats` (the gauges left out). */
+  retired: Float64Array;
   registry: Int32Array;
   /** Deaths of its threads in a row, and the wait before the next one starts. */
   restarts: RestartBudget;
@@ -40,6 +41,7 @@ export function createSlots(config: LoopConfig, fdSets: Fd[][]): Slot[] {
     fds,
     worker: null,
     stats: new Float64Array(new SharedArrayBuffer(STATS_SLOTS * 8)),
+    retired: new Float64Array(STATS_SLOTS),
     registry: new Int32Array(new SharedArrayBuffer(registrySize * 4)).fill(-1),
     restarts: new RestartBudget(config.maxRestarts),
     startedAt: 0,
@@ -49,10 +51,10 @@ export function createSlots(config: LoopConfig, fdSets: Fd[][]): Slot[] {
   }));
 }
 
-/** Takes a dead worker's counters into `retired` and closes the fds it left open (never one
- *  of the slot's listeners: the pool owns those). */
-export function reclaim(slot: Slot, retired: LoopStats, close: (fd: Fd) => void): void {
-  addStats(retired, slot.stats, false);
+/** Takes a dead worker's counters into the slot's `retired` and closes the fds it left open
+ *  (never one of the slot's listeners: the pool owns those). */
+export function reclaim(slot: Slot, close: (fd: Fd) => void): void {
+  retireStats(slot.retired, slot.stats);
   slot.stats.fill(0);
   const listeners = new Set(slot.fds);
   const held = new Set<Fd>(); // an fd may be listed twice (host/driver/handoff.ts): close it once

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const native = loadNative();
   if (usesWasi(init.module)) await initWasi();
   const loop = startLoop(native);
-  const publish = () => publishStats(shared, loop.stats());
+  const publish = () => publishStats(shared, loop.loopMetrics());
   const timer = setInterval(publish, PUBLISH_MS);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'close') void loop.close({ graceMs: msg.graceMs });

@@ -8,13 +8,21 @@
 import type { ListenAddress } from '../address.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap } from '../guest/env.ts';
-import { zeroStats } from '../guest/exports.ts';
 import { openSiblings } from '../listeners.ts';
 import type { LoopStats } from '../guest/loop.ts';
+import { TRAP_CAUSES } from '../guest/loop-metrics.ts';
+import { renderMetrics, sumStats } from '../metrics.ts';
 import type { NativeKernel } from '../kernel/native.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
-import { addStats, BUSY_SLOT, fromWorkerError, type ToPool } from './worker-protocol.ts';
+import {
+  BUSY_SLOT,
+  fromWorkerError,
+  readMetrics,
+  RESTARTS_SLOT,
+  TRAPS_SLOT,
+  type ToPool,
+} from './worker-protocol.ts';
 import { createSlots, reclaim, startThread, type Slot } from './worker-slot.ts';
 
 /** Extra time a worker gets to exit after its grace period before it is terminated. */
@@ -55,12 +63,6 @@ class WorkerPool implements WasmLoop {
   readonly done: Promise<void>;
   readonly started: Promise<void>;
   private readonly slots: Slot[];
-  private retired: LoopStats = {
-    ...zeroStats(),
-    restarts: 0,
-    connectionsRefused: 0,
-    peersBlocked: 0,
-  };
   private closing = false;
   private finished = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -101,9 +103,14 @@ class WorkerPool implements WasmLoop {
   }
 
   stats(): LoopStats {
-    const out = { ...this.retired, open: 0 };
-    for (const s of this.slots) addStats(out, s.stats, true);
-    return out;
+    return sumStats(this.slots.map((s) => readMetrics(s.retired, s.stats).stats));
+  }
+
+  /** Each worker's series carry its slot's index as the `worker` label. */
+  metrics(): string {
+    return renderMetrics(
+      this.slots.map((s, i) => ({ worker: i, metrics: readMetrics(s.retired, s.stats) })),
+    );
   }
 
   /** A later call with a shorter grace period shortens it (the CLI's second signal). */
@@ -166,12 +173,13 @@ class WorkerPool implements WasmLoop {
   /** A worker ended: expected during close, otherwise it is replaced with a back-off. */
   private onExit(slot: Slot, code: number): void {
     slot.worker = null;
-    reclaim(slot, this.retired, (fd) => this.opts.native.close(fd));
+    reclaim(slot, (fd) => this.opts.native.close(fd));
     if (this.closing || this.finished || !slot.ready) return; // a start-up failure fails the pool
     slot.restarts.fail(slot.startedAt, performance.now());
     const reason = slot.killed
       ? `a guest call ran longer than ${this.opts.watchdogMs} ms (watchdog)`
       : `its worker thread exited (code ${code})`;
+    slot.retired[TRAPS_SLOT + TRAP_CAUSES.indexOf(slot.killed ? 'watchdog' : 'worker_exit')]!++;
     slot.killed = false;
     const restarting = slot.restarts.allowsRestart;
     this.opts.onTrap(
@@ -187,7 +195,7 @@ class WorkerPool implements WasmLoop {
       );
       return;
     }
-    this.retired.restarts++;
+    slot.retired[RESTARTS_SLOT]!++;
     setTimeout(() => {
       if (!this.closing && !this.finished) this.spawn(slot).catch((err: Error) => this.fail(err));
     }, slot.restarts.delayMs());
@@ -242,7 +250,7 @@ class WorkerPool implements WasmLoop {
     if (this.finished) return;
     this.finished = true;
     for (const slot of this.slots) {
-      reclaim(slot, this.retired, (fd) => this.opts.native.close(fd));
+      reclaim(slot, (fd) => this.opts.native.close(fd));
       for (const fd of slot.fds) this.opts.native.close(fd);
     }
     if (err) this.settle.reject(err);

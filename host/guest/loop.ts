@@ -27,6 +27,7 @@ import type { Fd, Kernel } from '../kernel/contract.ts';
 import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
 import { TrapRecovery } from './recovery.ts';
 import type { LoopOptions, LoopStats } from './loop-options.ts';
+import { LoopCounters, trapCause, type LoopMetrics } from './loop-metrics.ts';
 import { createWasi, type WasiBinding } from './wasi.ts';
 import { usesWasi } from '../module.ts';
 
@@ -46,6 +47,9 @@ export class Loop {
   private readonly guard: PeerGuard;
   /** Connections saved from a trap and the restart budget (host/guest/recovery.ts). */
   private readonly recovery: TrapRecovery;
+  /** Traps by cause and slice durations; a driver's clock reading after a dispatch ends the
+   *  slice it began (`counters.endSlice`). */
+  readonly counters = new LoopCounters();
 
   constructor(private readonly opts: LoopOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -89,8 +93,9 @@ export class Loop {
       );
     }
     const n = this.opts.kernel.epollWait(this.epfd, g.memory, g.eventsPtr, g.eventsCap, timeoutMs);
+    if (before !== undefined) this.counters.endSlice(before); // the blocking driver's reading
     if (n < 0) {
-      this.fail(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));
+      this.finish(new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_wait failed: ${errnoName(n)}`));
       return 0;
     }
     this.fetched(n, force);
@@ -117,6 +122,11 @@ export class Loop {
     } as LoopStats;
     for (const k of STAT_NAMES) out[k] = live[k] + this.retired[k];
     return out;
+  }
+
+  /** The counters and what the metrics add to them: traps by cause, slice durations. */
+  metrics(): LoopMetrics {
+    return { stats: this.stats(), ...this.counters.snapshot() };
   }
 
   /** The current guest instance (tests use it to reach test-only exports). */
@@ -161,6 +171,7 @@ export class Loop {
     let next: number;
     try {
       busy?.(true, now);
+      this.counters.sliceStart = now;
       next = g.exports.wl_dispatch(n, now);
       busy?.(false);
     } catch (err) {
@@ -190,6 +201,7 @@ export class Loop {
   private caught(err: unknown): void {
     this.opts.onBusy?.(false);
     this.wasi?.flush();
+    this.counters.traps[trapCause(err)]++;
     this.onTrap(
       err instanceof GuestTrap
         ? err
@@ -210,7 +222,7 @@ export class Loop {
     const restarting = delay >= 0 && !this.draining;
     this.opts.onTrap?.(trap, restarting);
     if (this.draining) return this.finish();
-    if (!restarting) return this.fail(this.recovery.givingUp(trap));
+    if (!restarting) return this.finish(this.recovery.givingUp(trap));
     this.state = 'restarting';
     setTimeout(() => this.restart(), delay);
   }
@@ -234,7 +246,7 @@ export class Loop {
       this.restarts++;
       this.state = 'running';
     } catch (err) {
-      return this.fail(
+      return this.finish(
         err instanceof WasmloopError
           ? err
           : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, {
@@ -284,9 +296,5 @@ export class Loop {
       generationBits: this.opts.generationBits,
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
-  }
-
-  private fail(err: WasmloopError): void {
-    this.finish(err);
   }
 }

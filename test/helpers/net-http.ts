@@ -3,7 +3,7 @@
  * a body framed by Content-Length (none for a response to HEAD). Anything else throws, so a
  * server whose framing is off (a body after HEAD, a missing header) fails the test.
  */
-import type { RawClient } from './net-tcp.ts';
+import { RawClient } from './net-tcp.ts';
 
 export interface HttpResponse {
   version: string;
@@ -74,3 +74,14 @@ export async function readResponse(c: RawClient, isHead = false, ms = 5000): Pro
 
 export const GET = (path = '/', extra = '') =>
   `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`;
+
+/** `n` keep-alive GETs on one new connection to 127.0.0.1:`port`, each answered 200. */
+export async function keepAliveGets(port: number, n: number): Promise<void> {
+  const c = await RawClient.connect(port);
+  for (let i = 0; i < n; i++) {
+    await c.write(GET());
+    const res = await readResponse(c);
+    if (res.status !== 200) throw new Error(`request ${i}: status ${res.status}`);
+  }
+  c.sock.destroy();
+}
