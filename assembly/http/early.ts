@@ -3,75 +3,86 @@
 // that is not uri-host [":" port], a Connection that is not a list of tokens, an expectation
 // other than 100-continue (417, HTTP/1.1 only), and Transfer-Encoding lists that can no
 // longer be valid (an empty list, a malformed coding, parameters on chunked, anything after
-// chunked). The rules are framing.ts's, which still decides what needs the whole head.
+// chunked). The same walk records what framing.ts needs from the value (Scan.seen's bits:
+// close, keep-alive, 100-continue, chunked, another coding), so no value is read twice.
 // Allocates nothing.
 
 import { bytes, equalsLower } from "../bytes";
 import { SEMI, isOws } from "./chars";
 import { elAt, elEnd, nextElement, tokenEnd } from "./list";
+import {
+  Field,
+  SEEN_CHUNKED,
+  SEEN_CLOSE,
+  SEEN_CONTINUE,
+  SEEN_KEEP_ALIVE,
+  SEEN_OTHER_CODING,
+} from "./scan-state";
 import { validHost } from "./target";
-
-export const enum Field {
-  OTHER = 0,
-  HOST,
-  CODINGS,
-  CONNECTION,
-  EXPECT,
-}
 
 const CHUNKED = bytes("chunked");
 const CONTINUE = bytes("100-continue");
+const CLOSE = bytes("close");
+const KEEP_ALIVE = bytes("keep-alive");
 
-/** After valueError() on Transfer-Encoding: chunked has been named (on this line or before). */
-export let namedChunked = false;
+/** After valueError(): the `seen` bits it was given, with what this value added. */
+export let seenAfter: i32 = 0;
 
-/** The value of a `kind` field line at [at, end) (untrimmed): 0, or -status (400, 417). */
-export function valueError(
-  kind: Field,
-  p: usize,
-  at: i32,
-  end: i32,
-  http10: bool,
-  chunkedBefore: bool,
-): i32 {
+/** The value of a `kind` field line at [at, end) (untrimmed), given the Scan.seen bits so far:
+ *  0, or -status (400, 417). Leaves the bits with this value's facts in seenAfter. */
+export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: bool, seen: i32): i32 {
+  seenAfter = seen;
   while (at < end && isOws(<u32>load<u8>(p + <usize>at))) at++;
   while (end > at && isOws(<u32>load<u8>(p + <usize>end - 1))) end--;
   switch (kind) {
     case Field.HOST:
       return validHost(p, at, end, false) ? 0 : -400;
     case Field.CONNECTION:
-      return tokenList(p, at, end) ? 0 : -400;
-    // RFC 9110 10.1.1: an HTTP/1.0 request's expectations are ignored.
+      return connectionOptions(p, at, end) ? 0 : -400;
     case Field.EXPECT:
-      return http10 || equalsLower(p + <usize>at, end - at, CONTINUE) ? 0 : -417;
+      return expectation(p, at, end, http10);
     case Field.CODINGS:
-      return codings(p, at, end, chunkedBefore);
+      return codings(p, at, end);
     default:
       return 0;
   }
 }
 
-/** #token: empty elements are allowed (RFC 9110 5.6.1), others must be tokens. */
-function tokenList(p: usize, at: i32, end: i32): bool {
+/** RFC 9110 10.1.1: an HTTP/1.0 request's expectations are ignored; in HTTP/1.1 the only one
+ *  known is 100-continue, anything else is 417. */
+function expectation(p: usize, at: i32, end: i32, http10: bool): i32 {
+  if (http10) return 0;
+  if (!equalsLower(p + <usize>at, end - at, CONTINUE)) return -417;
+  seenAfter |= SEEN_CONTINUE;
+  return 0;
+}
+
+/** Connection: #token, empty elements allowed (RFC 9110 5.6.1); "close" and "keep-alive"
+ *  are recorded (framing.ts: close wins), other options are ignored. */
+function connectionOptions(p: usize, at: i32, end: i32): bool {
   let i = at;
   while (i < end) {
     i = nextElement(p, i, end);
-    if (elEnd != elAt && tokenEnd(p, elAt, elEnd) != elEnd) return false;
+    const len = elEnd - elAt;
+    if (len == 0) continue;
+    if (tokenEnd(p, elAt, elEnd) != elEnd) return false;
+    if (equalsLower(p + <usize>elAt, len, CLOSE)) seenAfter |= SEEN_CLOSE;
+    else if (equalsLower(p + <usize>elAt, len, KEEP_ALIVE)) seenAfter |= SEEN_KEEP_ALIVE;
   }
   return true;
 }
 
-/** 1#transfer-coding on one line, given whether chunked came before: anything after chunked
- *  is an error (chunked twice, or not last: RFC 9112 6.3), whatever follows in the head. */
-function codings(p: usize, at: i32, end: i32, chunkedBefore: bool): i32 {
-  namedChunked = chunkedBefore;
+/** 1#transfer-coding on one line, after the lines before it (seenAfter): anything after
+ *  chunked is an error (chunked twice, or not last: RFC 9112 6.3), whatever follows in the
+ *  head. Another coding is recorded: framing.ts answers 501 once chunked ends the list. */
+function codings(p: usize, at: i32, end: i32): i32 {
   let any = false;
   let i = at;
   while (i < end) {
     i = nextElement(p, i, end);
     if (elEnd == elAt) continue;
     any = true;
-    if (namedChunked) return -400;
+    if ((seenAfter & SEEN_CHUNKED) != 0) return -400;
     const t = tokenEnd(p, elAt, elEnd);
     if (t == elAt) return -400;
     let r = t;
@@ -80,8 +91,8 @@ function codings(p: usize, at: i32, end: i32, chunkedBefore: bool): i32 {
     if (params && <u32>load<u8>(p + <usize>r) != SEMI) return -400;
     if (equalsLower(p + <usize>elAt, t - elAt, CHUNKED)) {
       if (params) return -400;
-      namedChunked = true;
-    }
+      seenAfter |= SEEN_CHUNKED;
+    } else seenAfter |= SEEN_OTHER_CODING;
   }
   return any ? 0 : -400; // an empty Transfer-Encoding
 }

@@ -1,5 +1,5 @@
-// Lists in field values (RFC 9110 5.6.1: `#element`), shared by the head's checks at the end
-// of a line (early.ts) and once the head is whole (framing.ts).
+// Lists in field values (RFC 9110 5.6.1: `#element`), for the head's checks at the end of a
+// line (early.ts).
 
 import { COMMA, isOws, isTchar } from "./chars";
 

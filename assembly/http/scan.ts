@@ -21,13 +21,14 @@
 // HTTP/1.0 at the colon that names them (400), and a Content-Length value at its first bad
 // byte (400), 16th digit or first digit past max-body-bytes (413); Host, Transfer-Encoding,
 // Connection and Expect values at their line's CR (early.ts). What needs the whole head (Host
-// present, the target's form, a coding before chunked) is framing.ts's business.
+// present, the target's form, a coding before chunked) is framing.ts's business, decided from
+// what this scan recorded as the lines passed (Scan.seen, Scan.length): a head is read once.
 
-import { COLON, CR, LF, TARGET, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
+import { COLON, CR, LF, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
-import { Field, namedChunked, valueError } from "./early";
+import { seenAfter, valueError } from "./early";
 import { putFieldName, putFieldValue } from "./fields";
-import { Head, Scan } from "./scan-state";
+import { Field, Head, Scan, SEEN_CODINGS, SEEN_HOST, SEEN_LENGTH } from "./scan-state";
 import { scanLine } from "./scan-line";
 
 export { Head, Scan } from "./scan-state";
@@ -36,10 +37,6 @@ import { maxBodyBytes, maxHeaderBytes, maxHeaders } from "./limits";
 /** scanHead()/scanFields(): more bytes are needed. */
 export const MORE: i32 = 0;
 
-const SEEN_LENGTH: i32 = 1;
-const SEEN_CODINGS: i32 = 2;
-const SEEN_HOST: i32 = 4;
-const SEEN_CHUNKED: i32 = 8;
 const H_HOST = bytes("host");
 const H_CONNECTION = bytes("connection");
 const H_EXPECT = bytes("expect");
@@ -135,38 +132,61 @@ function fieldEdge(s: Scan, p: usize, c: u32, i: i32): i32 {
 
 /** A header field's name ended at the colon at i: the framing fields that may not repeat or
  *  meet (RFC 9112 3.2, 6.1, 6.3) are refused here; Content-Length's value is read next, and
- *  the values early.ts checks are marked for valueEnd. */
+ *  the values early.ts checks are marked for valueEnd. The names are told apart by length and
+ *  first byte before any compare, so another field costs a switch. */
 function nameEnd(s: Scan, p: usize, i: i32): i32 {
   const name = p + <usize>s.name;
   const len = i - s.name;
-  if (len == H_CONTENT_LENGTH.len && equalsLower(name, len, H_CONTENT_LENGTH)) {
-    if ((s.seen & (SEEN_LENGTH | SEEN_CODINGS)) != 0) return -400; // repeated, or with TE
-    s.seen |= SEEN_LENGTH;
-    s.digits = 0;
-    s.length = 0;
-    s.lengthEnd = false;
-    s.state = Head.LENGTH;
-  } else if (len == H_TRANSFER_ENCODING.len && equalsLower(name, len, H_TRANSFER_ENCODING)) {
-    if ((s.seen & SEEN_LENGTH) != 0 || s.minor == 0) return -400; // with CL, or in HTTP/1.0
-    s.seen |= SEEN_CODINGS;
-    s.kind = Field.CODINGS;
-  } else if (len == H_HOST.len && equalsLower(name, len, H_HOST)) {
-    if ((s.seen & SEEN_HOST) != 0) return -400;
-    s.seen |= SEEN_HOST;
-    s.kind = Field.HOST;
-  } else if (len == H_CONNECTION.len && equalsLower(name, len, H_CONNECTION)) {
-    s.kind = Field.CONNECTION;
-  } else if (len == H_EXPECT.len && equalsLower(name, len, H_EXPECT)) {
-    s.kind = Field.EXPECT;
-  }
   s.name = i + 1; // the value starts after the colon
+  const first = (<u32>load<u8>(name)) | 0x20; // lower case, for a letter
+  switch (len) {
+    case 4:
+      if (first == 0x68 && equalsLower(name, len, H_HOST)) return hostName(s);
+      break;
+    case 6:
+      if (first == 0x65 && equalsLower(name, len, H_EXPECT)) s.kind = Field.EXPECT;
+      break;
+    case 10:
+      if (first == 0x63 && equalsLower(name, len, H_CONNECTION)) s.kind = Field.CONNECTION;
+      break;
+    case 14:
+      if (first == 0x63 && equalsLower(name, len, H_CONTENT_LENGTH)) return lengthName(s);
+      break;
+    case 17:
+      if (first == 0x74 && equalsLower(name, len, H_TRANSFER_ENCODING)) return codingsName(s);
+      break;
+  }
+  return 0;
+}
+
+function hostName(s: Scan): i32 {
+  if ((s.seen & SEEN_HOST) != 0) return -400;
+  s.seen |= SEEN_HOST;
+  s.kind = Field.HOST;
+  return 0;
+}
+
+function lengthName(s: Scan): i32 {
+  if ((s.seen & (SEEN_LENGTH | SEEN_CODINGS)) != 0) return -400; // repeated, or with TE
+  s.seen |= SEEN_LENGTH;
+  s.digits = 0;
+  s.length = 0;
+  s.lengthEnd = false;
+  s.state = Head.LENGTH;
+  return 0;
+}
+
+function codingsName(s: Scan): i32 {
+  if ((s.seen & SEEN_LENGTH) != 0 || s.minor == 0) return -400; // with CL, or in HTTP/1.0
+  s.seen |= SEEN_CODINGS;
+  s.kind = Field.CODINGS;
   return 0;
 }
 
 /** A Host, Transfer-Encoding, Connection or Expect value ended at the CR at i (early.ts). */
 function valueEnd(s: Scan, p: usize, i: i32): i32 {
-  const r = valueError(s.kind, p, s.name, i, s.minor == 0, (s.seen & SEEN_CHUNKED) != 0);
-  if (s.kind == Field.CODINGS && namedChunked) s.seen |= SEEN_CHUNKED;
+  const r = valueError(s.kind, p, s.name, i, s.minor == 0, s.seen);
+  s.seen = seenAfter;
   return r;
 }
 

@@ -136,7 +136,7 @@ function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
   if (n == MORE) return 0;
   if (n < 0) return reject(req, res, -n);
   if (resumed) indexFields(req.scan, p, fieldTable);
-  const status = frame(req.framing, req.scan, p, fieldTable);
+  const status = frame(req.framing, req.scan, p);
   if (status != 0) return reject(req, res, status);
   start(req, res, p, n);
   return n;
