@@ -5,6 +5,7 @@
  * (test/guests/cmd-net.ts). Every test ends with the port refusing connections: the command's
  * sockets are all closed, whether it returned or a signal ended it.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -118,6 +119,27 @@ test('poll_oneoff on a socket: nbytes of what is there, then HANGUP at its end',
     'ev 1: error 0 nbytes 5 flags 0\nev 2: error 0 nbytes 0 flags 0\nread 5\n' +
       'ev 1: error 0 nbytes 0 flags 1\n',
   );
+});
+
+/** CPU time of process `pid` so far, in clock ticks (utime + stime, /proc/PID/stat). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+test('poll_oneoff FD_WRITE on a full socket whose peer shut its side sleeps', async () => {
+  const { child, ports } = await serve(['fill']);
+  const c = await client(ports[0]!);
+  c.sock.pause(); // read nothing: the command's sends fill the buffers
+  await until(() => child.stderr().includes('waiting'), 'the buffers to fill');
+  c.sock.end(); // EPOLLRDHUP on the command's side, level-triggered, while it waits for room
+  const before = cpuTicks(child.proc.pid!);
+  await new Promise((r) => setTimeout(r, 700));
+  const used = cpuTicks(child.proc.pid!) - before;
+  assert.is(await child.exited(), 0);
+  assert.is(child.stdout().toString(), 'full\nev 0: error 0 nbytes 0 flags 0\n'); // the clock
+  assert.ok(used < 20, `${used} ticks of CPU in 0.7 s asleep`);
+  c.sock.destroy();
 });
 
 test('-W max-connections bounds accepted sockets: the next waits until one closes', async () => {

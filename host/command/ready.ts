@@ -64,12 +64,15 @@ export class HostReadiness implements Readiness {
     for (const w of watches) merged.set(w.fd, (merged.get(w.fd) ?? 0) | w.events);
     const records = Math.min(Math.max(merged.size, 1), MAX_EVENTS) * EVENT_SIZE;
     if (this.records.byteLength < records) this.records = new ArrayBuffer(records);
-    for (const [fd, events] of merged) {
-      // the host's own stdio fds, and the command's sockets
+    for (const [fd, asked] of merged) {
+      // the host's own stdio fds, and the command's sockets. EPOLLRDHUP only with EPOLLIN: it
+      // is level-triggered, so a write-only watch on a half-closed socket that has no room
+      // would be woken by it over and over, a spin.
+      const events = (asked & EPOLLIN) !== 0 ? asked | EPOLLRDHUP : asked;
       const rc =
         this.epollFd() < 0
           ? this.epfd
-          : this.kernel!.epollCtl(this.epfd, EPOLL_CTL_ADD, fd as Fd, events | EPOLLRDHUP, fd, 0);
+          : this.kernel!.epollCtl(this.epfd, EPOLL_CTL_ADD, fd as Fd, events, fd, 0);
       if (rc === 0) this.polled.set(fd, 0);
       else if (rc === -Errno.EPERM)
         this.fixed.set(fd, { error: 0, nbytes: bytesLeft(fd), hangup: false });

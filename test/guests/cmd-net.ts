@@ -15,6 +15,8 @@
 //   pollconn    blocking accept on fd 3, then poll_oneoff FD_READ + FD_WRITE on it (events as
 //               "ev TYPE: error E nbytes N flags F"), fd_read ("read N"), "waiting" on stderr,
 //               and one more FD_READ poll (the client then shuts down: hangup)
+//   fill        accepts on fd 3 (non-blocking), sends until EAGAIN ("full"), "waiting" on
+//               stderr, then polls FD_WRITE on it with a 1 s clock (events as for pollconn)
 //   accept      "accepting" on stderr, then a blocking sock_accept on fd 3
 //   read        blocking accept on fd 3, "reading" on stderr, then a blocking fd_read on it
 
@@ -209,6 +211,20 @@ function pollconn(): void {
   fd_close(fd);
 }
 
+function fill(): void {
+  const fd = accept(NONBLOCK);
+  while (send(fd, BUF_SIZE) == 0);
+  print(1, "full\n");
+  print(2, "waiting\n");
+  subscribe(0, fd, 2);
+  const clock = SUBS + 48;
+  memory.fill(clock, 0, 48);
+  store<u32>(clock, 1, 16); // monotonic, relative
+  store<u64>(clock, 1_000_000_000, 24);
+  printPoll(2);
+  fd_close(fd);
+}
+
 export function _start(): void {
   const argv = args();
   const mode = argv.length > 1 ? argv[1] : "";
@@ -218,6 +234,7 @@ export function _start(): void {
   else if (mode == "echo") echo(n);
   else if (mode == "conn") conn();
   else if (mode == "pollconn") pollconn();
+  else if (mode == "fill") fill();
   else if (mode == "accept") {
     print(2, "accepting\n");
     accept(0);
@@ -225,5 +242,5 @@ export function _start(): void {
     const fd = accept(0);
     print(2, "reading\n");
     fd_read(fd, iov(BUF_SIZE), 1, SCRATCH + 40);
-  } else print(2, "usage: cmd-net prestat N|errnos|echo N|conn|pollconn|accept|read\n");
+  } else print(2, "usage: cmd-net prestat N|errnos|echo N|conn|pollconn|fill|accept|read\n");
 }
