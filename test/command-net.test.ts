@@ -5,7 +5,9 @@
  * (test/guests/cmd-net.ts). Every test ends with the port refusing connections: the command's
  * sockets are all closed, whether it returned or a signal ended it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -88,6 +90,19 @@ for (const backend of BACKENDS) {
     assert.ok(await refused(ports[0]!));
   });
 }
+
+test('a file opened in a --dir after the listeners gets a free guest fd (node backend)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wasmloop-net-'));
+  writeFileSync(join(dir, 'in.txt'), 'from the host');
+  try {
+    // listener at 3, the directory at 4; node:wasi opens the file as its fd 4, taken here
+    const { child } = await serve(['open', '4'], { flags: ['--dir', dir] });
+    assert.is(await child.exited(), 0);
+    assert.is(child.stdout().toString(), 'open 0 fd 5: from the host\nclose 0\nfdstat 8\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('RECV_PEEK, RECV_WAITALL, sock_send and sock_shutdown WR on an accepted socket', async () => {
   const { child, ports } = await serve(['conn']);

@@ -17,6 +17,8 @@
 //               and one more FD_READ poll (the client then shuts down: hangup)
 //   fill        accepts on fd 3 (non-blocking), sends until EAGAIN ("full"), "waiting" on
 //               stderr, then polls FD_WRITE on it with a 1 s clock (events as for pollconn)
+//   open D      path_open "in.txt" in directory fd D, fd_read it, fd_close it, fd_fdstat_get
+//               it again: "open E fd F: BYTES", "close E", "fdstat E"
 //   accept      "accepting" on stderr, then a blocking sock_accept on fd 3
 //   read        blocking accept on fd 3, "reading" on stderr, then a blocking fd_read on it
 
@@ -36,6 +38,18 @@ declare function fd_fdstat_set_flags(fd: u32, flags: u16): u16;
 declare function fd_filestat_get(fd: u32, buf: usize): u16;
 @external("wasi_snapshot_preview1", "fd_seek")
 declare function fd_seek(fd: u32, offset: i64, whence: u8, result: usize): u16;
+@external("wasi_snapshot_preview1", "path_open")
+declare function path_open(
+  dirfd: u32,
+  dirflags: u32,
+  path: usize,
+  pathLen: u32,
+  oflags: u16,
+  base: u64,
+  inheriting: u64,
+  fdflags: u16,
+  fd: usize,
+): u16;
 @external("wasi_snapshot_preview1", "poll_oneoff")
 declare function poll_oneoff(subs: usize, events: usize, count: u32, nevents: usize): u16;
 @external("wasi_snapshot_preview1", "sock_accept")
@@ -225,6 +239,17 @@ function fill(): void {
   fd_close(fd);
 }
 
+function open(dir: u32): void {
+  const name = String.UTF8.encode("in.txt");
+  const rights: u64 = (1 << 1) | (1 << 21); // fd_read, fd_filestat_get
+  const err = path_open(dir, 0, changetype<usize>(name), 6, 0, rights, 0, 0, STAT);
+  const fd = load<u32>(STAT);
+  fd_read(fd, iov(BUF_SIZE), 1, SCRATCH + 40);
+  print(1, `open ${err} fd ${fd}: ${String.UTF8.decodeUnsafe(BUF, got())}\n`);
+  print(1, `close ${fd_close(fd)}\n`);
+  print(1, `fdstat ${fd_fdstat_get(fd, STAT)}\n`);
+}
+
 export function _start(): void {
   const argv = args();
   const mode = argv.length > 1 ? argv[1] : "";
@@ -235,6 +260,7 @@ export function _start(): void {
   else if (mode == "conn") conn();
   else if (mode == "pollconn") pollconn();
   else if (mode == "fill") fill();
+  else if (mode == "open") open(<u32>n);
   else if (mode == "accept") {
     print(2, "accepting\n");
     accept(0);
@@ -242,5 +268,5 @@ export function _start(): void {
     const fd = accept(0);
     print(2, "reading\n");
     fd_read(fd, iov(BUF_SIZE), 1, SCRATCH + 40);
-  } else print(2, "usage: cmd-net prestat N|errnos|echo N|conn|pollconn|fill|accept|read\n");
+  } else print(2, "usage: cmd-net prestat N|errnos|echo N|conn|pollconn|fill|open D|accept|read\n");
 }
