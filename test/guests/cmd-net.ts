@@ -22,7 +22,7 @@
 //   accept      "accepting" on stderr, then a blocking sock_accept on fd 3
 //   read        blocking accept on fd 3, "reading" on stderr, then a blocking fd_read on it
 
-import { args, print } from "./lib/wasi";
+import { args, path_open, print } from "./lib/wasi";
 
 @external("wasi_snapshot_preview1", "fd_read")
 declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
@@ -38,18 +38,6 @@ declare function fd_fdstat_set_flags(fd: u32, flags: u16): u16;
 declare function fd_filestat_get(fd: u32, buf: usize): u16;
 @external("wasi_snapshot_preview1", "fd_seek")
 declare function fd_seek(fd: u32, offset: i64, whence: u8, result: usize): u16;
-@external("wasi_snapshot_preview1", "path_open")
-declare function path_open(
-  dirfd: u32,
-  dirflags: u32,
-  path: usize,
-  pathLen: u32,
-  oflags: u16,
-  base: u64,
-  inheriting: u64,
-  fdflags: u16,
-  fd: usize,
-): u16;
 @external("wasi_snapshot_preview1", "poll_oneoff")
 declare function poll_oneoff(subs: usize, events: usize, count: u32, nevents: usize): u16;
 @external("wasi_snapshot_preview1", "sock_accept")

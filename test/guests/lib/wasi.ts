@@ -1,6 +1,7 @@
 // What the WASI test commands share (imported, never built on its own: scripts/build-guests.ts
-// builds only the files directly in test/guests): argv, and printing to an fd, over raw
-// wasi_snapshot_preview1 imports, as a C or Rust program's would be.
+// builds only the files directly in test/guests): argv, printing to an fd, and the longest
+// import declaration (path_open), over raw wasi_snapshot_preview1 imports, as a C or Rust
+// program's would be.
 
 @external("wasi_snapshot_preview1", "args_sizes_get")
 declare function args_sizes_get(count: usize, size: usize): u16;
@@ -8,6 +9,19 @@ declare function args_sizes_get(count: usize, size: usize): u16;
 declare function args_get(argv: usize, buf: usize): u16;
 @external("wasi_snapshot_preview1", "fd_write")
 export declare function fd_write(fd: u32, iovs: usize, count: u32, written: usize): u16;
+
+@external("wasi_snapshot_preview1", "path_open")
+export declare function path_open(
+  dirfd: u32,
+  dirflags: u32,
+  path: usize,
+  pathLen: u32,
+  oflags: u16,
+  base: u64,
+  inheriting: u64,
+  fdflags: u16,
+  fd: usize,
+): u16;
 
 const IO = memory.data(16, 8);
 
