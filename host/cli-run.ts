@@ -11,19 +11,23 @@ import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { usage, type RunArgs } from './cli-args.ts';
 
 /** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
- *  to the same memory and table caps as a guest, so it is compiled again with them. */
+ *  to the same memory and table caps as a guest, so it is compiled again with them. Its
+ *  listeners are preopened (its fds 3, 4, ...) and announced as a guest's are. */
 export async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
   checkCommand(module);
-  if (opts.listen.length > 0 || opts.metrics)
-    usage(
-      `${opts.listen.length > 0 ? '--tcplisten' : '--metrics'} needs a wasmloop guest; ${opts.module} is a WASI command`,
-    );
+  if (opts.metrics) usage(`--metrics needs a wasmloop guest; ${opts.module} is a WASI command`);
   const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
   return runCommand(capped, {
     args: opts.args,
     env: opts.env,
     dirs: opts.dirs,
     backend: opts.wasi,
+    listen: opts.listen,
+    limits: opts.limits,
+    onListening: (addresses) => {
+      for (const a of addresses)
+        process.stderr.write(`wasmloop: serving ${opts.module} on ${formatAddress(a)}\n`);
+    },
   });
 }
 

@@ -68,9 +68,10 @@ printed on stderr. Options may come before or after the module; other words afte
 module, and everything after --, are the guest's WASI arguments.
 
 A plain WASI preview1 command (a module that exports _start and no wl_abi_version_*) runs
-once instead, like wasmtime run: its arguments, --env, --dir, and the host's stdin, stdout and
-stderr; wasmloop exits with the command's exit code, or 70 after one line if it traps. Guest
-arguments that start with - go after --. See docs/WASI.md.
+once instead, like wasmtime run: its arguments, --env, --dir, --tcplisten (listeners
+preopened as fds 3, 4, ..., before --dir), and the host's stdin, stdout and stderr; wasmloop
+exits with the command's exit code, or 70 after one line if it traps. Guest arguments that
+start with - go after --. See docs/WASI.md.
 
 Options:
   --tcplisten HOST:PORT   Listen on HOST:PORT and hand the listener to the guest (repeatable;
@@ -108,7 +109,8 @@ Exit status:
   66 cannot read module   67 not a wasmloop guest    68 guest failed to start (or ran away)
   70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
   73 build: the guest does not compile (a built module that fails run's checks: 67)
-  A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start
+  A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start;
+  71 a --tcplisten address cannot be bound
 
 Examples:
   wasmloop run wasm/echo.wasm --tcplisten 127.0.0.1:9000

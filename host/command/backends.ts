@@ -6,12 +6,18 @@
  *           fd_write; its stdin is a buffer too, so fd 0 is read from the host here instead.
  *   node    node:wasi (uvwasi): maps real host directories; reads and writes the host fds.
  * On both: poll_oneoff is wasmloop's own (host/command/poll.ts), fd_close/fd_renumber keep
- * track of which fds are still the host's stdio, and every i32 argument is read as the u32
- * preview1 declares it (command-stdio.ts, withUnsignedArgs).
+ * track of which fds are still the host's stdio, every i32 argument is read as the u32
+ * preview1 declares it (stdio.ts, withUnsignedArgs), and the guest's descriptor numbers are
+ * wasmloop's (fd-table.ts), so preopened listeners and accepted sockets (sockets.ts) sit
+ * beside the backend's files.
  */
 import { WASI } from '@wasmer/wasi';
 import { createNodeWasi } from './nodewasi.ts';
+import { FdTable, guestFunctions } from './fd-table.ts';
 import { createPollOneoff } from './poll.ts';
+import { HostReadiness } from './ready.ts';
+import { Socket, type SocketHost } from './socket-io.ts';
+import { CommandSockets } from './sockets.ts';
 import {
   readIntoIovecs,
   retryStdioEagain,
@@ -25,6 +31,8 @@ import {
 } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
 import { initWasi } from '../guest/wasi.ts';
+import type { Fd } from '../kernel/contract.ts';
+import { loadNative } from '../kernel/native.ts';
 
 export type WasiBackendName = 'wasmer' | 'node';
 
@@ -33,6 +41,10 @@ export interface BackendConfig extends Stdio {
   env: Record<string, string>;
   preopens: Record<string, string>;
   memory: () => ArrayBuffer;
+  /** Host listening sockets, preopened as guest fds 3, 4, ... (closed at dispose). */
+  listeners: Fd[];
+  /** Accepted sockets open at once, at most. */
+  maxConnections: number;
 }
 
 /** One WASI context, whichever implementation provides it. */
@@ -55,18 +67,50 @@ export async function createBackend(
   const backend =
     name === 'node' ? nodeBackend(config) : await wasmerBackend(module, config, stdio);
   const base = backend.functions;
-  const functions: WasiFunctions = { ...base };
-  stdio.track(functions);
-  const poll = createPollOneoff({ memory: config.memory, stdio, backend: base });
-  functions.poll_oneoff = poll.poll_oneoff;
+  const tracked: WasiFunctions = { ...base };
+  stdio.track(tracked);
+  const net = commandSockets(config, name === 'node' ? Object.keys(config.preopens).length : 1);
+  const functions = {
+    ...guestFunctions(tracked, net.table, config.memory, net.sockets.onSocket, (s) =>
+      net.sockets.close(s),
+    ),
+    ...net.sockets.functions(),
+  };
+  functions.poll_oneoff = createPollOneoff({
+    memory: config.memory,
+    stdio,
+    backend: base,
+    fds: net.table,
+    sockets: { host: net.host, atLimit: () => net.sockets.atLimit() },
+    readiness: net.readiness,
+  });
   return {
     ...backend,
     functions: withUnsignedArgs(functions),
     dispose() {
-      poll.close();
+      net.sockets.closeAll();
+      net.readiness.close();
       backend.dispose();
     },
   };
+}
+
+/** The command's sockets: its listeners as guest fds 3, 4, ... before the backend's
+ *  `backendPreopens` directories, and one epoll instance for every wait. */
+function commandSockets(config: BackendConfig, backendPreopens: number) {
+  const readiness = new HostReadiness();
+  const listeners = config.listeners.map((fd) => new Socket(fd, true, false));
+  const table = new FdTable(listeners, backendPreopens);
+  // The shim is loaded only when there are sockets: a command without them needs no kernel.
+  const host: SocketHost = {
+    get kernel() {
+      return loadNative();
+    },
+    readiness,
+    memory: config.memory,
+  };
+  const sockets = new CommandSockets(host, table, config.maxConnections);
+  return { readiness, table, host, sockets };
 }
 
 async function wasmerBackend(

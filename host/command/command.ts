@@ -9,8 +9,6 @@
  * own stdio, poll_oneoff and u32 arguments between them and the guest); this file owns
  * everything around them, so both behave the same: options, proc_exit, traps, exit status.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import {
   createBackend,
   type Backend,
@@ -20,6 +18,10 @@ import {
 import { writeBlocking, type Stdio } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap, runtimeImports } from '../guest/env.ts';
+import type { ListenAddress } from '../address.ts';
+import { connectionLimit, type Limits } from '../limits.ts';
+import type { ListenOptions } from '../types.ts';
+import { closeListeners, openCommandListeners, resolveDirs } from './preopens.ts';
 
 export type { WasiBackendName } from './backends.ts';
 
@@ -38,6 +40,12 @@ export interface CommandOptions {
   dirs: PreopenDir[];
   /** Default: 'node' when `dirs` is not empty, else 'wasmer' (docs/WASI.md says why). */
   backend?: WasiBackendName;
+  /** Listeners preopened as the guest's fds 3, 4, ... (before `dirs`); their addresses go to
+   *  `onListening` before the command starts (port 0 replaced by the one bound). */
+  listen?: ListenOptions[];
+  onListening?: (addresses: ListenAddress[]) => void;
+  /** Host limits; a command takes max-connections (accepted sockets open at once). */
+  limits?: Limits;
   /** Host file descriptors behind the guest's fds 0, 1 and 2 (default 0, 1, 2). */
   stdin?: number;
   stdout?: number;
@@ -108,32 +116,6 @@ export function checkCommand(module: WebAssembly.Module): void {
       'not a WASI command: it does not export its memory as "memory"',
     );
   }
-}
-
-/** Guest path -> absolute host path. ERR_WASMLOOP_DIR for a missing or doubled directory. */
-function resolveDirs(dirs: readonly PreopenDir[]): Record<string, string> {
-  const preopens = new Map<string, string>();
-  for (const dir of dirs) {
-    const host = resolve(dir.host);
-    let isDir: boolean;
-    try {
-      isDir = statSync(host).isDirectory();
-    } catch (err) {
-      const reason =
-        (err as NodeJS.ErrnoException).code === 'ENOENT'
-          ? 'no such directory'
-          : (err as Error).message;
-      throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: ${reason}`, { cause: err });
-    }
-    if (!isDir) throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: not a directory`);
-    if (dir.guest === '')
-      throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir ${dir.host}: empty guest path`);
-    if (preopens.has(dir.guest))
-      throw new WasmloopError('ERR_WASMLOOP_DIR', `--dir: guest path ${dir.guest} is given twice`);
-    preopens.set(dir.guest, host);
-  }
-  // fromEntries, not assignment: a guest path such as "__proto__" stays an ordinary key.
-  return Object.fromEntries(preopens);
 }
 
 // --- running ---------------------------------------------------------------------------------
@@ -208,8 +190,16 @@ export async function runCommand(
   let instance: WebAssembly.Instance | undefined;
   const memory = () =>
     (instance?.exports.memory as WebAssembly.Memory | undefined)?.buffer ?? new ArrayBuffer(0);
-  const config: BackendConfig = { ...stdio, args: opts.args, env: opts.env, preopens, memory };
-  const backend = await createBackend(backendName, module, config);
+  const listeners = await openCommandListeners(opts.listen ?? [], opts.onListening);
+  const config: BackendConfig = {
+    ...stdio,
+    ...{ args: opts.args, env: opts.env, preopens, memory, listeners },
+    maxConnections: connectionLimit(opts.limits ?? {}),
+  };
+  const backend = await createBackend(backendName, module, config).catch((err: unknown) => {
+    closeListeners(listeners);
+    throw err;
+  });
   try {
     // AssemblyScript's runtime imports, as a wasmloop guest gets them; trace to the guest's stderr.
     const env = runtimeImports(memory, {

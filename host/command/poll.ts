@@ -11,13 +11,16 @@
  *
  * Each subscription becomes a Waiter that can say, without blocking, whether it has fired; the
  * call waits (asleep: epoll_wait on the stdio fds or Atomics.wait, never a spin) until at least
- * one has, then reports every one that has. Sources so far: clocks, the host's stdio, and fds
- * the backend owns (files: always ready, as the spec says of regular files). Sockets, when
- * commands get them, are one more source over the same epoll instance (host/command/ready.ts).
+ * one has, then reports every one that has. Sources: clocks, the host's stdio, fds the backend
+ * owns (files: always ready, as the spec says of regular files), and the command's sockets
+ * (host/command/poll-sockets.ts), over the same epoll instance (host/command/ready.ts).
  */
 import { Errno } from '../errno.ts';
 import { fits, sleeper, type StdioFds, type WasiFunction, type WasiFunctions } from './stdio.ts';
-import { HostReadiness, type Readiness } from './ready.ts';
+import type { FdTable } from './fd-table.ts';
+import { socketWaiter, type SocketPoll } from './poll-sockets.ts';
+import type { HostReadiness, Readiness, Watch } from './ready.ts';
+import { EPOLLIN } from '../kernel/contract.ts';
 
 const SUBSCRIPTION_SIZE = 48;
 const EVENT_SIZE = 32;
@@ -48,8 +51,8 @@ interface Waiter {
   check(readiness: Readiness): Fired | undefined;
   /** For a clock: performance.now() at which it fires. */
   deadlineMs?: number;
-  /** For a read on a host fd: the fd to watch while asleep. */
-  watchFd?: number;
+  /** For a read or write on a host fd: what to watch while asleep. */
+  watch?: Watch;
 }
 
 /** What poll_oneoff needs from the backend and the command around it. */
@@ -58,14 +61,19 @@ export interface PollDeps {
   stdio: StdioFds;
   /** The backend's own preview1 functions (clock_time_get, fd_fdstat_get), for what it owns. */
   backend: WasiFunctions;
+  /** Guest fds: the backend's (in its own numbers) or sockets. */
+  fds: FdTable;
+  sockets: SocketPoll;
+  /** The command's one epoll instance (shared with blocking socket calls). */
+  readiness: HostReadiness;
 }
 
 const ok = (nbytes = 0, hangup = false): Fired => ({ error: Errno.ESUCCESS, nbytes, hangup });
 const failed = (error: number): Fired => ({ error, nbytes: 0, hangup: false });
 
 /** A poll_oneoff(in, out, nsubscriptions, nevents) over `deps`; its arguments arrive as u32. */
-export function createPollOneoff(deps: PollDeps): { poll_oneoff: WasiFunction; close(): void } {
-  const readiness = new HostReadiness();
+export function createPollOneoff(deps: PollDeps): WasiFunction {
+  const readiness = deps.readiness;
   const pollOneoff: WasiFunction = (inPtr, outPtr, count, neventsPtr) => {
     const [from, to, n, nevents] = [
       Number(inPtr),
@@ -97,7 +105,7 @@ export function createPollOneoff(deps: PollDeps): { poll_oneoff: WasiFunction; c
     new DataView(deps.memory()).setUint32(nevents, fired.length, true);
     return Errno.ESUCCESS;
   };
-  return { poll_oneoff: pollOneoff, close: () => readiness.close() };
+  return pollOneoff;
 }
 
 interface Subscription {
@@ -132,15 +140,22 @@ function readSubscription(memory: ArrayBuffer, at: number): Subscription | undef
 function toWaiter(deps: PollDeps, sub: Subscription, scratch: number): Waiter {
   if (sub.type === EVENTTYPE_CLOCK) return clockWaiter(deps, sub, scratch);
   const base = { userdata: sub.userdata, type: sub.type };
-  const hostFd = deps.stdio.hostFd(sub.fd);
+  const entry = deps.fds.get(sub.fd);
+  if (entry === undefined) return { ...base, check: () => failed(Errno.EBADF) };
+  if (entry.socket) {
+    const waiter = socketWaiter(deps.sockets, entry.socket, sub.type === EVENTTYPE_FD_WRITE);
+    return { ...base, ...waiter };
+  }
+  const fd = entry.backend;
+  const hostFd = deps.stdio.hostFd(fd);
   if (hostFd !== undefined) {
     // Writes to stdout and stderr never fail with EAGAIN (command-stdio.ts waits it out), so
     // they are ready at once; nbytes is 0: how much a pipe would take is not known.
     if (sub.type === EVENTTYPE_FD_WRITE) return { ...base, check: () => ok() };
-    return { ...base, watchFd: hostFd, check: (r) => r.readable(hostFd) };
+    return { ...base, watch: { fd: hostFd, events: EPOLLIN }, check: (r) => r.readable(hostFd) };
   }
   // Anything else is the backend's: a bad fd is an EBADF event; a file it opened is ready.
-  const errno = Number(deps.backend.fd_fdstat_get?.(sub.fd, scratch) ?? Errno.EBADF);
+  const errno = Number(deps.backend.fd_fdstat_get?.(fd, scratch) ?? Errno.EBADF);
   return { ...base, check: () => (errno === Errno.ESUCCESS ? ok() : failed(errno)) };
 }
 
@@ -170,7 +185,7 @@ interface Event extends Fired {
 
 /** Sleeps until at least one waiter has fired; returns all that have, in subscription order. */
 function waitForAny(waiters: Waiter[], readiness: HostReadiness): Event[] {
-  readiness.watch(waiters.flatMap((w) => (w.watchFd === undefined ? [] : [w.watchFd])));
+  readiness.watch(waiters.flatMap((w) => (w.watch === undefined ? [] : [w.watch])));
   try {
     for (;;) {
       readiness.refresh();

@@ -22,12 +22,8 @@
 // Subscription I carries userdata USERDATA_BASE + I; an event whose userdata is not one of
 // those is printed as "sub ?" (the high half checks that all 64 bits come back).
 
-@external("wasi_snapshot_preview1", "args_sizes_get")
-declare function args_sizes_get(count: usize, size: usize): u16;
-@external("wasi_snapshot_preview1", "args_get")
-declare function args_get(argv: usize, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_write")
-declare function fd_write(fd: u32, iovs: usize, count: u32, written: usize): u16;
+import { args, fd_write, print } from "./lib/wasi";
+
 @external("wasi_snapshot_preview1", "fd_read")
 declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
 @external("wasi_snapshot_preview1", "fd_close")
@@ -43,33 +39,6 @@ const MAX_SUBS = 16;
 const SUBS = memory.data(48 * MAX_SUBS, 8);
 const EVENTS = memory.data(32 * MAX_SUBS, 8);
 const USERDATA_BASE: u64 = 0xa5a5_0000_0000_0000;
-
-function print(fd: u32, s: string): void {
-  const b = String.UTF8.encode(s);
-  let ptr = changetype<usize>(b),
-    len = <u32>b.byteLength;
-  while (len > 0) {
-    store<usize>(SCRATCH, ptr);
-    store<u32>(SCRATCH, len, 4);
-    if (fd_write(fd, SCRATCH, 1, SCRATCH + 8) != 0) unreachable();
-    const n = load<u32>(SCRATCH, 8);
-    ptr += n;
-    len -= n;
-  }
-}
-
-function args(): string[] {
-  args_sizes_get(SCRATCH, SCRATCH + 4);
-  const count = load<u32>(SCRATCH),
-    size = load<u32>(SCRATCH, 4);
-  const ptrs = heap.alloc(count * 4 + 4),
-    buf = heap.alloc(size + 1);
-  args_get(ptrs, buf);
-  const out = new Array<string>();
-  for (let i: u32 = 0; i < count; i++)
-    out.push(String.UTF8.decodeUnsafe(load<usize>(ptrs + i * 4), 1 << 20, true));
-  return out;
-}
 
 function writeTo(fds: string[]): void {
   for (let i = 0; i < fds.length; i++) {

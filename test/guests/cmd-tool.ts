@@ -12,6 +12,8 @@
 //                   out.txt ("seen: " + the contents of in.txt)
 // Raw imports only, so the module is what any WASI command looks like to the host.
 
+import { path_open } from "./lib/wasi";
+
 @external("wasi_snapshot_preview1", "args_sizes_get")
 declare function args_sizes_get(count: usize, size: usize): u16;
 @external("wasi_snapshot_preview1", "args_get")
@@ -30,18 +32,6 @@ declare function fd_close(fd: u32): u16;
 declare function fd_prestat_get(fd: u32, buf: usize): u16;
 @external("wasi_snapshot_preview1", "fd_prestat_dir_name")
 declare function fd_prestat_dir_name(fd: u32, path: usize, len: u32): u16;
-@external("wasi_snapshot_preview1", "path_open")
-declare function path_open(
-  dirfd: u32,
-  dirflags: u32,
-  path: usize,
-  pathLen: u32,
-  oflags: u16,
-  base: u64,
-  inheriting: u64,
-  fdflags: u16,
-  fd: usize,
-): u16;
 @external("wasi_snapshot_preview1", "fd_fdstat_get")
 declare function fd_fdstat_get(fd: u32, stat: usize): u16;
 @external("wasi_snapshot_preview1", "proc_exit")
