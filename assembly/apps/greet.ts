@@ -6,19 +6,7 @@
 
 import * as http from "../http";
 
-export {
-  wl_abi_version_1,
-  wl_init,
-  wl_events_ptr,
-  wl_events_cap,
-  wl_dispatch,
-  wl_shutdown,
-  wl_stats_ptr,
-  wl_salvage,
-  wl_salvage_record,
-  wl_trap_reply,
-  wl_adopt,
-} from "../loop";
+export * from "../../guest";
 
 http.serve((req: http.Request, res: http.Response): void => {
   if (req.pathIs("/") && (req.methodIs("GET") || req.methodIs("HEAD"))) {
