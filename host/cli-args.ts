@@ -17,6 +17,8 @@ import { MAX_WORKERS } from './options.ts';
 export interface RunArgs {
   module: string;
   listen: ListenAddress[];
+  /** `--listenfd`: also the listeners systemd socket activation passed (host/listen-fds.ts). */
+  listenfd: boolean;
   env: Record<string, string>;
   args: string[];
   graceMs: number;
@@ -42,6 +44,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
   const out: RunArgs = {
     module: '',
     listen: [],
+    listenfd: false,
     env: {},
     args: [],
     graceMs: 5000,
@@ -100,6 +103,9 @@ function applyOption(
   switch (flag) {
     case '--tcplisten':
       out.listen.push(parseHostPort(need('HOST:PORT')));
+      break;
+    case '--listenfd':
+      out.listenfd = true;
       break;
     case '--env':
       addEnv(out.env, need('NAME[=VALUE]'));

@@ -6,6 +6,7 @@ import { formatAddress } from './address.ts';
 import { checkCommand, runCommand } from './command/command.ts';
 import { createLoop, type WasmLoop } from './index.ts';
 import { checkLimits, effectiveLimits } from './limits.ts';
+import { inheritedListenFds } from './listen-fds.ts';
 import { loadModule } from './module.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { usage, type RunArgs } from './cli-args.ts';
@@ -23,6 +24,7 @@ export async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs):
     dirs: opts.dirs,
     backend: opts.wasi,
     listen: opts.listen,
+    listenFds: inheritedFds(opts),
     limits: opts.limits,
     onListening: (addresses) => {
       for (const a of addresses)
@@ -36,10 +38,12 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
   checkLimits(opts.limits, module); // before anything is opened: the names this module takes
   if (opts.dirs.length > 0 || opts.wasi !== undefined)
     usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
-  if (opts.listen.length === 0) usage('nothing to serve: give at least one --tcplisten HOST:PORT');
+  if (opts.listen.length === 0 && !opts.listenfd)
+    usage('nothing to serve: give at least one --tcplisten HOST:PORT (or --listenfd)');
   const loop = await createLoop({
     module: opts.module,
     listen: opts.listen,
+    listenFds: inheritedFds(opts),
     env: opts.env,
     args: opts.args,
     maxRestarts: opts.maxRestarts,
@@ -71,6 +75,12 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
     stopListening();
     await metrics?.close();
   }
+}
+
+/** With `--listenfd`, the fds systemd socket activation passed us (ERR_WASMLOOP_USAGE when
+ *  LISTEN_PID or LISTEN_FDS say none were); they are checked when opened. */
+function inheritedFds(opts: RunArgs): number[] | undefined {
+  return opts.listenfd ? inheritedListenFds() : undefined;
 }
 
 /** SIGINT and SIGTERM close the loop: the first lets connections finish for `graceMs`, the

@@ -21,7 +21,7 @@ export const EXIT = {
   notGuest: 67, // neither a wasmloop guest nor a WASI command, other ABI version, or imports the host lacks
   startFailed: 68, // the guest failed in wl_init, trapped or ran away (watchdog) while starting
   trapped: 70, // the guest trapped (or its thread died) more times in a row than the restart budget; a WASI command trapped
-  listen: 71, // a --tcplisten address could not be bound
+  listen: 71, // a --tcplisten address could not be bound, or a --listenfd fd is no listener
   platform: 72, // not Linux, or the native shim is not built
   build: 73, // wasmloop build: the source does not compile
 } as const;
@@ -68,14 +68,17 @@ printed on stderr. Options may come before or after the module; other words afte
 module, and everything after --, are the guest's WASI arguments.
 
 A plain WASI preview1 command (a module that exports _start and no wl_abi_version_*) runs
-once instead, like wasmtime run: its arguments, --env, --dir, --tcplisten (listeners
-preopened as fds 3, 4, ..., before --dir), and the host's stdin, stdout and stderr; wasmloop
-exits with the command's exit code, or 70 after one line if it traps. Guest arguments that
-start with - go after --. See docs/WASI.md.
+once instead, like wasmtime run: its arguments, --env, --dir, --tcplisten and --listenfd
+(listeners preopened as fds 3, 4, ..., before --dir), and the host's stdin, stdout and
+stderr; wasmloop exits with the command's exit code, or 70 after one line if it traps. Guest
+arguments that start with - go after --. See docs/WASI.md.
 
 Options:
   --tcplisten HOST:PORT   Listen on HOST:PORT and hand the listener to the guest (repeatable;
                           listener 0 is the first). Port 0 picks a free port. IPv6: [::1]:8080
+  --listenfd              Also serve on the listening sockets systemd socket activation passes
+                          (LISTEN_PID = our pid, LISTEN_FDS = N: fds 3 .. 3+N-1), after those
+                          of --tcplisten; LISTEN_* are removed from wasmloop's environment
   --env NAME[=VALUE]      Give the guest this WASI environment variable (repeatable); without
                           =VALUE, the host's value of NAME. The guest sees nothing else.
   --grace-ms N            How long in-flight connections may finish on shutdown (default 5000)
@@ -110,7 +113,7 @@ Exit status:
   70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
   73 build: the guest does not compile (a built module that fails run's checks: 67)
   A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start;
-  71 a --tcplisten address cannot be bound
+  71 a --tcplisten address cannot be bound, or a --listenfd fd is not a listening socket
 
 Examples:
   wasmloop run wasm/echo.wasm --tcplisten 127.0.0.1:9000

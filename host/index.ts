@@ -7,12 +7,13 @@
  * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
  */
 import { checkLimits, checkLimitValues, effectiveLimits } from './limits.ts';
-import { openListeners } from './listeners.ts';
+import { openAllListeners } from './listeners.ts';
 import { checkOptions } from './options.ts';
 import { checkGuest, loadModule, usesWasi } from './module.ts';
 import { loadNative } from './kernel/native.ts';
 import { defaultOnTrap, NativeLoop } from './driver/native-loop.ts';
 import type { CreateLoopOptions, WasmLoop } from './types.ts';
+import type { Fd } from './kernel/contract.ts';
 import { initWasi } from './guest/wasi.ts';
 import { startWorkers } from './driver/workers.ts';
 
@@ -42,7 +43,8 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   const limits = effectiveLimits(checkLimits(given, module), module);
   if (usesWasi(module)) await initWasi();
   // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
-  const { fds, addresses } = await openListeners(native, o.listen, o.workers > 1);
+  const inherited = (o.listenFds ?? []) as Fd[]; // checked by checkOptions
+  const { fds, addresses } = await openAllListeners(native, o.listen, inherited, o.workers > 1);
   const common = {
     module,
     fds,
@@ -59,6 +61,7 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
     return startWorkers({
       ...common,
       workers: o.workers,
+      inherited: inherited.length,
       watchdogMs: o.watchdogMs,
       driver: o.driver ?? 'blocking',
     });

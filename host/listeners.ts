@@ -6,6 +6,7 @@ import { checkPort, formatAddress, resolveHost, type ListenAddress } from './add
 import { errnoName } from './errno.ts';
 import { WasmloopError } from './errors.ts';
 import type { Fd, Kernel } from './kernel/contract.ts';
+import type { NativeKernel } from './kernel/native.ts';
 import type { ListenOptions } from './types.ts';
 
 /** Backlog of each listening socket: the kernel's usual cap (somaxconn). */
@@ -14,6 +15,55 @@ const DEFAULT_BACKLOG = 4096;
 export interface OpenListeners {
   fds: Fd[];
   addresses: ListenAddress[];
+}
+
+/** Every listener of a loop or a command: `list` bound, then the `inherited` fds adopted, in
+ *  that order. The inherited fds are handed over: on any failure they are closed too, with
+ *  whatever was bound. ERR_WASMLOOP_ADDRESS when there is none at all. */
+export async function openAllListeners(
+  native: NativeKernel,
+  list: ListenOptions[],
+  inherited: readonly Fd[],
+  reusePort = false,
+): Promise<OpenListeners> {
+  if (list.length === 0 && inherited.length > 0) return adoptListeners(native, inherited);
+  let bound: OpenListeners | undefined;
+  try {
+    bound = await openListeners(native, list, reusePort);
+    const adopted = adoptListeners(native, inherited);
+    return {
+      fds: [...bound.fds, ...adopted.fds],
+      addresses: [...bound.addresses, ...adopted.addresses],
+    };
+  } catch (err) {
+    if (bound === undefined) for (const fd of inherited) native.close(fd);
+    else for (const fd of bound.fds) native.close(fd);
+    throw err;
+  }
+}
+
+/** Takes over listening sockets opened elsewhere (inherited: host/listen-fds.ts), each checked
+ *  to be a listening TCP socket and made non-blocking and close-on-exec: a supervisor may pass
+ *  anything. On a failure every one of them is closed and ERR_WASMLOOP_LISTEN names the fd. */
+export function adoptListeners(native: NativeKernel, fds: readonly Fd[]): OpenListeners {
+  const out: OpenListeners = { fds: [...fds], addresses: [] };
+  try {
+    for (const fd of fds) {
+      const checked = native.adoptListener(fd);
+      const addr = checked < 0 ? checked : native.localAddress(fd);
+      if (typeof addr === 'number') {
+        throw new WasmloopError(
+          'ERR_WASMLOOP_LISTEN',
+          `fd ${fd} is not a listening TCP socket: ${errnoName(addr)}`,
+        );
+      }
+      out.addresses.push({ host: addr.host, port: addr.port });
+    }
+  } catch (err) {
+    for (const fd of fds) native.close(fd);
+    throw err;
+  }
+  return out;
 }
 
 /** Binds every address (names resolved, port 0 replaced by the port the kernel chose). On any
@@ -63,6 +113,7 @@ export async function openSiblings(
   addresses: ListenAddress[],
   backlog?: number,
 ): Promise<Fd[]> {
+  if (addresses.length === 0) return [];
   return (
     await openListeners(
       kernel,

@@ -45,11 +45,17 @@ function checkModule(module: unknown): void {
     usage(`module must be a path, a URL, bytes or a WebAssembly.Module, not ${show(module)}`);
 }
 
-function checkListen(listen: unknown): void {
-  if (!Array.isArray(listen) || listen.length === 0) {
+function checkListen(listen: unknown, listenFds: unknown): void {
+  if (
+    listenFds !== undefined &&
+    !(Array.isArray(listenFds) && listenFds.every((fd) => Number.isSafeInteger(fd) && fd >= 0))
+  )
+    usage('listenFds must be an array of file descriptors');
+  const inherited = Array.isArray(listenFds) ? listenFds.length : 0;
+  if (!Array.isArray(listen) || (listen.length === 0 && inherited === 0)) {
     throw new WasmloopError(
       'ERR_WASMLOOP_ADDRESS',
-      'createLoop: listen must be a non-empty array of { host?, port }',
+      'createLoop: listen must be a non-empty array of { host?, port } (or empty, given listenFds)',
     );
   }
   listen.forEach((l: unknown, i) => {
@@ -81,7 +87,7 @@ export function checkOptions(options: unknown): CheckedOptions {
     usage(`needs an options object { module, listen, ... }, not ${show(options)}`);
   const o = options as unknown as CreateLoopOptions;
   checkModule(o.module);
-  checkListen(o.listen);
+  checkListen(o.listen, o.listenFds);
   checkWasiInputs(o.args, o.env);
   if (o.limits !== undefined && !isObject(o.limits)) usage('limits must be an object of numbers');
   wholeNumber('maxRestarts', o.maxRestarts, 0, Number.MAX_SAFE_INTEGER);

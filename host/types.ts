@@ -18,6 +18,10 @@ export interface CreateLoopOptions {
   module: ModuleSource;
   /** Where to listen; each becomes listener 0, 1, ... of the guest. Host defaults to 127.0.0.1. */
   listen: ListenOptions[];
+  /** Listening TCP sockets opened elsewhere (e.g. passed by systemd: `wasmloop run --listenfd`),
+   *  handed over to the loop, which checks them, makes them non-blocking and closes them. They
+   *  are the guest's listeners after those of `listen`, in order (`listen` may then be empty). */
+  listenFds?: number[];
   /** WASI arguments and environment (only for guests that import WASI). */
   args?: string[];
   env?: Record<string, string>;

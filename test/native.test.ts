@@ -49,7 +49,7 @@ async function client(port: number) {
 
 // ---- the shim's own surface ------------------------------------------------------------------
 
-test('exports exactly the Kernel methods plus pollStart/pollTarget/pollStop', () => {
+test('exports exactly the Kernel methods plus pollStart/pollTarget/pollStop and adoptListener/dupListener', () => {
   const names = [
     'epollCreate',
     'epollCtl',
@@ -67,9 +67,31 @@ test('exports exactly the Kernel methods plus pollStart/pollTarget/pollStop', ()
     'pollStart',
     'pollTarget',
     'pollStop',
+    'adoptListener',
+    'dupListener',
   ];
   assert.equal(Object.keys(k).sort(), [...names].sort());
   for (const n of names) assert.type((k as unknown as Record<string, unknown>)[n], 'function');
+});
+
+test('adoptListener takes a listening TCP socket only; dupListener shares its accept queue', async () => {
+  const { fd, addr } = listen4();
+  const file = k.epollCreate(); // open, but no socket
+  assert.is(k.adoptListener(fd), 0);
+  assert.is(k.adoptListener(file), -Errno.ENOTSOCK);
+  k.close(file);
+  assert.is(k.adoptListener(file), -Errno.EBADF);
+  const copy = k.dupListener(fd);
+  assert.ok(copy > fd, `dupListener: ${copy}`);
+  k.close(fd);
+  const { sock } = await client(addr.port); // queued on the shared socket, taken from the copy
+  const accepted = await until(() => {
+    const c = k.accept(copy);
+    return c >= 0 ? c : undefined;
+  }, 'the accept on the copy');
+  k.close(accepted);
+  sock.destroy();
+  k.close(copy);
 });
 
 test('pollStart/pollStop: bad argument types are -EINVAL, never a throw (the rest: test/kernel-contract-io.ts)', () => {

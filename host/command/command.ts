@@ -43,6 +43,9 @@ export interface CommandOptions {
   /** Listeners preopened as the guest's fds 3, 4, ... (before `dirs`); their addresses go to
    *  `onListening` before the command starts (port 0 replaced by the one bound). */
   listen?: ListenOptions[];
+  /** Listening sockets opened elsewhere (`--listenfd`), handed over and preopened after
+   *  `listen`'s, checked as createLoop checks them. */
+  listenFds?: number[];
   onListening?: (addresses: ListenAddress[]) => void;
   /** Host limits; a command takes max-connections (accepted sockets open at once). */
   limits?: Limits;
@@ -190,7 +193,11 @@ export async function runCommand(
   let instance: WebAssembly.Instance | undefined;
   const memory = () =>
     (instance?.exports.memory as WebAssembly.Memory | undefined)?.buffer ?? new ArrayBuffer(0);
-  const listeners = await openCommandListeners(opts.listen ?? [], opts.onListening);
+  const listeners = await openCommandListeners(
+    opts.listen ?? [],
+    opts.listenFds ?? [],
+    opts.onListening,
+  );
   const config: BackendConfig = {
     ...stdio,
     ...{ args: opts.args, env: opts.env, preopens, memory, listeners },

@@ -1,6 +1,6 @@
 /**
  * What a WASI command gets preopened (host/command/command.ts): host directories (`--dir`), for
- * the backend to map, and listening sockets (`--tcplisten`), which become the guest's fds 3, 4,
+ * the backend to map, and listening sockets (`--tcplisten`, then `--listenfd`), which become the guest's fds 3, 4,
  * ... (host/command/fd-table.ts). docs/WASI.md says how each is numbered.
  */
 import { statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import type { ListenAddress } from '../address.ts';
 import { WasmloopError } from '../errors.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { loadNative } from '../kernel/native.ts';
-import { openListeners } from '../listeners.ts';
+import { openAllListeners } from '../listeners.ts';
 import type { ListenOptions } from '../types.ts';
 import type { PreopenDir } from './command.ts';
 
@@ -39,14 +39,16 @@ export function resolveDirs(dirs: readonly PreopenDir[]): Record<string, string>
   return Object.fromEntries(preopens);
 }
 
-/** Binds every address (ERR_WASMLOOP_LISTEN / _ADDRESS when one cannot be) and tells
- *  `onListening` where; none at all needs no native shim. The caller closes the fds. */
+/** Binds every address and adopts the `inherited` fds after them (ERR_WASMLOOP_LISTEN /
+ *  _ADDRESS when one cannot be) and tells `onListening` where; none at all needs no native
+ *  shim. The caller closes the fds. */
 export async function openCommandListeners(
   list: ListenOptions[],
+  inherited: readonly number[],
   onListening?: (addresses: ListenAddress[]) => void,
 ): Promise<Fd[]> {
-  if (list.length === 0) return [];
-  const opened = await openListeners(loadNative(), list);
+  if (list.length === 0 && inherited.length === 0) return [];
+  const opened = await openAllListeners(loadNative(), list, inherited as Fd[]);
   onListening?.(opened.addresses);
   return opened.fds;
 }

@@ -1,11 +1,13 @@
 /**
  * One loop per thread: N worker threads, each with its own epoll fd and guest instance. Each
  * worker has its own listening socket per address, bound with SO_REUSEPORT, so the kernel
- * spreads new connections over the workers' accept queues. The pool owns those sockets; a
+ * spreads new connections over the workers' accept queues (an inherited listener, which cannot
+ * be bound again, is duplicated instead: the workers share its queue). The pool owns those sockets; a
  * worker that dies (or that the watchdog stops because a guest call never returned) is
  * replaced by a fresh one over the same sockets, and the fds it held are closed here.
  */
 import type { ListenAddress } from '../address.ts';
+import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap } from '../guest/env.ts';
 import { openSiblings } from '../listeners.ts';
@@ -33,6 +35,9 @@ export interface PoolOptions extends LoopConfig {
   onTrap: (err: GuestTrap, restarting: boolean) => void;
   signal?: AbortSignal;
   workers: number;
+  /** How many of the last `fds` were inherited (`listenFds`): another worker gets a duplicate
+   *  of each, sharing its accept queue, since a socket bound elsewhere cannot be bound again. */
+  inherited?: number;
   watchdogMs: number;
   driver: 'libuv' | 'blocking';
 }
@@ -43,8 +48,7 @@ export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
   const fdSets: Fd[][] = [opts.fds];
   let pool: WorkerPool;
   try {
-    for (let i = 1; i < opts.workers; i++)
-      fdSets.push(await openSiblings(opts.native, opts.addresses));
+    for (let i = 1; i < opts.workers; i++) fdSets.push(await siblingSet(opts));
     pool = new WorkerPool(opts, fdSets);
   } catch (err) {
     for (const set of fdSets) for (const fd of set) opts.native.close(fd);
@@ -57,6 +61,21 @@ export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
     throw err;
   }
   return pool;
+}
+
+/** Another worker's listeners: bound again with SO_REUSEPORT, or duplicated if inherited. */
+async function siblingSet(opts: PoolOptions): Promise<Fd[]> {
+  const bound = opts.fds.length - (opts.inherited ?? 0);
+  const set = await openSiblings(opts.native, opts.addresses.slice(0, bound));
+  for (const fd of opts.fds.slice(bound)) {
+    const copy = opts.native.dupListener(fd);
+    if (copy < 0) {
+      for (const open of set) opts.native.close(open);
+      throw new WasmloopError('ERR_WASMLOOP_LISTEN', `cannot share fd ${fd}: ${errnoName(copy)}`);
+    }
+    set.push(copy);
+  }
+  return set;
 }
 
 class WorkerPool implements WasmLoop {

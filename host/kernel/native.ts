@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 
 import { WasmloopError } from '../errors.ts';
-import type { Kernel } from './contract.ts';
+import type { Fd, Kernel } from './contract.ts';
 
 export interface NativeKernel extends Kernel {
   /**
@@ -32,6 +32,12 @@ export interface NativeKernel extends Kernel {
   pollTarget(handle: object, memory: ArrayBuffer | null, ptr?: number, maxEvents?: number): number;
   /** Stops a poll: 0, -EBADF if it was already stopped, -EINVAL if not a poll handle. */
   pollStop(handle: object): number;
+  /** An inherited fd (host/listen-fds.ts) checked to be a listening IPv4/IPv6 TCP socket and
+   *  made non-blocking and close-on-exec: 0, or -EBADF, -ENOTSOCK, -EINVAL (a socket that is
+   *  not a listening stream), -EAFNOSUPPORT (e.g. a Unix socket). */
+  adoptListener(fd: Fd): number;
+  /** A close-on-exec duplicate of a listener, sharing its accept queue: the new fd, or -errno. */
+  dupListener(fd: Fd): Fd;
 }
 
 /**

@@ -207,6 +207,20 @@ static napi_value wl__js_close(napi_env env, napi_callback_info info) {
   return wl__num(env, wl__close(fd));
 }
 
+/* adoptListener(fd) -> 0 | -errno; dupListener(fd) -> new fd | -errno (inherit.c) */
+static napi_value wl__js_fd_call(napi_env env, napi_callback_info info, int (*call)(int fd)) {
+  napi_value argv[1];
+  int fd;
+  if (!wl__args(env, info, 1, argv) || !wl__nonneg(env, argv[0], &fd)) return WL__EINVAL(env);
+  return wl__num(env, call(fd));
+}
+static napi_value wl__js_adopt_listener(napi_env env, napi_callback_info info) {
+  return wl__js_fd_call(env, info, wl__adopt_listener);
+}
+static napi_value wl__js_dup_listener(napi_env env, napi_callback_info info) {
+  return wl__js_fd_call(env, info, wl__dup_listener);
+}
+
 /* ---- pollStart / pollTarget / pollStop (poll.c) ----------------------------------------- */
 
 /* pollStart(epfd, callback) -> handle | -errno */
@@ -261,6 +275,8 @@ NAPI_MODULE_INIT() {
       WL__METHOD("sendMany", wl__js_send_many),
       WL__METHOD("shutdown", wl__js_shutdown),
       WL__METHOD("close", wl__js_close),
+      WL__METHOD("adoptListener", wl__js_adopt_listener),
+      WL__METHOD("dupListener", wl__js_dup_listener),
       WL__METHOD("pollStart", wl__js_poll_start),
       WL__METHOD("pollTarget", wl__js_poll_target),
       WL__METHOD("pollStop", wl__js_poll_stop),

@@ -53,4 +53,10 @@ int wl__io_many(const int32_t *fds, unsigned char *mem, size_t size, uint32_t pt
                 uint32_t area, uint32_t area_len, bool is_send);
 int wl__close(int fd);
 
+/* inherit.c. 0 if fd is a listening IPv4/IPv6 stream socket, made non-blocking and close-on-exec
+ * here; else -EBADF, -ENOTSOCK, -EINVAL (not a listening stream socket), -EAFNOSUPPORT. */
+int wl__adopt_listener(int fd);
+/* A close-on-exec duplicate (>= 3) of fd, sharing its socket: another worker's copy. */
+int wl__dup_listener(int fd);
+
 #endif

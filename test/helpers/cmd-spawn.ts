@@ -78,6 +78,27 @@ export function startCli(args: string[], cwd = ROOT): CmdChild {
   return track(proc, `wasmloop ${args.join(' ')}`);
 }
 
+/** Starts the real CLI as systemd socket activation does (`--listenfd`): `fd3` (a host fd, or
+ *  'pipe') becomes its fd 3, `env` is added to its environment, and LISTEN_PID is the CLI's own
+ *  pid (set by the shell that execs it) unless `env` gives LISTEN_PID_AS instead. */
+export function startActivatedCli(
+  args: string[],
+  fd3: number | 'pipe',
+  env: Record<string, string>,
+): CmdChild {
+  const script = 'export LISTEN_PID="${LISTEN_PID_AS:-$$}"; exec "$@"';
+  const proc = spawn(
+    'bash',
+    ['-c', script, 'bash', process.execPath, '--import', TSX, CLI, ...args],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'pipe', fd3],
+      env: { ...process.env, ...env },
+    },
+  ) as ChildProcessWithoutNullStreams;
+  return track(proc, `LISTEN_FDS=${env.LISTEN_FDS ?? ''} wasmloop ${args.join(' ')}`);
+}
+
 /** Polls until `cond` holds; rejects with `what` after `ms`. */
 export async function until(cond: () => boolean, what: string, ms = 10000): Promise<void> {
   const end = Date.now() + ms;
