@@ -4,6 +4,7 @@
  * which tables, memories and imports its module declares. `guestModule` wraps it into a
  * module that exports the whole wasmloop ABI v1, with `wl_init` running the test's code.
  */
+import { STAT_NAMES } from '../../host/abi.ts';
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
@@ -124,19 +125,8 @@ export function assemble(spec: ModuleSpec): Uint8Array<ArrayBuffer> {
 
 /** Where a guest built by guestModule keeps its stats: loop.stats() reads them back. */
 export const STATS_PTR = 64;
-/** The stat names, in memory order (host/guest/instance.ts STAT_NAMES), to read results back. */
-export const STAT_ORDER = [
-  'accepted',
-  'closed',
-  'open',
-  'requests',
-  'bytesIn',
-  'bytesOut',
-  'acceptErrors',
-  'protocolErrors',
-  'buffersInUse',
-  'timeouts',
-] as const;
+/** The stat names, in memory order, to read results back: the ABI's own list. */
+export const STAT_ORDER = STAT_NAMES;
 
 /** Stores the i32 on the stack, plus one, as stat `slot` (so -1 reads back as 0). */
 export const recordResult = (slot: number, computeI32: number[]) => [
