@@ -135,31 +135,30 @@ for (const workers of ['1', '2']) {
   });
 }
 
+/** The CLI in its default mode, watchdog off, with one connection spinning its guest. */
+async function spinningChild(graceMs: number) {
+  const child = startChild(
+    process.execPath,
+    [
+      ...['bin/wasmloop.js', 'run', 'wasm/test/evil.wasm', '--tcplisten', '127.0.0.1:0'],
+      ...['--watchdog-ms', '0', '--grace-ms', String(graceMs)],
+    ],
+    { cwd: ROOT },
+  );
+  const m = await waitFor(
+    () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
+    'the serving line',
+    10000,
+  );
+  const stuck = await RawClient.connect(Number(m[1]));
+  await stuck.write('SPIN\n');
+  await sleep(200);
+  return child;
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`CLI default mode: ${signal} while the guest spins (watchdog off) exits within the grace period + 1 s`, async () => {
-    const child = startChild(
-      process.execPath,
-      [
-        'bin/wasmloop.js',
-        'run',
-        'wasm/test/evil.wasm',
-        '--tcplisten',
-        '127.0.0.1:0',
-        '--watchdog-ms',
-        '0',
-        '--grace-ms',
-        '500',
-      ],
-      { cwd: ROOT },
-    );
-    const m = await waitFor(
-      () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
-      'the serving line',
-      10000,
-    );
-    const stuck = await RawClient.connect(Number(m[1]));
-    await stuck.write('SPIN\n');
-    await sleep(200);
+    const child = await spinningChild(500);
     const sent = performance.now();
     child.proc.kill(signal);
     assert.is(await child.exited(5000), 0);
@@ -172,29 +171,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 test('CLI default mode: a second signal closes at once, even while the guest spins', async () => {
-  const child = startChild(
-    process.execPath,
-    [
-      'bin/wasmloop.js',
-      'run',
-      'wasm/test/evil.wasm',
-      '--tcplisten',
-      '127.0.0.1:0',
-      '--watchdog-ms',
-      '0',
-      '--grace-ms',
-      '20000',
-    ],
-    { cwd: ROOT },
-  );
-  const m = await waitFor(
-    () => /on 127\.0\.0\.1:(\d+)$/m.exec(child.stderr()) ?? undefined,
-    'the serving line',
-    10000,
-  );
-  const stuck = await RawClient.connect(Number(m[1]));
-  await stuck.write('SPIN\n');
-  await sleep(200);
+  const child = await spinningChild(20000);
   child.proc.kill('SIGTERM');
   await waitFor(
     () => /closing \(grace/.test(child.stderr()) || undefined,
