@@ -12,6 +12,7 @@
  * together (every worker's sample of a metric follows the one before); a histogram's buckets are
  * cumulative and end with le="+Inf", equal to its _count.
  */
+import { ERRNO_NAMES, type ErrnoName } from './abi.ts';
 import { SLICE_BOUNDS_S, TRAP_CAUSES, type LoopMetrics } from './guest/loop-metrics.ts';
 import type { LoopStats } from './guest/loop-options.ts';
 
@@ -62,6 +63,25 @@ function sliceSamples(m: LoopMetrics): Sample[] {
 
 const TRAP_BUDGET = 'max-traps-per-peer-minute';
 
+/** The errnos whose accept error series are always written, 0 until one happens (so that a
+ *  rate over them starts at once): running out of descriptors or memory, a peer gone before
+ *  accept, a firewall's refusal, a protocol error. Any other errno is written once it happens. */
+const ACCEPT_ERRNOS: readonly ErrnoName[] = [
+  'EMFILE',
+  'ENFILE',
+  'ENOBUFS',
+  'ENOMEM',
+  'ECONNABORTED',
+  'EPERM',
+  'EPROTO',
+];
+
+function acceptErrorSamples(m: LoopMetrics): [string, number][] {
+  return ERRNO_NAMES.map((name, i): [ErrnoName, number] => [name, m.acceptErrors[i] ?? 0]).filter(
+    ([name, n]) => n > 0 || ACCEPT_ERRNOS.includes(name),
+  );
+}
+
 /** Every series, in the order they are written. */
 const FAMILIES: Family[] = [
   stat('wasmloop_connections_accepted_total', 'counter', 'accepted', 'Connections accepted.'),
@@ -75,11 +95,11 @@ const FAMILIES: Family[] = [
   ),
   stat('wasmloop_received_bytes_total', 'counter', 'bytesIn', 'Bytes received from peers.'),
   stat('wasmloop_sent_bytes_total', 'counter', 'bytesOut', 'Bytes sent to peers.'),
-  stat(
+  labelled(
     'wasmloop_accept_errors_total',
-    'counter',
-    'acceptErrors',
-    'accept failures other than EAGAIN (EMFILE, ENFILE, ...).',
+    'Failed accept(2) calls, by errno (EAGAIN, no connection waiting, is not one).',
+    'errno',
+    acceptErrorSamples,
   ),
   stat(
     'wasmloop_protocol_errors_total',

@@ -4,7 +4,7 @@
  * never existed (issue 11 found `host/serve.ts` named in a comment) sends them nowhere.
  *
  * A path is a word starting with a source root (host/, assembly/, test/, bench/, fuzz/, scripts/,
- * bin/, docs/, .ci/), optionally behind `./` or `../`. `*` globs must match at least one file,
+ * bin/, docs/, deploy/, .ci/), optionally behind `./` or `../`. `*` globs must match at least one file,
  * `{a,b}` lists are expanded. Paths through a build/, wasm/ or dist/ folder (wasm/hello.wasm,
  * bench/build/) are made by `npm install` or the bench, so they are not checked here. A doc that wants a hypothetical file says so in words ("a file in test/props/").
  */
@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GENERATED = /(^|\/)(build|wasm|dist)\//;
 const PATH =
-  /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|\.ci)\/[\w./*{},-]*)/g;
+  /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|deploy|\.ci)\/[\w./*{},-]*)/g;
 
 /** The repository's files, relative to the root, for matching globs. */
 function repositoryFiles(): string[] {

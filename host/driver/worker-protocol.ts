@@ -8,7 +8,8 @@
  *             Then the host's own counters: connectionsRefused (REFUSED_SLOT) and
  *             peersBlocked (BLOCKED_SLOT), from the worker's trap budget per peer; traps by
  *             cause (TRAPS_SLOT, TRAP_CAUSES' order); the slice histogram's bucket counts
- *             (SLICES_SLOT) and its sum in seconds (SLICE_SUM_SLOT).
+ *             (SLICES_SLOT) and its sum in seconds (SLICE_SUM_SLOT); failed accepts by errno
+ *             (ACCEPT_ERRORS_SLOT, one slot per WASI errno in ERRNO_NAMES' order).
  *   registry  Int32Array in two halves of handleTableSize() slots (host/guest/handles.ts). The first: slot
  *             0 the worker's epoll fd, slot i the fd behind handle index i, -1 when free. The
  *             second: the connections between two guest instances (host/driver/handoff.ts). If the
@@ -18,6 +19,7 @@
  *             was reused.
  */
 import type { LoopConfig } from '../types.ts';
+import { ERRNO_NAMES } from '../abi.ts';
 import { STAT_NAMES } from '../guest/exports.ts';
 import type { LoopStats } from '../guest/loop-options.ts';
 import { SLICE_BOUNDS_S, TRAP_CAUSES, zeroTraps, type LoopMetrics } from '../guest/loop-metrics.ts';
@@ -30,7 +32,8 @@ export const BLOCKED_SLOT = STAT_NAMES.length + 3;
 export const TRAPS_SLOT = STAT_NAMES.length + 4;
 export const SLICES_SLOT = TRAPS_SLOT + TRAP_CAUSES.length;
 export const SLICE_SUM_SLOT = SLICES_SLOT + SLICE_BOUNDS_S.length + 1;
-export const STATS_SLOTS = SLICE_SUM_SLOT + 1;
+export const ACCEPT_ERRORS_SLOT = SLICE_SUM_SLOT + 1;
+export const STATS_SLOTS = ACCEPT_ERRORS_SLOT + ERRNO_NAMES.length;
 /** The slots that describe a live worker rather than count: a dead one's are not kept. */
 const NOT_RETIRED = new Set([
   STAT_NAMES.indexOf('open'),
@@ -51,6 +54,7 @@ export function publishStats(shared: Float64Array, m: LoopMetrics): void {
   });
   shared.set(m.slices.counts, SLICES_SLOT);
   shared[SLICE_SUM_SLOT] = m.slices.sumSeconds;
+  shared.set(m.acceptErrors, ACCEPT_ERRORS_SLOT);
 }
 
 /** The pool's side: adds what a dead worker published to what its slot keeps (`retired`);
@@ -72,7 +76,8 @@ export function readMetrics(retired: Float64Array, shared: Float64Array): LoopMe
   const traps = zeroTraps();
   TRAP_CAUSES.forEach((cause, i) => (traps[cause] = at(TRAPS_SLOT + i)));
   const counts = Array.from({ length: SLICE_BOUNDS_S.length + 1 }, (_, i) => at(SLICES_SLOT + i));
-  return { stats, traps, slices: { counts, sumSeconds: at(SLICE_SUM_SLOT) } };
+  const acceptErrors = ERRNO_NAMES.map((_, i) => at(ACCEPT_ERRORS_SLOT + i));
+  return { stats, traps, slices: { counts, sumSeconds: at(SLICE_SUM_SLOT) }, acceptErrors };
 }
 
 export interface WorkerInit extends LoopConfig {

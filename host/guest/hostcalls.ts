@@ -14,6 +14,7 @@ import { Kind, type Handle, type HandleTable } from './handles.ts';
 import type { InstanceOptions } from './instance.ts';
 import type { IoBatch } from './io-batch.ts';
 import { takeCarried } from './carried.ts';
+import { countAcceptError } from './loop-metrics.ts';
 
 type Hostcalls = Record<Hostcall, (...args: number[]) => number>;
 
@@ -47,7 +48,7 @@ export function hostcalls(
 /** Handles: the listeners, accepting, interest, closing. */
 function handleCalls(
   g: HostcallTarget,
-  { kernel, peerGuard }: InstanceOptions,
+  { kernel, peerGuard, acceptErrors }: InstanceOptions,
 ): Pick<Hostcalls, 'listener' | 'accept' | 'watch' | 'close'> {
   const t = g.handles;
   return {
@@ -58,7 +59,10 @@ function handleCalls(
       const ready = t.prepareAccept(); // the index is set aside before accept(2)
       if (ready !== 0) return g.refuseAccept(ready);
       const c = kernel.accept(fd);
-      if (c < 0) return c;
+      if (c < 0) {
+        if (acceptErrors !== undefined) countAcceptError(acceptErrors, c);
+        return c;
+      }
       // From accept(2) to here, plain stores only: a call may throw (RangeError near the stack
       // limit) and the fd must already be where teardown and the worker pool find it.
       t.pendingFd = c;

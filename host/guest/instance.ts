@@ -52,6 +52,9 @@ export interface InstanceOptions {
   seed?: () => number;
   /** The loop's trap budget per peer: accept closes connections of blocked peers. */
   peerGuard?: PeerGuard;
+  /** The loop's count of failed accepts by errno (host/guest/loop-metrics.ts), which outlives
+   *  its instances. */
+  acceptErrors?: number[];
   /** Tests only: fewer handle generation bits, to reach exhaustion quickly (host/guest/handles.ts). */
   generationBits?: number;
 }

@@ -1,9 +1,12 @@
 /**
  * What a Loop counts besides the guest's own counters (wl_stats_ptr) for the metrics: traps by
- * cause, and how long its slices take. Nothing here adds a clock read to the blocking driver's
- * path: a slice starts at the clock reading wl_dispatch is given and ends at the driver's next
- * reading (docs/PERFORMANCE.md, "Metrics").
+ * cause, failed accepts by errno, and how long its slices take. Nothing here adds a clock read
+ * to the blocking driver's path: a slice starts at the clock reading wl_dispatch is given and
+ * ends at the driver's next reading (docs/PERFORMANCE.md, "Metrics"). An accept is counted on
+ * its error path only: a connection accepted costs nothing more.
  */
+import { ERRNO_NAMES } from '../abi.ts';
+import { Errno } from '../errno.ts';
 import { GuestTrap } from './env.ts';
 import type { LoopStats } from './loop-options.ts';
 
@@ -33,6 +36,14 @@ export interface LoopMetrics {
   stats: LoopStats;
   traps: Record<TrapCause, number>;
   slices: SliceHistogram;
+  /** Failed accept(2) calls by WASI errno (the index, as in ERRNO_NAMES); EAGAIN is never one. */
+  acceptErrors: number[];
+}
+
+/** Counts accept's failure `rc` (a negative errno) by errno. EAGAIN (no connection waiting, the
+ *  end of every batch) is not a failure. Called on accept's error path only. */
+export function countAcceptError(counts: number[], rc: number): void {
+  if (rc !== -Errno.EAGAIN && -rc < counts.length) counts[-rc]!++;
 }
 
 export function zeroTraps(): Record<TrapCause, number> {
@@ -49,6 +60,8 @@ export function trapCause(err: unknown): TrapCause {
 /** A Loop's traps and slice durations. */
 export class LoopCounters {
   readonly traps = zeroTraps();
+  /** Failed accepts by errno, for every instance of the loop (countAcceptError). */
+  readonly acceptErrors = new Array<number>(ERRNO_NAMES.length).fill(0);
   private readonly counts = new Array<number>(SLICE_BOUNDS_S.length + 1).fill(0);
   private sumMs = 0;
   /** The clock reading (ms) the running slice began with; -1 when none is open. */
@@ -71,6 +84,7 @@ export class LoopCounters {
     return {
       traps: { ...this.traps },
       slices: { counts: [...this.counts], sumSeconds: this.sumMs / 1000 },
+      acceptErrors: [...this.acceptErrors],
     };
   }
 }

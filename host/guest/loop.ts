@@ -227,8 +227,7 @@ export class Loop {
     setTimeout(() => this.restart(), delay);
   }
 
-  /** Runs guest code off the hot path where a watchdog must see it (instantiation, salvage);
-   *  exceptions pass through. */
+  /** Guest code off the hot path that a watchdog must see (instantiation, salvage); rethrows. */
   private busy<T>(fn: () => T): T {
     this.opts.onBusy?.(true);
     try {
@@ -293,6 +292,7 @@ export class Loop {
       handoff: this.opts.handoff,
       seed: this.opts.seed,
       peerGuard: this.guard,
+      acceptErrors: this.counters.acceptErrors,
       generationBits: this.opts.generationBits,
       ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
     });
