@@ -41,8 +41,11 @@ export const SEEN_CLOSE: i32 = 32; // Connection: close
 export const SEEN_KEEP_ALIVE: i32 = 64; // Connection: keep-alive
 export const SEEN_CONTINUE: i32 = 128; // Expect: 100-continue, in an HTTP/1.1 request
 
-/** Where a scan stands. Offsets are from the first byte of the head. */
+/** Where a scan stands. Offsets are from the first byte of the head. Unmanaged (no object
+ *  header, never collected): the SDK keeps one in each pooled Request, hello one per slot in a
+ *  block of its own (proto/hello.ts). */
 @final
+@unmanaged
 export class Scan {
   state: Head = Head.START;
   pos: i32 = 0; // bytes checked so far
