@@ -50,8 +50,10 @@ const BODY_TIMEOUT_MS: f64 = 20_000;
 /** Bytes per second of body that extend that deadline by 1 s (body-min-rate; MinRate=500). */
 const BODY_MIN_RATE: f64 = 500;
 
-/** Each slot's Scan, maxConnections() of them in one block (Scan is unmanaged). */
+/** Each slot's Scan, maxConnections() of them in one block (Scan is unmanaged), SCAN_STRIDE
+ *  bytes apart: a multiple of 8, so every Scan's i64 stays aligned. */
 let scans: usize = 0;
+const SCAN_STRIDE: usize = (offsetof<Scan>() + 7) & ~7;
 let bodyLeft = new StaticArray<i64>(0);
 /** When the body being skipped must have arrived (0: no deadline); see skipBody. */
 let bodyDeadline = new StaticArray<f64>(0);
@@ -63,7 +65,7 @@ let bodyMsPerByte: f64 = 1000 / BODY_MIN_RATE;
 /** Allocates per-slot state once the table size is known (wl_init). */
 export function helloInit(): void {
   useHelloRules();
-  const bytes = <usize>maxConnections() * offsetof<Scan>();
+  const bytes = <usize>maxConnections() * SCAN_STRIDE;
   scans = heap.alloc(bytes);
   memory.fill(scans, 0, bytes); // Scan.table 0: hello keeps no field index
   bodyLeft = new StaticArray<i64>(maxConnections());
@@ -99,7 +101,7 @@ const HEAD = bytes("head");
 
 // @ts-ignore: decorator
 @inline function scanOf(slot: u32): Scan {
-  return changetype<Scan>(scans + <usize>slot * offsetof<Scan>());
+  return changetype<Scan>(scans + <usize>slot * SCAN_STRIDE);
 }
 
 export function helloOpen(slot: u32): void {
