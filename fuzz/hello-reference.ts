@@ -117,7 +117,8 @@ function requestLine(whole: string, faults: Set<number>): boolean {
 }
 
 /**
- * hello refuses a head at the first byte that proves it invalid (assembly/proto/hello-scan.ts),
+ * hello refuses a head at the first byte that proves it invalid (the SDK's assembly/http/scan.ts
+ * under hello's rules),
  * so the line still arriving at the end of an incomplete head may already allow an answer: the
  * statuses its bytes so far can prove, whenever hello reports them (at that byte or at the CR).
  */

@@ -1,6 +1,7 @@
 // Byte classes of the HTTP grammar, one table lookup per byte: token characters (RFC 9110
 // 5.6.2), field-value bytes (RFC 9110 5.5), request-target bytes (RFC 3986, as RFC 9112 3.2
-// allows them), hex digits, and multipart boundary characters (RFC 2046 5.1.1).
+// allows them), hex digits, multipart boundary characters (RFC 2046 5.1.1), and hello's looser
+// request-target (limits.ts useHelloRules).
 
 /** tchar: "!#$%&'*+-.^_`|~", DIGIT, ALPHA. Methods, field names, codings, parameters. */
 export const TCHAR: u8 = 1;
@@ -15,6 +16,9 @@ export const HEX: u8 = 8;
 export const BCHAR: u8 = 16;
 /** unreserved / sub-delims / "%": the bytes of a reg-name (the host part of Host). */
 export const REGNAME: u8 = 32;
+/** hello's request-target (its smaller rule set): any byte but SP and CTL, HTAB and obs-text
+ *  included. */
+export const ANY_TARGET: u8 = 64;
 
 export const CR: u32 = 0x0d;
 export const LF: u32 = 0x0a;
@@ -52,9 +56,10 @@ function fill(): void {
   markRange(0x41, 0x46, HEX);
   markRange(0x61, 0x66, HEX);
   mark("!#$%&'*+-.^_`|~", TCHAR);
-  markRange(0x21, 0x7e, VALUE);
-  markRange(0x80, 0xff, VALUE);
+  markRange(0x21, 0x7e, VALUE | ANY_TARGET);
+  markRange(0x80, 0xff, VALUE | ANY_TARGET);
   mark(" \t", VALUE);
+  mark("\t", ANY_TARGET);
   mark("-._~!$&'()*+,;=:@/?[]%", TARGET);
   mark("-._~!$&'()*+,;=%", REGNAME);
   mark("'()+_,-./:=? ", BCHAR);

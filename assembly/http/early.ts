@@ -19,6 +19,7 @@ import {
   SEEN_OTHER_CODING,
 } from "./scan-state";
 import { validHost } from "./target";
+import { helloRules } from "./limits";
 
 const CHUNKED = bytes("chunked");
 const CONTINUE = bytes("100-continue");
@@ -38,6 +39,7 @@ export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: boo
     case Field.HOST:
       return validHost(p, at, end, false) ? 0 : -400;
     case Field.CONNECTION:
+      if (helloRules) return lastConnectionOption(p, at, end);
       return connectionOptions(p, at, end) ? 0 : -400;
     case Field.EXPECT:
       return expectation(p, at, end, http10);
@@ -70,6 +72,24 @@ function connectionOptions(p: usize, at: i32, end: i32): bool {
     else if (equalsLower(p + <usize>elAt, len, KEEP_ALIVE)) seenAfter |= SEEN_KEEP_ALIVE;
   }
   return true;
+}
+
+/** Connection under hello's rules: never refused; a value naming "close" closes, otherwise one
+ *  naming "keep-alive" keeps the connection, and the last field that names either decides
+ *  (hello's rules: no list syntax checked, unlike connectionOptions). */
+function lastConnectionOption(p: usize, at: i32, end: i32): i32 {
+  let close = false;
+  let keepAlive = false;
+  let i = at;
+  while (i < end) {
+    i = nextElement(p, i, end);
+    const len = elEnd - elAt;
+    if (equalsLower(p + <usize>elAt, len, CLOSE)) close = true;
+    else if (equalsLower(p + <usize>elAt, len, KEEP_ALIVE)) keepAlive = true;
+  }
+  if (close) seenAfter = (seenAfter & ~SEEN_KEEP_ALIVE) | SEEN_CLOSE;
+  else if (keepAlive) seenAfter = (seenAfter & ~SEEN_CLOSE) | SEEN_KEEP_ALIVE;
+  return 0;
 }
 
 /** 1#transfer-coding on one line, after the lines before it (seenAfter): anything after

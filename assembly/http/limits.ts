@@ -3,6 +3,7 @@
 
 import { limit } from "../config";
 import { BUF_SIZE } from "../pool";
+import { ANY_TARGET, TARGET } from "./chars";
 
 /** Defaults the app may change at top level, e.g. `http.defaults.maxBodyBytes = 1 << 20`. */
 @final
@@ -36,10 +37,13 @@ export const HEAD_CAP: i32 = BUF_SIZE - 4096;
 
 /** Longest method token: no method registered with IANA comes close; longer is 501. */
 export const MAX_METHOD: i32 = 32;
+/** hello's whole head (it reads no size limits): over it 431, or 414 in the request line. */
+export const HELLO_MAX_HEAD: i32 = 8192;
 
 export let maxHeaderBytes: i32 = 16384;
 export let maxTargetBytes: i32 = 8192;
 export let maxHeaders: i32 = 100;
+export let maxMethodBytes: i32 = MAX_METHOD;
 export let maxBodyBytes: i64 = 1073741824;
 export let headerTimeoutMs: f64 = 10000;
 export let keepAliveTimeoutMs: f64 = 5000;
@@ -66,4 +70,24 @@ export function readLimits(): void {
   bodyTimeoutMs = limit("body-timeout-ms", defaults.bodyTimeoutMs);
   const rate = limit("body-min-rate", defaults.bodyMinRate);
   bodyMsPerByte = rate > 0 ? 1000 / rate : 0;
+}
+
+/** The scanner (scan.ts) applies hello's rules instead of the SDK's (docs/HTTP.md). */
+export let helloRules = false;
+/** The byte class (chars.ts) of the request-target's plain bytes under the rules in force. */
+export let targetClass: u8 = TARGET;
+
+/** Switches the scanner to hello's smaller rule set, for good (hello's init): a head of at
+ *  most HELLO_MAX_HEAD bytes and no other size limit, a target of any bytes but SP and CTL
+ *  (no %XX check), Transfer-Encoding refused (501), a 16th Content-Length digit 400 (not 413),
+ *  Host and Expect not checked, and Connection's last "close" or "keep-alive" deciding. */
+export function useHelloRules(): void {
+  helloRules = true;
+  targetClass = ANY_TARGET;
+  maxHeaderBytes = HELLO_MAX_HEAD;
+  // Bounded by the head alone: no part of it can pass these before the head does.
+  maxTargetBytes = HELLO_MAX_HEAD;
+  maxMethodBytes = HELLO_MAX_HEAD;
+  maxHeaders = HELLO_MAX_HEAD;
+  maxBodyBytes = 9007199254740991; // 15 digits stay below it: only the digit count limits
 }

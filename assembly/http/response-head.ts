@@ -76,48 +76,78 @@ export function putHead(
 /** Bytes of header lines a response may stage; more is a handler error. */
 const HEAD_MAX: i32 = 16384;
 
-/** "name: value\r\n", UTF-8, appended to `b`; false past HEAD_MAX. */
+/** "name: value\r\n", UTF-8, appended to `b`; false past HEAD_MAX. The pair must be the one
+ *  checkHeaderCached() was last given: a literal pair's line comes encoded from its cache. */
 export function appendLine(b: ByteBuf, name: string, value: string): bool {
-  const n = name.length + 2 + String.UTF8.byteLength(value) + 2;
+  if (lineLen > 0) return b.length + lineLen <= HEAD_MAX && b.append(lineAt, lineLen);
+  const n = lineBytes(name, value);
   if (b.length + n > HEAD_MAX || !b.reserve(n)) return false;
-  let at = b.ptr + <usize>b.end;
+  putLine(b.ptr + <usize>b.end, name, value);
+  b.end += n;
+  return true;
+}
+
+function lineBytes(name: string, value: string): i32 {
+  return name.length + 2 + String.UTF8.byteLength(value) + 2;
+}
+
+/** Writes "name: value\r\n" at `at` (the name is a checked token: ASCII). */
+function putLine(at: usize, name: string, value: string): void {
   at += <usize>putAscii(at, name);
   store<u16>(at, 0x203a); // ": "
   at += 2;
   at += String.UTF8.encodeUnsafe(changetype<usize>(value), value.length, at);
   store<u16>(at, 0x0a0d);
-  b.end += n;
-  return true;
 }
 
 // Header lines already checked, for names and values that are string literals: those live in
 // the module's static data, below __heap_base, so they never change and their address is never
 // reused for other text (a heap string's can be, once collected). Any other pair is checked.
+// Each remembered pair keeps its line encoded (up to LINE_MAX bytes), so a response that sets
+// the same literal header every time copies it instead of encoding it again.
 const CHECKED = 8;
+const LINE_MAX = 120;
 const checkedNames: usize = memory.data(CHECKED * sizeof<usize>(), 8);
 const checkedValues: usize = memory.data(CHECKED * sizeof<usize>(), 8);
+const checkedLines: usize = memory.data(CHECKED * LINE_MAX, 8);
+const checkedLineLens: usize = memory.data(CHECKED * sizeof<i32>(), 4);
 let nextChecked: i32 = 0;
+/** The encoded line of the pair checkHeaderCached() was last given, or lineLen 0 if none. */
+let lineAt: usize = 0;
+let lineLen: i32 = 0;
 
 /** checkHeader(), remembering literal pairs that are ordinary (Reserved.NONE). */
 export function checkHeaderCached(name: string, value: string): Reserved {
   const np = changetype<usize>(name);
   const vp = changetype<usize>(value);
   const literal = np < __heap_base && vp < __heap_base;
+  lineLen = 0;
   if (literal) {
     for (let i = 0; i < CHECKED; i++) {
       const e = <usize>(i * sizeof<usize>());
-      if (load<usize>(checkedNames + e) == np && load<usize>(checkedValues + e) == vp)
+      if (load<usize>(checkedNames + e) == np && load<usize>(checkedValues + e) == vp) {
+        lineAt = checkedLines + <usize>(i * LINE_MAX);
+        lineLen = load<i32>(checkedLineLens + <usize>(i * sizeof<i32>()));
         return Reserved.NONE;
+      }
     }
   }
   const kind = checkHeader(name, value);
-  if (literal && kind == Reserved.NONE) {
-    const e = <usize>(nextChecked * sizeof<usize>());
-    store<usize>(checkedNames + e, np);
-    store<usize>(checkedValues + e, vp);
-    nextChecked = (nextChecked + 1) % CHECKED;
-  }
+  if (literal && kind == Reserved.NONE) remember(name, value);
   return kind;
+}
+
+/** Keeps a checked literal pair, and its line when it fits. */
+function remember(name: string, value: string): void {
+  const i = nextChecked;
+  const e = <usize>(i * sizeof<usize>());
+  store<usize>(checkedNames + e, changetype<usize>(name));
+  store<usize>(checkedValues + e, changetype<usize>(value));
+  const n = lineBytes(name, value);
+  const fits = n <= LINE_MAX;
+  if (fits) putLine(checkedLines + <usize>(i * LINE_MAX), name, value);
+  store<i32>(checkedLineLens + <usize>(i * sizeof<i32>()), fits ? n : 0);
+  nextChecked = (i + 1) % CHECKED;
 }
 
 /** A shared buffer for encoding strings; reused, never given back. */

@@ -1,10 +1,11 @@
 // The request line of a head (RFC 9112 3), byte by byte for scan.ts's scanHead, resuming where
 // the last call stopped; its choices and statuses are the ones scan.ts's header lists. The
 // common shapes take tight paths (a run of plain target bytes, "HTTP/1.1" read with one
-// compare) that end in the state the byte-by-byte checks would reach.
+// compare) that end in the state the byte-by-byte checks would reach. Under hello's rules
+// (limits.ts useHelloRules) the target is any bytes but SP and CTL, with no %XX check.
 
-import { CR, HEX, LF, PERCENT, SP, TARGET, isClass, isDigit, isTchar } from "./chars";
-import { maxTargetBytes, MAX_METHOD } from "./limits";
+import { CR, HEX, LF, PERCENT, SP, isClass, isDigit, isTchar } from "./chars";
+import { helloRules, maxMethodBytes, maxTargetBytes, targetClass } from "./limits";
 import { Head, Scan } from "./scan-state";
 
 const HTTP_SLASH: u64 = 0x2f50545448; // "HTTP/" little-endian, for the version check
@@ -29,8 +30,8 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
         continue;
       }
       if (i - s.target >= maxTargetBytes) return -414;
-      if (c == PERCENT) s.state = Head.PCT1;
-      else if (!isClass(c, TARGET)) return -400;
+      if (c == PERCENT && !helloRules) s.state = Head.PCT1;
+      else if (!isClass(c, targetClass)) return -400;
     } else if (st == Head.PCT1 || st == Head.PCT2) {
       if (i - s.target >= maxTargetBytes) return -414;
       if (!isClass(c, HEX)) return -400;
@@ -42,7 +43,7 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
         continue;
       }
       if (!isTchar(c)) return -400;
-      if (i - s.method >= MAX_METHOD) return -501;
+      if (i - s.method >= maxMethodBytes) return -501;
     } else {
       const r = lineEdge(s, c, i);
       if (r < 0) return r;
@@ -53,12 +54,13 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
 }
 
 /** Plain target bytes from i (no "%", within max-target-bytes), in one tight loop; the byte
- *  that stops it is left to scanLine's checks, which decide as they would byte by byte. */
+ *  that stops it is left to scanLine's checks, which decide as they would byte by byte (under
+ *  hello's rules a "%" is a plain byte there, and the run resumes after it). */
 function targetRun(s: Scan, p: usize, i: i32, end: i32): i32 {
   const run = min(end, s.target + maxTargetBytes);
   while (i < run) {
     const c = <u32>load<u8>(p + <usize>i);
-    if (c == PERCENT || !isClass(c, TARGET)) break;
+    if (c == PERCENT || !isClass(c, targetClass)) break;
     i++;
   }
   return i;

@@ -41,8 +41,11 @@ export const SEEN_CLOSE: i32 = 32; // Connection: close
 export const SEEN_KEEP_ALIVE: i32 = 64; // Connection: keep-alive
 export const SEEN_CONTINUE: i32 = 128; // Expect: 100-continue, in an HTTP/1.1 request
 
-/** Where a scan stands. Offsets are from the first byte of the head. */
+/** Where a scan stands. Offsets are from the first byte of the head. Unmanaged (no object
+ *  header, never collected): the SDK keeps one in each pooled Request, hello one per slot in a
+ *  block of its own (proto/hello.ts). */
 @final
+@unmanaged
 export class Scan {
   state: Head = Head.START;
   pos: i32 = 0; // bytes checked so far
@@ -55,12 +58,13 @@ export class Scan {
   name: i32 = 0; // offset of the current field name, then of its value
   kind: Field = Field.OTHER; // the header field whose value is being read
   seen: i32 = 0; // SEEN_* bits: framing facts met so far in the header section
-  trailer: bool = false;
   digits: i32 = 0; // Content-Length digits so far
   length: i64 = 0; // their value (SEEN_LENGTH: the request's Content-Length)
-  lengthEnd: bool = false; // whitespace after the digits: no digit may follow
   /** Where a head's field lines are indexed as they pass (fields.ts), or 0 for none. */
   table: usize = 0;
+  // The flags last, together: no padding between fields (64 bytes, hello keeps one per slot).
+  trailer: bool = false;
+  lengthEnd: bool = false; // whitespace after the digits: no digit may follow
 
   reset(): void {
     this.state = Head.START;

@@ -23,6 +23,12 @@
 // Connection and Expect values at their line's CR (early.ts). What needs the whole head (Host
 // present, the target's form, a coding before chunked) is framing.ts's business, decided from
 // what this scan recorded as the lines passed (Scan.seen, Scan.length): a head is read once.
+//
+// hello.wasm (proto/hello.ts) runs this same scanner under its own, smaller rule set
+// (limits.ts useHelloRules), reported at the same bytes: a head of at most 8 KiB (431, or 414
+// anywhere in the request line), a target of any bytes but SP and CTL, no method, target or
+// field-count limit of its own, Transfer-Encoding 501 at its colon, a 16th Content-Length digit
+// 400, Host and Expect unchecked, and Connection's values read but never refused (early.ts).
 
 import { COLON, CR, LF, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
@@ -32,7 +38,7 @@ import { Field, Head, Scan, SEEN_CODINGS, SEEN_HOST, SEEN_LENGTH } from "./scan-
 import { scanLine } from "./scan-line";
 
 export { Head, Scan } from "./scan-state";
-import { maxBodyBytes, maxHeaderBytes, maxHeaders } from "./limits";
+import { helloRules, maxBodyBytes, maxHeaderBytes, maxHeaders } from "./limits";
 
 /** scanHead()/scanFields(): more bytes are needed. */
 export const MORE: i32 = 0;
@@ -59,6 +65,7 @@ export function scanHead(s: Scan, p: usize, len: i32): i32 {
   }
   s.pos = i;
   if (len < maxHeaderBytes) return MORE;
+  if (helloRules) return s.state < Head.FIELD ? -414 : -431; // anywhere in the request line
   return s.state >= Head.TARGET && s.state <= Head.PCT2 ? -414 : -431;
 }
 
@@ -141,10 +148,10 @@ function nameEnd(s: Scan, p: usize, i: i32): i32 {
   const first = (<u32>load<u8>(name)) | 0x20; // lower case, for a letter
   switch (len) {
     case 4:
-      if (first == 0x68 && equalsLower(name, len, H_HOST)) return hostName(s);
+      if (first == 0x68 && !helloRules && equalsLower(name, len, H_HOST)) return hostName(s);
       break;
     case 6:
-      if (first == 0x65 && equalsLower(name, len, H_EXPECT)) s.kind = Field.EXPECT;
+      if (first == 0x65 && !helloRules && equalsLower(name, len, H_EXPECT)) s.kind = Field.EXPECT;
       break;
     case 10:
       if (first == 0x63 && equalsLower(name, len, H_CONNECTION)) s.kind = Field.CONNECTION;
@@ -153,7 +160,9 @@ function nameEnd(s: Scan, p: usize, i: i32): i32 {
       if (first == 0x63 && equalsLower(name, len, H_CONTENT_LENGTH)) return lengthName(s);
       break;
     case 17:
-      if (first == 0x74 && equalsLower(name, len, H_TRANSFER_ENCODING)) return codingsName(s);
+      if (first == 0x74 && equalsLower(name, len, H_TRANSFER_ENCODING)) {
+        return helloRules ? -501 : codingsName(s);
+      }
       break;
   }
   return 0;
@@ -199,7 +208,7 @@ function lengthByte(s: Scan, p: usize, c: u32, i: i32): i32 {
   }
   if (isDigit(c)) {
     if (s.lengthEnd) return -400; // "1 2"
-    if (++s.digits > MAX_LENGTH_DIGITS) return -413;
+    if (++s.digits > MAX_LENGTH_DIGITS) return helloRules ? -400 : -413;
     s.length = s.length * 10 + <i64>(c - 0x30);
     return s.length > maxBodyBytes ? -413 : 0;
   }

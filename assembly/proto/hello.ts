@@ -7,7 +7,8 @@
 // The full RFC 9112 parser and the app SDK are in assembly/http/ (docs/HTTP.md).
 //
 // Incremental: a head that arrives in pieces is scanned once, and refused at the first byte
-// that makes it invalid (proto/hello-scan.ts).
+// that makes it invalid. The scanner is the SDK's (http/scan.ts) under hello's own, smaller rule
+// set (http/limits.ts useHelloRules): one parser for both.
 // Timeouts: a head must arrive whole within header-timeout-ms of its first byte (or of the
 // connection's start), an idle keep-alive connection is closed after keepalive-timeout-ms, and
 // a body must keep arriving at body-min-rate after body-timeout-ms (mod_reqtimeout's body=20,
@@ -26,14 +27,17 @@ import {
   maxConnections,
   REQUESTS,
 } from "../socket";
-import { fillClasses } from "./hello-chars";
-import { HelloScan, INCOMPLETE, resetScan, scanHead } from "./hello-scan";
+import { useHelloRules } from "../http/limits";
+import { MORE, Scan, scanHead } from "../http/scan";
+import { SEEN_CLOSE, SEEN_KEEP_ALIVE, SEEN_LENGTH } from "../http/scan-state";
 
 /** Space a response needs in the output before a request is taken off the input. */
 const RESPONSE_ROOM: i32 = 256;
 
 /** request()/answer(): a response was written and the connection is ending. */
 const ENDING: i32 = -1;
+/** request(): more bytes are needed. */
+const INCOMPLETE: i32 = -2;
 
 /** How long a client may take to send a whole request head, from its first byte (slowloris). */
 const HEADER_TIMEOUT_MS: f64 = 10_000;
@@ -46,8 +50,10 @@ const BODY_TIMEOUT_MS: f64 = 20_000;
 /** Bytes per second of body that extend that deadline by 1 s (body-min-rate; MinRate=500). */
 const BODY_MIN_RATE: f64 = 500;
 
-/** Each slot's HelloScan, maxConnections() of them. */
+/** Each slot's Scan, maxConnections() of them in one block (Scan is unmanaged), SCAN_STRIDE
+ *  bytes apart: a multiple of 8, so every Scan's i64 stays aligned. */
 let scans: usize = 0;
+const SCAN_STRIDE: usize = (offsetof<Scan>() + 7) & ~7;
 let bodyLeft = new StaticArray<i64>(0);
 /** When the body being skipped must have arrived (0: no deadline); see skipBody. */
 let bodyDeadline = new StaticArray<f64>(0);
@@ -58,8 +64,10 @@ let bodyMsPerByte: f64 = 1000 / BODY_MIN_RATE;
 
 /** Allocates per-slot state once the table size is known (wl_init). */
 export function helloInit(): void {
-  fillClasses();
-  scans = heap.alloc(<usize>maxConnections() * offsetof<HelloScan>());
+  useHelloRules();
+  const bytes = <usize>maxConnections() * SCAN_STRIDE;
+  scans = heap.alloc(bytes);
+  memory.fill(scans, 0, bytes); // Scan.table 0: hello keeps no field index
   bodyLeft = new StaticArray<i64>(maxConnections());
   bodyDeadline = new StaticArray<f64>(maxConnections());
   headerTimeout = limit("header-timeout-ms", HEADER_TIMEOUT_MS);
@@ -92,12 +100,12 @@ const E505 = bytes(
 const HEAD = bytes("head");
 
 // @ts-ignore: decorator
-@inline function scanOf(slot: u32): HelloScan {
-  return changetype<HelloScan>(scans + <usize>slot * offsetof<HelloScan>());
+@inline function scanOf(slot: u32): Scan {
+  return changetype<Scan>(scans + <usize>slot * SCAN_STRIDE);
 }
 
 export function helloOpen(slot: u32): void {
-  resetScan(scanOf(slot));
+  scanOf(slot).reset();
   bodyLeft[slot] = 0;
   connSetTimeout(slot, headerTimeout);
 }
@@ -150,12 +158,12 @@ function request(slot: u32, p: usize, len: i32): i32 {
   const sc = scanOf(slot);
   // RFC 9112 2.2: ignore empty lines before a request line.
   if (len >= 2 && load<u8>(p) == 0x0d && load<u8>(p, 1) == 0x0a) {
-    resetScan(sc);
+    sc.reset();
     return 2;
   }
   if (sc.pos == 0) connSetTimeout(slot, headerTimeout); // a new head starts arriving
   const head = scanHead(sc, p, len);
-  if (head == INCOMPLETE) return INCOMPLETE;
+  if (head == MORE) return INCOMPLETE;
   if (head < 0) return refuse(slot, refusal(-head));
   return answer(slot, sc, p, head);
 }
@@ -182,12 +190,14 @@ function refuse(slot: u32, response: Bytes): i32 {
 }
 
 /** Answers the complete, checked head of `len` bytes that `sc` scanned. */
-function answer(slot: u32, sc: HelloScan, p: usize, len: i32): i32 {
-  const headRequest = equalsLower(p, sc.methodLen, HEAD);
-  const keepAlive = sc.keepAlive;
-  const http10 = sc.http10;
-  const contentLength = sc.length;
-  resetScan(sc);
+function answer(slot: u32, sc: Scan, p: usize, len: i32): i32 {
+  const headRequest = equalsLower(p + <usize>sc.method, sc.target - 1 - sc.method, HEAD);
+  const http10 = sc.minor == 0;
+  const seen = sc.seen;
+  // The last Connection field naming close or keep-alive decides (early.ts), else the version.
+  const keepAlive = (seen & SEEN_CLOSE) == 0 && ((seen & SEEN_KEEP_ALIVE) != 0 || !http10);
+  const contentLength: i64 = (seen & SEEN_LENGTH) != 0 ? sc.length : -1;
+  sc.reset();
   count(REQUESTS);
   if (contentLength > 0) startBody(slot, contentLength);
   else connSetTimeout(slot, keepAliveTimeout); // until the next request starts
