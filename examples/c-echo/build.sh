@@ -1,0 +1,15 @@
+#!/bin/sh
+# Builds echo.wasm from echo.c, the exact command the committed echo.wasm was made with, and
+# records the sha256 of the source, this script and the result in build.sha256
+# (test/examples-c-echo.test.ts checks the three still match, so an edit of echo.c without a
+# rebuild fails the tests even where clang is not installed, as in CI).
+#
+# Toolchain (Debian 12): clang 14.0.6, lld, wasi-libc 0.0~git20220510.9886d3d,
+# libclang-rt-14-dev-wasm32:
+#   apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32
+# The same source builds natively too (the benchmark does: bench/build.ts):
+#   cc -std=c11 -O2 -Wall -Wextra -Werror -o echo echo.c
+set -eu
+cd "$(dirname "$0")"
+clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Werror -o echo.wasm echo.c
+sha256sum echo.c build.sh echo.wasm >build.sha256
