@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { killCmdChildren, until } from './helpers/cmd-spawn.ts';
 import {
+  BACKENDS,
   buildRecordMismatches,
   byteClient,
   openConnections,
@@ -31,22 +32,24 @@ test('echo.wasm is the build of echo.c by build.sh (build.sha256)', () => {
   assert.equal(buildRecordMismatches('examples/c-echo'), []);
 });
 
-test(`${CLIENTS} concurrent clients get their exact bytes back; closed sockets are closed`, async () => {
-  const { child, port } = await serveExample(WASM);
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => byteClient(port)));
-  const messages = clients.map((_, i) => message(i));
-  clients.forEach((c, i) => c.sock.write(messages[i]!));
-  const total = (c: (typeof clients)[number]) => c.received().length;
-  await until(() => clients.every((c, i) => total(c) >= messages[i]!.length), 'every echo');
-  clients.forEach((c, i) => assert.ok(c.received().equals(messages[i]!), `client ${i}'s bytes`));
-  for (const c of clients) c.sock.end();
-  await Promise.all(clients.map((c) => c.ended)); // the server closed each one
-  await until(() => openConnections(port) === 0, 'the server to close every connection');
-  assert.ok(child.running());
+for (const backend of BACKENDS) {
+  test(`${CLIENTS} concurrent clients get their exact bytes back, sockets closed (${backend})`, async () => {
+    const { child, port } = await serveExample(WASM, backend);
+    const clients = await Promise.all(Array.from({ length: CLIENTS }, () => byteClient(port)));
+    const messages = clients.map((_, i) => message(i));
+    clients.forEach((c, i) => c.sock.write(messages[i]!));
+    const total = (c: (typeof clients)[number]) => c.received().length;
+    await until(() => clients.every((c, i) => total(c) >= messages[i]!.length), 'every echo');
+    clients.forEach((c, i) => assert.ok(c.received().equals(messages[i]!), `client ${i}'s bytes`));
+    for (const c of clients) c.sock.end();
+    await Promise.all(clients.map((c) => c.ended)); // the server closed each one
+    await until(() => openConnections(port) === 0, 'the server to close every connection');
+    assert.ok(child.running());
 
-  child.proc.kill('SIGTERM');
-  assert.is(await child.exited(5000), 'SIGTERM'); // the default action: a shell reports 143
-  assert.ok(await refused(port), 'the listener is closed');
-});
+    child.proc.kill('SIGTERM');
+    assert.is(await child.exited(5000), 'SIGTERM'); // the default action: a shell reports 143
+    assert.ok(await refused(port), 'the listener is closed');
+  });
+}
 
 test.run();

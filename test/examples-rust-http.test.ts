@@ -7,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { killCmdChildren, until } from './helpers/cmd-spawn.ts';
 import {
+  BACKENDS,
   buildRecordMismatches,
   byteClient,
   openConnections,
@@ -30,30 +31,32 @@ test('server.wasm is the build of main.rs by build.sh (build.sha256)', () => {
   assert.equal(buildRecordMismatches('examples/rust-http'), []);
 });
 
-test(`${CLIENTS} concurrent keep-alive clients get exact responses, then the server closes`, async () => {
-  const { child, port } = await serveExample(WASM);
-  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => byteClient(port)));
-  const has = (text: string) => () => clients.every((c) => c.received().toString() === text);
-  // 1: one request on every connection at once
-  for (const c of clients) c.sock.write(get('/'));
-  await until(has(HELLO), 'the first answers');
-  // 2: two pipelined requests, answered in order, on the same connections
-  for (const c of clients) c.sock.write(get('/missing') + get('/'));
-  const second = HELLO + answer('404 Not Found', 'not found\n', 'keep-alive') + HELLO;
-  await until(has(second), 'the pipelined answers');
-  // 3: Connection: close is answered, then the server ends the connection
-  for (const c of clients) c.sock.write(get('/', 'Connection: close\r\n'));
-  await Promise.all(clients.map((c) => c.ended));
-  const last = answer('200 OK', 'Hello from Rust on wasmloop\n', 'close');
-  clients.forEach((c, i) => assert.is(c.received().toString(), second + last, `client ${i}`));
-  for (const c of clients) c.sock.end();
-  await until(() => openConnections(port) === 0, 'the server to close every connection');
-  assert.ok(child.running());
+for (const backend of BACKENDS) {
+  test(`${CLIENTS} concurrent keep-alive clients get exact responses, sockets closed (${backend})`, async () => {
+    const { child, port } = await serveExample(WASM, backend);
+    const clients = await Promise.all(Array.from({ length: CLIENTS }, () => byteClient(port)));
+    const has = (text: string) => () => clients.every((c) => c.received().toString() === text);
+    // 1: one request on every connection at once
+    for (const c of clients) c.sock.write(get('/'));
+    await until(has(HELLO), 'the first answers');
+    // 2: two pipelined requests, answered in order, on the same connections
+    for (const c of clients) c.sock.write(get('/missing') + get('/'));
+    const second = HELLO + answer('404 Not Found', 'not found\n', 'keep-alive') + HELLO;
+    await until(has(second), 'the pipelined answers');
+    // 3: Connection: close is answered, then the server ends the connection
+    for (const c of clients) c.sock.write(get('/', 'Connection: close\r\n'));
+    await Promise.all(clients.map((c) => c.ended));
+    const last = answer('200 OK', 'Hello from Rust on wasmloop\n', 'close');
+    clients.forEach((c, i) => assert.is(c.received().toString(), second + last, `client ${i}`));
+    for (const c of clients) c.sock.end();
+    await until(() => openConnections(port) === 0, 'the server to close every connection');
+    assert.ok(child.running());
 
-  child.proc.kill('SIGTERM');
-  assert.is(await child.exited(5000), 'SIGTERM'); // the default action: a shell reports 143
-  assert.ok(await refused(port), 'the listener is closed');
-});
+    child.proc.kill('SIGTERM');
+    assert.is(await child.exited(5000), 'SIGTERM'); // the default action: a shell reports 143
+    assert.ok(await refused(port), 'the listener is closed');
+  });
+}
 
 test('a request with a body is refused with 400 and the connection closed', async () => {
   const { port } = await serveExample(WASM);
