@@ -14,7 +14,9 @@
  * shared 64 KiB buffer and sent straight back; what a short send leaves is kept for that
  * client, which is then polled for POLLOUT only (no more reading: backpressure) until it is
  * sent. Every descriptor is non-blocking, so no call but poll() waits. At MAX_CLIENTS the
- * listener is left out of the poll set, so new clients wait in the backlog.
+ * listener is left out of the poll set (fd -1), so new clients wait in the backlog.
+ * Built for wasm with a 1 MiB stack (build.sh): wasi-libc's poll() keeps its poll_oneoff
+ * subscriptions on the stack, about 100 KiB for MAX_CLIENTS + 1 descriptors.
  */
 #include <errno.h>
 #include <fcntl.h>
