@@ -1,5 +1,6 @@
 /**
- * Builds the bench's C programs (bench/c/*.c, each one file plus headers of bench/c/) into
+ * Builds the bench's C programs (bench/c/*.c, each one file plus headers of bench/c/, and the
+ * native build of examples/c-echo/echo.c, the program the WASI scenario runs as wasm) into
  * bench/build/ with `cc -std=c11 -O2 -Wall -Wextra -Werror`, skipping a program whose binary is
  * newer than its .c and every header (any header: which one a program includes is not
  * tracked, and a needless rebuild costs a second).
@@ -8,8 +9,20 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const PROGRAMS = ['echo-server', 'http-server', 'echo-load', 'idle-conns'] as const;
+export const PROGRAMS = [
+  'echo-server',
+  'http-server',
+  'echo-load',
+  'idle-conns',
+  'c-echo-poll',
+] as const;
 export type Program = (typeof PROGRAMS)[number];
+
+/** A program's source: bench/c/NAME.c, except the example built both natively and as wasm. */
+function source(benchDir: string, name: Program): string {
+  if (name === 'c-echo-poll') return join(benchDir, '..', 'examples', 'c-echo', 'echo.c');
+  return join(benchDir, 'c', `${name}.c`);
+}
 
 export const CFLAGS = ['-std=c11', '-O2', '-Wall', '-Wextra', '-Werror'];
 
@@ -29,7 +42,7 @@ export function buildC(benchDir: string, cc: string): Record<Program, string> {
   const header = Math.max(...headers.map((f) => mtime(join(benchDir, 'c', f))));
   const paths = {} as Record<Program, string>;
   for (const name of PROGRAMS) {
-    const src = join(benchDir, 'c', `${name}.c`);
+    const src = source(benchDir, name);
     const bin = join(out, name);
     paths[name] = bin;
     const built = mtime(bin);

@@ -1,8 +1,12 @@
 /**
  * Where wasmloop's CPU goes under load (the "Findings" of docs/PERFORMANCE.md).
  *
- *   node --import tsx bench/profile.ts [--seconds 5] [--conns 50] [--guest hello|echo|greet]
+ *   node --import tsx bench/profile.ts [--seconds 5] [--conns 50] [--guest hello|echo|greet|c-echo]
  *        [--rounds 2] [--driver blocking|libuv] [--no-perf]
+ *
+ * `--guest c-echo` is the WASI command examples/c-echo/echo.wasm under `wasmloop run`, against
+ * the same C built natively; perf only (a command ends by SIGINT's default action, so V8 never
+ * writes its --cpu-prof profile).
  *
  * 1. V8's sampling profiler: the server runs as
  *      node --cpu-prof --cpu-prof-dir=DIR bin/wasmloop.js run wasm/hello.wasm --tcplisten ...
@@ -43,6 +47,7 @@ import {
   type Proc,
 } from './procs.ts';
 import { findTools } from './tools.ts';
+import { WASI_ECHO } from './servers.ts';
 import { snapshotBuild } from './snapshot.ts';
 import { guestFunctionNames } from './wasm-names.ts';
 import { cpuProfileMarkdown, type CpuProfile } from './cpuprofile.ts';
@@ -69,8 +74,11 @@ const { values: opt } = parseArgs({
 const seconds = Number(opt.seconds);
 const rounds = Math.max(1, Number(opt.rounds));
 const conns = Number(opt.conns);
-const kind = opt.guest === 'echo' ? 'echo' : 'http';
-const guest = `wasm/${opt.guest ?? 'hello'}.wasm`; // any HTTP guest in wasm/ (greet: the SDK app)
+const wasiCommand = opt.guest === 'c-echo';
+const kind = opt.guest === 'echo' || wasiCommand ? 'echo' : 'http';
+// any HTTP guest in wasm/ (greet: the SDK app), or the WASI example
+const guest = wasiCommand ? WASI_ECHO : `wasm/${opt.guest ?? 'hello'}.wasm`;
+const cServer = wasiCommand ? 'c-echo-poll' : kind === 'http' ? 'http-server' : 'echo-server';
 const tools = findTools(false);
 if (!tools.cc) throw new Error('profile needs a C compiler (for the load generator)');
 const bins = buildC(benchDir, tools.cc);
@@ -100,6 +108,7 @@ async function load(port: number): Promise<{ warm: LoadResult; main: LoadResult 
 
 async function server(nodeFlags: string[], port: number): Promise<Proc> {
   const driver = opt.driver ? ['--driver', opt.driver] : [];
+  const guestFlags = wasiCommand ? [] : ['--grace-ms', '200', ...driver];
   const p = start(
     'wasmloop',
     SERVER_CPU,
@@ -108,12 +117,10 @@ async function server(nodeFlags: string[], port: number): Promise<Proc> {
       ...nodeFlags,
       join(snapRoot, 'bin/wasmloop.js'),
       'run',
-      join(snapRoot, guest),
       '--tcplisten',
       `127.0.0.1:${port}`,
-      '--grace-ms',
-      '200',
-      ...driver,
+      ...guestFlags,
+      join(snapRoot, guest),
     ],
     { cwd: root },
   );
@@ -239,7 +246,7 @@ async function perfProfile(
 
 process.on('exit', killAllNow);
 try {
-  await cpuProfile();
+  if (!wasiCommand) await cpuProfile();
   if (!opt['no-perf']) {
     if (!perfWorks()) say('perf record does not work here: perf profiles skipped.');
     else {
@@ -249,12 +256,7 @@ try {
         ws.push(await perfProfile('wasmloop', (port) => server(['--perf-basic-prof'], port)));
         cs.push(
           await perfProfile('c', async (port) => {
-            const p = start(
-              'c-server',
-              SERVER_CPU,
-              bins[kind === 'http' ? 'http-server' : 'echo-server'],
-              [String(port)],
-            );
+            const p = start('c-server', SERVER_CPU, bins[cServer], [String(port)]);
             await waitForPort(port, p);
             return p;
           }),

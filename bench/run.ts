@@ -4,7 +4,7 @@
  * the output.
  *
  *   node --import tsx bench/run.ts [--quick] [--reps N] [--measure S] [--warm S]
- *        [--scenarios id,id|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx] [--no-strace] [--no-idle]
+ *        [--scenarios id,id|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi] [--no-strace] [--no-idle]
  *        [--no-install]
  *
  * Order: the timed runs (bench/timed.ts: each scenario, servers alternating, repeated; in the

@@ -26,6 +26,8 @@ export interface ServerDef {
   inQuick?: boolean;
   /** False: left out of the idle-memory runs, where it would repeat another row (default true). */
   inIdle?: boolean;
+  /** The only scenarios it runs in (default: every scenario of its kind). */
+  scenarios?: string[];
 }
 
 export interface RunningServer {
@@ -53,6 +55,8 @@ export const WASMLOOP_ARTIFACTS = [
   'wasm/hello.wasm',
   'wasm/greet.wasm',
 ];
+/** The WASI command the bench runs: committed, built by examples/c-echo/build.sh. */
+export const WASI_ECHO = 'examples/c-echo/echo.wasm';
 
 /** Null when every wasmloop artifact exists; otherwise what is missing. */
 export function checkWasmloopBuild(root: string): string | null {
@@ -133,6 +137,39 @@ function cServer(ctx: ServerContext, kind: Kind, program: Program): ServerDef {
   };
 }
 
+/** The WASI comparison (issue 14): one C poll() program, examples/c-echo/echo.c, natively
+ *  (built by bench/build.ts) and as the committed wasm32-wasi build under `wasmloop run
+ *  --tcplisten`, in echo-1 and echo-50. */
+const WASI_SCENARIOS = ['echo-1', 'echo-50'];
+const WASI_ROW = { kind: 'echo', scenarios: WASI_SCENARIOS, inIdle: false } as const;
+
+function pollEchoServers(ctx: ServerContext): ServerDef[] {
+  const native: ServerDef = {
+    ...WASI_ROW,
+    id: 'c-poll',
+    label: 'C poll() example, native',
+    unavailable: ctx.bins ? null : 'no C compiler',
+    command: (port) => ({ cmd: ctx.bins!['c-echo-poll'], args: [String(port)] }),
+  };
+  const wasi: ServerDef = {
+    ...WASI_ROW,
+    id: 'wasmloop-wasi',
+    label: 'C poll() example, wasm32-wasi under wasmloop run',
+    unavailable: ctx.wasmloopProblem,
+    command: (port) => ({
+      cmd: process.execPath,
+      args: [
+        join(ctx.wasmloopRoot, 'bin/wasmloop.js'),
+        'run',
+        '--tcplisten',
+        `127.0.0.1:${port}`,
+        join(ctx.wasmloopRoot, WASI_ECHO),
+      ],
+    }),
+  };
+  return [native, wasi];
+}
+
 function nodeServer(ctx: ServerContext, kind: Kind, label: string, file: string): ServerDef {
   return {
     id: 'node',
@@ -176,6 +213,7 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     wasmloopServer(ctx, 'echo', 'wasm/echo.wasm', LIBUV_DRIVER),
     cServer(ctx, 'echo', 'echo-server'),
     nodeServer(ctx, 'echo', 'node:net', 'node-echo.js'),
+    ...pollEchoServers(ctx),
     wasmloopServer(ctx, 'http', 'wasm/hello.wasm', CLI_DEFAULT),
     wasmloopServer(ctx, 'http', 'wasm/hello.wasm', LIBUV_DRIVER),
     // What users run: an app on the HTTP SDK (assembly/apps/greet.ts), beside the hand-written hello.

@@ -158,6 +158,28 @@ const RATIO_TARGETS: RatioTarget[] = [
   })),
 ];
 
+/** Issue 14: the C poll() example as wasm32-wasi under `wasmloop run` against the same source
+ *  built natively, CPU per message, with both syscall counts beside the ratio. */
+function wasiTarget(r: Results, scenario: string): TargetResult {
+  const wasi = cell(r, scenario, 'wasmloop-wasi');
+  const native = cell(r, scenario, 'c-poll');
+  const name = `${scenario}: WASI C echo CPU/message <= 1.25 x the same C native`;
+  const target = ratio(
+    name,
+    wasi?.summary?.cpuUsPerReq,
+    native?.summary?.cpuUsPerReq,
+    1.25,
+    'us',
+    true,
+    'native',
+  );
+  if (wasi?.syscalls && native?.syscalls)
+    target.detail += `; syscalls/message (strace) ${f2(wasi.syscalls.perRequest)} vs native ${f2(native.syscalls.perRequest)}`;
+  if (wasi?.fullSpeed && native?.fullSpeed)
+    target.detail += `; at full speed ${f2(wasi.fullSpeed.perRequest)} vs ${f2(native.fullSpeed.perRequest)}`;
+  return target;
+}
+
 function ratioTarget(r: Results, t: RatioTarget): TargetResult {
   const figureOf = (server: string) => {
     const summary = cell(r, t.scenario, server)?.summary;
@@ -230,6 +252,7 @@ function sdkIdleTarget(i: IdleResult): TargetResult {
 export function evaluateTargets(r: Results): TargetResult[] {
   return [
     ...RATIO_TARGETS.map((t) => ratioTarget(r, t)),
+    ...['echo-1', 'echo-50'].map((id) => wasiTarget(r, id)),
     ...r.scenarios.map((s) => syscallTarget(r, s)),
     ...r.scenarios.filter((s) => s.kind === 'http').map((s) => epollCtlTarget(r, s)),
     ...r.idle.filter((i) => i.server === 'wasmloop').map(idleTarget),

@@ -48,7 +48,7 @@ export function scenarioResults(
   return SCENARIOS.filter((s) => wanted(s.id)).map((s) => {
     const skipped = skipReason(s, bins, tools);
     const cells: Cell[] = defs
-      .filter((d) => d.kind === s.kind)
+      .filter((d) => d.kind === s.kind && (d.scenarios?.includes(s.id) ?? true))
       .map((d) => ({
         server: d.id,
         label: d.label,

@@ -23,10 +23,10 @@ import * as assert from 'uvu/assert';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE_DIRS = [
-  ...['host', 'assembly', 'test', 'bench', 'fuzz', 'scripts', 'bin', '.ci', 'deploy'],
+  ...['host', 'assembly', 'test', 'bench', 'fuzz', 'scripts', 'bin', '.ci', 'deploy', 'examples'],
   ...['tsconfig.json', 'package.json', 'guest.ts', 'http.ts', 'socket.ts'],
 ];
-const SOURCE = /\.(ts|js|c|h|json)$|^\.ci\/run$|^deploy\//; // deploy/: the Dockerfile, manifests
+const SOURCE = /\.(ts|js|c|h|json|rs)$|^\.ci\/run$|^deploy\//; // deploy/: the Dockerfile, manifests
 
 /** Names of other software's APIs that the docs mention on purpose. */
 const FOREIGN = new Set([

@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GENERATED = /(^|\/)(build|wasm|dist)\//;
 const PATH =
-  /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|deploy|\.ci)\/[\w./*{},-]*)/g;
+  /(?<![\w./-])(?:\.\.?\/)?((?:host|assembly|test|bench|fuzz|scripts|bin|docs|deploy|examples|\.ci)\/[\w./*{},-]*)/g;
 
 /** The repository's files, relative to the root, for matching globs. */
 function repositoryFiles(): string[] {

@@ -107,3 +107,9 @@ export async function until(cond: () => boolean, what: string, ms = 10000): Prom
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Starts the bundled CLI as users run it (bin/wasmloop.js, over dist/) with these arguments. */
+export function startBin(args: string[], cwd = ROOT): CmdChild {
+  const proc = spawn(process.execPath, [`${ROOT}bin/wasmloop.js`, ...args], { cwd, stdio: 'pipe' });
+  return track(proc, `bin/wasmloop.js ${args.join(' ')}`);
+}
