@@ -70,6 +70,7 @@ export async function createBackend(
   const tracked: WasiFunctions = { ...base };
   stdio.track(tracked);
   const net = commandSockets(config, name === 'node' ? Object.keys(config.preopens).length : 1);
+  stdio.onRelease = (hostFd) => net.readiness.forget(hostFd);
   const functions = {
     ...guestFunctions(tracked, net.table, config.memory, net.sockets.onSocket, (s) =>
       net.sockets.close(s),
@@ -88,8 +89,8 @@ export async function createBackend(
     ...backend,
     functions: withUnsignedArgs(functions),
     dispose() {
+      net.readiness.close(); // first: closing the epoll fd drops every registration at once
       net.sockets.closeAll();
-      net.readiness.close();
       backend.dispose();
     },
   };

@@ -59,6 +59,7 @@ export class CommandSockets {
   }
 
   close(socket: Socket): void {
+    this.host.readiness.forget(socket.fd); // before the number can be reused
     this.host.kernel.close(socket.fd);
     if (!socket.listener) this.accepted--;
   }

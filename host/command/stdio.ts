@@ -124,6 +124,8 @@ export function retryStdioEagain(fn: WasiFunction): WasiFunction {
  */
 export class StdioFds {
   private readonly host: (number | undefined)[];
+  /** Told each host fd that stops being served, before the backend may close it. */
+  onRelease: (hostFd: number) => void = () => {};
   constructor(stdio: Stdio) {
     this.host = [stdio.stdin, stdio.stdout, stdio.stderr];
   }
@@ -150,7 +152,10 @@ export class StdioFds {
   }
   private forget(fd: number | bigint): void {
     const n = Number(fd);
-    if (n <= 2) this.host[n] = undefined;
+    const hostFd = n <= 2 ? this.host[n] : undefined;
+    if (hostFd === undefined) return;
+    this.host[n] = undefined;
+    this.onRelease(hostFd);
   }
 }
 
