@@ -16,7 +16,8 @@
  * (host/command/poll-sockets.ts), over the same epoll instance (host/command/ready.ts).
  */
 import { Errno } from '../errno.ts';
-import { fits, sleeper, type StdioFds, type WasiFunction, type WasiFunctions } from './stdio.ts';
+import { sleep } from './abort.ts';
+import { fits, type StdioFds, type WasiFunction, type WasiFunctions } from './stdio.ts';
 import type { FdTable } from './fd-table.ts';
 import { socketWaiter, type SocketPoll } from './poll-sockets.ts';
 import type { HostReadiness, Readiness, Watch } from './ready.ts';
@@ -198,7 +199,7 @@ function waitForAny(waiters: Waiter[], readiness: HostReadiness): Event[] {
       fired.length > 0 ? 0 : Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
     if (!readiness.wait(ms)) {
       if (fired.length > 0) return fired; // nothing on epoll: the first answer is the answer
-      Atomics.wait(sleeper, 0, 0, ms);
+      sleep(ms);
     }
     fired = firedNow(waiters, readiness);
     if (fired.length > 0) return fired;

@@ -34,7 +34,7 @@ import {
   type Fd,
 } from '../kernel/contract.ts';
 import { loadNative, type NativeKernel } from '../kernel/native.ts';
-import { sleeper } from './stdio.ts';
+import { ABORT_POLL_MS, abortable, checkAborted, holding, releasing, sleep } from './abort.ts';
 
 export interface ReadState {
   error: number;
@@ -129,14 +129,17 @@ export class HostReadiness implements Readiness {
   block(fd: Fd, events: number): void {
     this.want([{ fd, events }]);
     if (!this.wanted.has(fd)) {
-      Atomics.wait(sleeper, 0, 0, 1); // no epoll (no shim, or not pollable): never a hot spin
+      sleep(1); // no epoll (no shim, or not pollable): never a hot spin
       return;
     }
-    while (!this.events.has(fd)) if (!this.collect(-1)) Atomics.wait(sleeper, 0, 0, 1);
+    while (!this.events.has(fd)) if (!this.collect(-1)) sleep(1);
   }
 
   close(): void {
-    if (this.epfd >= 0) this.kernel!.close(this.epfd);
+    if (this.epfd >= 0) {
+      releasing(this.epfd);
+      this.kernel!.close(this.epfd);
+    }
     this.epfd = -1 as Fd;
     this.registered.clear();
   }
@@ -165,6 +168,7 @@ export class HostReadiness implements Readiness {
     try {
       this.kernel ??= loadNative();
       this.epfd = this.kernel.epollCreate();
+      holding(this.epfd);
     } catch {
       this.epfd = -Errno.ENOTSUP as Fd; // no native shim: stdin cannot be polled
     }
@@ -179,7 +183,14 @@ export class HostReadiness implements Readiness {
       this.records = new ArrayBuffer(max * EVENT_SIZE);
     this.events.clear();
     epollCalls.wait++;
-    const n = this.kernel!.epollWait(this.epfd, this.records, 0, max, timeoutMs);
+    // Where the command can be aborted, no wait is longer than ABORT_POLL_MS (abort.ts).
+    const ms = !abortable()
+      ? timeoutMs
+      : timeoutMs < 0
+        ? ABORT_POLL_MS
+        : Math.min(timeoutMs, ABORT_POLL_MS);
+    const n = this.kernel!.epollWait(this.epfd, this.records, 0, max, ms);
+    checkAborted();
     const view = new DataView(this.records);
     for (let i = 0; i < n; i++) {
       // A packed record: events u32 @0, data u64 @4 (its low half is the fd, see ctl()).

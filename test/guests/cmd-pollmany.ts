@@ -12,6 +12,7 @@
 //               with a 2 s clock ("ev ...")
 //   renumber    accepts A and B, polls both with a 0 s clock, fd_renumber(A, B) (B's socket is closed, A's is now fd B),
 //               "renumbered" on stderr, polls fd B with a 2 s clock ("ev ...") and reads it
+//   spin        "spinning" on stderr, then loops forever without calling the host
 
 import { args, print } from "./lib/wasi";
 
@@ -141,6 +142,12 @@ function renumber(): void {
   print(1, `read ${String.UTF8.decodeUnsafe(BUF, got)}\n`);
 }
 
+function spin(): void {
+  print(2, "spinning\n");
+  let i: u32 = 0;
+  while (load<u32>(SCRATCH, 60) == 0) store<u32>(SCRATCH, i++, 56); // never ends: 60 stays 0
+}
+
 export function _start(): void {
   const argv = args();
   const mode = argv.length > 1 ? argv[1] : "";
@@ -148,5 +155,6 @@ export function _start(): void {
   else if (mode == "again") again();
   else if (mode == "block") block();
   else if (mode == "renumber") renumber();
-  else print(2, "usage: cmd-pollmany many N R|again|block|renumber\n");
+  else if (mode == "spin") spin();
+  else print(2, "usage: cmd-pollmany many N R|again|block|renumber|spin\n");
 }
