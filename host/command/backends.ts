@@ -15,6 +15,7 @@ import { WASI } from '@wasmer/wasi';
 import { createNodeWasi } from './nodewasi.ts';
 import { FdTable, guestFunctions } from './fd-table.ts';
 import { createPollOneoff } from './poll.ts';
+import { withDotEntries } from './readdir.ts';
 import { HostReadiness } from './ready.ts';
 import { Socket, type SocketHost } from './socket-io.ts';
 import { CommandSockets } from './sockets.ts';
@@ -69,6 +70,7 @@ export async function createBackend(
   const base = backend.functions;
   const tracked: WasiFunctions = { ...base };
   stdio.track(tracked);
+  if (tracked.fd_readdir) tracked.fd_readdir = withDotEntries(tracked.fd_readdir, config.memory);
   const net = commandSockets(config, name === 'node' ? Object.keys(config.preopens).length : 1);
   stdio.onRelease = (hostFd) => net.readiness.forget(hostFd);
   const functions = {
