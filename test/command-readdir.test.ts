@@ -71,6 +71,20 @@ for (const backend of BACKENDS) {
     assert.is(await run(['readdir', '99', '4096'], tree(backend)), 'readdir: errno 8\n');
   });
 
+  test(`spec checks: clock ids, prestat on stdio, rights, renumber (${backend})`, async () => {
+    const lines = (await run(['probe', '3'], tree(backend))).split('\n').slice(0, 11);
+    assert.equal(lines, [
+      ...[0, 1, 2, 3].map((id) => `clock_res_get ${id}: errno 0 > 0`),
+      'clock_res_get 4: errno 28', // EINVAL; @wasmer/wasi trapped
+      'clock_time_get 4: errno 28',
+      'fd_fdstat_set_rights add: errno 76', // ENOTCAPABLE: rights can only be dropped
+      'fd_prestat_get 0: errno 8', // EBADF; node:wasi said EINVAL, @wasmer/wasi succeeded
+      'fd_renumber to closed: errno 8',
+      'sched_yield: errno 0',
+      'random_get: errno 0',
+    ]);
+  });
+
   test(`fd_write on a descriptor that is not open is EBADF (${backend})`, async () => {
     assert.is(await run(['badwrite'], { backend }), 'fd 99: errno 8\nfd 4294967295: errno 8\n');
   });

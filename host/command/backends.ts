@@ -16,6 +16,7 @@ import { createNodeWasi } from './nodewasi.ts';
 import { FdTable, guestFunctions } from './fd-table.ts';
 import { createPollOneoff } from './poll.ts';
 import { withDotEntries } from './readdir.ts';
+import { applySpecFixes } from './spec-fixes.ts';
 import { HostReadiness } from './ready.ts';
 import { Socket, type SocketHost } from './socket-io.ts';
 import { CommandSockets } from './sockets.ts';
@@ -70,6 +71,7 @@ export async function createBackend(
   const base = backend.functions;
   const tracked: WasiFunctions = { ...base };
   stdio.track(tracked);
+  applySpecFixes(tracked, stdio);
   if (tracked.fd_readdir) tracked.fd_readdir = withDotEntries(tracked.fd_readdir, config.memory);
   const net = commandSockets(config, name === 'node' ? Object.keys(config.preopens).length : 1);
   stdio.onRelease = (hostFd) => net.readiness.forget(hostFd);
