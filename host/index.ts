@@ -19,6 +19,8 @@ import { startWorkers } from './driver/workers.ts';
 
 export { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 export { compileGuest } from './module.ts';
+export { runCommand, type RunCommandOptions } from './command/embed.ts';
+export type { PreopenDir, WasiBackendName } from './command/command.ts';
 export { GuestTrap } from './guest/env.ts';
 export {
   declaredLimits,

@@ -1,5 +1,6 @@
 // Bundles the TypeScript host into dist/ with esbuild: dist/index.js (the embedding API),
-// dist/cli.js (the `wasmloop` command), dist/worker.js (a worker thread of a pool) and
+// dist/cli.js (the `wasmloop` command), dist/worker.js (a worker thread of a pool),
+// dist/command-worker.js (the thread of an embedded WASI command: runCommand) and
 // dist/testing.js (`wasmloop/testing`, a guest over the simulated kernel).
 // Runtime dependencies stay external. The package's .d.ts types are emitted next, by
 // `tsc -p tsconfig.types.json` into dist/types (npm run build:host); the old ones are removed
@@ -14,6 +15,7 @@ await build({
     index: 'host/index.ts',
     cli: 'host/cli.ts',
     worker: 'host/driver/worker.ts',
+    'command-worker': 'host/command/worker.ts',
     testing: 'host/testing.ts',
   },
   outdir: 'dist',

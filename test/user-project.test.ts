@@ -84,6 +84,15 @@ test('createLoop serves the app, with the prebuilt native shim', () => {
   assert.is(sh(process.execPath, ['serve.mjs']), 'Hi from /there\n');
 });
 
+test('runCommand runs a WASI command on its own thread, from the built package', () => {
+  const script = `import { runCommand } from 'wasmloop';
+const status = await runCommand({ module: ${JSON.stringify(join(ROOT, 'wasm/test/cmd-tool.wasm'))}, args: ['t', 'exit', '3'] });
+process.stdout.write(\`status \${status}\\n\`);
+`;
+  writeFileSync(join(app, 'command.mjs'), script);
+  assert.is(sh(process.execPath, ['command.mjs']), 'status 3\n');
+});
+
 test('wasmloop run serves the app', async () => {
   const child = startChild(
     process.execPath,
@@ -101,7 +110,7 @@ test('wasmloop run serves the app', async () => {
   assert.is(await child.exited(), 0);
 });
 
-const CONSUMER = `import { createLoop, type WasmLoop } from 'wasmloop';
+const CONSUMER = `import { createLoop, runCommand, type WasmLoop } from 'wasmloop';
 import { forEachSeed, loadGuest, seededFaults, seeds, type GuestSim } from 'wasmloop/testing';
 
 export async function check(): Promise<WasmLoop> {
@@ -113,6 +122,17 @@ export async function check(): Promise<WasmLoop> {
   });
   return createLoop({ module: 'build/app.wasm', listen: [{ host: '127.0.0.1', port: 0 }] });
 }
+export const status: Promise<number> = runCommand({
+  module: 'tool.wasm',
+  args: ['tool.wasm'],
+  listen: [{ host: '127.0.0.1', port: 0 }],
+  backend: 'node',
+  dirs: [{ host: '.', guest: '/data' }],
+  signal: AbortSignal.timeout(1000),
+  onListening: (addresses) => addresses.map((a) => a.port),
+});
+// @ts-expect-error the types are real: a backend is 'wasmer' or 'node'
+export const badBackend = runCommand({ module: 'tool.wasm', backend: 'wasmtime' });
 // @ts-expect-error the types are real: a seed is a number
 export const wrong = loadGuest('build/app.wasm', { seed: 'one' });
 `;

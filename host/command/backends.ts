@@ -15,6 +15,8 @@ import { WASI } from '@wasmer/wasi';
 import { createNodeWasi } from './nodewasi.ts';
 import { FdTable, guestFunctions } from './fd-table.ts';
 import { createPollOneoff } from './poll.ts';
+import { withDotEntries } from './readdir.ts';
+import { applySpecFixes } from './spec-fixes.ts';
 import { HostReadiness } from './ready.ts';
 import { Socket, type SocketHost } from './socket-io.ts';
 import { CommandSockets } from './sockets.ts';
@@ -69,7 +71,10 @@ export async function createBackend(
   const base = backend.functions;
   const tracked: WasiFunctions = { ...base };
   stdio.track(tracked);
+  applySpecFixes(tracked, stdio);
+  if (tracked.fd_readdir) tracked.fd_readdir = withDotEntries(tracked.fd_readdir, config.memory);
   const net = commandSockets(config, name === 'node' ? Object.keys(config.preopens).length : 1);
+  stdio.onRelease = (hostFd) => net.readiness.forget(hostFd);
   const functions = {
     ...guestFunctions(tracked, net.table, config.memory, net.sockets.onSocket, (s) =>
       net.sockets.close(s),
@@ -88,8 +93,8 @@ export async function createBackend(
     ...backend,
     functions: withUnsignedArgs(functions),
     dispose() {
+      net.readiness.close(); // first: closing the epoll fd drops every registration at once
       net.sockets.closeAll();
-      net.readiness.close();
       backend.dispose();
     },
   };

@@ -18,7 +18,9 @@ export interface SocketPoll {
 }
 
 export interface SocketWaiter {
-  watch: Watch;
+  /** What to ask epoll; none for a listener held back at max-connections (were it watched,
+   *  level-triggered epoll would wake the wait over and over while a connection waits). */
+  watch?: Watch;
   check(readiness: Readiness): ReadState | undefined;
 }
 
@@ -27,8 +29,10 @@ export function socketWaiter(net: SocketPoll, socket: Socket, write: boolean): S
   const fd = socket.fd;
   if (write) return { watch: { fd, events: EPOLLOUT }, check: (r) => r.writable(fd) };
   const watch = { fd, events: EPOLLIN };
-  if (socket.listener)
-    return { watch, check: (r) => (net.atLimit() ? undefined : listenerState(r.readable(fd))) };
+  if (socket.listener) {
+    if (net.atLimit()) return { check: () => undefined };
+    return { watch, check: (r) => listenerState(r.readable(fd)) };
+  }
   return { watch, check: (r) => connectionState(net.host, socket, r) };
 }
 

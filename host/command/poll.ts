@@ -16,7 +16,8 @@
  * (host/command/poll-sockets.ts), over the same epoll instance (host/command/ready.ts).
  */
 import { Errno } from '../errno.ts';
-import { fits, sleeper, type StdioFds, type WasiFunction, type WasiFunctions } from './stdio.ts';
+import { sleep } from './abort.ts';
+import { fits, type StdioFds, type WasiFunction, type WasiFunctions } from './stdio.ts';
 import type { FdTable } from './fd-table.ts';
 import { socketWaiter, type SocketPoll } from './poll-sockets.ts';
 import type { HostReadiness, Readiness, Watch } from './ready.ts';
@@ -183,25 +184,35 @@ interface Event extends Fired {
   type: number;
 }
 
-/** Sleeps until at least one waiter has fired; returns all that have, in subscription order. */
+/**
+ * Sleeps until at least one waiter has fired; returns all that have, in subscription order.
+ * One epoll_wait per call when something is ready or becomes ready before the first deadline:
+ * the waiters are first asked without epoll (bytes read ahead, clocks, files), and epoll is
+ * then asked once, without sleeping if one of them has fired.
+ */
 function waitForAny(waiters: Waiter[], readiness: HostReadiness): Event[] {
-  readiness.watch(waiters.flatMap((w) => (w.watch === undefined ? [] : [w.watch])));
-  try {
-    for (;;) {
-      readiness.refresh();
-      const fired: Event[] = [];
-      for (const w of waiters) {
-        const f = w.check(readiness);
-        if (f !== undefined) fired.push({ ...f, userdata: w.userdata, type: w.type });
-      }
-      if (fired.length > 0) return fired;
-      const deadline = Math.min(...waiters.map((w) => w.deadlineMs ?? Infinity));
-      const ms = Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
-      if (!readiness.sleep(ms)) Atomics.wait(sleeper, 0, 0, ms);
+  readiness.want(waiters.flatMap((w) => (w.watch === undefined ? [] : [w.watch])));
+  let fired = firedNow(waiters, readiness);
+  const deadline = Math.min(...waiters.map((w) => w.deadlineMs ?? Infinity));
+  for (;;) {
+    const ms =
+      fired.length > 0 ? 0 : Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
+    if (!readiness.wait(ms)) {
+      if (fired.length > 0) return fired; // nothing on epoll: the first answer is the answer
+      sleep(ms);
     }
-  } finally {
-    readiness.unwatch();
+    fired = firedNow(waiters, readiness);
+    if (fired.length > 0) return fired;
   }
+}
+
+function firedNow(waiters: Waiter[], readiness: Readiness): Event[] {
+  const fired: Event[] = [];
+  for (const w of waiters) {
+    const f = w.check(readiness);
+    if (f !== undefined) fired.push({ ...f, userdata: w.userdata, type: w.type });
+  }
+  return fired;
 }
 
 function writeEvents(memory: ArrayBuffer, out: number, events: Event[]): void {

@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ListenAddress } from '../address.ts';
 import { WasmloopError } from '../errors.ts';
+import { holding, releasing } from './abort.ts';
 import type { Fd } from '../kernel/contract.ts';
 import { loadNative } from '../kernel/native.ts';
 import { openAllListeners } from '../listeners.ts';
@@ -49,10 +50,14 @@ export async function openCommandListeners(
 ): Promise<Fd[]> {
   if (list.length === 0 && inherited.length === 0) return [];
   const opened = await openAllListeners(loadNative(), list, inherited as Fd[]);
+  for (const fd of opened.fds) holding(fd);
   onListening?.(opened.addresses);
   return opened.fds;
 }
 
 export function closeListeners(fds: Fd[]): void {
-  for (const fd of fds) loadNative().close(fd);
+  for (const fd of fds) {
+    releasing(fd);
+    loadNative().close(fd);
+  }
 }

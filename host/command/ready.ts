@@ -6,15 +6,24 @@
  * created on first use and kept for the command's life; a regular file or /dev/null, which
  * epoll refuses (EPERM), is always readable, as poll(2) says.
  *
- * Invariant: only the fds of the current poll_oneoff call, or the one fd a blocking call waits
- * on, are registered (watch() ... unwatch()), so a level-triggered fd nobody asked about cannot
- * wake a sleep over and over.
+ * Registrations persist across waits, so a program that polls the same 1,000 sockets again
+ * and again costs one epoll_wait per call and no epoll_ctl (docs/WASI.md, "poll_oneoff").
+ * Invariants:
+ * - Level-triggered: every epoll_wait reports each registered fd's state as it is now, so
+ *   nothing is lost between calls and no readiness has to be remembered (or can go stale).
+ * - Each wait names the fds it wants (want()); a wanted fd's registration is exactly the
+ *   interest asked (EPOLL_CTL_ADD or _MOD only when it differs). An fd registered by an earlier
+ *   wait and not wanted now stays registered until epoll reports it: then it is taken off
+ *   (EPOLL_CTL_DEL), so a level-triggered fd nobody asks about wakes a wait once, never a spin.
+ * - `registered` names only open fds: forget() is called before a host fd is closed, so a
+ *   number the kernel reuses for a new socket is registered afresh.
  */
 import { fstatSync, readFileSync } from 'node:fs';
 import { Errno } from '../errno.ts';
 import {
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
+  EPOLL_CTL_MOD,
   EPOLLERR,
   EPOLLHUP,
   EPOLLIN,
@@ -25,7 +34,7 @@ import {
   type Fd,
 } from '../kernel/contract.ts';
 import { loadNative, type NativeKernel } from '../kernel/native.ts';
-import { sleeper } from './stdio.ts';
+import { ABORT_POLL_MS, abortable, checkAborted, holding, releasing, sleep } from './abort.ts';
 
 export interface ReadState {
   error: number;
@@ -37,9 +46,9 @@ export interface ReadState {
 }
 
 export interface Readiness {
-  /** The state of `fd` as of the last refresh(); undefined while it has no input. */
+  /** The state of `fd` as of the last wait; undefined while it has no input. */
   readable(fd: number): ReadState | undefined;
-  /** Whether `fd` (watched for writing) could take bytes as of the last refresh(). */
+  /** Whether `fd` (watched for writing) could take bytes as of the last wait. */
   writable(fd: number): ReadState | undefined;
 }
 
@@ -49,87 +58,108 @@ export interface Watch {
   events: number;
 }
 
+/** The epoll_ctl and epoll_wait calls commands on this thread have made (tests count them:
+ *  test/helpers/cmd-count.ts). */
+export const epollCalls = { ctl: 0, wait: 0 };
+
 export class HostReadiness implements Readiness {
   private kernel: NativeKernel | undefined;
   private epfd = -1 as Fd;
-  /** fd -> epoll events as of the last refresh(), for the fds registered with epoll. */
-  private readonly polled = new Map<number, number>();
-  /** fds epoll would not take: their fixed answer. */
+  /** fd -> the interest registered with epoll now (kept across waits). */
+  private readonly registered = new Map<number, number>();
+  /** The fds the current wait asks about that epoll took. */
+  private readonly wanted = new Set<number>();
+  /** fd -> its events from the last epoll_wait (wanted fds only; absent: none). */
+  private readonly events = new Map<number, number>();
+  /** fds of the current wait that epoll would not take: their fixed answer. */
   private readonly fixed = new Map<number, ReadState>();
   private records = new ArrayBuffer(EVENT_SIZE);
 
-  /** Registers the fds of one poll_oneoff call (duplicates allowed: their events are merged). */
-  watch(watches: Watch[]): void {
+  /** Starts a wait on `watches` (duplicates allowed: their events are merged); what an earlier
+   *  wait learnt is dropped. */
+  want(watches: Watch[]): void {
     const merged = new Map<number, number>();
     for (const w of watches) merged.set(w.fd, (merged.get(w.fd) ?? 0) | w.events);
-    const records = Math.min(Math.max(merged.size, 1), MAX_EVENTS) * EVENT_SIZE;
-    if (this.records.byteLength < records) this.records = new ArrayBuffer(records);
+    this.wanted.clear();
+    this.events.clear();
+    this.fixed.clear();
     for (const [fd, asked] of merged) {
-      // the host's own stdio fds, and the command's sockets. EPOLLRDHUP only with EPOLLIN: it
-      // is level-triggered, so a write-only watch on a half-closed socket that has no room
-      // would be woken by it over and over, a spin.
-      const events = (asked & EPOLLIN) !== 0 ? asked | EPOLLRDHUP : asked;
-      const rc =
-        this.epollFd() < 0
-          ? this.epfd
-          : this.kernel!.epollCtl(this.epfd, EPOLL_CTL_ADD, fd as Fd, events, fd, 0);
-      if (rc === 0) this.polled.set(fd, 0);
+      // EPOLLRDHUP only with EPOLLIN: it is level-triggered, so a write-only watch on a
+      // half-closed socket that has no room would be woken by it over and over, a spin.
+      const rc = this.register(fd, (asked & EPOLLIN) !== 0 ? asked | EPOLLRDHUP : asked);
+      if (rc === 0) this.wanted.add(fd);
       else if (rc === -Errno.EPERM)
         this.fixed.set(fd, { error: 0, nbytes: bytesLeft(fd), hangup: false });
       else this.fixed.set(fd, { error: -rc, nbytes: 0, hangup: false });
     }
   }
 
-  unwatch(): void {
-    for (const fd of this.polled.keys())
-      this.kernel!.epollCtl(this.epfd, EPOLL_CTL_DEL, fd as Fd, 0, 0, 0);
-    this.polled.clear();
-    this.fixed.clear();
+  /** Takes `fd` off epoll before its owner closes it (or stops serving it as stdio). */
+  forget(fd: number): void {
+    if (!this.registered.delete(fd)) return;
+    this.wanted.delete(fd);
+    this.events.delete(fd);
+    this.ctl(EPOLL_CTL_DEL, fd, 0);
   }
 
-  /** Reads the registered fds' state now, without waiting. */
-  refresh(): void {
-    if (this.polled.size > 0) this.collect(0);
-  }
-
-  /** Sleeps up to `ms` or until a registered fd has input. False when it did not sleep:
-   *  nothing is registered with epoll, or epoll_wait failed (the caller then sleeps by itself,
-   *  so a failing epoll cannot turn the wait into a spin). */
-  sleep(ms: number): boolean {
-    return this.polled.size > 0 && this.collect(Math.ceil(ms));
+  /** Waits up to `ms` (0: only looks) for a wanted fd to be ready; records every wanted fd's
+   *  state. False when it did not wait: nothing wanted is on epoll, or epoll_wait failed (the
+   *  caller then sleeps by itself, so a failing epoll cannot turn a wait into a spin). */
+  wait(ms: number): boolean {
+    return this.wanted.size > 0 && this.collect(Math.ceil(ms));
   }
 
   readable(fd: number): ReadState | undefined {
     const fixed = this.fixed.get(fd);
     if (fixed !== undefined) return fixed;
-    const events = this.polled.get(fd) ?? 0;
+    const events = this.events.get(fd) ?? 0;
     if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) === 0) return undefined;
     return { error: 0, nbytes: 0, hangup: (events & (EPOLLHUP | EPOLLRDHUP)) !== 0 };
   }
 
   writable(fd: number): ReadState | undefined {
-    const events = this.polled.get(fd) ?? 0;
+    const events = this.events.get(fd) ?? 0;
     if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) === 0) return undefined;
     return { error: 0, nbytes: 0, hangup: (events & EPOLLHUP) !== 0 };
   }
 
   /** Sleeps until `fd` has one of `events` (EPOLLIN or EPOLLOUT), for a blocking socket call:
-   *  in epoll_wait, never a spin. Only when nothing else is watched. */
+   *  in epoll_wait, never a spin. The fds of earlier waits stay registered (level-triggered,
+   *  they lose nothing; one that fires meanwhile is taken off, as any fd not wanted). */
   block(fd: Fd, events: number): void {
-    this.watch([{ fd, events }]);
-    try {
-      while (this.polled.size > 0 && this.polled.get(fd) === 0) {
-        if (!this.collect(-1)) Atomics.wait(sleeper, 0, 0, 1);
-      }
-      if (this.polled.size === 0) Atomics.wait(sleeper, 0, 0, 1); // no epoll: never a hot spin
-    } finally {
-      this.unwatch();
+    this.want([{ fd, events }]);
+    if (!this.wanted.has(fd)) {
+      sleep(1); // no epoll (no shim, or not pollable): never a hot spin
+      return;
     }
+    while (!this.events.has(fd)) if (!this.collect(-1)) sleep(1);
   }
 
   close(): void {
-    if (this.epfd >= 0) this.kernel!.close(this.epfd);
+    if (this.epfd >= 0) {
+      releasing(this.epfd);
+      this.kernel!.close(this.epfd);
+    }
     this.epfd = -1 as Fd;
+    this.registered.clear();
+  }
+
+  /** Makes `fd`'s registration `events`: 0 or -errno. */
+  private register(fd: number, events: number): number {
+    const now = this.registered.get(fd);
+    if (now === events) return 0;
+    if (this.epollFd() < 0) return this.epfd;
+    let rc = this.ctl(now === undefined ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, events);
+    if (rc === -Errno.ENOENT) rc = this.ctl(EPOLL_CTL_ADD, fd, events); // closed by someone else
+    if (rc === 0) this.registered.set(fd, events);
+    else this.registered.delete(fd);
+    return rc;
+  }
+
+  private ctl(op: number, fd: number, events: number): number {
+    epollCalls.ctl++;
+    // The event's data is the fd itself: collect() reads it back from the low half.
+    return this.kernel!.epollCtl(this.epfd, op, fd as Fd, events, fd, 0);
   }
 
   /** The epoll fd, created on first use; -errno (kept in epfd) when it cannot be. */
@@ -138,24 +168,35 @@ export class HostReadiness implements Readiness {
     try {
       this.kernel ??= loadNative();
       this.epfd = this.kernel.epollCreate();
+      holding(this.epfd);
     } catch {
       this.epfd = -Errno.ENOTSUP as Fd; // no native shim: stdin cannot be polled
     }
     return this.epfd;
   }
 
-  /** epoll_wait up to `timeoutMs`; records each registered fd's events. False if it failed. */
+  /** One epoll_wait up to `timeoutMs`; records each wanted fd's events and takes off the
+   *  fds that fired unwanted. False if it failed. */
   private collect(timeoutMs: number): boolean {
-    for (const fd of this.polled.keys()) this.polled.set(fd, 0);
-    const max = Math.min(this.polled.size, MAX_EVENTS);
-    const n = this.kernel!.epollWait(this.epfd, this.records, 0, max, timeoutMs);
+    const max = Math.min(Math.max(this.registered.size, 1), MAX_EVENTS);
+    if (this.records.byteLength < max * EVENT_SIZE)
+      this.records = new ArrayBuffer(max * EVENT_SIZE);
+    this.events.clear();
+    epollCalls.wait++;
+    // Where the command can be aborted, no wait is longer than ABORT_POLL_MS (abort.ts).
+    const ms = !abortable()
+      ? timeoutMs
+      : timeoutMs < 0
+        ? ABORT_POLL_MS
+        : Math.min(timeoutMs, ABORT_POLL_MS);
+    const n = this.kernel!.epollWait(this.epfd, this.records, 0, max, ms);
+    checkAborted();
     const view = new DataView(this.records);
     for (let i = 0; i < n; i++) {
-      // A packed record: events u32 @0, data u64 @4 (its low half is the fd, see watch()).
-      this.polled.set(
-        view.getUint32(i * EVENT_SIZE + 4, true),
-        view.getUint32(i * EVENT_SIZE, true),
-      );
+      // A packed record: events u32 @0, data u64 @4 (its low half is the fd, see ctl()).
+      const fd = view.getUint32(i * EVENT_SIZE + 4, true);
+      if (this.wanted.has(fd)) this.events.set(fd, view.getUint32(i * EVENT_SIZE, true));
+      else this.forget(fd);
     }
     return n >= 0;
   }

@@ -9,6 +9,7 @@
  * first, so the guest sees its stream in order and whole.
  */
 import { Errno } from '../errno.ts';
+import { holding } from './abort.ts';
 import { EPOLLIN, EPOLLOUT, type Fd, type Kernel } from '../kernel/contract.ts';
 import type { HostReadiness } from './ready.ts';
 import { fits } from './stdio.ts';
@@ -65,6 +66,7 @@ type Result = number;
 export function acceptOne(host: SocketHost, listener: Socket): Fd {
   for (;;) {
     const fd = host.kernel.accept(listener.fd);
+    holding(fd);
     if (fd !== -Errno.EAGAIN || listener.nonblock) return fd;
     host.readiness.block(listener.fd, EPOLLIN);
   }

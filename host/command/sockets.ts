@@ -11,6 +11,7 @@
  * meanwhile; EMFILE on a blocking one, which nothing could ever wake).
  */
 import { Errno } from '../errno.ts';
+import { releasing } from './abort.ts';
 import { SHUT_RD, SHUT_RDWR, SHUT_WR } from '../kernel/contract.ts';
 import type { FdTable } from './fd-table.ts';
 import { acceptOne, readIovecs, recvInto, sendFrom, Socket, type SocketHost } from './socket-io.ts';
@@ -59,6 +60,8 @@ export class CommandSockets {
   }
 
   close(socket: Socket): void {
+    this.host.readiness.forget(socket.fd); // before the number can be reused
+    releasing(socket.fd);
     this.host.kernel.close(socket.fd);
     if (!socket.listener) this.accepted--;
   }

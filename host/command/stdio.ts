@@ -5,6 +5,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { Errno } from '../errno.ts';
+import { sleep } from './abort.ts';
 
 export type WasiFunction = (...args: (number | bigint)[]) => unknown;
 export type WasiFunctions = Record<string, WasiFunction>;
@@ -16,8 +17,6 @@ export interface Stdio {
   stderr: number;
 }
 
-export const sleeper = new Int32Array(new SharedArrayBuffer(4));
-
 /** Waits for a non-blocking fd (a TTY or a pipe someone set O_NONBLOCK on) to become ready. The
  *  guest runs synchronously on this thread, so there is no event loop to wait on: sleep briefly
  *  and retry, backing off to 50 ms so an idle terminal costs little. */
@@ -25,7 +24,7 @@ export class Backoff {
   private ms = 0;
   wait(): void {
     this.ms = Math.min(this.ms === 0 ? 1 : this.ms * 2, 50);
-    Atomics.wait(sleeper, 0, 0, this.ms);
+    sleep(this.ms);
   }
 }
 
@@ -124,6 +123,8 @@ export function retryStdioEagain(fn: WasiFunction): WasiFunction {
  */
 export class StdioFds {
   private readonly host: (number | undefined)[];
+  /** Told each host fd that stops being served, before the backend may close it. */
+  onRelease: (hostFd: number) => void = () => {};
   constructor(stdio: Stdio) {
     this.host = [stdio.stdin, stdio.stdout, stdio.stderr];
   }
@@ -150,7 +151,10 @@ export class StdioFds {
   }
   private forget(fd: number | bigint): void {
     const n = Number(fd);
-    if (n <= 2) this.host[n] = undefined;
+    const hostFd = n <= 2 ? this.host[n] : undefined;
+    if (hostFd === undefined) return;
+    this.host[n] = undefined;
+    this.onRelease(hostFd);
   }
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUNNER = fileURLToPath(new URL('./cmd-run.ts', import.meta.url));
 const CLI = fileURLToPath(new URL('./cmd-cli.ts', import.meta.url));
+const COUNTER = fileURLToPath(new URL('./cmd-count.ts', import.meta.url));
 // Resolved here, not by the child: a child may run in a directory with no node_modules.
 const TSX = import.meta.resolve('tsx');
 
@@ -70,6 +71,12 @@ function track(proc: ChildProcessWithoutNullStreams, what: string): CmdChild {
 export function startRunner(args: string[], cwd = ROOT): CmdChild {
   const proc = spawn(process.execPath, ['--import', TSX, RUNNER, ...args], { cwd, stdio: 'pipe' });
   return track(proc, `cmd-run ${args.join(' ')}`);
+}
+
+/** Starts test/helpers/cmd-count.ts (runCommand on one listener, counting epoll calls). */
+export function startCounted(args: string[]): CmdChild {
+  const proc = spawn(process.execPath, ['--import', TSX, COUNTER, ...args], { stdio: 'pipe' });
+  return track(proc, `cmd-count ${args.join(' ')}`);
 }
 
 /** Starts the real CLI (host/cli.ts's main, from source) with these arguments. */
