@@ -32,6 +32,8 @@ export interface RunArgs {
   driver: 'libuv' | 'blocking';
   dirs: PreopenDir[];
   wasi: WasiBackendName | undefined;
+  /** `--tls-cert FILE --tls-key FILE` of each `--tcplisten`, by its index (host/tls.ts). */
+  tlsFiles: Record<number, { cert?: string; key?: string }>;
 }
 
 /** A bad command line. */
@@ -57,6 +59,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     driver: 'blocking',
     dirs: [],
     wasi: undefined,
+    tlsFiles: {},
   };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -140,6 +143,10 @@ function applyOption(
     case '-W':
       addLimit(out.limits, need('NAME=VALUE'));
       break;
+    case '--tls-cert':
+    case '--tls-key':
+      addTlsFile(out, flag, need('a PEM file'));
+      break;
     default:
       unknownOption(word, out.module !== '');
   }
@@ -168,6 +175,16 @@ function addLimit(limits: Limits, v: string): void {
   limits[name] = n;
 }
 
+/** `--tls-cert`/`--tls-key` apply to the `--tcplisten` before them. */
+function addTlsFile(out: RunArgs, flag: string, file: string): void {
+  const at = out.listen.length - 1;
+  if (at < 0) usage(`${flag} applies to the --tcplisten before it; there is none`);
+  const files = (out.tlsFiles[at] ??= {});
+  const which = flag === '--tls-cert' ? 'cert' : 'key';
+  if (files[which] !== undefined) usage(`${flag} given twice for one --tcplisten`);
+  files[which] = file;
+}
+
 function unknownOption(word: string, afterModule: boolean): never {
   usage(
     afterModule
@@ -179,6 +196,9 @@ function unknownOption(word: string, afterModule: boolean): never {
 /** What no single option can check. */
 function checkRunArgs(out: RunArgs): void {
   if (out.module === '') usage('missing the module to run');
+  for (const files of Object.values(out.tlsFiles))
+    if (files.cert === undefined || files.key === undefined)
+      usage('a TLS listener needs both --tls-cert FILE and --tls-key FILE');
   if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
   if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
     usage(
