@@ -5,11 +5,13 @@
  */
 import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { setCertificate, type TlsOptions, type TlsStats } from '../host/index.ts';
-import { closeAllClients, withTimeout } from './helpers/net-tcp.ts';
+import { closeAllClients, track, withTimeout } from './helpers/net-tcp.ts';
 import { closeAllLoops, startLoop, trapRecorder, waitStats } from './helpers/net-loop.ts';
 import { makeCert } from './helpers/tls-certs.ts';
 import { answers, readUntil, tlsConnect } from './helpers/tls-client.ts';
@@ -161,6 +163,24 @@ test('a trap: a TLS connection between requests moves to the new instance with i
   idle.write(GET);
   const after = await readUntil(idle, (b) => answers(b) === 1);
   assert.match(after.toString(), /^HTTP\/1.1 200/);
+});
+
+test('tls_info: the guest learns TLS, ALPN and SNI; a plain listener says plain', async () => {
+  const listen = [
+    { host: '127.0.0.1', port: 0, tls: main },
+    { host: '127.0.0.1', port: 0 },
+  ];
+  const { loop, port } = await startLoop('wasm/test/tls-info.wasm', { listen });
+  const ask = async (sock: Duplex): Promise<string> => {
+    sock.write('?');
+    return (await readUntil(sock, (b) => b.includes(10))).toString();
+  };
+  const alpn = await tlsConnect(port, main.cert, { ALPNProtocols: ['http/1.1'] });
+  assert.is(await ask(alpn), 'tls alpn=http/1.1 sni=localhost\n');
+  const bare = await tlsConnect(port, main.cert, { servername: '' });
+  assert.is(await ask(bare), 'tls alpn= sni=\n');
+  const plain = track(net.connect(loop.addresses()[1]!.port, '127.0.0.1'));
+  assert.is(await ask(plain), 'plain\n');
 });
 
 test.run();

@@ -64,8 +64,6 @@ export interface NativeKernel extends Kernel {
   tlsListener(fd: Fd, id: number): number;
   /** A listener's context id, or -1. */
   tlsListenerId(fd: Fd): number;
-  /** A TLS connection's negotiated ALPN and SNI name ('' for none), or 0 for any other fd. */
-  tlsInfo(fd: Fd): { alpn: string; sni: string } | number;
   /** Ms until epoll fd `epfd`'s TLS connections need a tick (0: plaintext is buffered, or a
    *  handshake just expired), or -1 for never; the libuv driver arms a timer with it. */
   tlsWake(epfd: Fd): number;

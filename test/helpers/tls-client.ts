@@ -4,6 +4,7 @@
  */
 import * as tls from 'node:tls';
 import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 
 import { track, withTimeout } from './net-tcp.ts';
 
@@ -23,7 +24,7 @@ export async function tlsConnect(
 
 /** Reads from `sock` until `done(bytes so far)` says so (or the stream ends). */
 export function readUntil(
-  sock: tls.TLSSocket,
+  sock: Duplex,
   done: (got: Buffer) => boolean,
   ms = 5000,
 ): Promise<Buffer> {
