@@ -59,14 +59,12 @@ static void wl__unlink(struct wl__link *l) {
   l->next->prev = l->prev;
   l->prev = l->next = NULL;
 }
-
 static void wl__link_after(struct wl__link *at, struct wl__link *l) {
   l->prev = at;
   l->next = at->next;
   at->next->prev = l;
   at->next = l;
 }
-
 static int64_t wl__ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -77,7 +75,6 @@ static struct wl__tls_conn *wl__conn(int fd) {
   if (fd < 0 || fd >= WL__TLS_MAX_FD) return NULL;
   return atomic_load_explicit(&wl__conns[fd], memory_order_relaxed);
 }
-
 bool wl__tls_is(int fd) { return wl__conn(fd) != NULL; }
 
 /* Into the deadline-ordered handshake list (from its end: deadlines mostly come in order). */
@@ -118,13 +115,15 @@ int wl__tls_accepted(int listener, int conn) {
   }
   if (c != NULL) SSL_free(c->ssl), free(c);
   wl__tls_ctx_unref(x);
-  ERR_clear_error();
-  return -WL__WASI_ECONNABORTED;
+  return ERR_clear_error(), -WL__WASI_ECONNABORTED;
 }
 
-/* Records whether plaintext waits in c's SSL, which no socket event will announce. */
-static void wl__mark_pending(struct wl__tls_conn *c) {
-  bool pending = c->dead == 0 && SSL_pending(c->ssl) > 0;
+/* Records whether input waits in c's SSL, which no socket event will announce: plaintext, or
+ * read-ahead bytes when the guest's buffer filled (with room left, SSL_read stopped at
+ * WANT_READ: a partial record, whose rest the socket announces). */
+static void wl__mark_pending(struct wl__tls_conn *c, bool filled) {
+  bool pending =
+      c->dead == 0 && (SSL_pending(c->ssl) > 0 || (filled && SSL_has_pending(c->ssl)));
   if (!pending) wl__unlink(&c->pending);
   else if (c->pending.next == NULL) wl__link_after(&wl__pending, &c->pending);
 }
@@ -174,13 +173,14 @@ int wl__tls_recv(int fd, void *buf, uint32_t len) {
   if (n <= 0) {
     n = wl__tls_result(c, n);
   } else {
-    /* Fill the buffer from what is already decrypted (no syscall): less left pending. */
-    for (int more; n < cap && SSL_pending(c->ssl) > 0; n += more) {
+    /* Fill the buffer from what is already read (no syscall): less left pending. */
+    for (int more; n < cap && SSL_has_pending(c->ssl); n += more) {
       more = SSL_read(c->ssl, (char *)buf + n, cap - n);
       if (more <= 0) break;
     }
   }
-  wl__mark_pending(c);
+  wl__mark_pending(c, n == cap);
+  ERR_clear_error();
   return n;
 }
 
@@ -222,7 +222,7 @@ void wl__tls_forget(int fd) {
 }
 
 static void wl__copy(char out[256], const void *src, size_t len) {
-  if (len > 255) len = 255;
+  len = len > 255 ? 255 : len;
   if (src != NULL) memcpy(out, src, len);
   out[src != NULL ? len : 0] = '\0';
 }

@@ -112,6 +112,7 @@ static SSL_CTX *wl__tls_new(struct wl__tls_ctx *x, const char *cert, size_t cert
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                             SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_read_ahead(ctx, 1); /* a record in one recv(2), not its header and then its body */
   SSL_CTX_set_alpn_select_cb(ctx, wl__tls_alpn, NULL);
   SSL_CTX_set_tlsext_servername_callback(ctx, wl__tls_sni);
   SSL_CTX_set_tlsext_servername_arg(ctx, x);
