@@ -13,6 +13,7 @@ import {
 import { WasmloopError } from './errors.ts';
 import { parseLimit, type Limits } from './limits.ts';
 import { MAX_WORKERS } from './options.ts';
+import type { TlsFiles } from './tls.ts';
 
 export interface RunArgs {
   module: string;
@@ -33,7 +34,7 @@ export interface RunArgs {
   dirs: PreopenDir[];
   wasi: WasiBackendName | undefined;
   /** `--tls-cert FILE --tls-key FILE` of each `--tcplisten`, by its index (host/tls.ts). */
-  tlsFiles: Record<number, { cert?: string; key?: string }>;
+  tlsFiles: Record<number, TlsFiles>;
 }
 
 /** A bad command line. */
@@ -145,6 +146,8 @@ function applyOption(
       break;
     case '--tls-cert':
     case '--tls-key':
+    case '--tls-sni-cert':
+    case '--tls-sni-key':
       addTlsFile(out, flag, need('a PEM file'));
       break;
     default:
@@ -175,14 +178,21 @@ function addLimit(limits: Limits, v: string): void {
   limits[name] = n;
 }
 
-/** `--tls-cert`/`--tls-key` apply to the `--tcplisten` before them. */
+/** `--tls-cert`/`--tls-key` (and each `--tls-sni-cert`/`--tls-sni-key` pair) apply to the
+ *  `--tcplisten` before them. */
 function addTlsFile(out: RunArgs, flag: string, file: string): void {
   const at = out.listen.length - 1;
   if (at < 0) usage(`${flag} applies to the --tcplisten before it; there is none`);
-  const files = (out.tlsFiles[at] ??= {});
-  const which = flag === '--tls-cert' ? 'cert' : 'key';
-  if (files[which] !== undefined) usage(`${flag} given twice for one --tcplisten`);
-  files[which] = file;
+  const files = (out.tlsFiles[at] ??= { sni: [] });
+  const which = flag.endsWith('-cert') ? 'cert' : 'key';
+  if (!flag.startsWith('--tls-sni-')) {
+    if (files[which] !== undefined) usage(`${flag} given twice for one --tcplisten`);
+    files[which] = file;
+    return;
+  }
+  const last = files.sni.at(-1);
+  if (last === undefined || last[which] !== undefined) files.sni.push({ [which]: file });
+  else last[which] = file;
 }
 
 function unknownOption(word: string, afterModule: boolean): never {
@@ -196,9 +206,12 @@ function unknownOption(word: string, afterModule: boolean): never {
 /** What no single option can check. */
 function checkRunArgs(out: RunArgs): void {
   if (out.module === '') usage('missing the module to run');
-  for (const files of Object.values(out.tlsFiles))
+  for (const files of Object.values(out.tlsFiles)) {
     if (files.cert === undefined || files.key === undefined)
       usage('a TLS listener needs both --tls-cert FILE and --tls-key FILE');
+    if (files.sni.some((f) => f.cert === undefined || f.key === undefined))
+      usage('each --tls-sni-cert FILE needs its --tls-sni-key FILE');
+  }
   if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
   if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
     usage(

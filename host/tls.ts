@@ -173,9 +173,17 @@ export function setCertificate(loop: WasmLoop, listener: number, tls: TlsCertifi
   if (r !== 0) fail(`listener ${listener}`, r);
 }
 
-/** The CLI's `--tls-cert FILE --tls-key FILE` of one listener, read (ERR_WASMLOOP_TLS when a
- *  file cannot be), or undefined for a plaintext listener. */
-export function readTlsFiles(files?: { cert?: string; key?: string }): TlsOptions | undefined {
+/** One listener's files on the CLI: `--tls-cert`, `--tls-key`, and `--tls-sni-*` pairs. */
+export interface TlsFiles {
+  cert?: string;
+  key?: string;
+  sni: { cert?: string; key?: string }[];
+}
+
+/** The CLI's `--tls-cert FILE --tls-key FILE` (and SNI pairs) of one listener, read
+ *  (ERR_WASMLOOP_TLS when a file cannot be), or undefined for a plaintext listener. A reload
+ *  reads them again and hands the result to `setCertificate`. */
+export function readTlsFiles(files?: TlsFiles): TlsOptions | undefined {
   if (files?.cert === undefined || files.key === undefined) return undefined;
   const read = (flag: string, file: string): Buffer => {
     try {
@@ -185,5 +193,9 @@ export function readTlsFiles(files?: { cert?: string; key?: string }): TlsOption
       throw new WasmloopError('ERR_WASMLOOP_TLS', `cannot read ${flag} ${file}: ${why}`);
     }
   };
-  return { cert: read('--tls-cert', files.cert), key: read('--tls-key', files.key) };
+  const sni = files.sni.map((f) => ({
+    cert: read('--tls-sni-cert', f.cert!),
+    key: read('--tls-sni-key', f.key!),
+  }));
+  return { cert: read('--tls-cert', files.cert), key: read('--tls-key', files.key), sni };
 }

@@ -7,11 +7,13 @@ import { createHash, randomBytes, X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { setCertificate, type TlsOptions, type TlsStats } from '../host/index.ts';
-import { closeAllClients, track, withTimeout } from './helpers/net-tcp.ts';
+import { closeAllClients, track, waitFor, withTimeout } from './helpers/net-tcp.ts';
+import { killAllChildren, runCommand, startChild } from './helpers/net-spawn.ts';
 import { closeAllLoops, startLoop, trapRecorder, waitStats } from './helpers/net-loop.ts';
 import { makeCert } from './helpers/tls-certs.ts';
 import { answers, readUntil, tlsConnect } from './helpers/tls-client.ts';
@@ -19,10 +21,12 @@ import { answers, readUntil, tlsConnect } from './helpers/tls-client.ts';
 const test = suite('tls');
 const main = makeCert('localhost', '127.0.0.1');
 const tlsListen = (tls: TlsOptions = main) => ({ listen: [{ host: '127.0.0.1', port: 0, tls }] });
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n';
 
 test.after.each(async () => {
   closeAllClients();
+  killAllChildren();
   await closeAllLoops();
 });
 
@@ -181,6 +185,24 @@ test('tls_info: the guest learns TLS, ALPN and SNI; a plain listener says plain'
   assert.is(await ask(bare), 'tls alpn= sni=\n');
   const plain = track(net.connect(loop.addresses()[1]!.port, '127.0.0.1'));
   assert.is(await ask(plain), 'plain\n');
+});
+
+test('CLI: curl --cacert over --tls-cert, and over a --tls-sni-cert by name', async () => {
+  const other = makeCert('other.test');
+  const args = ['bin/wasmloop.js', 'run', 'wasm/hello.wasm', '--tcplisten', '127.0.0.1:0']
+    .concat(['--tls-cert', main.certFile, '--tls-key', main.keyFile])
+    .concat(['--tls-sni-cert', other.certFile, '--tls-sni-key', other.keyFile]);
+  const child = startChild(process.execPath, args, { cwd: ROOT });
+  const port = await waitFor(() => /127\.0\.0\.1:(\d+)/.exec(child.stderr())?.[1], 'serving');
+  const curl = (ca: string, host: string) =>
+    runCommand(
+      'curl',
+      ['-sS', '--cacert', ca, '--resolve', `${host}:${port}:127.0.0.1`].concat([
+        `https://${host}:${port}/`,
+      ]),
+    );
+  assert.is((await curl(main.certFile, 'localhost')).stdout, 'Hello, World!');
+  assert.is((await curl(other.certFile, 'other.test')).stdout, 'Hello, World!');
 });
 
 test.run();
