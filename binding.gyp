@@ -9,6 +9,9 @@
         "host/native/net.c",
         "host/native/inherit.c",
         "host/native/poll.c",
+        "host/native/tls.c",
+        "host/native/tls-conn.c",
+        "host/native/tls-binding.c",
         "host/native/errno.c"
       ],
       "defines": ["_GNU_SOURCE"],

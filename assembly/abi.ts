@@ -50,6 +50,11 @@ export declare function wl_now_ms(): f64;
 @external("wasmloop", "limit")
 export declare function wl_limit(name: usize, len: i32): f64;
 
+/** Whether a connection is TLS (the host ends it): 0 for plain TCP, else the bytes of
+ *  [u8 alpn_len][alpn][u8 sni_len][sni] written at ptr (ABI 1.1; docs/ABI.md). */
+@external("wasmloop", "tls_info")
+export declare function wl_tls_info(handle: i32, ptr: usize, len: i32): i32;
+
 /** Wall-clock milliseconds since the Unix epoch (UTC); for Date headers, not for timing. */
 @external("wasmloop", "wall_ms")
 export declare function wl_wall_ms(): f64;

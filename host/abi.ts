@@ -23,6 +23,7 @@ export const HOSTCALLS = [
   'now_ms',
   'wall_ms',
   'limit',
+  'tls_info',
 ] as const;
 export type Hostcall = (typeof HOSTCALLS)[number];
 

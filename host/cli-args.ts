@@ -13,6 +13,7 @@ import {
 import { WasmloopError } from './errors.ts';
 import { parseLimit, type Limits } from './limits.ts';
 import { MAX_WORKERS } from './options.ts';
+import type { TlsFiles } from './tls.ts';
 
 export interface RunArgs {
   module: string;
@@ -32,6 +33,8 @@ export interface RunArgs {
   driver: 'libuv' | 'blocking';
   dirs: PreopenDir[];
   wasi: WasiBackendName | undefined;
+  /** `--tls-cert FILE --tls-key FILE` of each `--tcplisten`, by its index (host/tls.ts). */
+  tlsFiles: Record<number, TlsFiles>;
 }
 
 /** A bad command line. */
@@ -57,6 +60,7 @@ export function parseRunArgs(argv: string[]): RunArgs {
     driver: 'blocking',
     dirs: [],
     wasi: undefined,
+    tlsFiles: {},
   };
   const guestArgs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -140,6 +144,12 @@ function applyOption(
     case '-W':
       addLimit(out.limits, need('NAME=VALUE'));
       break;
+    case '--tls-cert':
+    case '--tls-key':
+    case '--tls-sni-cert':
+    case '--tls-sni-key':
+      addTlsFile(out, flag, need('a PEM file'));
+      break;
     default:
       unknownOption(word, out.module !== '');
   }
@@ -168,6 +178,23 @@ function addLimit(limits: Limits, v: string): void {
   limits[name] = n;
 }
 
+/** `--tls-cert`/`--tls-key` (and each `--tls-sni-cert`/`--tls-sni-key` pair) apply to the
+ *  `--tcplisten` before them. */
+function addTlsFile(out: RunArgs, flag: string, file: string): void {
+  const at = out.listen.length - 1;
+  if (at < 0) usage(`${flag} applies to the --tcplisten before it; there is none`);
+  const files = (out.tlsFiles[at] ??= { sni: [] });
+  const which = flag.endsWith('-cert') ? 'cert' : 'key';
+  if (!flag.startsWith('--tls-sni-')) {
+    if (files[which] !== undefined) usage(`${flag} given twice for one --tcplisten`);
+    files[which] = file;
+    return;
+  }
+  const last = files.sni.at(-1);
+  if (last === undefined || last[which] !== undefined) files.sni.push({ [which]: file });
+  else last[which] = file;
+}
+
 function unknownOption(word: string, afterModule: boolean): never {
   usage(
     afterModule
@@ -179,6 +206,12 @@ function unknownOption(word: string, afterModule: boolean): never {
 /** What no single option can check. */
 function checkRunArgs(out: RunArgs): void {
   if (out.module === '') usage('missing the module to run');
+  for (const files of Object.values(out.tlsFiles)) {
+    if (files.cert === undefined || files.key === undefined)
+      usage('a TLS listener needs both --tls-cert FILE and --tls-key FILE');
+    if (files.sni.some((f) => f.cert === undefined || f.key === undefined))
+      usage('each --tls-sni-cert FILE needs its --tls-sni-key FILE');
+  }
   if (out.workers > MAX_WORKERS) usage(`--workers takes at most ${MAX_WORKERS}`);
   if (out.workers === 0 && (out.watchdogMs ?? 0) > 0) {
     usage(

@@ -10,6 +10,7 @@ import { inheritedListenFds } from './listen-fds.ts';
 import { loadModule } from './module.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { usage, type RunArgs } from './cli-args.ts';
+import { readTlsFiles } from './tls.ts';
 
 /** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
  *  to the same memory and table caps as a guest, so it is compiled again with them. Its
@@ -17,6 +18,8 @@ import { usage, type RunArgs } from './cli-args.ts';
 export async function runWasiCommand(module: WebAssembly.Module, opts: RunArgs): Promise<number> {
   checkCommand(module);
   if (opts.metrics) usage(`--metrics needs a wasmloop guest; ${opts.module} is a WASI command`);
+  if (Object.keys(opts.tlsFiles).length > 0)
+    usage(`--tls-cert needs a wasmloop guest; ${opts.module} is a WASI command`);
   const capped = await loadModule(opts.module, effectiveLimits(checkLimits(opts.limits)));
   return runCommand(capped, {
     args: opts.args,
@@ -42,7 +45,7 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
     usage('nothing to serve: give at least one --tcplisten HOST:PORT (or --listenfd)');
   const loop = await createLoop({
     module: opts.module,
-    listen: opts.listen,
+    listen: opts.listen.map((a, i) => ({ ...a, tls: readTlsFiles(opts.tlsFiles[i]) })),
     listenFds: inheritedFds(opts),
     env: opts.env,
     args: opts.args,

@@ -24,6 +24,7 @@ export const EXIT = {
   listen: 71, // a --tcplisten address could not be bound, or a --listenfd fd is no listener
   platform: 72, // not Linux, or the native shim is not built
   build: 73, // wasmloop build: the source does not compile
+  tls: 74, // a TLS certificate or key cannot be read, does not match, or has expired
 } as const;
 
 /** Every code has a status: a code added to host/errors.ts without one is a compile error. */
@@ -47,6 +48,7 @@ export const CODE_TO_EXIT: Record<WasmloopErrorCode, number> = {
   ERR_WASMLOOP_PLATFORM: EXIT.platform,
   ERR_WASMLOOP_NATIVE: EXIT.platform,
   ERR_WASMLOOP_BUILD: EXIT.build,
+  ERR_WASMLOOP_TLS: EXIT.tls,
 };
 
 export const HELP = `wasmloop: a sandboxed network event loop (protocol logic in WebAssembly)
@@ -94,6 +96,10 @@ Options:
   --metrics HOST:PORT     Serve Prometheus metrics (text format 0.0.4) at /metrics on HOST:PORT,
                           a listener of the host that the guest never sees (per worker: a
                           worker label). Port 0 picks a free port; stderr names it
+  --tls-cert FILE         Serve TLS on the --tcplisten before it: its certificate (PEM, the
+  --tls-key FILE          chain after the leaf) and private key (PEM). The guest sees plaintext
+  --tls-sni-cert FILE     More certificates for that listener (repeatable, in pairs), chosen
+  --tls-sni-key FILE      when the client's SNI name matches one of their names
   --driver blocking|libuv How each loop waits: blocking (default: our own epoll_wait, like a C
                           server, yielding to Node every 20 ms) or libuv (uv_poll, as embedded)
   -W NAME=VALUE           Set a limit (repeatable). The host's, for every module:
@@ -112,11 +118,13 @@ Exit status:
   66 cannot read module   67 not a wasmloop guest    68 guest failed to start (or ran away)
   70 guest kept trapping  71 cannot listen           72 needs Linux / native shim not built
   73 build: the guest does not compile (a built module that fails run's checks: 67)
+  74 a --tls-cert/--tls-key cannot be read, the key does not match, or the cert expired
   A WASI command: its own exit code; 70 if it trapped; 66 a --dir cannot be read; 67 no _start;
   71 a --tcplisten address cannot be bound, or a --listenfd fd is not a listening socket
 
 Examples:
   wasmloop run wasm/echo.wasm --tcplisten 127.0.0.1:9000
+  wasmloop run wasm/hello.wasm --tcplisten 0.0.0.0:443 --tls-cert cert.pem --tls-key key.pem
   wasmloop run --dir data::/data tool.wasm -- --in /data/input.txt
 `;
 

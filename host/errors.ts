@@ -28,6 +28,7 @@ export const WASMLOOP_ERROR_CODES = [
   'ERR_WASMLOOP_PLATFORM',
   'ERR_WASMLOOP_NATIVE',
   'ERR_WASMLOOP_BUILD',
+  'ERR_WASMLOOP_TLS',
 ] as const;
 
 export type WasmloopErrorCode = (typeof WASMLOOP_ERROR_CODES)[number];

@@ -8,14 +8,15 @@
  */
 import { checkLimits, checkLimitValues, effectiveLimits } from './limits.ts';
 import { openAllListeners } from './listeners.ts';
-import { checkOptions } from './options.ts';
+import { checkOptions, type CheckedOptions } from './options.ts';
 import { checkGuest, loadModule, usesWasi } from './module.ts';
-import { loadNative } from './kernel/native.ts';
+import { loadNative, type NativeKernel } from './kernel/native.ts';
 import { defaultOnTrap, NativeLoop } from './driver/native-loop.ts';
-import type { CreateLoopOptions, WasmLoop } from './types.ts';
+import type { CreateLoopOptions, LoopConfig, WasmLoop } from './types.ts';
 import type { Fd } from './kernel/contract.ts';
 import { initWasi } from './guest/wasi.ts';
 import { startWorkers } from './driver/workers.ts';
+import { attachTls, freeTlsContexts, markTlsListeners } from './tls.ts';
 
 export { WasmloopError, type WasmloopErrorCode } from './errors.ts';
 export { compileGuest } from './module.ts';
@@ -32,6 +33,7 @@ export {
 export type { LoopStats } from './guest/loop.ts';
 export type { ListenAddress } from './address.ts';
 export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from './types.ts';
+export { setCertificate, type TlsCertificate, type TlsOptions, type TlsStats } from './tls.ts';
 
 /** Starts serving `module` on the given addresses. Errors are WasmloopError with a `code`;
  *  every option is checked before anything is opened, and a failure closes what was opened. */
@@ -47,6 +49,41 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
   const inherited = (o.listenFds ?? []) as Fd[]; // checked by checkOptions
   const { fds, addresses } = await openAllListeners(native, o.listen, inherited, o.workers > 1);
+  const tls = tlsListeners(native, fds, o.listen, limits);
+  try {
+    return attachTls(await startLoop(o, native, { module, fds, addresses, limits }), native, tls);
+  } catch (err) {
+    freeTlsContexts(native, tls);
+    throw err;
+  }
+}
+
+/** The TLS contexts of the listeners, by index (-1: plaintext); closes every fd on failure. */
+function tlsListeners(
+  native: NativeKernel,
+  fds: Fd[],
+  list: CheckedOptions['listen'],
+  limits: Record<string, number>,
+): number[] {
+  try {
+    return markTlsListeners(native, fds, list, {
+      handshakeTimeoutMs: limits['tls-handshake-timeout-ms'] ?? 10000,
+      maxHandshakes: limits['tls-max-handshakes'] ?? 1024,
+    });
+  } catch (err) {
+    for (const fd of fds) native.close(fd);
+    throw err;
+  }
+}
+
+/** The loop on worker threads, or (workers: 0) on the calling thread. */
+async function startLoop(
+  o: CheckedOptions,
+  native: NativeKernel,
+  opened: Pick<LoopConfig, 'module' | 'fds' | 'addresses' | 'limits'>,
+): Promise<WasmLoop> {
+  const inherited = o.listenFds ?? [];
+  const { module, fds, addresses, limits } = opened;
   const common = {
     module,
     fds,

@@ -52,6 +52,18 @@ export const HOST_LIMITS: Record<string, LimitSpec> = {
     ...ANY,
     help: 'host: how long a peer past it has its connections refused',
   },
+  'tls-handshake-timeout-ms': {
+    default: 10000,
+    min: 1,
+    max: 2 ** 31 - 1,
+    help: 'host: a TLS handshake not done in this long is closed',
+  },
+  'tls-max-handshakes': {
+    default: 1024,
+    min: 1,
+    max: 1 << 20,
+    help: 'host: TLS handshakes in flight per loop (per worker); more are closed at accept',
+  },
 };
 
 /** @deprecated the host's limits; a guest's own come from its declaration (limitsOf). */

@@ -6,6 +6,7 @@
  */
 import { checkPort } from './address.ts';
 import { WasmloopError } from './errors.ts';
+import { checkTlsOption } from './tls.ts';
 import type { CreateLoopOptions, ListenOptions } from './types.ts';
 
 /** Most worker threads one createLoop may start. */
@@ -67,6 +68,7 @@ function checkListen(listen: unknown, listenFds: unknown): void {
     wholeNumber(`listen[${i}].backlog`, backlog, 1, 65535);
     if (reusePort !== undefined && typeof reusePort !== 'boolean')
       usage(`listen[${i}].reusePort must be a boolean`);
+    checkTlsOption((l as Partial<ListenOptions>).tls, `listen[${i}]`);
   });
 }
 

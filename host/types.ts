@@ -5,12 +5,16 @@ import type { Fd } from './kernel/contract.ts';
 import type { Limits } from './limits.ts';
 import type { LoopStats } from './guest/loop.ts';
 import type { ModuleSource } from './module.ts';
+import type { TlsOptions, TlsStats } from './tls.ts';
 
 export interface ListenOptions {
   host?: string;
   port: number;
   backlog?: number;
   reusePort?: boolean;
+  /** Serve TLS on this listener (docs/EMBEDDING.md): PEM certificate and key, strings or
+   *  Buffers, and optionally more certificates chosen by SNI. The guest sees plaintext. */
+  tls?: TlsOptions;
 }
 
 export interface CreateLoopOptions {
@@ -62,7 +66,7 @@ export interface WasmLoop {
   /** Counters summed over the guest instances (and worker threads) of this loop. Worker
    *  threads (the default) publish them every 50 ms, so they may lag by that much; with
    *  workers: 0 they are read live. */
-  stats(): LoopStats;
+  stats(): LoopStats & Partial<TlsStats>;
   /** The same counters, with traps by cause and a histogram of slice durations, in the
    *  Prometheus text format (version 0.0.4), per worker thread (a `worker` label) when there
    *  are worker threads. What `--metrics` serves at /metrics. Read at call time, nothing

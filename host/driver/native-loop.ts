@@ -73,10 +73,14 @@ export class NativeLoop implements WasmLoop {
   private graceEnd = Infinity; // when the grace period of close() ends
   private slice: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private listenersOpen: boolean;
+  /** Some listener serves TLS: the libuv driver then also wakes for what the shim's TLS owes
+   *  the guest (buffered plaintext, an expired handshake), which no socket event announces. */
+  private readonly tls: boolean;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
 
   constructor(private readonly opts: NativeLoopOptions) {
     this.listenersOpen = opts.ownsListeners;
+    this.tls = opts.fds.some((fd) => opts.native.tlsListenerId(fd) >= 0);
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {}); // a caller that never looks at `done` must not crash the process
     try {
@@ -189,7 +193,16 @@ export class NativeLoop implements WasmLoop {
       loop.counters.endSlice(performance.now());
     }
     this.aim();
+    this.armTls();
   };
+
+  /** The libuv driver's timer for the shim's TLS (see `tls`); the blocking driver needs none,
+   *  since its epoll_wait is bounded by the same deadlines in C. */
+  private armTls(): void {
+    if (!this.tls || this.loop.closed) return;
+    const ms = this.opts.native.tlsWake(this.loop.epfd);
+    if (ms >= 0) this.arm(ms);
+  }
 
   /**
    * Points the poll's fetch at the current instance's event ring, or at nothing while there is
@@ -223,6 +236,7 @@ export class NativeLoop implements WasmLoop {
       this.loop.tick(true);
       this.loop.counters.endSlice(performance.now());
       this.aim();
+      this.armTls();
     }, ms);
   }
 

@@ -11,6 +11,7 @@ import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap } from '../guest/env.ts';
 import { openSiblings } from '../listeners.ts';
+import { copyTlsMark } from '../tls.ts';
 import type { LoopStats } from '../guest/loop.ts';
 import { TRAP_CAUSES } from '../guest/loop-metrics.ts';
 import { renderMetrics, sumStats } from '../metrics.ts';
@@ -75,6 +76,7 @@ async function siblingSet(opts: PoolOptions): Promise<Fd[]> {
     }
     set.push(copy);
   }
+  set.forEach((copy, i) => copyTlsMark(opts.native, opts.fds[i]!, copy));
   return set;
 }
 

@@ -42,7 +42,12 @@ export function hostcalls(
   module: WebAssembly.Module,
   opts: InstanceOptions,
 ): Hostcalls {
-  return { ...handleCalls(g, opts), ...ioCalls(g, opts), ...clockAndLimitCalls(g, module, opts) };
+  return {
+    ...handleCalls(g, opts),
+    ...ioCalls(g, opts),
+    ...clockAndLimitCalls(g, module, opts),
+    ...tlsCalls(g, opts),
+  };
 }
 
 /** Handles: the listeners, accepting, interest, closing. */
@@ -133,6 +138,29 @@ function clockAndLimitCalls(
     limit: (ptr, len) => {
       const name = readUtf8(g.memory, ptr >>> 0, len >>> 0);
       return (name === null ? undefined : limits.get(name)) ?? -1;
+    },
+  };
+}
+
+/** What a guest may learn of a connection's TLS (docs/ABI.md, `tls_info`): never a key. */
+function tlsCalls(g: HostcallTarget, { kernel }: InstanceOptions): Pick<Hostcalls, 'tls_info'> {
+  return {
+    tls_info: (h, ptr, len) => {
+      const fd = g.handles.fd(h as Handle, Kind.Conn);
+      if (fd < 0) return fd;
+      const info = kernel.tlsInfo?.(fd) ?? 0;
+      if (typeof info === 'number') return info < 0 ? info : 0;
+      const alpn = Buffer.from(info.alpn).subarray(0, 255);
+      const sni = Buffer.from(info.sni).subarray(0, 255);
+      const size = 2 + alpn.length + sni.length;
+      if (size > len >>> 0) return -Errno.ERANGE;
+      if ((ptr >>> 0) + size > g.memory.byteLength) return -Errno.EFAULT;
+      const out = new Uint8Array(g.memory, ptr >>> 0, size);
+      out[0] = alpn.length;
+      out.set(alpn, 1);
+      out[1 + alpn.length] = sni.length;
+      out.set(sni, 2 + alpn.length);
+      return size;
     },
   };
 }

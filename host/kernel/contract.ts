@@ -104,4 +104,7 @@ export interface Kernel {
   shutdown(fd: Fd, how: number): number;
   /** close(fd): 0 or -errno. */
   close(fd: Fd): number;
+  /** A TLS connection's negotiated ALPN and SNI name ('' for none), or 0 for any other fd.
+   *  Only the native kernel serves TLS; without it every connection is plain (`tls_info` 0). */
+  tlsInfo?(fd: Fd): { alpn: string; sni: string } | number;
 }

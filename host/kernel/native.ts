@@ -38,6 +38,35 @@ export interface NativeKernel extends Kernel {
   adoptListener(fd: Fd): number;
   /** A close-on-exec duplicate of a listener, sharing its accept queue: the new fd, or -errno. */
   dupListener(fd: Fd): Fd;
+  // ---- TLS (host/native/tls.c; host/tls.ts) ----
+  /** A TLS context from a PEM certificate (chain) and key: its id, or { errno, message }
+   *  (-EINVAL unreadable or not a pair, -ERANGE expired or not yet valid). */
+  tlsContext(cert: Uint8Array, key: Uint8Array): number | { errno: number; message: string };
+  /** New default certificate for handshakes from now on: 0 or { errno, message }. */
+  tlsContextSwap(
+    id: number,
+    cert: Uint8Array,
+    key: Uint8Array,
+  ): number | { errno: number; message: string };
+  /** One more certificate, chosen by SNI name: 0 or { errno, message }. */
+  tlsContextAdd(
+    id: number,
+    cert: Uint8Array,
+    key: Uint8Array,
+  ): number | { errno: number; message: string };
+  /** Handshake timeout and cap on handshakes in flight per thread: 0 or -errno. */
+  tlsContextLimits(id: number, handshakeTimeoutMs: number, maxHandshakes: number): number;
+  /** Drops the id (listeners and connections made with it keep their hold): 0 or -errno. */
+  tlsContextFree(id: number): number;
+  /** [handshakes, failures, timeouts, refused] or -errno. */
+  tlsContextStats(id: number): number[] | number;
+  /** Marks a listener as TLS with context `id` (-1: plaintext again): 0 or -errno. */
+  tlsListener(fd: Fd, id: number): number;
+  /** A listener's context id, or -1. */
+  tlsListenerId(fd: Fd): number;
+  /** Ms until epoll fd `epfd`'s TLS connections need a tick (0: plaintext is buffered, or a
+   *  handshake just expired), or -1 for never; the libuv driver arms a timer with it. */
+  tlsWake(epfd: Fd): number;
 }
 
 /**

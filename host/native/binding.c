@@ -23,6 +23,7 @@
 #include "errno.h"
 #include "net.h"
 #include "poll.h"
+#include "tls-binding.h"
 
 #if !defined(__linux__)
 #error "wasmloop's native shim needs Linux (epoll)"
@@ -283,7 +284,8 @@ NAPI_MODULE_INIT() {
   };
 #undef WL__METHOD
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) !=
-      napi_ok) {
+          napi_ok ||
+      !wl__tls_define(env, exports)) {
     return NULL;
   }
   return exports;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errno.h"
+#include "tls.h"
 
 /* The current errno as a negative WASI errno. */
 static int wl__fail(void) { return -wl__wasi_errno(errno); }
@@ -24,6 +25,7 @@ int wl__epoll_create(void) {
 
 int wl__epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
   struct epoll_event ev = {.events = events, .data = {.u64 = data}};
+  if (wl__tls_active()) wl__tls_watch(epfd, op, fd, events, data);
   return epoll_ctl(epfd, op, fd, &ev) == 0 ? 0 : wl__fail();
 }
 
@@ -74,10 +76,12 @@ static int64_t wl__now_ms(void) {
 
 int wl__epoll_wait(int epfd, void *out, int max_events, int timeout_ms) {
   /* A signal must not shorten or stretch the wait: retry with what is left of the timeout. */
+  bool tls = wl__tls_active(); /* TLS may owe events no socket reports (tls-conn.c) */
+  if (tls) timeout_ms = wl__tls_wait_bound(epfd, timeout_ms);
   int64_t deadline = timeout_ms > 0 ? wl__now_ms() + timeout_ms : 0;
   for (;;) {
     int n = wl__epoll_wait_once(epfd, out, max_events, timeout_ms);
-    if (n >= 0) return n;
+    if (n >= 0) return tls ? wl__tls_inject(epfd, out, n, max_events) : n;
     if (errno != EINTR) return wl__fail();
     if (timeout_ms > 0) {
       int64_t left = deadline - wl__now_ms();
@@ -207,8 +211,9 @@ static int wl__accept_errno(int err) {
 int wl__accept(int fd) {
   int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (conn < 0) return wl__accept_errno(errno);
-  if (wl__set_flag(conn, IPPROTO_TCP, TCP_NODELAY) != 0) {
-    int err = wl__fail();
+  int err = wl__set_flag(conn, IPPROTO_TCP, TCP_NODELAY) != 0 ? wl__fail() : 0;
+  if (err == 0 && wl__tls_active()) err = wl__tls_accepted(fd, conn);
+  if (err != 0) {
     close(conn);
     return err;
   }
@@ -218,23 +223,29 @@ int wl__accept(int fd) {
 static size_t wl__clamp(uint32_t len) { return len > INT32_MAX ? INT32_MAX : len; }
 
 int wl__recv(int fd, void *buf, uint32_t len) {
+  if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_recv(fd, buf, len);
   ssize_t n = recv(fd, buf, wl__clamp(len), 0);
   return n >= 0 ? (int)n : wl__fail();
 }
 
 int wl__send(int fd, const void *buf, uint32_t len) {
+  if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_send(fd, buf, len);
   /* MSG_NOSIGNAL: a closed peer is -EPIPE, never a SIGPIPE for the whole process. */
   ssize_t n = send(fd, buf, wl__clamp(len), MSG_NOSIGNAL);
   return n >= 0 ? (int)n : wl__fail();
 }
 
-int wl__shutdown(int fd, int how) { return shutdown(fd, how) == 0 ? 0 : wl__fail(); }
+int wl__shutdown(int fd, int how) {
+  if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_shutdown(fd, how);
+  return shutdown(fd, how) == 0 ? 0 : wl__fail();
+}
 
 int wl__close(int fd) {
   /*
    * Linux releases the descriptor even when close() reports EINTR, so that is success:
    * a caller that retried could close a descriptor another thread was just given.
    */
+  if (wl__tls_active()) wl__tls_forget(fd);
   if (close(fd) == 0 || errno == EINTR) return 0;
   return wl__fail();
 }

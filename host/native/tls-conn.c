@@ -1,0 +1,300 @@
+/*
+ * TLS connections (tls.h; docs/DESIGN.md, "TLS"): an SSL per accepted fd, driven by the guest's
+ * own recv/send; the handshake runs inside its first recvs (WANT_READ/WANT_WRITE: -EAGAIN).
+ * Per thread: the handshakes in flight by deadline (one past it is shut down, so the kernel
+ * reports it), and the connections holding plaintext not yet read (announced as EPOLLIN).
+ */
+#include <errno.h>
+#include <openssl/err.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "errno.h"
+#include "tls-internal.h"
+#include "tls.h"
+
+struct wl__link {
+  struct wl__link *prev, *next;
+};
+
+struct wl__tls_conn {
+  struct wl__link pending; /* first: a pending link is its connection */
+  struct wl__link shaking;
+  SSL *ssl;
+  struct wl__tls_ctx *ctx;
+  uint64_t owner; /* the thread whose lists hold the links */
+  uint64_t data;  /* the guest's epoll token */
+  int64_t deadline_ms;
+  uint32_t events; /* the guest's interest */
+  int fd, epfd;
+  int dead; /* 0, or the errno every call now returns (a failed or expired handshake) */
+  bool handshaking;
+};
+
+static _Atomic(struct wl__tls_conn *) wl__conns[WL__TLS_MAX_FD];
+static _Atomic uint64_t wl__threads;
+static _Thread_local uint64_t wl__thread;
+static _Thread_local struct wl__link wl__pending, wl__shaking;
+static _Thread_local int wl__in_flight;
+
+#define WL__CONN_OF(link, field) \
+  ((struct wl__tls_conn *)((char *)(link) - offsetof(struct wl__tls_conn, field)))
+
+static uint64_t wl__self(void) {
+  if (wl__thread == 0) {
+    wl__thread = atomic_fetch_add(&wl__threads, 1) + 1;
+    wl__pending.prev = wl__pending.next = &wl__pending;
+    wl__shaking.prev = wl__shaking.next = &wl__shaking;
+  }
+  return wl__thread;
+}
+
+static void wl__unlink(struct wl__link *l) {
+  if (l->next == NULL) return;
+  l->prev->next = l->next;
+  l->next->prev = l->prev;
+  l->prev = l->next = NULL;
+}
+static void wl__link_after(struct wl__link *at, struct wl__link *l) {
+  l->prev = at;
+  l->next = at->next;
+  at->next->prev = l;
+  at->next = l;
+}
+static int64_t wl__ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct wl__tls_conn *wl__conn(int fd) {
+  if (fd < 0 || fd >= WL__TLS_MAX_FD) return NULL;
+  return atomic_load_explicit(&wl__conns[fd], memory_order_relaxed);
+}
+bool wl__tls_is(int fd) { return wl__conn(fd) != NULL; }
+
+/* Into the deadline-ordered handshake list (from its end: deadlines mostly come in order). */
+static void wl__shaking_add(struct wl__tls_conn *c) {
+  struct wl__link *at = wl__shaking.prev;
+  while (at != &wl__shaking && WL__CONN_OF(at, shaking)->deadline_ms > c->deadline_ms)
+    at = at->prev;
+  wl__link_after(at, &c->shaking);
+  c->handshaking = true;
+  wl__in_flight++;
+}
+
+/* The handshake is over (done, failed or expired): counted, and off the list. */
+static void wl__shaking_end(struct wl__tls_conn *c, _Atomic uint64_t *counter) {
+  if (!c->handshaking) return;
+  c->handshaking = false;
+  if (counter != NULL) atomic_fetch_add(counter, 1);
+  if (c->owner != wl__self()) return; /* its thread is gone, and its lists with it */
+  wl__unlink(&c->shaking);
+  wl__in_flight--;
+}
+
+int wl__tls_accepted(int listener, int conn) {
+  struct wl__tls_ctx *x = wl__tls_listener_ctx(listener);
+  if (x == NULL) return 0;
+  wl__self();
+  struct wl__tls_conn *c = NULL;
+  if (conn >= WL__TLS_MAX_FD || wl__in_flight >= x->max_handshakes) {
+    atomic_fetch_add(&x->refused, 1);
+  } else if ((c = calloc(1, sizeof *c)) != NULL && (c->ssl = wl__tls_ctx_ssl(x)) != NULL &&
+             SSL_set_fd(c->ssl, conn) == 1) {
+    SSL_set_accept_state(c->ssl);
+    *c = (struct wl__tls_conn){.ssl = c->ssl, .ctx = x, .owner = wl__thread, .fd = conn,
+                               .epfd = -1, .deadline_ms = wl__ms() + x->timeout_ms};
+    wl__shaking_add(c);
+    atomic_store_explicit(&wl__conns[conn], c, memory_order_relaxed);
+    return 0;
+  }
+  if (c != NULL) SSL_free(c->ssl), free(c);
+  wl__tls_ctx_unref(x);
+  return ERR_clear_error(), -WL__WASI_ECONNABORTED;
+}
+
+/* Records whether input waits in c's SSL, which no socket event will announce: plaintext, or
+ * read-ahead bytes when the guest's buffer filled (with room left, SSL_read stopped at
+ * WANT_READ: a partial record, whose rest the socket announces). */
+static void wl__mark_pending(struct wl__tls_conn *c, bool filled) {
+  bool pending =
+      c->dead == 0 && (SSL_pending(c->ssl) > 0 || (filled && SSL_has_pending(c->ssl)));
+  if (!pending) wl__unlink(&c->pending);
+  else if (c->pending.next == NULL) wl__link_after(&wl__pending, &c->pending);
+}
+
+/* A failed SSL_read/SSL_write as a result: -EAGAIN, 0 (EOF) or a negative errno. */
+static int wl__tls_result(struct wl__tls_conn *c, int n) {
+  int saved = errno;
+  switch (SSL_get_error(c->ssl, n)) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return -WL__WASI_EAGAIN;
+    case SSL_ERROR_ZERO_RETURN: /* close_notify, or EOF without it (IGNORE_UNEXPECTED_EOF) */
+      wl__shaking_end(c, &c->ctx->failures);
+      return 0;
+    case SSL_ERROR_SYSCALL:
+      c->dead = saved != 0 ? wl__wasi_errno(saved) : WL__WASI_ECONNRESET;
+      break;
+    default: /* a protocol error: garbage, a bad record, no cipher in common */
+      c->dead = WL__WASI_EPROTO;
+  }
+  wl__shaking_end(c, &c->ctx->failures);
+  ERR_clear_error();
+  return -c->dead;
+}
+
+/* Before each call: a handshake past its deadline fails with -ETIMEDOUT. */
+static bool wl__tls_usable(struct wl__tls_conn *c) {
+  if (c->dead == 0 && c->handshaking && wl__ms() >= c->deadline_ms) {
+    c->dead = WL__WASI_ETIMEDOUT;
+    wl__shaking_end(c, &c->ctx->timeouts);
+  }
+  return c->dead == 0;
+}
+
+static void wl__tls_progress(struct wl__tls_conn *c) {
+  if (c->handshaking && SSL_is_init_finished(c->ssl)) wl__shaking_end(c, &c->ctx->handshakes);
+}
+
+int wl__tls_recv(int fd, void *buf, uint32_t len) {
+  struct wl__tls_conn *c = wl__conn(fd);
+  if (!wl__tls_usable(c)) return -c->dead;
+  int cap = len > INT32_MAX ? INT32_MAX : (int)len;
+  ERR_clear_error();
+  errno = 0;
+  int n = SSL_read(c->ssl, buf, cap);
+  wl__tls_progress(c);
+  if (n <= 0) {
+    n = wl__tls_result(c, n);
+  } else {
+    /* Fill the buffer from what is already read (no syscall): less left pending. */
+    for (int more; n < cap && SSL_has_pending(c->ssl); n += more) {
+      more = SSL_read(c->ssl, (char *)buf + n, cap - n);
+      if (more <= 0) break;
+    }
+  }
+  wl__mark_pending(c, n == cap);
+  ERR_clear_error();
+  return n;
+}
+
+int wl__tls_send(int fd, const void *buf, uint32_t len) {
+  struct wl__tls_conn *c = wl__conn(fd);
+  if (!wl__tls_usable(c)) return -c->dead;
+  ERR_clear_error();
+  errno = 0;
+  int n = SSL_write(c->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+  wl__tls_progress(c);
+  if (n > 0) return n;
+  int r = wl__tls_result(c, n);
+  return r == 0 ? -WL__WASI_EPIPE : r; /* the peer's close_notify: nothing more can be sent */
+}
+
+int wl__tls_shutdown(int fd, int how) {
+  struct wl__tls_conn *c = wl__conn(fd);
+  /* Our close_notify before the FIN, once the session is up and healthy (never after a fatal
+   * error: OpenSSL forbids it). A full socket buffer drops it: the FIN still ends the stream. */
+  if (how != SHUT_RD && c->dead == 0 && !c->handshaking && SSL_is_init_finished(c->ssl)) {
+    ERR_clear_error();
+    SSL_shutdown(c->ssl);
+    ERR_clear_error();
+  }
+  return shutdown(fd, how) == 0 ? 0 : -wl__wasi_errno(errno);
+}
+
+void wl__tls_forget(int fd) {
+  if (fd < 0 || fd >= WL__TLS_MAX_FD) return;
+  wl__tls_forget_listener(fd);
+  if (atomic_load_explicit(&wl__conns[fd], memory_order_relaxed) == NULL) return;
+  struct wl__tls_conn *c = atomic_exchange(&wl__conns[fd], NULL);
+  if (c == NULL) return;
+  wl__shaking_end(c, NULL); /* a handshake the guest gave up on is not a failure of the peer */
+  if (c->owner == wl__self()) wl__unlink(&c->pending);
+  SSL_free(c->ssl);
+  wl__tls_ctx_unref(c->ctx);
+  free(c);
+}
+
+static void wl__copy(char out[256], const void *src, size_t len) {
+  len = len > 255 ? 255 : len;
+  if (src != NULL) memcpy(out, src, len);
+  out[src != NULL ? len : 0] = '\0';
+}
+
+int wl__tls_info(int fd, char alpn[256], char sni[256]) {
+  struct wl__tls_conn *c = wl__conn(fd);
+  if (c == NULL) return 0;
+  const unsigned char *proto = NULL;
+  unsigned int proto_len = 0;
+  SSL_get0_alpn_selected(c->ssl, &proto, &proto_len);
+  wl__copy(alpn, proto, proto_len);
+  const char *name = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
+  wl__copy(sni, name, name != NULL ? strlen(name) : 0);
+  return 1;
+}
+
+void wl__tls_watch(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+  struct wl__tls_conn *c = wl__conn(fd);
+  if (c == NULL) return;
+  c->epfd = op == EPOLL_CTL_DEL ? -1 : epfd;
+  c->events = events;
+  c->data = data;
+}
+
+/* True when c has plaintext for epfd's guest, which asked to read. */
+static bool wl__tls_ready(const struct wl__tls_conn *c, int epfd) {
+  return c->epfd == epfd && (c->events & EPOLLIN) != 0;
+}
+
+int wl__tls_wait_bound(int epfd, int timeout_ms) {
+  wl__self();
+  int64_t now = wl__ms();
+  while (wl__shaking.next != &wl__shaking) {
+    struct wl__tls_conn *c = WL__CONN_OF(wl__shaking.next, shaking);
+    if (c->deadline_ms > now) {
+      int64_t left = c->deadline_ms - now;
+      if (timeout_ms < 0 || left < timeout_ms) timeout_ms = (int)left;
+      break;
+    }
+    /* Expired: shut down, so the guest hears of it (EPOLLHUP) and closes it. */
+    c->dead = WL__WASI_ETIMEDOUT;
+    wl__shaking_end(c, &c->ctx->timeouts);
+    shutdown(c->fd, SHUT_RDWR);
+  }
+  for (struct wl__link *l = wl__pending.next; l != &wl__pending; l = l->next) {
+    if (wl__tls_ready(WL__CONN_OF(l, pending), epfd)) return 0;
+  }
+  return timeout_ms;
+}
+
+static uint64_t wl__load_le(const unsigned char *p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+static void wl__store_le(unsigned char *p, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+int wl__tls_inject(int epfd, void *out, int n, int max_events) {
+  unsigned char *recs = out;
+  for (struct wl__link *l = wl__pending.next; l != NULL && l != &wl__pending; l = l->next) {
+    struct wl__tls_conn *c = WL__CONN_OF(l, pending);
+    if (!wl__tls_ready(c, epfd)) continue;
+    int i = 0;
+    while (i < n && wl__load_le(recs + i * 12 + 4, 8) != c->data) i++;
+    if (i == n && n == max_events) break; /* the ring is full: next time (the wait is 0) */
+    unsigned char *rec = recs + i * 12;
+    uint32_t events = i < n ? (uint32_t)wl__load_le(rec, 4) : 0;
+    wl__store_le(rec, events | EPOLLIN, 4);
+    wl__store_le(rec + 4, c->data, 8);
+    if (i == n) n++;
+  }
+  return n;
+}
