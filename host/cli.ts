@@ -39,6 +39,7 @@ export const CODE_TO_EXIT: Record<WasmloopErrorCode, number> = {
   ERR_WASMLOOP_ABI: EXIT.notGuest,
   ERR_WASMLOOP_IMPORT: EXIT.notGuest,
   ERR_WASMLOOP_INIT: EXIT.startFailed,
+  ERR_WASMLOOP_RELOAD: EXIT.startFailed, // only embedders see it: a failed SIGHUP keeps serving
   ERR_WASMLOOP_TRAP: EXIT.startFailed,
   ERR_WASMLOOP_RESTARTS: EXIT.trapped,
   ERR_WASMLOOP_WORKER: EXIT.trapped,

@@ -6,13 +6,13 @@
  * thread, sharing the ports with SO_REUSEPORT. `workers: 0` runs the loop on the calling
  * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
  */
-import { checkLimits, checkLimitValues, effectiveLimits } from './limits.ts';
+import { checkLimitValues } from './limits.ts';
 import { openAllListeners } from './listeners.ts';
 import { checkOptions } from './options.ts';
-import { checkGuest, loadModule, usesWasi } from './module.ts';
+import { prepareGuest, usesWasi } from './module.ts';
 import { loadNative } from './kernel/native.ts';
 import { defaultOnTrap, NativeLoop } from './driver/native-loop.ts';
-import type { CreateLoopOptions, WasmLoop } from './types.ts';
+import { DEFAULT_DRAIN_MS, type CreateLoopOptions, type WasmLoop } from './types.ts';
 import type { Fd } from './kernel/contract.ts';
 import { initWasi } from './guest/wasi.ts';
 import { startWorkers } from './driver/workers.ts';
@@ -37,10 +37,8 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   const o = checkOptions(options);
   const native = loadNative();
   const given = checkLimitValues({ ...o.limits });
-  const module = await loadModule(o.module, effectiveLimits(given));
-  checkGuest(module);
   // Names and ranges against the module's own declaration; the guest gets its declared defaults.
-  const limits = effectiveLimits(checkLimits(given, module), module);
+  const { module, limits } = await prepareGuest(o.module, given);
   if (usesWasi(module)) await initWasi();
   // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
   const inherited = (o.listenFds ?? []) as Fd[]; // checked by checkOptions
@@ -56,6 +54,7 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
     env: o.env ?? {},
     onTrap: o.onTrap ?? defaultOnTrap,
     signal: o.signal,
+    reloads: { given, drainMs: o.drainMs ?? DEFAULT_DRAIN_MS },
   };
   if (o.workers > 0) {
     return startWorkers({

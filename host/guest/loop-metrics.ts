@@ -5,7 +5,9 @@
  * reading (docs/PERFORMANCE.md, "Metrics").
  */
 import { GuestTrap } from './env.ts';
+import { STAT_NAMES, zeroStats, type GuestStats } from './exports.ts';
 import type { LoopStats } from './loop-options.ts';
+import type { PeerGuard } from './peer-guard.ts';
 
 /** Why a guest instance ended. `abort`: the guest called abort; `wasm`: a wasm trap
  *  (unreachable, out-of-bounds access, stack overflow); `host`: a hostcall threw (e.g. the
@@ -33,6 +35,13 @@ export interface LoopMetrics {
   stats: LoopStats;
   traps: Record<TrapCause, number>;
   slices: SliceHistogram;
+  /** Reloads (host/guest/reload.ts) that took over, and that failed before anything moved. */
+  reloads: ReloadCounts;
+}
+
+export interface ReloadCounts {
+  ok: number;
+  failed: number;
 }
 
 export function zeroTraps(): Record<TrapCause, number> {
@@ -49,6 +58,7 @@ export function trapCause(err: unknown): TrapCause {
 /** A Loop's traps and slice durations. */
 export class LoopCounters {
   readonly traps = zeroTraps();
+  readonly reloads: ReloadCounts = { ok: 0, failed: 0 };
   private readonly counts = new Array<number>(SLICE_BOUNDS_S.length + 1).fill(0);
   private sumMs = 0;
   /** The clock reading (ms) the running slice began with; -1 when none is open. */
@@ -70,7 +80,34 @@ export class LoopCounters {
   snapshot(): Omit<LoopMetrics, 'stats'> {
     return {
       traps: { ...this.traps },
+      reloads: { ...this.reloads },
       slices: { counts: [...this.counts], sumSeconds: this.sumMs / 1000 },
     };
+  }
+}
+
+/** Counters of the instances a loop no longer runs (trapped, or replaced by a reload), and its
+ *  restarts. */
+export class RetiredCounters {
+  readonly stats: GuestStats = zeroStats();
+  restarts = 0;
+
+  /** Folds in the counters of an instance that is dropped, and `closed` connections the host
+   *  closed for it. Gauges (open connections, buffers in use) describe live instances only. */
+  add(g: { stats(): GuestStats }, closed = 0): void {
+    const s = g.stats();
+    for (const k of STAT_NAMES) if (k !== 'open' && k !== 'buffersInUse') this.stats[k] += s[k];
+    this.stats.closed += closed;
+  }
+
+  /** The loop's counters: the live instances' (`live`) plus these. */
+  total(live: GuestStats, guard: PeerGuard): LoopStats {
+    const out = {
+      restarts: this.restarts,
+      connectionsRefused: guard.refused,
+      peersBlocked: guard.blocks,
+    } as LoopStats;
+    for (const k of STAT_NAMES) out[k] = live[k] + this.stats[k];
+    return out;
   }
 }
