@@ -14,6 +14,7 @@ import { WasmloopError } from './errors.ts';
 import { parseLimit, type Limits } from './limits.ts';
 import { MAX_WORKERS } from './options.ts';
 import type { TlsFiles } from './tls.ts';
+import { DEFAULT_DRAIN_MS } from './types.ts';
 
 export interface RunArgs {
   module: string;
@@ -23,6 +24,10 @@ export interface RunArgs {
   env: Record<string, string>;
   args: string[];
   graceMs: number;
+  /** After a reload (SIGHUP, `--watch`): how long the old instance may finish its requests. */
+  drainMs: number;
+  /** `--watch`: reload when the module file changes. */
+  watch: boolean;
   maxRestarts: number;
   limits: Limits;
   workers: number;
@@ -51,6 +56,8 @@ export function parseRunArgs(argv: string[]): RunArgs {
     env: {},
     args: [],
     graceMs: 5000,
+    drainMs: DEFAULT_DRAIN_MS,
+    watch: false,
     maxRestarts: 5,
     limits: {},
     workers: 1,
@@ -116,6 +123,12 @@ function applyOption(
       break;
     case '--grace-ms':
       out.graceMs = intOption(flag, need('a whole number'));
+      break;
+    case '--drain-ms':
+      out.drainMs = intOption(flag, need('a whole number'));
+      break;
+    case '--watch':
+      out.watch = true;
       break;
     case '--max-restarts':
       out.maxRestarts = intOption(flag, need('a whole number'));

@@ -11,6 +11,7 @@ import { loadModule } from './module.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { usage, type RunArgs } from './cli-args.ts';
 import { readTlsFiles } from './tls.ts';
+import { reloadOnRequest } from './cli-reload.ts';
 
 /** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
  *  to the same memory and table caps as a guest, so it is compiled again with them. Its
@@ -43,21 +44,14 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
     usage('--dir and --wasi are for WASI commands; a wasmloop guest gets an in-memory filesystem');
   if (opts.listen.length === 0 && !opts.listenfd)
     usage('nothing to serve: give at least one --tcplisten HOST:PORT (or --listenfd)');
-  const loop = await createLoop({
-    module: opts.module,
-    listen: opts.listen.map((a, i) => ({ ...a, tls: readTlsFiles(opts.tlsFiles[i]) })),
-    listenFds: inheritedFds(opts),
-    env: opts.env,
-    args: opts.args,
-    maxRestarts: opts.maxRestarts,
-    limits: opts.limits,
-    workers: opts.workers,
-    watchdogMs: opts.watchdogMs,
-    driver: opts.driver,
-  });
+  const loop = await startLoop(opts);
   // The handlers go on before the "serving" line: whoever waits for that line (a supervisor,
   // a test) may signal at once, and a signal in between would take Node's default action.
-  const stopListening = closeOnSignals(loop, opts.graceMs);
+  const stops = [
+    closeOnSignals(loop, opts.graceMs),
+    reloadOnRequest(loop, opts.module, opts.watch),
+  ];
+  const stopListening = () => stops.forEach((stop) => stop());
   let metrics: MetricsServer | undefined;
   try {
     metrics = opts.metrics ? await serveMetrics(loop, opts.metrics) : undefined;
@@ -78,6 +72,23 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
     stopListening();
     await metrics?.close();
   }
+}
+
+/** The loop `run`'s options describe. */
+function startLoop(opts: RunArgs): Promise<WasmLoop> {
+  return createLoop({
+    module: opts.module,
+    listen: opts.listen.map((a, i) => ({ ...a, tls: readTlsFiles(opts.tlsFiles[i]) })),
+    listenFds: inheritedFds(opts),
+    env: opts.env,
+    args: opts.args,
+    maxRestarts: opts.maxRestarts,
+    limits: opts.limits,
+    workers: opts.workers,
+    watchdogMs: opts.watchdogMs,
+    driver: opts.driver,
+    drainMs: opts.drainMs,
+  });
 }
 
 /** With `--listenfd`, the fds systemd socket activation passed us (ERR_WASMLOOP_USAGE when

@@ -40,6 +40,7 @@ export const CODE_TO_EXIT: Record<WasmloopErrorCode, number> = {
   ERR_WASMLOOP_ABI: EXIT.notGuest,
   ERR_WASMLOOP_IMPORT: EXIT.notGuest,
   ERR_WASMLOOP_INIT: EXIT.startFailed,
+  ERR_WASMLOOP_RELOAD: EXIT.startFailed, // only embedders see it: a failed SIGHUP keeps serving
   ERR_WASMLOOP_TRAP: EXIT.startFailed,
   ERR_WASMLOOP_RESTARTS: EXIT.trapped,
   ERR_WASMLOOP_WORKER: EXIT.trapped,
@@ -84,6 +85,12 @@ Options:
   --env NAME[=VALUE]      Give the guest this WASI environment variable (repeatable); without
                           =VALUE, the host's value of NAME. The guest sees nothing else.
   --grace-ms N            How long in-flight connections may finish on shutdown (default 5000)
+  --drain-ms N            After a reload, how long the old guest instance may finish the
+                          requests it was serving before they are closed (default 30000).
+                          SIGHUP reloads: the module file is read again and replaces the
+                          guest without dropping a connection; if it fails (one line on
+                          stderr) the old guest serves on
+  --watch                 Also reload when the module file changes (for development)
   --max-restarts N        Guest traps in a row tolerated before giving up (default 5);
                           a trap one request caused is answered and not counted
                           (it counts against its client's max-traps-per-peer-minute)

@@ -6,13 +6,18 @@
  * thread, sharing the ports with SO_REUSEPORT. `workers: 0` runs the loop on the calling
  * thread (libuv driver by default) for trusted guests only: nothing can stop it there.
  */
-import { checkLimits, checkLimitValues, effectiveLimits } from './limits.ts';
+import { checkLimitValues, type Limits } from './limits.ts';
 import { openAllListeners } from './listeners.ts';
 import { checkOptions, type CheckedOptions } from './options.ts';
-import { checkGuest, loadModule, usesWasi } from './module.ts';
+import { prepareGuest, usesWasi } from './module.ts';
 import { loadNative, type NativeKernel } from './kernel/native.ts';
 import { defaultOnTrap, NativeLoop } from './driver/native-loop.ts';
-import type { CreateLoopOptions, LoopConfig, WasmLoop } from './types.ts';
+import {
+  DEFAULT_DRAIN_MS,
+  type CreateLoopOptions,
+  type LoopConfig,
+  type WasmLoop,
+} from './types.ts';
 import type { Fd } from './kernel/contract.ts';
 import { initWasi } from './guest/wasi.ts';
 import { startWorkers } from './driver/workers.ts';
@@ -23,13 +28,7 @@ export { compileGuest } from './module.ts';
 export { runCommand, type RunCommandOptions } from './command/embed.ts';
 export type { PreopenDir, WasiBackendName } from './command/command.ts';
 export { GuestTrap } from './guest/env.ts';
-export {
-  declaredLimits,
-  HOST_LIMITS,
-  KNOWN_LIMITS,
-  type LimitSpec,
-  type Limits,
-} from './limits.ts';
+export { declaredLimits, HOST_LIMITS, KNOWN_LIMITS, type LimitSpec } from './limits.ts';
 export type { LoopStats } from './guest/loop.ts';
 export type { ListenAddress } from './address.ts';
 export type { CloseOptions, CreateLoopOptions, ListenOptions, WasmLoop } from './types.ts';
@@ -41,17 +40,19 @@ export async function createLoop(options: CreateLoopOptions): Promise<WasmLoop> 
   const o = checkOptions(options);
   const native = loadNative();
   const given = checkLimitValues({ ...o.limits });
-  const module = await loadModule(o.module, effectiveLimits(given));
-  checkGuest(module);
   // Names and ranges against the module's own declaration; the guest gets its declared defaults.
-  const limits = effectiveLimits(checkLimits(given, module), module);
+  const { module, limits } = await prepareGuest(o.module, given);
   if (usesWasi(module)) await initWasi();
   // One worker needs no SO_REUSEPORT (its replacement takes over the same sockets); more do.
   const inherited = (o.listenFds ?? []) as Fd[]; // checked by checkOptions
   const { fds, addresses } = await openAllListeners(native, o.listen, inherited, o.workers > 1);
   const tls = tlsListeners(native, fds, o.listen, limits);
   try {
-    return attachTls(await startLoop(o, native, { module, fds, addresses, limits }), native, tls);
+    return attachTls(
+      await startLoop(o, native, { module, fds, addresses, limits, given }),
+      native,
+      tls,
+    );
   } catch (err) {
     freeTlsContexts(native, tls);
     throw err;
@@ -80,10 +81,10 @@ function tlsListeners(
 async function startLoop(
   o: CheckedOptions,
   native: NativeKernel,
-  opened: Pick<LoopConfig, 'module' | 'fds' | 'addresses' | 'limits'>,
+  opened: Pick<LoopConfig, 'module' | 'fds' | 'addresses' | 'limits'> & { given: Limits },
 ): Promise<WasmLoop> {
   const inherited = o.listenFds ?? [];
-  const { module, fds, addresses, limits } = opened;
+  const { module, fds, addresses, limits, given } = opened;
   const common = {
     module,
     fds,
@@ -95,6 +96,7 @@ async function startLoop(
     env: o.env ?? {},
     onTrap: o.onTrap ?? defaultOnTrap,
     signal: o.signal,
+    reloads: { given, drainMs: o.drainMs ?? DEFAULT_DRAIN_MS },
   };
   if (o.workers > 0) {
     return startWorkers({

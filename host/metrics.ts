@@ -124,6 +124,15 @@ const FAMILIES: Family[] = [
   ),
   stat('wasmloop_restarts_total', 'counter', 'restarts', 'Guest instances or workers restarted.'),
   labelled(
+    'wasmloop_reloads_total',
+    'Reloads to a new guest module, by result (failed: the old instance served on).',
+    'result',
+    (m) => [
+      ['ok', m.reloads.ok],
+      ['failed', m.reloads.failed],
+    ],
+  ),
+  labelled(
     'wasmloop_limit_rejections_total',
     'Connections the host closed because a limit refused their peer, by limit.',
     'limit',

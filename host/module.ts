@@ -124,6 +124,36 @@ function checkPrecompiled(module: WebAssembly.Module, caps: GuestCaps): void {
   }
 }
 
+/** A guest ready to serve: its module, loaded and capped, and the limits its instances get. */
+export interface PreparedGuest {
+  module: WebAssembly.Module;
+  limits: Limits;
+}
+
+/** Loads `source` under the `given` limits (createLoop's `limits`) and checks it: the ABI, and
+ *  the given limits against its own declaration (whose defaults fill in the rest). */
+export async function prepareGuest(source: ModuleSource, given: Limits): Promise<PreparedGuest> {
+  const module = await loadModule(source, effectiveLimits(given));
+  checkGuest(module);
+  return { module, limits: effectiveLimits(checkLimits(given, module), module) };
+}
+
+/** prepareGuest for a reload: any failure is ERR_WASMLOOP_RELOAD (its cause the reason). */
+export async function prepareReload(source: ModuleSource, given: Limits): Promise<PreparedGuest> {
+  try {
+    return await prepareGuest(source, given);
+  } catch (err) {
+    throw reloadError(err);
+  }
+}
+
+/** ERR_WASMLOOP_RELOAD for a reload that failed before anything moved. */
+export function reloadError(err: unknown): WasmloopError {
+  if (err instanceof WasmloopError && err.code === 'ERR_WASMLOOP_RELOAD') return err;
+  const why = err instanceof Error ? err.message : String(err);
+  return new WasmloopError('ERR_WASMLOOP_RELOAD', `reload failed: ${why}`, { cause: err });
+}
+
 /** True when the module speaks the wasmloop ABI at all (any version marker). */
 export function isWasmloopGuest(module: WebAssembly.Module): boolean {
   return WebAssembly.Module.exports(module).some((e) => /^wl_abi_version_\d+$/.test(e.name));

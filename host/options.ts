@@ -95,6 +95,7 @@ export function checkOptions(options: unknown): CheckedOptions {
   wholeNumber('maxRestarts', o.maxRestarts, 0, Number.MAX_SAFE_INTEGER);
   wholeNumber('workers', o.workers, 0, MAX_WORKERS);
   wholeNumber('watchdogMs', o.watchdogMs, 0, MAX_WATCHDOG_MS);
+  wholeNumber('drainMs', o.drainMs, 0, MAX_WATCHDOG_MS);
   const workers = o.workers ?? 1;
   if (workers === 0 && o.watchdogMs !== undefined && o.watchdogMs > 0) {
     usage(

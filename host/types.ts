@@ -52,6 +52,9 @@ export interface CreateLoopOptions {
   signal?: AbortSignal;
   /** Called for every guest trap; by default it is written to stderr. */
   onTrap?: (err: GuestTrap, restarting: boolean) => void;
+  /** After a reload, how long the replaced instance may take to finish the requests it was
+   *  serving before what it still holds is closed (default 30000 ms). */
+  drainMs?: number;
 }
 
 export interface CloseOptions {
@@ -76,6 +79,13 @@ export interface WasmLoop {
    *  later call with a shorter graceMs shortens the wait. A worker thread whose guest does not
    *  let it finish is terminated 1 s after the grace period. */
   close(options?: CloseOptions): Promise<void>;
+  /** Replaces the guest with `module` (what createLoop's `module` takes) without dropping a
+   *  connection: resolves once the new instance serves (every worker's, one at a time). The
+   *  listeners and idle connections move to it at once; connections in the middle of a request
+   *  finish on the old instance first, for up to `drainMs`. Rejects with ERR_WASMLOOP_RELOAD,
+   *  the old instance serving on, if the new module fails before anything moved (not a guest,
+   *  its limits, a trap or the watchdog in wl_init); with workers, the roll stops there. */
+  reload(module: ModuleSource): Promise<void>;
   /** Settles when the loop has closed: resolves after close(), rejects if the loop failed
    *  (for instance its restart budget was spent). */
   readonly done: Promise<void>;
@@ -94,6 +104,15 @@ export interface LoopConfig {
   args: string[];
   env: Record<string, string>;
 }
+
+/** What a loop needs to reload: the limits createLoop was given, and `drainMs`. */
+export interface ReloadConfig {
+  given: Limits;
+  drainMs: number;
+}
+
+/** How long a replaced instance may finish its requests after a reload, by default. */
+export const DEFAULT_DRAIN_MS = 30_000;
 
 /** How long close() lets connections finish by default. */
 export const DEFAULT_GRACE_MS = 5000;

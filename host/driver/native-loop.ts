@@ -24,7 +24,16 @@ import { Loop, type LoopStats } from '../guest/loop.ts';
 import type { LoopMetrics } from '../guest/loop-metrics.ts';
 import { renderMetrics } from '../metrics.ts';
 import type { NativeKernel } from '../kernel/native.ts';
-import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
+import {
+  DEFAULT_GRACE_MS,
+  type CloseOptions,
+  type LoopConfig,
+  type ReloadConfig,
+  type WasmLoop,
+} from '../types.ts';
+import type { Limits } from '../limits.ts';
+import { prepareReload, reloadError, usesWasi, type ModuleSource } from '../module.ts';
+import { initWasi } from '../guest/wasi.ts';
 
 /** How long the blocking driver keeps the thread before yielding one turn to Node: the bound on
  *  how late a signal, timer or worker message is handled, and 50 yields a second when idle. */
@@ -56,8 +65,12 @@ export interface NativeLoopOptions extends LoopConfig {
   /** Worker mode: a shared mirror of the open fds, so the pool can close them if it must
    *  replace this thread. */
   registry?: Int32Array;
+  /** How many equal parts `registry` holds (host/guest/loop-options.ts). */
+  registryParts?: number;
   /** Worker mode: a shared list of the connections between guest instances (host/driver/handoff.ts). */
   handoff?: Handoff;
+  /** What `reload(source)` needs (on the calling thread; a worker gets prepared modules). */
+  reloads?: ReloadConfig;
 }
 
 export class NativeLoop implements WasmLoop {
@@ -94,6 +107,7 @@ export class NativeLoop implements WasmLoop {
         onTrap: opts.onTrap,
         onBusy: opts.onBusy,
         registry: opts.registry,
+        registryParts: opts.registryParts,
         handoff: opts.handoff,
         ...(opts.driver === 'blocking' ? {} : { onDeadline: (ms: number) => this.arm(ms) }),
         onStopping: () => this.stopPolling(),
@@ -141,6 +155,30 @@ export class NativeLoop implements WasmLoop {
   /** On the calling thread (workers: 0) the series have no `worker` label. */
   metrics(): string {
     return renderMetrics([{ metrics: this.loop.metrics() }]);
+  }
+
+  /** Replaces the guest without dropping a connection (WasmLoop.reload). */
+  async reload(source: ModuleSource): Promise<void> {
+    const config = this.opts.reloads;
+    if (config === undefined) throw reloadError(new Error('this loop takes no reload'));
+    const { module, limits } = await prepareReload(source, config.given).catch((err) => {
+      this.loop.counters.reloads.failed++;
+      throw err;
+    });
+    if (usesWasi(module)) await initWasi();
+    this.reloadPrepared(module, limits, config.drainMs);
+  }
+
+  /** reload() with a module already prepared (a worker gets it from its pool). Throws
+   *  ERR_WASMLOOP_RELOAD, the old instance serving on, if the new one cannot start. */
+  reloadPrepared(module: WebAssembly.Module, limits: Limits, drainMs: number): void {
+    if (this.loop.closed || this.graceTimer !== undefined)
+      throw reloadError(new Error('the loop is closing'));
+    try {
+      this.loop.reload(module, drainMs, limits);
+    } finally {
+      this.aim(); // the poll fetches into the serving instance's ring
+    }
   }
 
   /** A later call with a shorter grace period shortens it (the CLI's second signal). */

@@ -9,10 +9,13 @@
  *             peersBlocked (BLOCKED_SLOT), from the worker's trap budget per peer; traps by
  *             cause (TRAPS_SLOT, TRAP_CAUSES' order); the slice histogram's bucket counts
  *             (SLICES_SLOT) and its sum in seconds (SLICE_SUM_SLOT); failed accepts by errno
- *             (ACCEPT_ERRORS_SLOT, one slot per WASI errno in ERRNO_NAMES' order).
- *   registry  Int32Array in two halves of handleTableSize() slots (host/guest/handles.ts). The first: slot
- *             0 the worker's epoll fd, slot i the fd behind handle index i, -1 when free. The
- *             second: the connections between two guest instances (host/driver/handoff.ts). If the
+ *             (ACCEPT_ERRORS_SLOT, one slot per WASI errno in ERRNO_NAMES' order); reloads ok
+ *             and failed (RELOADS_SLOT).
+ *   registry  Int32Array in REGISTRY_PARTS + 1 parts of handleTableSize() slots
+ *             (host/guest/handles.ts). The first REGISTRY_PARTS, one per guest instance that may
+ *             run at once (a reload overlaps them: host/guest/retiring.ts): slot i the fd
+ *             behind handle index i, -1 when free; slot 0 of the first holds the worker's epoll
+ *             fd. The last: the connections between two guest instances (host/driver/handoff.ts). If the
  *             pool must kill a worker, it closes these fds itself, each number once (an fd
  *             may be in both halves for a moment). The worker clears a slot before closing
  *             its fd, so a kill can leak an fd but never make the pool close a number that
@@ -24,6 +27,7 @@ import { STAT_NAMES } from '../guest/exports.ts';
 import type { LoopStats } from '../guest/loop-options.ts';
 import { SLICE_BOUNDS_S, TRAP_CAUSES, zeroTraps, type LoopMetrics } from '../guest/loop-metrics.ts';
 import { isWasmloopErrorCode, WasmloopError } from '../errors.ts';
+import { REGISTRY_PARTS } from '../guest/retiring.ts';
 
 export const RESTARTS_SLOT = STAT_NAMES.length;
 export const BUSY_SLOT = STAT_NAMES.length + 1;
@@ -33,7 +37,9 @@ export const TRAPS_SLOT = STAT_NAMES.length + 4;
 export const SLICES_SLOT = TRAPS_SLOT + TRAP_CAUSES.length;
 export const SLICE_SUM_SLOT = SLICES_SLOT + SLICE_BOUNDS_S.length + 1;
 export const ACCEPT_ERRORS_SLOT = SLICE_SUM_SLOT + 1;
-export const STATS_SLOTS = ACCEPT_ERRORS_SLOT + ERRNO_NAMES.length;
+/** Reloads: ok, then failed. */
+export const RELOADS_SLOT = ACCEPT_ERRORS_SLOT + ERRNO_NAMES.length;
+export const STATS_SLOTS = RELOADS_SLOT + 2;
 /** The slots that describe a live worker rather than count: a dead one's are not kept. */
 const NOT_RETIRED = new Set([
   STAT_NAMES.indexOf('open'),
@@ -55,6 +61,8 @@ export function publishStats(shared: Float64Array, m: LoopMetrics): void {
   shared.set(m.slices.counts, SLICES_SLOT);
   shared[SLICE_SUM_SLOT] = m.slices.sumSeconds;
   shared.set(m.acceptErrors, ACCEPT_ERRORS_SLOT);
+  shared[RELOADS_SLOT] = m.reloads.ok;
+  shared[RELOADS_SLOT + 1] = m.reloads.failed;
 }
 
 /** The pool's side: adds what a dead worker published to what its slot keeps (`retired`);
@@ -77,7 +85,15 @@ export function readMetrics(retired: Float64Array, shared: Float64Array): LoopMe
   TRAP_CAUSES.forEach((cause, i) => (traps[cause] = at(TRAPS_SLOT + i)));
   const counts = Array.from({ length: SLICE_BOUNDS_S.length + 1 }, (_, i) => at(SLICES_SLOT + i));
   const acceptErrors = ERRNO_NAMES.map((_, i) => at(ACCEPT_ERRORS_SLOT + i));
-  return { stats, traps, slices: { counts, sumSeconds: at(SLICE_SUM_SLOT) }, acceptErrors };
+  const reloads = { ok: at(RELOADS_SLOT), failed: at(RELOADS_SLOT + 1) };
+  const slices = { counts, sumSeconds: at(SLICE_SUM_SLOT) };
+  return { stats, traps, slices, acceptErrors, reloads };
+}
+
+/** The worker's side: the registry parts of its loop's handle tables, and its handoff list. */
+export function splitRegistry(registry: Int32Array): { tables: Int32Array; handoff: Int32Array } {
+  const split = (registry.length / (REGISTRY_PARTS + 1)) * REGISTRY_PARTS;
+  return { tables: registry.subarray(0, split), handoff: registry.subarray(split) };
 }
 
 export interface WorkerInit extends LoopConfig {
@@ -86,7 +102,17 @@ export interface WorkerInit extends LoopConfig {
   registry: SharedArrayBuffer;
 }
 
-export type ToWorker = { type: 'close'; graceMs: number };
+/** `reload`: a module the pool prepared (host/module.ts prepareReload), for the worker's
+ *  loop to reload to; it answers `reloaded` with the same id. */
+export type ToWorker =
+  | { type: 'close'; graceMs: number }
+  | {
+      type: 'reload';
+      id: number;
+      module: WebAssembly.Module;
+      limits: Record<string, number>;
+      drainMs: number;
+    };
 
 /** An error as it crosses the thread boundary: the code is a plain string on the wire. */
 export interface WorkerError {
@@ -111,4 +137,5 @@ export type ToPool =
   | { type: 'ready' }
   | { type: 'trap'; message: string; restarting: boolean }
   | { type: 'closed'; error?: WorkerError }
+  | { type: 'reloaded'; id: number; error?: WorkerError }
   | { type: 'failed'; error: WorkerError };

@@ -11,9 +11,11 @@ import { usesWasi } from '../module.ts';
 import { loadNative, type NativeKernel } from '../kernel/native.ts';
 import { NativeLoop } from './native-loop.ts';
 import { initWasi } from '../guest/wasi.ts';
+import { REGISTRY_PARTS } from '../guest/retiring.ts';
 import {
   BUSY_SLOT,
   publishStats,
+  splitRegistry,
   toWorkerError,
   type ToPool,
   type ToWorker,
@@ -45,14 +47,26 @@ function startLoop(native: NativeKernel): NativeLoop {
     limits: init.limits,
     args: init.args,
     env: init.env,
-    registry: registry.subarray(0, registry.length / 2),
-    handoff: new Handoff(registry.subarray(registry.length / 2)),
+    registry: splitRegistry(registry).tables,
+    registryParts: REGISTRY_PARTS,
+    handoff: new Handoff(splitRegistry(registry).handoff),
     onTrap: (err, restarting) => post({ type: 'trap', message: err.message, restarting }),
     // `nowMs`, when given, is the loop's own performance.now() reading: one clock read less per dispatch.
     onBusy: (busy, nowMs) => {
       shared[BUSY_SLOT] = busy ? ORIGIN + (nowMs ?? performance.now()) : 0;
     },
   });
+}
+
+/** Reloads this thread's loop to a module its pool prepared; answers `reloaded`. */
+async function reload(loop: NativeLoop, msg: Extract<ToWorker, { type: 'reload' }>): Promise<void> {
+  try {
+    if (usesWasi(msg.module)) await initWasi();
+    loop.reloadPrepared(msg.module, msg.limits, msg.drainMs);
+    post({ type: 'reloaded', id: msg.id });
+  } catch (err) {
+    post({ type: 'reloaded', id: msg.id, error: toWorkerError(err) });
+  }
 }
 
 async function main(): Promise<void> {
@@ -63,6 +77,7 @@ async function main(): Promise<void> {
   const timer = setInterval(publish, PUBLISH_MS);
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'close') void loop.close({ graceMs: msg.graceMs });
+    else void reload(loop, msg);
   });
   post({ type: 'ready' });
   try {

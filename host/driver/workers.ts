@@ -7,26 +7,39 @@
  * replaced by a fresh one over the same sockets, and the fds it held are closed here.
  */
 import type { ListenAddress } from '../address.ts';
-import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap } from '../guest/env.ts';
-import { openSiblings } from '../listeners.ts';
-import { copyTlsMark } from '../tls.ts';
 import type { LoopStats } from '../guest/loop.ts';
 import { TRAP_CAUSES } from '../guest/loop-metrics.ts';
 import { renderMetrics, sumStats } from '../metrics.ts';
 import type { NativeKernel } from '../kernel/native.ts';
 import type { Fd } from '../kernel/contract.ts';
-import { DEFAULT_GRACE_MS, type CloseOptions, type LoopConfig, type WasmLoop } from '../types.ts';
+import {
+  DEFAULT_GRACE_MS,
+  type CloseOptions,
+  type LoopConfig,
+  type ReloadConfig,
+  type WasmLoop,
+} from '../types.ts';
+import { prepareReload, type ModuleSource } from '../module.ts';
 import {
   BUSY_SLOT,
   fromWorkerError,
   readMetrics,
+  RELOADS_SLOT,
   RESTARTS_SLOT,
   TRAPS_SLOT,
   type ToPool,
 } from './worker-protocol.ts';
-import { createSlots, reclaim, startThread, type Slot } from './worker-slot.ts';
+import {
+  abandonReload,
+  createSlots,
+  reclaim,
+  reloadThread,
+  siblingSet,
+  startThread,
+  type Slot,
+} from './worker-slot.ts';
 
 /** Extra time a worker gets to exit after its grace period before it is terminated. */
 const EXIT_SLACK_MS = 1000;
@@ -41,6 +54,7 @@ export interface PoolOptions extends LoopConfig {
   inherited?: number;
   watchdogMs: number;
   driver: 'libuv' | 'blocking';
+  reloads: ReloadConfig;
 }
 
 /** Starts the pool; resolves once every worker is serving. If one fails (its start-up ran
@@ -64,22 +78,6 @@ export async function startWorkers(opts: PoolOptions): Promise<WasmLoop> {
   return pool;
 }
 
-/** Another worker's listeners: bound again with SO_REUSEPORT, or duplicated if inherited. */
-async function siblingSet(opts: PoolOptions): Promise<Fd[]> {
-  const bound = opts.fds.length - (opts.inherited ?? 0);
-  const set = await openSiblings(opts.native, opts.addresses.slice(0, bound));
-  for (const fd of opts.fds.slice(bound)) {
-    const copy = opts.native.dupListener(fd);
-    if (copy < 0) {
-      for (const open of set) opts.native.close(open);
-      throw new WasmloopError('ERR_WASMLOOP_LISTEN', `cannot share fd ${fd}: ${errnoName(copy)}`);
-    }
-    set.push(copy);
-  }
-  set.forEach((copy, i) => copyTlsMark(opts.native, opts.fds[i]!, copy));
-  return set;
-}
-
 class WorkerPool implements WasmLoop {
   readonly done: Promise<void>;
   readonly started: Promise<void>;
@@ -87,6 +85,8 @@ class WorkerPool implements WasmLoop {
   private closing = false;
   private finished = false;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Reloads roll one after another (each over every worker, one worker at a time). */
+  private rolling: Promise<void> = Promise.resolve();
   private settle!: { resolve: () => void; reject: (err: Error) => void };
 
   constructor(
@@ -134,6 +134,21 @@ class WorkerPool implements WasmLoop {
     );
   }
 
+  /** Reloads every worker, one at a time: the next only once the previous serves the new
+   *  module. A failure stops the roll (workers already reloaded keep the new module). */
+  reload(source: ModuleSource): Promise<void> {
+    const roll = this.rolling.then(async () => {
+      const prepared = await prepareReload(source, this.opts.reloads.given).catch((err) => {
+        this.slots[0]!.retired[RELOADS_SLOT + 1]!++; // a pool-wide failure: worker 0 counts it
+        throw err;
+      });
+      for (const [i, slot] of this.slots.entries())
+        await reloadThread(slot, i, prepared, this.opts.reloads.drainMs);
+    });
+    this.rolling = roll.catch(() => {});
+    return roll;
+  }
+
   /** A later call with a shorter grace period shortens it (the CLI's second signal). */
   close(options: CloseOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
@@ -174,6 +189,8 @@ class WorkerPool implements WasmLoop {
       started();
     } else if (msg.type === 'failed') failed(fromWorkerError(msg.error));
     else if (msg.type === 'trap') this.opts.onTrap(new GuestTrap(msg.message), msg.restarting);
+    else if (msg.type === 'reloaded' && slot.reloading?.id === msg.id)
+      slot.reloading.settle(msg.error && fromWorkerError(msg.error));
     else if (msg.type === 'closed' && msg.error && !this.closing)
       this.fail(fromWorkerError(msg.error));
   }
@@ -194,6 +211,7 @@ class WorkerPool implements WasmLoop {
   /** A worker ended: expected during close, otherwise it is replaced with a back-off. */
   private onExit(slot: Slot, code: number): void {
     slot.worker = null;
+    abandonReload(slot, code, this.opts.watchdogMs); // if its thread died during a reload
     reclaim(slot, (fd) => this.opts.native.close(fd));
     if (this.closing || this.finished || !slot.ready) return; // a start-up failure fails the pool
     slot.restarts.fail(slot.startedAt, performance.now());

@@ -13,6 +13,19 @@ export class GuestTrap extends WasmloopError {
   }
 }
 
+/** An instance that could not start: `err` itself if it is a WasmloopError, else a trap whose
+ *  message starts with `prefix`. */
+export function asStartError(err: unknown, prefix: string): WasmloopError {
+  return err instanceof WasmloopError ? err : asTrap(err, prefix);
+}
+
+/** `err` as a GuestTrap: itself if it is one, else one whose message starts with `prefix`. */
+export function asTrap(err: unknown, prefix: string): GuestTrap {
+  return err instanceof GuestTrap
+    ? err
+    : new GuestTrap(`${prefix}: ${(err as Error).message}`, { cause: err });
+}
+
 export interface EnvOptions {
   /** Where `env.trace` output goes (default: stderr). */
   trace?: (line: string) => void;

@@ -80,6 +80,13 @@ export class HandleTable {
   fds = new Int32Array(INITIAL_SIZE).fill(-1);
   /** 1 while the handle may be in the epoll interest set (set before ADD, cleared after DEL). */
   watched = new Uint8Array(INITIAL_SIZE);
+  /** The last interest and token `watch` asked for each index (events, lo, hi at 3*index):
+   *  a reload re-registers a retiring instance's connections under a host token and gives
+   *  each event back its own (host/guest/retiring.ts). Written per watch, never per event. */
+  interest = new Uint32Array(3 * INITIAL_SIZE);
+  /** Connections of other instances of the same loop (retiring after a reload): they count
+   *  toward max-connections too, so the limit holds for the instances together. */
+  others = 0;
   readonly registry: Int32Array | undefined;
   /** An fd accept(2) returned for `spare` whose recording was interrupted (else -1). */
   pendingFd = -1;
@@ -114,7 +121,8 @@ export class HandleTable {
   /** Issues a handle for `fd` (a listener, or an adopted connection): -ENFILE when the
    *  connection limit is reached or no index is left. */
   add(fd: Fd, kind: Kind): Handle {
-    if (kind === Kind.Conn && this.conns >= this.maxConns) return -Errno.ENFILE as Handle;
+    if (kind === Kind.Conn && this.conns + this.others >= this.maxConns)
+      return -Errno.ENFILE as Handle;
     const index = this.take();
     if (index < 0) return -Errno.ENFILE as Handle;
     if (this.registry) this.registry[index] = fd;
@@ -126,7 +134,7 @@ export class HandleTable {
    *  then stores the fd in `pendingFd` (and the registry at `spare`) and calls commitAccept(). */
   prepareAccept(): number {
     if (this.pendingFd >= 0) this.commitAccept(); // an earlier commit was interrupted
-    if (this.conns >= this.maxConns) return FULL;
+    if (this.conns + this.others >= this.maxConns) return FULL;
     if (this.spare < 0) this.spare = this.take();
     return this.spare < 0 ? EXHAUSTED : 0;
   }
@@ -205,6 +213,11 @@ export class HandleTable {
     return this.conns;
   }
 
+  /** True while the instance is below max-connections with the other instances counted. */
+  get belowLimit(): boolean {
+    return this.conns + this.others < this.maxConns;
+  }
+
   /** Calls `fn` with the index of every open handle of `kind`. */
   forEach(kind: Kind, fn: (index: number) => void): void {
     for (let i = 1; i < this.next; i++) if (this.kinds[i] === kind) fn(i);
@@ -234,6 +247,7 @@ export class HandleTable {
     const size = Math.min(this.fds.length * 2, this.maxIndex + 1);
     this.fds = resized(this.fds, size, -1);
     this.watched = resized(this.watched, size, 0);
+    this.interest = resized(this.interest, 3 * size, 0);
     this.kinds = resized(this.kinds, size, 0);
     this.gens = resized(this.gens, size, 0);
     this.nextFree = resized(this.nextFree, size, -1);

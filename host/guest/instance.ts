@@ -21,6 +21,7 @@ import {
   type GuestStats,
 } from './exports.ts';
 import { salvage, type Handover, type Salvaged } from './salvage.ts';
+import { RETIRED_TAG_BASE } from './retiring.ts';
 import {
   EPOLL_CTL_ADD,
   EPOLL_CTL_DEL,
@@ -57,6 +58,9 @@ export interface InstanceOptions {
   acceptErrors?: number[];
   /** Tests only: fewer handle generation bits, to reach exhaustion quickly (host/guest/handles.ts). */
   generationBits?: number;
+  /** Started by a reload while the instance it replaces still serves: the tokens that route
+   *  events to retiring instances are refused (host/guest/retiring.ts). */
+  reserveTokens?: boolean;
 }
 
 /** The members HostcallTarget lists are for host/guest/hostcalls.ts only. */
@@ -71,16 +75,22 @@ export class GuestInstance implements HostcallTarget {
   readonly io: IoBatch;
   readonly listenerHandles: Handle[] = [];
   private readonly maxConnections: number;
-  private readonly gate: ListenerGate;
+  /** Holds the listeners to max-connections; a reload suspends them while the next instance
+   *  starts (host/guest/reload.ts). */
+  readonly gate: ListenerGate;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
   carried: Map<number, Uint8Array> | null = null;
+  /** `watch`'s tokens (host/guest/retiring.ts): 0 as given; -1 refuses the retiring range; a
+   *  retiring instance's tag (> 0) replaces every token with (index, tag). */
+  tokenRule = 0;
 
   constructor(
     module: WebAssembly.Module,
     private readonly opts: InstanceOptions,
   ) {
     this.maxConnections = connectionLimit(opts.limits ?? {});
+    if (opts.reserveTokens) this.tokenRule = -1;
     this.handles = new HandleTable({
       maxConnections: this.maxConnections,
       listeners: opts.listeners.length,
@@ -145,8 +155,9 @@ export class GuestInstance implements HostcallTarget {
     return closed;
   }
 
-  /** After a trap: the connections that can be saved leave this instance (host/guest/salvage.ts). */
-  salvage(): Salvaged {
+  /** After a trap, or `planned` for a reload: the connections that can be saved leave this
+   *  instance (host/guest/salvage.ts). */
+  salvage(planned = false): Salvaged {
     const t = this.handles;
     const { kernel, epfd } = this.opts;
     return salvage(
@@ -169,6 +180,7 @@ export class GuestInstance implements HostcallTarget {
         },
       },
       kernel,
+      planned,
     );
   }
 
@@ -190,6 +202,25 @@ export class GuestInstance implements HostcallTarget {
     if (rc < 0 && index >= 0) this.closeIndex(index, handle);
   }
 
+  /** Other instances of the loop now hold `n` connections (max-connections counts them). */
+  setOthers(n: number): void {
+    this.handles.others = n;
+    this.gate.resume();
+  }
+
+  /** The instance retires (a reload replaced it): every connection it watches is registered
+   *  again under (index, tag), so that its events can be told from the new instance's. */
+  retire(tag: number): void {
+    const { kernel, epfd } = this.opts;
+    const t = this.handles;
+    this.releaseListeners();
+    this.tokenRule = tag;
+    t.forEach(Kind.Conn, (i) => {
+      if (t.isWatched(i))
+        kernel.epollCtl(epfd, EPOLL_CTL_MOD, t.fdAt(i), t.interest[3 * i]!, i, tag);
+    });
+  }
+
   /** Takes the listeners away from the guest: they leave the epoll set and their handles become
    *  -EBADF, so the owner may close the fds without the guest ever reaching a reused number. */
   releaseListeners(): void {
@@ -206,7 +237,7 @@ export class GuestInstance implements HostcallTarget {
   closeIndex(index: number, handle: Handle): void {
     this.closeFd(index);
     this.carried?.delete(handle);
-    this.gate.resume(this.maxConnections);
+    this.gate.resume();
   }
 
   /** Closes an open handle's fd. A throw at any point leaves the fd either open and in the
@@ -246,6 +277,13 @@ export class GuestInstance implements HostcallTarget {
     if (index < 0) return -Errno.EBADF;
     if ((events & ~ALLOWED_EVENTS) !== 0) return -Errno.EINVAL;
     if (t.kindAt(index) === Kind.Listener && this.gate.holds(index, events, lo, hi)) return 0;
+    t.interest[3 * index] = events;
+    t.interest[3 * index + 1] = lo;
+    t.interest[3 * index + 2] = hi;
+    if (this.tokenRule !== 0) {
+      if (this.tokenRule > 0) [lo, hi] = [index, this.tokenRule];
+      else if (hi >>> 0 >= RETIRED_TAG_BASE) return -Errno.EINVAL;
+    }
     const { kernel, epfd } = this.opts;
     const fd = t.fdAt(index);
     // `watched` may say yes for an fd that is not in the set (a DEL then finds nothing, which

@@ -45,12 +45,30 @@ export class ListenerGate {
     }
   }
 
-  /** A connection closed: below the limit, the listeners get back what the guest asked for. */
-  resume(limit: number): void {
-    const t = this.handles;
-    if (!this.paused || t.connections >= limit) return;
+  /** A connection closed (here or in a retiring instance of the same loop): below the limit,
+   *  the listeners get back what the guest asked for. */
+  resume(): void {
+    if (!this.paused || !this.handles.belowLimit) return;
     this.paused = false;
-    for (const i of this.listeners) {
+    this.restore(this.listeners);
+  }
+
+  /** A reload starts: the listeners leave the epoll set while the next instance starts (it
+   *  registers the same fds). Returns those that left, for `restore` if that instance fails. */
+  suspend(): number[] {
+    const t = this.handles;
+    const left = this.listeners.filter((i) => t.kindAt(i) === Kind.Listener && t.isWatched(i));
+    for (const i of left) {
+      this.kernel.epollCtl(this.epfd, EPOLL_CTL_DEL, t.fdAt(i), 0, 0, 0);
+      t.setWatched(i, false);
+    }
+    return left;
+  }
+
+  /** Puts listeners back with the interest and token the guest last asked for. */
+  restore(indices: readonly number[]): void {
+    const t = this.handles;
+    for (const i of indices) {
       const [events, lo, hi] = this.asked.get(i) ?? [0, 0, 0];
       if (t.kindAt(i) !== Kind.Listener || events === 0) continue;
       t.setWatched(i, true); // before the syscall: a flag that may be set is safe, see watch()

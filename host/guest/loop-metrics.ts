@@ -8,7 +8,9 @@
 import { ERRNO_NAMES } from '../abi.ts';
 import { Errno } from '../errno.ts';
 import { GuestTrap } from './env.ts';
+import { STAT_NAMES, zeroStats, type GuestStats } from './exports.ts';
 import type { LoopStats } from './loop-options.ts';
+import type { PeerGuard } from './peer-guard.ts';
 
 /** Why a guest instance ended. `abort`: the guest called abort; `wasm`: a wasm trap
  *  (unreachable, out-of-bounds access, stack overflow); `host`: a hostcall threw (e.g. the
@@ -38,6 +40,13 @@ export interface LoopMetrics {
   slices: SliceHistogram;
   /** Failed accept(2) calls by WASI errno (the index, as in ERRNO_NAMES); EAGAIN is never one. */
   acceptErrors: number[];
+  /** Reloads (host/guest/reload.ts) that took over, and that failed before anything moved. */
+  reloads: ReloadCounts;
+}
+
+export interface ReloadCounts {
+  ok: number;
+  failed: number;
 }
 
 /** Counts accept's failure `rc` (a negative errno) by errno. EAGAIN (no connection waiting, the
@@ -62,6 +71,7 @@ export class LoopCounters {
   readonly traps = zeroTraps();
   /** Failed accepts by errno, for every instance of the loop (countAcceptError). */
   readonly acceptErrors = new Array<number>(ERRNO_NAMES.length).fill(0);
+  readonly reloads: ReloadCounts = { ok: 0, failed: 0 };
   private readonly counts = new Array<number>(SLICE_BOUNDS_S.length + 1).fill(0);
   private sumMs = 0;
   /** The clock reading (ms) the running slice began with; -1 when none is open. */
@@ -83,8 +93,35 @@ export class LoopCounters {
   snapshot(): Omit<LoopMetrics, 'stats'> {
     return {
       traps: { ...this.traps },
+      reloads: { ...this.reloads },
       slices: { counts: [...this.counts], sumSeconds: this.sumMs / 1000 },
       acceptErrors: [...this.acceptErrors],
     };
+  }
+}
+
+/** Counters of the instances a loop no longer runs (trapped, or replaced by a reload), and its
+ *  restarts. */
+export class RetiredCounters {
+  readonly stats: GuestStats = zeroStats();
+  restarts = 0;
+
+  /** Folds in the counters of an instance that is dropped, and `closed` connections the host
+   *  closed for it. Gauges (open connections, buffers in use) describe live instances only. */
+  add(g: { stats(): GuestStats }, closed = 0): void {
+    const s = g.stats();
+    for (const k of STAT_NAMES) if (k !== 'open' && k !== 'buffersInUse') this.stats[k] += s[k];
+    this.stats.closed += closed;
+  }
+
+  /** The loop's counters: the live instances' (`live`) plus these. */
+  total(live: GuestStats, guard: PeerGuard): LoopStats {
+    const out = {
+      restarts: this.restarts,
+      connectionsRefused: guard.refused,
+      peersBlocked: guard.blocks,
+    } as LoopStats;
+    for (const k of STAT_NAMES) out[k] = live[k] + this.stats[k];
+    return out;
   }
 }

@@ -38,6 +38,9 @@ export interface LoopOptions {
   onBusy?: (busy: boolean, nowMs?: number) => void;
   /** A shared mirror of the open fds: slot 0 holds the epoll fd, the rest the handle table. */
   registry?: Int32Array;
+  /** The registry holds this many equal parts (default 1), one per instance that may run at
+   *  once: a reload overlaps them (host/guest/reload.ts), so it needs two or more. */
+  registryParts?: number;
   /** A shared mirror of the connections between instances (saved from a trap, not yet
    *  adopted), so that whoever kills the thread closes them too (host/driver/handoff.ts). */
   handoff?: Handoff;

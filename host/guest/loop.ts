@@ -1,10 +1,10 @@
 /**
  * The host side of one event loop: an epoll instance, the listeners, and one guest instance at
- * a time. It is driven from outside (host/driver/native-loop.ts): the blocking driver calls
- * `wait()`, which blocks in epoll_wait until an event or the guest's next deadline; the libuv
- * driver calls `fetched()` with the events its poll fetched into the ring in C when libuv sees
- * the epoll fd readable (`tick()` when it could not), and `tick()` when its deadline timer fires.
- * Tests call `tick()` by hand over the simulated kernel.
+ * a time (a reload overlaps two for a while: host/guest/reload.ts). It is driven from outside
+ * (host/driver/native-loop.ts): the blocking driver calls `wait()`, which blocks in epoll_wait
+ * until an event or the guest's next deadline; the libuv driver calls `fetched()` with the
+ * events its poll fetched into the ring in C (`tick()` when it could not), and `tick()` when its
+ * deadline timer fires. Tests call `tick()` by hand over the simulated kernel.
  *
  * One tick reads top to bottom:
  *   1. epoll_wait (timeout 0 from tick(), up to the guest's deadline from wait()) writes ready
@@ -17,61 +17,32 @@
  * one (host/guest/salvage.ts), the one that trapped gets the guest's trap reply, the rest are closed,
  * the listeners are kept; traps no connection caused count toward `maxRestarts` in a row.
  */
-import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
-import { GuestTrap } from './env.ts';
-import { STAT_NAMES, zeroStats, type GuestStats } from './exports.ts';
-import { GuestInstance } from './instance.ts';
-import type { Fd, Kernel } from '../kernel/contract.ts';
-import { peerGuardFor, type PeerGuard } from './peer-guard.ts';
-import { TrapRecovery } from './recovery.ts';
+import { asStartError, asTrap, type GuestTrap } from './env.ts';
+import { zeroStats } from './exports.ts';
+import type { GuestInstance } from './instance.ts';
 import type { LoopOptions, LoopStats } from './loop-options.ts';
-import { LoopCounters, trapCause, type LoopMetrics } from './loop-metrics.ts';
-import { createWasi, type WasiBinding } from './wasi.ts';
-import { usesWasi } from '../module.ts';
+import { trapCause, type LoopMetrics } from './loop-metrics.ts';
+import { LoopBase } from './loop-base.ts';
+import { Reloads, type ReloadHost } from './reload.ts';
+import type { Salvaged } from './salvage.ts';
 
 export type { LoopOptions, LoopStats } from './loop-options.ts';
 
-export class Loop {
-  readonly epfd: Fd;
-  private guest: GuestInstance | null = null;
-  private wasi: WasiBinding | null = null;
-  private readonly now: () => number;
-  private restarts = 0;
-  private retired: GuestStats = zeroStats(); // counters of instances no longer running
-  private draining = false;
-  private state: 'running' | 'restarting' | 'closed' = 'running';
-  private deadlineAt = -1;
-  /** The trap budget per peer; it outlives the instances. */
-  private readonly guard: PeerGuard;
-  /** Connections saved from a trap and the restart budget (host/guest/recovery.ts). */
-  private readonly recovery: TrapRecovery;
-  /** Traps by cause and slice durations; a driver's clock reading after a dispatch ends the
-   *  slice it began (`counters.endSlice`). */
-  readonly counters = new LoopCounters();
+export class Loop extends LoopBase {
+  /** Instances a reload replaced, while they finish (host/guest/reload.ts). */
+  private readonly reloads: Reloads;
 
-  constructor(private readonly opts: LoopOptions) {
-    this.now = opts.now ?? (() => performance.now());
-    this.guard = peerGuardFor(opts.limits ?? {}, opts.kernel, this.now);
-    this.recovery = new TrapRecovery(opts, this.guard, this.now);
-    const epfd = opts.kernel.epollCreate();
-    if (epfd < 0)
-      throw new WasmloopError('ERR_WASMLOOP_EPOLL', `epoll_create1 failed: ${errnoName(epfd)}`);
-    this.epfd = epfd;
-    if (opts.registry) opts.registry[0] = epfd;
+  constructor(opts: LoopOptions) {
+    super(opts);
+    this.reloads = new Reloads(this.reloadHost(), this.counters, opts);
     try {
       this.guest = this.instantiate();
     } catch (err) {
-      opts.kernel.close(epfd);
-      throw err instanceof WasmloopError
-        ? err
-        : new GuestTrap(`guest trapped during start-up: ${(err as Error).message}`, { cause: err });
+      opts.kernel.close(this.epfd);
+      throw asStartError(err, 'guest trapped during start-up');
     }
-  }
-
-  get closed(): boolean {
-    return this.state === 'closed';
   }
 
   /** Polls the kernel once without blocking and dispatches what it found, and the guest's
@@ -106,32 +77,47 @@ export class Loop {
    *  (the libuv driver's poll fetches them in C), and its deadline if it has passed. */
   fetched(n: number, force = false): void {
     if (this.guest === null) return;
+    if (this.reloads.retiring.length > 0) return this.fetchedInReload(n);
     if (n > 0 || force || this.deadlineAt >= 0) {
       const now = this.now();
       if (n > 0 || force || now >= this.deadlineAt) this.dispatch(n, now);
     }
   }
 
+  /** Replaces the guest with an instance of `module` without dropping a connection
+   *  (host/guest/reload.ts): once the new instance has started, the listeners and the idle
+   *  connections move to it; the old one keeps the requests in flight for up to `drainMs`.
+   *  Throws ERR_WASMLOOP_RELOAD, with nothing changed, if the new instance cannot start.
+   *  `limits`: the new module's (default: those in force). */
+  reload(module: WebAssembly.Module, drainMs: number, limits = this.limits): void {
+    const old = this.guest;
+    if (old === null || this.state !== 'running' || this.draining)
+      throw new WasmloopError('ERR_WASMLOOP_RELOAD', 'cannot reload: the loop is not serving');
+    const [wasi, oldPart] = [this.wasi, this.part];
+    const parts = this.opts.registry ? (this.opts.registryParts ?? 1) : Infinity;
+    const part = this.reloads.freePart(oldPart, parts);
+    const next = this.reloads.start(old, () => this.instantiate(module, part, true, limits));
+    if (next === null) return this.reloads.failed(); // throws; `old` serves on
+    [this.guest, this.module, this.part, this.limits] = [next, module, part, limits];
+    this.reloads.begin(old, wasi, oldPart, this.deadlineAt, this.now(), drainMs);
+    this.tick(true); // the new guest's first dispatch sets its deadline
+  }
+
+  /** Instances a reload replaced that still serve connections. */
+  get retiring(): number {
+    return this.reloads.retiring.length;
+  }
+
   /** Counters of the current guest plus those of the instances it replaced. */
   stats(): LoopStats {
     const live = this.guest?.stats() ?? zeroStats();
-    const out = {
-      restarts: this.restarts,
-      connectionsRefused: this.guard.refused,
-      peersBlocked: this.guard.blocks,
-    } as LoopStats;
-    for (const k of STAT_NAMES) out[k] = live[k] + this.retired[k];
-    return out;
+    this.reloads.addStats(live);
+    return this.retired.total(live, this.guard);
   }
 
   /** The counters and what the metrics add to them: traps by cause, slice durations. */
   metrics(): LoopMetrics {
     return { stats: this.stats(), ...this.counters.snapshot() };
-  }
-
-  /** The current guest instance (tests use it to reach test-only exports). */
-  get instance(): GuestInstance | null {
-    return this.guest;
   }
 
   /** Begins a graceful drain: the guest stops accepting (wl_shutdown) and loses its listeners,
@@ -144,7 +130,8 @@ export class Loop {
     if (g === null) return this.finish();
     if (this.call(() => g.exports.wl_shutdown())) {
       g.releaseListeners();
-      this.dispatch(0);
+      this.reloads.shutdown();
+      if (this.guest === g) this.dispatch(0);
     }
   }
 
@@ -152,12 +139,12 @@ export class Loop {
   finish(err?: WasmloopError): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.reloads.dropAll();
     if (this.guest) {
-      this.retire(this.guest);
-      this.retired.closed += this.guest.teardown();
+      this.retired.add(this.guest, this.guest.teardown());
     }
     this.guest = null;
-    this.retired.closed += this.recovery.dropAll();
+    this.retired.stats.closed += this.recovery.dropAll();
     this.opts.onStopping?.();
     if (this.opts.registry) this.opts.registry[0] = -1;
     this.opts.kernel.close(this.epfd);
@@ -178,7 +165,8 @@ export class Loop {
       return this.caught(err);
     }
     this.wasi?.flush();
-    if (this.draining && g.stats().open === 0) return this.finish();
+    if (this.draining && g.stats().open === 0 && this.reloads.retiring.length === 0)
+      return this.finish();
     this.deadlineAt = next >= 0 ? now + next : -1;
     if (next >= 0) this.opts.onDeadline?.(next);
   }
@@ -202,11 +190,7 @@ export class Loop {
     this.opts.onBusy?.(false);
     this.wasi?.flush();
     this.counters.traps[trapCause(err)]++;
-    this.onTrap(
-      err instanceof GuestTrap
-        ? err
-        : new GuestTrap(`guest trapped: ${(err as Error).message}`, { cause: err }),
-    );
+    this.onTrap(asTrap(err, 'guest trapped'));
   }
 
   /** A trap ends the instance: what it can save waits for the next one, which starts after
@@ -214,9 +198,8 @@ export class Loop {
   private onTrap(trap: GuestTrap): void {
     const g = this.guest!;
     const saved = this.draining ? null : this.busy(() => g.salvage());
-    this.retired.closed += this.recovery.keep(saved);
-    this.retire(g);
-    this.retired.closed += g.teardown();
+    this.retired.stats.closed += this.recovery.keep(saved);
+    this.retired.add(g, g.teardown());
     this.guest = null;
     const delay = this.recovery.restartDelay(saved?.culprit === true);
     const restarting = delay >= 0 && !this.draining;
@@ -227,74 +210,54 @@ export class Loop {
     setTimeout(() => this.restart(), delay);
   }
 
-  /** Guest code off the hot path that a watchdog must see (instantiation, salvage); rethrows. */
-  private busy<T>(fn: () => T): T {
-    this.opts.onBusy?.(true);
-    try {
-      return fn();
-    } finally {
-      this.opts.onBusy?.(false);
-    }
-  }
-
   private restart(): void {
     if (this.state !== 'restarting') return;
     let g: GuestInstance;
     try {
-      g = this.guest = this.instantiate();
-      this.restarts++;
+      g = this.guest = this.instantiate(this.module, this.part, this.reloads.retiring.length > 0);
+      this.retired.restarts++;
       this.state = 'running';
     } catch (err) {
-      return this.finish(
-        err instanceof WasmloopError
-          ? err
-          : new GuestTrap(`guest trapped during restart: ${(err as Error).message}`, {
-              cause: err,
-            }),
-      );
+      return this.finish(asStartError(err, 'guest trapped during restart'));
     }
-    // One at a time: if adopting one traps, the rest wait for the instance after this one.
+    this.reloads.updateServing();
+    if (this.adoptWaiting(g)) this.tick();
+  }
+
+  /** Saved connections go to `g`, one at a time: if adopting one traps, the rest wait for the
+   *  instance after this one. False when it trapped. */
+  private adoptWaiting(g: GuestInstance): boolean {
     while (this.recovery.waiting && this.guest === g) {
       const h = this.recovery.next()!;
-      if (!this.call(() => g.adopt(h, this.now()))) return;
+      if (!this.call(() => g.adopt(h, this.now()))) return false;
     }
-    this.tick();
+    return true;
   }
 
-  /** Folds an instance's counters into the totals before it is dropped. Gauges (open
-   *  connections, buffers in use) describe the live instance only. */
-  private retire(g: GuestInstance): void {
-    const s = g.stats();
-    for (const k of STAT_NAMES) if (k !== 'open' && k !== 'buffersInUse') this.retired[k] += s[k];
+  /** The tick while an instance retires: its events are routed to it and it runs first. */
+  private fetchedInReload(n: number): void {
+    const now = this.now();
+    n = this.reloads.serve(n, now);
+    if (this.guest !== null && this.state === 'running') this.dispatch(n, now);
+    this.deadlineAt = this.reloads.earliest(this.deadlineAt);
   }
 
-  private instantiate(): GuestInstance {
-    const { module, kernel, listeners } = this.opts;
-    this.wasi = usesWasi(module) ? createWasi(module, this.opts.wasi ?? {}) : null;
-    const wasi = this.wasi;
-    return this.busy(() => this.newInstance(module, kernel, listeners, wasi)); // wl_init and the start function are guest code too
-  }
-
-  private newInstance(
-    module: WebAssembly.Module,
-    kernel: Kernel,
-    listeners: readonly Fd[],
-    wasi: WasiBinding | null,
-  ): GuestInstance {
-    return new GuestInstance(module, {
-      kernel,
-      epfd: this.epfd,
-      listeners,
-      now: this.now,
-      ...(this.opts.wallClock ? { wallClock: this.opts.wallClock } : {}),
-      limits: this.opts.limits ?? {},
-      registry: this.opts.registry,
-      handoff: this.opts.handoff,
-      seed: this.opts.seed,
-      peerGuard: this.guard,
-      acceptErrors: this.counters.acceptErrors,
-      generationBits: this.opts.generationBits,
-      ...(wasi ? { extraImports: wasi.imports, onInstantiate: (i) => wasi.bind(i) } : {}),
-    });
+  /** What the retiring instances (host/guest/reload.ts) use of the loop. */
+  private reloadHost(): ReloadHost {
+    const adoptSaved = (saved: Salvaged) => {
+      this.retired.stats.closed += this.recovery.keep(saved);
+      if (this.guest !== null) this.adoptWaiting(this.guest);
+    };
+    const dropped = (g: GuestInstance, closed: number) => {
+      this.retired.add(g, closed);
+      if (this.draining && this.guest?.stats().open === 0) this.dispatch(0); // it may finish now
+    };
+    return {
+      serving: () => this.guest,
+      draining: () => this.draining,
+      adoptSaved,
+      dropped,
+      busy: (fn) => this.busy(fn),
+    };
   }
 }

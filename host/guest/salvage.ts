@@ -33,6 +33,9 @@ export interface Salvaged {
   /** That connection's peer address, read before its answer went out (a peer that has its
    *  answer may close at once), for the trap budget per peer (host/guest/peer-guard.ts); or -errno. */
   culpritPeer: SockAddr | number;
+  /** A planned salvage only: what the guest threw while answering (it trapped; the
+   *  connections it named before have moved). */
+  trap?: unknown;
 }
 
 /** Exports a guest may have for this (all optional: without them nothing is saved). */
@@ -62,13 +65,17 @@ export interface SalvageTarget {
 }
 
 /** Asks a trapped instance which connections can be saved, answers its culprit, and takes the
- *  others out of it. Never throws: a guest that traps again here saves what it named so far. */
-export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
+ *  others out of it. Never throws: a guest that traps again here saves what it named so far.
+ *  `planned` (a reload: the instance did not trap and goes on serving what stays): only
+ *  connections between requests with no unread input and no output owed move (a request
+ *  whose first bytes the old guest has read is the old guest's to answer); nothing else is
+ *  touched. */
+export function salvage(g: SalvageTarget, kernel: Kernel, planned = false): Salvaged {
   const out: Salvaged = { handovers: [], culprit: false, culpritPeer: -Errno.ENOTCONN };
   const ex = g.exports;
   if (typeof ex.wl_salvage !== 'function' || typeof ex.wl_salvage_record !== 'function') return out;
   try {
-    const reply = trapReply(g);
+    const reply = planned ? null : trapReply(g);
     const record = ex.wl_salvage_record() >>> 0;
     for (let slot = 0; slot < MAX_SLOTS; slot++) {
       const action = ex.wl_salvage(slot);
@@ -77,12 +84,18 @@ export function salvage(g: SalvageTarget, kernel: Kernel): Salvaged {
       if (record + SALVAGE_RECORD_SIZE > g.memory.byteLength) break;
       const conn = readRecord(g, record);
       if (conn === undefined) continue;
-      if (action === SalvageAction.Adopt) handOver(g, kernel, conn, out);
-      else if ((action === SalvageAction.Reply || action === SalvageAction.Close) && !out.culprit)
+      if (action === SalvageAction.Adopt) {
+        if (!planned || (conn.owed === null && conn.input === null)) handOver(g, kernel, conn, out);
+      } else if (
+        !planned &&
+        (action === SalvageAction.Reply || action === SalvageAction.Close) &&
+        !out.culprit
+      )
         answerCulprit(g, kernel, conn, action === SalvageAction.Reply ? reply : null, out);
     }
-  } catch {
-    // The guest trapped again while answering: keep what it named before.
+  } catch (err) {
+    // The guest trapped (again) while answering: keep what it named before.
+    if (planned) out.trap = err;
   }
   return out;
 }
