@@ -18,22 +18,16 @@ import { performance } from 'node:perf_hooks';
 import type { ListenAddress } from '../address.ts';
 import { errnoName } from '../errno.ts';
 import { WasmloopError } from '../errors.ts';
-import type { GuestTrap } from '../guest/env.ts';
-import type { Handoff } from './handoff.ts';
+import type { NativeLoopOptions } from './native-loop-options.ts';
 import { Loop, type LoopStats } from '../guest/loop.ts';
 import type { LoopMetrics } from '../guest/loop-metrics.ts';
 import { renderMetrics } from '../metrics.ts';
-import type { NativeKernel } from '../kernel/native.ts';
-import {
-  DEFAULT_GRACE_MS,
-  type CloseOptions,
-  type LoopConfig,
-  type ReloadConfig,
-  type WasmLoop,
-} from '../types.ts';
+import { DEFAULT_GRACE_MS, type CloseOptions, type WasmLoop } from '../types.ts';
 import type { Limits } from '../limits.ts';
 import { prepareReload, reloadError, usesWasi, type ModuleSource } from '../module.ts';
 import { initWasi } from '../guest/wasi.ts';
+
+export { defaultOnTrap, type Driver, type NativeLoopOptions } from './native-loop-options.ts';
 
 /** How long the blocking driver keeps the thread before yielding one turn to Node: the bound on
  *  how late a signal, timer or worker message is handled, and 50 yields a second when idle. */
@@ -49,29 +43,6 @@ const BURST_ROUNDS = 8;
  *  brings one event and the next is a network round trip away: polling again would find
  *  nothing and only add an epoll_wait per wake-up. */
 const BURST_MIN_EVENTS = 2;
-
-export type Driver = 'libuv' | 'blocking';
-
-export interface NativeLoopOptions extends LoopConfig {
-  native: NativeKernel;
-  /** True when this loop closes the listening fds when it stops (false: a worker pool owns them). */
-  ownsListeners: boolean;
-  /** How the thread waits for events (see the top of this file); default libuv. */
-  driver?: Driver;
-  onTrap: (err: GuestTrap, restarting: boolean) => void;
-  signal?: AbortSignal;
-  /** Worker mode: told when a guest call starts (true) and ends (false), for the watchdog. */
-  onBusy?: (busy: boolean, nowMs?: number) => void;
-  /** Worker mode: a shared mirror of the open fds, so the pool can close them if it must
-   *  replace this thread. */
-  registry?: Int32Array;
-  /** How many equal parts `registry` holds (host/guest/loop-options.ts). */
-  registryParts?: number;
-  /** Worker mode: a shared list of the connections between guest instances (host/driver/handoff.ts). */
-  handoff?: Handoff;
-  /** What `reload(source)` needs (on the calling thread; a worker gets prepared modules). */
-  reloads?: ReloadConfig;
-}
 
 export class NativeLoop implements WasmLoop {
   readonly done: Promise<void>;
@@ -120,19 +91,24 @@ export class NativeLoop implements WasmLoop {
     if (opts.driver === 'blocking') {
       this.slice = setImmediate(this.runSlice);
     } else {
-      const poll = opts.native.pollStart(this.loop.epfd, this.onReady);
-      if (typeof poll === 'number') {
-        this.loop.finish();
-        throw new WasmloopError(
-          'ERR_WASMLOOP_EPOLL',
-          `cannot watch the epoll fd with libuv: ${errnoName(poll)}`,
-        );
-      }
-      this.poll = poll;
-      this.loop.tick();
-      this.aim();
+      this.startPolling();
     }
     opts.signal?.addEventListener('abort', () => void this.close(), { once: true });
+  }
+
+  /** The libuv driver: the shim's uv_poll on the epoll fd calls onReady when it is readable. */
+  private startPolling(): void {
+    const poll = this.opts.native.pollStart(this.loop.epfd, this.onReady);
+    if (typeof poll === 'number') {
+      this.loop.finish();
+      throw new WasmloopError(
+        'ERR_WASMLOOP_EPOLL',
+        `cannot watch the epoll fd with libuv: ${errnoName(poll)}`,
+      );
+    }
+    this.poll = poll;
+    this.loop.tick();
+    this.aim();
   }
 
   address(): ListenAddress {
@@ -300,9 +276,4 @@ export class NativeLoop implements WasmLoop {
     if (err) this.settle.reject(err);
     else this.settle.resolve();
   }
-}
-
-/** The default trap report: one line on stderr. */
-export function defaultOnTrap(err: GuestTrap, restarting: boolean): void {
-  process.stderr.write(`wasmloop: ${err.message}${restarting ? ' (restarting the guest)' : ''}\n`);
 }
