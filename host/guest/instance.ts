@@ -53,8 +53,7 @@ export interface InstanceOptions {
   seed?: () => number;
   /** The loop's trap budget per peer: accept closes connections of blocked peers. */
   peerGuard?: PeerGuard;
-  /** The loop's count of failed accepts by errno (host/guest/loop-metrics.ts), which outlives
-   *  its instances. */
+  /** The loop's failed accepts by errno (host/guest/loop-metrics.ts), outliving instances. */
   acceptErrors?: number[];
   /** Tests only: fewer handle generation bits, to reach exhaustion quickly (host/guest/handles.ts). */
   generationBits?: number;
@@ -75,8 +74,7 @@ export class GuestInstance implements HostcallTarget {
   readonly io: IoBatch;
   readonly listenerHandles: Handle[] = [];
   private readonly maxConnections: number;
-  /** Holds the listeners to max-connections; a reload suspends them while the next instance
-   *  starts (host/guest/reload.ts). */
+  /** Holds the listeners to max-connections; a reload suspends them (host/guest/reload.ts). */
   readonly gate: ListenerGate;
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
@@ -155,8 +153,7 @@ export class GuestInstance implements HostcallTarget {
     return closed;
   }
 
-  /** After a trap, or `planned` for a reload: the connections that can be saved leave this
-   *  instance (host/guest/salvage.ts). */
+  /** After a trap, or `planned` for a reload: the savable connections leave (salvage.ts). */
   salvage(planned = false): Salvaged {
     const t = this.handles;
     const { kernel, epfd } = this.opts;
