@@ -6,8 +6,14 @@
 // targets and options, the entry's `// @runtime` and `// @limits` lines, and (for the apps) the
 // checks `wasmloop run` makes. The core and the shipped protocol guests allocate nothing per
 // request and stay on the `stub` runtime; apps that allocate per request say `incremental`.
-import { readdirSync } from 'node:fs';
-import { basename } from 'node:path';
+//
+// A guest whose output is newer than every file it may depend on is not rebuilt (as make
+// would), so `npm test`'s pretest after `npm ci`'s prepare costs nothing. The inputs are
+// counted coarsely — all of assembly/, the guest's own directory, the compiler's options and
+// version, and the host code behind the build and its checks — so an edit never leaves a stale
+// guest; `--force` rebuilds everything.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { buildGuest } from '../host/tools/build.ts';
 
 interface Job {
@@ -34,8 +40,40 @@ for (const [dir, prefix, check] of [
   }
 }
 
+/** The newest modification time of `path` or of any file under it (0 if it is missing). */
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs; // a deleted file changes its directory's time
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+const SHARED_INPUTS = [
+  'assembly',
+  'asconfig.json',
+  'host',
+  'scripts/build-guests.ts',
+  'node_modules/assemblyscript/package.json',
+];
+const sharedNewest = Math.max(...SHARED_INPUTS.map(newestMtime));
+const newestInput = new Map<string, number>();
+const force = process.argv.includes('--force');
+
+/** True when `job`'s output exists and is newer than everything it may depend on. */
+function upToDate(job: Job): boolean {
+  if (force || !existsSync(job.out)) return false;
+  const dir = job.entry.slice(0, job.entry.lastIndexOf('/'));
+  if (!newestInput.has(dir)) newestInput.set(dir, Math.max(sharedNewest, newestMtime(dir)));
+  return statSync(job.out).mtimeMs > newestInput.get(dir)!;
+}
+
 let failed = 0;
+let built = 0;
 for (const job of jobs) {
+  if (upToDate(job)) continue;
+  built++;
   try {
     await buildGuest(job);
   } catch (err) {
@@ -45,4 +83,4 @@ for (const job of jobs) {
   }
 }
 if (failed) process.exit(1);
-console.log(`asbuild: ${jobs.length} guests built`);
+console.log(`asbuild: ${built} guests built, ${jobs.length - built} up to date`);
