@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUNNER = fileURLToPath(new URL('./cmd-run.ts', import.meta.url));
-const CLI = fileURLToPath(new URL('./cmd-cli.ts', import.meta.url));
+// The bundled CLI as users run it (dist/, which npm test's pretest builds): it starts in a
+// fraction of the time host/cli.ts takes under tsx, which these tests paid per child.
+const CLI = `${ROOT}bin/wasmloop.js`;
 const COUNTER = fileURLToPath(new URL('./cmd-count.ts', import.meta.url));
 // Resolved here, not by the child: a child may run in a directory with no node_modules.
 const TSX = import.meta.resolve('tsx');
@@ -79,9 +81,9 @@ export function startCounted(args: string[]): CmdChild {
   return track(proc, `cmd-count ${args.join(' ')}`);
 }
 
-/** Starts the real CLI (host/cli.ts's main, from source) with these arguments. */
+/** Starts the real CLI (bin/wasmloop.js) with these arguments. */
 export function startCli(args: string[], cwd = ROOT): CmdChild {
-  const proc = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, stdio: 'pipe' });
+  const proc = spawn(process.execPath, [CLI, ...args], { cwd, stdio: 'pipe' });
   return track(proc, `wasmloop ${args.join(' ')}`);
 }
 
@@ -94,15 +96,11 @@ export function startActivatedCli(
   env: Record<string, string>,
 ): CmdChild {
   const script = 'export LISTEN_PID="${LISTEN_PID_AS:-$$}"; exec "$@"';
-  const proc = spawn(
-    'bash',
-    ['-c', script, 'bash', process.execPath, '--import', TSX, CLI, ...args],
-    {
-      cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'pipe', fd3],
-      env: { ...process.env, ...env },
-    },
-  ) as ChildProcessWithoutNullStreams;
+  const proc = spawn('bash', ['-c', script, 'bash', process.execPath, CLI, ...args], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe', fd3],
+    env: { ...process.env, ...env },
+  }) as ChildProcessWithoutNullStreams;
   return track(proc, `LISTEN_FDS=${env.LISTEN_FDS ?? ''} wasmloop ${args.join(' ')}`);
 }
 
@@ -113,10 +111,4 @@ export async function until(cond: () => boolean, what: string, ms = 10000): Prom
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/** Starts the bundled CLI as users run it (bin/wasmloop.js, over dist/) with these arguments. */
-export function startBin(args: string[], cwd = ROOT): CmdChild {
-  const proc = spawn(process.execPath, [`${ROOT}bin/wasmloop.js`, ...args], { cwd, stdio: 'pipe' });
-  return track(proc, `bin/wasmloop.js ${args.join(' ')}`);
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { ROOT, startBin, until, type CmdChild } from './cmd-spawn.ts';
+import { ROOT, startCli, until, type CmdChild } from './cmd-spawn.ts';
 
 /** The WASI backends a test runs an example on: the default (wasmer) and node:wasi. */
 export const BACKENDS = ['wasmer', 'node'] as const;
@@ -17,7 +17,7 @@ export async function serveExample(
   wasm: string,
   backend: (typeof BACKENDS)[number] = 'wasmer',
 ): Promise<{ child: CmdChild; port: number }> {
-  const child = startBin(['run', '--wasi', backend, '--tcplisten', '127.0.0.1:0', wasm]);
+  const child = startCli(['run', '--wasi', backend, '--tcplisten', '127.0.0.1:0', wasm]);
   const serving = () => /serving \S+ on 127\.0\.0\.1:(\d+)/.exec(child.stderr());
   await until(() => serving() !== null || !child.running(), 'the serving line');
   const port = serving()?.[1];
