@@ -11,8 +11,11 @@
 // would), so `npm test`'s pretest after `npm ci`'s prepare costs nothing. The inputs are
 // counted coarsely — all of assembly/, the guest's own directory, the compiler's options and
 // version, and the host code behind the build and its checks — so an edit never leaves a stale
-// guest; `--force` rebuilds everything.
+// guest; `--force` rebuilds everything. With many guests to build, the work is split over one
+// process per core (`--shard=I/N` builds every Nth job from the Ith), as make -j would.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildGuest } from '../host/tools/build.ts';
 
@@ -69,18 +72,56 @@ function upToDate(job: Job): boolean {
   return statSync(job.out).mtimeMs > newestInput.get(dir)!;
 }
 
-let failed = 0;
-let built = 0;
-for (const job of jobs) {
-  if (upToDate(job)) continue;
-  built++;
-  try {
-    await buildGuest(job);
-  } catch (err) {
-    failed++;
-    const target = job.debug ? 'debug' : 'release';
-    process.stderr.write(`asbuild: ${job.entry} (${target}) failed: ${(err as Error).message}\n`);
+/** Builds the stale jobs among `mine`; returns how many it built, exits 1 if any failed. */
+async function buildStale(mine: Job[]): Promise<number> {
+  let failed = 0;
+  let built = 0;
+  for (const job of mine) {
+    if (upToDate(job)) continue;
+    built++;
+    try {
+      await buildGuest(job);
+    } catch (err) {
+      failed++;
+      const target = job.debug ? 'debug' : 'release';
+      process.stderr.write(`asbuild: ${job.entry} (${target}) failed: ${(err as Error).message}\n`);
+    }
   }
+  if (failed) process.exit(1);
+  return built;
 }
-if (failed) process.exit(1);
-console.log(`asbuild: ${built} guests built, ${jobs.length - built} up to date`);
+
+/** Runs this script once per shard in child processes; resolves true if all succeeded. */
+async function buildInShards(shards: number): Promise<boolean> {
+  const script = process.argv[1]!;
+  const flags = force ? ['--force'] : [];
+  const runs = Array.from({ length: shards }, (_, i) => {
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, script, `--shard=${i}/${shards}`, ...flags],
+      {
+        stdio: 'inherit',
+      },
+    );
+    return new Promise<boolean>((done) => child.on('close', (code) => done(code === 0)));
+  });
+  return (await Promise.all(runs)).every(Boolean);
+}
+
+const shard = /^--shard=(\d+)\/(\d+)$/.exec(
+  process.argv.find((a) => a.startsWith('--shard=')) ?? '',
+);
+const stale = jobs.filter((job) => !upToDate(job)).length;
+const shards = Math.min(availableParallelism(), 4);
+if (shard) {
+  const [index, count] = [Number(shard[1]), Number(shard[2])];
+  await buildStale(jobs.filter((_, i) => i % count === index));
+} else if (stale >= 8 && shards > 1) {
+  if (!(await buildInShards(shards))) process.exit(1);
+  console.log(
+    `asbuild: ${stale} guests built by ${shards} processes, ${jobs.length - stale} up to date`,
+  );
+} else {
+  const built = await buildStale(jobs);
+  console.log(`asbuild: ${built} guests built, ${jobs.length - built} up to date`);
+}
