@@ -8,10 +8,22 @@
 //                    for docs/WASI.md's table of differences
 //   badwrite         fd_write of 1 byte on fds 99 and 0xFFFFFFFF: "fd F: errno E"
 
-import { args, fd_write, path_open, print } from "./lib/wasi";
-
-@external("wasi_snapshot_preview1", "fd_readdir")
-declare function fd_readdir(fd: u32, buf: usize, len: u32, cookie: u64, used: usize): u16;
+import {
+  args,
+  clock_res_get,
+  clock_time_get,
+  fd_fdstat_set_rights,
+  fd_prestat_get,
+  fd_readdir,
+  fd_renumber,
+  fd_write,
+  path_create_directory,
+  path_open,
+  path_remove_directory,
+  print,
+  random_get,
+  sched_yield,
+} from "./lib/wasi";
 
 const SCRATCH = memory.data(64, 8);
 const BUF = memory.data(4096, 8);
@@ -48,25 +60,6 @@ function readdir(fd: u32, len: u32): void {
   }
   print(1, `calls ${calls}\n`);
 }
-
-@external("wasi_snapshot_preview1", "clock_res_get")
-declare function clock_res_get(id: u32, res: usize): u16;
-@external("wasi_snapshot_preview1", "clock_time_get")
-declare function clock_time_get(id: u32, precision: u64, time: usize): u16;
-@external("wasi_snapshot_preview1", "fd_fdstat_set_rights")
-declare function fd_fdstat_set_rights(fd: u32, base: u64, inheriting: u64): u16;
-@external("wasi_snapshot_preview1", "fd_prestat_get")
-declare function fd_prestat_get(fd: u32, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_renumber")
-declare function fd_renumber(from: u32, to: u32): u16;
-@external("wasi_snapshot_preview1", "sched_yield")
-declare function sched_yield(): u16;
-@external("wasi_snapshot_preview1", "random_get")
-declare function random_get(buf: usize, len: u32): u16;
-@external("wasi_snapshot_preview1", "path_remove_directory")
-declare function path_remove_directory(fd: u32, path: usize, len: u32): u16;
-@external("wasi_snapshot_preview1", "path_create_directory")
-declare function path_create_directory(fd: u32, path: usize, len: u32): u16;
 
 function line(name: string, err: u16, value: string = ""): void {
   print(1, `${name}: errno ${err}${value}\n`);

@@ -22,39 +22,23 @@
 //   accept      "accepting" on stderr, then a blocking sock_accept on fd 3
 //   read        blocking accept on fd 3, "reading" on stderr, then a blocking fd_read on it
 
-import { args, path_open, print } from "./lib/wasi";
-
-@external("wasi_snapshot_preview1", "fd_read")
-declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
-@external("wasi_snapshot_preview1", "fd_close")
-declare function fd_close(fd: u32): u16;
-@external("wasi_snapshot_preview1", "fd_prestat_get")
-declare function fd_prestat_get(fd: u32, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_fdstat_get")
-declare function fd_fdstat_get(fd: u32, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_fdstat_set_flags")
-declare function fd_fdstat_set_flags(fd: u32, flags: u16): u16;
-@external("wasi_snapshot_preview1", "fd_filestat_get")
-declare function fd_filestat_get(fd: u32, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_seek")
-declare function fd_seek(fd: u32, offset: i64, whence: u8, result: usize): u16;
-@external("wasi_snapshot_preview1", "poll_oneoff")
-declare function poll_oneoff(subs: usize, events: usize, count: u32, nevents: usize): u16;
-@external("wasi_snapshot_preview1", "sock_accept")
-declare function sock_accept(fd: u32, flags: u16, result: usize): u16;
-@external("wasi_snapshot_preview1", "sock_recv")
-declare function sock_recv(
-  fd: u32,
-  iovs: usize,
-  count: u32,
-  flags: u16,
-  nread: usize,
-  roflags: usize,
-): u16;
-@external("wasi_snapshot_preview1", "sock_send")
-declare function sock_send(fd: u32, iovs: usize, count: u32, flags: u16, nsent: usize): u16;
-@external("wasi_snapshot_preview1", "sock_shutdown")
-declare function sock_shutdown(fd: u32, how: u8): u16;
+import {
+  args,
+  fd_close,
+  fd_fdstat_get,
+  fd_fdstat_set_flags,
+  fd_filestat_get,
+  fd_prestat_get,
+  fd_read,
+  fd_seek,
+  path_open,
+  poll_oneoff,
+  print,
+  sock_accept,
+  sock_recv,
+  sock_send,
+  sock_shutdown,
+} from "./lib/wasi";
 
 const SCRATCH = memory.data(64, 8);
 const BUF_SIZE: u32 = 4096;

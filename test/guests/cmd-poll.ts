@@ -22,16 +22,7 @@
 // Subscription I carries userdata USERDATA_BASE + I; an event whose userdata is not one of
 // those is printed as "sub ?" (the high half checks that all 64 bits come back).
 
-import { args, fd_write, print } from "./lib/wasi";
-
-@external("wasi_snapshot_preview1", "fd_read")
-declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
-@external("wasi_snapshot_preview1", "fd_close")
-declare function fd_close(fd: u32): u16;
-@external("wasi_snapshot_preview1", "poll_oneoff")
-declare function poll_oneoff(subs: usize, events: usize, count: u32, nevents: usize): u16;
-@external("wasi_snapshot_preview1", "clock_time_get")
-declare function clock_time_get(id: u32, precision: u64, time: usize): u16;
+import { args, clock_time_get, fd_close, fd_read, fd_write, poll_oneoff, print } from "./lib/wasi";
 
 const SCRATCH = memory.data(64, 8);
 const BUF = memory.data(4096);

@@ -14,18 +14,7 @@
 //               "renumbered" on stderr, polls fd B with a 2 s clock ("ev ...") and reads it
 //   spin        "spinning" on stderr, then loops forever without calling the host
 
-import { args, print } from "./lib/wasi";
-
-@external("wasi_snapshot_preview1", "fd_read")
-declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
-@external("wasi_snapshot_preview1", "fd_renumber")
-declare function fd_renumber(from: u32, to: u32): u16;
-@external("wasi_snapshot_preview1", "poll_oneoff")
-declare function poll_oneoff(subs: usize, events: usize, count: u32, nevents: usize): u16;
-@external("wasi_snapshot_preview1", "sock_accept")
-declare function sock_accept(fd: u32, flags: u16, result: usize): u16;
-@external("wasi_snapshot_preview1", "sock_send")
-declare function sock_send(fd: u32, iovs: usize, count: u32, flags: u16, nsent: usize): u16;
+import { args, fd_read, fd_renumber, poll_oneoff, print, sock_accept, sock_send } from "./lib/wasi";
 
 const MAX_SUBS = 1024;
 const SUBS = memory.data(48 * MAX_SUBS, 8);

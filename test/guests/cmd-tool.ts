@@ -12,30 +12,20 @@
 //                   out.txt ("seen: " + the contents of in.txt)
 // Raw imports only, so the module is what any WASI command looks like to the host.
 
-import { path_open } from "./lib/wasi";
-
-@external("wasi_snapshot_preview1", "args_sizes_get")
-declare function args_sizes_get(count: usize, size: usize): u16;
-@external("wasi_snapshot_preview1", "args_get")
-declare function args_get(argv: usize, buf: usize): u16;
-@external("wasi_snapshot_preview1", "environ_sizes_get")
-declare function environ_sizes_get(count: usize, size: usize): u16;
-@external("wasi_snapshot_preview1", "environ_get")
-declare function environ_get(environ: usize, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_write")
-declare function fd_write(fd: u32, iovs: usize, count: u32, written: usize): u16;
-@external("wasi_snapshot_preview1", "fd_read")
-declare function fd_read(fd: u32, iovs: usize, count: u32, nread: usize): u16;
-@external("wasi_snapshot_preview1", "fd_close")
-declare function fd_close(fd: u32): u16;
-@external("wasi_snapshot_preview1", "fd_prestat_get")
-declare function fd_prestat_get(fd: u32, buf: usize): u16;
-@external("wasi_snapshot_preview1", "fd_prestat_dir_name")
-declare function fd_prestat_dir_name(fd: u32, path: usize, len: u32): u16;
-@external("wasi_snapshot_preview1", "fd_fdstat_get")
-declare function fd_fdstat_get(fd: u32, stat: usize): u16;
-@external("wasi_snapshot_preview1", "proc_exit")
-declare function proc_exit(code: u32): void;
+import {
+  args_get,
+  args_sizes_get,
+  environ_get,
+  environ_sizes_get,
+  fd_close,
+  fd_fdstat_get,
+  fd_prestat_dir_name,
+  fd_prestat_get,
+  fd_read,
+  fd_write,
+  path_open,
+  proc_exit,
+} from "./lib/wasi";
 
 const SCRATCH = memory.data(64); // iovecs and out-parameters (a fdstat at +32)
 const BUF_SIZE: u32 = 65536;
