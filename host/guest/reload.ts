@@ -115,7 +115,17 @@ export class Reloads {
     r.dropAt = now + drainMs;
     this.opts.onDeadline?.(drainMs); // a driver's timer must reach dropAt with no event
     this.retiring.push(r);
+    try {
+      this.host.busy(() => old.exports.wl_retire?.()); // it begins no request any more
+    } catch (err) {
+      return this.trapped(r, err);
+    }
     this.migrate(r);
+  }
+
+  /** The serving instance is back after a trap: what waited at a request boundary moves now. */
+  resume(): void {
+    for (const r of this.retiring.slice()) this.migrate(r);
   }
 
   /** The slow path, taken only while an instance retires: the serving instance's ring holds `n`
