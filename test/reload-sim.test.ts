@@ -116,6 +116,25 @@ reload(
   },
 );
 
+reload('a moved connection is counted closed once, not again by the old guest', async () => {
+  const { s, idle } = await helloWithIdlePeer();
+  const busy = startRequest(s); // keeps the old instance while its idle slot times out
+  const before = s.loop.stats().closed;
+  s.loop.reload(await guestModule('demo'), 30_000);
+  s.advance(6_000); // past hello's keep-alive timeout: the old guest closes idle's slot
+  s.advance(5_000); // and the new guest closes idle
+  assert.ok(idle.serverClosed);
+  assert.is(s.loop.retiring, 1);
+  assert.is(s.loop.stats().closed - before, 1, 'retiring');
+  assert.is(ask(s, busy, 'cd'), '');
+  assert.is(s.loop.retiring, 0);
+  assert.is(s.loop.stats().closed - before, 1, 'dropped');
+  busy.close();
+  s.run();
+  assert.is(s.loop.stats().closed - before, 2);
+  assert.is(s.loop.stats().open, 0);
+});
+
 /** A module whose only export, wl_init, is `unreachable` (hand-assembled: the guest
  *  toolchain's modules cannot trap there). */
 const TRAPS_IN_INIT = new WebAssembly.Module(
