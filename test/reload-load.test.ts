@@ -157,7 +157,7 @@ test('20 reloads under load: nothing fails, each answer from the right guest', a
   const failed = Promise.race(clients.map((c) => c.then(() => new Promise<never>(() => {}))));
   let rssAfterFirst = 0;
   for (let i = 1; i <= RELOADS; i++) {
-    await Promise.race([sleep(100), failed]);
+    await Promise.race([sleep(50), failed]);
     if (i === RELOADS / 2) {
       const err = await loop.reload('wasm/test/trap-init.wasm').catch((e: Error) => e);
       assert.instance(err, Error, 'the broken module is refused');
