@@ -75,6 +75,16 @@ reload('a request pipelined behind one in flight begins on the new guest', async
   assert.ok(ask(s, idle).endsWith(DEMO));
 });
 
+reload('a guest without wl_retire (before ABI 1.2) goes on with what it has read', async () => {
+  const s = await simLoop('test/hello-before-retire');
+  const busy = startRequest(s);
+  s.loop.reload(await guestModule('demo'), 30_000);
+  const rest = ask(s, busy, `cd${GET}`);
+  assert.ok(rest.endsWith(HELLO), 'the request behind the body: still the old guest');
+  assert.is(s.loop.retiring, 0, 'then it moved');
+  assert.ok(ask(s, busy).endsWith(DEMO));
+});
+
 reload('a request whose head has only partly arrived moves: the new guest answers it', async () => {
   const { s } = await helloWithIdlePeer();
   const partial = s.connect();

@@ -1,5 +1,5 @@
 // Every export of a guest but wl_init, for the guests whose start-up misbehaves (spin-init,
-// trap-init, recurse-init): each adds its own wl_init.
+// trap-init, recurse-init), and for hello-before-retire, which adds the rest but wl_retire.
 export {
   wl_abi_version_1,
   wl_events_ptr,
