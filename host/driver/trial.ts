@@ -37,9 +37,15 @@ export class TrialThread {
   /** `source` loaded and checked under the `given` limits (host/module.ts prepareReload), then
    *  tried; rejects with ERR_WASMLOOP_RELOAD as `run` does. */
   async prepare(source: ModuleSource, given: Limits): Promise<PreparedGuest> {
-    const prepared = await prepareReload(source, given);
-    await this.run(prepared);
-    return prepared;
+    clearTimeout(this.idle);
+    this.thread ??= this.start(); // it boots while the module loads
+    try {
+      const prepared = await prepareReload(source, given);
+      await this.run(prepared);
+      return prepared;
+    } finally {
+      this.idleLater();
+    }
   }
 
   /** Resolves once `prepared` started (and was dropped) on the trial thread; rejects with
@@ -59,8 +65,14 @@ export class TrialThread {
       throw reloadError(err);
     } finally {
       this.pending = null;
-      if (this.thread !== null) this.idle = setTimeout(() => this.close(), IDLE_MS).unref();
+      this.idleLater();
     }
+  }
+
+  /** The thread is closed once it has idled IDLE_MS. */
+  private idleLater(): void {
+    clearTimeout(this.idle);
+    if (this.thread !== null) this.idle = setTimeout(() => this.close(), IDLE_MS).unref();
   }
 
   /** Terminates the thread (the pool closes, the watchdog fired, or it idled). */
@@ -106,6 +118,7 @@ export class TrialThread {
         this.pending?.(gone);
       });
     });
+    started.catch(() => {}); // a caller that awaits it sees the failure; none may be waiting
     return started;
   }
 }
