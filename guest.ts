@@ -14,4 +14,5 @@ export {
   wl_salvage_record,
   wl_trap_reply,
   wl_adopt,
+  wl_retire,
 } from "./assembly/loop";

@@ -15,8 +15,8 @@
 import { limit } from "./config";
 import { callInit, callTick, tickMs, trapReplyAt } from "./conn/hooks";
 import { receiveBatch } from "./conn/io";
-import { drainAll } from "./conn/machine";
-import { connAdopt, connEvent, sendQueued, serveReceived } from "./conn/phases";
+import { drainAll, setRetiring } from "./conn/machine";
+import { connAdopt, connEvent, sendQueued, serveHeldBack, serveReceived } from "./conn/phases";
 import { connSalvage, SALVAGE_RECORD } from "./conn/salvage";
 import { hasFreeSlot, setNow, tableInit, MAX_CONNS } from "./conn/table";
 import { runTimers, timersInit, IDLE_MS } from "./conn/timers";
@@ -66,7 +66,14 @@ export function wl_dispatch(n: i32, now: f64): i32 {
 
 export function wl_shutdown(): void {
   stopListening();
+  serveHeldBack();
   drainAll();
+}
+
+/** A reload replaced this instance (docs/ABI.md, wl_retire): no request begins here any more;
+ *  each connection stops at its next boundary and the host moves it with its unread input. */
+export function wl_retire(): void {
+  setRetiring(true);
 }
 
 // After a trap (docs/ABI.md, "Traps"): the host asks the trapped instance which connections can

@@ -18,7 +18,7 @@ import {
   SlotFn,
   TickFn,
 } from "./conn/hooks";
-import { toClosing } from "./conn/machine";
+import { retiring, toClosing } from "./conn/machine";
 import { conn, nowMs, Conn, State } from "./conn/table";
 import { setTimer } from "./conn/timers";
 
@@ -70,6 +70,14 @@ export function setTrapReply(at: usize): void {
 /** `fn(now)` runs every `ms` milliseconds (at the granularity of the host's timers). */
 export function every(ms: f64, fn: TickFn): void {
   setTick(ms, fn);
+}
+
+/** True once a reload replaced this instance (wl_retire): a protocol that takes several units
+ *  (requests, frames) from one input must not begin another; it returns what it consumed, and
+ *  the connection moves, with the rest, to the new instance. One check per unit. */
+// @ts-ignore: decorator
+@inline export function instanceRetiring(): bool {
+  return retiring;
 }
 
 // ---- Per connection ----

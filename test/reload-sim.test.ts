@@ -31,12 +31,13 @@ async function helloWithIdlePeer(): Promise<{ s: SimLoop; idle: SimPeer }> {
   return { s, idle };
 }
 
-/** A new peer whose request the guest has begun to read. */
+/** A new peer in the middle of a request: hello answered its head at once (begun before the
+ *  reload: the old guest) and takes its body, two of four bytes so far. */
 function startRequest(s: SimLoop): SimPeer {
   const peer = s.connect();
   s.run();
-  peer.write('GET / HTTP/1.1\r\n');
-  s.run();
+  const early = ask(s, peer, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nab');
+  assert.ok(early.endsWith(HELLO));
   return peer;
 }
 
@@ -57,21 +58,56 @@ reload('a request in flight finishes on the old guest, then its connection moves
   s.loop.reload(await guestModule('demo'), 30_000);
   assert.is(s.loop.retiring, 1);
   assert.ok(ask(s, idle).endsWith(DEMO), 'the idle one moved');
-  assert.ok(ask(s, busy, 'Host: a\r\n\r\n').endsWith(HELLO), 'begun before: the old guest');
+  assert.is(ask(s, busy, 'cd'), '', 'the old guest takes the rest of the body');
   assert.is(s.loop.retiring, 0, 'then it moved and the old instance was dropped');
   assert.ok(ask(s, busy).endsWith(DEMO));
   assert.is(s.loop.stats().open, 2);
 });
 
-reload('requests pipelined behind one in flight stay with it on the old guest', async () => {
+reload('a request pipelined behind one in flight begins on the new guest', async () => {
   const { s, idle } = await helloWithIdlePeer();
   const busy = startRequest(s);
   s.loop.reload(await guestModule('demo'), 30_000);
-  const both = ask(s, busy, `Host: a\r\n\r\n${GET}`);
-  assert.is(both.split(HELLO).length, 3, both);
+  const both = ask(s, busy, `cd${GET}${GET}`);
+  assert.is(both.split(DEMO).length, 3, 'the old guest stopped at the boundary (wl_retire)');
   assert.is(s.loop.retiring, 0);
   assert.ok(ask(s, busy).endsWith(DEMO));
   assert.ok(ask(s, idle).endsWith(DEMO));
+});
+
+reload('a guest without wl_retire (before ABI 1.2) goes on with what it has read', async () => {
+  const s = await simLoop('test/hello-before-retire');
+  const busy = startRequest(s);
+  s.loop.reload(await guestModule('demo'), 30_000);
+  const rest = ask(s, busy, `cd${GET}`);
+  assert.ok(rest.endsWith(HELLO), 'the request behind the body: still the old guest');
+  assert.is(s.loop.retiring, 0, 'then it moved');
+  assert.ok(ask(s, busy).endsWith(DEMO));
+});
+
+reload('a request whose head has only partly arrived moves: the new guest answers it', async () => {
+  const { s } = await helloWithIdlePeer();
+  const partial = s.connect();
+  s.run();
+  assert.is(ask(s, partial, 'GET / HTTP/1.1\r\n'), '');
+  s.loop.reload(await guestModule('demo'), 30_000);
+  assert.is(s.loop.retiring, 0, 'nothing of it was consumed: it moved with its input');
+  assert.ok(ask(s, partial, 'Host: a\r\n\r\n').endsWith(DEMO));
+});
+
+reload('after an early answer, the body tail and the next request in one read', async () => {
+  const s = await simLoop('hello');
+  const upload = s.connect();
+  s.run();
+  // hello answers once the head is in and skips the body as it comes
+  assert.ok(
+    ask(s, upload, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n12345').endsWith(HELLO),
+  );
+  s.loop.reload(await guestModule('demo'), 30_000);
+  assert.is(s.loop.retiring, 1, 'mid-body: the old guest keeps it');
+  assert.ok(ask(s, upload, `67890${GET}`).endsWith(DEMO), 'the next request: the new guest');
+  assert.is(s.loop.retiring, 0);
+  assert.is(s.traps.length, 0);
 });
 
 reload(
@@ -89,6 +125,25 @@ reload(
     assert.is(s.loop.stats().closed - closedBefore, 1);
   },
 );
+
+reload('a moved connection is counted closed once, not again by the old guest', async () => {
+  const { s, idle } = await helloWithIdlePeer();
+  const busy = startRequest(s); // keeps the old instance while its idle slot times out
+  const before = s.loop.stats().closed;
+  s.loop.reload(await guestModule('demo'), 30_000);
+  s.advance(6_000); // past hello's keep-alive timeout: the old guest closes idle's slot
+  s.advance(5_000); // and the new guest closes idle
+  assert.ok(idle.serverClosed);
+  assert.is(s.loop.retiring, 1);
+  assert.is(s.loop.stats().closed - before, 1, 'retiring');
+  assert.is(ask(s, busy, 'cd'), '');
+  assert.is(s.loop.retiring, 0);
+  assert.is(s.loop.stats().closed - before, 1, 'dropped');
+  busy.close();
+  s.run();
+  assert.is(s.loop.stats().closed - before, 2);
+  assert.is(s.loop.stats().open, 0);
+});
 
 /** A module whose only export, wl_init, is `unreachable` (hand-assembled: the guest
  *  toolchain's modules cannot trap there). */

@@ -1,9 +1,10 @@
 /**
  * `loop.reload(module)` over loopback (host/guest/reload.ts, host/driver/workers.ts): the hello
  * guest replaced by the demo guest (which answers GET / differently) on the calling thread and
- * with workers; a reload that fails before anything moved (not a guest, a trap or the watchdog
- * in wl_init) rejects with ERR_WASMLOOP_RELOAD and changes nothing for the clients; the
- * reloads are counted in the metrics.
+ * with workers; a reload that fails before anything moved (not a guest, a trap, a stack
+ * overflow or the watchdog in wl_init: with workers, on the pool's trial thread) rejects with
+ * ERR_WASMLOOP_RELOAD and changes nothing for the clients; the reloads are counted in the
+ * metrics.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -81,16 +82,36 @@ for (const workers of [0, 2]) {
   });
 }
 
-test('workers: a new wl_init that runs away is stopped by the watchdog; the loop serves on', async () => {
+test('workers: a new wl_init that runs away, overflows or traps fails on the trial thread; no request fails', async () => {
   const { traps, onTrap } = trapRecorder();
-  const { loop, port } = await startLoop('wasm/hello.wasm', { watchdogMs: 300, onTrap });
-  const err = await rejection(loop.reload('wasm/test/spin-init.wasm'));
-  assert.is(err.code, 'ERR_WASMLOOP_RELOAD');
-  assert.match(err.message, /watchdog/);
-  const c = await RawClient.connect(port);
-  assert.is(await body(c), HELLO, 'the replacement worker runs the old module');
-  assert.equal(await reloads(loop), { ok: 0, failed: 1 });
-  assert.is(traps.length, 1);
+  const { loop, port } = await startLoop('wasm/hello.wasm', {
+    workers: 2,
+    watchdogMs: 300,
+    onTrap,
+  });
+  const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
+  let done = false;
+  let served = 0;
+  const load = Promise.all(
+    clients.map(async (c) => {
+      while (!done) {
+        assert.is(await body(c), HELLO);
+        served++;
+      }
+    }),
+  );
+  for (const bad of ['spin-init', 'recurse-init', 'trap-init']) {
+    const err = await rejection(loop.reload(`wasm/test/${bad}.wasm`));
+    assert.is(err.code, 'ERR_WASMLOOP_RELOAD', bad);
+    if (bad === 'spin-init') assert.match(err.message, /watchdog/);
+  }
+  done = true;
+  await load;
+  assert.ok(served > 0);
+  for (const c of clients) assert.ok(!c.closed && c.error === null, 'no connection lost');
+  assert.is(await body(await RawClient.connect(port)), HELLO);
+  assert.equal(await reloads(loop), { ok: 0, failed: 3 });
+  assert.equal(traps, [], 'no worker was stopped');
 });
 
 test('reloads roll one after another; close() during a roll', async () => {

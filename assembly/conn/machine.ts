@@ -44,6 +44,15 @@ const READ_INTEREST: u32 = EPOLLIN | EPOLLRDHUP;
 
 let draining = false; // wl_shutdown was called: connections close once they are idle
 
+/** wl_retire was called: a reload replaced this instance. No protocol unit may begin here any
+ *  more; a connection stops at its next boundary with its unread input (phases.ts serveInput,
+ *  and protocols that take several units per call check `instanceRetiring` in socket.ts), and
+ *  the host moves it to the new instance. wl_shutdown ends it: nothing moves then. */
+export let retiring = false;
+export function setRetiring(on: bool): void {
+  retiring = on;
+}
+
 /** A new connection in READING, watched for input, or null (the handle is then closed) when
  *  no slot is free or it cannot be watched. The protocol's open callback has run. */
 export function openReading(handle: i32): Conn | null {

@@ -11,7 +11,7 @@ import { EPOLLERR, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP } from "../epoll";
 import { EAGAIN } from "../errno";
 import { acquire } from "../pool";
 import { count, ACCEPTED, PROTOCOL_ERRORS, TIMEOUTS } from "../stats";
-import { callData, callDrain, callTimeout } from "./hooks";
+import { callData, callDrain, callSalvage, callTimeout } from "./hooks";
 import {
   hasQueuedSends,
   queueRecv,
@@ -29,6 +29,8 @@ import {
   turns,
 } from "./io";
 import {
+  retiring,
+  setRetiring,
   toClosed,
   openReading,
   settle,
@@ -148,6 +150,7 @@ export function sendQueued(): void {
  *  or the peer stops taking output. The answer joins the send batch. */
 function serveInput(c: Conn, slot: u32): void {
   while (c.state == State.READING && inPending(c) && !c.wantDrain) {
+    if (retiring && callSalvage(slot, false)) break; // between units: the host moves it
     const used = callData(slot, c.inBuf + <usize>c.inStart, c.inEnd - c.inStart);
     c.inStart += used;
     if (!inPending(c)) dropInput(c);
@@ -168,6 +171,21 @@ function serveInput(c: Conn, slot: u32): void {
   }
   if (outPending(c)) answerLater(c, slot);
   else afterSend(c, slot);
+}
+
+/** wl_shutdown of a retiring instance: nothing moves any more, so the requests its connections
+ *  held back at a boundary (machine.ts `retiring`) are served here after all. */
+export function serveHeldBack(): void {
+  if (!retiring) return;
+  setRetiring(false);
+  const used = usedSlots();
+  for (let i = 0; i < used; i++) {
+    const c = conn(i);
+    if (c.state != State.READING || !inPending(c)) continue;
+    startTurn(c);
+    serveInput(c, <u32>i);
+  }
+  sendQueued();
 }
 
 /** Queues the connection's output for the send batch (a batch of one if it is full). */

@@ -13,6 +13,7 @@ import {
   connFail,
   connSetTimeout,
   connSpace,
+  instanceRetiring,
   count,
   handleDrain,
   handleInit,
@@ -114,6 +115,7 @@ function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
     let n = 0;
     if (req.phase == Phase.HEAD) {
       if (used > 0 && connSpace(slot) < RESPONSE_ROOM) break; // resume once the output drains
+      if (instanceRetiring()) break; // the next request is the new instance's (a reload)
       n = onHead(req, res, ptr + <usize>used, len - used);
     } else if (req.phase == Phase.BODY) n = onBody(req, res, ptr + <usize>used, len - used);
     else if (req.phase == Phase.CLOSED) return len; // RFC 9112 9.6: nothing after a close

@@ -20,7 +20,15 @@
 // wl_init (frameInit), sized to the connection table.
 
 import { limit } from "../config";
-import { connFail, connSpace, connWrite, count, maxConnections, REQUESTS } from "../socket";
+import {
+  connFail,
+  connSpace,
+  connWrite,
+  count,
+  instanceRetiring,
+  maxConnections,
+  REQUESTS,
+} from "../socket";
 
 /** Header bytes: the 4-byte magic and the u32 length. */
 export const HEADER_SIZE: i32 = 8;
@@ -81,6 +89,7 @@ export function frameData(slot: u32, ptr: usize, len: i32): i32 {
     }
     // The header is written whole or not at all, so the echo never splits inside one.
     if (connSpace(slot) < HEADER_SIZE) break;
+    if (instanceRetiring()) break; // the next frame is the new instance's (a reload)
     switch (header(p, len - used)) {
       case Header.INCOMPLETE:
         return used;

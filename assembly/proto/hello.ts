@@ -24,6 +24,7 @@ import {
   connSpace,
   connWrite,
   count,
+  instanceRetiring,
   maxConnections,
   REQUESTS,
 } from "../socket";
@@ -120,6 +121,7 @@ export function helloData(slot: u32, ptr: usize, len: i32): i32 {
       continue;
     }
     if (connSpace(slot) < RESPONSE_ROOM) break; // output full: resume once it drains
+    if (instanceRetiring()) break; // the next request is the new instance's (a reload)
     const n = request(slot, ptr + <usize>used, len - used);
     if (n == INCOMPLETE) break;
     // Refused, or answered with "Connection: close": RFC 9112 9.6 forbids processing any

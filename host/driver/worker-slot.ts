@@ -111,14 +111,20 @@ export function startThread(slot: Slot, config: WorkerConfig): Worker {
     stats: slot.stats.buffer as SharedArrayBuffer,
     registry: slot.registry.buffer as SharedArrayBuffer,
   };
-  const worker = FROM_SOURCE
-    ? new Worker(sourceBootstrap(), { eval: true, workerData: init })
-    : new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  const worker = workerThread(init);
   slot.worker = worker;
   slot.ready = false;
   slot.startedAt = performance.now();
   slot.stats.fill(0);
   return worker;
+}
+
+/** A thread running host/driver/worker.ts with `workerData` (a pool's worker, or its trial
+ *  thread: host/driver/trial.ts). */
+export function workerThread(workerData: unknown): Worker {
+  return FROM_SOURCE
+    ? new Worker(sourceBootstrap(), { eval: true, workerData })
+    : new Worker(new URL('./worker.js', import.meta.url), { workerData });
 }
 
 /** True when running from the TypeScript sources (tests, development) rather than dist/. */
@@ -147,6 +153,19 @@ export async function siblingSet(opts: SiblingOptions): Promise<Fd[]> {
   }
   set.forEach((copy, i) => copyTlsMark(opts.native, opts.fds[i]!, copy));
   return set;
+}
+
+/** Why a worker that exits before it serves failed to start. */
+export function startFailure(slot: Slot, code: number, watchdogMs: number): WasmloopError {
+  return slot.killed
+    ? new WasmloopError(
+        'ERR_WASMLOOP_INIT',
+        `the guest's start-up (wl_init) ran longer than ${watchdogMs} ms (watchdog)`,
+      )
+    : new WasmloopError(
+        'ERR_WASMLOOP_WORKER',
+        `worker thread exited during start-up (code ${code})`,
+      );
 }
 
 let reloadIds = 0;

@@ -2,7 +2,8 @@
  * The entry of one worker thread of a pool (host/driver/workers.ts): a NativeLoop on this thread's
  * own libuv loop, with its own epoll fd and guest instance, over listening sockets the pool
  * owns. It publishes its counters and its "busy since" time into shared memory, which is all
- * the pool reads synchronously; everything else is messages.
+ * the pool reads synchronously; everything else is messages. With `trial` in its workerData it
+ * is a pool's trial thread instead (host/driver/trial-thread.ts).
  */
 import { performance } from 'node:perf_hooks'; // the global one is a getter, paid on every read
 import { parentPort, workerData } from 'node:worker_threads';
@@ -12,6 +13,7 @@ import { loadNative, type NativeKernel } from '../kernel/native.ts';
 import { NativeLoop } from './native-loop.ts';
 import { initWasi } from '../guest/wasi.ts';
 import { REGISTRY_PARTS } from '../guest/retiring.ts';
+import { serveTrials } from './trial-thread.ts';
 import {
   BUSY_SLOT,
   publishStats,
@@ -93,7 +95,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  post({ type: 'failed', error: toWorkerError(err) });
-  port.close();
-});
+if ((workerData as { trial?: boolean }).trial) serveTrials();
+else
+  main().catch((err: unknown) => {
+    post({ type: 'failed', error: toWorkerError(err) });
+    port.close();
+  });

@@ -21,7 +21,7 @@ import {
   type ReloadConfig,
   type WasmLoop,
 } from '../types.ts';
-import { prepareReload, type ModuleSource } from '../module.ts';
+import type { ModuleSource } from '../module.ts';
 import {
   BUSY_SLOT,
   fromWorkerError,
@@ -31,12 +31,14 @@ import {
   TRAPS_SLOT,
   type ToPool,
 } from './worker-protocol.ts';
+import { TrialThread } from './trial.ts';
 import {
   abandonReload,
   createSlots,
   reclaim,
   reloadThread,
   siblingSet,
+  startFailure,
   startThread,
   type Slot,
 } from './worker-slot.ts';
@@ -87,6 +89,8 @@ class WorkerPool implements WasmLoop {
   private watchdog: NodeJS.Timeout | undefined;
   /** Reloads roll one after another (each over every worker, one worker at a time). */
   private rolling: Promise<void> = Promise.resolve();
+  /** Where a reload's module starts first (host/driver/trial.ts). */
+  private readonly trial: TrialThread;
   private settle!: { resolve: () => void; reject: (err: Error) => void };
 
   constructor(
@@ -96,6 +100,7 @@ class WorkerPool implements WasmLoop {
     this.done = new Promise((resolve, reject) => (this.settle = { resolve, reject }));
     this.done.catch(() => {});
     this.slots = createSlots(opts, fdSets);
+    this.trial = new TrialThread(opts);
     this.started = Promise.all(this.slots.map((s) => this.spawn(s))).then(
       () => undefined,
       (err: Error) => {
@@ -135,10 +140,11 @@ class WorkerPool implements WasmLoop {
   }
 
   /** Reloads every worker, one at a time: the next only once the previous serves the new
-   *  module. A failure stops the roll (workers already reloaded keep the new module). */
+   *  module, and the first only once the module started on the trial thread (trial.ts). A
+   *  failure stops the roll (workers already reloaded keep the new module). */
   reload(source: ModuleSource): Promise<void> {
     const roll = this.rolling.then(async () => {
-      const prepared = await prepareReload(source, this.opts.reloads.given).catch((err) => {
+      const prepared = await this.trial.prepare(source, this.opts.reloads.given).catch((err) => {
         this.slots[0]!.retired[RELOADS_SLOT + 1]!++; // a pool-wide failure: worker 0 counts it
         throw err;
       });
@@ -170,7 +176,7 @@ class WorkerPool implements WasmLoop {
       worker.on('message', (msg: ToPool) => this.onMessage(slot, msg, resolve, reject));
       worker.on('error', (err) => reject(err));
       worker.on('exit', (code) => {
-        reject(this.startFailure(slot, code));
+        reject(startFailure(slot, code, this.opts.watchdogMs));
         if (slot.worker === worker) this.onExit(slot, code);
       });
     });
@@ -193,19 +199,6 @@ class WorkerPool implements WasmLoop {
       slot.reloading.settle(msg.error && fromWorkerError(msg.error));
     else if (msg.type === 'closed' && msg.error && !this.closing)
       this.fail(fromWorkerError(msg.error));
-  }
-
-  /** Why a worker that exits before it serves failed to start. */
-  private startFailure(slot: Slot, code: number): WasmloopError {
-    return slot.killed
-      ? new WasmloopError(
-          'ERR_WASMLOOP_INIT',
-          `the guest's start-up (wl_init) ran longer than ${this.opts.watchdogMs} ms (watchdog)`,
-        )
-      : new WasmloopError(
-          'ERR_WASMLOOP_WORKER',
-          `worker thread exited during start-up (code ${code})`,
-        );
   }
 
   /** A worker ended: expected during close, otherwise it is replaced with a back-off. */
@@ -288,6 +281,7 @@ class WorkerPool implements WasmLoop {
   private finish(err?: Error): void {
     if (this.finished) return;
     this.finished = true;
+    this.trial.close();
     for (const slot of this.slots) {
       reclaim(slot, (fd) => this.opts.native.close(fd));
       for (const fd of slot.fds) this.opts.native.close(fd);

@@ -221,7 +221,9 @@ export class Loop extends LoopBase {
       return this.finish(asStartError(err, 'guest trapped during restart'));
     }
     this.reloads.updateServing();
-    if (this.adoptWaiting(g)) this.tick();
+    if (!this.adoptWaiting(g)) return;
+    this.reloads.resume();
+    if (this.guest === g) this.tick();
   }
 
   /** Saved connections go to `g`, one at a time: if adopting one traps, the rest wait for the

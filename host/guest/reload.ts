@@ -31,7 +31,8 @@ export interface ReloadHost {
   busy<T>(fn: () => T): T;
   /** Connections saved from a retiring instance go to the serving one (or wait for the next). */
   adoptSaved(saved: Salvaged): void;
-  /** An instance is dropped: its counters are kept, `closed` connections were closed. */
+  /** An instance is dropped: its counters are kept, `closed` added to its guest's own count
+   *  (the host closed some; less the slots of moved connections its guest closed too). */
   dropped(g: GuestInstance, closed: number): void;
 }
 
@@ -94,6 +95,7 @@ export class Reloads {
     for (const r of this.retiring) {
       const rs = r.instance.stats();
       for (const k of STAT_NAMES) s[k] += k === 'open' ? r.connections : rs[k];
+      s.closed += r.closedSoFar(r.connections) - rs.closed;
     }
   }
 
@@ -115,7 +117,17 @@ export class Reloads {
     r.dropAt = now + drainMs;
     this.opts.onDeadline?.(drainMs); // a driver's timer must reach dropAt with no event
     this.retiring.push(r);
+    try {
+      this.host.busy(() => old.exports.wl_retire?.()); // it begins no request any more
+    } catch (err) {
+      return this.trapped(r, err);
+    }
     this.migrate(r);
+  }
+
+  /** The serving instance is back after a trap: what waited at a request boundary moves now. */
+  resume(): void {
+    for (const r of this.retiring.slice()) this.migrate(r);
   }
 
   /** The slow path, taken only while an instance retires: the serving instance's ring holds `n`
@@ -190,6 +202,7 @@ export class Reloads {
   private migrate(r: Retiring): void {
     if (this.host.serving() !== null && !this.host.draining()) {
       const saved = this.host.busy(() => r.instance.salvage(true));
+      r.moved += saved.handovers.length;
       this.host.adoptSaved(saved);
       if (saved.trap !== undefined) return this.trapped(r, saved.trap);
     }
@@ -204,7 +217,11 @@ export class Reloads {
   /** A trap ends it: what it can save moves on (not while the loop drains), the rest close. */
   private trapped(r: Retiring, err: unknown): void {
     this.report(err);
-    if (!this.host.draining()) this.host.adoptSaved(this.host.busy(() => r.instance.salvage()));
+    if (!this.host.draining()) {
+      const saved = this.host.busy(() => r.instance.salvage());
+      r.moved += saved.handovers.length;
+      this.host.adoptSaved(saved);
+    }
     this.drop(r, false);
   }
 
@@ -220,7 +237,7 @@ export class Reloads {
     this.retiring.splice(at, 1);
     const closed = r.instance.teardown();
     if (timedOut) this.drainClosed += closed;
-    this.host.dropped(r.instance, closed);
+    this.host.dropped(r.instance, r.closedSoFar(0) - r.instance.stats().closed);
     this.updateServing();
   }
 }

@@ -33,6 +33,9 @@ export class Retiring {
   deadlineAt = -1;
   /** When its drain time is over (the loop's clock): it is then dropped. */
   dropAt = Infinity;
+  /** Connections that moved out of it: its guest still counts them open until it closes
+   *  their slots, which it then counts closed (see `closedSoFar`). */
+  moved = 0;
   /** Events routed into its ring since its last dispatch. */
   private queued = 0;
 
@@ -48,6 +51,14 @@ export class Retiring {
   /** Connections it still holds (the host's count: its guest may still name some that moved). */
   get connections(): number {
     return this.instance.handles.connections;
+  }
+
+  /** The connections it really closed: of all its guest took (accepted or adopted: its `closed`
+   *  plus its `open`), those neither moved nor still `held` (0 once it is torn down). A moved
+   *  connection's slot is closed by both guests; counted so, it is closed once. */
+  closedSoFar(held: number): number {
+    const s = this.instance.stats();
+    return Math.max(0, s.closed + s.open - this.moved - held);
   }
 
   /** Writes one event for handle index `index` into its ring with its guest's token; an event

@@ -44,6 +44,8 @@ export interface SalvageExports {
   wl_salvage_record(): number;
   wl_trap_reply?(): number;
   wl_adopt?(handle: number, linger: number, nowMs: number): number;
+  /** A reload replaced the instance: it begins no request any more (docs/ABI.md, wl_retire). */
+  wl_retire?(): void;
 }
 
 /** Most bytes of unread input carried over (an ABI value: host/abi.ts). */
@@ -67,13 +69,14 @@ export interface SalvageTarget {
 /** Asks a trapped instance which connections can be saved, answers its culprit, and takes the
  *  others out of it. Never throws: a guest that traps again here saves what it named so far.
  *  `planned` (a reload: the instance did not trap and goes on serving what stays): only
- *  connections between requests with no unread input and no output owed move (a request
- *  whose first bytes the old guest has read is the old guest's to answer); nothing else is
- *  touched. */
+ *  connections between requests with no output owed move, and, from a guest without
+ *  wl_retire, only those with no unread input either (such a guest may begin the request whose
+ *  bytes it has read); nothing else is touched. */
 export function salvage(g: SalvageTarget, kernel: Kernel, planned = false): Salvaged {
   const out: Salvaged = { handovers: [], culprit: false, culpritPeer: -Errno.ENOTCONN };
   const ex = g.exports;
   if (typeof ex.wl_salvage !== 'function' || typeof ex.wl_salvage_record !== 'function') return out;
+  const carries = !planned || typeof ex.wl_retire === 'function';
   try {
     const reply = planned ? null : trapReply(g);
     const record = ex.wl_salvage_record() >>> 0;
@@ -85,7 +88,8 @@ export function salvage(g: SalvageTarget, kernel: Kernel, planned = false): Salv
       const conn = readRecord(g, record);
       if (conn === undefined) continue;
       if (action === SalvageAction.Adopt) {
-        if (!planned || (conn.owed === null && conn.input === null)) handOver(g, kernel, conn, out);
+        if (!planned || (conn.owed === null && (conn.input === null || carries)))
+          handOver(g, kernel, conn, out);
       } else if (
         !planned &&
         (action === SalvageAction.Reply || action === SalvageAction.Close) &&

@@ -1,13 +1,7 @@
 // A guest whose wl_init never returns: start-up itself runs away. createLoop must reject with
-// a WasmloopError once the watchdog fires (the CLI exits 68), and the port must be free again.
-export {
-  wl_abi_version_1,
-  wl_events_ptr,
-  wl_events_cap,
-  wl_dispatch,
-  wl_shutdown,
-  wl_stats_ptr,
-} from "../../assembly/loop";
+// a WasmloopError once the watchdog fires (the CLI exits 68), and the port must be free again;
+// a reload to it must fail on the pool's trial thread (test/reload.test.ts).
+export * from "./lib/no-init";
 
 let spins: u64 = 0;
 
