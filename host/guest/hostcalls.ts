@@ -11,7 +11,7 @@ import { Errno } from '../errno.ts';
 import { declaredDefaults } from '../limits.ts';
 import { readUtf8 } from './env.ts';
 import { Kind, type Handle, type HandleTable } from './handles.ts';
-import type { InstanceOptions } from './instance.ts';
+import type { InstanceOptions } from './instance-options.ts';
 import type { IoBatch } from './io-batch.ts';
 import { takeCarried } from './carried.ts';
 import { countAcceptError } from './loop-metrics.ts';
