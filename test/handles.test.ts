@@ -8,7 +8,10 @@ import * as assert from 'uvu/assert';
 import { EXHAUSTED, HandleTable, Kind } from '../host/guest/handles.ts';
 import type { Fd } from '../host/kernel/contract.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
+import binaryen from 'binaryen';
+import { simulate } from '../host/testing.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';
+import { wat } from './helpers/wat.ts';
 
 const test = suite('handles');
 
@@ -107,6 +110,53 @@ test('handle exhaustion replaces the instance: open connections move on, no clie
   );
   assert.is(s.loop.stats().restarts, s.traps.length);
   assert.is(s.loop.closed, false);
+});
+
+/** A guest that accepts and closes every pending connection, catching whatever accept throws
+ *  (wasm exception handling's catch_all catches a host's JS error); `caught()` counts them. */
+const CATCHER = `(module
+  (import "wasmloop" "listener" (func $listener (param i32) (result i32)))
+  (import "wasmloop" "accept" (func $accept (param i32) (result i32)))
+  (import "wasmloop" "watch" (func $watch (param i32 i32 i32 i32) (result i32)))
+  (import "wasmloop" "close" (func $close (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $caught (mut i32) (i32.const 0))
+  (func (export "wl_abi_version_1"))
+  (func (export "wl_init") (result i32)
+    (call $watch (call $listener (i32.const 0)) (i32.const 1) (i32.const 0) (i32.const 0)))
+  (func (export "wl_events_ptr") (result i32) (i32.const 1024))
+  (func (export "wl_events_cap") (result i32) (i32.const 16))
+  (func (export "wl_stats_ptr") (result i32) (i32.const 2048))
+  (func (export "wl_shutdown"))
+  (func (export "caught") (result i32) (global.get $caught))
+  (func (export "wl_dispatch") (param i32 f64) (result i32)
+    (local $h i32)
+    (block $done
+      (loop $more
+        (try (do (local.set $h (call $accept (call $listener (i32.const 0)))))
+          (catch_all
+            (global.set $caught (i32.add (global.get $caught) (i32.const 1)))
+            (br $done)))
+        (br_if $done (i32.lt_s (local.get $h) (i32.const 0)))
+        (drop (call $close (local.get $h)))
+        (br $more)))
+    (i32.const -1)))`;
+
+test('a guest that catches the exhaustion trap is replaced all the same', () => {
+  const s = simulate(wat(CATCHER, binaryen.Features.All), {
+    generationBits: 2,
+    limits: { 'max-connections': 2 },
+  });
+  const first = s.loop.instance!;
+  for (let i = 0; i < 40 && s.traps.length === 0; i++) {
+    s.connect();
+    s.run();
+  }
+  const caught = (first.instance.exports.caught as () => number)();
+  assert.ok(caught >= 1, 'the guest caught the throw');
+  assert.is(s.traps.length, 1);
+  assert.match(s.traps[0]!.message, /handle space exhausted/);
+  assert.ok(s.loop.instance !== first, 'the instance was replaced');
 });
 
 test.run();

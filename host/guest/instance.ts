@@ -40,6 +40,9 @@ export class GuestInstance implements HostcallTarget {
   /** Input handed over from a trapped instance, by handle, until recv has returned it all;
    *  null while there is none (the recv hostcall's only extra cost). */
   carried: Map<number, Uint8Array> | null = null;
+  /** A trap a hostcall threw, kept because the guest may have caught it (wasm exception
+   *  handling catches host errors): the loop ends the instance after the call anyway. */
+  fatal: GuestTrap | null = null;
   /** `watch`'s tokens (host/guest/retiring.ts): 0 as given; -1 refuses the retiring range; a
    *  retiring instance's tag (> 0) replaces every token with (index, tag). */
   tokenRule = 0;
@@ -222,9 +225,9 @@ export class GuestInstance implements HostcallTarget {
    *  every handle of this instance used up (a trap: the loop starts a fresh instance). */
   refuseAccept(reason: number): number {
     if (reason === EXHAUSTED)
-      throw new GuestTrap(
+      throw (this.fatal = new GuestTrap(
         'handle space exhausted: no handle can be issued without reusing one; replacing the instance',
-      );
+      ));
     this.gate.pause();
     return -Errno.EAGAIN;
   }

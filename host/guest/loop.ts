@@ -164,6 +164,7 @@ export class Loop extends LoopBase {
     } catch (err) {
       return this.caught(err);
     }
+    if (g.fatal !== null) return this.caught(g.fatal); // a trap the guest caught
     this.wasi?.flush();
     if (this.draining && g.stats().open === 0 && this.reloads.retiring.length === 0)
       return this.finish();
@@ -178,6 +179,7 @@ export class Loop extends LoopBase {
       busy?.(true);
       fn();
       busy?.(false);
+      if (this.guest?.fatal) throw this.guest.fatal; // a trap the guest caught
     } catch (err) {
       this.caught(err);
       return false;

@@ -192,6 +192,7 @@ export class Reloads {
     } catch (err) {
       return this.trapped(r, err);
     }
+    if (r.instance.fatal !== null) return this.trapped(r, r.instance.fatal); // caught by the guest
     r.wasi?.flush();
     r.deadlineAt = next >= 0 ? now + next : -1;
     if (next >= 0) this.opts.onDeadline?.(next);

@@ -5,9 +5,12 @@
  */
 import binaryen from 'binaryen';
 
-/** Compiles WebAssembly text to a module; throws with binaryen's message on a syntax error. */
-export function wat(text: string): WebAssembly.Module {
+/** Compiles WebAssembly text to a module; throws with binaryen's message on a syntax error.
+ *  `features`: binaryen's feature flags beyond the MVP (e.g. binaryen.Features.All for
+ *  exception handling). */
+export function wat(text: string, features?: number): WebAssembly.Module {
   const m = binaryen.parseText(text);
+  if (features !== undefined) m.setFeatures(features);
   try {
     return new WebAssembly.Module(new Uint8Array(m.emitBinary())); // a copy over a plain ArrayBuffer
   } finally {
