@@ -102,10 +102,12 @@ int wl__tls_accepted(int listener, int conn) {
   if (x == NULL) return 0;
   wl__self();
   struct wl__tls_conn *c = NULL;
+  BIO *bio = NULL;
   if (conn >= WL__TLS_MAX_FD || wl__in_flight >= x->max_handshakes) {
     atomic_fetch_add(&x->refused, 1);
   } else if ((c = calloc(1, sizeof *c)) != NULL && (c->ssl = wl__tls_ctx_ssl(x)) != NULL &&
-             SSL_set_fd(c->ssl, conn) == 1) {
+             (bio = wl__tls_bio(conn)) != NULL) {
+    SSL_set_bio(c->ssl, bio, bio);
     SSL_set_accept_state(c->ssl);
     *c = (struct wl__tls_conn){.ssl = c->ssl, .ctx = x, .owner = wl__thread, .fd = conn,
                                .epfd = -1, .deadline_ms = wl__ms() + x->timeout_ms};

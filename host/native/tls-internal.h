@@ -30,4 +30,8 @@ SSL *wl__tls_ctx_ssl(struct wl__tls_ctx *x);
 /* Drops listener fd's mark, if any (before close(2)). */
 void wl__tls_forget_listener(int fd);
 
+/* A socket BIO on fd whose writes use send(2) with MSG_NOSIGNAL (tls-bio.c): a peer's reset
+ * is EPIPE for that connection, never a SIGPIPE for the process, whatever its disposition. */
+BIO *wl__tls_bio(int fd);
+
 #endif
