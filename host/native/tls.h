@@ -64,8 +64,9 @@ void wl__tls_forget(int fd);
 /* What the guest may learn: 1 if TLS, with ALPN and SNI copied into the given buffers. */
 int wl__tls_info(int fd, char alpn[256], char sni[256]);
 
-/* epoll_ctl on fd: remembered so buffered plaintext can be reported as EPOLLIN. */
-void wl__tls_watch(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/* epoll_ctl on fd: remembered so buffered plaintext can be reported as EPOLLIN. Returns the
+ * events the kernel is to watch: the guest's, plus EPOLLOUT while a handshake must write. */
+uint32_t wl__tls_watch(int epfd, int op, int fd, uint32_t events, uint64_t data);
 /* The timeout epoll_wait may block for: 0 with plaintext buffered, at most until the next
  * handshake deadline; handshakes past theirs are ended here (shutdown: the kernel reports them). */
 int wl__tls_wait_bound(int epfd, int timeout_ms);
