@@ -37,8 +37,9 @@ int wl__tls_context(const char *cert, size_t cert_len, const char *key, size_t k
 /* Replaces id's certificate and key for connections accepted from now on (same errors). */
 int wl__tls_context_swap(int id, const char *cert, size_t cert_len, const char *key,
                          size_t key_len, char err[WL__TLS_ERR_MAX]);
-/* Adds a certificate chosen when a client's SNI name matches one of its names. */
-int wl__tls_context_add(int id, const char *cert, size_t cert_len, const char *key,
+/* Adds (slot -1) a certificate chosen when a client's SNI name matches one of its names, or
+ * replaces the one added slot-th (from 0) for handshakes from now on. */
+int wl__tls_context_add(int id, int slot, const char *cert, size_t cert_len, const char *key,
                         size_t key_len, char err[WL__TLS_ERR_MAX]);
 /* Handshake timeout (ms) and cap on handshakes in flight per thread for id's connections. */
 int wl__tls_context_limits(int id, int timeout_ms, int max_handshakes);
