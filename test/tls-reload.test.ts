@@ -16,7 +16,7 @@ import * as assert from 'uvu/assert';
 import { setCertificate, WasmloopError } from '../host/index.ts';
 import { closeAllClients, waitFor } from './helpers/net-tcp.ts';
 import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
-import { killAllChildren, startChild } from './helpers/net-spawn.ts';
+import { killAllChildren, startChild, type Child } from './helpers/net-spawn.ts';
 import { makeCert, type TestCert } from './helpers/tls-certs.ts';
 import { answers, readUntil, tlsConnect } from './helpers/tls-client.ts';
 
@@ -71,30 +71,42 @@ test('setCertificate under workers: 2: every worker serves the new pair; a bad o
   assert.is(await served(port, sniSecond, 'other.test'), fingerprint(sniSecond));
 });
 
+/** `wasmloop run` of hello with two workers on a TLS listener of these files. */
+async function serveCli(cert: string, key: string): Promise<{ child: Child; port: number }> {
+  const args = ['bin/wasmloop.js', 'run', 'wasm/hello.wasm', '--workers', '2']
+    .concat(['--tcplisten', '127.0.0.1:0'])
+    .concat(['--tls-cert', cert, '--tls-key', key]);
+  const child = startChild(process.execPath, args, { cwd: ROOT });
+  const serving = () => /serving \S+ on 127\.0\.0\.1:(\d+)/.exec(child.stderr())?.[1];
+  return { child, port: Number(await waitFor(serving, 'serving')) };
+}
+
 test('CLI --workers 2: SIGHUP reads the certificate files again; a bad file is one line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wasmloop-tls-reload-'));
   try {
     const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
     copyFileSync(first.certFile, cert);
     copyFileSync(first.keyFile, key);
-    const args = ['bin/wasmloop.js', 'run', 'wasm/hello.wasm', '--workers', '2']
-      .concat(['--tcplisten', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
-    const child = startChild(process.execPath, args, { cwd: ROOT });
-    const port = Number(
-      await waitFor(() => /serving \S+ on 127\.0\.0\.1:(\d+)/.exec(child.stderr())?.[1], 'serving'),
-    );
+    const { child, port } = await serveCli(cert, key);
     const before = await tlsConnect(port, first.cert);
     copyFileSync(second.certFile, cert);
     copyFileSync(second.keyFile, key);
     child.proc.kill('SIGHUP');
-    await waitFor(() => child.stderr().includes('reloaded the certificates of listener 0'), 'reload');
+    await waitFor(
+      () => child.stderr().includes('reloaded the certificates of listener 0'),
+      'reload',
+    );
     const got = await Promise.all(Array.from({ length: 6 }, () => served(port, second)));
     assert.equal(new Set(got), new Set([fingerprint(second)]));
     await stillAnswers(before);
     writeFileSync(key, 'not a key');
     child.proc.kill('SIGHUP');
     const line = await waitFor(
-      () => child.stderr().split('\n').find((l) => l.includes('old certificates serve on')),
+      () =>
+        child
+          .stderr()
+          .split('\n')
+          .find((l) => l.includes('old certificates serve on')),
       'the failure line',
     );
     assert.match(line, /^wasmloop: SIGHUP: listener 0: the key is not readable PEM/);
