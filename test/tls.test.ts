@@ -61,6 +61,28 @@ test('hello over TLS 1.3 and 1.2; no TLS 1.1; the stats count the handshakes', a
   assert.ok((s.tlsHandshakeFailures ?? 0) >= 1, 'the TLS 1.1 attempt counts as a failure');
 });
 
+test('inspect over TLS: a POST and its body reach the guest as sent', async () => {
+  const { port } = await startLoop('wasm/inspect.wasm', tlsListen());
+  const body = Buffer.from('over TLS');
+  const at = { host: '127.0.0.1', port, method: 'POST', path: '/over/tls' };
+  const answer = new Promise<string>((resolve, reject) => {
+    const req = https.request(
+      { ...at, ca: main.cert, servername: 'localhost', agent: false },
+      (res) => {
+        let text = ''; // inspect's JSON: method, target, headers, body length and hash
+        res.setEncoding('utf8').on('data', (s: string) => (text += s));
+        res.on('end', () => resolve(text));
+      },
+    );
+    req.on('error', reject);
+    req.setHeader('content-length', body.length).end(body);
+  });
+  const json = JSON.parse(await withTimeout(answer, 5000, 'inspect')) as Record<string, unknown>;
+  assert.is(json.method, 'POST');
+  assert.is(json.target, '/over/tls');
+  assert.is(json.bodyLength, body.length);
+});
+
 test('pipelining: three requests in one write, three answers', async () => {
   const { port } = await startLoop('wasm/hello.wasm', tlsListen());
   const sock = await tlsConnect(port, main.cert);
