@@ -45,7 +45,7 @@ async function uploadAndVanish(port: number): Promise<void> {
 }
 
 test('SIGPIPE at SIG_DFL: writes to a vanished TLS peer do not kill the process', async () => {
-  const args = ['--import', 'tsx', 'test/helpers/tls-sigpipe-child.ts'];
+  const args = ['test/helpers/tls-sigpipe-child.mjs'];
   const child = startChild(process.execPath, [...args, main.certFile, main.keyFile], {
     cwd: ROOT,
   });
