@@ -11,6 +11,8 @@
         "host/native/poll.c",
         "host/native/tls.c",
         "host/native/tls-conn.c",
+        "host/native/tls-events.c",
+        "host/native/tls-bio.c",
         "host/native/tls-binding.c",
         "host/native/errno.c"
       ],

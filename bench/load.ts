@@ -110,6 +110,10 @@ export interface WrkOptions {
   seconds: number;
   /** Requests per write; 1 is plain keep-alive. */
   pipeline: number;
+  /** https:// (wrk's TLS: OpenSSL, TLS 1.3 with the servers here). */
+  tls?: boolean;
+  /** `Connection: close`: a new connection per request. */
+  close?: boolean;
 }
 
 /**
@@ -127,7 +131,8 @@ export async function wrk(wrkBin: string, benchDir: string, o: WrkOptions): Prom
     '10s',
     '-s',
     script,
-    `http://127.0.0.1:${o.port}/`,
+    ...(o.close ? ['-H', 'Connection: close'] : []),
+    `${o.tls ? 'https' : 'http'}://127.0.0.1:${o.port}/`,
   ];
   if (o.pipeline > 1) args.push('--', String(o.pipeline));
   const p = start('wrk', LOAD_CPU, wrkBin, args);

@@ -10,6 +10,8 @@ export interface Scenario {
   pipeline: number;
   /** What one "request" is: an echoed 64-byte message or an HTTP response. */
   unit: 'msg' | 'req';
+  /** `Connection: close` on every request: a new connection (and TLS handshake) for each. */
+  close?: boolean;
 }
 
 /** One measured run of one server in one scenario. */

@@ -14,7 +14,9 @@ export interface NginxSetup {
   args: string[];
 }
 
-export function nginxSetup(port: number): NginxSetup {
+/** With `tls`, the listener serves TLS 1.2-1.3 with that certificate and key (PEM files),
+ *  OpenSSL's default ciphers, session tickets on (nginx's defaults). */
+export function nginxSetup(port: number, tls?: { cert: string; key: string }): NginxSetup {
   const prefix = mkdtempSync(join(tmpdir(), 'wasmloop-bench-nginx-'));
   chmodSync(prefix, 0o755); // the worker drops root privileges (to nobody) and must reach it
   const conf = join(prefix, 'nginx.conf');
@@ -39,8 +41,8 @@ http {
     uwsgi_temp_path ${prefix}/uwsgi;
     scgi_temp_path ${prefix}/scgi;
     server {
-        listen 127.0.0.1:${port} backlog=4096;
-        location / {
+        listen 127.0.0.1:${port}${tls ? ' ssl' : ''} backlog=4096;
+${tls ? `        ssl_certificate ${tls.cert};\n        ssl_certificate_key ${tls.key};\n        ssl_protocols TLSv1.2 TLSv1.3;\n` : ''}        location / {
             default_type text/plain;
             return 200 "Hello, World!";
         }

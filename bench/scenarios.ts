@@ -61,6 +61,24 @@ export const SCENARIOS: Scenario[] = [
     pipeline: 16,
     unit: 'req',
   },
+  // Issue 15: hello over TLS against nginx over TLS (bench/tls.ts); wrk is the load.
+  {
+    id: 'https-50',
+    title: 'HTTPS keep-alive, 50 connections',
+    kind: 'https',
+    conns: 50,
+    pipeline: 1,
+    unit: 'req',
+  },
+  {
+    id: 'https-hs-50',
+    title: 'HTTPS, a new connection and handshake per request, 50 connections',
+    kind: 'https',
+    conns: 50,
+    pipeline: 1,
+    unit: 'req',
+    close: true,
+  },
 ];
 
 export interface Timing {
@@ -84,9 +102,10 @@ async function runLoad(
   seconds: number,
   warmup: boolean,
 ): Promise<LoadResult> {
-  if (s.kind === 'echo' || (warmup && t.echoLoad)) {
+  if (s.kind === 'echo' || (warmup && t.echoLoad && s.kind === 'http')) {
     if (!t.echoLoad) throw new Error('echo-load is not built');
-    return echoLoad(t.echoLoad, { port, conns: s.conns, mode: s.kind, depth: s.pipeline, seconds });
+    const mode = s.kind;
+    return echoLoad(t.echoLoad, { port, conns: s.conns, mode, depth: s.pipeline, seconds });
   }
   if (!t.wrk) throw new Error('wrk is not installed');
   return wrk(t.wrk, t.benchDir, {
@@ -94,6 +113,8 @@ async function runLoad(
     conns: s.conns,
     seconds: Math.max(1, Math.round(seconds)),
     pipeline: s.pipeline,
+    tls: s.kind === 'https',
+    close: s.close === true,
   });
 }
 

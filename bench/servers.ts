@@ -6,10 +6,11 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Program } from './build.ts';
 import { nginxSetup } from './nginx.ts';
+import { httpsServers } from './tls.ts';
 import { SERVER_CPU, start, stop, waitForPort, type Proc } from './procs.ts';
 import type { Tools } from './tools.ts';
 
-export type Kind = 'echo' | 'http';
+export type Kind = 'echo' | 'http' | 'https';
 
 export interface ServerDef {
   /** Short id, unique within a kind: wasmloop, wasmloop-uv, c, node, nginx. */
@@ -69,7 +70,9 @@ export function checkWasmloopBuild(root: string): string | null {
 
 /** A way of running the wasmloop CLI: the row's id, label and run choices, and the CLI flags
  *  that make it. */
-type WasmloopVariant = Pick<ServerDef, 'id' | 'label' | 'inQuick' | 'inIdle'> & { flags: string[] };
+export type WasmloopVariant = Pick<ServerDef, 'id' | 'label' | 'inQuick' | 'inIdle'> & {
+  flags: string[];
+};
 
 /** The CLI as it runs by default: one loop on a worker thread under the watchdog, blocking
  *  driver. */
@@ -88,7 +91,7 @@ const LIBUV_DRIVER: WasmloopVariant = {
 /** The CLI's default run of an app written with the HTTP SDK (`http.serve`). */
 const SDK_APP: WasmloopVariant = { id: 'wasmloop-sdk', label: 'wasmloop SDK app', flags: [] };
 
-function wasmloopServer(
+export function wasmloopServer(
   ctx: ServerContext,
   kind: Kind,
   guest: string,
@@ -122,7 +125,7 @@ function keepIdleLimits(kind: Kind): string[] {
   return [
     '-W',
     'idle-timeout-ms=0',
-    ...(kind === 'http' ? ['-W', 'keepalive-timeout-ms=3600000'] : []),
+    ...(kind !== 'echo' ? ['-W', 'keepalive-timeout-ms=3600000'] : []),
   ];
 }
 
@@ -221,6 +224,7 @@ export function serverDefs(ctx: ServerContext): ServerDef[] {
     cServer(ctx, 'http', 'http-server'),
     nodeServer(ctx, 'http', 'node:http', 'node-http.js'),
     nginxServer(ctx),
+    ...httpsServers(ctx), // bench/tls.ts: hello.wasm behind wasmloop's TLS, nginx over TLS
   ];
 }
 

@@ -14,12 +14,14 @@
  * is attached, then exactly `count` requests are made (echo messages, or HTTP requests with the
  * scenario's pipelining), the counter is detached, and only then are the connections closed.
  * So the counts hold request traffic only: no accept, no close, no connection's epoll_ctl ADD.
+ * HTTPS is counted over a few seconds of wrk instead (echo-load has no TLS), connections
+ * included.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { controlledEchoLoad, type LoadResult } from './load.ts';
+import { controlledEchoLoad, wrk, type LoadResult } from './load.ts';
 import { parseStraceSummary, sumCounts, treePids, type SyscallCounts } from './measure.ts';
 import type { FullSpeedSyscalls, Scenario, SyscallResult } from './model.ts';
 import { LOAD_CPU, start, stop, waitExit, type Proc } from './procs.ts';
@@ -50,21 +52,49 @@ interface Counter {
   read(): SyscallCounts;
 }
 
-/** Runs `count` requests of the scenario with `counter` attached to the server. */
+/** The load generators a counted window may use. */
+export interface CountingLoads {
+  echoLoad: string;
+  wrk: string | null;
+  benchDir: string;
+}
+
+/** How long wrk runs as the counted load of an HTTPS scenario. */
+const HTTPS_COUNT_SECONDS = 3;
+
+/** wrk as a counted load for HTTPS, which echo-load does not speak: HTTPS_COUNT_SECONDS of it,
+ *  its connections and handshakes inside the window (keep-alive: 50 handshakes over thousands
+ *  of requests; with `Connection: close` they are what is measured). */
+function wrkCountedLoad(loads: CountingLoads, s: Scenario, port: number) {
+  if (!loads.wrk) throw new Error('wrk is not installed');
+  const wrkBin = loads.wrk;
+  const o = { port, conns: s.conns, pipeline: s.pipeline, tls: true, close: s.close === true };
+  return {
+    ready: Promise.resolve(),
+    go: () => wrk(wrkBin, loads.benchDir, { ...o, seconds: HTTPS_COUNT_SECONDS }),
+    finish: () => Promise.resolve(),
+  };
+}
+
+/** Runs `count` requests of the scenario with `counter` attached to the server (HTTPS: wrk
+ *  for HTTPS_COUNT_SECONDS instead). */
 async function countedWindow(
-  echoLoadBin: string,
+  loads: CountingLoads,
   s: Scenario,
   server: RunningServer,
   count: number,
   counter: Counter,
 ): Promise<{ load: LoadResult; counts: SyscallCounts }> {
-  const load = controlledEchoLoad(echoLoadBin, {
-    port: server.port,
-    conns: s.conns,
-    mode: s.kind,
-    depth: s.pipeline,
-    count,
-  });
+  const load =
+    s.kind === 'https'
+      ? wrkCountedLoad(loads, s, server.port)
+      : controlledEchoLoad(loads.echoLoad, {
+          port: server.port,
+          conns: s.conns,
+          mode: s.kind,
+          depth: s.pipeline,
+          count,
+        });
   let tracer: Proc | null = null;
   try {
     await load.ready;
@@ -137,7 +167,7 @@ function perfCounter(perf: string, out: string): Counter {
 /** strace -c over `count` requests: syscalls per request, by name. */
 export async function straceSyscalls(
   strace: string,
-  echoLoadBin: string,
+  loads: CountingLoads,
   resultsDir: string,
   s: Scenario,
   server: RunningServer,
@@ -146,7 +176,7 @@ export async function straceSyscalls(
   const out = join(resultsDir, `strace-${s.id}-${server.def.id}-${process.pid}.tmp`);
   try {
     const { load, counts } = await countedWindow(
-      echoLoadBin,
+      loads,
       s,
       server,
       count,
@@ -173,7 +203,7 @@ export async function straceSyscalls(
 /** perf stat over `count` requests at full speed: totals and epoll calls per request. */
 export async function perfSyscalls(
   perf: string,
-  echoLoadBin: string,
+  loads: CountingLoads,
   resultsDir: string,
   s: Scenario,
   server: RunningServer,
@@ -181,13 +211,7 @@ export async function perfSyscalls(
 ): Promise<FullSpeedSyscalls> {
   const out = join(resultsDir, `perf-${s.id}-${server.def.id}-${process.pid}.tmp`);
   try {
-    const { load, counts } = await countedWindow(
-      echoLoadBin,
-      s,
-      server,
-      count,
-      perfCounter(perf, out),
-    );
+    const { load, counts } = await countedWindow(loads, s, server, count, perfCounter(perf, out));
     const per = (n: number | undefined) => (n ?? 0) / load.requests;
     return {
       requests: load.requests,

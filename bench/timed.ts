@@ -34,7 +34,7 @@ export interface TimedContext {
 /** Why a scenario cannot run here (its load generator is missing), or undefined. */
 function skipReason(s: Scenario, bins: Record<Program, string> | null, tools: Tools) {
   if (s.kind === 'echo' && !bins) return 'no C compiler for the echo load generator';
-  if (s.kind === 'http' && !tools.wrk) return 'wrk is not installed';
+  if (s.kind !== 'echo' && !tools.wrk) return 'wrk is not installed';
   return undefined;
 }
 
@@ -138,10 +138,11 @@ async function countSyscalls(
   rate: number,
 ): Promise<void> {
   const { strace, perf, echoLoad } = ctx.counters!;
+  const loads = { echoLoad, wrk: ctx.loadTools.wrk, benchDir: ctx.loadTools.benchDir };
   if (strace) {
     try {
       const count = ctx.config.straceRequests;
-      cell.syscalls = await straceSyscalls(strace, echoLoad, ctx.resultsDir, s, server, count);
+      cell.syscalls = await straceSyscalls(strace, loads, ctx.resultsDir, s, server, count);
     } catch (err) {
       cell.syscallError = errorLine(err);
     }
@@ -150,7 +151,7 @@ async function countSyscalls(
     const perSecond = Number.isFinite(rate) ? rate : 20000;
     const count = Math.max(2000, Math.round(perSecond * ctx.config.perfSeconds));
     try {
-      cell.fullSpeed = await perfSyscalls(perf, echoLoad, ctx.resultsDir, s, server, count);
+      cell.fullSpeed = await perfSyscalls(perf, loads, ctx.resultsDir, s, server, count);
     } catch (err) {
       cell.fullSpeedError = errorLine(err);
     }

@@ -7,6 +7,7 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { readTlsFiles, setCertificate, type TlsFiles } from './tls.ts';
 import type { WasmLoop } from './types.ts';
 
 /** How long the file must stay unchanged before `--watch` reloads: a build writes it in bursts. */
@@ -62,4 +63,28 @@ function watchModule(path: string, changed: () => void): { close(): void } {
       watcher.close();
     },
   };
+}
+
+/** SIGHUP also reads each TLS listener's `--tls-cert`/`--tls-key` (and SNI) files again and
+ *  swaps them in (setCertificate: no connection dropped, every worker). A file that cannot be
+ *  read or a pair that is unusable is one line on stderr; that listener's old certificates
+ *  serve on. Returns what takes the handler off again. */
+export function reloadCertificatesOnHangup(
+  loop: WasmLoop,
+  files: Record<number, TlsFiles>,
+): () => void {
+  const listeners = Object.entries(files);
+  const onHangup = (): void => {
+    for (const [at, f] of listeners) {
+      try {
+        setCertificate(loop, Number(at), readTlsFiles(f)!);
+        process.stderr.write(`wasmloop: SIGHUP: reloaded the certificates of listener ${at}\n`);
+      } catch (err) {
+        const why = (err as Error).message;
+        process.stderr.write(`wasmloop: SIGHUP: ${why}; the old certificates serve on\n`);
+      }
+    }
+  };
+  if (listeners.length > 0) process.on('SIGHUP', onHangup);
+  return () => process.off('SIGHUP', onHangup);
 }

@@ -11,7 +11,7 @@ import { loadModule } from './module.ts';
 import { serveMetrics, type MetricsServer } from './metrics-server.ts';
 import { usage, type RunArgs } from './cli-args.ts';
 import { readTlsFiles } from './tls.ts';
-import { reloadOnRequest } from './cli-reload.ts';
+import { reloadCertificatesOnHangup, reloadOnRequest } from './cli-reload.ts';
 
 /** A plain WASI command (no wasmloop ABI): runs once, and its exit status is ours. It is held
  *  to the same memory and table caps as a guest, so it is compiled again with them. Its
@@ -50,6 +50,7 @@ export async function serveGuest(module: WebAssembly.Module, opts: RunArgs): Pro
   const stops = [
     closeOnSignals(loop, opts.graceMs),
     reloadOnRequest(loop, opts.module, opts.watch),
+    reloadCertificatesOnHangup(loop, opts.tlsFiles),
   ];
   const stopListening = () => stops.forEach((stop) => stop());
   let metrics: MetricsServer | undefined;

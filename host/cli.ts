@@ -106,7 +106,9 @@ Options:
   --tls-cert FILE         Serve TLS on the --tcplisten before it: its certificate (PEM, the
   --tls-key FILE          chain after the leaf) and private key (PEM). The guest sees plaintext
   --tls-sni-cert FILE     More certificates for that listener (repeatable, in pairs), chosen
-  --tls-sni-key FILE      when the client's SNI name matches one of their names
+  --tls-sni-key FILE      when the client's SNI name matches one of their names.
+                          SIGHUP reads these files again and swaps them in; connections stay
+                          (a bad file: one line on stderr, the old certificates serve on)
   --driver blocking|libuv How each loop waits: blocking (default: our own epoll_wait, like a C
                           server, yielding to Node every 20 ms) or libuv (uv_poll, as embedded)
   -W NAME=VALUE           Set a limit (repeatable). The host's, for every module:

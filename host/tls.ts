@@ -158,19 +158,32 @@ function tlsStats(native: NativeKernel, ids: readonly number[]): TlsStats {
 }
 
 /**
- * Replaces the default certificate of TLS listener `listener` of `loop` without dropping a
- * connection: handshakes from now on use it, sessions already up keep theirs, and session
- * tickets issued before still resume. ERR_WASMLOOP_TLS when the pair is unusable (the old one
- * stays), ERR_WASMLOOP_USAGE when that listener has no TLS. The CLI's reload calls this.
+ * Replaces the certificates of TLS listener `listener` of `loop` without dropping a connection:
+ * the default one and, with `sni`, the SNI certificates given at start, by position (as many or
+ * fewer). Handshakes from now on use them, on every worker; sessions already up keep theirs, and
+ * session tickets issued before still resume. Every pair is checked before any is swapped:
+ * ERR_WASMLOOP_TLS when one is unusable (the old ones all stay), ERR_WASMLOOP_USAGE when that
+ * listener has no TLS. The CLI's SIGHUP calls this with the files read again.
  */
-export function setCertificate(loop: WasmLoop, listener: number, tls: TlsCertificate): void {
+export function setCertificate(loop: WasmLoop, listener: number, tls: TlsCertificate | TlsOptions) {
   const state = loops.get(loop);
   const id = state?.ids[listener] ?? -1;
   if (state === undefined || id < 0) {
     throw new WasmloopError('ERR_WASMLOOP_USAGE', `listener ${listener} does not serve TLS`);
   }
-  const r = state.native.tlsContextSwap(id, bytes(tls.cert), bytes(tls.key));
+  const { native } = state;
+  const sni = 'sni' in tls ? (tls.sni ?? []) : [];
+  [tls, ...sni].forEach((pair, i) => {
+    const check = native.tlsContext(bytes(pair.cert), bytes(pair.key));
+    if (typeof check === 'number' && check >= 0) native.tlsContextFree(check);
+    else fail(`listener ${listener}${i === 0 ? '' : ` sni[${i - 1}]`}`, check);
+  });
+  const r = native.tlsContextSwap(id, bytes(tls.cert), bytes(tls.key));
   if (r !== 0) fail(`listener ${listener}`, r);
+  sni.forEach((s, i) => {
+    const swapped = native.tlsContextAdd(id, bytes(s.cert), bytes(s.key), i);
+    if (swapped !== 0) fail(`listener ${listener} sni[${i}]`, swapped);
+  });
 }
 
 /** One listener's files on the CLI: `--tls-cert`, `--tls-key`, and `--tls-sni-*` pairs. */

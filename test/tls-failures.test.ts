@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +17,7 @@ import { closeAllClients, track, waitFor, withTimeout } from './helpers/net-tcp.
 import { closeAllLoops, startLoop } from './helpers/net-loop.ts';
 import { killAllChildren, runCommand } from './helpers/net-spawn.ts';
 import { makeCert, makeExpiredCert } from './helpers/tls-certs.ts';
-import { tlsConnect } from './helpers/tls-client.ts';
+import { clientHello, tlsConnect } from './helpers/tls-client.ts';
 
 const test = suite('tls-failures');
 const main = makeCert('localhost', '127.0.0.1');
@@ -85,25 +84,6 @@ async function rawClient(port: number, bytes: Buffer, end = false): Promise<void
   if (end) sock.end();
   const closed = new Promise((r) => sock.once('close', r)); // a reset is a close too
   await withTimeout(closed, 5000, 'the server to close the connection');
-}
-
-/** The first flight of a real node:tls client (its ClientHello), caught by a plain server. */
-async function clientHello(): Promise<Buffer> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const got = once(server, 'connection');
-  const client = tls.connect({
-    port: (server.address() as net.AddressInfo).port,
-    host: '127.0.0.1',
-  });
-  client.on('error', () => {});
-  const [sock] = (await got) as [net.Socket];
-  const [hello] = (await once(sock, 'data')) as [Buffer];
-  client.destroy();
-  sock.destroy();
-  server.close();
-  return hello;
 }
 
 test('plain HTTP, garbage and a truncated handshake end their connection only, counted', async () => {

@@ -48,11 +48,13 @@ export interface NativeKernel extends Kernel {
     cert: Uint8Array,
     key: Uint8Array,
   ): number | { errno: number; message: string };
-  /** One more certificate, chosen by SNI name: 0 or { errno, message }. */
+  /** One more certificate, chosen by SNI name, or (slot >= 0) a new one in place of the
+   *  slot-th added: 0 or { errno, message }. */
   tlsContextAdd(
     id: number,
     cert: Uint8Array,
     key: Uint8Array,
+    slot?: number,
   ): number | { errno: number; message: string };
   /** Handshake timeout and cap on handshakes in flight per thread: 0 or -errno. */
   tlsContextLimits(id: number, handshakeTimeoutMs: number, maxHandshakes: number): number;

@@ -24,8 +24,8 @@ int wl__epoll_create(void) {
 }
 
 int wl__epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+  if (wl__tls_active()) events = wl__tls_watch(epfd, op, fd, events, data);
   struct epoll_event ev = {.events = events, .data = {.u64 = data}};
-  if (wl__tls_active()) wl__tls_watch(epfd, op, fd, events, data);
   return epoll_ctl(epfd, op, fd, &ev) == 0 ? 0 : wl__fail();
 }
 

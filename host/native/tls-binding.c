@@ -39,35 +39,45 @@ static napi_value wl__tls_answer(napi_env env, int r, const char *err) {
   return obj;
 }
 
-typedef int (*wl__ctx_fn)(int id, const char *cert, size_t cert_len, const char *key,
+typedef int (*wl__ctx_fn)(int id, int slot, const char *cert, size_t cert_len, const char *key,
                           size_t key_len, char err[WL__TLS_ERR_MAX]);
 
-static int wl__tls_new_ctx(int id, const char *cert, size_t cert_len, const char *key,
+static int wl__tls_new_ctx(int id, int slot, const char *cert, size_t cert_len, const char *key,
                            size_t key_len, char err[WL__TLS_ERR_MAX]) {
-  (void)id;
+  (void)id, (void)slot;
   return wl__tls_context(cert, cert_len, key, key_len, err);
 }
+static int wl__tls_swap_ctx(int id, int slot, const char *cert, size_t cert_len,
+                            const char *key, size_t key_len, char err[WL__TLS_ERR_MAX]) {
+  (void)slot;
+  return wl__tls_context_swap(id, cert, cert_len, key, key_len, err);
+}
 
-/* tlsContext(cert, key) / tlsContextSwap(id, cert, key) / tlsContextAdd(id, cert, key) */
+/* tlsContext(cert, key) / tlsContextSwap(id, cert, key) / tlsContextAdd(id, cert, key, slot?)
+ * (slot: which SNI certificate to replace; none or -1 adds one) */
 static napi_value wl__js_ctx(napi_env env, napi_callback_info info, bool has_id, wl__ctx_fn fn) {
-  napi_value argv[3];
+  napi_value argv[4];
   int id = 0, at = has_id ? 1 : 0;
+  int64_t slot = -1;
+  napi_valuetype slot_type = napi_undefined;
   const char *cert, *key;
   size_t cert_len, key_len;
   char err[WL__TLS_ERR_MAX] = "";
-  if (!wl__args(env, info, 3, argv) || (has_id && !wl__nonneg(env, argv[0], &id)) ||
+  if (!wl__args(env, info, 4, argv) || (has_id && !wl__nonneg(env, argv[0], &id)) ||
       !wl__bytes(env, argv[at], &cert, &cert_len) || !wl__bytes(env, argv[at + 1], &key, &key_len) ||
-      cert_len > INT32_MAX || key_len > INT32_MAX) {
+      cert_len > INT32_MAX || key_len > INT32_MAX ||
+      napi_typeof(env, argv[3], &slot_type) != napi_ok ||
+      (slot_type != napi_undefined && !wl__int(env, argv[3], -1, WL__TLS_MAX_CTX, &slot))) {
     return WL__EINVAL(env);
   }
-  return wl__tls_answer(env, fn(id, cert, cert_len, key, key_len, err), err);
+  return wl__tls_answer(env, fn(id, (int)slot, cert, cert_len, key, key_len, err), err);
 }
 
 static napi_value wl__js_tls_context(napi_env env, napi_callback_info info) {
   return wl__js_ctx(env, info, false, wl__tls_new_ctx);
 }
 static napi_value wl__js_tls_swap(napi_env env, napi_callback_info info) {
-  return wl__js_ctx(env, info, true, wl__tls_context_swap);
+  return wl__js_ctx(env, info, true, wl__tls_swap_ctx);
 }
 static napi_value wl__js_tls_add(napi_env env, napi_callback_info info) {
   return wl__js_ctx(env, info, true, wl__tls_context_add);

@@ -2,7 +2,8 @@
  * TLS connections (tls.h; docs/DESIGN.md, "TLS"): an SSL per accepted fd, driven by the guest's
  * own recv/send; the handshake runs inside its first recvs (WANT_READ/WANT_WRITE: -EAGAIN).
  * Per thread: the handshakes in flight by deadline (one past it is shut down, so the kernel
- * reports it), and the connections holding plaintext not yet read (announced as EPOLLIN).
+ * reports it), and the connections holding plaintext not yet read (announced as EPOLLIN by
+ * tls-events.c, which also owns the guest's epoll interest in each connection).
  */
 #include <errno.h>
 #include <openssl/err.h>
@@ -17,61 +18,29 @@
 #include "tls-internal.h"
 #include "tls.h"
 
-struct wl__link {
-  struct wl__link *prev, *next;
-};
-
-struct wl__tls_conn {
-  struct wl__link pending; /* first: a pending link is its connection */
-  struct wl__link shaking;
-  SSL *ssl;
-  struct wl__tls_ctx *ctx;
-  uint64_t owner; /* the thread whose lists hold the links */
-  uint64_t data;  /* the guest's epoll token */
-  int64_t deadline_ms;
-  uint32_t events; /* the guest's interest */
-  int fd, epfd;
-  int dead; /* 0, or the errno every call now returns (a failed or expired handshake) */
-  bool handshaking;
-};
-
 static _Atomic(struct wl__tls_conn *) wl__conns[WL__TLS_MAX_FD];
 static _Atomic uint64_t wl__threads;
 static _Thread_local uint64_t wl__thread;
-static _Thread_local struct wl__link wl__pending, wl__shaking;
+_Thread_local struct wl__link wl__pending, wl__shaking, wl__writing;
 static _Thread_local int wl__in_flight;
 
-#define WL__CONN_OF(link, field) \
-  ((struct wl__tls_conn *)((char *)(link) - offsetof(struct wl__tls_conn, field)))
-
-static uint64_t wl__self(void) {
+uint64_t wl__self(void) {
   if (wl__thread == 0) {
     wl__thread = atomic_fetch_add(&wl__threads, 1) + 1;
     wl__pending.prev = wl__pending.next = &wl__pending;
     wl__shaking.prev = wl__shaking.next = &wl__shaking;
+    wl__writing.prev = wl__writing.next = &wl__writing;
   }
   return wl__thread;
 }
 
-static void wl__unlink(struct wl__link *l) {
-  if (l->next == NULL) return;
-  l->prev->next = l->next;
-  l->next->prev = l->prev;
-  l->prev = l->next = NULL;
-}
-static void wl__link_after(struct wl__link *at, struct wl__link *l) {
-  l->prev = at;
-  l->next = at->next;
-  at->next->prev = l;
-  at->next = l;
-}
-static int64_t wl__ms(void) {
+int64_t wl__ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct wl__tls_conn *wl__conn(int fd) {
+struct wl__tls_conn *wl__conn(int fd) {
   if (fd < 0 || fd >= WL__TLS_MAX_FD) return NULL;
   return atomic_load_explicit(&wl__conns[fd], memory_order_relaxed);
 }
@@ -88,7 +57,7 @@ static void wl__shaking_add(struct wl__tls_conn *c) {
 }
 
 /* The handshake is over (done, failed or expired): counted, and off the list. */
-static void wl__shaking_end(struct wl__tls_conn *c, _Atomic uint64_t *counter) {
+void wl__shaking_end(struct wl__tls_conn *c, _Atomic uint64_t *counter) {
   if (!c->handshaking) return;
   c->handshaking = false;
   if (counter != NULL) atomic_fetch_add(counter, 1);
@@ -102,10 +71,12 @@ int wl__tls_accepted(int listener, int conn) {
   if (x == NULL) return 0;
   wl__self();
   struct wl__tls_conn *c = NULL;
+  BIO *bio = NULL;
   if (conn >= WL__TLS_MAX_FD || wl__in_flight >= x->max_handshakes) {
     atomic_fetch_add(&x->refused, 1);
   } else if ((c = calloc(1, sizeof *c)) != NULL && (c->ssl = wl__tls_ctx_ssl(x)) != NULL &&
-             SSL_set_fd(c->ssl, conn) == 1) {
+             (bio = wl__tls_bio(conn)) != NULL) {
+    SSL_set_bio(c->ssl, bio, bio);
     SSL_set_accept_state(c->ssl);
     *c = (struct wl__tls_conn){.ssl = c->ssl, .ctx = x, .owner = wl__thread, .fd = conn,
                                .epfd = -1, .deadline_ms = wl__ms() + x->timeout_ms};
@@ -180,6 +151,10 @@ int wl__tls_recv(int fd, void *buf, uint32_t len) {
     }
   }
   wl__mark_pending(c, n == cap);
+  /* A handshake or key update that must write to a full socket: the guest waits to read, so
+   * the socket's writability has to wake it (tls-events.c); only while that lasts. */
+  bool want_write = n == -WL__WASI_EAGAIN && SSL_want_write(c->ssl);
+  if (want_write || c->writing.next != NULL) wl__tls_want_write(c, want_write);
   ERR_clear_error();
   return n;
 }
@@ -215,7 +190,7 @@ void wl__tls_forget(int fd) {
   struct wl__tls_conn *c = atomic_exchange(&wl__conns[fd], NULL);
   if (c == NULL) return;
   wl__shaking_end(c, NULL); /* a handshake the guest gave up on is not a failure of the peer */
-  if (c->owner == wl__self()) wl__unlink(&c->pending);
+  if (c->owner == wl__self()) wl__unlink(&c->pending), wl__unlink(&c->writing);
   SSL_free(c->ssl);
   wl__tls_ctx_unref(c->ctx);
   free(c);
@@ -237,64 +212,4 @@ int wl__tls_info(int fd, char alpn[256], char sni[256]) {
   const char *name = SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
   wl__copy(sni, name, name != NULL ? strlen(name) : 0);
   return 1;
-}
-
-void wl__tls_watch(int epfd, int op, int fd, uint32_t events, uint64_t data) {
-  struct wl__tls_conn *c = wl__conn(fd);
-  if (c == NULL) return;
-  c->epfd = op == EPOLL_CTL_DEL ? -1 : epfd;
-  c->events = events;
-  c->data = data;
-}
-
-/* True when c has plaintext for epfd's guest, which asked to read. */
-static bool wl__tls_ready(const struct wl__tls_conn *c, int epfd) {
-  return c->epfd == epfd && (c->events & EPOLLIN) != 0;
-}
-
-int wl__tls_wait_bound(int epfd, int timeout_ms) {
-  wl__self();
-  int64_t now = wl__ms();
-  while (wl__shaking.next != &wl__shaking) {
-    struct wl__tls_conn *c = WL__CONN_OF(wl__shaking.next, shaking);
-    if (c->deadline_ms > now) {
-      int64_t left = c->deadline_ms - now;
-      if (timeout_ms < 0 || left < timeout_ms) timeout_ms = (int)left;
-      break;
-    }
-    /* Expired: shut down, so the guest hears of it (EPOLLHUP) and closes it. */
-    c->dead = WL__WASI_ETIMEDOUT;
-    wl__shaking_end(c, &c->ctx->timeouts);
-    shutdown(c->fd, SHUT_RDWR);
-  }
-  for (struct wl__link *l = wl__pending.next; l != &wl__pending; l = l->next) {
-    if (wl__tls_ready(WL__CONN_OF(l, pending), epfd)) return 0;
-  }
-  return timeout_ms;
-}
-
-static uint64_t wl__load_le(const unsigned char *p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; i--) v = v << 8 | p[i];
-  return v;
-}
-static void wl__store_le(unsigned char *p, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-int wl__tls_inject(int epfd, void *out, int n, int max_events) {
-  unsigned char *recs = out;
-  for (struct wl__link *l = wl__pending.next; l != NULL && l != &wl__pending; l = l->next) {
-    struct wl__tls_conn *c = WL__CONN_OF(l, pending);
-    if (!wl__tls_ready(c, epfd)) continue;
-    int i = 0;
-    while (i < n && wl__load_le(recs + i * 12 + 4, 8) != c->data) i++;
-    if (i == n && n == max_events) break; /* the ring is full: next time (the wait is 0) */
-    unsigned char *rec = recs + i * 12;
-    uint32_t events = i < n ? (uint32_t)wl__load_le(rec, 4) : 0;
-    wl__store_le(rec, events | EPOLLIN, 4);
-    wl__store_le(rec + 4, c->data, 8);
-    if (i == n) n++;
-  }
-  return n;
 }

@@ -197,19 +197,23 @@ int wl__tls_context_swap(int id, const char *cert, size_t cert_len, const char *
   return 0;
 }
 
-int wl__tls_context_add(int id, const char *cert, size_t cert_len, const char *key,
+int wl__tls_context_add(int id, int slot, const char *cert, size_t cert_len, const char *key,
                         size_t key_len, char err[WL__TLS_ERR_MAX]) {
   struct wl__tls_ctx *x;
   int code;
   SSL_CTX *extra = wl__tls_extra(id, &x, cert, cert_len, key, key_len, err, &code);
   if (extra == NULL) return code;
   pthread_mutex_lock(&x->lock);
-  bool room = x->n_sni < WL__TLS_MAX_SNI;
-  if (room) x->sni[x->n_sni++] = extra;
+  bool append = slot < 0;
+  if (append && x->n_sni < WL__TLS_MAX_SNI) slot = x->n_sni++;
+  bool fits = slot >= 0 && slot < x->n_sni;
+  SSL_CTX *old = fits ? x->sni[slot] : extra; /* NULL for a new slot */
+  if (fits) x->sni[slot] = extra;
   pthread_mutex_unlock(&x->lock);
-  if (room) return 0;
-  SSL_CTX_free(extra);
-  return wl__tls_fail(err, -WL__WASI_ENFILE, "too many SNI certificates for one listener");
+  SSL_CTX_free(old); /* a handshake that picked it holds its own reference */
+  if (fits) return 0;
+  return append ? wl__tls_fail(err, -WL__WASI_ENFILE, "too many SNI certificates for one listener")
+                : wl__tls_fail(err, -WL__WASI_EBADF, "no such SNI certificate");
 }
 
 int wl__tls_context_limits(int id, int timeout_ms, int max_handshakes) {

@@ -37,8 +37,9 @@ int wl__tls_context(const char *cert, size_t cert_len, const char *key, size_t k
 /* Replaces id's certificate and key for connections accepted from now on (same errors). */
 int wl__tls_context_swap(int id, const char *cert, size_t cert_len, const char *key,
                          size_t key_len, char err[WL__TLS_ERR_MAX]);
-/* Adds a certificate chosen when a client's SNI name matches one of its names. */
-int wl__tls_context_add(int id, const char *cert, size_t cert_len, const char *key,
+/* Adds (slot -1) a certificate chosen when a client's SNI name matches one of its names, or
+ * replaces the one added slot-th (from 0) for handshakes from now on. */
+int wl__tls_context_add(int id, int slot, const char *cert, size_t cert_len, const char *key,
                         size_t key_len, char err[WL__TLS_ERR_MAX]);
 /* Handshake timeout (ms) and cap on handshakes in flight per thread for id's connections. */
 int wl__tls_context_limits(int id, int timeout_ms, int max_handshakes);
@@ -64,8 +65,9 @@ void wl__tls_forget(int fd);
 /* What the guest may learn: 1 if TLS, with ALPN and SNI copied into the given buffers. */
 int wl__tls_info(int fd, char alpn[256], char sni[256]);
 
-/* epoll_ctl on fd: remembered so buffered plaintext can be reported as EPOLLIN. */
-void wl__tls_watch(int epfd, int op, int fd, uint32_t events, uint64_t data);
+/* epoll_ctl on fd: remembered so buffered plaintext can be reported as EPOLLIN. Returns the
+ * events the kernel is to watch: the guest's, plus EPOLLOUT while a handshake must write. */
+uint32_t wl__tls_watch(int epfd, int op, int fd, uint32_t events, uint64_t data);
 /* The timeout epoll_wait may block for: 0 with plaintext buffered, at most until the next
  * handshake deadline; handshakes past theirs are ended here (shutdown: the kernel reports them). */
 int wl__tls_wait_bound(int epfd, int timeout_ms);

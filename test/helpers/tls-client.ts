@@ -2,6 +2,7 @@
  * node:tls clients for the TLS tests: connect with the test's CA, exchange bytes, read an
  * HTTP answer. Every socket is tracked (closeAllClients) and every wait has a timeout.
  */
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { once } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -50,3 +51,21 @@ export function readUntil(
 /** How many complete "HTTP/1.1 " answers `buf` holds (hello's answers have no chunked body). */
 export const answers = (buf: Buffer): number =>
   buf.toString('latin1').split('HTTP/1.1 ').length - 1;
+
+/** The first flight of a real node:tls client (its ClientHello, SNI localhost), caught by a
+ *  plain TCP server. */
+export async function clientHello(): Promise<Buffer> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const got = once(server, 'connection');
+  const port = (server.address() as net.AddressInfo).port;
+  const client = tls.connect({ port, host: '127.0.0.1', servername: 'localhost' });
+  client.on('error', () => {});
+  const [sock] = (await got) as [net.Socket];
+  const [hello] = (await once(sock, 'data')) as [Buffer];
+  client.destroy();
+  sock.destroy();
+  server.close();
+  return hello;
+}
