@@ -2,6 +2,7 @@
 // connection (a slot number, 0 .. maxConnections() - 1) write, end, set a timeout, wait for the
 // output to drain, and count. The core behind it is assembly/conn/ (docs/DESIGN.md).
 
+import { copyBytes } from "./bytes";
 import { acquire, BUF_SIZE } from "./pool";
 import { count, PROTOCOL_ERRORS } from "./stats";
 import {
@@ -89,7 +90,7 @@ export function connWrite(slot: u32, ptr: usize, len: i32): i32 {
   const at = outTail(c, len);
   if (at == 0) return 0; // closed by the core on return
   const n = min(len, BUF_SIZE - c.outEnd);
-  memory.copy(at, ptr, <usize>n);
+  copyBytes(at, ptr, n);
   c.outEnd += n;
   return n;
 }

@@ -2,7 +2,10 @@
  * Where wasmloop's CPU goes under load (the "Findings" of docs/PERFORMANCE.md).
  *
  *   node --import tsx bench/profile.ts [--seconds 5] [--conns 50] [--guest hello|echo|greet|c-echo]
- *        [--rounds 2] [--driver blocking|libuv] [--no-perf]
+ *        [--rounds 2] [--driver blocking|libuv] [--pipeline 16] [--no-perf]
+ *
+ * `--pipeline N` (HTTP guests) loads with wrk's N requests per write (bench/pipeline.lua), the
+ * bench's pipelined scenario, instead of one request at a time.
  *
  * `--guest c-echo` is the WASI command examples/c-echo/echo.wasm under `wasmloop run`, against
  * the same C built natively; perf only (a command ends by SIGINT's default action, so V8 never
@@ -69,11 +72,14 @@ const { values: opt } = parseArgs({
     'no-perf': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
     driver: { type: 'string' },
+    pipeline: { type: 'string', default: '1' },
   },
 });
 const seconds = Number(opt.seconds);
 const rounds = Math.max(1, Number(opt.rounds));
 const conns = Number(opt.conns);
+const pipeline = Math.max(1, Number(opt.pipeline));
+const depth = pipeline > 1 ? ` × ${pipeline} pipelined` : '';
 const wasiCommand = opt.guest === 'c-echo';
 const kind = opt.guest === 'echo' || wasiCommand ? 'echo' : 'http';
 // any HTTP guest in wasm/ (greet: the SDK app), or the WASI example
@@ -101,7 +107,7 @@ async function load(port: number): Promise<{ warm: LoadResult; main: LoadResult 
   const warm = await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds: 1 });
   const main =
     kind === 'http' && tools.wrk
-      ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline: 1 })
+      ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline })
       : await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds });
   return { warm, main };
 }
@@ -172,7 +178,7 @@ async function recordCpuProfile(): Promise<{
 async function cpuProfile(): Promise<void> {
   const { prof, bundle, requests, cpuUs } = await recordCpuProfile();
   say(
-    `## V8 CPU profile: ${guest} (driver: ${opt.driver ?? 'CLI default'}), ${conns} connections, ${requests} requests (1 s warm-up + ${seconds} s)`,
+    `## V8 CPU profile: ${guest} (driver: ${opt.driver ?? 'CLI default'}), ${conns} connections${depth}, ${requests} requests (1 s warm-up + ${seconds} s)`,
   );
   say();
   say(`Server CPU (utime+stime) over the load: ${(cpuUs / requests).toFixed(2)} µs/request.`);
@@ -225,7 +231,7 @@ async function perfProfile(
     const before = cpuTime(p.pid);
     const main =
       kind === 'http' && tools.wrk
-        ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline: 1 })
+        ? await wrk(tools.wrk, benchDir, { port, conns, seconds, pipeline })
         : await echoLoad(bins['echo-load'], { port, conns, mode: kind, seconds });
     const after = cpuTime(p.pid);
     requests = main.requests;
@@ -263,7 +269,7 @@ try {
         );
       }
       say(
-        `## perf (cpu-clock samples at 2999 Hz): ${guest} (driver: ${opt.driver ?? 'CLI default'}) vs the C server, ${conns} connections, ${seconds} s of ${kind === 'http' && tools.wrk ? 'wrk' : 'echo-load'}, mean of ${rounds} alternating round(s)`,
+        `## perf (cpu-clock samples at 2999 Hz): ${guest} (driver: ${opt.driver ?? 'CLI default'}) vs the C server, ${conns} connections${depth}, ${seconds} s of ${kind === 'http' && tools.wrk ? 'wrk' : 'echo-load'}, mean of ${rounds} alternating round(s)`,
       );
       say();
       for (const l of perfMarkdown(meanBreakdown(ws), meanBreakdown(cs))) say(l);

@@ -1,8 +1,9 @@
 /**
- * A literal header pair's line is encoded once and then copied from the SDK's cache
- * (assembly/http/response-head.ts): every response must carry exactly the lines the handler
- * set, in order, whether they came from the cache, were encoded because the cache had evicted
- * them (more than eight pairs), or are too long to be kept (test/guests/header-lines.ts).
+ * A literal header pair's line is encoded once and then copied from the SDK's entries
+ * (assembly/http/literal-lines.ts), and a response holds its first literal lines as entry
+ * numbers (head-lines.ts): every response must carry exactly the lines the handler set, in
+ * order, whether they were held as numbers, came after more than eight of them, are too long
+ * to be kept, or follow a line from a heap string (test/guests/header-lines.ts).
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -40,6 +41,16 @@ for (const flavour of FLAVOURS) {
       const got = send(s, peer, `GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`).toString('latin1');
       const want = path === '/few' ? FEW : MANY;
       assert.equal(lines(got), ['HTTP/1.1 200 OK', ...want, 'Content-Length: 2'], path);
+    }
+  });
+
+  test('a heap string line between literal ones keeps its place', async () => {
+    const s = await simLoop('test/header-lines', { flavour });
+    const peer = s.connect();
+    for (let i = 0; i < 3; i++) {
+      const got = send(s, peer, `GET /mixed HTTP/1.1\r\nHost: a\r\n\r\n`).toString('latin1');
+      const want = ['X-A: 1', 'X-Method: GET', 'X-B: two', 'Content-Type: text/plain'];
+      assert.equal(lines(got), ['HTTP/1.1 200 OK', ...want, 'Content-Length: 2']);
     }
   });
 

@@ -6,6 +6,7 @@
 // soon as it is emptied, so an idle connection holds none.
 
 import { limit } from "../config";
+import { copyBytes } from "../bytes";
 
 const MIN_SHIFT: i32 = 8;
 const MAX_SHIFT: i32 = 24;
@@ -79,7 +80,7 @@ export class ByteBuf {
   append(src: usize, len: i32): bool {
     if (len <= 0) return true;
     if (!this.reserve(len)) return false;
-    memory.copy(this.ptr + <usize>this.end, src, <usize>len);
+    copyBytes(this.ptr + <usize>this.end, src, len); // usually short: copied in wasm
     this.end += len;
     return true;
   }

@@ -18,7 +18,8 @@ export function callbacksInit(slots: i32): void {
 
 /** Forgets the slot's functions (a new request starts with none). */
 export function clearCallbacks(slot: u32): void {
-  dataFns[slot] = noData;
-  endFns[slot] = noHandler;
-  drainFns[slot] = noHandler;
+  // unchecked: slot < maxConnections(), the arrays' length (callbacksInit)
+  unchecked((dataFns[slot] = noData));
+  unchecked((endFns[slot] = noHandler));
+  unchecked((drainFns[slot] = noHandler));
 }

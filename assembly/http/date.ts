@@ -16,6 +16,9 @@ const LAST_SECOND_MS: f64 = 253402300799000;
 
 let validUntil: f64 = -1; // monotonic ms at which LINE stops being this second's
 
+/** Moves each time the line is formatted anew: a copy of it is current while this is unchanged. */
+export let dateGeneration: i32 = 0;
+
 const DAYS = "SunMonTueWedThuFriSat";
 const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
@@ -26,6 +29,7 @@ export function dateLine(): usize {
     const wall = Math.min(Math.max(0, wl_wall_ms()), LAST_SECOND_MS); // four-digit years
     formatDate(LINE, <i64>Math.floor(wall / 1000));
     validUntil = now + 1000 - (wall % 1000);
+    dateGeneration++;
   }
   return LINE;
 }

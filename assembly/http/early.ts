@@ -7,7 +7,7 @@
 // close, keep-alive, 100-continue, chunked, another coding), so no value is read twice.
 // Allocates nothing.
 
-import { bytes, equalsLower } from "../bytes";
+import { bytes, copyBytes, equalsLower, sameBytes } from "../bytes";
 import { SEMI, isOws } from "./chars";
 import { elAt, elEnd, nextElement, tokenEnd } from "./list";
 import {
@@ -37,7 +37,7 @@ export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: boo
   while (end > at && isOws(<u32>load<u8>(p + <usize>end - 1))) end--;
   switch (kind) {
     case Field.HOST:
-      return validHost(p, at, end, false) ? 0 : -400;
+      return hostValid(p, at, end) ? 0 : -400;
     case Field.CONNECTION:
       if (helloRules) return lastConnectionOption(p, at, end);
       return connectionOptions(p, at, end) ? 0 : -400;
@@ -48,6 +48,26 @@ export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: boo
     default:
       return 0;
   }
+}
+
+// The last Host value found valid. A client's next request names the same host, and so do most
+// clients of a server: an equal value is compared, not walked again (validity depends on the
+// bytes alone).
+const LAST_HOST_MAX = 64;
+const LAST_HOST: usize = memory.data(LAST_HOST_MAX, 8);
+let lastHostLen: i32 = -1;
+
+/** validHost() for a Host value at [at, end) (trimmed), remembering the last valid one. */
+function hostValid(p: usize, at: i32, end: i32): bool {
+  const len = end - at;
+  const v = p + <usize>at;
+  if (len == lastHostLen && sameBytes(v, LAST_HOST, len)) return true;
+  if (!validHost(p, at, end, false)) return false;
+  if (len <= LAST_HOST_MAX) {
+    copyBytes(LAST_HOST, v, len);
+    lastHostLen = len;
+  }
+  return true;
 }
 
 /** RFC 9110 10.1.1: an HTTP/1.0 request's expectations are ignored; in HTTP/1.1 the only one

@@ -1,7 +1,8 @@
-// Indexing a complete, already scanned head: where the method, target, version and each field
-// line's name and value are, as offsets from the head's first byte. Runs once per request over
-// bytes scan.ts has validated, so it only splits; it allocates nothing (the field table is
-// given by the caller).
+// Indexing a complete, already scanned head: where each field line's name and value are, as
+// offsets from the head's first byte. It runs only for a request whose field lines are read (a
+// Request accessor, or a head kept past its callback), over bytes scan.ts has validated, so it
+// only splits; most handlers never read a field, and their requests are never indexed. It
+// allocates nothing (the field table is given by the caller, or is the shared one).
 
 import { COLON, CR, isOws } from "./chars";
 import { Scan } from "./scan-state";
@@ -9,10 +10,18 @@ import { Scan } from "./scan-state";
 /** Bytes per field in a field table: name offset, name length, value offset, value length. */
 export const FIELD_BYTES: i32 = 16;
 
+/** The table a request being handled is indexed into (room for max-headers fields): one for
+ *  every slot, since only the request of the current callback reads it (Request.keep gives a
+ *  request that outlives its callback a table of its own). */
+export let sharedTable: usize = 0;
+
+/** Allocates sharedTable for heads of up to `maxFields` field lines; once, at start-up. */
+export function fieldsInit(maxFields: i32): void {
+  sharedTable = heap.alloc(<usize>(maxFields * FIELD_BYTES));
+}
+
 /** Fills `table` (room for s.fields entries) from the head at p; the values are trimmed of
- *  leading and trailing whitespace (RFC 9112 5.1). scan.ts fills the same entries as the lines
- *  pass (Scan.table); this second pass is for a head whose scan began in an earlier call, when
- *  another connection's head may have used the table in between. */
+ *  leading and trailing whitespace (RFC 9112 5.1). */
 export function indexFields(s: Scan, p: usize, table: usize): void {
   let at = s.version + 10; // "HTTP/1.1" CR LF
   for (let f = 0; f < s.fields; f++) {
@@ -27,7 +36,7 @@ export function indexFields(s: Scan, p: usize, table: usize): void {
 }
 
 /** Field f's name: `len` bytes at offset `at`. */
-export function putFieldName(table: usize, f: i32, at: i32, len: i32): void {
+function putFieldName(table: usize, f: i32, at: i32, len: i32): void {
   const e = table + <usize>(f * FIELD_BYTES);
   store<i32>(e, at);
   store<i32>(e, len, 4);
@@ -35,7 +44,7 @@ export function putFieldName(table: usize, f: i32, at: i32, len: i32): void {
 
 /** Field f's value: the bytes from offset `from` to the CR at `cr`, without the whitespace
  *  around them. */
-export function putFieldValue(table: usize, f: i32, p: usize, from: i32, cr: i32): void {
+function putFieldValue(table: usize, f: i32, p: usize, from: i32, cr: i32): void {
   let vs = from;
   let ve = cr;
   while (vs < ve && isOws(<u32>load<u8>(p + <usize>vs))) vs++;

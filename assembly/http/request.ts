@@ -6,7 +6,15 @@
 
 import { ByteBuf } from "./buffers";
 import { Chunked } from "./chunked";
-import { FIELD_BYTES, fieldNameAt, fieldNameLen, fieldValueAt, fieldValueLen } from "./fields";
+import {
+  FIELD_BYTES,
+  fieldNameAt,
+  fieldNameLen,
+  fieldValueAt,
+  fieldValueLen,
+  indexFields,
+  sharedTable,
+} from "./fields";
 import { Body, Framing } from "./framing";
 import { dataFns, endFns } from "./callbacks";
 import { DataHandler, Handler } from "./handler";
@@ -31,7 +39,7 @@ export class Request {
   framing: Framing = new Framing();
   chunked: Chunked = new Chunked();
   base: usize = 0; // the head's first byte, wherever the head is now
-  table: usize = 0; // its field table
+  table: usize = 0; // its field table, or 0 until a field is read (fieldTable())
   kept: ByteBuf = new ByteBuf();
   left: i64 = 0; // Body.LENGTH: body bytes still to come
   complete: bool = false; // the whole body has arrived
@@ -126,16 +134,25 @@ export class Request {
     return latin1(this.headerValuePtr(i), this.headerValueLen(i));
   }
   headerNamePtr(i: i32): usize {
-    return this.base + <usize>fieldNameAt(this.table, i);
+    return this.base + <usize>fieldNameAt(this.fieldTable(), i);
   }
   headerNameLen(i: i32): i32 {
-    return fieldNameLen(this.table, i);
+    return fieldNameLen(this.fieldTable(), i);
   }
   headerValuePtr(i: i32): usize {
-    return this.base + <usize>fieldValueAt(this.table, i);
+    return this.base + <usize>fieldValueAt(this.fieldTable(), i);
   }
   headerValueLen(i: i32): i32 {
-    return fieldValueLen(this.table, i);
+    return fieldValueLen(this.fieldTable(), i);
+  }
+
+  /** The field table, indexed at the first read: the scanner does not index (fields.ts). */
+  private fieldTable(): usize {
+    if (this.table == 0) {
+      indexFields(this.scan, this.base, sharedTable);
+      this.table = sharedTable;
+    }
+    return this.table;
   }
 
   /** The index of the first header line named `name` (any case) at or after `from`, or -1. */
@@ -190,19 +207,19 @@ export class Request {
     return v;
   }
 
-  /** SDK: copies the head at p (headLen bytes) and its field table out of the input, which is
-   *  about to be consumed, so that the accessors outlive the call that parsed it. False past
-   *  the memory cap. */
-  keep(p: usize, headLen: i32, fieldTable: usize): bool {
+  /** SDK: copies the head at p (headLen bytes) out of the input, which is about to be
+   *  consumed, and indexes the copy's fields into a table of its own, so that the accessors
+   *  outlive the call that parsed it. False past the memory cap. */
+  keep(p: usize, headLen: i32): bool {
     const tableBytes = this.scan.fields * FIELD_BYTES;
     const k = this.kept;
     k.clear();
     if (!k.reserve(tableBytes + headLen)) return false;
-    memory.copy(k.ptr, fieldTable, <usize>tableBytes);
     memory.copy(k.ptr + <usize>tableBytes, p, <usize>headLen);
     k.end = tableBytes + headLen;
     this.table = k.ptr;
     this.base = k.ptr + <usize>tableBytes;
+    indexFields(this.scan, this.base, this.table);
     return true;
   }
 }

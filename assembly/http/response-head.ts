@@ -3,10 +3,11 @@
 // connection's output when it has room). Allocates nothing: the last status line is kept
 // formatted, Date comes formatted from date.ts, numbers are written in place.
 
+import { copyBytes } from "../bytes";
 import { ByteBuf } from "./buffers";
-import { dateLine, DATE_LINE_BYTES } from "./date";
-import { checkHeader, Reserved } from "./headers";
-import { putAscii, putBytes, putDecimal } from "./put";
+import { dateGeneration, dateLine, DATE_LINE_BYTES } from "./date";
+import { lineAt, lineBytes, lineLen, literalEntry, putLine } from "./literal-lines";
+import { putAscii, putDecimal } from "./put";
 import { reason } from "./status";
 
 export const enum Framed {
@@ -41,26 +42,25 @@ const CONTENT_LENGTH = memory.data<u8>([
   0x43, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x4c, 0x65, 0x6e, 0x67, 0x74, 0x68, 0x3a, 0x20,
 ]); // "Content-Length: "
 
-/** Writes a head at `at`: status `code`, Date, `lines` (the app's header lines), the framing
- *  lines (Content-Length: `total` for Framed.LENGTH) and the empty line; at most
- *  HEAD_FIXED_MAX + lines.length bytes. Returns its length. */
+/** Writes a head at `at`: status `code`, Date, the literal lines packed in `lits`
+ *  (putLiterals), `lines` (the app's other header lines), the framing lines (Content-Length:
+ *  `total` for Framed.LENGTH) and the empty line; at most HEAD_FIXED_MAX + the lines' bytes.
+ *  Returns its length. */
 export function putHead(
   code: i32,
   framed: Framed,
   closeAfter: bool,
   http10: bool,
+  lits: u64,
   lines: ByteBuf,
   total: i64,
   at: usize,
 ): i32 {
-  statusLine(code);
-  let n = putBytes(at, STATUS, statusBytes);
-  n += putBytes(at + <usize>n, dateLine(), DATE_LINE_BYTES);
-  if (lines.length > 0) n += putBytes(at + <usize>n, lines.data, lines.length);
+  let n = putStart(code, lits, lines, at);
   const p = at + <usize>n;
   let k = 0;
   if (framed == Framed.LENGTH) {
-    k = putBytes(p, CONTENT_LENGTH, 16);
+    k = copyBytes(p, CONTENT_LENGTH, 16);
     k += putDecimal(p + <usize>k, <u64>total);
     store<u16>(p + <usize>k, 0x0a0d); // CRLF
     k += 2;
@@ -73,13 +73,44 @@ export function putHead(
   return n + k + 2;
 }
 
+// The start of the last head whose header lines were all literal (status line, Date, lines),
+// kept formatted: a handler that answers alike every time has it copied in one piece until
+// the status, the lines or the second of its Date change.
+const START_MAX = 64 + DATE_LINE_BYTES + 8 * 120;
+const START: usize = memory.data(START_MAX, 8);
+let startBytes: i32 = 0;
+let startCode: i32 = 0;
+let startLits: u64 = 0;
+let startDate: i32 = -1;
+
+/** The status line, Date and header lines at `at`; returns their length. */
+function putStart(code: i32, lits: u64, lines: ByteBuf, at: usize): i32 {
+  const date = dateLine(); // first: its generation moves when the second changes
+  const same = code == startCode && lits == startLits && dateGeneration == startDate;
+  if (lines.length == 0 && same) return copyBytes(at, START, startBytes);
+  statusLine(code);
+  let n = copyBytes(at, STATUS, statusBytes);
+  n += copyBytes(at + <usize>n, date, DATE_LINE_BYTES);
+  n += putLiterals(at + <usize>n, lits);
+  if (lines.length > 0) return n + copyBytes(at + <usize>n, lines.data, lines.length);
+  if (n <= START_MAX) {
+    copyBytes(START, at, n);
+    startBytes = n;
+    startCode = code;
+    startLits = lits;
+    startDate = dateGeneration;
+  }
+  return n;
+}
+
 /** Bytes of header lines a response may stage; more is a handler error. */
 const HEAD_MAX: i32 = 16384;
 
 /** "name: value\r\n", UTF-8, appended to `b`; false past HEAD_MAX. The pair must be the one
- *  checkHeaderCached() was last given: a literal pair's line comes encoded from its cache. */
+ *  checkHeaderCached() was last given: a literal pair's line is copied from its entry. */
 export function appendLine(b: ByteBuf, name: string, value: string): bool {
-  if (lineLen > 0) return b.length + lineLen <= HEAD_MAX && b.append(lineAt, lineLen);
+  const e = literalEntry;
+  if (e >= 0) return b.length + lineLen(e) <= HEAD_MAX && b.append(lineAt(e), lineLen(e));
   const n = lineBytes(name, value);
   if (b.length + n > HEAD_MAX || !b.reserve(n)) return false;
   putLine(b.ptr + <usize>b.end, name, value);
@@ -87,67 +118,15 @@ export function appendLine(b: ByteBuf, name: string, value: string): bool {
   return true;
 }
 
-function lineBytes(name: string, value: string): i32 {
-  return name.length + 2 + String.UTF8.byteLength(value) + 2;
-}
-
-/** Writes "name: value\r\n" at `at` (the name is a checked token: ASCII). */
-function putLine(at: usize, name: string, value: string): void {
-  at += <usize>putAscii(at, name);
-  store<u16>(at, 0x203a); // ": "
-  at += 2;
-  at += String.UTF8.encodeUnsafe(changetype<usize>(value), value.length, at);
-  store<u16>(at, 0x0a0d);
-}
-
-// Header lines already checked, for names and values that are string literals: those live in
-// the module's static data, below __heap_base, so they never change and their address is never
-// reused for other text (a heap string's can be, once collected). Any other pair is checked.
-// Each remembered pair keeps its line encoded (up to LINE_MAX bytes), so a response that sets
-// the same literal header every time copies it instead of encoding it again.
-const CHECKED = 8;
-const LINE_MAX = 120;
-const checkedNames: usize = memory.data(CHECKED * sizeof<usize>(), 8);
-const checkedValues: usize = memory.data(CHECKED * sizeof<usize>(), 8);
-const checkedLines: usize = memory.data(CHECKED * LINE_MAX, 8);
-const checkedLineLens: usize = memory.data(CHECKED * sizeof<i32>(), 4);
-let nextChecked: i32 = 0;
-/** The encoded line of the pair checkHeaderCached() was last given, or lineLen 0 if none. */
-let lineAt: usize = 0;
-let lineLen: i32 = 0;
-
-/** checkHeader(), remembering literal pairs that are ordinary (Reserved.NONE). */
-export function checkHeaderCached(name: string, value: string): Reserved {
-  const np = changetype<usize>(name);
-  const vp = changetype<usize>(value);
-  const literal = np < __heap_base && vp < __heap_base;
-  lineLen = 0;
-  if (literal) {
-    for (let i = 0; i < CHECKED; i++) {
-      const e = <usize>(i * sizeof<usize>());
-      if (load<usize>(checkedNames + e) == np && load<usize>(checkedValues + e) == vp) {
-        lineAt = checkedLines + <usize>(i * LINE_MAX);
-        lineLen = load<i32>(checkedLineLens + <usize>(i * sizeof<i32>()));
-        return Reserved.NONE;
-      }
-    }
+/** Writes the lines of literal entries packed in `lits` (entry + 1 per byte, first line in
+ *  the lowest byte) at `at`; returns their length. */
+export function putLiterals(at: usize, lits: u64): i32 {
+  let n = 0;
+  for (; lits != 0; lits >>= 8) {
+    const e = <i32>(lits & 0xff) - 1;
+    n += copyBytes(at + <usize>n, lineAt(e), lineLen(e));
   }
-  const kind = checkHeader(name, value);
-  if (literal && kind == Reserved.NONE) remember(name, value);
-  return kind;
-}
-
-/** Keeps a checked literal pair, and its line when it fits. */
-function remember(name: string, value: string): void {
-  const i = nextChecked;
-  const e = <usize>(i * sizeof<usize>());
-  store<usize>(checkedNames + e, changetype<usize>(name));
-  store<usize>(checkedValues + e, changetype<usize>(value));
-  const n = lineBytes(name, value);
-  const fits = n <= LINE_MAX;
-  if (fits) putLine(checkedLines + <usize>(i * LINE_MAX), name, value);
-  store<i32>(checkedLineLens + <usize>(i * sizeof<i32>()), fits ? n : 0);
-  nextChecked = (i + 1) % CHECKED;
+  return n;
 }
 
 /** A shared buffer for encoding strings; reused, never given back. */

@@ -5,23 +5,16 @@
 // `spill` and the connection stops reading until it is sent (backpressure).
 
 import { connReserve, connWantDrain, connWrote } from "../socket";
-import { Output } from "./output";
+import { HeadLines } from "./head-lines";
 import { ByteBuf } from "./buffers";
 import { asciiLength, putAscii, putAsciiString, putHex } from "./put";
 import { bodiless } from "./status";
 import { Reserved, reserved } from "./headers";
 import { drainFns } from "./callbacks";
 import { Handler } from "./handler";
-import {
-  appendLine,
-  checkHeaderCached,
-  encode,
-  Framed,
-  headScratch,
-  HEAD_FIXED_MAX,
-  putHead,
-  scratch,
-} from "./response-head";
+import { checkHeaderCached } from "./literal-lines";
+import { encode, Framed, headScratch, putHead, scratch } from "./response-head";
+import { isLiteral, keep, keptFor, keptTextBytes, putKept } from "./whole-response";
 
 /** Body bytes held back before the head is sent, so that a response ended within them gets a
  *  Content-Length; a larger body is sent chunked (Go's net/http does the same). */
@@ -30,7 +23,7 @@ const STAGE_MAX: i32 = 16384;
 const LINE: usize = memory.data(256); // status and framing lines, chunk-size lines
 
 @final
-export class Response extends Output {
+export class Response extends HeadLines {
   code: i32 = 200;
   committed: bool = false; // the head has been written
   declared: i64 = -1; // length(n), or -1
@@ -41,7 +34,6 @@ export class Response extends Output {
   awaitsContinue: bool = false; // the client waits for 100 Continue, which was not sent yet
   http10: bool = false;
   keepAlive: bool = true;
-  head: ByteBuf = new ByteBuf();
   stage: ByteBuf = new ByteBuf();
 
   /** Sets the status, 200-599 (1xx are the SDK's to send); another code fails the response.
@@ -60,7 +52,7 @@ export class Response extends Output {
     if (this.committed || this.ended) return this;
     const kind = checkHeaderCached(name, value);
     if (kind == Reserved.NONE) {
-      if (!appendLine(this.head, name, value)) this.fail();
+      if (!this.addLine(name, value)) this.fail();
     } else if (kind == Reserved.CONTENT_LENGTH) this.length(reserved.length);
     else if (kind == Reserved.CONNECTION) {
       if (reserved.close) this.closeAfter = true;
@@ -147,7 +139,7 @@ export class Response extends Output {
 
   /** SDK: answers `code` with an empty body and "Connection: close", dropping what was staged. */
   refuse(code: i32): void {
-    this.head.clear();
+    this.forgetLines(true);
     this.stage.clear();
     this.code = code;
     this.closeAfter = true;
@@ -176,7 +168,7 @@ export class Response extends Output {
     this.headOnly = headOnly;
     this.http10 = http10;
     this.keepAlive = keepAlive;
-    this.head.clear();
+    this.forgetLines(false); // head's block stays for the next response (slots.ts frees it)
     this.stage.clear();
   }
 
@@ -185,21 +177,47 @@ export class Response extends Output {
    *  False, with nothing done, when the output has no room for them or framing says otherwise. */
   private endWhole(s: string): bool {
     if (this.stage.length != 0 || this.spill.length != 0) return false;
+    // Every part fixed: the whole response may be the one kept (whole-response.ts).
+    const fixed =
+      isLiteral(s) && this.head.length == 0 && this.declared < 0 && !this.awaitsContinue;
+    const shape = fixed ? this.shape() : 0;
+    const lits = this.lits; // putHead forgets them
+    if (fixed && this.endKept(keptFor(this.code, lits, s, shape))) return true;
     const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
     const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);
     if (this.declared >= 0 && this.declared != <i64>n) return false;
     const body = this.headOnly || bodiless(this.code) ? 0 : n;
-    const at = connReserve(this.slot, HEAD_FIXED_MAX + this.head.length + body);
+    const at = connReserve(this.slot, this.headBytes() + body);
     if (at == 0) return false;
     this.decide(n);
     const k = this.putHead(at, n);
     if (body > 0 && ascii >= 0) putAsciiString(at + <usize>k, s);
     else if (body > 0) String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, at + <usize>k);
+    if (fixed) keep(at, k + body, this.code, lits, s, shape, n);
     connWrote(this.slot, k + body);
     this.committed = true;
     this.sent = n;
     this.ended = true;
     return true;
+  }
+
+  /** endWhole() with the kept response of `len` bytes (0: none fits); false if no room. */
+  private endKept(len: i32): bool {
+    const at = len > 0 ? connReserve(this.slot, len) : 0;
+    if (at == 0) return false;
+    putKept(at);
+    connWrote(this.slot, len);
+    this.decide(keptTextBytes);
+    this.forgetLines(false);
+    this.committed = true;
+    this.sent = keptTextBytes;
+    this.ended = true;
+    return true;
+  }
+
+  /** What shapes a response's bytes besides its status, lines and text. */
+  private shape(): i32 {
+    return (this.headOnly ? 1 : 0) | (this.closeAfter ? 2 : 0) | (this.http10 ? 4 : 0);
   }
 
   /** Chooses the framing for a body of `total` bytes (-1: not known yet). */
@@ -220,8 +238,18 @@ export class Response extends Output {
 
   /** Writes the head at `at` (see putHead) and drops the staged header lines. */
   private putHead(at: usize, total: i64): i32 {
-    const n = putHead(this.code, this.framed, this.closeAfter, this.http10, this.head, total, at);
-    this.head.clear();
+    const h = this.head;
+    const n = putHead(
+      this.code,
+      this.framed,
+      this.closeAfter,
+      this.http10,
+      this.lits,
+      h,
+      total,
+      at,
+    );
+    this.forgetLines(false);
     return n;
   }
 
@@ -229,7 +257,7 @@ export class Response extends Output {
    *  formatted in the output when it has room, else in headScratch() and emitted from there. */
   private commit(total: i64): void {
     this.decide(total);
-    const need = HEAD_FIXED_MAX + this.head.length;
+    const need = this.headBytes();
     const at = this.spill.length == 0 ? connReserve(this.slot, need) : 0;
     if (at != 0) connWrote(this.slot, this.putHead(at, total));
     else {

@@ -60,9 +60,7 @@ export class Scan {
   seen: i32 = 0; // SEEN_* bits: framing facts met so far in the header section
   digits: i32 = 0; // Content-Length digits so far
   length: i64 = 0; // their value (SEEN_LENGTH: the request's Content-Length)
-  /** Where a head's field lines are indexed as they pass (fields.ts), or 0 for none. */
-  table: usize = 0;
-  // The flags last, together: no padding between fields (64 bytes, hello keeps one per slot).
+  // The flags last, together: no padding between fields (hello keeps one per slot).
   trailer: bool = false;
   lengthEnd: bool = false; // whitespace after the digits: no digit may follow
 

@@ -4,8 +4,9 @@
 // or "malformed (status)". Unlike picohttpparser it never rescans: the position and state are
 // kept in a Scan (scan-state.ts), so a head that arrives one byte at a time costs one pass in
 // total (slowloris). The request line's bytes are scan-line.ts's.
-// It allocates nothing; the caller keeps the bytes in place (offsets are relative to the head's
-// first byte) and indexes the head once it is complete (index.ts).
+// It allocates nothing and indexes nothing; the caller keeps the bytes in place (offsets are
+// relative to the head's first byte) and indexes the field lines only if it reads them
+// (fields.ts; the SDK's Request does it on the first accessor that needs them).
 //
 // Choices, all strict (docs/HTTP.md): empty lines before the request line are skipped; CR must
 // be followed by LF and LF preceded by CR; exactly one SP between the parts of the request line;
@@ -33,7 +34,6 @@
 import { COLON, CR, LF, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
 import { seenAfter, valueError } from "./early";
-import { putFieldName, putFieldValue } from "./fields";
 import { Field, Head, Scan, SEEN_CODINGS, SEEN_HOST, SEEN_LENGTH } from "./scan-state";
 import { scanLine } from "./scan-line";
 
@@ -43,7 +43,7 @@ import { helloRules, maxBodyBytes, maxHeaderBytes, maxHeaders } from "./limits";
 /** scanHead()/scanFields(): more bytes are needed. */
 export const MORE: i32 = 0;
 
-const H_HOST = bytes("host");
+const HOST_LE: u32 = 0x74736f68; // "host" as a little-endian u32
 const H_CONNECTION = bytes("connection");
 const H_EXPECT = bytes("expect");
 const H_CONTENT_LENGTH = bytes("content-length");
@@ -80,7 +80,6 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != CR) return -400;
       s.state = Head.FIELD_LF;
-      if (s.table != 0) putFieldValue(s.table, s.fields - 1, p, s.name, i);
       if (s.kind != Field.OTHER) {
         const r = valueEnd(s, p, i);
         if (r < 0) return r;
@@ -91,7 +90,6 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
       s.state = Head.VALUE;
       s.kind = Field.OTHER;
-      if (s.table != 0) putFieldName(s.table, s.fields - 1, s.name, i - s.name);
       if (!s.trailer) {
         const r = nameEnd(s, p, i);
         if (r < 0) return r;
@@ -148,7 +146,8 @@ function nameEnd(s: Scan, p: usize, i: i32): i32 {
   const first = (<u32>load<u8>(name)) | 0x20; // lower case, for a letter
   switch (len) {
     case 4:
-      if (first == 0x68 && !helloRules && equalsLower(name, len, H_HOST)) return hostName(s);
+      // "host" in one compare: OR 0x20 makes only 'H' and 'h' (and so on) equal these bytes.
+      if ((load<u32>(name) | 0x20202020) == HOST_LE && !helloRules) return hostName(s);
       break;
     case 6:
       if (first == 0x65 && !helloRules && equalsLower(name, len, H_EXPECT)) s.kind = Field.EXPECT;
@@ -214,6 +213,5 @@ function lengthByte(s: Scan, p: usize, c: u32, i: i32): i32 {
   }
   if (c != CR || s.digits == 0) return -400; // a sign, a list, an empty value
   s.state = Head.FIELD_LF;
-  if (s.table != 0) putFieldValue(s.table, s.fields - 1, p, s.name, i);
   return 0;
 }

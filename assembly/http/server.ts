@@ -26,7 +26,7 @@ import {
   TIMEOUTS,
 } from "../socket";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
-import { FIELD_BYTES, indexFields } from "./fields";
+import { fieldsInit } from "./fields";
 import { Body, frame } from "./framing";
 import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
@@ -51,7 +51,6 @@ const RESPONSE_ROOM: i32 = 16384;
 
 let handler: Handler = noHandler;
 let appInit: () => void = noInit;
-let fieldTable: usize = 0; // the field index of the head being parsed (any slot)
 
 /** Serves HTTP/1.1 with `h` handling every request. Call it once, at the app's top level. */
 export function serve(h: Handler): void {
@@ -87,7 +86,7 @@ function httpInit(): void {
   readLimits();
   buffersInit();
   slotsInit();
-  fieldTable = heap.alloc(<usize>(maxHeaders * FIELD_BYTES));
+  fieldsInit(maxHeaders);
   callbacksInit(maxConnections());
   appInit();
 }
@@ -132,12 +131,14 @@ function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
  *  0 for more input, or -1 after refusing it. */
 function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
   const resumed = req.scan.pos != 0;
-  if (!resumed) connSetTimeout(req.slot, headerTimeoutMs); // a head starts arriving
-  req.scan.table = fieldTable; // indexed as scanned; shared, so again if resumed
   const n = scanHead(req.scan, p, len);
-  if (n == MORE) return 0;
+  if (n == MORE) {
+    // A head started arriving: it has header-timeout-ms from now. (One that is complete in
+    // this call never needs that deadline: start() sets the request's own at once.)
+    if (!resumed) connSetTimeout(req.slot, headerTimeoutMs);
+    return 0;
+  }
   if (n < 0) return reject(req, res, -n);
-  if (resumed) indexFields(req.scan, p, fieldTable);
   const status = frame(req.framing, req.scan, p);
   if (status != 0) return reject(req, res, status);
   start(req, res, p, n);
@@ -149,7 +150,7 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   count(REQUESTS);
   startBodyDeadline(req, f.body);
   req.base = p;
-  req.table = fieldTable;
+  req.table = 0; // indexed if the app reads a field (Request.fieldTable)
   req.received = 0;
   req.left = f.length;
   req.complete = f.body == Body.NONE;
@@ -171,7 +172,7 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   if (req.complete) bodyEnd(req, res);
   settle(req, res);
   if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) {
-    if (!req.keep(p, headLen, fieldTable)) res.fail();
+    if (!req.keep(p, headLen)) res.fail();
   }
 }
 

@@ -68,7 +68,7 @@ export function helloInit(): void {
   useHelloRules();
   const bytes = <usize>maxConnections() * SCAN_STRIDE;
   scans = heap.alloc(bytes);
-  memory.fill(scans, 0, bytes); // Scan.table 0: hello keeps no field index
+  memory.fill(scans, 0, bytes);
   bodyLeft = new StaticArray<i64>(maxConnections());
   bodyDeadline = new StaticArray<f64>(maxConnections());
   headerTimeout = limit("header-timeout-ms", HEADER_TIMEOUT_MS);
