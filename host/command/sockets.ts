@@ -14,8 +14,9 @@ import { Errno } from '../errno.ts';
 import { releasing } from './abort.ts';
 import { SHUT_RD, SHUT_RDWR, SHUT_WR } from '../kernel/contract.ts';
 import type { FdTable } from './fd-table.ts';
-import { acceptOne, readIovecs, recvInto, sendFrom, Socket, type SocketHost } from './socket-io.ts';
-import { fits, type WasiFunction, type WasiFunctions } from './stdio.ts';
+import { bytesOf, viewOf } from './memview.ts';
+import { acceptOne, iovecTotal, recvInto, sendFrom, Socket, type SocketHost } from './socket-io.ts';
+import { fits, takesUnsigned, type WasiFunctions } from './stdio.ts';
 
 const FDFLAGS_NONBLOCK = 4;
 const RIFLAGS_RECV_PEEK = 1;
@@ -71,36 +72,41 @@ export class CommandSockets {
     for (const s of this.table.sockets()) this.close(s);
   }
 
-  /** The sock_* functions: ENOTSOCK on a backend descriptor, EBADF on none. */
+  /** The sock_* functions: ENOTSOCK on a backend descriptor, EBADF on none. Each reads its
+   *  arguments as u32 itself (marked for withUnsignedArgs, whose generic wrapper allocates):
+   *  sock_recv and sock_send are a network program's hot path. */
   functions(): WasiFunctions {
-    const call =
-      (name: string): WasiFunction =>
-      (fd, ...rest) => {
-        const entry = this.table.get(Number(fd));
-        if (entry === undefined) return Errno.EBADF;
-        if (entry.socket === undefined) return Errno.ENOTSOCK;
-        return this.onSocket(name, entry.socket, Number(fd), [fd, ...rest]);
-      };
-    return Object.fromEntries(
-      ['sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown'].map((n) => [n, call(n)]),
-    );
+    const u = (v: unknown) => Number(v) >>> 0;
+    const functions: WasiFunctions = {
+      sock_accept: (fd, flags, result) =>
+        this.withSocket(fd, (s) => this.accept(s, u(flags), u(result))),
+      sock_recv: (fd, iovs, count, flags, nread, roflags) =>
+        this.withSocket(fd, (s) => this.recv(s, u(iovs), u(count), u(flags), u(nread), u(roflags))),
+      sock_send: (fd, iovs, count, _flags, nwritten) =>
+        this.withSocket(fd, (s) => this.send(s, u(iovs), u(count), u(nwritten))),
+      sock_shutdown: (fd, how) => this.withSocket(fd, (s) => this.shutdown(s, u(how))),
+    };
+    for (const fn of Object.values(functions)) takesUnsigned(fn);
+    return functions;
+  }
+
+  /** `call` on the socket behind guest fd `fd`; EBADF for no descriptor, ENOTSOCK for one
+   *  that is not a socket. */
+  private withSocket(fd: unknown, call: (socket: Socket) => number): number {
+    const entry = this.table.get(Number(fd) >>> 0);
+    if (entry === undefined) return Errno.EBADF;
+    if (entry.socket === undefined) return Errno.ENOTSOCK;
+    return call(entry.socket);
   }
 
   /** A call `name` on guest fd `fd`, which holds `socket`. Arguments arrive as u32 / bigint. */
   onSocket = (name: string, socket: Socket, fd: number, args: (number | bigint)[]): number => {
     const a = args.map(Number);
     switch (name) {
-      case 'sock_accept':
-        return this.accept(socket, a[1]!, a[2]!);
-      case 'sock_recv':
-        return this.recv(socket, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
       case 'fd_read':
         return this.recv(socket, a[1]!, a[2]!, 0, a[3]!, undefined);
-      case 'sock_send':
       case 'fd_write':
-        return this.send(socket, a[1]!, a[2]!, name === 'sock_send' ? a[4]! : a[3]!);
-      case 'sock_shutdown':
-        return this.shutdown(socket, a[1]!);
+        return this.send(socket, a[1]!, a[2]!, a[3]!);
       case 'fd_close':
         this.close(socket);
         this.table.delete(fd);
@@ -127,7 +133,7 @@ export class CommandSockets {
     const fd = this.table.add({
       socket: new Socket(hostFd, false, (flags & FDFLAGS_NONBLOCK) !== 0),
     });
-    new DataView(this.host.memory()).setUint32(resultPtr, fd, true);
+    viewOf(this.host.memory()).setUint32(resultPtr, fd, true);
     return Errno.ESUCCESS;
   }
 
@@ -140,16 +146,15 @@ export class CommandSockets {
     roflagsPtr: number | undefined,
   ): number {
     const memory = this.host.memory();
-    const iovecs = readIovecs(memory, iovs, count);
-    if (iovecs === undefined || !fits(memory, nreadPtr, 4)) return Errno.EFAULT;
+    const total = iovecTotal(memory, iovs, count);
+    if (total < 0 || !fits(memory, nreadPtr, 4)) return Errno.EFAULT;
     if (roflagsPtr !== undefined && !fits(memory, roflagsPtr, 2)) return Errno.EFAULT;
     if ((flags & ~(RIFLAGS_RECV_PEEK | RIFLAGS_RECV_WAITALL)) !== 0) return Errno.EINVAL;
-    const n = recvInto(this.host, socket, iovecs, {
-      peek: (flags & RIFLAGS_RECV_PEEK) !== 0,
-      waitAll: (flags & RIFLAGS_RECV_WAITALL) !== 0,
-    });
+    const peek = (flags & RIFLAGS_RECV_PEEK) !== 0;
+    const waitAll = (flags & RIFLAGS_RECV_WAITALL) !== 0;
+    const n = recvInto(this.host, socket, iovs, count, total, peek, waitAll);
     if (n < 0) return -n;
-    const view = new DataView(this.host.memory());
+    const view = viewOf(this.host.memory());
     view.setUint32(nreadPtr, n, true);
     // ROFLAGS_RECV_DATA_TRUNCATED is for datagrams: a stream is never truncated.
     if (roflagsPtr !== undefined) view.setUint16(roflagsPtr, 0, true);
@@ -158,11 +163,10 @@ export class CommandSockets {
 
   private send(socket: Socket, iovs: number, count: number, nwrittenPtr: number): number {
     const memory = this.host.memory();
-    const iovecs = readIovecs(memory, iovs, count);
-    if (iovecs === undefined || !fits(memory, nwrittenPtr, 4)) return Errno.EFAULT;
-    const n = sendFrom(this.host, socket, iovecs);
+    if (iovecTotal(memory, iovs, count) < 0 || !fits(memory, nwrittenPtr, 4)) return Errno.EFAULT;
+    const n = sendFrom(this.host, socket, iovs, count);
     if (n < 0) return -n;
-    new DataView(this.host.memory()).setUint32(nwrittenPtr, n, true);
+    viewOf(this.host.memory()).setUint32(nwrittenPtr, n, true);
     return Errno.ESUCCESS;
   }
 
@@ -183,8 +187,8 @@ export class CommandSockets {
   private fdstat(socket: Socket, at: number): number {
     const memory = this.host.memory();
     if (!fits(memory, at, 24)) return Errno.EFAULT;
-    const view = new DataView(memory);
-    new Uint8Array(memory, at, 24).fill(0);
+    const view = viewOf(memory);
+    bytesOf(memory).fill(0, at, at + 24);
     view.setUint8(at, FILETYPE_SOCKET_STREAM);
     view.setUint16(at + 2, socket.nonblock ? FDFLAGS_NONBLOCK : 0, true);
     view.setBigUint64(at + 8, socket.listener ? RIGHTS_LISTENER : RIGHTS_CONNECTION, true);
@@ -202,8 +206,8 @@ export class CommandSockets {
   private filestat(at: number): number {
     const memory = this.host.memory();
     if (!fits(memory, at, 64)) return Errno.EFAULT;
-    new Uint8Array(memory, at, 64).fill(0);
-    new DataView(memory).setUint8(at + 16, FILETYPE_SOCKET_STREAM);
+    bytesOf(memory).fill(0, at, at + 64);
+    viewOf(memory).setUint8(at + 16, FILETYPE_SOCKET_STREAM);
     return Errno.ESUCCESS;
   }
 }
