@@ -16,12 +16,16 @@
 import { Errno } from '../errno.ts';
 import { holding } from './abort.ts';
 import { EPOLLIN, EPOLLOUT, type Fd, type Kernel } from '../kernel/contract.ts';
-import { bytesOf, viewOf } from './memview.ts';
+import { bytesOf, copyBytes, viewOf } from './memview.ts';
 import type { HostReadiness } from './ready.ts';
 import { fits } from './stdio.ts';
 
-/** The most bytes one read-ahead takes from the kernel. */
+/** The most bytes one read-ahead takes from the kernel, and the first read-ahead's size: a
+ *  socket reads ahead into a buffer of its own, which starts small and doubles (up to the
+ *  most) each time a read-ahead fills it, so an idle or chatty connection holds little and a
+ *  bulk one reads big. */
 const READ_AHEAD = 64 * 1024;
+const FIRST_READ_AHEAD = 4 * 1024;
 /** A drained pending buffer larger than this is let go (a connection that once read 64 KiB
  *  ahead should not hold that for its life); smaller ones are kept for the next read-ahead. */
 const KEEP_DRAINED = 16 * 1024;
@@ -34,6 +38,8 @@ export class Socket {
   end = 0;
   /** A read-ahead met the end of input (the peer shut down its side). */
   eof = false;
+  /** The size of the next read-ahead. */
+  private readAhead = FIRST_READ_AHEAD;
   constructor(
     readonly fd: Fd,
     readonly listener: boolean,
@@ -45,12 +51,18 @@ export class Socket {
     return this.end - this.start;
   }
 
-  /** Keeps `bytes` (the socket has nothing pending: only an empty socket reads ahead). */
-  keep(bytes: Uint8Array): void {
-    if (this.buf.length < bytes.length) this.buf = new Uint8Array(bytes.length);
-    this.buf.set(bytes);
+  /** The buffer the next read-ahead goes into (only an empty socket reads ahead). */
+  room(): Uint8Array {
+    if (this.buf.length < this.readAhead)
+      this.buf = new Uint8Array(new ArrayBuffer(this.readAhead));
+    return this.buf;
+  }
+
+  /** A read-ahead put `n` bytes at the start of room(). */
+  filled(n: number): void {
     this.start = 0;
-    this.end = bytes.length;
+    this.end = n;
+    if (n === this.buf.length && this.readAhead < READ_AHEAD) this.readAhead *= 2;
   }
 
   /** Every pending byte has been read. */
@@ -104,7 +116,7 @@ function takePending(host: SocketHost, sock: Socket, iovs: number, count: number
   for (let i = 0; i < count && sock.start + n < sock.end; i++) {
     const from = sock.start + n;
     const len = Math.min(view.getUint32(iovs + i * 8 + 4, true), sock.end - from);
-    bytes.set(sock.buf.subarray(from, from + len), view.getUint32(iovs + i * 8, true));
+    copyBytes(bytes, view.getUint32(iovs + i * 8, true), sock.buf, from, len);
     n += len;
   }
   if (!peek) {
@@ -114,18 +126,14 @@ function takePending(host: SocketHost, sock: Socket, iovs: number, count: number
   return n;
 }
 
-/** One read-ahead buffer per thread: a command runs on one thread, and keep() copies out of it
- *  before the next recv. A fresh 64 KiB per read-ahead was zero-filled and collected on every
- *  wake-up (15 % of samples in the C example's profile, docs/PERFORMANCE.md). */
-const readAheadScratch = new ArrayBuffer(READ_AHEAD);
-const readAheadBytes = new Uint8Array(readAheadScratch);
-
-/** Reads ahead into the (empty) pending bytes once: > 0 bytes, 0 at end of input, or -errno
- *  (-EAGAIN: none now; a blocking socket waits for some instead). */
+/** Reads ahead into the (empty) pending bytes once, straight from the kernel into the
+ *  socket's own buffer: > 0 bytes, 0 at end of input, or -errno (-EAGAIN: none now; a
+ *  blocking socket waits for some instead). */
 export function readAhead(host: SocketHost, sock: Socket, wait: boolean): Result {
   for (;;) {
-    const n = host.kernel.recv(sock.fd, readAheadScratch, 0, READ_AHEAD);
-    if (n > 0) sock.keep(readAheadBytes.subarray(0, n));
+    const room = sock.room();
+    const n = host.kernel.recv(sock.fd, room.buffer as ArrayBuffer, 0, room.length);
+    if (n > 0) sock.filled(n);
     if (n === 0) sock.eof = true;
     if (n !== -Errno.EAGAIN || !wait) return n;
     host.readiness.block(sock.fd, EPOLLIN);

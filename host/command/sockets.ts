@@ -77,26 +77,36 @@ export class CommandSockets {
    *  sock_recv and sock_send are a network program's hot path. */
   functions(): WasiFunctions {
     const u = (v: unknown) => Number(v) >>> 0;
+    // No closure per call: each looks its socket up (a number is the errno) and calls on.
     const functions: WasiFunctions = {
-      sock_accept: (fd, flags, result) =>
-        this.withSocket(fd, (s) => this.accept(s, u(flags), u(result))),
-      sock_recv: (fd, iovs, count, flags, nread, roflags) =>
-        this.withSocket(fd, (s) => this.recv(s, u(iovs), u(count), u(flags), u(nread), u(roflags))),
-      sock_send: (fd, iovs, count, _flags, nwritten) =>
-        this.withSocket(fd, (s) => this.send(s, u(iovs), u(count), u(nwritten))),
-      sock_shutdown: (fd, how) => this.withSocket(fd, (s) => this.shutdown(s, u(how))),
+      sock_accept: (fd, flags, result) => {
+        const s = this.socketAt(fd);
+        return typeof s === 'number' ? s : this.accept(s, u(flags), u(result));
+      },
+      sock_recv: (fd, iovs, count, flags, nread, roflags) => {
+        const s = this.socketAt(fd);
+        if (typeof s === 'number') return s;
+        return this.recv(s, u(iovs), u(count), u(flags), u(nread), u(roflags));
+      },
+      sock_send: (fd, iovs, count, _flags, nwritten) => {
+        const s = this.socketAt(fd);
+        return typeof s === 'number' ? s : this.send(s, u(iovs), u(count), u(nwritten));
+      },
+      sock_shutdown: (fd, how) => {
+        const s = this.socketAt(fd);
+        return typeof s === 'number' ? s : this.shutdown(s, u(how));
+      },
     };
     for (const fn of Object.values(functions)) takesUnsigned(fn);
     return functions;
   }
 
-  /** `call` on the socket behind guest fd `fd`; EBADF for no descriptor, ENOTSOCK for one
-   *  that is not a socket. */
-  private withSocket(fd: unknown, call: (socket: Socket) => number): number {
+  /** The socket behind guest fd `fd`; EBADF for no descriptor, ENOTSOCK for one that is not a
+   *  socket. */
+  private socketAt(fd: unknown): Socket | number {
     const entry = this.table.get(Number(fd) >>> 0);
     if (entry === undefined) return Errno.EBADF;
-    if (entry.socket === undefined) return Errno.ENOTSOCK;
-    return call(entry.socket);
+    return entry.socket ?? Errno.ENOTSOCK;
   }
 
   /** A call `name` on guest fd `fd`, which holds `socket`. Arguments arrive as u32 / bigint. */
