@@ -64,11 +64,12 @@ export interface PollDeps {
  *  here (it is exempt from withUnsignedArgs' wrapper, which allocates per call). */
 export function createPollOneoff(deps: PollDeps): WasiFunction {
   const table = new PollTable();
-  const pollOneoff = (inPtr: unknown, outPtr: unknown, count: unknown, neventsPtr: unknown) => {
-    const from = Number(inPtr) >>> 0;
-    const to = Number(outPtr) >>> 0;
-    const n = Number(count) >>> 0;
-    const nevents = Number(neventsPtr) >>> 0;
+  // Every argument is an i32, which wasm hands over as a number: `>>> 0` makes it a u32.
+  const pollOneoff = (inPtr: number, outPtr: number, count: number, neventsPtr: number) => {
+    const from = inPtr >>> 0;
+    const to = outPtr >>> 0;
+    const n = count >>> 0;
+    const nevents = neventsPtr >>> 0;
     const memory = deps.memory();
     if (n === 0) return Errno.EINVAL; // the spec: "If nsubscriptions is 0, returns errno::inval"
     if (n > MAX_SUBSCRIPTIONS) return Errno.ENOMEM;
@@ -91,7 +92,7 @@ export function createPollOneoff(deps: PollDeps): WasiFunction {
     for (let i = 0; i < n; i++) table.socket[i] = undefined; // hold no closed socket
     return Errno.ESUCCESS;
   };
-  return takesUnsigned(pollOneoff);
+  return takesUnsigned(pollOneoff as WasiFunction);
 }
 
 /** Gives each subscription its kind and registers what epoll is to watch; returns the

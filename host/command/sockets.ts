@@ -76,7 +76,9 @@ export class CommandSockets {
    *  arguments as u32 itself (marked for withUnsignedArgs, whose generic wrapper allocates):
    *  sock_recv and sock_send are a network program's hot path. */
   functions(): WasiFunctions {
-    const u = (v: unknown) => Number(v) >>> 0;
+    // Every argument of these is an i32, which wasm hands over as a number (never a bigint):
+    // `>>> 0` alone makes it the u32 it is, without a generic Number() conversion.
+    const u = (v: number | bigint) => (v as number) >>> 0;
     // No closure per call: each looks its socket up (a number is the errno) and calls on.
     const functions: WasiFunctions = {
       sock_accept: (fd, flags, result) => {
@@ -103,8 +105,8 @@ export class CommandSockets {
 
   /** The socket behind guest fd `fd`; EBADF for no descriptor, ENOTSOCK for one that is not a
    *  socket. */
-  private socketAt(fd: unknown): Socket | number {
-    const entry = this.table.get(Number(fd) >>> 0);
+  private socketAt(fd: number | bigint): Socket | number {
+    const entry = this.table.get((fd as number) >>> 0);
     if (entry === undefined) return Errno.EBADF;
     return entry.socket ?? Errno.ENOTSOCK;
   }
