@@ -81,6 +81,13 @@ export async function createBackend(
     ),
     ...net.sockets.functions(),
   };
+  for (const [name, write] of [
+    ['fd_read', false],
+    ['fd_write', true],
+  ] as const) {
+    const slow = functions[name];
+    if (slow) functions[name] = net.sockets.fdIo(write, slow);
+  }
   functions.poll_oneoff = createPollOneoff({
     memory: config.memory,
     stdio,

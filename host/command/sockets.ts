@@ -16,7 +16,7 @@ import { SHUT_RD, SHUT_RDWR, SHUT_WR } from '../kernel/contract.ts';
 import type { FdTable } from './fd-table.ts';
 import { bytesOf, viewOf } from './memview.ts';
 import { acceptOne, iovecTotal, recvInto, sendFrom, Socket, type SocketHost } from './socket-io.ts';
-import { fits, takesUnsigned, type WasiFunctions } from './stdio.ts';
+import { fits, takesUnsigned, type WasiFunction, type WasiFunctions } from './stdio.ts';
 
 const FDFLAGS_NONBLOCK = 4;
 const RIFLAGS_RECV_PEEK = 1;
@@ -45,6 +45,10 @@ const OTHER_ON_SOCKET: Record<string, number> = {
   fd_prestat_get: Errno.EBADF,
   fd_prestat_dir_name: Errno.EBADF,
 };
+
+/** Every argument of the calls here is an i32, which wasm hands over as a number (never a
+ *  bigint): `>>> 0` alone makes it the u32 it is, without a generic Number() conversion. */
+const u32 = (v: number | bigint) => (v as number) >>> 0;
 
 export class CommandSockets {
   private accepted = 0;
@@ -76,9 +80,7 @@ export class CommandSockets {
    *  arguments as u32 itself (marked for withUnsignedArgs, whose generic wrapper allocates):
    *  sock_recv and sock_send are a network program's hot path. */
   functions(): WasiFunctions {
-    // Every argument of these is an i32, which wasm hands over as a number (never a bigint):
-    // `>>> 0` alone makes it the u32 it is, without a generic Number() conversion.
-    const u = (v: number | bigint) => (v as number) >>> 0;
+    const u = u32;
     // No closure per call: each looks its socket up (a number is the errno) and calls on.
     const functions: WasiFunctions = {
       sock_accept: (fd, flags, result) => {
@@ -101,6 +103,18 @@ export class CommandSockets {
     };
     for (const fn of Object.values(functions)) takesUnsigned(fn);
     return functions;
+  }
+
+  /** fd_read (`write` false) or fd_write with a fast path for sockets: on a socket straight to
+   *  recv/send, as sock_recv/sock_send; on any other fd `slow` (the backend's, over guest fds),
+   *  given its arguments as u32. Rust std reads and writes a TcpStream this way. */
+  fdIo(write: boolean, slow: WasiFunction): WasiFunction {
+    return takesUnsigned((fd, iovs, count, nPtr) => {
+      const entry = this.table.get(u32(fd));
+      if (entry?.socket === undefined) return slow(u32(fd), u32(iovs), u32(count), u32(nPtr));
+      if (write) return this.send(entry.socket, u32(iovs), u32(count), u32(nPtr));
+      return this.recv(entry.socket, u32(iovs), u32(count), 0, u32(nPtr), undefined);
+    });
   }
 
   /** The socket behind guest fd `fd`; EBADF for no descriptor, ENOTSOCK for one that is not a
