@@ -81,6 +81,13 @@ export async function createBackend(
     ),
     ...net.sockets.functions(),
   };
+  for (const [name, write] of [
+    ['fd_read', false],
+    ['fd_write', true],
+  ] as const) {
+    const slow = functions[name];
+    if (slow) functions[name] = net.sockets.fdIo(write, slow);
+  }
   functions.poll_oneoff = createPollOneoff({
     memory: config.memory,
     stdio,
@@ -107,13 +114,19 @@ function commandSockets(config: BackendConfig, backendPreopens: number) {
   const listeners = config.listeners.map((fd) => new Socket(fd, true, false));
   const table = new FdTable(listeners, backendPreopens);
   // The shim is loaded only when there are sockets: a command without them needs no kernel.
-  const host: SocketHost = {
-    get kernel() {
-      return loadNative();
-    },
-    readiness,
-    memory: config.memory,
-  };
+  // Every socket comes from a listener, so with listeners it is a plain property (the socket
+  // calls read it per message; a getter there cost a generic property load each time).
+  const memory = config.memory;
+  const host: SocketHost =
+    listeners.length > 0
+      ? { kernel: loadNative(), readiness, memory }
+      : {
+          get kernel() {
+            return loadNative();
+          },
+          readiness,
+          memory,
+        };
   const sockets = new CommandSockets(host, table, config.maxConnections);
   return { readiness, table, host, sockets };
 }

@@ -191,8 +191,7 @@ export async function runCommand(
     stderr: opts.stderr ?? 2,
   };
   let instance: WebAssembly.Instance | undefined;
-  const memory = () =>
-    (instance?.exports.memory as WebAssembly.Memory | undefined)?.buffer ?? new ArrayBuffer(0);
+  const memory = memoryBuffer(() => instance);
   const listeners = await openCommandListeners(
     opts.listen ?? [],
     opts.listenFds ?? [],
@@ -220,6 +219,22 @@ export async function runCommand(
   } finally {
     backend.dispose();
   }
+}
+
+/** The guest's current memory buffer (empty before it is instantiated). The getters on
+ *  Instance.exports and Memory.buffer are runtime calls, and the hot WASI calls read the
+ *  memory several times each, so the buffer is kept and re-read only once memory.grow has
+ *  detached it (its byteLength becomes 0), as the guest instance does (host/guest/instance.ts).
+ *  A shared memory's buffer is never detached, so it is re-read every time. */
+function memoryBuffer(instance: () => WebAssembly.Instance | undefined): () => ArrayBuffer {
+  let buffer = new ArrayBuffer(0);
+  return () => {
+    if (buffer.byteLength === 0 || buffer instanceof SharedArrayBuffer) {
+      const memory = instance()?.exports.memory as WebAssembly.Memory | undefined;
+      buffer = memory?.buffer ?? buffer;
+    }
+    return buffer;
+  };
 }
 
 /** How a command ended: the code it gave proc_exit (0 when _start returned), or a trap. */

@@ -7,8 +7,9 @@
  * `hangup` is set once the peer has shut its side: at end of input, or with EPOLLRDHUP.
  */
 import { Errno } from '../errno.ts';
-import { EPOLLIN, EPOLLOUT } from '../kernel/contract.ts';
-import type { ReadState, Readiness, Watch } from './ready.ts';
+import { EPOLLHUP, EPOLLIN, EPOLLOUT } from '../kernel/contract.ts';
+import type { PollTable } from './poll-table.ts';
+import { READ_READY, WRITE_READY, type HostReadiness } from './ready.ts';
 import { readAhead, type Socket, type SocketHost } from './socket-io.ts';
 
 export interface SocketPoll {
@@ -17,38 +18,74 @@ export interface SocketPoll {
   atLimit(): boolean;
 }
 
-export interface SocketWaiter {
-  /** What to ask epoll; none for a listener held back at max-connections (were it watched,
-   *  level-triggered epoll would wake the wait over and over while a connection waits). */
-  watch?: Watch;
-  check(readiness: Readiness): ReadState | undefined;
-}
+/** How poll.ts treats a subscription (PollTable.kind). */
+export const Kind = {
+  /** Fires at once, with its `errno` (0 included). */
+  now: 0,
+  never: 1,
+  clock: 2,
+  /** A read on a host stdio fd. */
+  stdin: 3,
+  listener: 4,
+  connection: 5,
+  /** A write on a socket. */
+  write: 6,
+} as const;
 
-/** A waiter for FD_READ (`write` false) or FD_WRITE on `socket`. */
-export function socketWaiter(net: SocketPoll, socket: Socket, write: boolean): SocketWaiter {
-  const fd = socket.fd;
-  if (write) return { watch: { fd, events: EPOLLOUT }, check: (r) => r.writable(fd) };
-  const watch = { fd, events: EPOLLIN };
-  if (socket.listener) {
-    if (net.atLimit()) return { check: () => undefined };
-    return { watch, check: (r) => listenerState(r.readable(fd)) };
+/** Subscription `i` is FD_READ (`write` false) or FD_WRITE on `socket`: its kind, and what
+ *  epoll is to watch. A listener held back at max-connections is never ready and not watched
+ *  (were it watched, level-triggered epoll would wake the wait over and over). */
+export function watchSocket(
+  net: SocketPoll,
+  table: PollTable,
+  i: number,
+  socket: Socket,
+  write: boolean,
+): void {
+  const readiness = net.host.readiness;
+  table.socket[i] = socket;
+  table.hostFd[i] = socket.fd;
+  if (write) {
+    table.kind[i] = Kind.write;
+    readiness.want(socket.fd, EPOLLOUT);
+  } else if (socket.listener && net.atLimit()) {
+    table.kind[i] = Kind.never;
+  } else {
+    table.kind[i] = socket.listener ? Kind.listener : Kind.connection;
+    readiness.want(socket.fd, EPOLLIN);
   }
-  return { watch, check: (r) => connectionState(net.host, socket, r) };
 }
 
-function listenerState(state: ReadState | undefined): ReadState | undefined {
-  return state && { error: 0, nbytes: 0, hangup: false };
+/** Whether socket subscription `i` has fired now (its answer then in `table`). */
+export function socketFired(host: SocketHost, table: PollTable, i: number): boolean {
+  const readiness = host.readiness;
+  const fd = table.hostFd[i]!;
+  switch (table.kind[i]) {
+    case Kind.write: {
+      const events = readiness.events(fd);
+      if ((events & WRITE_READY) === 0) return false;
+      return table.fire(i, 0, 0, (events & EPOLLHUP) !== 0);
+    }
+    case Kind.listener:
+      if (!readable(readiness, fd)) return false;
+      return table.fire(i, 0, 0, false);
+    default:
+      return connectionFired(host, table, i, table.socket[i]!);
+  }
 }
 
-/** What a read subscription on a connection reports now, reading ahead once if epoll says the
- *  kernel has bytes (a failed read is the event's error: a reset peer is ECONNRESET). */
-function connectionState(host: SocketHost, socket: Socket, r: Readiness): ReadState | undefined {
-  if (socket.pending.length === 0 && !socket.eof) {
-    const state = r.readable(socket.fd);
-    if (state === undefined) return undefined;
+function readable(readiness: HostReadiness, fd: number): boolean {
+  return (readiness.events(fd) & READ_READY) !== 0 || readiness.fixedState(fd) !== undefined;
+}
+
+/** A read subscription on a connection, reading ahead once if epoll says the kernel has bytes
+ *  (a failed read is the event's error: a reset peer is ECONNRESET). */
+function connectionFired(host: SocketHost, table: PollTable, i: number, socket: Socket): boolean {
+  if (socket.pendingLength === 0 && !socket.eof) {
+    if (!readable(host.readiness, socket.fd)) return false;
     const n = readAhead(host, socket, false);
-    if (n === -Errno.EAGAIN) return undefined; // woken, but the bytes went (another reader)
-    if (n < 0) return { error: -n, nbytes: 0, hangup: true };
+    if (n === -Errno.EAGAIN) return false; // woken, but the bytes went (another reader)
+    if (n < 0) return table.fire(i, -n, 0, true);
   }
-  return { error: 0, nbytes: socket.pending.length, hangup: socket.eof };
+  return table.fire(i, 0, socket.pendingLength, socket.eof);
 }

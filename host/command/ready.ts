@@ -8,17 +8,19 @@
  *
  * Registrations persist across waits, so a program that polls the same 1,000 sockets again
  * and again costs one epoll_wait per call and no epoll_ctl (docs/WASI.md, "poll_oneoff").
+ * A wait is: begin(), want() per watched fd, commit(), then wait() and events() per fd.
  * Invariants:
  * - Level-triggered: every epoll_wait reports each registered fd's state as it is now, so
  *   nothing is lost between calls and no readiness has to be remembered (or can go stale).
- * - Each wait names the fds it wants (want()); a wanted fd's registration is exactly the
- *   interest asked (EPOLL_CTL_ADD or _MOD only when it differs). An fd registered by an earlier
- *   wait and not wanted now stays registered until epoll reports it: then it is taken off
- *   (EPOLL_CTL_DEL), so a level-triggered fd nobody asks about wakes a wait once, never a spin.
+ * - Each wait names the fds it wants; a wanted fd's registration is exactly the interest asked
+ *   (EPOLL_CTL_ADD or _MOD only when it differs). An fd registered by an earlier wait and not
+ *   wanted now stays registered until epoll reports it: then it is taken off (EPOLL_CTL_DEL),
+ *   so a level-triggered fd nobody asks about wakes a wait once, never a spin.
  * - `registered` names only open fds: forget() is called before a host fd is closed, so a
  *   number the kernel reuses for a new socket is registered afresh.
+ * - Allocation-free in steady state: per-fd state lives in typed arrays indexed by host fd and
+ *   stamped with the wait's generation (`wait`), so starting a wait clears nothing.
  */
-import { fstatSync, readFileSync } from 'node:fs';
 import { Errno } from '../errno.ts';
 import {
   EPOLL_CTL_ADD,
@@ -35,70 +37,80 @@ import {
 } from '../kernel/contract.ts';
 import { loadNative, type NativeKernel } from '../kernel/native.ts';
 import { ABORT_POLL_MS, abortable, checkAborted, holding, releasing, sleep } from './abort.ts';
+import { FdStates, fixedReadState, type ReadState } from './fd-states.ts';
 
-export interface ReadState {
-  error: number;
-  /** Bytes known to be readable: exact for a regular file, 0 where the host cannot tell (a
-   *  pipe or terminal with input: at least one byte; at end of input: none, with `hangup`). */
-  nbytes: number;
-  /** The writer or peer has gone (EPOLLHUP / EPOLLRDHUP): at end of input, or soon after. */
-  hangup: boolean;
-}
+export type { ReadState } from './fd-states.ts';
 
-export interface Readiness {
-  /** The state of `fd` as of the last wait; undefined while it has no input. */
-  readable(fd: number): ReadState | undefined;
-  /** Whether `fd` (watched for writing) could take bytes as of the last wait. */
-  writable(fd: number): ReadState | undefined;
-}
-
-/** One host fd to watch: EPOLLIN and/or EPOLLOUT. */
-export interface Watch {
-  fd: number;
-  events: number;
-}
+/** The events that make a read ready (data, end of input, an error) and a write ready. */
+export const READ_READY = EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR;
+export const WRITE_READY = EPOLLOUT | EPOLLHUP | EPOLLERR;
 
 /** The epoll_ctl and epoll_wait calls commands on this thread have made (tests count them:
  *  test/helpers/cmd-count.ts). */
 export const epollCalls = { ctl: 0, wait: 0 };
 
-export class HostReadiness implements Readiness {
+export class HostReadiness {
   private kernel: NativeKernel | undefined;
   private epfd = -1 as Fd;
-  /** fd -> the interest registered with epoll now (kept across waits). */
-  private readonly registered = new Map<number, number>();
-  /** The fds the current wait asks about that epoll took. */
-  private readonly wanted = new Set<number>();
-  /** fd -> its events from the last epoll_wait (wanted fds only; absent: none). */
-  private readonly events = new Map<number, number>();
-  /** fds of the current wait that epoll would not take: their fixed answer. */
+  private readonly fds = new FdStates();
+  /** The wait in progress; per-fd stamps equal to it belong to this wait. */
+  private wait_ = 1;
+  /** The fds this wait wants, in the order first asked (want()); `wantedCount` of them. */
+  private wanted = new Int32Array(16);
+  private wantedCount = 0;
+  /** How many wanted fds epoll took (commit()): wait() has nothing to wait on without one. */
+  private onEpoll = 0;
+  /** fds of the current wait that epoll would not take: their fixed answer (rare: files). */
   private readonly fixed = new Map<number, ReadState>();
   private records = new ArrayBuffer(EVENT_SIZE);
+  private recordView = new DataView(this.records);
 
-  /** Starts a wait on `watches` (duplicates allowed: their events are merged); what an earlier
-   *  wait learnt is dropped. */
-  want(watches: Watch[]): void {
-    const merged = new Map<number, number>();
-    for (const w of watches) merged.set(w.fd, (merged.get(w.fd) ?? 0) | w.events);
-    this.wanted.clear();
-    this.events.clear();
-    this.fixed.clear();
-    for (const [fd, asked] of merged) {
+  /** Starts a wait: what an earlier wait learnt is dropped. */
+  begin(): void {
+    this.wait_ = this.fds.nextWait(this.wait_);
+    this.fds.nextEpollWait();
+    this.wantedCount = 0;
+    this.onEpoll = 0;
+    if (this.fixed.size > 0) this.fixed.clear();
+  }
+
+  /** This wait watches `fd` for `events` (EPOLLIN and/or EPOLLOUT); repeats are merged. */
+  want(fd: number, events: number): void {
+    const fds = this.fds.reserve(fd);
+    if (fds.wantedIn[fd] === this.wait_) {
+      fds.wantedEvents[fd]! |= events;
+      return;
+    }
+    fds.wantedIn[fd] = this.wait_;
+    fds.wantedEvents[fd] = events;
+    if (this.wantedCount === this.wanted.length) {
+      const grown = new Int32Array(this.wanted.length * 2);
+      grown.set(this.wanted);
+      this.wanted = grown;
+    }
+    this.wanted[this.wantedCount++] = fd;
+  }
+
+  /** Registers every wanted fd with its merged interest (epoll_ctl only where it changed). */
+  commit(): void {
+    const fds = this.fds;
+    for (let i = 0; i < this.wantedCount; i++) {
+      const fd = this.wanted[i]!;
+      const asked = fds.wantedEvents[fd]!;
       // EPOLLRDHUP only with EPOLLIN: it is level-triggered, so a write-only watch on a
       // half-closed socket that has no room would be woken by it over and over, a spin.
       const rc = this.register(fd, (asked & EPOLLIN) !== 0 ? asked | EPOLLRDHUP : asked);
-      if (rc === 0) this.wanted.add(fd);
-      else if (rc === -Errno.EPERM)
-        this.fixed.set(fd, { error: 0, nbytes: bytesLeft(fd), hangup: false });
-      else this.fixed.set(fd, { error: -rc, nbytes: 0, hangup: false });
+      if (rc === 0) this.onEpoll++;
+      else {
+        fds.wantedIn[fd] = 0; // not on epoll: its answer is fixed
+        this.fixed.set(fd, fixedReadState(fd, rc));
+      }
     }
   }
 
   /** Takes `fd` off epoll before its owner closes it (or stops serving it as stdio). */
   forget(fd: number): void {
-    if (!this.registered.delete(fd)) return;
-    this.wanted.delete(fd);
-    this.events.delete(fd);
+    if (!this.fds.unregister(fd)) return;
     this.ctl(EPOLL_CTL_DEL, fd, 0);
   }
 
@@ -106,33 +118,31 @@ export class HostReadiness implements Readiness {
    *  state. False when it did not wait: nothing wanted is on epoll, or epoll_wait failed (the
    *  caller then sleeps by itself, so a failing epoll cannot turn a wait into a spin). */
   wait(ms: number): boolean {
-    return this.wanted.size > 0 && this.collect(Math.ceil(ms));
+    return this.onEpoll > 0 && this.collect(Math.ceil(ms));
   }
 
-  readable(fd: number): ReadState | undefined {
-    const fixed = this.fixed.get(fd);
-    if (fixed !== undefined) return fixed;
-    const events = this.events.get(fd) ?? 0;
-    if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP | EPOLLERR)) === 0) return undefined;
-    return { error: 0, nbytes: 0, hangup: (events & (EPOLLHUP | EPOLLRDHUP)) !== 0 };
+  /** `fd`'s epoll events from this wait's last epoll_wait; 0 when it reported none. */
+  events(fd: number): number {
+    return this.fds.eventsOf(fd);
   }
 
-  writable(fd: number): ReadState | undefined {
-    const events = this.events.get(fd) ?? 0;
-    if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) === 0) return undefined;
-    return { error: 0, nbytes: 0, hangup: (events & EPOLLHUP) !== 0 };
+  /** The fixed answer for a wanted fd that epoll would not take; undefined for any other. */
+  fixedState(fd: number): ReadState | undefined {
+    return this.fixed.size === 0 ? undefined : this.fixed.get(fd);
   }
 
   /** Sleeps until `fd` has one of `events` (EPOLLIN or EPOLLOUT), for a blocking socket call:
    *  in epoll_wait, never a spin. The fds of earlier waits stay registered (level-triggered,
    *  they lose nothing; one that fires meanwhile is taken off, as any fd not wanted). */
   block(fd: Fd, events: number): void {
-    this.want([{ fd, events }]);
-    if (!this.wanted.has(fd)) {
+    this.begin();
+    this.want(fd, events);
+    this.commit();
+    if (this.onEpoll === 0) {
       sleep(1); // no epoll (no shim, or not pollable): never a hot spin
       return;
     }
-    while (!this.events.has(fd)) if (!this.collect(-1)) sleep(1);
+    while (this.events(fd) === 0) if (!this.collect(-1)) sleep(1);
   }
 
   close(): void {
@@ -141,18 +151,18 @@ export class HostReadiness implements Readiness {
       this.kernel!.close(this.epfd);
     }
     this.epfd = -1 as Fd;
-    this.registered.clear();
+    this.fds.clear();
   }
 
   /** Makes `fd`'s registration `events`: 0 or -errno. */
   private register(fd: number, events: number): number {
-    const now = this.registered.get(fd);
+    const now = this.fds.registeredEvents(fd);
     if (now === events) return 0;
     if (this.epollFd() < 0) return this.epfd;
-    let rc = this.ctl(now === undefined ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, events);
+    let rc = this.ctl(now < 0 ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, events);
     if (rc === -Errno.ENOENT) rc = this.ctl(EPOLL_CTL_ADD, fd, events); // closed by someone else
-    if (rc === 0) this.registered.set(fd, events);
-    else this.registered.delete(fd);
+    if (rc === 0) this.fds.setRegistered(fd, events);
+    else this.fds.unregister(fd);
     return rc;
   }
 
@@ -178,10 +188,12 @@ export class HostReadiness implements Readiness {
   /** One epoll_wait up to `timeoutMs`; records each wanted fd's events and takes off the
    *  fds that fired unwanted. False if it failed. */
   private collect(timeoutMs: number): boolean {
-    const max = Math.min(Math.max(this.registered.size, 1), MAX_EVENTS);
-    if (this.records.byteLength < max * EVENT_SIZE)
+    const max = Math.min(Math.max(this.fds.registeredCount, 1), MAX_EVENTS);
+    if (this.records.byteLength < max * EVENT_SIZE) {
       this.records = new ArrayBuffer(max * EVENT_SIZE);
-    this.events.clear();
+      this.recordView = new DataView(this.records);
+    }
+    this.fds.nextEpollWait();
     epollCalls.wait++;
     // Where the command can be aborted, no wait is longer than ABORT_POLL_MS (abort.ts).
     const ms = !abortable()
@@ -191,28 +203,14 @@ export class HostReadiness implements Readiness {
         : Math.min(timeoutMs, ABORT_POLL_MS);
     const n = this.kernel!.epollWait(this.epfd, this.records, 0, max, ms);
     checkAborted();
-    const view = new DataView(this.records);
+    const view = this.recordView;
     for (let i = 0; i < n; i++) {
       // A packed record: events u32 @0, data u64 @4 (its low half is the fd, see ctl()).
       const fd = view.getUint32(i * EVENT_SIZE + 4, true);
-      if (this.wanted.has(fd)) this.events.set(fd, view.getUint32(i * EVENT_SIZE, true));
+      if (this.fds.wantedIn[fd] === this.wait_)
+        this.fds.setEvents(fd, view.getUint32(i * EVENT_SIZE, true));
       else this.forget(fd);
     }
     return n >= 0;
-  }
-}
-
-/** For a regular file: the bytes between the fd's offset and the end; otherwise 0. The offset
- *  is the kernel's (/proc/self/fdinfo), so input a parent already consumed is not counted. */
-function bytesLeft(fd: number): number {
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return 0;
-    const pos = Number(
-      /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? 0,
-    );
-    return Math.max(stat.size - pos, 0);
-  } catch {
-    return 0;
   }
 }

@@ -4,30 +4,72 @@
  * native shim). A descriptor the guest sees as blocking blocks here by sleeping in epoll_wait on
  * that one fd (HostReadiness.block), never by spinning; a non-blocking one returns EAGAIN.
  *
- * Invariant: `Socket.pending` holds bytes already taken from the kernel but not yet given to the
- * guest (read ahead by poll_oneoff, to report nbytes, or by a RECV_PEEK); every read serves them
- * first, so the guest sees its stream in order and whole.
+ * Invariants:
+ * - A socket's pending bytes (`Socket.buf[start, end)`) were taken from the kernel but not yet
+ *   given to the guest (read ahead by poll_oneoff, to report nbytes, or by a RECV_PEEK); every
+ *   read serves them first, so the guest sees its stream in order and whole. Only an empty
+ *   socket reads ahead, so they are never more than one read-ahead (READ_AHEAD bytes).
+ * - Steady state allocates nothing: iovecs are walked in guest memory where they lie (their
+ *   bounds checked first, by iovecTotal), and a socket's pending buffer is reused, grown only
+ *   when a read-ahead is larger than any before (docs/PERFORMANCE.md, "WASI commands").
  */
 import { Errno } from '../errno.ts';
 import { holding } from './abort.ts';
 import { EPOLLIN, EPOLLOUT, type Fd, type Kernel } from '../kernel/contract.ts';
+import { bytesOf, copyBytes, viewOf } from './memview.ts';
 import type { HostReadiness } from './ready.ts';
 import { fits } from './stdio.ts';
 
-/** The most bytes one read-ahead takes from the kernel. */
+/** The most bytes one read-ahead takes from the kernel, and the first read-ahead's size: a
+ *  socket reads ahead into a buffer of its own, which starts small and doubles (up to the
+ *  most) each time a read-ahead fills it, so an idle or chatty connection holds little and a
+ *  bulk one reads big. */
 const READ_AHEAD = 64 * 1024;
+const FIRST_READ_AHEAD = 4 * 1024;
+/** A drained pending buffer larger than this is let go (a connection that once read 64 KiB
+ *  ahead should not hold that for its life); smaller ones are kept for the next read-ahead. */
+const KEEP_DRAINED = 16 * 1024;
+const NO_BYTES = new Uint8Array(0);
 
 export class Socket {
-  /** Bytes read from the kernel that the guest has not had yet. */
-  pending: Uint8Array = new Uint8Array(0);
+  /** Bytes read from the kernel that the guest has not had yet: buf[start, end). */
+  buf = NO_BYTES;
+  start = 0;
+  end = 0;
   /** A read-ahead met the end of input (the peer shut down its side). */
   eof = false;
+  /** The size of the next read-ahead. */
+  private readAhead = FIRST_READ_AHEAD;
   constructor(
     readonly fd: Fd,
     readonly listener: boolean,
     /** FDFLAGS_NONBLOCK as the guest set it; the host fd itself is always non-blocking. */
     public nonblock: boolean,
   ) {}
+
+  get pendingLength(): number {
+    return this.end - this.start;
+  }
+
+  /** The buffer the next read-ahead goes into (only an empty socket reads ahead). */
+  room(): Uint8Array {
+    if (this.buf.length < this.readAhead)
+      this.buf = new Uint8Array(new ArrayBuffer(this.readAhead));
+    return this.buf;
+  }
+
+  /** A read-ahead put `n` bytes at the start of room(). */
+  filled(n: number): void {
+    this.start = 0;
+    this.end = n;
+    if (n === this.buf.length && this.readAhead < READ_AHEAD) this.readAhead *= 2;
+  }
+
+  /** Every pending byte has been read. */
+  drained(): void {
+    this.start = this.end = 0;
+    if (this.buf.length > KEEP_DRAINED) this.buf = NO_BYTES;
+  }
 }
 
 /** What the socket calls need from the command around them. */
@@ -37,26 +79,19 @@ export interface SocketHost {
   memory(): ArrayBuffer;
 }
 
-export interface Iovec {
-  ptr: number;
-  len: number;
-}
-
-/** The guest's iovec array (8 bytes each: ptr u32, len u32); undefined when any of it, or any
- *  buffer it names, lies outside memory (EFAULT). */
-export function readIovecs(memory: ArrayBuffer, at: number, count: number): Iovec[] | undefined {
-  if (!fits(memory, at, count * 8)) return undefined;
-  const view = new DataView(memory);
-  const out: Iovec[] = [];
+/** The total length of the guest's iovec array at `at` (8 bytes each: ptr u32, len u32), or -1
+ *  when any of it, or any buffer it names, lies outside memory (EFAULT). */
+export function iovecTotal(memory: ArrayBuffer, at: number, count: number): number {
+  if (!fits(memory, at, count * 8)) return -1;
+  const view = viewOf(memory);
+  let total = 0;
   for (let i = 0; i < count; i++) {
-    const iov = {
-      ptr: view.getUint32(at + i * 8, true),
-      len: view.getUint32(at + i * 8 + 4, true),
-    };
-    if (!fits(memory, iov.ptr, iov.len)) return undefined;
-    out.push(iov);
+    const ptr = view.getUint32(at + i * 8, true);
+    const len = view.getUint32(at + i * 8 + 4, true);
+    if (!fits(memory, ptr, len)) return -1;
+    total += len;
   }
-  return out;
+  return total;
 }
 
 /** A call's result: bytes moved (>= 0) or -errno. */
@@ -72,80 +107,64 @@ export function acceptOne(host: SocketHost, listener: Socket): Fd {
   }
 }
 
-/** Copies pending bytes into `iovecs`; consumes them unless `peek`. */
-function takePending(host: SocketHost, sock: Socket, iovecs: Iovec[], peek: boolean): number {
-  const memory = new Uint8Array(host.memory());
+/** Copies pending bytes into the iovecs; consumes them unless `peek`. */
+function takePending(host: SocketHost, sock: Socket, iovs: number, count: number, peek: boolean) {
+  const memory = host.memory();
+  const view = viewOf(memory);
+  const bytes = bytesOf(memory);
   let n = 0;
-  for (const iov of iovecs) {
-    const part = sock.pending.subarray(n, n + iov.len);
-    memory.set(part, iov.ptr);
-    n += part.length;
-    if (n === sock.pending.length) break;
+  for (let i = 0; i < count && sock.start + n < sock.end; i++) {
+    const from = sock.start + n;
+    const len = Math.min(view.getUint32(iovs + i * 8 + 4, true), sock.end - from);
+    copyBytes(bytes, view.getUint32(iovs + i * 8, true), sock.buf, from, len);
+    n += len;
   }
-  if (!peek) sock.pending = sock.pending.subarray(n);
+  if (!peek) {
+    sock.start += n;
+    if (sock.start === sock.end) sock.drained();
+  }
   return n;
 }
 
-/** One read-ahead buffer per thread: a command runs on one thread, and concat copies out of it
- *  before the next recv. A fresh 64 KiB per read-ahead was zero-filled and collected on every
- *  wake-up (15 % of samples in the C example's profile, docs/PERFORMANCE.md). */
-const readAheadScratch = new ArrayBuffer(READ_AHEAD);
-
-/** Reads ahead into `pending` once: > 0 bytes, 0 at end of input, or -errno (-EAGAIN: none
- *  now; a blocking socket waits for some instead). */
+/** Reads ahead into the (empty) pending bytes once, straight from the kernel into the
+ *  socket's own buffer: > 0 bytes, 0 at end of input, or -errno (-EAGAIN: none now; a
+ *  blocking socket waits for some instead). */
 export function readAhead(host: SocketHost, sock: Socket, wait: boolean): Result {
   for (;;) {
-    const n = host.kernel.recv(sock.fd, readAheadScratch, 0, READ_AHEAD);
-    if (n > 0) sock.pending = concat(sock.pending, new Uint8Array(readAheadScratch, 0, n));
+    const room = sock.room();
+    const n = host.kernel.recv(sock.fd, room.buffer as ArrayBuffer, 0, room.length);
+    if (n > 0) sock.filled(n);
     if (n === 0) sock.eof = true;
     if (n !== -Errno.EAGAIN || !wait) return n;
     host.readiness.block(sock.fd, EPOLLIN);
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
-}
-
-/** The iovecs from byte `skip` on (the part a read has not filled yet). */
-function after(iovecs: Iovec[], skip: number): Iovec[] {
-  const out: Iovec[] = [];
-  for (const iov of iovecs) {
-    if (skip >= iov.len) skip -= iov.len;
-    else {
-      out.push({ ptr: iov.ptr + skip, len: iov.len - skip });
-      skip = 0;
-    }
-  }
-  return out;
-}
-
 /**
- * recv into `iovecs`: like recv(2) on a stream socket, it returns once some bytes are there
- * (all of them with `waitAll`, unless the input ends first), 0 at end of input. `peek` leaves
- * the bytes for the next read.
+ * recv into the `count` iovecs at `iovs` (checked by iovecTotal: `total` bytes): like recv(2)
+ * on a stream socket, it returns once some bytes are there (all of them with `waitAll`, unless
+ * the input ends first), 0 at end of input. `peek` leaves the bytes for the next read.
  */
 export function recvInto(
   host: SocketHost,
   sock: Socket,
-  iovecs: Iovec[],
-  flags: { peek: boolean; waitAll: boolean },
+  iovs: number,
+  count: number,
+  total: number,
+  peek: boolean,
+  waitAll: boolean,
 ): Result {
-  const total = iovecs.reduce((sum, iov) => sum + iov.len, 0);
   if (total === 0) return 0;
-  if (flags.peek) {
-    if (sock.pending.length === 0 && !sock.eof) {
+  if (peek) {
+    if (sock.pendingLength === 0 && !sock.eof) {
       const n = readAhead(host, sock, !sock.nonblock);
       if (n < 0) return n;
     }
-    return takePending(host, sock, iovecs, true);
+    return takePending(host, sock, iovs, count, true);
   }
-  let got = takePending(host, sock, iovecs, false);
-  while (got < total && (got === 0 || flags.waitAll)) {
-    const n = recvOnce(host, sock, after(iovecs, got));
+  let got = takePending(host, sock, iovs, count, false);
+  while (got < total && (got === 0 || waitAll)) {
+    const n = recvOnce(host, sock, iovs, count, got);
     if (n === 0) break; // end of input
     if (n === -Errno.EAGAIN && !sock.nonblock) host.readiness.block(sock.fd, EPOLLIN);
     else if (n < 0)
@@ -155,28 +174,42 @@ export function recvInto(
   return got;
 }
 
-/** One recv(2) per iovec, in order, until one is not filled: bytes, 0 at end, or -errno. */
-function recvOnce(host: SocketHost, sock: Socket, iovecs: Iovec[]): Result {
+/** One recv(2) per iovec from byte `skip` on (the part a read has not filled yet), in order,
+ *  until one is not filled: bytes, 0 at end, or -errno. */
+function recvOnce(host: SocketHost, sock: Socket, iovs: number, count: number, skip: number) {
+  const memory = host.memory();
+  const view = viewOf(memory);
   let got = 0;
-  for (const iov of iovecs) {
-    if (iov.len === 0) continue;
-    const n = host.kernel.recv(sock.fd, host.memory(), iov.ptr, iov.len);
+  for (let i = 0; i < count; i++) {
+    const len = view.getUint32(iovs + i * 8 + 4, true);
+    if (skip >= len) {
+      skip -= len; // filled already (or empty)
+      continue;
+    }
+    const ptr = view.getUint32(iovs + i * 8, true) + skip;
+    const want = len - skip;
+    skip = 0;
+    const n = host.kernel.recv(sock.fd, memory, ptr, want);
     if (n < 0) return got > 0 ? got : n;
     got += n;
-    if (n < iov.len) break;
+    if (n < want) break;
   }
   return got;
 }
 
-/** send from `iovecs`. Blocking: every byte, waiting for room (like send(2) on a blocking
- *  socket); non-blocking: what fits now, or -EAGAIN when nothing does. An error after some
- *  bytes went returns their count (the next call sees the error). */
-export function sendFrom(host: SocketHost, sock: Socket, iovecs: Iovec[]): Result {
+/** send from the `count` iovecs at `iovs` (checked by iovecTotal). Blocking: every byte,
+ *  waiting for room (like send(2) on a blocking socket); non-blocking: what fits now, or
+ *  -EAGAIN when nothing does. An error after some bytes went returns their count (the next
+ *  call sees the error). */
+export function sendFrom(host: SocketHost, sock: Socket, iovs: number, count: number): Result {
   let sent = 0;
-  for (const iov of iovecs) {
+  for (let i = 0; i < count; i++) {
+    const view = viewOf(host.memory());
+    const ptr = view.getUint32(iovs + i * 8, true);
+    const len = view.getUint32(iovs + i * 8 + 4, true);
     let off = 0;
-    while (off < iov.len) {
-      const n = host.kernel.send(sock.fd, host.memory(), iov.ptr + off, iov.len - off);
+    while (off < len) {
+      const n = host.kernel.send(sock.fd, host.memory(), ptr + off, len - off);
       if (n > 0) {
         off += n;
         sent += n;

@@ -14,8 +14,9 @@ import { Errno } from '../errno.ts';
 import { releasing } from './abort.ts';
 import { SHUT_RD, SHUT_RDWR, SHUT_WR } from '../kernel/contract.ts';
 import type { FdTable } from './fd-table.ts';
-import { acceptOne, readIovecs, recvInto, sendFrom, Socket, type SocketHost } from './socket-io.ts';
-import { fits, type WasiFunction, type WasiFunctions } from './stdio.ts';
+import { bytesOf, viewOf } from './memview.ts';
+import { acceptOne, iovecTotal, recvInto, sendFrom, Socket, type SocketHost } from './socket-io.ts';
+import { fits, takesUnsigned, type WasiFunction, type WasiFunctions } from './stdio.ts';
 
 const FDFLAGS_NONBLOCK = 4;
 const RIFLAGS_RECV_PEEK = 1;
@@ -45,6 +46,10 @@ const OTHER_ON_SOCKET: Record<string, number> = {
   fd_prestat_dir_name: Errno.EBADF,
 };
 
+/** Every argument of the calls here is an i32, which wasm hands over as a number (never a
+ *  bigint): `>>> 0` alone makes it the u32 it is, without a generic Number() conversion. */
+const u32 = (v: number | bigint) => (v as number) >>> 0;
+
 export class CommandSockets {
   private accepted = 0;
 
@@ -71,36 +76,63 @@ export class CommandSockets {
     for (const s of this.table.sockets()) this.close(s);
   }
 
-  /** The sock_* functions: ENOTSOCK on a backend descriptor, EBADF on none. */
+  /** The sock_* functions: ENOTSOCK on a backend descriptor, EBADF on none. Each reads its
+   *  arguments as u32 itself (marked for withUnsignedArgs, whose generic wrapper allocates):
+   *  sock_recv and sock_send are a network program's hot path. */
   functions(): WasiFunctions {
-    const call =
-      (name: string): WasiFunction =>
-      (fd, ...rest) => {
-        const entry = this.table.get(Number(fd));
-        if (entry === undefined) return Errno.EBADF;
-        if (entry.socket === undefined) return Errno.ENOTSOCK;
-        return this.onSocket(name, entry.socket, Number(fd), [fd, ...rest]);
-      };
-    return Object.fromEntries(
-      ['sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown'].map((n) => [n, call(n)]),
-    );
+    const u = u32;
+    // No closure per call: each looks its socket up (a number is the errno) and calls on.
+    const functions: WasiFunctions = {
+      sock_accept: (fd, flags, result) => {
+        const s = this.socketAt(fd);
+        return typeof s === 'number' ? s : this.accept(s, u(flags), u(result));
+      },
+      sock_recv: (fd, iovs, count, flags, nread, roflags) => {
+        const s = this.socketAt(fd);
+        if (typeof s === 'number') return s;
+        return this.recv(s, u(iovs), u(count), u(flags), u(nread), u(roflags));
+      },
+      sock_send: (fd, iovs, count, _flags, nwritten) => {
+        const s = this.socketAt(fd);
+        return typeof s === 'number' ? s : this.send(s, u(iovs), u(count), u(nwritten));
+      },
+      sock_shutdown: (fd, how) => {
+        const s = this.socketAt(fd);
+        return typeof s === 'number' ? s : this.shutdown(s, u(how));
+      },
+    };
+    for (const fn of Object.values(functions)) takesUnsigned(fn);
+    return functions;
+  }
+
+  /** fd_read (`write` false) or fd_write with a fast path for sockets: on a socket straight to
+   *  recv/send, as sock_recv/sock_send; on any other fd `slow` (the backend's, over guest fds),
+   *  given its arguments as u32. Rust std reads and writes a TcpStream this way. */
+  fdIo(write: boolean, slow: WasiFunction): WasiFunction {
+    return takesUnsigned((fd, iovs, count, nPtr) => {
+      const entry = this.table.get(u32(fd));
+      if (entry?.socket === undefined) return slow(u32(fd), u32(iovs), u32(count), u32(nPtr));
+      if (write) return this.send(entry.socket, u32(iovs), u32(count), u32(nPtr));
+      return this.recv(entry.socket, u32(iovs), u32(count), 0, u32(nPtr), undefined);
+    });
+  }
+
+  /** The socket behind guest fd `fd`; EBADF for no descriptor, ENOTSOCK for one that is not a
+   *  socket. */
+  private socketAt(fd: number | bigint): Socket | number {
+    const entry = this.table.get((fd as number) >>> 0);
+    if (entry === undefined) return Errno.EBADF;
+    return entry.socket ?? Errno.ENOTSOCK;
   }
 
   /** A call `name` on guest fd `fd`, which holds `socket`. Arguments arrive as u32 / bigint. */
   onSocket = (name: string, socket: Socket, fd: number, args: (number | bigint)[]): number => {
     const a = args.map(Number);
     switch (name) {
-      case 'sock_accept':
-        return this.accept(socket, a[1]!, a[2]!);
-      case 'sock_recv':
-        return this.recv(socket, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!);
       case 'fd_read':
         return this.recv(socket, a[1]!, a[2]!, 0, a[3]!, undefined);
-      case 'sock_send':
       case 'fd_write':
-        return this.send(socket, a[1]!, a[2]!, name === 'sock_send' ? a[4]! : a[3]!);
-      case 'sock_shutdown':
-        return this.shutdown(socket, a[1]!);
+        return this.send(socket, a[1]!, a[2]!, a[3]!);
       case 'fd_close':
         this.close(socket);
         this.table.delete(fd);
@@ -127,7 +159,7 @@ export class CommandSockets {
     const fd = this.table.add({
       socket: new Socket(hostFd, false, (flags & FDFLAGS_NONBLOCK) !== 0),
     });
-    new DataView(this.host.memory()).setUint32(resultPtr, fd, true);
+    viewOf(this.host.memory()).setUint32(resultPtr, fd, true);
     return Errno.ESUCCESS;
   }
 
@@ -140,16 +172,15 @@ export class CommandSockets {
     roflagsPtr: number | undefined,
   ): number {
     const memory = this.host.memory();
-    const iovecs = readIovecs(memory, iovs, count);
-    if (iovecs === undefined || !fits(memory, nreadPtr, 4)) return Errno.EFAULT;
+    const total = iovecTotal(memory, iovs, count);
+    if (total < 0 || !fits(memory, nreadPtr, 4)) return Errno.EFAULT;
     if (roflagsPtr !== undefined && !fits(memory, roflagsPtr, 2)) return Errno.EFAULT;
     if ((flags & ~(RIFLAGS_RECV_PEEK | RIFLAGS_RECV_WAITALL)) !== 0) return Errno.EINVAL;
-    const n = recvInto(this.host, socket, iovecs, {
-      peek: (flags & RIFLAGS_RECV_PEEK) !== 0,
-      waitAll: (flags & RIFLAGS_RECV_WAITALL) !== 0,
-    });
+    const peek = (flags & RIFLAGS_RECV_PEEK) !== 0;
+    const waitAll = (flags & RIFLAGS_RECV_WAITALL) !== 0;
+    const n = recvInto(this.host, socket, iovs, count, total, peek, waitAll);
     if (n < 0) return -n;
-    const view = new DataView(this.host.memory());
+    const view = viewOf(this.host.memory());
     view.setUint32(nreadPtr, n, true);
     // ROFLAGS_RECV_DATA_TRUNCATED is for datagrams: a stream is never truncated.
     if (roflagsPtr !== undefined) view.setUint16(roflagsPtr, 0, true);
@@ -158,11 +189,10 @@ export class CommandSockets {
 
   private send(socket: Socket, iovs: number, count: number, nwrittenPtr: number): number {
     const memory = this.host.memory();
-    const iovecs = readIovecs(memory, iovs, count);
-    if (iovecs === undefined || !fits(memory, nwrittenPtr, 4)) return Errno.EFAULT;
-    const n = sendFrom(this.host, socket, iovecs);
+    if (iovecTotal(memory, iovs, count) < 0 || !fits(memory, nwrittenPtr, 4)) return Errno.EFAULT;
+    const n = sendFrom(this.host, socket, iovs, count);
     if (n < 0) return -n;
-    new DataView(this.host.memory()).setUint32(nwrittenPtr, n, true);
+    viewOf(this.host.memory()).setUint32(nwrittenPtr, n, true);
     return Errno.ESUCCESS;
   }
 
@@ -183,8 +213,8 @@ export class CommandSockets {
   private fdstat(socket: Socket, at: number): number {
     const memory = this.host.memory();
     if (!fits(memory, at, 24)) return Errno.EFAULT;
-    const view = new DataView(memory);
-    new Uint8Array(memory, at, 24).fill(0);
+    const view = viewOf(memory);
+    bytesOf(memory).fill(0, at, at + 24);
     view.setUint8(at, FILETYPE_SOCKET_STREAM);
     view.setUint16(at + 2, socket.nonblock ? FDFLAGS_NONBLOCK : 0, true);
     view.setBigUint64(at + 8, socket.listener ? RIGHTS_LISTENER : RIGHTS_CONNECTION, true);
@@ -202,8 +232,8 @@ export class CommandSockets {
   private filestat(at: number): number {
     const memory = this.host.memory();
     if (!fits(memory, at, 64)) return Errno.EFAULT;
-    new Uint8Array(memory, at, 64).fill(0);
-    new DataView(memory).setUint8(at + 16, FILETYPE_SOCKET_STREAM);
+    bytesOf(memory).fill(0, at, at + 64);
+    viewOf(memory).setUint8(at + 16, FILETYPE_SOCKET_STREAM);
     return Errno.ESUCCESS;
   }
 }

@@ -158,6 +158,17 @@ export class StdioFds {
   }
 }
 
+/** Functions that read their i32 arguments as u32 themselves (takesUnsigned). */
+const readsUnsigned = new WeakSet<WasiFunction>();
+
+/** Marks `fn` as reading every i32 argument as u32 itself (`>>> 0`), so withUnsignedArgs
+ *  passes it through unwrapped: its rest-array wrapper allocates on every call, which the hot
+ *  calls of a network program (poll_oneoff, sock_recv, sock_send) cannot afford. */
+export function takesUnsigned<F extends WasiFunction>(fn: F): F {
+  readsUnsigned.add(fn);
+  return fn;
+}
+
 /**
  * Every i32 argument of a preview1 function is unsigned (fds, pointers, lengths, flags); wasm
  * hands it to JS as a signed number, so fd 0xFFFFFFFF arrives as -1, and node:wasi refuses
@@ -168,6 +179,10 @@ export class StdioFds {
 export function withUnsignedArgs(functions: WasiFunctions): WasiFunctions {
   const out: WasiFunctions = {};
   for (const [name, fn] of Object.entries(functions)) {
+    if (readsUnsigned.has(fn)) {
+      out[name] = fn;
+      continue;
+    }
     out[name] = (...args) => {
       for (let i = 0; i < args.length; i++)
         if (typeof args[i] === 'number') args[i] = (args[i] as number) >>> 0;

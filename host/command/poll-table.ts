@@ -1,0 +1,124 @@
+/**
+ * One poll_oneoff call's subscriptions and results (host/command/poll.ts), in typed arrays that
+ * are kept for the command's life and grown to the largest call seen: a call decodes the
+ * guest's subscriptions straight from its memory into them and writes the events straight back,
+ * allocating nothing in steady state (docs/PERFORMANCE.md, "WASI commands"). The preview1
+ * layout (witx typenames):
+ *
+ *   subscription, 48 bytes: userdata u64 @0, tag u8 @8 (0 clock, 1 fd_read, 2 fd_write), then
+ *     clock: id u32 @16, timeout u64 @24, precision u64 @32, flags u16 @40 (1 = abstime)
+ *     fd_read / fd_write: fd u32 @16
+ *   event, 32 bytes: userdata u64 @0, error u16 @8, type u8 @10, nbytes u64 @16, flags u16 @24
+ *     (flags bit 0: fd_readwrite_hangup)
+ */
+import type { Socket } from './socket-io.ts';
+
+export const SUBSCRIPTION_SIZE = 48;
+export const EVENT_SIZE = 32;
+export const EVENTTYPE_CLOCK = 0;
+export const EVENTTYPE_FD_READ = 1;
+export const EVENTTYPE_FD_WRITE = 2;
+const SUBSCRIPTION_CLOCK_ABSTIME = 1;
+
+export class PollTable {
+  /** As the guest wrote them: userdata (two u32 halves), event type, fd or clock id, timeout
+   *  (two halves), whether the timeout is absolute. */
+  userLo!: Uint32Array;
+  userHi!: Uint32Array;
+  type!: Uint8Array;
+  arg!: Uint32Array;
+  timeoutLo!: Uint32Array;
+  timeoutHi!: Uint32Array;
+  absolute!: Uint8Array;
+  /** What poll.ts made of each (its Kind), the host fd or socket it watches, a clock's
+   *  deadline on performance.now(), and the errno of one that fires at once. */
+  kind!: Uint8Array;
+  hostFd!: Int32Array;
+  socket: (Socket | undefined)[] = [];
+  deadline!: Float64Array;
+  errno!: Uint16Array;
+  /** The answer, for those that have fired (`fired` 1). */
+  fired!: Uint8Array;
+  error!: Uint16Array;
+  nbytes!: Float64Array;
+  hangup!: Uint8Array;
+
+  constructor() {
+    this.allocate(8);
+  }
+
+  /** Room for `n` subscriptions (what the rows held is not kept: each call decodes afresh). */
+  ensure(n: number): void {
+    if (this.type.length < n) this.allocate(Math.max(n, this.type.length * 2));
+  }
+
+  private allocate(size: number): void {
+    this.userLo = new Uint32Array(size);
+    this.userHi = new Uint32Array(size);
+    this.type = new Uint8Array(size);
+    this.arg = new Uint32Array(size);
+    this.timeoutLo = new Uint32Array(size);
+    this.timeoutHi = new Uint32Array(size);
+    this.absolute = new Uint8Array(size);
+    this.kind = new Uint8Array(size);
+    this.hostFd = new Int32Array(size);
+    this.deadline = new Float64Array(size);
+    this.errno = new Uint16Array(size);
+    this.fired = new Uint8Array(size);
+    this.error = new Uint16Array(size);
+    this.nbytes = new Float64Array(size);
+    this.hangup = new Uint8Array(size);
+  }
+
+  /** Reads `n` subscriptions at `from`; false at an event type preview1 does not have. */
+  decode(view: DataView, from: number, n: number): boolean {
+    for (let i = 0; i < n; i++) {
+      const at = from + i * SUBSCRIPTION_SIZE;
+      const type = view.getUint8(at + 8);
+      if (type !== EVENTTYPE_CLOCK && type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE)
+        return false;
+      this.type[i] = type;
+      this.userLo[i] = view.getUint32(at, true);
+      this.userHi[i] = view.getUint32(at + 4, true);
+      this.arg[i] = view.getUint32(at + 16, true);
+      this.timeoutLo[i] = view.getUint32(at + 24, true);
+      this.timeoutHi[i] = view.getUint32(at + 28, true);
+      this.absolute[i] = view.getUint16(at + 40, true) & SUBSCRIPTION_CLOCK_ABSTIME;
+    }
+    return true;
+  }
+
+  /** Subscription `i`'s timeout in nanoseconds. */
+  timeout(i: number): bigint {
+    return (BigInt(this.timeoutHi[i]!) << 32n) | BigInt(this.timeoutLo[i]!);
+  }
+
+  /** Subscription `i` has fired with this answer. */
+  fire(i: number, error: number, nbytes: number, hangup: boolean): true {
+    this.fired[i] = 1;
+    this.error[i] = error;
+    this.nbytes[i] = nbytes;
+    this.hangup[i] = hangup ? 1 : 0;
+    return true;
+  }
+
+  /** Writes an event for each fired subscription of the `n`, in order, at `out`; their count. */
+  writeEvents(view: DataView, bytes: Uint8Array, out: number, n: number): number {
+    let count = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.fired[i] === 0) continue;
+      const at = out + count++ * EVENT_SIZE;
+      bytes.fill(0, at, at + EVENT_SIZE);
+      view.setUint32(at, this.userLo[i]!, true);
+      view.setUint32(at + 4, this.userHi[i]!, true);
+      view.setUint16(at + 8, this.error[i]!, true);
+      view.setUint8(at + 10, this.type[i]!);
+      if (this.type[i] === EVENTTYPE_CLOCK) continue; // "clock events ignore this field"
+      const nbytes = this.nbytes[i]!;
+      view.setUint32(at + 16, nbytes % 2 ** 32, true);
+      view.setUint32(at + 20, Math.floor(nbytes / 2 ** 32), true);
+      view.setUint16(at + 24, this.hangup[i]!, true);
+    }
+    return count;
+  }
+}
