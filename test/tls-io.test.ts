@@ -109,6 +109,14 @@ function slowClient(port: number): { py: ChildProcess; said: () => string } {
   return { py, said: () => out };
 }
 
+/**
+ * Copies of a small certificate sent after the leaf: ~70 KB of DER. Bounds measured on Linux
+ * 6.18: the kernel sizes the server's send buffer from the client's 536-byte MSS and initial
+ * window, and 100 copies (~42 KB) fit in it, so the handshake never met a full socket; the
+ * client's OpenSSL refuses a chain over 100 KiB (max_cert_list), which 240 copies pass.
+ */
+const PAD_COPIES = 170;
+
 /** The kernel's interest (events mask) in the one fd epoll instance `ep` watches. */
 function interest(ep: Fd): number {
   const info = readFileSync(`/proc/self/fdinfo/${ep}`, 'utf8');
@@ -117,11 +125,7 @@ function interest(ep: Fd): number {
 
 test('a handshake that must write to a full socket gets EPOLLOUT until it can, then not', async () => {
   const k = loadNative();
-  // ~70 KB of chain (DER) after the leaf. Bounds measured on Linux 6.18: the kernel sizes the
-  // server's send buffer from the client's 536-byte MSS and the initial window, and 100 copies
-  // (~42 KB) fit in it, so the handshake never met a full socket; the client's OpenSSL refuses
-  // a chain over 100 KiB (max_cert_list), which 240 copies pass. 170 sits between.
-  const pad = makeCert('pad.test').cert.repeat(170);
+  const pad = makeCert('pad.test').cert.repeat(PAD_COPIES);
   const id = k.tlsContext(Buffer.from(main.cert + pad), Buffer.from(main.key)) as number;
   const lfd = k.listen('127.0.0.1', 0, 16, false);
   k.tlsListener(lfd, id);
