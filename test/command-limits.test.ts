@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import binaryen from 'binaryen';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { checkLimits } from '../host/limits.ts';
 import { WasmloopError } from '../host/errors.ts';
 import { runCommand } from './helpers/net-spawn.ts';
+import { watBytes, type WatFeature } from './helpers/wat.ts';
 
 const test = suite('command limits');
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -21,18 +21,19 @@ const tmp = mkdtempSync(join(tmpdir(), 'wasmloop-cmd-limits-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A command whose exit status says whether its grow succeeded: 1 grown, 0 refused (-1). */
-function grower(name: string, grow: string, features = binaryen.Features.MVP): string {
-  const m = binaryen.parseText(`(module
+function grower(name: string, grow: string, features: WatFeature[] = ['MVP']): string {
+  const bytes = watBytes(
+    `(module
     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
     (memory (export "memory") 1)
     (table 1 funcref)
     (func (export "_start")
       (if (i32.eq (${grow}) (i32.const -1)) (then (call $exit (i32.const 0))))
-      (call $exit (i32.const 1))))`);
-  m.setFeatures(features);
+      (call $exit (i32.const 1))))`,
+    features,
+  );
   const path = join(tmp, name);
-  writeFileSync(path, m.emitBinary());
-  m.dispose();
+  writeFileSync(path, bytes);
   return path;
 }
 
@@ -47,8 +48,7 @@ test('a WASI command cannot grow its memory past -W max-memory-size', async () =
 });
 
 test('a WASI command cannot grow its tables past -W max-table-elements', async () => {
-  const features =
-    binaryen.Features.MVP | binaryen.Features.ReferenceTypes | binaryen.Features.BulkMemory;
+  const features: WatFeature[] = ['MVP', 'ReferenceTypes', 'BulkMemory'];
   const wasm = grower('table.wasm', 'table.grow 0 (ref.null func) (i32.const 100000)', features);
   assert.is(
     (await run(['-W', 'max-table-elements=200000', wasm])).code,

@@ -8,7 +8,6 @@ import * as assert from 'uvu/assert';
 import { EXHAUSTED, HandleTable, Kind } from '../host/guest/handles.ts';
 import type { Fd } from '../host/kernel/contract.ts';
 import { hoarder, LISTENER, type HoarderExports } from './helpers/hoarder.ts';
-import binaryen from 'binaryen';
 import { simulate } from '../host/testing.ts';
 import { simLoop, type SimLoop } from './helpers/sim.ts';
 import { wat } from './helpers/wat.ts';
@@ -143,7 +142,7 @@ const CATCHER = `(module
     (i32.const -1)))`;
 
 test('a guest that catches the exhaustion trap is replaced all the same', () => {
-  const s = simulate(wat(CATCHER, binaryen.Features.All), {
+  const s = simulate(wat(CATCHER, ['All']), {
     generationBits: 2,
     limits: { 'max-connections': 2 },
   });

@@ -1,21 +1,48 @@
 /**
  * Guests written in WebAssembly text, compiled with binaryen (already a dependency of the
  * AssemblyScript toolchain): for tests that need exact control over what a guest passes to
- * the host, down to addresses no compiler would produce.
+ * the host, down to addresses no compiler would produce. binaryen runs on a thread of its own
+ * without tsx (test/helpers/wat-worker.mjs): under tsx, importing it took 10 s of the suite.
  */
-import binaryen from 'binaryen';
+import { Worker } from 'node:worker_threads';
 
-/** Compiles WebAssembly text to a module; throws with binaryen's message on a syntax error.
- *  `features`: binaryen's feature flags beyond the MVP (e.g. binaryen.Features.All for
- *  exception handling). */
-export function wat(text: string, features?: number): WebAssembly.Module {
-  const m = binaryen.parseText(text);
-  if (features !== undefined) m.setFeatures(features);
-  try {
-    return new WebAssembly.Module(new Uint8Array(m.emitBinary())); // a copy over a plain ArrayBuffer
-  } finally {
-    m.dispose();
-  }
+/** binaryen's feature names (binaryen.Features), beyond the MVP. */
+export type WatFeature =
+  'All' | 'BulkMemory' | 'ExceptionHandling' | 'MVP' | 'ReferenceTypes' | 'SignExt';
+
+const MAX_MODULE = 1 << 20;
+let compiler: { worker: Worker; ctrl: Int32Array; data: Uint8Array } | null = null;
+
+/** The compiler thread (test/helpers/wat-worker.mjs), started on first use. */
+function compilerThread() {
+  if (compiler !== null) return compiler;
+  const ctrl = new Int32Array(new SharedArrayBuffer(8));
+  const data = new Uint8Array(new SharedArrayBuffer(MAX_MODULE));
+  const worker = new Worker(new URL('./wat-worker.mjs', import.meta.url), {
+    execArgv: [], // no tsx: see wat-worker.mjs
+    workerData: { binaryen: import.meta.resolve('binaryen'), ctrl: ctrl.buffer, data: data.buffer },
+  });
+  worker.unref();
+  return (compiler = { worker, ctrl, data });
+}
+
+/** WebAssembly text compiled to binary by binaryen with these features; throws binaryen's
+ *  message on a syntax error. Synchronous: waits for the compiler thread's answer. */
+export function watBytes(text: string, features: WatFeature[] = ['MVP']): Uint8Array<ArrayBuffer> {
+  const { worker, ctrl, data } = compilerThread();
+  Atomics.store(ctrl, 0, 0);
+  worker.postMessage({ text, features });
+  if (Atomics.wait(ctrl, 0, 0, 60_000) === 'timed-out') throw new Error('wat: no answer in 60 s');
+  const n = Atomics.load(ctrl, 1);
+  if (n < 0) throw new Error(`wat: ${Buffer.from(data.subarray(0, -n)).toString()}`);
+  const bytes = new Uint8Array(n); // a copy over a plain ArrayBuffer
+  bytes.set(data.subarray(0, n));
+  return bytes;
+}
+
+/** Compiles WebAssembly text to a module (watBytes, then WebAssembly.Module). */
+export function wat(text: string, features?: WatFeature[]): WebAssembly.Module {
+  return new WebAssembly.Module(watBytes(text, features));
 }
 
 export interface ProbeLayout {
