@@ -20,7 +20,10 @@ const files = readdirSync(`${ROOT}test`)
   .sort();
 const jobs = Math.max(
   1,
-  Math.min(Number(process.env.WASMLOOP_TEST_JOBS) || Math.min(availableParallelism(), 2), files.length),
+  Math.min(
+    Number(process.env.WASMLOOP_TEST_JOBS) || Math.min(availableParallelism(), 2),
+    files.length,
+  ),
 );
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
