@@ -145,6 +145,27 @@ reload('a moved connection is counted closed once, not again by the old guest', 
   assert.is(s.loop.stats().open, 0);
 });
 
+reload(
+  'an old guest whose wl_retire recurses to the stack limit: the reload still serves',
+  async () => {
+    const s = await simLoop('test/retire-recurses');
+    const idle = s.connect();
+    s.run();
+    assert.ok(ask(s, idle).endsWith(HELLO));
+    const busy = startRequest(s);
+    s.loop.reload(await guestModule('demo'), 30_000);
+    assert.is(s.traps.length, 1, 'the old instance trapped in wl_retire');
+    assert.is(s.loop.retiring, 0, 'and was dropped');
+    assert.ok(ask(s, idle).endsWith(DEMO), 'its idle connection was saved for the new guest');
+    assert.is(ask(s, busy, 'cd'), '');
+    assert.ok(busy.serverClosed, 'the request it was in the middle of ends, as after any trap');
+    const fresh = s.connect();
+    s.run();
+    assert.ok(ask(s, fresh).endsWith(DEMO));
+    assert.equal(s.loop.metrics().reloads, { ok: 1, failed: 0 });
+  },
+);
+
 /** A module whose only export, wl_init, is `unreachable` (hand-assembled: the guest
  *  toolchain's modules cannot trap there). */
 const TRAPS_IN_INIT = new WebAssembly.Module(
