@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Results } from './model.ts';
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--reps N] [--measure S] [--warm S] [--scenarios id,...|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi] [--baseline ID=DIR[,FLAG...]]... [--no-strace] [--no-idle] [--no-install]\n';
+  'usage: npm run bench -- [--quick] [--reps N] [--measure S] [--warm S] [--scenarios id,...|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi,wasmloop-keeps-1k] [--baseline ID=DIR[,FLAG...]]... [--no-strace] [--no-idle] [--no-install]\n';
 
 export interface BenchOptions {
   quick: boolean;

@@ -4,7 +4,7 @@
  * the output.
  *
  *   node --import tsx bench/run.ts [--quick] [--reps N] [--measure S] [--warm S]
- *        [--scenarios id,id|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi] [--no-strace] [--no-idle]
+ *        [--scenarios id,id|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi,wasmloop-keeps-1k] [--no-strace] [--no-idle]
  *        [--no-install] [--baseline ID=DIR[,FLAG...]]...
  *
  * Order: the timed runs (bench/timed.ts: each scenario, servers alternating, repeated; in the
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { baselineServers } from './baseline.ts';
 import { buildC, type Program } from './build.ts';
 import { svgChart } from './chart.ts';
-import { idleRuns } from './idle.ts';
+import { idleCheckServer, idleRuns } from './idle.ts';
 import { artifactDigests, buildInfo, machineInfo } from './info.ts';
 import { say } from './log.ts';
 import type { IdleResult, Results, ScenarioResult } from './model.ts';
@@ -72,7 +72,7 @@ function setup(opt: BenchOptions): Setup {
   const startDigests = JSON.stringify(artifactDigests(root));
   const { onlyServers, quick } = opt;
   const ctx = { root, wasmloopRoot, tools, bins, wasmloopProblem };
-  const defs = serverDefs(ctx).filter((d) =>
+  const defs = [...serverDefs(ctx), idleCheckServer(ctx)].filter((d) =>
     onlyServers ? onlyServers.includes(d.id) : !(quick && d.inQuick === false),
   );
   defs.push(...baselineServers(ctx, opt.baselines));
