@@ -92,10 +92,17 @@ export interface IdleResult {
   kind: Kind;
   server: string;
   label: string;
+  /** The idle connections measured, opened on top of `baseConns` already idle (bench/idle.ts). */
   conns: number;
+  baseConns: number;
+  /** RSS of the fresh server, with `baseConns` idle, and with `baseConns + conns` idle. */
   rssFreshKiB: number | null;
+  rssBaseKiB: number | null;
   rssIdleKiB: number | null;
+  /** (rssIdleKiB − rssBaseKiB) / conns: what one more idle connection costs. */
   kibPerConn: number | null;
+  /** Servers started until a measurement was not disturbed by the heap giving pages back. */
+  tries: number;
   error?: string;
 }
 

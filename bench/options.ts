@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Results } from './model.ts';
 
 const USAGE =
-  'usage: npm run bench -- [--quick] [--reps N] [--measure S] [--warm S] [--scenarios id,...|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi] [--no-strace] [--no-idle] [--no-install]\n';
+  'usage: npm run bench -- [--quick] [--reps N] [--measure S] [--warm S] [--scenarios id,...|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi,wasmloop-keeps-1k] [--baseline ID=DIR[,FLAG...]]... [--no-strace] [--no-idle] [--no-install]\n';
 
 export interface BenchOptions {
   quick: boolean;
@@ -17,6 +17,9 @@ export interface BenchOptions {
   /** The ids named with --scenarios / --servers, or null for the defaults. */
   onlyScenarios: string[] | null;
   onlyServers: string[] | null;
+  /** --baseline ID=DIR[,FLAG...], repeatable: another checkout's build as extra rows
+   *  (bench/baseline.ts). */
+  baselines: string[];
   /** Count syscalls after the first timed run of each cell (off with --no-strace). */
   countSyscalls: boolean;
   /** Run the idle-connection memory scenario (off with --no-idle or a --scenarios without it). */
@@ -36,6 +39,7 @@ export function benchOptions(args: string[] = process.argv.slice(2)): BenchOptio
       warm: { type: 'string' },
       scenarios: { type: 'string' },
       servers: { type: 'string' },
+      baseline: { type: 'string', multiple: true },
       'no-strace': { type: 'boolean', default: false },
       'no-idle': { type: 'boolean', default: false },
       'no-install': { type: 'boolean', default: false },
@@ -61,6 +65,7 @@ export function benchOptions(args: string[] = process.argv.slice(2)): BenchOptio
     idleSettleMs: quick ? 300 : 1000,
     onlyScenarios,
     onlyServers: opt.servers?.split(',') ?? null,
+    baselines: opt.baseline ?? [],
     countSyscalls: !opt['no-strace'],
     idle: !opt['no-idle'] && (!onlyScenarios || onlyScenarios.includes('idle')),
     install: !opt['no-install'],

@@ -2,6 +2,7 @@
  * The Markdown report (printed, and written to bench/results/latest.md) and the JSON one.
  */
 import type { Cell, Results, ScenarioResult } from './model.ts';
+import { IDLE_BASE_CONNS } from './idle.ts';
 
 const dash = '—';
 /** Above this, something besides the load generator (at most 100% of a core) was running. */
@@ -108,12 +109,13 @@ function syscallSection(r: Results): string[] {
 function idleSection(r: Results): string[] {
   if (r.idle.length === 0) return [];
   const mib = (k: number | null) => (k === null ? dash : `${(k / 1024).toFixed(1)} MiB`);
+  const k = (conns: number) => conns.toLocaleString('en');
   return [
-    `| idle connections | server | RSS fresh | RSS with ${r.config.idleConns.toLocaleString('en')} idle | KiB per idle connection |`,
-    '| --- | --- | ---: | ---: | ---: |',
+    `| idle connections | server | RSS fresh | RSS with ${k(IDLE_BASE_CONNS)} idle | with ${k(IDLE_BASE_CONNS + r.config.idleConns)} idle | KiB per idle connection (the last ${k(r.config.idleConns)}) |`,
+    '| --- | --- | ---: | ---: | ---: | ---: |',
     ...r.idle.map(
       (i) =>
-        `| ${i.kind} | ${i.label} | ${mib(i.rssFreshKiB)} | ${mib(i.rssIdleKiB)} | ${i.error ? `error: ${i.error}` : `**${n(i.kibPerConn, 2)}**`} |`,
+        `| ${i.kind} | ${i.label} | ${mib(i.rssFreshKiB)} | ${mib(i.rssBaseKiB)} | ${mib(i.rssIdleKiB)} | ${i.error ? `error: ${i.error}` : `**${n(i.kibPerConn, 2)}**${i.tries > 1 ? ` (try ${i.tries})` : ''}`} |`,
     ),
     '',
   ];

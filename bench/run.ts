@@ -4,8 +4,8 @@
  * the output.
  *
  *   node --import tsx bench/run.ts [--quick] [--reps N] [--measure S] [--warm S]
- *        [--scenarios id,id|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi] [--no-strace] [--no-idle]
- *        [--no-install]
+ *        [--scenarios id,id|idle] [--servers wasmloop,wasmloop-uv,wasmloop-sdk,c,node,nginx,c-poll,wasmloop-wasi,wasmloop-keeps-1k] [--no-strace] [--no-idle]
+ *        [--no-install] [--baseline ID=DIR[,FLAG...]]...
  *
  * Order: the timed runs (bench/timed.ts: each scenario, servers alternating, repeated; in the
  * first round each server's timed window is followed by its syscall counts, strace and perf at
@@ -18,9 +18,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baselineServers } from './baseline.ts';
 import { buildC, type Program } from './build.ts';
 import { svgChart } from './chart.ts';
-import { idleRuns } from './idle.ts';
+import { idleCheckServer, idleRuns } from './idle.ts';
 import { artifactDigests, buildInfo, machineInfo } from './info.ts';
 import { say } from './log.ts';
 import type { IdleResult, Results, ScenarioResult } from './model.ts';
@@ -70,9 +71,11 @@ function setup(opt: BenchOptions): Setup {
   const build = buildInfo(root, wasmloopRoot);
   const startDigests = JSON.stringify(artifactDigests(root));
   const { onlyServers, quick } = opt;
-  const defs = serverDefs({ root, wasmloopRoot, tools, bins, wasmloopProblem }).filter((d) =>
+  const ctx = { root, wasmloopRoot, tools, bins, wasmloopProblem };
+  const defs = [...serverDefs(ctx), idleCheckServer(ctx)].filter((d) =>
     onlyServers ? onlyServers.includes(d.id) : !(quick && d.inQuick === false),
   );
+  defs.push(...baselineServers(ctx, opt.baselines));
   return { opt, tools, bins, defs, notes, build, startDigests };
 }
 

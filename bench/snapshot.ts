@@ -17,6 +17,7 @@ export const SNAPSHOT_FILES = [
   'wasm/echo.wasm',
   'wasm/hello.wasm',
   'wasm/greet.wasm',
+  'wasm/test/keeps-1k.wasm', // the idle method's check (bench/idle.ts)
   WASI_ECHO,
 ];
 

@@ -260,7 +260,7 @@ function idleTarget(i: IdleResult): TargetResult {
   return {
     name,
     met: i.kibPerConn <= 1,
-    detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections`,
+    detail: `${f2(i.kibPerConn)} KiB per connection over ${i.conns} idle connections (on top of ${i.baseConns})`,
   };
 }
 
@@ -271,7 +271,7 @@ function sdkIdleTarget(i: IdleResult): TargetResult {
   return {
     name,
     met: i.kibPerConn * 1024 <= 256,
-    detail: `${(i.kibPerConn * 1024).toFixed(0)} B per connection over ${i.conns} idle connections`,
+    detail: `${(i.kibPerConn * 1024).toFixed(0)} B per connection over ${i.conns} idle connections (on top of ${i.baseConns})`,
   };
 }
 
