@@ -30,7 +30,7 @@ import { fieldsInit } from "./fields";
 import { Body, frame } from "./framing";
 import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
-import { callbacksInit, clearCallbacks, dataFns, drainFns, endFns } from "./callbacks";
+import { callbacksInit, dataFns, drainFns, endFns } from "./callbacks";
 import { Handler, noHandler } from "./handler";
 import {
   headerTimeoutMs,
@@ -155,7 +155,7 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   req.left = f.length;
   req.complete = f.body == Body.NONE;
   req.chunked.reset();
-  clearCallbacks(req.slot);
+  req.forgetCallbacks();
   req.collectMax = -1;
   req.phase = Phase.BODY;
   res.begin(f.head, f.http10, f.keepAlive, f.expectContinue);
@@ -172,6 +172,7 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   if (req.complete) bodyEnd(req, res);
   settle(req, res);
   if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) {
+    if (f.body == Body.NONE) connSetTimeout(req.slot, 0); // left for the call (deadline.ts)
     if (!req.keep(p, headLen)) res.fail();
   }
 }
@@ -210,7 +211,7 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
       return false;
     }
   }
-  if (res.failed) return true;
+  if (res.failed || !req.registered) return true;
   const v = req.bodyView;
   v.ptr = p;
   v.length = n;
@@ -225,7 +226,7 @@ function bodyEnd(req: Request, res: Response): void {
     connSetTimeout(req.slot, 0);
   }
   if (req.phase == Phase.BODY) req.phase = Phase.RESPONDING;
-  if (!res.failed) endFns[req.slot](req, res);
+  if (!res.failed && req.registered) endFns[req.slot](req, res);
 }
 
 /** After any step: a request whose body is in and whose response has ended is finished; one
