@@ -120,7 +120,7 @@ function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
     else if (req.phase == Phase.CLOSED) return len; // RFC 9112 9.6: nothing after a close
     if (n <= 0) return n < 0 ? len : used;
     used += n;
-    settle(req, res);
+    if (req.phase != Phase.HEAD) settle(req, res); // a request answered in start() has settled
     if (req.phase == Phase.CLOSED) return len;
     if (res.spill.length > 0 || res.drainWanted) break; // output first (connWantDrain is set)
   }
@@ -219,7 +219,8 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
   return true;
 }
 
-function bodyEnd(req: Request, res: Response): void {
+// @ts-ignore: decorator
+@inline function bodyEnd(req: Request, res: Response): void {
   req.complete = true;
   if (req.bodyDeadline != 0) {
     req.bodyDeadline = 0;
