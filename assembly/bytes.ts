@@ -33,10 +33,17 @@ export function equalsLower(ptr: usize, len: i32, b: Bytes): bool {
 /** Copies `n` bytes from src to dst (not overlapping); returns n. Runs up to COPY_IN_WASM bytes
  *  are copied here: memory.copy leaves wasm for a runtime call (V8's memory_copy_wrapper), which
  *  costs more than a few loads and stores. From 8 bytes on, the tail is one 8-byte copy that
- *  overlaps the last whole one, not a loop of single bytes. */
+ *  overlaps the last whole one, not a loop of single bytes; from 32 on, 32 bytes a turn (each
+ *  turn of a wasm loop also checks V8's stack guard), the tail 32 bytes overlapping. */
 export function copyBytes(dst: usize, src: usize, n: i32): i32 {
   if (n > COPY_IN_WASM) {
     memory.copy(dst, src, <usize>n);
+    return n;
+  }
+  if (n >= 32) {
+    const last = <usize>(n - 32);
+    for (let i: usize = 0; i < last; i += 32) copy32(dst + i, src + i);
+    copy32(dst + last, src + last);
     return n;
   }
   if (n >= 8) {
@@ -47,6 +54,18 @@ export function copyBytes(dst: usize, src: usize, n: i32): i32 {
   }
   for (let i = 0; i < n; i++) store<u8>(dst + <usize>i, load<u8>(src + <usize>i));
   return n;
+}
+
+// @ts-ignore: decorator
+@inline function copy32(dst: usize, src: usize): void {
+  const a = load<u64>(src);
+  const b = load<u64>(src, 8);
+  const c = load<u64>(src, 16);
+  const d = load<u64>(src, 24);
+  store<u64>(dst, a);
+  store<u64>(dst, b, 8);
+  store<u64>(dst, c, 16);
+  store<u64>(dst, d, 24);
 }
 
 /** True when the `n` bytes at a and b are the same; 8 bytes per compare (the tail as one 8-byte

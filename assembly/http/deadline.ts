@@ -11,10 +11,16 @@ import { bodyMsPerByte, bodyTimeoutMs } from "./limits";
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 
-/** Arms the deadline when a head is complete. A request without a body only clears the
- *  protocol deadline, as before: no cost on the body-less path. */
+/** Arms the deadline when a head is complete. A request without a body has none, and keeps the
+ *  protocol deadline it had (its head's, or keep-alive's) while the handler runs: no timer
+ *  fires during the call, and one answered in it gets keep-alive's when it settles, so only one
+ *  left pending clears it (server.ts start()): one timer store per request, not two. */
 export function startBodyDeadline(req: Request, body: Body): void {
-  const on = body != Body.NONE && bodyTimeoutMs > 0;
+  if (body == Body.NONE) {
+    req.bodyDeadline = 0;
+    return;
+  }
+  const on = bodyTimeoutMs > 0;
   req.bodyDeadline = on ? connNow() + bodyTimeoutMs : 0;
   connSetTimeout(req.slot, on ? bodyTimeoutMs : 0);
 }

@@ -33,11 +33,13 @@ export let seenAfter: i32 = 0;
  *  0, or -status (400, 417). Leaves the bits with this value's facts in seenAfter. */
 export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: bool, seen: i32): i32 {
   seenAfter = seen;
+  const rawAt = at;
+  const rawEnd = end;
   while (at < end && isOws(<u32>load<u8>(p + <usize>at))) at++;
   while (end > at && isOws(<u32>load<u8>(p + <usize>end - 1))) end--;
   switch (kind) {
     case Field.HOST:
-      return hostValid(p, at, end) ? 0 : -400;
+      return hostValid(p, rawAt, rawEnd, at, end) ? 0 : -400;
     case Field.CONNECTION:
       if (helloRules) return lastConnectionOption(p, at, end);
       return connectionOptions(p, at, end) ? 0 : -400;
@@ -50,21 +52,27 @@ export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: boo
   }
 }
 
-// The last Host value found valid. A client's next request names the same host, and so do most
-// clients of a server: an equal value is compared, not walked again (validity depends on the
-// bytes alone).
+// The last Host value found valid, as sent (untrimmed). A client's next request names the same
+// host, and so do most clients of a server: an equal value is compared, not trimmed and walked
+// again (validity depends on the bytes alone).
 const LAST_HOST_MAX = 64;
 const LAST_HOST: usize = memory.data(LAST_HOST_MAX, 8);
 let lastHostLen: i32 = -1;
 
-/** validHost() for a Host value at [at, end) (trimmed), remembering the last valid one. */
-function hostValid(p: usize, at: i32, end: i32): bool {
+/** True when the untrimmed Host value at [at, end) is the last one found valid. */
+export function isLastHost(p: usize, at: i32, end: i32): bool {
   const len = end - at;
-  const v = p + <usize>at;
-  if (len == lastHostLen && sameBytes(v, LAST_HOST, len)) return true;
+  return len == lastHostLen && sameBytes(p + <usize>at, LAST_HOST, len);
+}
+
+/** validHost() for a Host value at [at, end) (trimmed from [rawAt, rawEnd)), remembering the
+ *  last valid one. */
+function hostValid(p: usize, rawAt: i32, rawEnd: i32, at: i32, end: i32): bool {
+  if (isLastHost(p, rawAt, rawEnd)) return true;
   if (!validHost(p, at, end, false)) return false;
+  const len = rawEnd - rawAt;
   if (len <= LAST_HOST_MAX) {
-    copyBytes(LAST_HOST, v, len);
+    copyBytes(LAST_HOST, p + <usize>rawAt, len);
     lastHostLen = len;
   }
   return true;

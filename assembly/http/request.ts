@@ -16,7 +16,7 @@ import {
   sharedTable,
 } from "./fields";
 import { Body, Framing } from "./framing";
-import { dataFns, endFns } from "./callbacks";
+import { clearCallbacks, dataFns, endFns } from "./callbacks";
 import { DataHandler, Handler } from "./handler";
 import { decodeComponent, findParam, valueAt, valueLen } from "./query";
 import { Scan } from "./scan";
@@ -45,6 +45,7 @@ export class Request {
   complete: bool = false; // the whole body has arrived
   received: i64 = 0;
   bodyDeadline: f64 = 0; // when the body must have arrived (server.ts), 0 = none
+  registered: bool = false; // onData or onEnd was called: the slot's callbacks are this request's
   collectMax: i32 = -1;
   collected: ByteBuf = new ByteBuf();
   bodyView: Slice = new Slice();
@@ -188,10 +189,19 @@ export class Request {
   /** `fn(req, res, data)` receives each piece of the body as it arrives. */
   onData(fn: DataHandler): void {
     dataFns[this.slot] = fn;
+    this.registered = true;
   }
   /** `fn(req, res)` runs once the whole body has arrived (at once for a request without one). */
   onEnd(fn: Handler): void {
     endFns[this.slot] = fn;
+    this.registered = true;
+  }
+
+  /** SDK: a new request starts with no callbacks (the slot's are cleared only if set). */
+  forgetCallbacks(): void {
+    if (!this.registered) return;
+    clearCallbacks(this.slot);
+    this.registered = false;
   }
 
   /** Keeps the body, up to `maxBytes` (past it the request is answered 413), for `body` in

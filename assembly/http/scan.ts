@@ -33,7 +33,7 @@
 
 import { COLON, CR, LF, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
-import { seenAfter, valueError } from "./early";
+import { isLastHost, seenAfter, valueError } from "./early";
 import { Field, Head, Scan, SEEN_CODINGS, SEEN_HOST, SEEN_LENGTH } from "./scan-state";
 import { scanLine } from "./scan-line";
 
@@ -193,6 +193,7 @@ function codingsName(s: Scan): i32 {
 
 /** A Host, Transfer-Encoding, Connection or Expect value ended at the CR at i (early.ts). */
 function valueEnd(s: Scan, p: usize, i: i32): i32 {
+  if (s.kind == Field.HOST && isLastHost(p, s.name, i)) return 0; // the usual Host: no call
   const r = valueError(s.kind, p, s.name, i, s.minor == 0, s.seen);
   s.seen = seenAfter;
   return r;

@@ -30,7 +30,7 @@ import { fieldsInit } from "./fields";
 import { Body, frame } from "./framing";
 import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
-import { callbacksInit, clearCallbacks, dataFns, drainFns, endFns } from "./callbacks";
+import { callbacksInit, dataFns, drainFns, endFns } from "./callbacks";
 import { Handler, noHandler } from "./handler";
 import {
   headerTimeoutMs,
@@ -120,7 +120,7 @@ function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
     else if (req.phase == Phase.CLOSED) return len; // RFC 9112 9.6: nothing after a close
     if (n <= 0) return n < 0 ? len : used;
     used += n;
-    settle(req, res);
+    if (req.phase != Phase.HEAD) settle(req, res); // a request answered in start() has settled
     if (req.phase == Phase.CLOSED) return len;
     if (res.spill.length > 0 || res.drainWanted) break; // output first (connWantDrain is set)
   }
@@ -155,7 +155,7 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   req.left = f.length;
   req.complete = f.body == Body.NONE;
   req.chunked.reset();
-  clearCallbacks(req.slot);
+  req.forgetCallbacks();
   req.collectMax = -1;
   req.phase = Phase.BODY;
   res.begin(f.head, f.http10, f.keepAlive, f.expectContinue);
@@ -172,6 +172,7 @@ function start(req: Request, res: Response, p: usize, headLen: i32): void {
   if (req.complete) bodyEnd(req, res);
   settle(req, res);
   if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) {
+    if (f.body == Body.NONE) connSetTimeout(req.slot, 0); // left for the call (deadline.ts)
     if (!req.keep(p, headLen)) res.fail();
   }
 }
@@ -210,7 +211,7 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
       return false;
     }
   }
-  if (res.failed) return true;
+  if (res.failed || !req.registered) return true;
   const v = req.bodyView;
   v.ptr = p;
   v.length = n;
@@ -218,14 +219,15 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
   return true;
 }
 
-function bodyEnd(req: Request, res: Response): void {
+// @ts-ignore: decorator
+@inline function bodyEnd(req: Request, res: Response): void {
   req.complete = true;
   if (req.bodyDeadline != 0) {
     req.bodyDeadline = 0;
     connSetTimeout(req.slot, 0);
   }
   if (req.phase == Phase.BODY) req.phase = Phase.RESPONDING;
-  if (!res.failed) endFns[req.slot](req, res);
+  if (!res.failed && req.registered) endFns[req.slot](req, res);
 }
 
 /** After any step: a request whose body is in and whose response has ended is finished; one

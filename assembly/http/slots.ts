@@ -73,6 +73,7 @@ export function releaseIdle(slot: u32, closed: bool = false): void {
     if (req.phase != Phase.HEAD || req.scan.pos != 0) return;
     if (res.spill.length != 0 || res.drainWanted) return;
   }
+  req.forgetCallbacks(); // its slot's callbacks end with it: a pooled request registered none
   unchecked((spareRequests[spares] = req));
   unchecked((spareResponses[spares] = res));
   spares++;
