@@ -30,10 +30,13 @@ const FIRST_READ_AHEAD = 4 * 1024;
  *  ahead should not hold that for its life); smaller ones are kept for the next read-ahead. */
 const KEEP_DRAINED = 16 * 1024;
 const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(NO_BYTES.buffer);
 
 export class Socket {
   /** Bytes read from the kernel that the guest has not had yet: buf[start, end). */
   buf = NO_BYTES;
+  /** A DataView over `buf`, for copies by words (memview.ts copyBytes). */
+  bufView = NO_VIEW;
   start = 0;
   end = 0;
   /** A read-ahead met the end of input (the peer shut down its side). */
@@ -53,8 +56,10 @@ export class Socket {
 
   /** The buffer the next read-ahead goes into (only an empty socket reads ahead). */
   room(): Uint8Array {
-    if (this.buf.length < this.readAhead)
+    if (this.buf.length < this.readAhead) {
       this.buf = new Uint8Array(new ArrayBuffer(this.readAhead));
+      this.bufView = new DataView(this.buf.buffer);
+    }
     return this.buf;
   }
 
@@ -68,7 +73,10 @@ export class Socket {
   /** Every pending byte has been read. */
   drained(): void {
     this.start = this.end = 0;
-    if (this.buf.length > KEEP_DRAINED) this.buf = NO_BYTES;
+    if (this.buf.length > KEEP_DRAINED) {
+      this.buf = NO_BYTES;
+      this.bufView = NO_VIEW;
+    }
   }
 }
 
@@ -116,7 +124,7 @@ function takePending(host: SocketHost, sock: Socket, iovs: number, count: number
   for (let i = 0; i < count && sock.start + n < sock.end; i++) {
     const from = sock.start + n;
     const len = Math.min(view.getUint32(iovs + i * 8 + 4, true), sock.end - from);
-    copyBytes(bytes, view.getUint32(iovs + i * 8, true), sock.buf, from, len);
+    copyBytes(bytes, view, view.getUint32(iovs + i * 8, true), sock.buf, sock.bufView, from, len);
     n += len;
   }
   if (!peek) {
