@@ -42,6 +42,10 @@ export class PollTable {
   error!: Uint16Array;
   nbytes!: Float64Array;
   hangup!: Uint8Array;
+  /** Set while a call is classified when a subscription can have fired before any epoll_wait
+   *  (a fixed answer, or a socket's bytes read ahead or end of input): only then does the
+   *  call ask every subscription before it waits (poll.ts waitForAny). */
+  answerBeforeWait = false;
 
   constructor() {
     this.allocate(8);
