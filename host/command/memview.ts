@@ -9,6 +9,9 @@
 let cachedBuffer: ArrayBuffer | undefined;
 let cachedView = new DataView(new ArrayBuffer(0));
 let cachedBytes = new Uint8Array(0);
+/** The byte length of the buffer last asked about (byteLengthOf). */
+let lengthBuffer: ArrayBuffer | undefined;
+let cachedLength = 0;
 
 function refresh(memory: ArrayBuffer): void {
   cachedBuffer = memory;
@@ -26,6 +29,19 @@ export function viewOf(memory: ArrayBuffer): DataView {
 export function bytesOf(memory: ArrayBuffer): Uint8Array {
   if (memory !== cachedBuffer) refresh(memory);
   return cachedBytes;
+}
+
+/** `memory.byteLength`, read once per buffer: the getter is a builtin call, and the hot calls
+ *  check several ranges each. Safe to keep: a live buffer's length never shrinks (a
+ *  memory.grow hands out a new buffer and detaches the old one, which a call never holds
+ *  across the guest code that could grow it; a shared buffer only grows, so the kept length
+ *  errs on the small side). */
+export function byteLengthOf(memory: ArrayBuffer): number {
+  if (memory !== lengthBuffer) {
+    lengthBuffer = memory;
+    cachedLength = memory.byteLength;
+  }
+  return cachedLength;
 }
 
 /** The longest copy done word by word: above it, set() from a subarray is faster. set() costs

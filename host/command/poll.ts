@@ -25,7 +25,7 @@ import {
   type WasiFunctions,
 } from './stdio.ts';
 import type { FdTable } from './fd-table.ts';
-import { bytesOf, viewOf } from './memview.ts';
+import { viewOf } from './memview.ts';
 import { Kind, socketFired, watchSocket, type SocketPoll } from './poll-sockets.ts';
 import {
   EVENT_SIZE,
@@ -87,7 +87,7 @@ export function createPollOneoff(deps: PollDeps): WasiFunction {
     const deadline = classifyAll(deps, table, n, to);
     waitForAny(deps, table, n, deadline);
     const after = deps.memory();
-    const fired = table.writeEvents(viewOf(after), bytesOf(after), to, n);
+    const fired = table.writeEvents(viewOf(after), to, n);
     viewOf(after).setUint32(nevents, fired, true);
     for (let i = 0; i < n; i++) table.socket[i] = undefined; // hold no closed socket
     return Errno.ESUCCESS;

@@ -37,6 +37,8 @@ export class Socket {
   buf = NO_BYTES;
   /** A DataView over `buf`, for copies by words (memview.ts copyBytes). */
   bufView = NO_VIEW;
+  /** `buf`'s ArrayBuffer, kept: a typed array's `.buffer` getter is a runtime call. */
+  bufBuffer = NO_BYTES.buffer;
   start = 0;
   end = 0;
   /** A read-ahead met the end of input (the peer shut down its side). */
@@ -57,8 +59,9 @@ export class Socket {
   /** The buffer the next read-ahead goes into (only an empty socket reads ahead). */
   room(): Uint8Array {
     if (this.buf.length < this.readAhead) {
-      this.buf = new Uint8Array(new ArrayBuffer(this.readAhead));
-      this.bufView = new DataView(this.buf.buffer);
+      this.bufBuffer = new ArrayBuffer(this.readAhead);
+      this.buf = new Uint8Array(this.bufBuffer);
+      this.bufView = new DataView(this.bufBuffer);
     }
     return this.buf;
   }
@@ -76,6 +79,7 @@ export class Socket {
     if (this.buf.length > KEEP_DRAINED) {
       this.buf = NO_BYTES;
       this.bufView = NO_VIEW;
+      this.bufBuffer = NO_BYTES.buffer;
     }
   }
 }
@@ -140,7 +144,7 @@ function takePending(host: SocketHost, sock: Socket, iovs: number, count: number
 export function readAhead(host: SocketHost, sock: Socket, wait: boolean): Result {
   for (;;) {
     const room = sock.room();
-    const n = host.kernel.recv(sock.fd, room.buffer as ArrayBuffer, 0, room.length);
+    const n = host.kernel.recv(sock.fd, sock.bufBuffer, 0, room.length);
     if (n > 0) sock.filled(n);
     if (n === 0) sock.eof = true;
     if (n !== -Errno.EAGAIN || !wait) return n;
