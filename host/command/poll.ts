@@ -174,7 +174,7 @@ function waitForAny(deps: PollDeps, table: PollTable, n: number, deadline: numbe
   const readiness = deps.readiness;
   let fired = table.answerBeforeWait ? firedNow(deps, table, n) : 0;
   for (;;) {
-    const ms = fired > 0 ? 0 : Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
+    const ms = fired > 0 ? 0 : sleepFor(deadline);
     if (!readiness.wait(ms)) {
       if (fired > 0) return; // nothing on epoll: the first answer is the answer
       sleep(ms);
@@ -182,6 +182,13 @@ function waitForAny(deps: PollDeps, table: PollTable, n: number, deadline: numbe
     fired = firedNow(deps, table, n);
     if (fired > 0) return;
   }
+}
+
+/** How long a wait may sleep before `deadline` (performance.now() time): no clock is read
+ *  when there is no deadline (a wake-up of a network program reads none). */
+function sleepFor(deadline: number): number {
+  if (deadline === Infinity) return MAX_SLEEP_MS;
+  return Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
 }
 
 /** Asks every subscription whether it has fired now; how many have. */
