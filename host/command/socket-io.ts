@@ -214,14 +214,16 @@ function recvOnce(host: SocketHost, sock: Socket, iovs: number, count: number, s
  *  -EAGAIN when nothing does. An error after some bytes went returns their count (the next
  *  call sees the error). */
 export function sendFrom(host: SocketHost, sock: Socket, iovs: number, count: number): Result {
+  // No guest code runs during the call, so the memory cannot grow under it: one read serves.
+  const memory = host.memory();
+  const view = viewOf(memory);
   let sent = 0;
   for (let i = 0; i < count; i++) {
-    const view = viewOf(host.memory());
     const ptr = view.getUint32(iovs + i * 8, true);
     const len = view.getUint32(iovs + i * 8 + 4, true);
     let off = 0;
     while (off < len) {
-      const n = host.kernel.send(sock.fd, host.memory(), ptr + off, len - off);
+      const n = host.kernel.send(sock.fd, memory, ptr + off, len - off);
       if (n > 0) {
         off += n;
         sent += n;
