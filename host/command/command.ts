@@ -222,16 +222,17 @@ export async function runCommand(
 }
 
 /** The guest's current memory buffer (empty before it is instantiated). The getters on
- *  Instance.exports and Memory.buffer are runtime calls, and the hot WASI calls read the
- *  memory several times each, so the buffer is kept and re-read only once memory.grow has
- *  detached it (its byteLength becomes 0), as the guest instance does (host/guest/instance.ts).
- *  A shared memory's buffer is never detached, so it is re-read every time. */
+ *  Instance.exports and Memory.buffer are runtime calls, so the buffer is kept and re-read only
+ *  once memory.grow has detached it (its byteLength becomes 0), as the guest instance does
+ *  (host/guest/instance.ts); a shared memory's is never detached, so it is re-read each time. */
 function memoryBuffer(instance: () => WebAssembly.Instance | undefined): () => ArrayBuffer {
   let buffer = new ArrayBuffer(0);
+  let shared = false; // asked once per buffer, not per call
   return () => {
-    if (buffer.byteLength === 0 || buffer instanceof SharedArrayBuffer) {
+    if (shared || buffer.byteLength === 0) {
       const memory = instance()?.exports.memory as WebAssembly.Memory | undefined;
       buffer = memory?.buffer ?? buffer;
+      shared = buffer instanceof SharedArrayBuffer;
     }
     return buffer;
   };

@@ -9,6 +9,9 @@
 let cachedBuffer: ArrayBuffer | undefined;
 let cachedView = new DataView(new ArrayBuffer(0));
 let cachedBytes = new Uint8Array(0);
+/** The byte length of the buffer last asked about (byteLengthOf). */
+let lengthBuffer: ArrayBuffer | undefined;
+let cachedLength = 0;
 
 function refresh(memory: ArrayBuffer): void {
   cachedBuffer = memory;
@@ -28,15 +31,33 @@ export function bytesOf(memory: ArrayBuffer): Uint8Array {
   return cachedBytes;
 }
 
-/** The longest copy done byte by byte: above it, set() from a subarray is faster (a 64-byte
- *  copy by loop took 220-240 ns, by set() 60-100 ns, on the bench machine). */
-const SMALL_COPY = 16;
+/** `memory.byteLength`, read once per buffer: the getter is a builtin call, and the hot calls
+ *  check several ranges each. Safe to keep: a live buffer's length never shrinks (a
+ *  memory.grow hands out a new buffer and detaches the old one, which a call never holds
+ *  across the guest code that could grow it; a shared buffer only grows, so the kept length
+ *  errs on the small side). */
+export function byteLengthOf(memory: ArrayBuffer): number {
+  if (memory !== lengthBuffer) {
+    lengthBuffer = memory;
+    cachedLength = memory.byteLength;
+  }
+  return cachedLength;
+}
 
-/** Copies `len` bytes of `src` from `srcAt` to `dst` at `dstAt` (the ranges are in bounds). */
+/** The longest copy done word by word: above it, set() from a subarray is faster. set() costs
+ *  a fixed ~50 ns for the subarray it allocates (which, once per message, also feeds the
+ *  scavenger); a copy by 4-byte words costs ~0.7 ns a byte (docs/PERFORMANCE.md, "WASI
+ *  commands, third round"). */
+const SMALL_COPY = 128;
+
+/** Copies `len` bytes of `src` (`srcView` over the same bytes) from `srcAt` to `dst` (`dstView`
+ *  likewise) at `dstAt`; both ranges are in bounds. */
 export function copyBytes(
   dst: Uint8Array,
+  dstView: DataView,
   dstAt: number,
   src: Uint8Array,
+  srcView: DataView,
   srcAt: number,
   len: number,
 ): void {
@@ -44,5 +65,8 @@ export function copyBytes(
     dst.set(src.subarray(srcAt, srcAt + len), dstAt);
     return;
   }
-  for (let i = 0; i < len; i++) dst[dstAt + i] = src[srcAt + i]!;
+  let i = 0;
+  for (; i + 4 <= len; i += 4)
+    dstView.setUint32(dstAt + i, srcView.getUint32(srcAt + i, true), true);
+  for (; i < len; i++) dst[dstAt + i] = src[srcAt + i]!;
 }

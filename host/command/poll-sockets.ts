@@ -52,6 +52,7 @@ export function watchSocket(
     table.kind[i] = Kind.never;
   } else {
     table.kind[i] = socket.listener ? Kind.listener : Kind.connection;
+    if (socket.pendingLength > 0 || socket.eof) table.answerBeforeWait = true;
     readiness.want(socket.fd, EPOLLIN);
   }
 }

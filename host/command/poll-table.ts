@@ -42,6 +42,10 @@ export class PollTable {
   error!: Uint16Array;
   nbytes!: Float64Array;
   hangup!: Uint8Array;
+  /** Set while a call is classified when a subscription can have fired before any epoll_wait
+   *  (a fixed answer, or a socket's bytes read ahead or end of input): only then does the
+   *  call ask every subscription before it waits (poll.ts waitForAny). */
+  answerBeforeWait = false;
 
   constructor() {
     this.allocate(8);
@@ -103,21 +107,23 @@ export class PollTable {
   }
 
   /** Writes an event for each fired subscription of the `n`, in order, at `out`; their count. */
-  writeEvents(view: DataView, bytes: Uint8Array, out: number, n: number): number {
+  writeEvents(view: DataView, out: number, n: number): number {
     let count = 0;
     for (let i = 0; i < n; i++) {
       if (this.fired[i] === 0) continue;
       const at = out + count++ * EVENT_SIZE;
-      bytes.fill(0, at, at + EVENT_SIZE);
+      // Every byte of the event is written, padding as 0 (by words: fill() is a runtime call).
       view.setUint32(at, this.userLo[i]!, true);
       view.setUint32(at + 4, this.userHi[i]!, true);
-      view.setUint16(at + 8, this.error[i]!, true);
-      view.setUint8(at + 10, this.type[i]!);
-      if (this.type[i] === EVENTTYPE_CLOCK) continue; // "clock events ignore this field"
-      const nbytes = this.nbytes[i]!;
+      view.setUint32(at + 8, this.error[i]! | (this.type[i]! << 16), true); // byte 11: 0
+      view.setUint32(at + 12, 0, true);
+      // "clock events ignore this field": nbytes and flags are 0 for them
+      const clock = this.type[i] === EVENTTYPE_CLOCK;
+      const nbytes = clock ? 0 : this.nbytes[i]!;
       view.setUint32(at + 16, nbytes % 2 ** 32, true);
       view.setUint32(at + 20, Math.floor(nbytes / 2 ** 32), true);
-      view.setUint16(at + 24, this.hangup[i]!, true);
+      view.setUint32(at + 24, clock ? 0 : this.hangup[i]!, true); // bytes 26-27: 0
+      view.setUint32(at + 28, 0, true);
     }
     return count;
   }

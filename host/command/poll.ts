@@ -25,7 +25,7 @@ import {
   type WasiFunctions,
 } from './stdio.ts';
 import type { FdTable } from './fd-table.ts';
-import { bytesOf, viewOf } from './memview.ts';
+import { viewOf } from './memview.ts';
 import { Kind, socketFired, watchSocket, type SocketPoll } from './poll-sockets.ts';
 import {
   EVENT_SIZE,
@@ -87,7 +87,7 @@ export function createPollOneoff(deps: PollDeps): WasiFunction {
     const deadline = classifyAll(deps, table, n, to);
     waitForAny(deps, table, n, deadline);
     const after = deps.memory();
-    const fired = table.writeEvents(viewOf(after), bytesOf(after), to, n);
+    const fired = table.writeEvents(viewOf(after), to, n);
     viewOf(after).setUint32(nevents, fired, true);
     for (let i = 0; i < n; i++) table.socket[i] = undefined; // hold no closed socket
     return Errno.ESUCCESS;
@@ -99,6 +99,7 @@ export function createPollOneoff(deps: PollDeps): WasiFunction {
  *  earliest clock deadline (performance.now() time; Infinity without one). */
 function classifyAll(deps: PollDeps, table: PollTable, n: number, to: number): number {
   deps.readiness.begin();
+  table.answerBeforeWait = false;
   let deadline = Infinity;
   for (let i = 0; i < n; i++) {
     if (table.type[i] === EVENTTYPE_CLOCK) {
@@ -109,10 +110,12 @@ function classifyAll(deps: PollDeps, table: PollTable, n: number, to: number): n
     }
   }
   deps.readiness.commit();
+  if (deps.readiness.hasFixed()) table.answerBeforeWait = true; // a file epoll refused
   return deadline;
 }
 
 function fixed(table: PollTable, i: number, errno: number): void {
+  table.answerBeforeWait = true;
   table.kind[i] = Kind.now;
   table.errno[i] = errno;
 }
@@ -160,15 +163,18 @@ function clock(deps: PollDeps, table: PollTable, i: number, scratch: number): vo
 
 /**
  * Sleeps until at least one subscription has fired; marks all that have.
- * One epoll_wait per call when something is ready or becomes ready before the first deadline:
- * the subscriptions are first asked without epoll (bytes read ahead, clocks, files), and epoll
- * is then asked once, without sleeping if one of them has fired.
+ * One epoll_wait per call when something is ready or becomes ready before the first deadline.
+ * Where something can have fired without epoll (answerBeforeWait: a fixed answer, bytes read
+ * ahead), every subscription is asked first and epoll is then asked once without sleeping;
+ * otherwise (the common case: sockets with nothing read ahead) that first pass would find
+ * nothing, so epoll is asked at once, sleeping until the first deadline at most. A clock that
+ * is already due makes that sleep 0 and fires in the pass after it.
  */
 function waitForAny(deps: PollDeps, table: PollTable, n: number, deadline: number): void {
   const readiness = deps.readiness;
-  let fired = firedNow(deps, table, n);
+  let fired = table.answerBeforeWait ? firedNow(deps, table, n) : 0;
   for (;;) {
-    const ms = fired > 0 ? 0 : Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
+    const ms = fired > 0 ? 0 : sleepFor(deadline);
     if (!readiness.wait(ms)) {
       if (fired > 0) return; // nothing on epoll: the first answer is the answer
       sleep(ms);
@@ -176,6 +182,13 @@ function waitForAny(deps: PollDeps, table: PollTable, n: number, deadline: numbe
     fired = firedNow(deps, table, n);
     if (fired > 0) return;
   }
+}
+
+/** How long a wait may sleep before `deadline` (performance.now() time): no clock is read
+ *  when there is no deadline (a wake-up of a network program reads none). */
+function sleepFor(deadline: number): number {
+  if (deadline === Infinity) return MAX_SLEEP_MS;
+  return Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
 }
 
 /** Asks every subscription whether it has fired now; how many have. */

@@ -126,6 +126,11 @@ export class HostReadiness {
     return this.fds.eventsOf(fd);
   }
 
+  /** Whether any wanted fd of this wait has a fixed answer (fixedState). */
+  hasFixed(): boolean {
+    return this.fixed.size > 0;
+  }
+
   /** The fixed answer for a wanted fd that epoll would not take; undefined for any other. */
   fixedState(fd: number): ReadState | undefined {
     return this.fixed.size === 0 ? undefined : this.fixed.get(fd);

@@ -30,10 +30,15 @@ const FIRST_READ_AHEAD = 4 * 1024;
  *  ahead should not hold that for its life); smaller ones are kept for the next read-ahead. */
 const KEEP_DRAINED = 16 * 1024;
 const NO_BYTES = new Uint8Array(0);
+const NO_VIEW = new DataView(NO_BYTES.buffer);
 
 export class Socket {
   /** Bytes read from the kernel that the guest has not had yet: buf[start, end). */
   buf = NO_BYTES;
+  /** A DataView over `buf`, for copies by words (memview.ts copyBytes). */
+  bufView = NO_VIEW;
+  /** `buf`'s ArrayBuffer, kept: a typed array's `.buffer` getter is a runtime call. */
+  bufBuffer = NO_BYTES.buffer;
   start = 0;
   end = 0;
   /** A read-ahead met the end of input (the peer shut down its side). */
@@ -53,8 +58,11 @@ export class Socket {
 
   /** The buffer the next read-ahead goes into (only an empty socket reads ahead). */
   room(): Uint8Array {
-    if (this.buf.length < this.readAhead)
-      this.buf = new Uint8Array(new ArrayBuffer(this.readAhead));
+    if (this.buf.length < this.readAhead) {
+      this.bufBuffer = new ArrayBuffer(this.readAhead);
+      this.buf = new Uint8Array(this.bufBuffer);
+      this.bufView = new DataView(this.bufBuffer);
+    }
     return this.buf;
   }
 
@@ -68,7 +76,11 @@ export class Socket {
   /** Every pending byte has been read. */
   drained(): void {
     this.start = this.end = 0;
-    if (this.buf.length > KEEP_DRAINED) this.buf = NO_BYTES;
+    if (this.buf.length > KEEP_DRAINED) {
+      this.buf = NO_BYTES;
+      this.bufView = NO_VIEW;
+      this.bufBuffer = NO_BYTES.buffer;
+    }
   }
 }
 
@@ -116,7 +128,7 @@ function takePending(host: SocketHost, sock: Socket, iovs: number, count: number
   for (let i = 0; i < count && sock.start + n < sock.end; i++) {
     const from = sock.start + n;
     const len = Math.min(view.getUint32(iovs + i * 8 + 4, true), sock.end - from);
-    copyBytes(bytes, view.getUint32(iovs + i * 8, true), sock.buf, from, len);
+    copyBytes(bytes, view, view.getUint32(iovs + i * 8, true), sock.buf, sock.bufView, from, len);
     n += len;
   }
   if (!peek) {
@@ -132,7 +144,7 @@ function takePending(host: SocketHost, sock: Socket, iovs: number, count: number
 export function readAhead(host: SocketHost, sock: Socket, wait: boolean): Result {
   for (;;) {
     const room = sock.room();
-    const n = host.kernel.recv(sock.fd, room.buffer as ArrayBuffer, 0, room.length);
+    const n = host.kernel.recv(sock.fd, sock.bufBuffer, 0, room.length);
     if (n > 0) sock.filled(n);
     if (n === 0) sock.eof = true;
     if (n !== -Errno.EAGAIN || !wait) return n;
@@ -202,14 +214,16 @@ function recvOnce(host: SocketHost, sock: Socket, iovs: number, count: number, s
  *  -EAGAIN when nothing does. An error after some bytes went returns their count (the next
  *  call sees the error). */
 export function sendFrom(host: SocketHost, sock: Socket, iovs: number, count: number): Result {
+  // No guest code runs during the call, so the memory cannot grow under it: one read serves.
+  const memory = host.memory();
+  const view = viewOf(memory);
   let sent = 0;
   for (let i = 0; i < count; i++) {
-    const view = viewOf(host.memory());
     const ptr = view.getUint32(iovs + i * 8, true);
     const len = view.getUint32(iovs + i * 8 + 4, true);
     let off = 0;
     while (off < len) {
-      const n = host.kernel.send(sock.fd, host.memory(), ptr + off, len - off);
+      const n = host.kernel.send(sock.fd, memory, ptr + off, len - off);
       if (n > 0) {
         off += n;
         sent += n;

@@ -180,7 +180,7 @@ export class CommandSockets {
     const waitAll = (flags & RIFLAGS_RECV_WAITALL) !== 0;
     const n = recvInto(this.host, socket, iovs, count, total, peek, waitAll);
     if (n < 0) return -n;
-    const view = viewOf(this.host.memory());
+    const view = viewOf(memory); // the same buffer: no guest code ran to grow it
     view.setUint32(nreadPtr, n, true);
     // ROFLAGS_RECV_DATA_TRUNCATED is for datagrams: a stream is never truncated.
     if (roflagsPtr !== undefined) view.setUint16(roflagsPtr, 0, true);
@@ -192,7 +192,7 @@ export class CommandSockets {
     if (iovecTotal(memory, iovs, count) < 0 || !fits(memory, nwrittenPtr, 4)) return Errno.EFAULT;
     const n = sendFrom(this.host, socket, iovs, count);
     if (n < 0) return -n;
-    viewOf(this.host.memory()).setUint32(nwrittenPtr, n, true);
+    viewOf(memory).setUint32(nwrittenPtr, n, true); // the same buffer, as in recv()
     return Errno.ESUCCESS;
   }
 

@@ -3,6 +3,7 @@
  * non-blocking, fd_read into the guest's iovecs, which guest fds are still the host's stdio,
  * and the u32 view of WASI arguments. docs/WASI.md, "How stdio is streamed", says why.
  */
+import { byteLengthOf } from './memview.ts';
 import { readSync, writeSync } from 'node:fs';
 import { Errno } from '../errno.ts';
 import { sleep } from './abort.ts';
@@ -68,7 +69,7 @@ export function writeBlocking(fd: number, bytes: Uint8Array): void {
 }
 
 export function fits(memory: ArrayBuffer, ptr: number, len: number): boolean {
-  return ptr + len <= memory.byteLength;
+  return ptr + len <= byteLengthOf(memory);
 }
 
 /**
