@@ -30,7 +30,8 @@ const KEEP_ALIVE = bytes("keep-alive");
 export let seenAfter: i32 = 0;
 
 /** The value of a `kind` field line at [at, end) (untrimmed), given the Scan.seen bits so far:
- *  0, or -status (400, 417). Leaves the bits with this value's facts in seenAfter. */
+ *  0, or -status (400, 417). Leaves the bits with this value's facts in seenAfter. A Host equal
+ *  to the last valid one (isLastHost) is accepted by the caller without this call. */
 export function valueError(kind: Field, p: usize, at: i32, end: i32, http10: bool, seen: i32): i32 {
   seenAfter = seen;
   const rawAt = at;
@@ -66,9 +67,8 @@ export function isLastHost(p: usize, at: i32, end: i32): bool {
 }
 
 /** validHost() for a Host value at [at, end) (trimmed from [rawAt, rawEnd)), remembering the
- *  last valid one. */
+ *  last valid one. Its one caller (scan.ts valueEnd) has already found it is not the last. */
 function hostValid(p: usize, rawAt: i32, rawEnd: i32, at: i32, end: i32): bool {
-  if (isLastHost(p, rawAt, rawEnd)) return true;
   if (!validHost(p, at, end, false)) return false;
   const len = rawEnd - rawAt;
   if (len <= LAST_HOST_MAX) {
