@@ -7,12 +7,12 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "errno.h"
+#include "sys.h"
 #include "tls.h"
 
 /* The current errno as a negative WASI errno. */
@@ -41,7 +41,7 @@ _Static_assert(sizeof(struct epoll_event) == WL__EVENT_SIZE, "epoll_event must b
 _Static_assert(_Alignof(struct epoll_event) == 1, "epoll_event must need no alignment");
 
 static int wl__epoll_wait_once(int epfd, void *out, int max_events, int timeout_ms) {
-  return epoll_wait(epfd, (struct epoll_event *)out, max_events, timeout_ms);
+  return wl__sys_epoll_wait(epfd, (struct epoll_event *)out, max_events, timeout_ms);
 }
 #else
 /*
@@ -57,7 +57,7 @@ static void wl__store_le(unsigned char *p, uint64_t v, int bytes) {
 
 static int wl__epoll_wait_once(int epfd, void *out, int max_events, int timeout_ms) {
   struct epoll_event evs[WL__REPACK_MAX];
-  int n = epoll_wait(epfd, evs, max_events < WL__REPACK_MAX ? max_events : WL__REPACK_MAX,
+  int n = wl__sys_epoll_wait(epfd, evs, max_events < WL__REPACK_MAX ? max_events : WL__REPACK_MAX,
                      timeout_ms);
   unsigned char *rec = out;
   for (int i = 0; i < n; i++, rec += WL__EVENT_SIZE) {
@@ -209,7 +209,7 @@ static int wl__accept_errno(int err) {
 }
 
 int wl__accept(int fd) {
-  int conn = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  int conn = wl__sys_accept4(fd, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (conn < 0) return wl__accept_errno(errno);
   int err = wl__set_flag(conn, IPPROTO_TCP, TCP_NODELAY) != 0 ? wl__fail() : 0;
   if (err == 0 && wl__tls_active()) err = wl__tls_accepted(fd, conn);
@@ -224,14 +224,14 @@ static size_t wl__clamp(uint32_t len) { return len > INT32_MAX ? INT32_MAX : len
 
 int wl__recv(int fd, void *buf, uint32_t len) {
   if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_recv(fd, buf, len);
-  ssize_t n = recv(fd, buf, wl__clamp(len), 0);
+  ssize_t n = wl__sys_recv(fd, buf, wl__clamp(len), 0);
   return n >= 0 ? (int)n : wl__fail();
 }
 
 int wl__send(int fd, const void *buf, uint32_t len) {
   if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_send(fd, buf, len);
   /* MSG_NOSIGNAL: a closed peer is -EPIPE, never a SIGPIPE for the whole process. */
-  ssize_t n = send(fd, buf, wl__clamp(len), MSG_NOSIGNAL);
+  ssize_t n = wl__sys_send(fd, buf, wl__clamp(len), MSG_NOSIGNAL);
   return n >= 0 ? (int)n : wl__fail();
 }
 

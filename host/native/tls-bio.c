@@ -3,9 +3,9 @@
  * write(2): on a connection the peer has reset, that raises SIGPIPE, which kills the process
  * when its disposition is SIG_DFL (Node ignores SIGPIPE at start, but an embedder that added
  * and then removed a 'SIGPIPE' listener has put it back to SIG_DFL). This one writes with
- * send(MSG_NOSIGNAL) and reads with recv(2), like the plaintext path (net.c); everything else
- * a socket BIO does that SSL uses is kept: retry flags on EAGAIN, EOF for
- * SSL_OP_IGNORE_UNEXPECTED_EOF, the fd for SSL_get_fd.
+ * send(MSG_NOSIGNAL) and reads with recv(2), like the plaintext path (net.c; both through
+ * sys.h); everything else a socket BIO does that SSL uses is kept: retry flags on EAGAIN, EOF
+ * for SSL_OP_IGNORE_UNEXPECTED_EOF, the fd for SSL_get_fd.
  */
 #include <errno.h>
 #include <openssl/bio.h>
@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sys.h"
 #include "tls-internal.h"
 
 static BIO_METHOD *wl__method;
@@ -24,14 +25,14 @@ static bool wl__retry(int err) { return err == EAGAIN || err == EWOULDBLOCK || e
 
 static int wl__bio_write(BIO *b, const char *buf, int len) {
   BIO_clear_retry_flags(b);
-  ssize_t n = send(wl__fd_of(b), buf, (size_t)len, MSG_NOSIGNAL);
+  ssize_t n = wl__sys_send(wl__fd_of(b), buf, (size_t)len, MSG_NOSIGNAL);
   if (n < 0 && wl__retry(errno)) BIO_set_retry_write(b);
   return (int)n;
 }
 
 static int wl__bio_read(BIO *b, char *buf, int len) {
   BIO_clear_retry_flags(b);
-  ssize_t n = recv(wl__fd_of(b), buf, (size_t)len, 0);
+  ssize_t n = wl__sys_recv(wl__fd_of(b), buf, (size_t)len, 0);
   if (n < 0 && wl__retry(errno)) BIO_set_retry_read(b);
   if (n == 0) BIO_set_flags(b, BIO_FLAGS_IN_EOF);
   return (int)n;
