@@ -19,6 +19,10 @@ export const EVENTTYPE_CLOCK = 0;
 export const EVENTTYPE_FD_READ = 1;
 export const EVENTTYPE_FD_WRITE = 2;
 const SUBSCRIPTION_CLOCK_ABSTIME = 1;
+/** PollTable.decode's answers. */
+export const DECODE_INVALID = 0;
+export const DECODE_CHANGED = 1;
+export const DECODE_SAME = 2;
 
 export class PollTable {
   /** As the guest wrote them: userdata (two u32 halves), event type, fd or clock id, timeout
@@ -46,6 +50,14 @@ export class PollTable {
    *  (a fixed answer, or a socket's bytes read ahead or end of input): only then does the
    *  call ask every subscription before it waits (poll.ts waitForAny). */
   answerBeforeWait = false;
+  /** What the last call's kinds, host fds, sockets and registrations were made from (poll.ts
+   *  classifyAll): its count (0: nothing to reuse), the fd table's version, the readiness
+   *  generation after its commit and whether max-connections was reached. A call whose
+   *  subscriptions name the same types and fds, with all three unchanged, reuses them. */
+  classifiedN = 0;
+  fdVersion = 0;
+  readinessGeneration = 0;
+  atLimit = false;
 
   constructor() {
     this.allocate(8);
@@ -57,6 +69,7 @@ export class PollTable {
   }
 
   private allocate(size: number): void {
+    this.classifiedN = 0;
     this.userLo = new Uint32Array(size);
     this.userHi = new Uint32Array(size);
     this.type = new Uint8Array(size);
@@ -74,22 +87,29 @@ export class PollTable {
     this.hangup = new Uint8Array(size);
   }
 
-  /** Reads `n` subscriptions at `from`; false at an event type preview1 does not have. */
-  decode(view: DataView, from: number, n: number): boolean {
+  /** Reads `n` subscriptions at `from`: DECODE_INVALID at an event type preview1 does not
+   *  have; DECODE_SAME when every type and fd or clock id is the last decode's (and `n` the
+   *  count last classified), else DECODE_CHANGED. */
+  decode(view: DataView, from: number, n: number): number {
+    let same = n === this.classifiedN;
     for (let i = 0; i < n; i++) {
       const at = from + i * SUBSCRIPTION_SIZE;
       const type = view.getUint8(at + 8);
-      if (type !== EVENTTYPE_CLOCK && type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE)
-        return false;
+      if (type !== EVENTTYPE_CLOCK && type !== EVENTTYPE_FD_READ && type !== EVENTTYPE_FD_WRITE) {
+        this.classifiedN = 0; // rows were overwritten
+        return DECODE_INVALID;
+      }
+      const arg = view.getUint32(at + 16, true);
+      if (type !== this.type[i] || arg !== this.arg[i]) same = false;
       this.type[i] = type;
+      this.arg[i] = arg;
       this.userLo[i] = view.getUint32(at, true);
       this.userHi[i] = view.getUint32(at + 4, true);
-      this.arg[i] = view.getUint32(at + 16, true);
       this.timeoutLo[i] = view.getUint32(at + 24, true);
       this.timeoutHi[i] = view.getUint32(at + 28, true);
       this.absolute[i] = view.getUint16(at + 40, true) & SUBSCRIPTION_CLOCK_ABSTIME;
     }
-    return true;
+    return same ? DECODE_SAME : DECODE_CHANGED;
   }
 
   /** Subscription `i`'s timeout in nanoseconds. */

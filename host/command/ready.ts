@@ -64,9 +64,14 @@ export class HostReadiness {
   private readonly fixed = new Map<number, ReadState>();
   private records = new ArrayBuffer(EVENT_SIZE);
   private recordView = new DataView(this.records);
+  /** Changes whenever the wanted set, a registration or stdio's host fds may have changed
+   *  (begin(), forget()): while it stays the same, the last commit()'s wait can be waited on
+   *  again (resume()), as poll_oneoff's fast path does (host/command/poll.ts). */
+  generation = 0;
 
   /** Starts a wait: what an earlier wait learnt is dropped. */
   begin(): void {
+    this.generation++;
     this.wait_ = this.fds.nextWait(this.wait_);
     this.fds.nextEpollWait();
     this.wantedCount = 0;
@@ -108,8 +113,15 @@ export class HostReadiness {
     }
   }
 
+  /** Waits again on the wanted fds of the last commit() (the generation unchanged since):
+   *  only the last epoll_wait's events are dropped; no want(), no commit(). */
+  resume(): void {
+    this.fds.nextEpollWait();
+  }
+
   /** Takes `fd` off epoll before its owner closes it (or stops serving it as stdio). */
   forget(fd: number): void {
+    this.generation++;
     if (!this.fds.unregister(fd)) return;
     this.ctl(EPOLL_CTL_DEL, fd, 0);
   }
