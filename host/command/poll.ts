@@ -93,10 +93,12 @@ export function createPollOneoff(deps: PollDeps): WasiFunction {
       decoded === DECODE_SAME && unchangedSince(deps, table)
         ? reclassify(deps, table, n, to)
         : classifyAll(deps, table, n, to);
+    // No guest code runs during the call, so `memory` is still the buffer: events are
+    // written straight into it as each subscription is found to have fired.
+    const view = viewOf(memory);
+    table.startAnswers(view, to);
     waitForAny(deps, table, n, deadline);
-    const after = deps.memory();
-    const fired = table.writeEvents(viewOf(after), to, n);
-    viewOf(after).setUint32(nevents, fired, true);
+    view.setUint32(nevents, table.firedCount, true);
     return Errno.ESUCCESS;
   };
   return takesUnsigned(pollOneoff as WasiFunction);
@@ -251,14 +253,12 @@ function sleepFor(deadline: number): number {
   return Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
 }
 
-/** Asks every subscription whether it has fired now; how many have. */
+/** Asks every subscription whether it has fired now, each that has writing its event; how
+ *  many have (the events of an earlier pass are overwritten). */
 function firedNow(deps: PollDeps, table: PollTable, n: number): number {
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    table.fired[i] = 0;
-    if (hasFired(deps, table, i)) count++;
-  }
-  return count;
+  table.firedCount = 0;
+  for (let i = 0; i < n; i++) hasFired(deps, table, i);
+  return table.firedCount;
 }
 
 function hasFired(deps: PollDeps, table: PollTable, i: number): boolean {
