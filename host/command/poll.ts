@@ -48,8 +48,11 @@ const CLOCK_IDS = 4;
  *  real programs poll a few fds and a timer. More is ENOMEM (the host will not hold them),
  *  before any is read. */
 export const MAX_SUBSCRIPTIONS = 65536;
-/** The longest single sleep: the clocks are looked at again at least this often. */
+/** The longest single sleep before a deadline: the clocks are looked at again at least this
+ *  often. Without a deadline epoll is asked with no timeout (FOREVER): the shim then reads no
+ *  clock of its own around epoll_wait, which it does for any timeout (host/native/net.c). */
 const MAX_SLEEP_MS = 1000;
+const FOREVER = -1;
 
 /** What poll_oneoff needs from the backend and the command around it. */
 export interface PollDeps {
@@ -239,17 +242,17 @@ function waitForAny(deps: PollDeps, table: PollTable, n: number, deadline: numbe
     const ms = fired > 0 ? 0 : sleepFor(deadline);
     if (!readiness.wait(ms)) {
       if (fired > 0) return; // nothing on epoll: the first answer is the answer
-      sleep(ms);
+      sleep(ms === FOREVER ? MAX_SLEEP_MS : ms); // never a spin, never a sleep past a deadline
     }
     fired = firedNow(deps, table, n);
     if (fired > 0) return;
   }
 }
 
-/** How long a wait may sleep before `deadline` (performance.now() time): no clock is read
- *  when there is no deadline (a wake-up of a network program reads none). */
+/** How long a wait may sleep before `deadline` (performance.now() time), FOREVER without
+ *  one: no clock is read then (a wake-up of a network program reads none). */
 function sleepFor(deadline: number): number {
-  if (deadline === Infinity) return MAX_SLEEP_MS;
+  if (deadline === Infinity) return FOREVER;
   return Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
 }
 

@@ -126,9 +126,10 @@ export class HostReadiness {
     this.ctl(EPOLL_CTL_DEL, fd, 0);
   }
 
-  /** Waits up to `ms` (0: only looks) for a wanted fd to be ready; records every wanted fd's
-   *  state. False when it did not wait: nothing wanted is on epoll, or epoll_wait failed (the
-   *  caller then sleeps by itself, so a failing epoll cannot turn a wait into a spin). */
+  /** Waits up to `ms` (0: only looks, -1: no limit) for a wanted fd to be ready; records each
+   *  wanted fd's state. False when it did not wait: nothing wanted is on epoll, or epoll_wait
+   *  failed (the caller then sleeps by itself, so a failing epoll cannot turn a wait into a
+   *  spin). */
   wait(ms: number): boolean {
     return this.onEpoll > 0 && this.collect(Math.ceil(ms));
   }
