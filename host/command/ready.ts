@@ -64,6 +64,8 @@ export class HostReadiness {
   private readonly fixed = new Map<number, ReadState>();
   private records = new ArrayBuffer(EVENT_SIZE);
   private recordView = new DataView(this.records);
+  /** How many records `records` holds: kept, as byteLength is a builtin call per wait. */
+  private recordsRoom = 1;
   /** Changes whenever the wanted set, a registration or stdio's host fds may have changed
    *  (begin(), forget()): while it stays the same, the last commit()'s wait can be waited on
    *  again (resume()), as poll_oneoff's fast path does (host/command/poll.ts). */
@@ -207,9 +209,10 @@ export class HostReadiness {
    *  fds that fired unwanted. False if it failed. */
   private collect(timeoutMs: number): boolean {
     const max = Math.min(Math.max(this.fds.registeredCount, 1), MAX_EVENTS);
-    if (this.records.byteLength < max * EVENT_SIZE) {
+    if (this.recordsRoom < max) {
       this.records = new ArrayBuffer(max * EVENT_SIZE);
       this.recordView = new DataView(this.records);
+      this.recordsRoom = max;
     }
     this.fds.nextEpollWait();
     epollCalls.wait++;
