@@ -6,7 +6,9 @@
  * reached and left, a renumber, a relative clock (its deadline counts from each call), and a
  * blocking read's own wait. Driven by wasm/test/cmd-pollmany.wasm (test/guests/cmd-pollmany.ts,
  * the `same-*` modes), over loopback; every event is printed whole ("ev USERDATA error E type T
- * nbytes N flags F"; errno 8 is EBADF, flags 1 fd_readwrite_hangup).
+ * nbytes N flags F"; errno 8 is EBADF, flags 1 fd_readwrite_hangup). Two tests run
+ * poll_oneoff in process instead: a backend fd opened in between, and that the fast path is
+ * taken at all (no fd table lookup on an identical call).
  */
 import { connect, type Socket } from 'node:net';
 import { suite } from 'uvu';
@@ -115,11 +117,11 @@ test('a blocking read in between: the other socket polled before is reported aga
   b.destroy();
 });
 
-test('an fd the backend opens under a number polled before is no longer EBADF', () => {
-  // In process, over a backend that owns every fd it is asked about (fd_fdstat_get succeeds):
-  // only the fd table says whether guest fd 7 is open.
+/** poll_oneoff in process over `table` and a backend that owns every fd it is asked about
+ *  (fd_fdstat_get succeeds), so only the table says whether a guest fd is open; the guest's
+ *  memory holds one subscription, FD_READ on fd 7, with the events at 1024, nevents at 2048. */
+function pollOverBackend(table: FdTable) {
   const memory = new ArrayBuffer(4096);
-  const table = new FdTable([], 0);
   const readiness = new HostReadiness();
   const poll = createPollOneoff({
     memory: () => memory,
@@ -132,6 +134,12 @@ test('an fd the backend opens under a number polled before is no longer EBADF', 
   const view = new DataView(memory);
   view.setUint8(8, 1); // FD_READ
   view.setUint32(16, 7, true);
+  return { poll, view, readiness };
+}
+
+test('an fd the backend opens under a number polled before is no longer EBADF', () => {
+  const table = new FdTable([], 0);
+  const { poll, view, readiness } = pollOverBackend(table);
   const errorOfOnlyEvent = () => {
     assert.is(poll(0, 1024, 1, 2048), Errno.ESUCCESS);
     assert.is(view.getUint32(2048, true), 1);
@@ -140,6 +148,22 @@ test('an fd the backend opens under a number polled before is no longer EBADF', 
   assert.is(errorOfOnlyEvent(), Errno.EBADF);
   table.set(7, { backend: 7 }); // as path_open does, with nothing else changed
   assert.is(errorOfOnlyEvent(), Errno.ESUCCESS);
+  readiness.close();
+});
+
+test('an identical call with nothing changed looks no fd up: the fast path is taken', () => {
+  const table = new FdTable([], 0);
+  table.set(7, { backend: 7 });
+  let lookups = 0;
+  const get = table.get.bind(table);
+  table.get = (fd) => (lookups++, get(fd));
+  const { poll, view, readiness } = pollOverBackend(table);
+  for (let call = 0; call < 3; call++) assert.is(poll(0, 1024, 1, 2048), Errno.ESUCCESS);
+  assert.is(lookups, 1, 'only the first call classifies');
+  view.setUint32(16, 8, true); // another fd: classified afresh (and EBADF)
+  assert.is(poll(0, 1024, 1, 2048), Errno.ESUCCESS);
+  assert.is(lookups, 2);
+  assert.is(view.getUint16(1024 + 8, true), Errno.EBADF);
   readiness.close();
 });
 
