@@ -15,6 +15,7 @@ import {
   type BackendConfig,
   type WasiBackendName,
 } from './backends.ts';
+import { memoryBuffer } from './memview.ts';
 import { writeBlocking, type Stdio } from './stdio.ts';
 import { WasmloopError } from '../errors.ts';
 import { GuestTrap, runtimeImports } from '../guest/env.ts';
@@ -219,23 +220,6 @@ export async function runCommand(
   } finally {
     backend.dispose();
   }
-}
-
-/** The guest's current memory buffer (empty before it is instantiated). The getters on
- *  Instance.exports and Memory.buffer are runtime calls, so the buffer is kept and re-read only
- *  once memory.grow has detached it (its byteLength becomes 0), as the guest instance does
- *  (host/guest/instance.ts); a shared memory's is never detached, so it is re-read each time. */
-function memoryBuffer(instance: () => WebAssembly.Instance | undefined): () => ArrayBuffer {
-  let buffer = new ArrayBuffer(0);
-  let shared = false; // asked once per buffer, not per call
-  return () => {
-    if (shared || buffer.byteLength === 0) {
-      const memory = instance()?.exports.memory as WebAssembly.Memory | undefined;
-      buffer = memory?.buffer ?? buffer;
-      shared = buffer instanceof SharedArrayBuffer;
-    }
-    return buffer;
-  };
 }
 
 /** How a command ended: the code it gave proc_exit (0 when _start returned), or a trap. */

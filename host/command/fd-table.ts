@@ -29,6 +29,9 @@ function fdPositions(name: string): number[] {
 
 export class FdTable {
   private readonly entries = new Map<number, FdEntry>();
+  /** Changes with every change to the table (an fd opened, closed, moved or renumbered), so a
+   *  caller can tell that what it learnt from the table still holds (poll_oneoff's fast path). */
+  version = 0;
 
   /** `backendPreopens`: how many directories the backend preopened at its fds 3, 4, ... */
   constructor(listeners: readonly Socket[], backendPreopens: number) {
@@ -43,10 +46,12 @@ export class FdTable {
   }
 
   set(fd: number, entry: FdEntry): void {
+    this.version++;
     this.entries.set(fd, entry);
   }
 
   delete(fd: number): void {
+    this.version++;
     this.entries.delete(fd);
   }
 
@@ -54,6 +59,7 @@ export class FdTable {
    *  stays: the backend is then the judge of that number (@wasmer/wasi, for one, keeps its
    *  stdio after fd_close), exactly as without the table. */
   closedBackend(fd: number): void {
+    this.version++; // even an identity entry kept: the backend's answer for it may differ now
     if (this.entries.get(fd)?.backend !== fd) this.entries.delete(fd);
   }
 
@@ -68,7 +74,7 @@ export class FdTable {
       fd = 3;
       while (this.entries.has(fd)) fd++;
     }
-    this.entries.set(fd, entry);
+    this.set(fd, entry);
     return fd;
   }
 

@@ -70,3 +70,22 @@ export function copyBytes(
     dstView.setUint32(dstAt + i, srcView.getUint32(srcAt + i, true), true);
   for (; i < len; i++) dst[dstAt + i] = src[srcAt + i]!;
 }
+
+/** The guest's current memory buffer (empty before it is instantiated). The getters on
+ *  Instance.exports and Memory.buffer are runtime calls, so the buffer is kept and re-read only
+ *  once memory.grow has detached it (a view's length, which the JIT inlines unlike byteLength,
+ *  becomes 0); a shared memory's is never detached, so it is re-read each time. */
+export function memoryBuffer(instance: () => WebAssembly.Instance | undefined): () => ArrayBuffer {
+  let buffer = new ArrayBuffer(0);
+  let probe = new Uint8Array(buffer);
+  let shared = false; // asked once per buffer, not per call
+  return () => {
+    if (shared || probe.length === 0) {
+      const memory = instance()?.exports.memory as WebAssembly.Memory | undefined;
+      buffer = memory?.buffer ?? buffer;
+      shared = buffer instanceof SharedArrayBuffer;
+      if (!shared) probe = new Uint8Array(buffer);
+    }
+    return buffer;
+  };
+}

@@ -13,7 +13,9 @@
  *
  * The hot path of a network program (one call per wake-up): subscriptions decoded straight
  * from guest memory into a PollTable kept for the command's life, one epoll_wait, events
- * written straight into the guest's array; no object, closure or Promise per call.
+ * written straight into the guest's array; no object, closure or Promise per call. A call
+ * whose subscriptions name the same fds as the last one's, with no fd, wait or limit changed
+ * since, reuses the last call's kinds and registrations (reclassify, docs/WASI.md).
  */
 import { Errno } from '../errno.ts';
 import { sleep } from './abort.ts';
@@ -28,6 +30,8 @@ import type { FdTable } from './fd-table.ts';
 import { viewOf } from './memview.ts';
 import { Kind, socketFired, watchSocket, type SocketPoll } from './poll-sockets.ts';
 import {
+  DECODE_INVALID,
+  DECODE_SAME,
   EVENT_SIZE,
   EVENTTYPE_CLOCK,
   EVENTTYPE_FD_WRITE,
@@ -44,8 +48,11 @@ const CLOCK_IDS = 4;
  *  real programs poll a few fds and a timer. More is ENOMEM (the host will not hold them),
  *  before any is read. */
 export const MAX_SUBSCRIPTIONS = 65536;
-/** The longest single sleep: the clocks are looked at again at least this often. */
+/** The longest single sleep before a deadline: the clocks are looked at again at least this
+ *  often. Without a deadline epoll is asked with no timeout (FOREVER): the shim then reads no
+ *  clock of its own around epoll_wait, which it does for any timeout (host/native/net.c). */
 const MAX_SLEEP_MS = 1000;
+const FOREVER = -1;
 
 /** What poll_oneoff needs from the backend and the command around it. */
 export interface PollDeps {
@@ -83,35 +90,93 @@ export function createPollOneoff(deps: PollDeps): WasiFunction {
     table.ensure(n);
     // Every subscription is read before anything is written to the event area: the guest
     // may pass overlapping ranges, and the backend calls below use each event slot as scratch.
-    if (!table.decode(viewOf(memory), from, n)) return Errno.EINVAL; // not a preview1 type
-    const deadline = classifyAll(deps, table, n, to);
+    const decoded = table.decode(viewOf(memory), from, n);
+    if (decoded === DECODE_INVALID) return Errno.EINVAL; // not a preview1 type
+    const deadline =
+      decoded === DECODE_SAME && unchangedSince(deps, table)
+        ? reclassify(deps, table, n, to)
+        : classifyAll(deps, table, n, to);
+    // No guest code runs during the call, so `memory` is still the buffer: events are
+    // written straight into it as each subscription is found to have fired.
+    const view = viewOf(memory);
+    table.startAnswers(view, to);
     waitForAny(deps, table, n, deadline);
-    const after = deps.memory();
-    const fired = table.writeEvents(viewOf(after), to, n);
-    viewOf(after).setUint32(nevents, fired, true);
-    for (let i = 0; i < n; i++) table.socket[i] = undefined; // hold no closed socket
+    view.setUint32(nevents, table.firedCount, true);
     return Errno.ESUCCESS;
   };
   return takesUnsigned(pollOneoff as WasiFunction);
 }
 
 /** Gives each subscription its kind and registers what epoll is to watch; returns the
- *  earliest clock deadline (performance.now() time; Infinity without one). */
+ *  earliest clock deadline (performance.now() time; Infinity without one). Notes in `table`
+ *  what the kinds were made from, for the next call's fast path (reclassify). */
 function classifyAll(deps: PollDeps, table: PollTable, n: number, to: number): number {
-  deps.readiness.begin();
+  const readiness = deps.readiness;
+  readiness.begin();
+  table.answerBeforeWait = false;
+  if (table.socket.length > n) table.socket.length = n; // hold no socket of an older call
+  let deadline = Infinity;
+  for (let i = 0; i < n; i++) {
+    table.socket[i] = undefined;
+    if (table.type[i] === EVENTTYPE_CLOCK) deadline = clockDeadline(deps, table, i, to, deadline);
+    else classifyFd(deps, table, i, to + i * EVENT_SIZE);
+  }
+  readiness.commit();
+  table.classifiedN = n;
+  table.fdVersion = deps.fds.version;
+  table.atLimit = deps.sockets.atLimit();
+  // A file epoll refused has an answer fixed at commit (its bytes left): never reused.
+  table.readinessGeneration = readiness.hasFixed() ? -1 : readiness.generation;
+  if (readiness.hasFixed()) table.answerBeforeWait = true;
+  return deadline;
+}
+
+/** Whether the kinds, host fds, sockets and registrations of the last classifyAll still hold:
+ *  no fd opened, closed or renumbered since (the fd table's version), no other wait begun and
+ *  no fd taken off epoll or out of stdio (the readiness generation: a blocking socket call's
+ *  wait, say), and max-connections neither reached nor left. */
+function unchangedSince(deps: PollDeps, table: PollTable): boolean {
+  return (
+    table.fdVersion === deps.fds.version &&
+    table.readinessGeneration === deps.readiness.generation &&
+    table.atLimit === deps.sockets.atLimit()
+  );
+}
+
+/**
+ * The fast path of a call whose subscriptions name the same types and fds as the last one's,
+ * with nothing changed since (unchangedSince): the same epoll wait is waited on again, with no
+ * fd table lookup and no want()/commit(). Only what can differ between two such calls is
+ * looked at: each clock afresh (its deadline counts from this call), and whether a fixed
+ * answer or a connection's bytes read ahead (or end of input) can fire before epoll is asked.
+ */
+function reclassify(deps: PollDeps, table: PollTable, n: number, to: number): number {
+  deps.readiness.resume();
   table.answerBeforeWait = false;
   let deadline = Infinity;
   for (let i = 0; i < n; i++) {
-    if (table.type[i] === EVENTTYPE_CLOCK) {
-      clock(deps, table, i, to + i * EVENT_SIZE);
-      if (table.kind[i] === Kind.clock) deadline = Math.min(deadline, table.deadline[i]!);
-    } else {
-      classifyFd(deps, table, i, to + i * EVENT_SIZE);
+    const kind = table.kind[i];
+    if (table.type[i] === EVENTTYPE_CLOCK) deadline = clockDeadline(deps, table, i, to, deadline);
+    else if (kind === Kind.now) table.answerBeforeWait = true;
+    else if (kind === Kind.connection) {
+      const socket = table.socket[i]!;
+      if (socket.pendingLength > 0 || socket.eof) table.answerBeforeWait = true;
     }
   }
-  deps.readiness.commit();
-  if (deps.readiness.hasFixed()) table.answerBeforeWait = true; // a file epoll refused
   return deadline;
+}
+
+/** Classifies clock subscription `i` (its event slot in the area at `to` as scratch); the
+ *  earlier of `deadline` and its own. */
+function clockDeadline(
+  deps: PollDeps,
+  table: PollTable,
+  i: number,
+  to: number,
+  deadline: number,
+): number {
+  clock(deps, table, i, to + i * EVENT_SIZE);
+  return table.kind[i] === Kind.clock ? Math.min(deadline, table.deadline[i]!) : deadline;
 }
 
 function fixed(table: PollTable, i: number, errno: number): void {
@@ -177,28 +242,26 @@ function waitForAny(deps: PollDeps, table: PollTable, n: number, deadline: numbe
     const ms = fired > 0 ? 0 : sleepFor(deadline);
     if (!readiness.wait(ms)) {
       if (fired > 0) return; // nothing on epoll: the first answer is the answer
-      sleep(ms);
+      sleep(ms === FOREVER ? MAX_SLEEP_MS : ms); // never a spin, never a sleep past a deadline
     }
     fired = firedNow(deps, table, n);
     if (fired > 0) return;
   }
 }
 
-/** How long a wait may sleep before `deadline` (performance.now() time): no clock is read
- *  when there is no deadline (a wake-up of a network program reads none). */
+/** How long a wait may sleep before `deadline` (performance.now() time), FOREVER without
+ *  one: no clock is read then (a wake-up of a network program reads none). */
 function sleepFor(deadline: number): number {
-  if (deadline === Infinity) return MAX_SLEEP_MS;
+  if (deadline === Infinity) return FOREVER;
   return Math.min(Math.max(deadline - performance.now(), 0), MAX_SLEEP_MS);
 }
 
-/** Asks every subscription whether it has fired now; how many have. */
+/** Asks every subscription whether it has fired now, each that has writing its event; how
+ *  many have (the events of an earlier pass are overwritten). */
 function firedNow(deps: PollDeps, table: PollTable, n: number): number {
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    table.fired[i] = 0;
-    if (hasFired(deps, table, i)) count++;
-  }
-  return count;
+  table.firedCount = 0;
+  for (let i = 0; i < n; i++) hasFired(deps, table, i);
+  return table.firedCount;
 }
 
 function hasFired(deps: PollDeps, table: PollTable, i: number): boolean {

@@ -64,9 +64,16 @@ export class HostReadiness {
   private readonly fixed = new Map<number, ReadState>();
   private records = new ArrayBuffer(EVENT_SIZE);
   private recordView = new DataView(this.records);
+  /** How many records `records` holds: kept, as byteLength is a builtin call per wait. */
+  private recordsRoom = 1;
+  /** Changes whenever the wanted set, a registration or stdio's host fds may have changed
+   *  (begin(), forget()): while it stays the same, the last commit()'s wait can be waited on
+   *  again (resume()), as poll_oneoff's fast path does (host/command/poll.ts). */
+  generation = 0;
 
   /** Starts a wait: what an earlier wait learnt is dropped. */
   begin(): void {
+    this.generation++;
     this.wait_ = this.fds.nextWait(this.wait_);
     this.fds.nextEpollWait();
     this.wantedCount = 0;
@@ -108,15 +115,23 @@ export class HostReadiness {
     }
   }
 
+  /** Waits again on the wanted fds of the last commit() (the generation unchanged since):
+   *  only the last epoll_wait's events are dropped; no want(), no commit(). */
+  resume(): void {
+    this.fds.nextEpollWait();
+  }
+
   /** Takes `fd` off epoll before its owner closes it (or stops serving it as stdio). */
   forget(fd: number): void {
+    this.generation++;
     if (!this.fds.unregister(fd)) return;
     this.ctl(EPOLL_CTL_DEL, fd, 0);
   }
 
-  /** Waits up to `ms` (0: only looks) for a wanted fd to be ready; records every wanted fd's
-   *  state. False when it did not wait: nothing wanted is on epoll, or epoll_wait failed (the
-   *  caller then sleeps by itself, so a failing epoll cannot turn a wait into a spin). */
+  /** Waits up to `ms` (0: only looks, -1: no limit) for a wanted fd to be ready; records each
+   *  wanted fd's state. False when it did not wait: nothing wanted is on epoll, or epoll_wait
+   *  failed (the caller then sleeps by itself, so a failing epoll cannot turn a wait into a
+   *  spin). */
   wait(ms: number): boolean {
     return this.onEpoll > 0 && this.collect(Math.ceil(ms));
   }
@@ -194,9 +209,10 @@ export class HostReadiness {
    *  fds that fired unwanted. False if it failed. */
   private collect(timeoutMs: number): boolean {
     const max = Math.min(Math.max(this.fds.registeredCount, 1), MAX_EVENTS);
-    if (this.records.byteLength < max * EVENT_SIZE) {
+    if (this.recordsRoom < max) {
       this.records = new ArrayBuffer(max * EVENT_SIZE);
       this.recordView = new DataView(this.records);
+      this.recordsRoom = max;
     }
     this.fds.nextEpollWait();
     epollCalls.wait++;

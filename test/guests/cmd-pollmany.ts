@@ -13,8 +13,31 @@
 //   renumber    accepts A and B, polls both with a 0 s clock, fd_renumber(A, B) (B's socket is closed, A's is now fd B),
 //               "renumbered" on stderr, polls fd B with a 2 s clock ("ev ...") and reads it
 //   spin        "spinning" on stderr, then loops forever without calling the host
+// Each of these makes two or three identical poll_oneoff calls with a change in between that
+// poll_oneoff's fast path (host/command/poll.ts reclassify) must not miss; each event is
+// printed as "ev U error E type T nbytes N flags F" (U: userdata):
+//   same-close    accepts A, polls [A] until it hangs up, closes A, "closed" on stderr,
+//                 accepts B (the same guest fd), polls [B] as before and reads it: "read BYTES"
+//   same-limit    (run with -W max-connections=1) reads one byte of stdin (both clients are
+//                 waiting), polls [listener, 300 ms]; accepts A; polls again (held back: the
+//                 clock); closes A; polls again (the second client)
+//   same-renumber accepts A and B, polls [A, B, 0 s], fd_renumber(A, B), "renumbered" on
+//                 stderr, polls [A, B, 0 s] again (A is not open now), then reads B
+//   same-clock    accepts A, polls [A, 300 ms] twice with nothing sent: "waited W ms" for each
+//   same-block    accepts A and B, polls [A, B, 5 s], reads A, "blocking" on stderr, a
+//                 blocking read on A ("read A: BYTES"), polls [A, B, 5 s] again
 
-import { args, fd_read, fd_renumber, poll_oneoff, print, sock_accept, sock_send } from "./lib/wasi";
+import {
+  args,
+  clock_time_get,
+  fd_close,
+  fd_read,
+  fd_renumber,
+  poll_oneoff,
+  print,
+  sock_accept,
+  sock_send,
+} from "./lib/wasi";
 
 const MAX_SUBS = 1024;
 const SUBS = memory.data(48 * MAX_SUBS, 8);
@@ -57,6 +80,13 @@ function clock(i: i32, ns: u64): void {
   store<u64>(sub, 0xc10c);
   store<u32>(sub, 1, 16);
   store<u64>(sub, ns, 24);
+}
+
+/** Subscriptions 0 to 2: FD_READ on `a` and on `b`, and a clock of `ns`. */
+function subscribePair(a: u32, b: u32, ns: u64): void {
+  subscribe(0, a);
+  subscribe(1, b);
+  clock(2, ns);
 }
 
 /** poll_oneoff over the first `count` subscriptions: the number of events. */
@@ -103,9 +133,7 @@ function again(): void {
 function block(): void {
   const a = accept();
   const b = accept();
-  subscribe(0, a);
-  subscribe(1, b);
-  clock(2, 0);
+  subscribePair(a, b, 0);
   printEvents(poll(3));
   print(2, "blocking\n");
   const got = read(a);
@@ -118,9 +146,7 @@ function block(): void {
 function renumber(): void {
   const a = accept();
   const b = accept();
-  subscribe(0, a);
-  subscribe(1, b);
-  clock(2, 0);
+  subscribePair(a, b, 0);
   poll(3); // both registered with epoll now
   if (fd_renumber(a, b) != 0) unreachable();
   print(2, "renumbered\n");
@@ -129,6 +155,79 @@ function renumber(): void {
   printEvents(poll(2));
   const got = read(b);
   print(1, `read ${String.UTF8.decodeUnsafe(BUF, got)}\n`);
+}
+
+function printFull(n: u32): void {
+  for (let e: u32 = 0; e < n; e++) {
+    const ev = EVENTS + <usize>e * 32;
+    const head = `ev ${load<u64>(ev)} error ${load<u16>(ev, 8)} type ${load<u8>(ev, 10)}`;
+    print(1, `${head} nbytes ${load<u64>(ev, 16)} flags ${load<u16>(ev, 24)}\n`);
+  }
+}
+
+function sameClose(): void {
+  const a = accept();
+  subscribe(0, a);
+  printFull(poll(1)); // the peer has gone: hangup
+  if (fd_close(a) != 0) unreachable();
+  print(2, "closed\n");
+  const b = accept();
+  if (b != a) print(1, `new fd ${b}\n`);
+  subscribe(0, b);
+  printFull(poll(1));
+  const got = read(b);
+  print(1, `read ${String.UTF8.decodeUnsafe(BUF, got)}\n`);
+}
+
+function sameLimit(): void {
+  read(0);
+  subscribe(0, 3);
+  clock(1, 300_000_000);
+  printFull(poll(2));
+  const a = accept();
+  printFull(poll(2));
+  if (fd_close(a) != 0) unreachable();
+  printFull(poll(2));
+}
+
+function sameRenumber(): void {
+  const a = accept();
+  const b = accept();
+  subscribePair(a, b, 0);
+  printFull(poll(3));
+  if (fd_renumber(a, b) != 0) unreachable();
+  print(2, "renumbered\n");
+  printFull(poll(3));
+  const got = read(b);
+  print(1, `read ${String.UTF8.decodeUnsafe(BUF, got)}\n`);
+}
+
+function monotonicMs(): u64 {
+  if (clock_time_get(1, 0, SCRATCH + 32) != 0) unreachable();
+  return load<u64>(SCRATCH, 32) / 1_000_000;
+}
+
+function sameClock(): void {
+  const a = accept();
+  subscribe(0, a);
+  clock(1, 300_000_000);
+  for (let round = 0; round < 2; round++) {
+    const start = monotonicMs();
+    printFull(poll(2));
+    print(1, `waited ${monotonicMs() - start >= 300 ? "300 ms or more" : "less"}\n`);
+  }
+}
+
+function sameBlock(): void {
+  const a = accept();
+  const b = accept();
+  subscribePair(a, b, 5_000_000_000);
+  printFull(poll(3));
+  read(a);
+  print(2, "blocking\n");
+  const got = read(a);
+  print(1, `read A: ${String.UTF8.decodeUnsafe(BUF, got)}\n`);
+  printFull(poll(3));
 }
 
 function spin(): void {
@@ -145,5 +244,10 @@ export function _start(): void {
   else if (mode == "block") block();
   else if (mode == "renumber") renumber();
   else if (mode == "spin") spin();
-  else print(2, "usage: cmd-pollmany many N R|again|block|renumber|spin\n");
+  else if (mode == "same-close") sameClose();
+  else if (mode == "same-limit") sameLimit();
+  else if (mode == "same-renumber") sameRenumber();
+  else if (mode == "same-clock") sameClock();
+  else if (mode == "same-block") sameBlock();
+  else print(2, "usage: cmd-pollmany many N R|again|block|renumber|spin|same-*\n");
 }
