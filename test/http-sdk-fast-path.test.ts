@@ -35,7 +35,9 @@ async function exchange(
 
 /** The fixed answer with the text `body` instead (Content-Length too). */
 function withText(answer: string, body: string): string {
-  return answer.replace('Content-Length: 6', `Content-Length: ${body.length}`).replace('fixed\n', body);
+  return answer
+    .replace('Content-Length: 6', `Content-Length: ${body.length}`)
+    .replace('fixed\n', body);
 }
 
 /** `raw` with `line` added as the head's last line. */
@@ -59,7 +61,11 @@ for (const flavour of FLAVOURS) {
       const peer = s.connect();
       const out = send(s, peer, get(`/pad/${OUTPUT - free - padHead}`) + get('/big'));
       assert.is(out.length, OUTPUT - free + big.length, `free ${free}: length`);
-      assert.is(out.subarray(OUTPUT - free).toString('latin1'), big, `free ${free}: the same bytes`);
+      assert.is(
+        out.subarray(OUTPUT - free).toString('latin1'),
+        big,
+        `free ${free}: the same bytes`,
+      );
     }
   });
 
@@ -93,6 +99,18 @@ for (const flavour of FLAVOURS) {
     assert.ok(peer.serverShutWrite, 'HTTP/1.0 without keep-alive closes');
   });
 
+  test('statuses in turn: each line as its code says', async () => {
+    const codes = [200, 404, 201, 404, 599, 200, 418, 503, 404];
+    const { out } = await exchange(flavour, codes.map((c) => get(`/s/${c}`)).join(''));
+    const lines = out.match(/HTTP\/1\.1 [^\r]*/g);
+    const reasons: Record<number, string> = { 200: ' OK', 201: ' Created', 404: ' Not Found' };
+    reasons[503] = ' Service Unavailable';
+    assert.equal(
+      lines,
+      codes.map((c) => `HTTP/1.1 ${c}${reasons[c] ?? ' '}`),
+    );
+  });
+
   test('a header and a status after end() are refused; the next response is untouched', async () => {
     const { answer, out, peer } = await exchange(flavour, get('/late') + get());
     assert.is(out, withText(answer, 'late\n') + answer);
@@ -105,13 +123,19 @@ for (const flavour of FLAVOURS) {
   });
 
   test('Expect: 100-continue without a body: no 100, the connection stays open', async () => {
-    const { answer, out, peer } = await exchange(flavour, get('/', 'Expect: 100-continue\r\n') + get());
+    const { answer, out, peer } = await exchange(
+      flavour,
+      get('/', 'Expect: 100-continue\r\n') + get(),
+    );
     assert.is(out, answer + answer);
     assert.not.ok(peer.serverShutWrite);
   });
 
   test('Connection: close answers, then closes; what follows is not read', async () => {
-    const { answer, out, peer } = await exchange(flavour, get('/', 'Connection: close\r\n') + get());
+    const { answer, out, peer } = await exchange(
+      flavour,
+      get('/', 'Connection: close\r\n') + get(),
+    );
     assert.is(out, withLine(answer, 'Connection: close'));
     assert.ok(peer.serverShutWrite);
   });

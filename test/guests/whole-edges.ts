@@ -7,6 +7,7 @@
 //   /pad/N    200 with a body of N bytes ("." each): fills the output to a chosen level
 //   /big      200 with a 40,000-character text (not a literal): the whole response, when the
 //             output has room for it, else the general path
+//   /s/NNN    status NNN (its line formatted once, response-head.ts), text "s"
 //   /late     ends, then sets a header and a status: both refused (the head is out)
 //   /later    answers from onDrain, after the call (the request is kept, then settled)
 //   /end      answers from onEnd, which runs at once for a request without a body
@@ -26,6 +27,11 @@ http.serve((req: http.Request, res: http.Response): void => {
     let n = 0;
     for (let i = 5; i < req.pathLen; i++) n = n * 10 + (load<u8>(req.pathPtr + <usize>i) - 0x30);
     res.endBytes(DOTS, min(n, 65536));
+  } else if (req.pathLen == 6 && load<u16>(req.pathPtr) == 0x732f) {
+    // "/s" then "/NNN"
+    let code = 0;
+    for (let i = 3; i < 6; i++) code = code * 10 + (load<u8>(req.pathPtr + <usize>i) - 0x30);
+    res.status(code).end("s");
   } else if (req.pathIs("/big")) {
     res.header("Content-Type", "text/plain").end(BIG);
   } else if (req.pathIs("/late")) {
