@@ -17,8 +17,12 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
       i = targetRun(s, p, i, end);
       if (i == end) break;
     } else if (s.state == Head.VERSION && i == s.version && usualVersion(s, p, i, end)) {
-      i += 8; // the loop's i++ passes the CR
-      continue;
+      i += 8; // at the CR
+      if (i + 1 < end && <u32>load<u8>(p + <usize>i + 1) == LF) {
+        s.state = Head.FIELD; // the usual LF, as lineEdge would take it
+        return i + 2;
+      }
+      continue; // the loop's i++ passes the CR
     }
     const c = <u32>load<u8>(p + <usize>i);
     const st = s.state;
