@@ -58,7 +58,7 @@ function startBodiless(req: Request, res: Response, p: usize, headLen: i32): voi
 
 function startWithBody(req: Request, res: Response, p: usize, headLen: i32): void {
   const f = req.framing;
-  startBodyDeadline(req, f.body);
+  startBodyDeadline(req);
   req.left = f.length;
   req.complete = false;
   req.chunked.reset();
