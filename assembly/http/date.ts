@@ -22,16 +22,20 @@ export let dateGeneration: i32 = 0;
 const DAYS = "SunMonTueWedThuFriSat";
 const MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-/** The address of "Date: ...\r\n" for the current second (DATE_LINE_BYTES long). */
-export function dateLine(): usize {
+/** The address of "Date: ...\r\n" for the current second (DATE_LINE_BYTES long). Inlined:
+ *  every response asks, and all but one a second find the line current. */
+// @ts-ignore: decorator
+@inline export function dateLine(): usize {
   const now = connNow();
-  if (now >= validUntil || now < validUntil - 1000) {
-    const wall = Math.min(Math.max(0, wl_wall_ms()), LAST_SECOND_MS); // four-digit years
-    formatDate(LINE, <i64>Math.floor(wall / 1000));
-    validUntil = now + 1000 - (wall % 1000);
-    dateGeneration++;
-  }
+  if (now >= validUntil || now < validUntil - 1000) newSecond(now);
   return LINE;
+}
+
+function newSecond(now: f64): void {
+  const wall = Math.min(Math.max(0, wl_wall_ms()), LAST_SECOND_MS); // four-digit years
+  formatDate(LINE, <i64>Math.floor(wall / 1000));
+  validUntil = now + 1000 - (wall % 1000);
+  dateGeneration++;
 }
 
 /** Writes "Date: <IMF-fixdate>\r\n" for `secs` since the Unix epoch (UTC) at dst. */

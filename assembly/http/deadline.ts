@@ -6,20 +6,16 @@
 // the rate never does. When it passes (or a head's deadline does), endLate answers.
 
 import { connEnd, connNow, connSetTimeout } from "../socket";
-import { Body } from "./framing";
 import { bodyMsPerByte, bodyTimeoutMs } from "./limits";
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 
-/** Arms the deadline when a head is complete. A request without a body has none, and keeps the
- *  protocol deadline it had (its head's, or keep-alive's) while the handler runs: no timer
- *  fires during the call, and one answered in it gets keep-alive's when it settles, so only one
- *  left pending clears it (server.ts start()): one timer store per request, not two. */
-export function startBodyDeadline(req: Request, body: Body): void {
-  if (body == Body.NONE) {
-    req.bodyDeadline = 0;
-    return;
-  }
+/** Arms the deadline when the head of a request with a body is complete. A request without a
+ *  body has none: it keeps the protocol deadline it had (its head's, or keep-alive's) while the
+ *  handler runs, so no timer fires during the call; one answered in it gets keep-alive's as it
+ *  finishes, and only one left pending clears it (cycle.ts startBodiless): one timer store per
+ *  request, not two. */
+export function startBodyDeadline(req: Request): void {
   const on = bodyTimeoutMs > 0;
   req.bodyDeadline = on ? connNow() + bodyTimeoutMs : 0;
   connSetTimeout(req.slot, on ? bodyTimeoutMs : 0);

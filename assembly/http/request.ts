@@ -44,7 +44,7 @@ export class Request {
   left: i64 = 0; // Body.LENGTH: body bytes still to come
   complete: bool = false; // the whole body has arrived
   received: i64 = 0;
-  bodyDeadline: f64 = 0; // when the body must have arrived (server.ts), 0 = none
+  bodyDeadline: f64 = 0; // when the body must have arrived (deadline.ts), 0 = none
   registered: bool = false; // onData or onEnd was called: the slot's callbacks are this request's
   collectMax: i32 = -1;
   collected: ByteBuf = new ByteBuf();

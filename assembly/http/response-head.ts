@@ -22,20 +22,40 @@ export const enum Framed {
  *  at most 31 characters), Date, Content-Length with 20 digits, a Connection line, CRLF. */
 export const HEAD_FIXED_MAX: i32 = 64 + DATE_LINE_BYTES + 40 + 24 + 2;
 
-const STATUS: usize = memory.data(64); // the last status line formatted
-let statusCode: i32 = 0;
+// Status lines, each formatted the first time it is sent and copied from its row after: a
+// handler that answers several statuses (200, 404, ...) formats each once, not at every change.
+const FIRST_CODE = 200; // Response.status() and the SDK's own answers: 200-599
+const LAST_CODE = 599;
+const ROW = 48; // "HTTP/1.1 " + 3 digits + SP + a reason of at most 31 characters + CRLF
+const ROWS: usize = memory.data((LAST_CODE - FIRST_CODE + 1) * ROW, 8);
+const ROW_BYTES: usize = memory.data(LAST_CODE - FIRST_CODE + 1); // 0: not formatted yet
+const OTHER: usize = memory.data(ROW); // a code outside the table, formatted each time
 let statusBytes: i32 = 0;
 
-function statusLine(code: i32): void {
-  if (code == statusCode) return;
-  let n = putAscii(STATUS, "HTTP/1.1 ");
-  n += putDecimal(STATUS + <usize>n, <u64>code);
-  store<u8>(STATUS + <usize>n, 0x20);
-  n++;
-  n += putAscii(STATUS + <usize>n, reason(code));
-  n += putAscii(STATUS + <usize>n, "\r\n");
-  statusCode = code;
+/** The status line of `code`; its length in statusBytes. */
+function statusLine(code: i32): usize {
+  if (code < FIRST_CODE || code > LAST_CODE) {
+    statusBytes = formatStatus(OTHER, code);
+    return OTHER;
+  }
+  const row = <usize>(code - FIRST_CODE);
+  const at = ROWS + row * ROW;
+  let n = <i32>load<u8>(ROW_BYTES + row);
+  if (n == 0) {
+    n = formatStatus(at, code);
+    store<u8>(ROW_BYTES + row, <u8>n);
+  }
   statusBytes = n;
+  return at;
+}
+
+function formatStatus(at: usize, code: i32): i32 {
+  let n = putAscii(at, "HTTP/1.1 ");
+  n += putDecimal(at + <usize>n, <u64>code);
+  store<u8>(at + <usize>n, 0x20);
+  n++;
+  n += putAscii(at + <usize>n, reason(code));
+  return n + putAscii(at + <usize>n, "\r\n");
 }
 
 const CONTENT_LENGTH = memory.data<u8>([
@@ -88,8 +108,8 @@ function putStart(code: i32, lits: u64, lines: ByteBuf, at: usize): i32 {
   const date = dateLine(); // first: its generation moves when the second changes
   const same = code == startCode && lits == startLits && dateGeneration == startDate;
   if (lines.length == 0 && same) return copyBytes(at, START, startBytes);
-  statusLine(code);
-  let n = copyBytes(at, STATUS, statusBytes);
+  const status = statusLine(code);
+  let n = copyBytes(at, status, statusBytes);
   n += copyBytes(at + <usize>n, date, DATE_LINE_BYTES);
   n += putLiterals(at + <usize>n, lits);
   if (lines.length > 0) return n + copyBytes(at + <usize>n, lines.data, lines.length);

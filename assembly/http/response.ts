@@ -207,8 +207,8 @@ export class Response extends HeadLines {
     if (at == 0) return false;
     putKept(at);
     connWrote(this.slot, len);
-    this.decide(keptTextBytes);
-    this.forgetLines(false);
+    // No decide() or forgetLines(): once ended, nothing reads the framing or the lines, and
+    // begin() resets them for the next response (only `sent` and the flags are read after).
     this.committed = true;
     this.sent = keptTextBytes;
     this.ended = true;

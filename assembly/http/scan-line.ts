@@ -17,8 +17,12 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
       i = targetRun(s, p, i, end);
       if (i == end) break;
     } else if (s.state == Head.VERSION && i == s.version && usualVersion(s, p, i, end)) {
-      i += 8; // the loop's i++ passes the CR
-      continue;
+      i += 8; // at the CR
+      if (i + 1 < end && <u32>load<u8>(p + <usize>i + 1) == LF) {
+        s.state = Head.FIELD; // the usual LF, as lineEdge would take it
+        return i + 2;
+      }
+      continue; // the loop's i++ passes the CR
     }
     const c = <u32>load<u8>(p + <usize>i);
     const st = s.state;
@@ -32,10 +36,6 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
       if (i - s.target >= maxTargetBytes) return -414;
       if (c == PERCENT && !helloRules) s.state = Head.PCT1;
       else if (!isClass(c, targetClass)) return -400;
-    } else if (st == Head.PCT1 || st == Head.PCT2) {
-      if (i - s.target >= maxTargetBytes) return -414;
-      if (!isClass(c, HEX)) return -400;
-      s.state = st == Head.PCT1 ? Head.PCT2 : Head.TARGET;
     } else if (st == Head.METHOD) {
       if (c == SP) {
         s.target = i + 1;
@@ -81,9 +81,16 @@ function usualVersion(s: Scan, p: usize, i: i32, end: i32): bool {
   return true;
 }
 
-/** The request line's other states: start, skipped empty lines, version, final LF. */
+/** The request line's other states: start, skipped empty lines, a %XX's digits, version,
+ *  final LF. */
 function lineEdge(s: Scan, c: u32, i: i32): i32 {
   switch (s.state) {
+    case Head.PCT1:
+    case Head.PCT2:
+      if (i - s.target >= maxTargetBytes) return -414;
+      if (!isClass(c, HEX)) return -400;
+      s.state = s.state == Head.PCT1 ? Head.PCT2 : Head.TARGET;
+      return 0;
     case Head.START:
       if (c == CR) {
         s.state = Head.LEAD_LF;

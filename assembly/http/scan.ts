@@ -84,6 +84,11 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
         const r = valueEnd(s, p, i);
         if (r < 0) return r;
       }
+      // The usual LF after the CR, in the same turn (the state fieldEdge would reach).
+      if (i + 1 < end && <u32>load<u8>(p + <usize>i + 1) == LF) {
+        s.state = Head.FIELD;
+        i++;
+      }
     } else if (st == Head.NAME) {
       while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
       if (i == end) break;
@@ -95,22 +100,25 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
         if (r < 0) return r;
       }
     } else {
-      const r = fieldEdge(s, p, <u32>load<u8>(p + <usize>i), i);
+      const r = fieldEdge(s, p, <u32>load<u8>(p + <usize>i), i, end);
       if (r < 0) return r;
-      if (s.state == Head.DONE) return i + 1;
+      if (s.state == Head.DONE) return i + 1 + r; // r: 1 when the LF was taken with its CR
     }
     i++;
   }
   return i;
 }
 
-/** The start of a field line (at i), a Content-Length byte, and the LFs after a CR. */
-function fieldEdge(s: Scan, p: usize, c: u32, i: i32): i32 {
+/** The start of a field line (at i), a Content-Length byte, and the LFs after a CR. Returns
+ *  -status, 0, or 1 when the byte after i was taken too (the LF ending the head). */
+function fieldEdge(s: Scan, p: usize, c: u32, i: i32, end: i32): i32 {
   switch (s.state) {
     case Head.FIELD:
       if (c == CR) {
-        s.state = Head.END_LF;
-        return 0;
+        // The empty line's usual LF, in the same turn: the head ends at it.
+        const lf = i + 1 < end && <u32>load<u8>(p + <usize>i + 1) == LF;
+        s.state = lf ? Head.DONE : Head.END_LF;
+        return lf ? 1 : 0;
       }
       // Whitespace here is obs-fold, or whitespace between the request line and the first
       // field (RFC 9112 2.2, 5.2): refused. A colon here is an empty name.

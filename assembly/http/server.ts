@@ -9,7 +9,6 @@
 //     +--malformed: 4xx, close     +--bad chunk / too large: 400/413, close     close --> CLOSED
 
 import {
-  connEnd,
   connFail,
   connSetTimeout,
   connSpace,
@@ -22,23 +21,17 @@ import {
   maxConnections,
   serve as serveProtocol,
   setTrapReply,
-  REQUESTS,
   TIMEOUTS,
 } from "../socket";
 import { decode, dataAt, dataLen, sizeRead, Chunk } from "./chunked";
 import { fieldsInit } from "./fields";
 import { Body, frame } from "./framing";
-import { endLate, extendBodyDeadline, startBodyDeadline } from "./deadline";
+import { endLate, extendBodyDeadline } from "./deadline";
 import { buffersInit } from "./buffers";
-import { callbacksInit, dataFns, drainFns, endFns } from "./callbacks";
+import { callbacksInit, dataFns, drainFns } from "./callbacks";
+import { bodyEnd, setHandler, settle, start } from "./cycle";
 import { Handler, noHandler } from "./handler";
-import {
-  headerTimeoutMs,
-  keepAliveTimeoutMs,
-  maxBodyBytes,
-  maxHeaders,
-  readLimits,
-} from "./limits";
+import { headerTimeoutMs, maxBodyBytes, maxHeaders, readLimits } from "./limits";
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 import { MORE, scanHead } from "./scan";
@@ -49,12 +42,11 @@ import { putAscii } from "./put";
  *  requests wait in the input while earlier responses go out, not in the spill. */
 const RESPONSE_ROOM: i32 = 16384;
 
-let handler: Handler = noHandler;
 let appInit: () => void = noInit;
 
 /** Serves HTTP/1.1 with `h` handling every request. Call it once, at the app's top level. */
 export function serve(h: Handler): void {
-  handler = h;
+  setHandler(h);
   serveProtocol(httpData, httpOpen, httpClose);
   handleInit(httpInit);
   handleDrain(httpDrain);
@@ -145,38 +137,6 @@ function onHead(req: Request, res: Response, p: usize, len: i32): i32 {
   return n;
 }
 
-function start(req: Request, res: Response, p: usize, headLen: i32): void {
-  const f = req.framing;
-  count(REQUESTS);
-  startBodyDeadline(req, f.body);
-  req.base = p;
-  req.table = 0; // indexed if the app reads a field (Request.fieldTable)
-  req.received = 0;
-  req.left = f.length;
-  req.complete = f.body == Body.NONE;
-  req.chunked.reset();
-  req.forgetCallbacks();
-  req.collectMax = -1;
-  req.phase = Phase.BODY;
-  res.begin(f.head, f.http10, f.keepAlive, f.expectContinue);
-  handler(req, res);
-  if (!req.complete && f.expectContinue) {
-    // The client waits before sending the body. If the handler has already answered, the
-    // body may or may not come: the connection closes after the response instead.
-    if (!res.committed && !res.ended) res.sendContinue();
-    else {
-      res.closeAfter = true;
-      req.complete = true;
-    }
-  }
-  if (req.complete) bodyEnd(req, res);
-  settle(req, res);
-  if (req.phase == Phase.BODY || req.phase == Phase.RESPONDING) {
-    if (f.body == Body.NONE) connSetTimeout(req.slot, 0); // left for the call (deadline.ts)
-    if (!req.keep(p, headLen)) res.fail();
-  }
-}
-
 /** Body bytes: returns those consumed, or -1 after refusing the request. */
 function onBody(req: Request, res: Response, p: usize, len: i32): i32 {
   const n = bodyBytes(req, res, p, len);
@@ -217,41 +177,6 @@ function deliver(req: Request, res: Response, p: usize, n: i32): bool {
   v.length = n;
   dataFns[req.slot](req, res, v);
   return true;
-}
-
-// @ts-ignore: decorator
-@inline function bodyEnd(req: Request, res: Response): void {
-  req.complete = true;
-  if (req.bodyDeadline != 0) {
-    req.bodyDeadline = 0;
-    connSetTimeout(req.slot, 0);
-  }
-  if (req.phase == Phase.BODY) req.phase = Phase.RESPONDING;
-  if (!res.failed && req.registered) endFns[req.slot](req, res);
-}
-
-/** After any step: a request whose body is in and whose response has ended is finished; one
- *  whose body is in but whose response was left unfinished (no end(), no onDrain) failed. */
-function settle(req: Request, res: Response): void {
-  if (req.phase == Phase.CLOSED || req.phase == Phase.HEAD) return;
-  if (!res.ended) {
-    if (req.phase != Phase.RESPONDING || res.drainWanted) return;
-    res.fail();
-  }
-  // Ended early: the rest of the body is read and discarded, unless the connection closes
-  // anyway (the core's lingering close then discards it).
-  if (!req.complete && !res.closeAfter) return;
-  req.kept.clear();
-  req.collected.clear();
-  if (res.closeAfter) {
-    req.phase = Phase.CLOSED;
-    req.bodyDeadline = 0; // the lingering close bounds what is left
-    connEnd(req.slot);
-  } else {
-    req.phase = Phase.HEAD;
-    req.scan.reset();
-    connSetTimeout(req.slot, keepAliveTimeoutMs);
-  }
 }
 
 /** Answers `status` and closes (an aborted response if one was under way). Returns -1. */

@@ -6,8 +6,9 @@ import { lower } from "./chars";
 /** True when the `len` bytes at p are the characters of `s` (each below 0x100), exactly. */
 export function bytesEqual(p: usize, len: i32, s: string): bool {
   if (len != s.length) return false;
+  const chars = changetype<usize>(s); // UTF-16 code units; i < s.length, so no bounds check
   for (let i = 0; i < len; i++) {
-    if (<u32>load<u8>(p + <usize>i) != <u32>s.charCodeAt(i)) return false;
+    if (<u32>load<u8>(p + <usize>i) != <u32>load<u16>(chars + ((<usize>i) << 1))) return false;
   }
   return true;
 }
