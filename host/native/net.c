@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,14 +225,13 @@ static size_t wl__clamp(uint32_t len) { return len > INT32_MAX ? INT32_MAX : len
 
 int wl__recv(int fd, void *buf, uint32_t len) {
   if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_recv(fd, buf, len);
-  ssize_t n = recv(fd, buf, wl__clamp(len), 0);
+  long n = syscall(SYS_recvfrom, fd, buf, wl__clamp(len), 0, NULL, NULL);
   return n >= 0 ? (int)n : wl__fail();
 }
 
 int wl__send(int fd, const void *buf, uint32_t len) {
   if (wl__tls_active() && wl__tls_is(fd)) return wl__tls_send(fd, buf, len);
-  /* MSG_NOSIGNAL: a closed peer is -EPIPE, never a SIGPIPE for the whole process. */
-  ssize_t n = send(fd, buf, wl__clamp(len), MSG_NOSIGNAL);
+  long n = syscall(SYS_sendto, fd, buf, wl__clamp(len), MSG_NOSIGNAL, NULL, 0);
   return n >= 0 ? (int)n : wl__fail();
 }
 

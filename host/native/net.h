@@ -38,7 +38,15 @@ int wl__peer_address(int fd, char host[WL__HOST_MAX], int *port, int *family);
 
 /* accept4(NONBLOCK | CLOEXEC) + TCP_NODELAY: the new fd. */
 int wl__accept(int fd);
-/* Byte counts above INT32_MAX are clamped so the result always fits the return value. */
+/*
+ * Byte counts above INT32_MAX are clamped so the result always fits the return value. Made as
+ * plain syscalls (recvfrom/sendto, what glibc's recv and send make), not through glibc: its
+ * wrappers are cancellation points, which in a process with more than one thread (Node always
+ * has several) bracket each syscall with two atomic updates of the thread's cancel state, ~20 ns
+ * of user time per call (docs/PERFORMANCE.md, "Connection core round"). Nothing in the
+ * process uses pthread_cancel. The syscalls and their results (-1 with errno) are the same.
+ * send passes MSG_NOSIGNAL: a closed peer is -EPIPE, never a SIGPIPE for the whole process.
+ */
 int wl__recv(int fd, void *buf, uint32_t len);
 int wl__send(int fd, const void *buf, uint32_t len);
 int wl__shutdown(int fd, int how);
