@@ -103,6 +103,12 @@ export function receiveBatch(): i32 {
   return n;
 }
 
+/** The slot of receive record `i` (its connection is receivedConn's, if that is not null). */
+// @ts-ignore: decorator
+@inline export function receivedSlot(i: i32): u32 {
+  return load<u32>(recvSlots + ((<usize>i) << 2));
+}
+
 /** The connection of receive record `i`, or null if it has closed since. */
 export function receivedConn(i: i32): Conn | null {
   return live(
@@ -187,8 +193,27 @@ export function turnConn(t: i32): Conn | null {
   return live(load<u32>(at), load<i32>(at, 4));
 }
 
+/** The slot of turn `t` (its connection is turnConn's, if that is not null). */
+// @ts-ignore: decorator
+@inline export function turnSlot(t: i32): u32 {
+  return load<u32>(turnQueue + ((<usize>t) << 3));
+}
+
+/** Takes every result of the send batch just made into its connection's state (takeSent).
+ *  Nothing has run since sendBatch made the records, each from a live connection, so a
+ *  record's connection is its slot's without a check. True when a send failed: sendFailed
+ *  names those connections, to be closed once every result is taken. */
+export function takeSentBatch(n: i32): bool {
+  let failed = false;
+  for (let i = 0; i < n; i++) {
+    const c = conn(load<u32>(sendSlots + ((<usize>i) << 2)));
+    if (!takeSent(c, sentResult(i))) failed = true;
+  }
+  return failed;
+}
+
 /** The connection of send record `i`, or null if it has closed since. */
-export function sentConn(i: i32): Conn | null {
+function sentConn(i: i32): Conn | null {
   return live(
     load<u32>(sendSlots + ((<usize>i) << 2)),
     load<i32>(sendRecords + <usize>i * IO_RECORD),
@@ -219,7 +244,8 @@ export function sendOne(c: Conn): bool {
 }
 
 /** Takes the result `n` of a send of the pending output. False for an error. */
-export function takeSent(c: Conn, n: i32): bool {
+// @ts-ignore: decorator
+@inline export function takeSent(c: Conn, n: i32): bool {
   if (n > 0) {
     count(BYTES_OUT, <u64>n);
     touch(c);

@@ -163,8 +163,13 @@ export function settle(c: Conn): void {
   }
 }
 
-function setInterest(c: Conn, events: u32): void {
-  if (c.interest == events) return;
+/** The interest a state needs: usually the one it has (no epoll_ctl, and no call). */
+// @ts-ignore: decorator
+@inline function setInterest(c: Conn, events: u32): void {
+  if (c.interest != events) watchInterest(c, events);
+}
+
+function watchInterest(c: Conn, events: u32): void {
   c.interest = events;
   if (wl_watch(c.handle, events, slotOf(c), c.gen) < 0) toClosed(c);
 }

@@ -19,13 +19,13 @@ import {
   receiveBatch,
   receivedConn,
   receivedResult,
+  receivedSlot,
   sendBatch,
   sendFailed,
   sendOne,
-  sentConn,
-  sentResult,
-  takeSent,
+  takeSentBatch,
   turnConn,
+  turnSlot,
   turns,
 } from "./io";
 import {
@@ -115,7 +115,7 @@ export function serveReceived(n: i32): void {
     if (c === null) continue;
     const r = receivedResult(i);
     if (r > 0) {
-      if (c.state != State.LINGER) serveInput(c, slotOf(c));
+      if (c.state != State.LINGER) serveInput(c, receivedSlot(i));
     } else if (r == 0) {
       toHalfClosedOrClosed(c);
     } else if (r != -EAGAIN) {
@@ -130,18 +130,16 @@ export function serveReceived(n: i32): void {
 export function sendQueued(): void {
   while (hasQueuedSends()) {
     const n = sendBatch();
-    for (let i = 0; i < n; i++) {
-      const c = sentConn(i);
-      if (c !== null) takeSent(c, sentResult(i));
-    }
-    for (let i = 0; i < n; i++) {
-      const c = sendFailed(i);
-      if (c !== null) toClosed(c); // onClose runs
+    if (takeSentBatch(n)) {
+      for (let i = 0; i < n; i++) {
+        const c = sendFailed(i);
+        if (c !== null) toClosed(c); // onClose runs
+      }
     }
     const t = turns();
     for (let k = 0; k < t; k++) {
       const c = turnConn(k);
-      if (c !== null) afterSend(c, slotOf(c));
+      if (c !== null) afterSend(c, turnSlot(k));
     }
   }
 }
@@ -169,8 +167,9 @@ function serveInput(c: Conn, slot: u32): void {
       return;
     } // the peer is slow: wait for EPOLLOUT
   }
-  if (outPending(c)) answerLater(c, slot);
-  else afterSend(c, slot);
+  // answerLater, written out: this is every request's path.
+  if (!outPending(c)) afterSend(c, slot);
+  else if (!queueSend(c, slot)) answerNow(c, slot);
 }
 
 /** wl_shutdown of a retiring instance: nothing moves any more, so the requests its connections
@@ -190,7 +189,11 @@ export function serveHeldBack(): void {
 
 /** Queues the connection's output for the send batch (a batch of one if it is full). */
 function answerLater(c: Conn, slot: u32): void {
-  if (queueSend(c, slot)) return;
+  if (!queueSend(c, slot)) answerNow(c, slot);
+}
+
+/** The send batch is full: a batch of one now. */
+function answerNow(c: Conn, slot: u32): void {
   if (sendOne(c)) afterSend(c, slot);
   else toClosed(c);
 }
@@ -203,7 +206,7 @@ function afterSend(c: Conn, slot: u32): void {
     settle(c);
     return;
   } // short: wait for EPOLLOUT
-  const rounds = drainRounds(c, slot);
+  const rounds = c.wantDrain ? drainRounds(c, slot) : 0;
   if (rounds < 0) return;
   if (outPending(c) || c.wantDrain) {
     settle(c);

@@ -163,11 +163,14 @@ function request(slot: u32, p: usize, len: i32): i32 {
     sc.reset();
     return 2;
   }
-  if (sc.pos == 0) connSetTimeout(slot, headerTimeout); // a new head starts arriving
+  const starts = sc.pos == 0; // a new head starts arriving
   const head = scanHead(sc, p, len);
+  // A head complete in this call is answered now, and answer() sets the next deadline: the
+  // header deadline would only be replaced in the same dispatch (its clock does not move).
+  if (head > 0) return answer(slot, sc, p, head);
+  if (starts) connSetTimeout(slot, headerTimeout);
   if (head == MORE) return INCOMPLETE;
-  if (head < 0) return refuse(slot, refusal(-head));
-  return answer(slot, sc, p, head);
+  return refuse(slot, refusal(-head));
 }
 
 function refusal(status: i32): Bytes {
