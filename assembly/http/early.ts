@@ -8,7 +8,7 @@
 // Allocates nothing.
 
 import { bytes, copyBytes, equalsLower, sameBytes } from "../bytes";
-import { SEMI, isOws } from "./chars";
+import { CR, SEMI, isOws } from "./chars";
 import { elAt, elEnd, nextElement, tokenEnd } from "./list";
 import {
   Field,
@@ -64,6 +64,17 @@ let lastHostLen: i32 = -1;
 export function isLastHost(p: usize, at: i32, end: i32): bool {
   const len = end - at;
   return len == lastHostLen && sameBytes(p + <usize>at, LAST_HOST, len);
+}
+
+/** The offset of the CR ending a Host value at `at` (its first byte after the colon) that is
+ *  the last one found valid, when all of it and its CR are before `end`; else -1. Its bytes are
+ *  then known to be field-value bytes and a valid host, so the scanner passes them whole. */
+export function lastHostEnd(p: usize, at: i32, end: i32): i32 {
+  const len = lastHostLen;
+  if (len < 0 || end - at <= len) return -1;
+  const cr = at + len;
+  if (<u32>load<u8>(p + <usize>cr) != CR) return -1;
+  return sameBytes(p + <usize>at, LAST_HOST, len) ? cr : -1;
 }
 
 /** validHost() for a Host value at [at, end) (trimmed from [rawAt, rawEnd)), remembering the

@@ -33,7 +33,7 @@
 
 import { COLON, CR, LF, VALUE, isClass, isDigit, isOws, isTchar } from "./chars";
 import { equalsLower, bytes } from "../bytes";
-import { isLastHost, seenAfter, valueError } from "./early";
+import { isLastHost, lastHostEnd, seenAfter, valueError } from "./early";
 import { Field, Head, Scan, SEEN_CODINGS, SEEN_HOST, SEEN_LENGTH } from "./scan-state";
 import { scanLine } from "./scan-line";
 
@@ -75,6 +75,8 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
   while (i < end) {
     const st = s.state;
     if (st == Head.VALUE) {
+      // The usual Host, the last one found valid, is passed whole up to its CR (early.ts).
+      if (s.kind == Field.HOST && i == s.name) i = knownHost(s, p, i, end);
       // The hot loop: value bytes until the CR.
       while (i < end && isClass(<u32>load<u8>(p + <usize>i), VALUE)) i++;
       if (i == end) break;
@@ -197,6 +199,15 @@ function codingsName(s: Scan): i32 {
   s.seen |= SEEN_CODINGS;
   s.kind = Field.CODINGS;
   return 0;
+}
+
+/** From the start of a Host value at i: its CR's offset if it is the last valid one (then no
+ *  check is left for it at the CR), else i. */
+function knownHost(s: Scan, p: usize, i: i32, end: i32): i32 {
+  const cr = lastHostEnd(p, i, end);
+  if (cr < 0) return i;
+  s.kind = Field.OTHER;
+  return cr;
 }
 
 /** A Host, Transfer-Encoding, Connection or Expect value ended at the CR at i (early.ts). */
