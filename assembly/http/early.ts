@@ -74,7 +74,7 @@ export function lastHostEnd(p: usize, at: i32, end: i32): i32 {
   if (len < 0 || end - at <= len) return -1;
   const cr = at + len;
   if (<u32>load<u8>(p + <usize>cr) != CR) return -1;
-  return sameBytes(p + <usize>at, LAST_HOST, len) ? cr : -1;
+  return isLastHost(p, at, cr) ? cr : -1;
 }
 
 /** validHost() for a Host value at [at, end) (trimmed from [rawAt, rawEnd)), remembering the
