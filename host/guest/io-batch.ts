@@ -13,7 +13,11 @@ import { takeCarried } from './carried.ts';
 type Carried = Map<number, Uint8Array> | null;
 
 export class IoBatch {
-  private words = new Int32Array(0); // the memory as i32s, kept until the memory grows
+  // The memory as i32s, and the buffer it views. Checked by identity on every call: the
+  // guest may grow its memory (a new buffer) between any two calls. Not `words.buffer`: that
+  // getter is a C++ builtin call in V8, on every hostcall.
+  private mem = new ArrayBuffer(0);
+  private words = new Int32Array(this.mem);
   private readonly fds = new Int32Array(IO_MANY_MAX);
 
   constructor(
@@ -33,11 +37,14 @@ export class IoBatch {
     carried: Carried = null,
   ): number {
     if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
-    if (ptr + n * IO_RECORD_SIZE > mem.byteLength || area + areaLen > mem.byteLength)
-      return -Errno.EFAULT;
+    const size = mem.byteLength;
+    if (ptr + n * IO_RECORD_SIZE > size || area + areaLen > size) return -Errno.EFAULT;
     if (carried !== null && carried.size > 0 && !send)
       return this.recvCarried(carried, mem, ptr, n, area, areaLen);
-    if (this.words.buffer !== mem) this.words = new Int32Array(mem);
+    if (mem !== this.mem) {
+      this.mem = mem;
+      this.words = new Int32Array(mem);
+    }
     if (n === 1) return this.runOne(mem, ptr >>> 2, area, areaLen, send);
     const words = this.words;
     const fds = this.fds;
