@@ -9,6 +9,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { IO_MANY_MAX } from '../host/abi.ts';
 import { Errno } from '../host/errno.ts';
 import { HandleTable, Kind } from '../host/guest/handles.ts';
 import { IoBatch } from '../host/guest/io-batch.ts';
@@ -35,16 +36,11 @@ function kernelWith(bytes: Map<number, string>): Kernel {
       if (len === 0) return -Errno.EINVAL;
       return ptr + len > mem.byteLength ? -Errno.EFAULT : Math.min(len, 3);
     },
-    recvMany: (
-      fds: Int32Array,
-      mem: ArrayBuffer,
-      ptr: number,
-      n: number,
-      area: number,
-      areaLen: number,
-    ) => ioMany(k, false, fds, mem, ptr, n, area, areaLen),
-    sendMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number) =>
-      ioMany(k, true, fds, mem, ptr, n, 0, 0),
+    ioDescriptors: new Int32Array(IO_MANY_MAX),
+    recvMany: (mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number) =>
+      ioMany(k, false, k.ioDescriptors, mem, ptr, n, area, areaLen),
+    sendMany: (mem: ArrayBuffer, ptr: number, n: number) =>
+      ioMany(k, true, k.ioDescriptors, mem, ptr, n, 0, 0),
   };
   return k as unknown as Kernel;
 }

@@ -1,7 +1,9 @@
 /**
  * The recv_many/send_many hostcalls (docs/ABI.md): the call as a whole is checked here, then
- * every record's handle, and the fds (or errnos) go to the kernel, which does all the records
- * in one call and checks each record's buffer itself.
+ * every record's handle, and the fds (or errnos) go to the kernel through its descriptor array
+ * (contract.ts ioDescriptors, written right before each call: loops sharing a kernel on one
+ * thread take turns, never interleave), which does all the records in one call and checks
+ * each record's buffer itself.
  */
 import { IO_MANY_MAX, IO_RECORD_SIZE } from '../abi.ts';
 import { Errno } from '../errno.ts';
@@ -18,12 +20,14 @@ export class IoBatch {
   // getter is a C++ builtin call in V8, on every hostcall.
   private mem = new ArrayBuffer(0);
   private words = new Int32Array(this.mem);
-  private readonly fds = new Int32Array(IO_MANY_MAX);
+  private readonly fds: Int32Array; // the kernel's (contract.ts ioDescriptors)
 
   constructor(
     private readonly handles: HandleTable,
     private readonly kernel: Kernel,
-  ) {}
+  ) {
+    this.fds = kernel.ioDescriptors;
+  }
 
   /** `n` records at `ptr` of `mem`: recv (into the area where a record's buf is 0) or send.
    *  `carried`: input carried over from a trapped instance, which a recv serves first. */
@@ -51,9 +55,7 @@ export class IoBatch {
     for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4)
       fds[i] = this.handles.fd(words[w]! as Handle, Kind.Conn); // the guest's word, checked here
     const kernel = this.kernel;
-    return send
-      ? kernel.sendMany(fds, mem, ptr, n)
-      : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
+    return send ? kernel.sendMany(mem, ptr, n) : kernel.recvMany(mem, ptr, n, area, areaLen);
   }
 
   /** A batch of one (the guest core's usual batch at one connection), done with the plain
