@@ -1,9 +1,12 @@
 /**
- * The shim's descriptor array for recvMany/sendMany (host/native/io-fds.c, contract.ts
- * `ioDescriptors`): one per thread, in memory the shim owns, read for the first n records
- * only; the memory it is called with is checked on every call, as before it had the array.
- * Run: npx tsx node_modules/uvu/bin.js test native-io-fds
+ * What the host's hot path relies on in the native kernel:
+ * - the shim's descriptor array for recvMany/sendMany (host/native/io-fds.c, contract.ts
+ *   `ioDescriptors`): one per thread, in memory the shim owns, read for the first n records
+ *   only; the memory it is called with is checked on every call, as before it had the array;
+ * - the object loadNative returns has V8's fast properties (host/kernel/native.ts).
+ * Run: npx tsx node_modules/uvu/bin.js test native-hot-path
  */
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
@@ -51,6 +54,22 @@ test('only the first n entries are read, against the memory of this call (grown 
   assert.equal([words[3], words[7]], [-Errno.EBADF, 0x7777], 'one record: entry 0 only');
   assert.is(k.recvMany(memory.buffer, PAGE, 2, 0, 0), 0);
   assert.equal([words[3], words[7]], [-Errno.EBADF, -Errno.ENOTCONN]);
+});
+
+test("loadNative returns an object with fast properties (the addon's own is a dictionary)", () => {
+  // %-natives are parsed by V8 (new Function), not by tsx's transform.
+  const script = `import { createRequire } from 'node:module';
+import { loadNative } from './host/kernel/native.ts';
+const fast = new Function('o', 'return %HasFastProperties(o)');
+const addon = createRequire(import.meta.url)('./build/Release/wasmloop.node');
+console.log(JSON.stringify([fast(loadNative()), fast(addon)]));`;
+  const r = spawnSync(
+    process.execPath,
+    ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script],
+    { encoding: 'utf8', timeout: 20_000 },
+  );
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout), [true, false]);
 });
 
 test.run();
