@@ -7,6 +7,7 @@
       "sources": [
         "host/native/binding.c",
         "host/native/net.c",
+        "host/native/io-fds.c",
         "host/native/inherit.c",
         "host/native/poll.c",
         "host/native/tls.c",

@@ -22,7 +22,8 @@ export function perfCategory(dso: string, sym: string): string {
   if (dso.startsWith('[JIT]')) {
     if (sym.includes('wasm-to-js') || sym.includes('js-to-wasm')) return 'wasm<->JS call wrappers';
     if (sym.includes('wasm-function')) return 'guest wasm code';
-    if (sym.includes('dist/cli.js')) return 'host JS (dist/cli.js: loop.ts, instance.ts)';
+    // The host's bundles: cli.js on the main thread, worker.js on the CLI's worker threads.
+    if (/\/dist\/[\w-]+\.js:/.test(sym)) return 'host JS (dist/*.js: loop.ts, io-batch.ts ...)';
     return 'other JS (Node internals)';
   }
   if (dso === 'wasmloop.node') return 'native shim (wasmloop.node)';

@@ -4,10 +4,12 @@
  *   the result a batch of several gives for the same record;
  * - input carried over from a trapped instance (docs/ABI.md, wl_adopt) is served by recv_many:
  *   the guest core receives only through it, so an adopted connection's carried input must
- *   come from it, in record order with the kernel's records, the area packed the same way.
+ *   come from it, in record order with the kernel's records, the area packed the same way;
+ * - the view of the memory it keeps between calls follows the guest's memory.grow.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { IO_MANY_MAX } from '../host/abi.ts';
 import { Errno } from '../host/errno.ts';
 import { HandleTable, Kind } from '../host/guest/handles.ts';
 import { IoBatch } from '../host/guest/io-batch.ts';
@@ -34,16 +36,11 @@ function kernelWith(bytes: Map<number, string>): Kernel {
       if (len === 0) return -Errno.EINVAL;
       return ptr + len > mem.byteLength ? -Errno.EFAULT : Math.min(len, 3);
     },
-    recvMany: (
-      fds: Int32Array,
-      mem: ArrayBuffer,
-      ptr: number,
-      n: number,
-      area: number,
-      areaLen: number,
-    ) => ioMany(k, false, fds, mem, ptr, n, area, areaLen),
-    sendMany: (fds: Int32Array, mem: ArrayBuffer, ptr: number, n: number) =>
-      ioMany(k, true, fds, mem, ptr, n, 0, 0),
+    ioDescriptors: new Int32Array(IO_MANY_MAX),
+    recvMany: (mem: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number) =>
+      ioMany(k, false, k.ioDescriptors, mem, ptr, n, area, areaLen),
+    sendMany: (mem: ArrayBuffer, ptr: number, n: number) =>
+      ioMany(k, true, k.ioDescriptors, mem, ptr, n, 0, 0),
   };
   return k as unknown as Kernel;
 }
@@ -183,6 +180,27 @@ test('a record the area cannot take leaves the carried input for the next call',
   assert.is(io.run(mem, 0, 1, AREA, AREA_LEN, false, carried), 0);
   assert.is(w[3], 5, 'then the socket');
   assert.is(text(mem, AREA, 5), 'later');
+});
+
+test('after memory.grow, records in the new pages are read from the new buffer', () => {
+  const t = new HandleTable({ maxConnections: 2, listeners: 0 });
+  const a = t.add(10 as Fd, Kind.Conn);
+  const io = new IoBatch(t, kernelWith(new Map()));
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const PAGE = 65536;
+  const first = records(memory.buffer, [[a, 600, 8]]);
+  assert.is(io.run(memory.buffer, 0, 1, 0, 0, true), 0);
+  assert.is(first[3], 3, 'sent before growing: the view is made');
+  memory.grow(1); // detaches the buffer the batch has seen
+  for (const n of [1, 2]) {
+    const w = new Int32Array(memory.buffer, PAGE, 8);
+    w.set([a, PAGE + 600, 8, 0x7777, a, PAGE + 700, 5, 0x7777]);
+    assert.is(io.run(memory.buffer, PAGE, n, 0, 0, true), 0);
+    assert.equal(
+      [...w.subarray(0, 4 * n)].filter((_, i) => i % 4 === 3),
+      n === 1 ? [3] : [3, 3],
+    );
+  }
 });
 
 test.run();

@@ -20,6 +20,7 @@ import {
   until,
   untouchedOutside,
 } from './helpers/kernel-backends.ts';
+import { withDescriptors } from './helpers/raw-kernel.ts';
 
 /** Stand-ins in BAD_CALLS for the case's connection and its 16-byte memory. */
 const FD = Symbol('the connection');
@@ -59,14 +60,13 @@ const BAD_CALLS: [string, unknown[]][] = [
   ['shutdown', [FD, 3]],
   ['shutdown', [FD]],
   ['close', [2 ** 31]],
-  ['sendMany', [[FD], MEM, 0, 1]],
-  ['sendMany', [new Uint32Array(1), MEM, 0, 1]],
-  ['sendMany', [new Int32Array(1), MEM, 0, 2]],
-  ['sendMany', [new Int32Array(5000), MEM, 0, 4097]],
-  ['sendMany', [new Int32Array(1), MEM, 0.5, 1]],
-  ['recvMany', [new Int32Array(1), MEM, 0, 1, 0]],
-  ['recvMany', [new Int32Array(1), MEM, 0, 1, -1, 4]],
-  ['recvMany', [new Int32Array(1), MEM, 0, -1, 0, 0]],
+  ['sendMany', [[FD], 0, 1]],
+  ['sendMany', [new Int32Array(4), 0, 1]],
+  ['sendMany', [MEM, 0, 4097]],
+  ['sendMany', [MEM, 0.5, 1]],
+  ['recvMany', [MEM, 0, 1, 0]],
+  ['recvMany', [MEM, 0, 1, -1, 4]],
+  ['recvMany', [MEM, 0, -1, 0, 0]],
 ];
 
 /** `template` with FD and MEM replaced, in nested arrays too. */
@@ -96,7 +96,7 @@ async function recvIntoSmallArea(
     [0, 147],
     [0, 151],
   ]);
-  assert.is(k.recvMany(Int32Array.of(b.fd, a.fd, a.fd), mem, 0, 3, 600, 150), 0);
+  assert.is(withDescriptors(k, [b.fd, a.fd, a.fd]).recvMany(mem, 0, 3, 600, 150), 0);
   assert.equal([w[1], w[3], w[7], w[11]], [600, 4, EAGAIN, -Errno.EINVAL]);
   assert.equal([w[5], w[9]], [0, 0], 'no address for a record that received nothing');
   assert.is(Buffer.from(mem, 600, 4).toString(), 'more');
@@ -116,8 +116,8 @@ const CONTRACT_IO: Record<string, (b: Backend) => void | Promise<void>> = {
         [250, 10],
         [133, 6],
       ]);
-      const fds = Int32Array.of(c.fd, -Errno.EBADF, c.fd, c.fd, c.fd);
-      assert.is(b.k.sendMany(fds, mem, 0, 5), 0);
+      const fds = [c.fd, -Errno.EBADF, c.fd, c.fd, c.fd];
+      assert.is(withDescriptors(b.k, fds).sendMany(mem, 0, 5), 0);
       assert.equal(
         [w[3], w[7], w[11], w[15], w[19]],
         [5, -Errno.EBADF, -Errno.EINVAL, -Errno.EFAULT, 6],
@@ -144,7 +144,10 @@ const CONTRACT_IO: Record<string, (b: Backend) => void | Promise<void>> = {
         [512, 100],
         [0, 100],
       ]);
-      assert.is(k.recvMany(Int32Array.of(a.fd, b.fd, a.fd, -Errno.EBADF), mem, 0, 4, 200, 300), 0);
+      assert.is(
+        withDescriptors(k, [a.fd, b.fd, a.fd, -Errno.EBADF]).recvMany(mem, 0, 4, 200, 300),
+        0,
+      );
       assert.equal(
         [w[1], w[3], w[5], w[7], w[9], w[11], w[15]],
         [200, 5, 205, 6, 512, EAGAIN, -Errno.EBADF],
@@ -164,12 +167,12 @@ const CONTRACT_IO: Record<string, (b: Backend) => void | Promise<void>> = {
     c.write('pending');
     readable(k, c.fd);
     const mem = filled(64);
-    const fds = Int32Array.of(c.fd, c.fd);
+    withDescriptors(k, [c.fd, c.fd]);
     ioRecords(mem, [[32, 8]]);
-    assert.is(k.recvMany(fds, mem, 56, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
-    assert.is(k.recvMany(fds, mem, 0, 1, 32, 33), -Errno.EFAULT, 'an area past the end');
-    assert.is(k.sendMany(fds, mem, 48, 2), -Errno.EFAULT);
-    assert.is(k.recvMany(fds, mem, 0xfffffff0, 2, 0, 0), -Errno.EFAULT, 'no 32-bit wrap-around');
+    assert.is(k.recvMany(mem, 56, 1, 0, 0), -Errno.EFAULT, 'a record past the end');
+    assert.is(k.recvMany(mem, 0, 1, 32, 33), -Errno.EFAULT, 'an area past the end');
+    assert.is(k.sendMany(mem, 48, 2), -Errno.EFAULT);
+    assert.is(k.recvMany(mem, 0xfffffff0, 2, 0, 0), -Errno.EFAULT, 'no 32-bit wrap-around');
     assert.is(new Int32Array(mem)[3], 0x7eadbeef, 'no result written');
     assert.is(await recvReady(k, c.fd, mem, 0, 64), 7, 'the pending bytes are all still there');
     assert.is(c.text(), '', 'nothing was sent');
@@ -177,7 +180,7 @@ const CONTRACT_IO: Record<string, (b: Backend) => void | Promise<void>> = {
     const dv = new DataView(mem);
     [0, 32, 1, 0x7eadbeef].forEach((v, i) => dv.setUint32(2 + 4 * i, v, true));
     assert.is(
-      k.sendMany(fds, mem, 2, 1),
+      k.sendMany(mem, 2, 1),
       b.name === 'sim' ? -Errno.EINVAL : 0,
       'a record at an unaligned address',
     );

@@ -49,7 +49,7 @@ async function client(port: number) {
 
 // ---- the shim's own surface ------------------------------------------------------------------
 
-test('exports exactly the Kernel methods plus pollStart/pollTarget/pollStop, adoptListener/dupListener and the tls* methods', () => {
+test('exports exactly the Kernel methods and ioDescriptors, plus pollStart/pollTarget/pollStop, adoptListener/dupListener and the tls* methods', () => {
   const names = [
     'epollCreate',
     'epollCtl',
@@ -72,7 +72,7 @@ test('exports exactly the Kernel methods plus pollStart/pollTarget/pollStop, ado
     ...['tlsContext', 'tlsContextSwap', 'tlsContextAdd', 'tlsContextLimits', 'tlsContextFree'],
     ...['tlsContextStats', 'tlsListener', 'tlsListenerId', 'tlsInfo', 'tlsWake'],
   ];
-  assert.equal(Object.keys(k).sort(), [...names].sort());
+  assert.equal(Object.keys(k).sort(), [...names, 'ioDescriptors'].sort());
   for (const n of names) assert.type((k as unknown as Record<string, unknown>)[n], 'function');
 });
 

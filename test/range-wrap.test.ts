@@ -21,7 +21,7 @@ import { Errno } from '../host/errno.ts';
 import { SHUT_WR, type Kernel } from '../host/kernel/contract.ts';
 import { loadNative } from '../host/kernel/native.ts';
 import { SimKernel } from '../host/kernel/sim/kernel.ts';
-import { raw, type RawKernel } from './helpers/raw-kernel.ts';
+import { raw, withDescriptors, type RawKernel } from './helpers/raw-kernel.ts';
 import { EFAULT, MEM_SIZE, WRAP_LEN, WRAP_PTR, WRAP_RECORDS } from './helpers/range-wrap.ts';
 
 interface Fixture {
@@ -41,8 +41,9 @@ interface Fixture {
  *  the native case runs in a child, so that a broken shim fails this test, not the run. */
 function nativeRecordArrayWrap(): number[] {
   const script = `import { loadNative } from './host/kernel/native.ts';
-const k = loadNative(), mem = new ArrayBuffer(${MEM_SIZE}), fds = Int32Array.of(1 << 30, 1 << 30);
-console.log(JSON.stringify([k.recvMany(fds, mem, ${WRAP_RECORDS}, 2, 0, 0), k.sendMany(fds, mem, ${WRAP_RECORDS}, 2)]));`;
+const k = loadNative(), mem = new ArrayBuffer(${MEM_SIZE});
+k.ioDescriptors.set([1 << 30, 1 << 30]);
+console.log(JSON.stringify([k.recvMany(mem, ${WRAP_RECORDS}, 2, 0, 0), k.sendMany(mem, ${WRAP_RECORDS}, 2)]));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
     encoding: 'utf8',
     timeout: 20_000,
@@ -96,8 +97,8 @@ function simFixture(): Fixture {
   assert.is(k.shutdown(shut, SHUT_WR), 0);
   const mem = new ArrayBuffer(MEM_SIZE);
   const recordArrayWrap = () => [
-    k.recvMany(Int32Array.of(idle, idle), mem, WRAP_RECORDS, 2, 0, 0),
-    k.sendMany(Int32Array.of(shut, shut), mem, WRAP_RECORDS, 2),
+    withDescriptors(raw(k), [idle, idle]).recvMany(mem, WRAP_RECORDS, 2, 0, 0),
+    withDescriptors(raw(k), [shut, shut]).sendMany(mem, WRAP_RECORDS, 2),
   ];
   return { k: raw(k), ep: k.epollCreate(), idle, shut, recordArrayWrap, close() {} };
 }
@@ -133,7 +134,7 @@ const KERNEL_CASES: Record<string, (f: Fixture, mem: ArrayBuffer) => void> = {
     mem,
   ) => {
     const w = records(mem, 0, [[0, 16]]);
-    assert.is(f.k.recvMany(Int32Array.of(f.idle), mem, 0, 1, WRAP_PTR, WRAP_LEN), EFAULT);
+    assert.is(withDescriptors(f.k, [f.idle]).recvMany(mem, 0, 1, WRAP_PTR, WRAP_LEN), EFAULT);
     assert.equal([w[1], w[3]], [0, 0x7eadbeef], 'record untouched');
   },
 
@@ -142,13 +143,13 @@ const KERNEL_CASES: Record<string, (f: Fixture, mem: ArrayBuffer) => void> = {
       [WRAP_PTR, WRAP_LEN],
       [64, 8],
     ]);
-    assert.is(f.k.recvMany(Int32Array.of(f.idle, f.idle), mem, 0, 2, 0, 0), 0);
+    assert.is(withDescriptors(f.k, [f.idle, f.idle]).recvMany(mem, 0, 2, 0, 0), 0);
     assert.equal([w[3], w[7]], [EFAULT, -Errno.EAGAIN]);
     w = records(mem, 0, [
       [WRAP_PTR, WRAP_LEN],
       [64, 8],
     ]);
-    assert.is(f.k.sendMany(Int32Array.of(f.shut, f.shut), mem, 0, 2), 0);
+    assert.is(withDescriptors(f.k, [f.shut, f.shut]).sendMany(mem, 0, 2), 0);
     assert.equal([w[3], w[7]], [EFAULT, -Errno.EPIPE]);
   },
 };

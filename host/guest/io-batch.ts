@@ -1,7 +1,9 @@
 /**
  * The recv_many/send_many hostcalls (docs/ABI.md): the call as a whole is checked here, then
- * every record's handle, and the fds (or errnos) go to the kernel, which does all the records
- * in one call and checks each record's buffer itself.
+ * every record's handle, and the fds (or errnos) go to the kernel through its descriptor array
+ * (contract.ts ioDescriptors, written right before each call: loops sharing a kernel on one
+ * thread take turns, never interleave), which does all the records in one call and checks
+ * each record's buffer itself.
  */
 import { IO_MANY_MAX, IO_RECORD_SIZE } from '../abi.ts';
 import { Errno } from '../errno.ts';
@@ -13,13 +15,19 @@ import { takeCarried } from './carried.ts';
 type Carried = Map<number, Uint8Array> | null;
 
 export class IoBatch {
-  private words = new Int32Array(0); // the memory as i32s, kept until the memory grows
-  private readonly fds = new Int32Array(IO_MANY_MAX);
+  // The memory as i32s, and the buffer it views. Checked by identity on every call: the
+  // guest may grow its memory (a new buffer) between any two calls. Not `words.buffer`: that
+  // getter is a C++ builtin call in V8, on every hostcall.
+  private mem = new ArrayBuffer(0);
+  private words = new Int32Array(this.mem);
+  private readonly fds: Int32Array; // the kernel's (contract.ts ioDescriptors)
 
   constructor(
     private readonly handles: HandleTable,
     private readonly kernel: Kernel,
-  ) {}
+  ) {
+    this.fds = kernel.ioDescriptors;
+  }
 
   /** `n` records at `ptr` of `mem`: recv (into the area where a record's buf is 0) or send.
    *  `carried`: input carried over from a trapped instance, which a recv serves first. */
@@ -33,20 +41,21 @@ export class IoBatch {
     carried: Carried = null,
   ): number {
     if (n < 0 || n > IO_MANY_MAX || (ptr & 3) !== 0) return -Errno.EINVAL;
-    if (ptr + n * IO_RECORD_SIZE > mem.byteLength || area + areaLen > mem.byteLength)
-      return -Errno.EFAULT;
+    const size = mem.byteLength;
+    if (ptr + n * IO_RECORD_SIZE > size || area + areaLen > size) return -Errno.EFAULT;
     if (carried !== null && carried.size > 0 && !send)
       return this.recvCarried(carried, mem, ptr, n, area, areaLen);
-    if (this.words.buffer !== mem) this.words = new Int32Array(mem);
+    if (mem !== this.mem) {
+      this.mem = mem;
+      this.words = new Int32Array(mem);
+    }
     if (n === 1) return this.runOne(mem, ptr >>> 2, area, areaLen, send);
     const words = this.words;
     const fds = this.fds;
     for (let i = 0, w = ptr >>> 2; i < n; i++, w += 4)
       fds[i] = this.handles.fd(words[w]! as Handle, Kind.Conn); // the guest's word, checked here
     const kernel = this.kernel;
-    return send
-      ? kernel.sendMany(fds, mem, ptr, n)
-      : kernel.recvMany(fds, mem, ptr, n, area, areaLen);
+    return send ? kernel.sendMany(mem, ptr, n) : kernel.recvMany(mem, ptr, n, area, areaLen);
   }
 
   /** A batch of one (the guest core's usual batch at one connection), done with the plain

@@ -80,26 +80,26 @@ export interface Kernel {
   /** send from memory[ptr, ptr+len) with MSG_NOSIGNAL: bytes sent or -errno. len 0 is -EINVAL. */
   send(fd: Fd, memory: ArrayBuffer, ptr: number, len: number): number;
   /**
+   * The descriptors of the next recvMany/sendMany: entry i is record i's descriptor, or a
+   * negative errno the caller already decided. IO_MANY_MAX entries, owned by the kernel (the
+   * shim's memory, one per thread: handing it over once spares the shim a typed-array lookup
+   * per call); the caller writes entries 0..n-1 right before each call.
+   */
+  readonly ioDescriptors: Int32Array;
+  /**
    * `n` recv calls in one (the `recv_many` hostcall, docs/ABI.md). Record i is the 16
    * bytes at `memory[ptr + 16 i ..]` (u32 handle, u32 buf, u32 len, i32 result, little-endian);
-   * `fds[i]` is its descriptor, or a negative errno the caller already decided, which is stored
-   * as its result untouched. Each record is done in order exactly as `recv(fds[i], memory, buf,
-   * len)` and its return value stored in `result`, except that `buf` 0 means "in the area": the
-   * bytes go to the first free byte of `memory[area, area + areaLen)`, whose address is stored
-   * in `buf`, if `len` bytes are free there, else the result is -EAGAIN; `len` > `areaLen` is
-   * -EINVAL. Returns 0, or -EFAULT when the records or the area do not fit in memory (nothing
-   * done), -EINVAL for bad arguments.
+   * `ioDescriptors[i]` is its descriptor, or a negative errno the caller already decided,
+   * which is stored as its result untouched. Each record is done in order exactly as
+   * `recv(ioDescriptors[i], memory, buf, len)` and its return value stored in `result`, except
+   * that `buf` 0 means "in the area": the bytes go to the first free byte of `memory[area,
+   * area + areaLen)`, whose address is stored in `buf`, if `len` bytes are free there, else the
+   * result is -EAGAIN; `len` > `areaLen` is -EINVAL. Returns 0, or -EFAULT when the records or
+   * the area do not fit in memory (nothing done), -EINVAL for bad arguments.
    */
-  recvMany(
-    fds: Int32Array,
-    memory: ArrayBuffer,
-    ptr: number,
-    n: number,
-    area: number,
-    areaLen: number,
-  ): number;
+  recvMany(memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number;
   /** `n` send calls in one, as `recvMany` (without an area). */
-  sendMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number): number;
+  sendMany(memory: ArrayBuffer, ptr: number, n: number): number;
   /** shutdown(fd, how): 0 or -errno. */
   shutdown(fd: Fd, how: number): number;
   /** close(fd): 0 or -errno. */

@@ -99,7 +99,10 @@ export function loadNative(): NativeKernel {
   let cause: unknown;
   for (const path of ADDON_PATHS) {
     try {
-      cached = require(PACKAGE_ROOT + path) as NativeKernel;
+      // A copy: the addon's exports object, filled by napi_define_properties, is left in V8's
+      // dictionary mode, so every `kernel.recvMany` of the host's optimized code was a LoadIC
+      // lookup; a plain object with the same methods has fast properties.
+      cached = { ...(require(PACKAGE_ROOT + path) as NativeKernel) };
       return cached;
     } catch (err) {
       cause = err;

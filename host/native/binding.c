@@ -21,6 +21,7 @@
 
 #include "convert.h"
 #include "errno.h"
+#include "io-fds.h"
 #include "net.h"
 #include "poll.h"
 #include "tls-binding.h"
@@ -157,24 +158,22 @@ static napi_value wl__js_send(napi_env env, napi_callback_info info) {
 }
 
 /*
- * recvMany(fds, memory, ptr, n, area, areaLen) / sendMany(fds, memory, ptr, n): fds is an
- * Int32Array from the host, one descriptor (or errno) per record; the records are done by
- * wl__io_many (net.c), which checks each against the memory. Returns 0, or -EINVAL/-EFAULT for
- * the call as a whole (then no record was touched).
+ * recvMany(memory, ptr, n, area, areaLen) / sendMany(memory, ptr, n): record i's descriptor
+ * (or errno) is entry i of the env's `ioDescriptors` (io-fds.c), written by the host; the
+ * records are done by wl__io_many (net.c), which checks each against the memory. Returns 0, or
+ * -EINVAL/-EFAULT for the call as a whole (then no record was touched).
  */
 static napi_value wl__js_io_many(napi_env env, napi_callback_info info, bool is_send) {
-  napi_value argv[6];
-  napi_typedarray_type type;
-  size_t count, size;
-  void *fds, *data;
+  napi_value argv[5];
+  const int32_t *fds = wl__io_fds(env);
+  size_t size;
+  void *data;
   uint32_t ptr, area = 0, area_len = 0;
   int64_t n;
-  if (!wl__args(env, info, is_send ? 4 : 6, argv) ||
-      napi_get_typedarray_info(env, argv[0], &type, &count, &fds, NULL, NULL) != napi_ok ||
-      type != napi_int32_array || !wl__u32(env, argv[2], &ptr) ||
-      !wl__int(env, argv[3], 0, WL__MAX_IO, &n) || (size_t)n > count ||
-      (!is_send && (!wl__u32(env, argv[4], &area) || !wl__u32(env, argv[5], &area_len))) ||
-      napi_get_arraybuffer_info(env, argv[1], &data, &size) != napi_ok) {
+  if (fds == NULL || !wl__args(env, info, is_send ? 3 : 5, argv) || !wl__u32(env, argv[1], &ptr) ||
+      !wl__int(env, argv[2], 0, WL__MAX_IO, &n) ||
+      (!is_send && (!wl__u32(env, argv[3], &area) || !wl__u32(env, argv[4], &area_len))) ||
+      napi_get_arraybuffer_info(env, argv[0], &data, &size) != napi_ok) {
     return WL__EINVAL(env);
   }
   return wl__num(env, wl__io_many(fds, data, size, ptr, (uint32_t)n, area, area_len, is_send));
@@ -285,7 +284,7 @@ NAPI_MODULE_INIT() {
 #undef WL__METHOD
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) !=
           napi_ok ||
-      !wl__tls_define(env, exports)) {
+      !wl__tls_define(env, exports) || !wl__io_fds_define(env, exports)) {
     return NULL;
   }
   return exports;

@@ -18,3 +18,10 @@ export type RawKernel<K> = {
 export function raw<K>(kernel: K): RawKernel<K> {
   return kernel as unknown as RawKernel<K>;
 }
+
+/** `fds` written into the kernel's descriptor array (contract.ts ioDescriptors), record by
+ *  record, as the host does right before recvMany/sendMany; returns `k` for the call. */
+export function withDescriptors<K extends { ioDescriptors: Int32Array }>(k: K, fds: number[]): K {
+  k.ioDescriptors.set(fds);
+  return k;
+}

@@ -12,6 +12,7 @@ import {
   MAX_EVENTS,
 } from '../contract.ts';
 import type { Fd, Kernel, SockAddr } from '../contract.ts';
+import { IO_MANY_MAX } from '../../abi.ts';
 import { Errno } from '../../errno.ts';
 import { isIP } from 'node:net';
 import { ALLOWED_EVENTS, Epoll } from './epoll.ts';
@@ -43,6 +44,7 @@ export class SimSyscalls implements Kernel {
   /** The fault knobs; mutable at any time. */
   faults: SimFaults;
   readonly tally = new FaultTally(); // what the faults did, kind by kind (host/kernel/sim/faults.ts)
+  readonly ioDescriptors = new Int32Array(IO_MANY_MAX);
   protected readonly rng: Random;
   protected readonly fds: FdTable<Entry>;
   protected readonly ports = new PortTable();
@@ -172,19 +174,12 @@ export class SimSyscalls implements Kernel {
     return sendConn(sock, memory, ptr, len, this.rng, this.faults, this.tally);
   }
 
-  recvMany(
-    fds: Int32Array,
-    memory: ArrayBuffer,
-    ptr: number,
-    n: number,
-    area: number,
-    areaLen: number,
-  ): number {
-    return ioMany(this, false, fds, memory, ptr, n, area, areaLen);
+  recvMany(memory: ArrayBuffer, ptr: number, n: number, area: number, areaLen: number): number {
+    return ioMany(this, false, this.ioDescriptors, memory, ptr, n, area, areaLen);
   }
 
-  sendMany(fds: Int32Array, memory: ArrayBuffer, ptr: number, n: number): number {
-    return ioMany(this, true, fds, memory, ptr, n, 0, 0);
+  sendMany(memory: ArrayBuffer, ptr: number, n: number): number {
+    return ioMany(this, true, this.ioDescriptors, memory, ptr, n, 0, 0);
   }
 
   shutdown(fd: number, how: number): number {
