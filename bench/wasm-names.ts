@@ -78,6 +78,12 @@ function functionNames(name: Buffer): Map<number, string> {
   return out;
 }
 
+/** Function index -> name from the name section of `wasm`, or null without one. */
+export function nameSectionNames(wasm: Buffer): Map<number, string> | null {
+  const ns = sections(wasm).find((x) => x.id === 0 && x.name === 'name');
+  return ns ? functionNames(ns.body) : null;
+}
+
 /** Names for `built` (a copy of wasm/NAME.wasm), compiled from assembly/apps/NAME.ts; the
  *  compile runs in the current directory, which must be the repository root. */
 export async function guestFunctionNames(built: string): Promise<Map<number, string> | null> {

@@ -1,7 +1,8 @@
 // The request line of a head (RFC 9112 3), byte by byte for scan.ts's scanHead, resuming where
 // the last call stopped; its choices and statuses are the ones scan.ts's header lists. The
-// common shapes take tight paths (a run of plain target bytes, "HTTP/1.1" read with one
-// compare) that end in the state the byte-by-byte checks would reach. Under hello's rules
+// common shapes take tight paths (the usual line whole from its first byte, a run of plain
+// target bytes, "HTTP/1.1" read with one compare) that end in the state the byte-by-byte
+// checks would reach. Under hello's rules
 // (limits.ts useHelloRules) the target is any bytes but SP and CTL, with no %XX check.
 
 import { CR, HEX, LF, PERCENT, SP, isClass, isDigit, isTchar } from "./chars";
@@ -12,6 +13,15 @@ const HTTP_SLASH: u64 = 0x2f50545448; // "HTTP/" little-endian, for the version 
 
 /** Request-line bytes from i until the line ends or `end`; the new offset or -status. */
 export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
+  if (s.state == Head.START && i < end) {
+    i = usualLine(s, p, i, end);
+    if (s.state == Head.FIELD) return i;
+  }
+  return lineBytes(s, p, i, end);
+}
+
+/** scanLine's byte-by-byte checks, from i in any request-line state. */
+function lineBytes(s: Scan, p: usize, i: i32, end: i32): i32 {
   for (; i < end; i++) {
     if (s.state == Head.TARGET) {
       i = targetRun(s, p, i, end);
@@ -51,6 +61,38 @@ export function scanLine(s: Scan, p: usize, i: i32, end: i32): i32 {
     }
   }
   return i;
+}
+
+/** The request line from its first byte at i, in one pass without a state store per byte:
+ *  the method's tchars, SP, a run of plain target bytes, SP, "HTTP/1.1" or "HTTP/1.0", CR, LF.
+ *  Where the line is anything else, or not all here, it stops at the byte it cannot take in
+ *  the state (and with the offsets) the byte-by-byte checks would have reached there, and
+ *  returns that byte's offset: scanLine's loop goes on from it, so each byte is read once. A
+ *  first byte that is no tchar (CR of an empty line, or an error) is left to that loop too. */
+function usualLine(s: Scan, p: usize, i: i32, end: i32): i32 {
+  if (!isTchar(<u32>load<u8>(p + <usize>i))) return i;
+  s.method = i;
+  s.state = Head.METHOD;
+  // Method bytes past max-method-bytes are METHOD's to refuse (501), as byte by byte.
+  const methodRun = min(end, i + maxMethodBytes);
+  let m = i + 1;
+  while (m < methodRun && isTchar(<u32>load<u8>(p + <usize>m))) m++;
+  if (m == end || <u32>load<u8>(p + <usize>m) != SP) return m;
+  const t = m + 1;
+  s.target = t;
+  s.state = Head.TARGET;
+  const e = targetRun(s, p, t, end);
+  if (e == end || e == t || <u32>load<u8>(p + <usize>e) != SP) return e;
+  const v = e + 1;
+  s.version = v;
+  s.state = Head.VERSION;
+  if (!usualVersion(s, p, v, end)) return v;
+  // LINE_LF at the CR, as scanLine takes it: its LF, when here, ends the line.
+  if (v + 9 < end && <u32>load<u8>(p + <usize>v + 9) == LF) {
+    s.state = Head.FIELD;
+    return v + 10;
+  }
+  return v + 9;
 }
 
 /** Plain target bytes from i (no "%", within max-target-bytes), in one tight loop; the byte

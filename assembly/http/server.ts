@@ -35,7 +35,16 @@ import { headerTimeoutMs, maxBodyBytes, maxHeaders, readLimits } from "./limits"
 import { Phase, Request } from "./request";
 import { Response } from "./response";
 import { MORE, scanHead } from "./scan";
-import { releaseIdle, requestAt, responseAt, salvageSlot, slotsInit, takeRequest } from "./slots";
+import {
+  giveBack,
+  holdsNothing,
+  releaseIdle,
+  requestAt,
+  responseAt,
+  salvageSlot,
+  slotsInit,
+  takeRequest,
+} from "./slots";
 import { putAscii } from "./put";
 
 /** Room the output must have before the next request is taken off the input: pipelined
@@ -94,8 +103,10 @@ function httpClose(slot: u32): void {
 
 /** DataFn: runs the request cycle over [ptr, ptr+len); returns the bytes consumed. */
 function httpData(slot: u32, ptr: usize, len: i32): i32 {
-  const used = serveInput(takeRequest(slot), responseAt(slot), ptr, len);
-  releaseIdle(slot);
+  const req = takeRequest(slot);
+  const res = responseAt(slot);
+  const used = serveInput(req, res, ptr, len);
+  if (holdsNothing(req, res)) giveBack(slot, req, res);
   return used;
 }
 

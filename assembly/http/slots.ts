@@ -24,19 +24,27 @@ export function slotsInit(): void {
 }
 
 /** The slot's request, or null while the connection is idle between requests. */
-export function requestAt(slot: u32): Request | null {
+// @ts-ignore: decorator
+@inline export function requestAt(slot: u32): Request | null {
   return unchecked(requests[slot]);
 }
 
 /** The slot's response; only while requestAt(slot) is not null. */
-export function responseAt(slot: u32): Response {
+// @ts-ignore: decorator
+@inline export function responseAt(slot: u32): Response {
   return unchecked(responses[slot])!;
 }
 
 /** The slot's request, taken from the pool (waiting for a head) if it had none. */
-export function takeRequest(slot: u32): Request {
+// @ts-ignore: decorator
+@inline export function takeRequest(slot: u32): Request {
   const had = unchecked(requests[slot]);
-  if (had !== null) return had;
+  return had !== null ? had : takeSpare(slot);
+}
+
+/** A pooled pair, or a new one, for the slot. A pooled request is as a new one, waiting for a
+ *  head with its scan reset and no body deadline: releaseIdle gives back no other. */
+function takeSpare(slot: u32): Request {
   let req: Request;
   let res: Response;
   if (spares > 0) {
@@ -49,16 +57,21 @@ export function takeRequest(slot: u32): Request {
     req = new Request(slot);
     res = new Response(slot);
   }
-  req.phase = Phase.HEAD;
-  req.scan.reset();
-  req.bodyDeadline = 0;
   unchecked((requests[slot] = req));
   unchecked((responses[slot] = res));
   return req;
 }
 
+/** True when the slot's pair holds nothing between requests: no partial head (so its scan is
+ *  reset: finish() resets it, and a head is only left at pos 0 once that ran), no output
+ *  waiting, no onDrain pending. Its body deadline is 0 then too (settle clears it). */
+// @ts-ignore: decorator
+@inline export function holdsNothing(req: Request, res: Response): bool {
+  return req.phase == Phase.HEAD && req.scan.pos == 0 && res.spill.length == 0 && !res.drainWanted;
+}
+
 /** Gives the slot's pair back if the connection holds nothing between requests, or (`closed`)
- *  with its buffers emptied. */
+ *  with its buffers emptied and its request readied for a head. */
 export function releaseIdle(slot: u32, closed: bool = false): void {
   const req = unchecked(requests[slot]);
   if (req === null) return;
@@ -69,10 +82,15 @@ export function releaseIdle(slot: u32, closed: bool = false): void {
     res.head.clear();
     res.stage.clear();
     res.spill.clear();
-  } else {
-    if (req.phase != Phase.HEAD || req.scan.pos != 0) return;
-    if (res.spill.length != 0 || res.drainWanted) return;
-  }
+    req.phase = Phase.HEAD; // as takeSpare gives a pooled request out
+    req.scan.reset();
+    req.bodyDeadline = 0;
+  } else if (!holdsNothing(req, res)) return;
+  giveBack(slot, req, res);
+}
+
+/** Puts the slot's pair in the pool; the connection holds none after. */
+export function giveBack(slot: u32, req: Request, res: Response): void {
   req.forgetCallbacks(); // its slot's callbacks end with it: a pooled request registered none
   unchecked((spareRequests[spares] = req));
   unchecked((spareResponses[spares] = res));
