@@ -5,10 +5,10 @@
  *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
  *    blocks the thread: the rest of the program runs as usual. The shim's uv_poll callback
  *    fetches the events into the guest's ring in C (the poll's target, kept on the current
- *    instance by `aim()`) before it enters JS with them, and while wake-ups come in bursts the
- *    driver polls again, up to BURST_ROUNDS rounds per wake-up. The cost over the blocking
- *    driver is an epoll nested in libuv's (libuv's own epoll_pwait calls per wake-up) and a
- *    napi_make_callback per wake-up.
+ *    instance by `aim()`) before it enters JS with them; then, up to BURST_ROUNDS rounds per
+ *    wake-up, it polls again after a burst, or lingers for the next event while Node has
+ *    nothing to do (`linger()`). The cost over the blocking driver is an epoll nested in
+ *    libuv's (libuv's own epoll_pwait calls per wake-up) and a napi_make_callback per wake-up.
  *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
  *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
  *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
@@ -39,10 +39,14 @@ const RESTART_POLL_MS = 10;
  *  the bound that keeps Node's timers, immediates and other sockets running under constant
  *  load, each round being one short dispatch. */
 const BURST_ROUNDS = 8;
-/** A round that found fewer events than this ends the wake-up. At low concurrency a wake-up
- *  brings one event and the next is a network round trip away: polling again would find
- *  nothing and only add an epoll_wait per wake-up. */
+/** A round that found at least this many events is followed by a poll that does not wait;
+ *  one with fewer by a linger (`linger()`): at low concurrency a wake-up brings one event and
+ *  the next is a network round trip away, so a poll would find nothing. */
 const BURST_MIN_EVENTS = 2;
+/** How long one linger waits at most for the guest's next event. Shorter timeouts cost more
+ *  than they save on the VMs measured (a timer shorter than the scheduler tick is programmed
+ *  into the clock device and cancelled on every wait: docs/PERFORMANCE.md). */
+const LINGER_MS = 10;
 
 export class NativeLoop implements WasmLoop {
   readonly done: Promise<void>;
@@ -196,19 +200,36 @@ export class NativeLoop implements WasmLoop {
   };
 
   /** The libuv driver's wake-up: `n` events were fetched into the ring in C (or none could be:
-   *  n < 0, so the first round polls from here), then more rounds while each finds a burst. */
+   *  n < 0, so the first round polls from here), then up to BURST_ROUNDS rounds in all: after a
+   *  burst another poll, after a round of one event a linger, ending at the first empty round. */
   private readonly onReady = (n: number): void => {
     const loop = this.loop;
     if (n >= 0) loop.fetched(n);
     else n = loop.tick();
     loop.counters.endSlice(performance.now());
-    for (let round = 1; round < BURST_ROUNDS && n >= BURST_MIN_EVENTS && !loop.closed; round++) {
-      n = loop.tick();
+    for (let round = 1; round < BURST_ROUNDS && n > 0 && !loop.closed; round++) {
+      n = n >= BURST_MIN_EVENTS ? loop.tick() : this.linger();
       loop.counters.endSlice(performance.now());
     }
     this.aim();
     this.armTls();
   };
+
+  /** Waits inside the wake-up for the guest's next event, rather than in libuv, and dispatches
+   *  it: at low concurrency that saves a libuv iteration (and its zero-timeout epoll_pwait) and
+   *  an entry into JS per message. The shim returns 0 as soon as Node has anything to do (an fd
+   *  of its own ready, a timer due, an immediate queued); only the idle end of a wait, up to
+   *  LINGER_MS, counts as busy in Node's event-loop utilization. Not with TLS listeners: what
+   *  the shim's TLS owes the guest is announced by a timer armed when the wake-up ends
+   *  (armTls). Returns the events dispatched (0: none; the wake-up ends). */
+  private linger(): number {
+    if (this.tls || this.poll === null) return 0;
+    this.aim(); // the round before may have grown memory or trapped
+    if (this.aimedGuest === null) return 0;
+    const n = this.opts.native.pollLinger(this.poll, LINGER_MS);
+    if (n > 0) this.loop.fetched(n);
+    return n;
+  }
 
   /** The libuv driver's timer for the shim's TLS (see `tls`); the blocking driver needs none,
    *  since its epoll_wait is bounded by the same deadlines in C. */
