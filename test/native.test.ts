@@ -49,7 +49,7 @@ async function client(port: number) {
 
 // ---- the shim's own surface ------------------------------------------------------------------
 
-test('exports exactly the Kernel methods and ioDescriptors, plus pollStart/pollTarget/pollStop, adoptListener/dupListener and the tls* methods', () => {
+test('exports exactly the Kernel methods and ioDescriptors, plus pollStart/pollTarget/pollStop/pollLinger, adoptListener/dupListener and the tls* methods', () => {
   const names = [
     'epollCreate',
     'epollCtl',
@@ -67,6 +67,7 @@ test('exports exactly the Kernel methods and ioDescriptors, plus pollStart/pollT
     'pollStart',
     'pollTarget',
     'pollStop',
+    'pollLinger',
     'adoptListener',
     'dupListener',
     ...['tlsContext', 'tlsContextSwap', 'tlsContextAdd', 'tlsContextLimits', 'tlsContextFree'],

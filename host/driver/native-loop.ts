@@ -2,13 +2,12 @@
  * A Loop on the calling thread (the main thread, or one worker thread), with one of two drivers:
  *
  *  - `libuv` (the default on the calling thread, workers: 0): the epoll fd is watched with uv_poll, so the loop
- *    wakes when the kernel has events, and the guest's deadlines are Node timers. Nothing
- *    blocks the thread: the rest of the program runs as usual. The shim's uv_poll callback
+ *    wakes when the kernel has events, and the guest's deadlines are Node timers. Node's own
+ *    work is never held up: the rest of the program runs as usual. The shim's uv_poll callback
  *    fetches the events into the guest's ring in C (the poll's target, kept on the current
- *    instance by `aim()`) before it enters JS with them, and while wake-ups come in bursts the
- *    driver polls again, up to BURST_ROUNDS rounds per wake-up. The cost over the blocking
- *    driver is an epoll nested in libuv's (libuv's own epoll_pwait calls per wake-up) and a
- *    napi_make_callback per wake-up.
+ *    instance by `aim()`) before it enters JS with them; then, up to BURST_ROUNDS rounds per
+ *    wake-up, it polls again after a burst, or lingers for the next event while Node has
+ *    nothing to do (`linger()`). Over the blocking driver it costs the nested epoll's calls.
  *  - `blocking` (the worker threads' default, so the CLI's and embedding's): the thread waits in our own
  *    epoll_wait, with the guest's next deadline as its timeout, like a C epoll server. Every
  *    SLICE_MS it yields to Node for one turn, so signals, timers and worker messages are still
@@ -39,10 +38,15 @@ const RESTART_POLL_MS = 10;
  *  the bound that keeps Node's timers, immediates and other sockets running under constant
  *  load, each round being one short dispatch. */
 const BURST_ROUNDS = 8;
-/** A round that found fewer events than this ends the wake-up. At low concurrency a wake-up
- *  brings one event and the next is a network round trip away: polling again would find
- *  nothing and only add an epoll_wait per wake-up. */
+/** A round with at least this many events is followed by a poll, one with fewer by a linger
+ *  (`linger()`): at low concurrency the next event is a network round trip away. */
 const BURST_MIN_EVENTS = 2;
+/** A linger's longest wait. Not shorter: on the VMs measured a timer shorter than the tick is
+ *  programmed into the clock device, and cancelled, at µs each (docs/PERFORMANCE.md). */
+const LINGER_MS = 10;
+/** Wake-ups that skip their linger after one that found nothing: where the next event comes
+ *  through Node (a client on the same loop) a linger is a syscall for nothing. */
+const LINGER_SKIPS = 16;
 
 export class NativeLoop implements WasmLoop {
   readonly done: Promise<void>;
@@ -53,6 +57,7 @@ export class NativeLoop implements WasmLoop {
   private aimedMemory: ArrayBuffer | null = null;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
+  private lingerSkips = 0; // see LINGER_SKIPS
   private graceTimer: NodeJS.Timeout | undefined;
   private graceEnd = Infinity; // when the grace period of close() ends
   private slice: NodeJS.Immediate | NodeJS.Timeout | undefined;
@@ -195,20 +200,36 @@ export class NativeLoop implements WasmLoop {
         : setImmediate(this.runSlice);
   };
 
-  /** The libuv driver's wake-up: `n` events were fetched into the ring in C (or none could be:
-   *  n < 0, so the first round polls from here), then more rounds while each finds a burst. */
+  /** The libuv driver's wake-up: `n` events fetched into the ring in C (n < 0: none could be,
+   *  the first round polls from here), then up to BURST_ROUNDS rounds in all: a poll after a
+   *  burst, a linger after one event; the first empty round ends it. */
   private readonly onReady = (n: number): void => {
     const loop = this.loop;
     if (n >= 0) loop.fetched(n);
     else n = loop.tick();
     loop.counters.endSlice(performance.now());
-    for (let round = 1; round < BURST_ROUNDS && n >= BURST_MIN_EVENTS && !loop.closed; round++) {
-      n = loop.tick();
-      loop.counters.endSlice(performance.now());
+    for (let round = 1; round < BURST_ROUNDS && n > 0 && !loop.closed; round++) {
+      n = n >= BURST_MIN_EVENTS ? loop.tick() : this.linger();
+      if (loop.counters.sliceStart >= 0) loop.counters.endSlice(performance.now());
     }
     this.aim();
     this.armTls();
   };
+
+  /** Waits inside the wake-up for the guest's next event, rather than in libuv, and dispatches
+   *  it: at low concurrency a libuv iteration and an entry into JS saved per message. The shim
+   *  returns 0 as soon as Node has work (an fd ready, a timer due, an immediate queued); the idle
+   *  end of a wait (up to LINGER_MS) counts as busy in Node's event-loop utilization. Not with
+   *  TLS listeners (their timer is armed as the wake-up ends). Returns the events dispatched. */
+  private linger(): number {
+    if (this.tls || this.poll === null || this.lingerSkips-- > 0) return 0;
+    this.aim(); // the round before may have grown memory or trapped
+    if (this.aimedGuest === null) return 0;
+    const n = this.opts.native.pollLinger(this.poll, LINGER_MS);
+    if (n > 0) this.loop.fetched(n);
+    else this.lingerSkips = LINGER_SKIPS;
+    return n;
+  }
 
   /** The libuv driver's timer for the shim's TLS (see `tls`); the blocking driver needs none,
    *  since its epoll_wait is bounded by the same deadlines in C. */

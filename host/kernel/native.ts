@@ -32,6 +32,9 @@ export interface NativeKernel extends Kernel {
   pollTarget(handle: object, memory: ArrayBuffer | null, ptr?: number, maxEvents?: number): number;
   /** Stops a poll: 0, -EBADF if it was already stopped, -EINVAL if not a poll handle. */
   pollStop(handle: object): number;
+  /** Waits up to `maxMs` for the poll's events unless Node's loop has work first: the count
+   *  fetched into the target, 0, or -errno. */
+  pollLinger(handle: object, maxMs: number): number;
   /** An inherited fd (host/listen-fds.ts) checked to be a listening IPv4/IPv6 TCP socket and
    *  made non-blocking and close-on-exec: 0, or -EBADF, -ENOTSOCK, -EINVAL (a socket that is
    *  not a listening stream), -EAFNOSUPPORT (e.g. a Unix socket). */

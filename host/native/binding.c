@@ -280,6 +280,7 @@ NAPI_MODULE_INIT() {
       WL__METHOD("pollStart", wl__js_poll_start),
       WL__METHOD("pollTarget", wl__js_poll_target),
       WL__METHOD("pollStop", wl__js_poll_stop),
+      WL__METHOD("pollLinger", wl__js_poll_linger), /* converts its own arguments (poll.c) */
   };
 #undef WL__METHOD
   if (napi_define_properties(env, exports, sizeof methods / sizeof methods[0], methods) !=

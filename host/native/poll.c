@@ -4,14 +4,16 @@
  * uv callback fetches the ready events into it with epoll_wait(..., 0) before entering JS, so a
  * wake-up makes one crossing into JS instead of two; it then calls the function with the
  * count, or not at all when there was nothing. Without a target (or when the target no longer
- * fits its ArrayBuffer) the function gets a negative errno and drains the fd itself.
+ * fits its ArrayBuffer) the function gets a negative errno and drains the fd itself. The
+ * function may linger (wl__js_poll_linger): wait for the next events itself, fetched the same
+ * way, for as long as Node's loop has nothing else to do.
  *
  * Lifetime: the struct has two owners, the JS external returned by wl__poll_start (until it
  * is garbage-collected) and the uv handle (until uv_close's callback). It is freed when both
  * let go, so wl__poll_stop on a stale handle only ever reads a live struct and sees `stopped`.
- * Everything that needs the env (references, async context, cleanup hook) is released
- * synchronously by wl__poll_shut, which runs either inside a JS call (pollStop) or inside the
- * env's cleanup hook, while the env is still valid.
+ * Everything that needs the env (references, async context, cleanup hook), and the linger
+ * set, is released synchronously by wl__poll_shut, which runs either inside a JS call
+ * (pollStop) or inside the env's cleanup hook, while the env is still valid.
  *
  * No static mutable state: per-poll state hangs off the handle returned to JS, so the module
  * loads in any number of envs (main thread and workers).
@@ -21,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "abi.h"
@@ -40,6 +44,7 @@ struct wl__poll {
   uint32_t target_off; /* where the ring starts in it */
   int target_max;      /* how many 12-byte records the ring holds */
   int epfd;
+  int linger_fd; /* epoll of {epfd, libuv's backend fd} for wl__poll_linger, or -1 */
   unsigned owners;
   bool hooked;  /* the env cleanup hook is registered */
   bool stopped; /* wl__poll_shut has run; nothing will call the callback again */
@@ -75,6 +80,8 @@ static void wl__poll_shut(struct wl__poll *p) {
   if (p->target) napi_delete_reference(p->env, p->target);
   p->callback = p->receiver = p->target = NULL;
   p->async = NULL;
+  if (p->linger_fd >= 0) close(p->linger_fd);
+  p->linger_fd = -1;
   if (p->owners & WL__OWNER_UV) {
     uv_poll_stop(&p->handle);
     uv_close((uv_handle_t *)&p->handle, wl__poll_closed);
@@ -177,6 +184,7 @@ int wl__poll_start(napi_env env, int epfd, napi_value callback, napi_value *hand
   if (p == NULL) return r < 0 ? r : -WL__WASI_ENOMEM;
   p->env = env;
   p->epfd = epfd;
+  p->linger_fd = -1;
   r = wl__poll_init_js(env, p, callback) ? wl__poll_init_uv(env, p, epfd) : -WL__WASI_ENOMEM;
   if (r == 0 && (*handle = wl__poll_external(env, p)) != NULL) return 0;
   /* Failed part-way: the external, if made, still owns p and will free it when collected. */
@@ -224,4 +232,57 @@ int wl__poll_target(napi_env env, napi_value handle, napi_value buffer, uint32_t
   p->target_off = off;
   p->target_max = max;
   return 0;
+}
+
+/* The linger set: epfd (data 0) and the loop's own backend fd (data 1), made on first use. */
+static int wl__poll_linger_fd(struct wl__poll *p) {
+  if (p->linger_fd >= 0) return p->linger_fd;
+  int fd = epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return -1;
+  struct epoll_event ours = {.events = EPOLLIN, .data = {.u32 = 0}};
+  struct epoll_event node = {.events = EPOLLIN, .data = {.u32 = 1}};
+  if (epoll_ctl(fd, EPOLL_CTL_ADD, p->epfd, &ours) != 0 ||
+      epoll_ctl(fd, EPOLL_CTL_ADD, uv_backend_fd(p->handle.loop), &node) != 0) {
+    close(fd);
+    return -1;
+  }
+  return p->linger_fd = fd;
+}
+
+/*
+ * libuv's own wait, made from inside one of its callbacks: it ends where libuv's would have
+ * ended for something other than our epfd. uv_backend_timeout is 0 while libuv has work queued
+ * (immediates, pending callbacks, closing handles) and otherwise the time to its next timer,
+ * counted from the loop's clock, hence uv_update_time first. The backend fd is readable whenever
+ * any fd libuv watches is ready, our epfd included (libuv's uv_poll watches it): so our epfd
+ * ready wins, and the backend alone ready means Node has I/O of its own. 0 then, or on
+ * timeout, a signal (EINTR) or when the set cannot be made: the caller goes back to libuv.
+ */
+static int wl__poll_linger(napi_env env, napi_value handle, int max_ms) {
+  struct wl__poll *p;
+  int r = wl__poll_of(env, handle, &p);
+  if (r < 0) return r;
+  if (p->stopped) return -WL__WASI_EBADF;
+  uv_loop_t *loop = p->handle.loop;
+  uv_update_time(loop);
+  int timeout = uv_backend_timeout(loop);
+  if (timeout == 0) return 0;
+  if (timeout < 0 || timeout > max_ms) timeout = max_ms;
+  int fd = wl__poll_linger_fd(p);
+  if (fd < 0) return 0;
+  struct epoll_event ready[2];
+  int n = epoll_wait(fd, ready, 2, timeout);
+  bool ours = (n > 0 && ready[0].data.u32 == 0) || (n > 1 && ready[1].data.u32 == 0);
+  return ours ? wl__poll_fetch(env, p) : 0;
+}
+
+/* pollLinger(handle, maxMs 0..1000) -> events fetched | 0 | -errno. Its argument conversion is
+ * here rather than in binding.c, so the method table is all binding.c holds of it. */
+napi_value wl__js_poll_linger(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int64_t ms = 0;
+  if (!wl__args(env, info, 2, argv) || !wl__int(env, argv[1], 0, 1000, &ms)) {
+    return WL__EINVAL(env);
+  }
+  return wl__num(env, wl__poll_linger(env, argv[0], (int)ms));
 }

@@ -1,6 +1,7 @@
 /*
  * Hanging an epoll fd on Node's libuv loop (uv_poll): the calling-thread driver's wake-up.
- * binding.c converts the JS arguments; this file owns the handle's whole lifecycle.
+ * binding.c converts the JS arguments (pollLinger's are converted in poll.c); this file owns the
+ * handle's whole lifecycle.
  */
 #ifndef WL_POLL_H
 #define WL_POLL_H
@@ -28,5 +29,13 @@ int wl__poll_stop(napi_env env, napi_value handle);
  * 0, -EFAULT (the range is outside the buffer), -EINVAL (not a poll), -EBADF (stopped).
  */
 int wl__poll_target(napi_env env, napi_value handle, napi_value buffer, uint32_t off, int max);
+
+/*
+ * The JS method pollLinger(handle, maxMs): waits up to maxMs (less if a libuv timer is due
+ * sooner; not at all if libuv has work pending) for events on the poll's epfd, unless one of
+ * libuv's own fds gets one first. The count fetched into the target, 0 (libuv has something,
+ * or the time is up), or a negative WASI errno (-EINVAL: bad arguments; -EBADF: stopped).
+ */
+napi_value wl__js_poll_linger(napi_env env, napi_callback_info info);
 
 #endif
