@@ -56,8 +56,10 @@ test('only the first n entries are read, against the memory of this call (grown 
   assert.equal([words[3], words[7]], [-Errno.EBADF, -Errno.ENOTCONN]);
 });
 
-test("loadNative returns an object with fast properties (the addon's own is a dictionary)", () => {
-  // %-natives are parsed by V8 (new Function), not by tsx's transform.
+test('loadNative returns an object with fast properties, whatever mode the addon is in', () => {
+  // %-natives are parsed by V8 (new Function), not by tsx's transform. The addon's own mode
+  // depends on its property count (29 exports: a dictionary; 30: fast, with Node 20), so only
+  // loadNative's object is asserted; the addon's is printed for the record.
   const script = `import { createRequire } from 'node:module';
 import { loadNative } from './host/kernel/native.ts';
 const fast = new Function('o', 'return %HasFastProperties(o)');
@@ -69,7 +71,8 @@ console.log(JSON.stringify([fast(loadNative()), fast(addon)]));`;
     { encoding: 'utf8', timeout: 20_000 },
   );
   assert.is(r.status, 0, r.stderr);
-  assert.equal(JSON.parse(r.stdout), [true, false]);
+  const [copy, addon] = JSON.parse(r.stdout) as [boolean, boolean];
+  assert.ok(copy, `loadNative's object is in dictionary mode (the addon's fast: ${addon})`);
 });
 
 test.run();

@@ -102,9 +102,10 @@ export function loadNative(): NativeKernel {
   let cause: unknown;
   for (const path of ADDON_PATHS) {
     try {
-      // A copy: the addon's exports object, filled by napi_define_properties, is left in V8's
-      // dictionary mode, so every `kernel.recvMany` of the host's optimized code was a LoadIC
-      // lookup; a plain object with the same methods has fast properties.
+      // A copy: the addon's exports object, filled by napi_define_properties, can be left in
+      // V8's dictionary mode (it was with 29 exports, not with 30), and then every
+      // `kernel.recvMany` of the host's optimized code is a LoadIC lookup; a plain object with
+      // the same methods has fast properties.
       cached = { ...(require(PACKAGE_ROOT + path) as NativeKernel) };
       return cached;
     } catch (err) {
