@@ -31,6 +31,7 @@
 #include "convert.h"
 #include "errno.h"
 #include "net.h"
+#include "sys.h"
 
 enum { WL__OWNER_JS = 1, WL__OWNER_UV = 2 };
 
@@ -271,7 +272,7 @@ static int wl__poll_linger(napi_env env, napi_value handle, int max_ms) {
   int fd = wl__poll_linger_fd(p);
   if (fd < 0) return 0;
   struct epoll_event ready[2];
-  int n = epoll_wait(fd, ready, 2, timeout);
+  int n = wl__sys_epoll_wait(fd, ready, 2, timeout); /* once per message at one connection */
   bool ours = (n > 0 && ready[0].data.u32 == 0) || (n > 1 && ready[1].data.u32 == 0);
   return ours ? wl__poll_fetch(env, p) : 0;
 }
