@@ -147,8 +147,7 @@ export function settle(c: Conn): void {
   switch (c.state) {
     case State.READING:
       if (owed) toWriting(c);
-      else if (draining && !inPending(c)) toLinger(c);
-      else setInterest(c, READ_INTEREST);
+      else settleIdleReading(c);
       break;
     case State.CLOSING:
       if (owed) setInterest(c, EPOLLOUT);
@@ -161,6 +160,14 @@ export function settle(c: Conn): void {
     default:
       unreachable();
   }
+}
+
+/** settle() of a READING connection that owes nothing (every keep-alive turn's end, which
+ *  afterSend reaches knowing that): it reads on, or lingers once draining with no input. */
+// @ts-ignore: decorator
+@inline export function settleIdleReading(c: Conn): void {
+  if (draining && !inPending(c)) toLinger(c);
+  else setInterest(c, READ_INTEREST);
 }
 
 /** The interest a state needs: usually the one it has (no epoll_ctl, and no call). */

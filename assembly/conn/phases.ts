@@ -34,6 +34,7 @@ import {
   toClosed,
   openReading,
   settle,
+  settleIdleReading,
   toHalfClosedOrClosed,
   toLinger,
   toReading,
@@ -227,7 +228,7 @@ function afterSend(c: Conn, slot: u32): void {
       // A stream that finished was holding the rest of the input back: offer it again. (No new
       // bytes may ever arrive to do it: a pipelining client waits for its answers.)
       if (rounds > 0 && inPending(c)) serveInput(c, slot);
-      else settle(c);
+      else settleIdleReading(c); // settle(c), knowing nothing is owed (checked above)
       break;
     default:
       break; // LINGER: nothing is owed

@@ -36,14 +36,18 @@ import { Phase, Request } from "./request";
 import { Response } from "./response";
 import { MORE, scanHead } from "./scan";
 import {
+  endLoan,
   giveBack,
+  heldRequest,
+  heldResponse,
   holdsNothing,
+  lend,
+  lentResponse,
   releaseIdle,
   requestAt,
   responseAt,
   salvageSlot,
   slotsInit,
-  takeRequest,
 } from "./slots";
 import { putAscii } from "./put";
 
@@ -101,15 +105,21 @@ function httpClose(slot: u32): void {
   releaseIdle(slot, true);
 }
 
-/** DataFn: runs the request cycle over [ptr, ptr+len); returns the bytes consumed. */
+/** DataFn: runs the request cycle over [ptr, ptr+len); returns the bytes consumed. A connection
+ *  idle between requests (every keep-alive read) is lent the ready pair for this call. */
 function httpData(slot: u32, ptr: usize, len: i32): i32 {
-  const req = takeRequest(slot);
-  const res = responseAt(slot);
+  const held = heldRequest(slot);
+  const req = held !== null ? held : lend(slot);
+  const res = held !== null ? heldResponse(slot) : lentResponse();
   const used = serveInput(req, res, ptr, len);
-  if (holdsNothing(req, res)) giveBack(slot, req, res);
+  if (held === null) endLoan(slot, req, res);
+  else if (holdsNothing(req, res)) giveBack(slot, req, res);
   return used;
 }
 
+/** httpData's one call: inlined, every read's path. */
+// @ts-ignore: decorator
+@inline
 function serveInput(req: Request, res: Response, ptr: usize, len: i32): i32 {
   const slot = req.slot;
   let used = 0;

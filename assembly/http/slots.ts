@@ -1,7 +1,8 @@
-// Each connection's Request and Response. A pair is taken from a pool when a request starts to
-// arrive and given back when the connection waits for the next one with nothing held (no
-// partial head, no output waiting, no onDrain pending), so an idle keep-alive connection holds
-// no SDK state at all: 10,000 idle connections cost the core's table and no more. Pairs are
+// Each connection's Request and Response. A read of an idle connection borrows the pool's top
+// pair (lend); the connection keeps it only if the read leaves it holding something (a partial
+// head, output waiting, an onDrain pending, a body to come), and gives it back once it waits
+// for the next request with nothing held, so an idle keep-alive connection holds no SDK state
+// at all: 10,000 idle connections cost the core's table and no more. Pairs are
 // reused forever (the `stub` runtime never frees); there are never more than connections busy
 // at once.
 
@@ -21,45 +22,95 @@ export function slotsInit(): void {
   responses = new StaticArray<Response | null>(n);
   spareRequests = new StaticArray<Request | null>(n);
   spareResponses = new StaticArray<Response | null>(n);
+  readyNext(0);
 }
 
+/** No pair is lent: a slot number no connection has. */
+const NOT_LENT: u32 = 0xffffffff;
+/** The pair the next read of an idle connection borrows (lend), outside the pool: reading it
+ *  takes two globals, and a read that leaves it holding nothing (every keep-alive request
+ *  answered at once) gives it back by doing nothing. Set in slotsInit, never null after. */
+let readyRequest = changetype<Request>(0);
+let readyResponse = changetype<Response>(0);
+/** The slot the ready pair is lent to, during that httpData call only; a trap leaves it set,
+ *  so the dead instance's salvage still finds the culprit's pair. */
+let lentSlot: u32 = NOT_LENT;
+
 /** The slot's request, or null while the connection is idle between requests. */
-// @ts-ignore: decorator
-@inline export function requestAt(slot: u32): Request | null {
-  return unchecked(requests[slot]);
+export function requestAt(slot: u32): Request | null {
+  const held = unchecked(requests[slot]);
+  if (held !== null || slot != lentSlot) return held;
+  return readyRequest;
 }
 
 /** The slot's response; only while requestAt(slot) is not null. */
+export function responseAt(slot: u32): Response {
+  const held = unchecked(responses[slot]);
+  if (held !== null || slot != lentSlot) return held!;
+  return readyResponse;
+}
+
+/** The request the slot holds between reads, or null (then httpData lends it one). */
 // @ts-ignore: decorator
-@inline export function responseAt(slot: u32): Response {
+@inline export function heldRequest(slot: u32): Request | null {
+  return unchecked(requests[slot]);
+}
+
+/** The slot's held response; only while heldRequest(slot) is not null. */
+// @ts-ignore: decorator
+@inline export function heldResponse(slot: u32): Response {
   return unchecked(responses[slot])!;
 }
 
-/** The slot's request, taken from the pool (waiting for a head) if it had none. */
+/** Lends the ready pair to the slot for one read; the response is lentResponse(). It is as a
+ *  new request, waiting for a head with its scan reset and no body deadline: releaseIdle and
+ *  endLoan give back no other. */
 // @ts-ignore: decorator
-@inline export function takeRequest(slot: u32): Request {
-  const had = unchecked(requests[slot]);
-  return had !== null ? had : takeSpare(slot);
+@inline export function lend(slot: u32): Request {
+  const req = readyRequest;
+  req.slot = slot;
+  readyResponse.slot = slot;
+  lentSlot = slot;
+  return req;
 }
 
-/** A pooled pair, or a new one, for the slot. A pooled request is as a new one, waiting for a
- *  head with its scan reset and no body deadline: releaseIdle gives back no other. */
-function takeSpare(slot: u32): Request {
-  let req: Request;
-  let res: Response;
-  if (spares > 0) {
-    spares--;
-    req = unchecked(spareRequests[spares])!;
-    res = unchecked(spareResponses[spares])!;
-    req.slot = slot;
-    res.slot = slot;
-  } else {
-    req = new Request(slot);
-    res = new Response(slot);
-  }
+/** The response lent with lend()'s request. */
+// @ts-ignore: decorator
+@inline export function lentResponse(): Response {
+  return readyResponse;
+}
+
+/** The read is over: the lent pair stays ready if it holds nothing, else the slot keeps it (a
+ *  partial head, output waiting, an onDrain, a body to come) and the pool readies another. */
+// @ts-ignore: decorator
+@inline export function endLoan(
+  slot: u32,
+  req: Request,
+  res: Response,
+): void {
+  lentSlot = NOT_LENT;
+  if (holdsNothing(req, res))
+    req.forgetCallbacks(); // a ready request registered none
+  else keepLent(slot, req, res);
+}
+
+function keepLent(slot: u32, req: Request, res: Response): void {
   unchecked((requests[slot] = req));
   unchecked((responses[slot] = res));
-  return req;
+  readyNext(slot);
+}
+
+/** The ready pair from the pool, or a new one (the pool is empty only while every pair made
+ *  so far belongs to a connection: pairs never outnumber connections + 1). */
+function readyNext(slot: u32): void {
+  if (spares > 0) {
+    spares--;
+    readyRequest = unchecked(spareRequests[spares])!;
+    readyResponse = unchecked(spareResponses[spares])!;
+  } else {
+    readyRequest = new Request(slot);
+    readyResponse = new Response(slot);
+  }
 }
 
 /** True when the slot's pair holds nothing between requests: no partial head (so its scan is
@@ -82,7 +133,7 @@ export function releaseIdle(slot: u32, closed: bool = false): void {
     res.head.clear();
     res.stage.clear();
     res.spill.clear();
-    req.phase = Phase.HEAD; // as takeSpare gives a pooled request out
+    req.phase = Phase.HEAD; // as lend() gives a pooled request out
     req.scan.reset();
     req.bodyDeadline = 0;
   } else if (!holdsNothing(req, res)) return;
