@@ -4,7 +4,7 @@
 // or "Connection: close" delimiting (HTTP/1.0). Output the connection cannot take yet waits in
 // `spill` and the connection stops reading until it is sent (backpressure).
 
-import { connReserve, connWantDrain, connWrote } from "../socket";
+import { connReserve, connWantDrain, connWriteAll, connWrote } from "../socket";
 import { HeadLines } from "./head-lines";
 import { ByteBuf } from "./buffers";
 import { asciiLength, putAscii, putAsciiString, putHex } from "./put";
@@ -14,7 +14,7 @@ import { drainFns } from "./callbacks";
 import { Handler } from "./handler";
 import { checkHeaderCached } from "./literal-lines";
 import { encode, Framed, headScratch, putHead, scratch } from "./response-head";
-import { isLiteral, keep, keptFor, keptTextBytes, putKept } from "./whole-response";
+import { isLiteral, keep, KEPT, keptFor, keptTextBytes } from "./whole-response";
 
 /** Body bytes held back before the head is sent, so that a response ended within them gets a
  *  Content-Length; a larger body is sent chunked (Go's net/http does the same). */
@@ -174,15 +174,33 @@ export class Response extends HeadLines {
 
   /** The usual end(): with nothing staged or waiting, the head and the body are written in one
    *  piece straight into the output, the body encoded in place (no copy through `scratch`).
-   *  False, with nothing done, when the output has no room for them or framing says otherwise. */
-  private endWhole(s: string): bool {
+   *  False, with nothing done, when the output has no room for them or framing says otherwise.
+   *  Inlined into end(): the kept response's test and copy are the whole of a repeated fixed
+   *  answer, so they cost no call of their own; the formatted path is endFormatted(). */
+  // @ts-ignore: decorator
+  @inline private endWhole(s: string): bool {
     if (this.stage.length != 0 || this.spill.length != 0) return false;
     // Every part fixed: the whole response may be the one kept (whole-response.ts).
     const fixed =
       isLiteral(s) && this.head.length == 0 && this.declared < 0 && !this.awaitsContinue;
     const shape = fixed ? this.shape() : 0;
+    if (fixed) {
+      const len = keptFor(this.code, this.lits, s, shape);
+      if (len > 0 && connWriteAll(this.slot, KEPT, len)) {
+        // No decide() or forgetLines(): once ended, nothing reads the framing or the lines,
+        // and begin() resets them for the next response (only `sent` and the flags are read).
+        this.committed = true;
+        this.sent = keptTextBytes;
+        this.ended = true;
+        return true;
+      }
+    }
+    return this.endFormatted(s, fixed, shape);
+  }
+
+  /** endWhole() past the kept response: the head formatted, the text encoded after it. */
+  private endFormatted(s: string, fixed: bool, shape: i32): bool {
     const lits = this.lits; // putHead forgets them
-    if (fixed && this.endKept(keptFor(this.code, lits, s, shape))) return true;
     const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
     const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);
     if (this.declared >= 0 && this.declared != <i64>n) return false;
@@ -197,20 +215,6 @@ export class Response extends HeadLines {
     connWrote(this.slot, k + body);
     this.committed = true;
     this.sent = n;
-    this.ended = true;
-    return true;
-  }
-
-  /** endWhole() with the kept response of `len` bytes (0: none fits); false if no room. */
-  private endKept(len: i32): bool {
-    const at = len > 0 ? connReserve(this.slot, len) : 0;
-    if (at == 0) return false;
-    putKept(at);
-    connWrote(this.slot, len);
-    // No decide() or forgetLines(): once ended, nothing reads the framing or the lines, and
-    // begin() resets them for the next response (only `sent` and the flags are read after).
-    this.committed = true;
-    this.sent = keptTextBytes;
     this.ended = true;
     return true;
   }
