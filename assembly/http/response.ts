@@ -172,34 +172,36 @@ export class Response extends HeadLines {
     this.stage.clear();
   }
 
-  /** The usual end(): with nothing staged or waiting, the head and the body are written in one
-   *  piece straight into the output, the body encoded in place (no copy through `scratch`).
-   *  False, with nothing done, when the output has no room for them or framing says otherwise.
-   *  Inlined into end(): the kept response's test and copy are the whole of a repeated fixed
-   *  answer, so they cost no call of their own; the formatted path is endFormatted(). */
+  /** The usual end(): with nothing staged or waiting, the head and the body in one piece
+   *  straight into the output (false, nothing done, if it has no room or framing says
+   *  otherwise). Inlined: the kept response's test and copy cost no call of their own. */
   // @ts-ignore: decorator
   @inline private endWhole(s: string): bool {
     if (this.stage.length != 0 || this.spill.length != 0) return false;
-    // Every part fixed: the whole response may be the one kept (whole-response.ts).
-    const fixed =
-      isLiteral(s) && this.head.length == 0 && this.declared < 0 && !this.awaitsContinue;
-    const shape = fixed ? this.shape() : 0;
-    if (fixed) {
-      const len = keptFor(this.code, this.lits, s, shape);
+    if (this.isFixed(s)) {
+      const len = keptFor(this.code, this.lits, s, this.shape());
       if (len > 0 && connWriteAll(this.slot, KEPT, len)) {
-        // No decide() or forgetLines(): once ended, nothing reads the framing or the lines,
-        // and begin() resets them for the next response (only `sent` and the flags are read).
+        // No decide() or forgetLines(): once ended only `sent` and the flags are read.
         this.committed = true;
         this.sent = keptTextBytes;
         this.ended = true;
         return true;
       }
     }
-    return this.endFormatted(s, fixed, shape);
+    return this.endFormatted(s);
   }
 
-  /** endWhole() past the kept response: the head formatted, the text encoded after it. */
-  private endFormatted(s: string, fixed: bool, shape: i32): bool {
+  /** Every part fixed: the whole response may be the one kept (whole-response.ts). */
+  // @ts-ignore: decorator
+  @inline private isFixed(s: string): bool {
+    return isLiteral(s) && this.head.length == 0 && this.declared < 0 && !this.awaitsContinue;
+  }
+
+  /** endWhole() past the kept response: the head formatted, the text encoded in place after
+   *  it (no copy through `scratch`). */
+  private endFormatted(s: string): bool {
+    const fixed = this.isFixed(s); // as endWhole found it: nothing has changed since
+    const shape = this.shape();
     const lits = this.lits; // putHead forgets them
     const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
     const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);

@@ -29,8 +29,8 @@ export let keptTextBytes: i32 = 0;
  *  `shape` holds what else shapes the bytes (HEAD, close, HTTP/1.0). */
 export function keptFor(code: i32, lits: u64, text: string, shape: i32): i32 {
   dateLine(); // its generation moves when the second changes
-  const same = code == keptCode && lits == keptLits && changetype<usize>(text) == keptText;
-  return same && shape == keptShape && dateGeneration == keptDate ? keptBytes : 0;
+  if (code != keptCode || lits != keptLits || changetype<usize>(text) != keptText) return 0;
+  return shape == keptShape && dateGeneration == keptDate ? keptBytes : 0;
 }
 
 /** Keeps the response of `len` bytes just written at `at` for these parts. */
