@@ -34,8 +34,11 @@ export function equalsLower(ptr: usize, len: i32, b: Bytes): bool {
  *  are copied here: memory.copy leaves wasm for a runtime call (V8's memory_copy_wrapper), which
  *  costs more than a few loads and stores. From 8 bytes on, the tail is one 8-byte copy that
  *  overlaps the last whole one, not a loop of single bytes; from 32 on, 32 bytes a turn (each
- *  turn of a wasm loop also checks V8's stack guard), the tail 32 bytes overlapping. */
-export function copyBytes(dst: usize, src: usize, n: i32): i32 {
+ *  turn of a wasm loop also checks V8's stack guard), the tail 32 bytes overlapping. Inlined:
+ *  the usual copy is a response or a head of 100-200 bytes, where the call's frame, stack
+ *  check and reloads were a fifth of the copy's instructions (docs/PERFORMANCE.md). */
+// @ts-ignore: decorator
+@inline export function copyBytes(dst: usize, src: usize, n: i32): i32 {
   if (n > COPY_IN_WASM) {
     memory.copy(dst, src, <usize>n);
     return n;

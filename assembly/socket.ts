@@ -109,6 +109,20 @@ export function connWrote(slot: u32, len: i32): void {
   conn(slot).outEnd += len;
 }
 
+/** Copies all `len` bytes from `ptr` to the output, or none when it has no room for them all
+ *  now (connReserve + copy + connWrote in one call; a response kept whole, http/response.ts). */
+export function connWriteAll(slot: u32, ptr: usize, len: i32): bool {
+  const c = conn(slot);
+  if (BUF_SIZE - (c.outEnd - c.outStart) < len) return false;
+  // The usual output, a buffer with room at its tail, without outTail's call.
+  const at =
+    c.outBuf != 0 && BUF_SIZE - c.outEnd >= len ? c.outBuf + <usize>c.outEnd : outTail(c, len);
+  if (at == 0) return false;
+  copyBytes(at, ptr, len);
+  c.outEnd += len;
+  return true;
+}
+
 /** The output's first free byte, with `len` bytes after it when the buffer has room for them
  *  (moving what is waiting to the front if needed); 0 when no buffer could be had. */
 function outTail(c: Conn, len: i32): usize {

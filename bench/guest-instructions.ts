@@ -5,7 +5,7 @@
  * a change of a few instructions per request shows, where samples resolve ~4 ns at best. It
  * counts instructions, not time (docs/PERFORMANCE.md, SDK seventh round, has both side by side).
  *
- *   node --import tsx bench/guest-instructions.ts [--depth 16] [--peers 50] [--top 25]
+ *   node --import tsx bench/guest-instructions.ts [--depth 16] [--peers 50] [--top 25] [--head browser]
  *        GUEST.wasm [GUEST2.wasm ...]
  *
  * How guest code is told apart: V8 calls a wasm function through its jump table (on x64,
@@ -29,6 +29,7 @@ const { values: opt, positionals: guests } = parseArgs({
     depth: { type: 'string', default: '16' },
     peers: { type: 'string', default: '50' },
     top: { type: 'string', default: '25' },
+    head: { type: 'string', default: 'wrk' },
   },
 });
 const ROUNDS = [100, 700];
@@ -39,7 +40,8 @@ const tsx = fileURLToPath(import.meta.resolve('tsx'));
 /** One callgrind run of the loop over `wasm`, `rounds` rounds after the warm-up. */
 function record(wasm: string, rounds: number, out: string): Promise<void> {
   const node = [process.execPath, '--no-liftoff', '--single-threaded', '--import', tsx, loop];
-  const args = ['--child', '--depth', opt.depth!, '--peers', opt.peers!, '--warm', '200'];
+  const args = ['--child', '--depth', opt.depth!, '--peers', opt.peers!, '--head', opt.head!];
+  args.push('--warm', '200');
   const vg = ['--tool=callgrind', '--smc-check=all-non-file', `--callgrind-out-file=${out}`];
   const child = spawn('valgrind', [...vg, ...node, ...args, '--rounds', `${rounds}`, wasm], {
     stdio: ['ignore', 'ignore', 'pipe'],

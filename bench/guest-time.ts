@@ -5,12 +5,13 @@
  * a server's CPU per request, and it sees a few ns.
  *
  *   node --import tsx bench/guest-time.ts [--depth 1] [--peers 50] [--rounds 20000]
- *        [--warm 2000] [--runs 5] [--top 25] GUEST.wasm [GUEST2.wasm ...]
+ *        [--warm 2000] [--runs 5] [--top 25] [--head wrk|browser] GUEST.wasm [GUEST2.wasm ...]
  *
  * The loop: `--peers` connections each write `--depth` wrk-like `GET /` heads per round, then
  * the loop runs until idle and every peer reads its answers. `--depth 1` is keep-alive (one
  * readable event per connection per wake-up, `--peers` events per wake-up); `--depth 16` is
- * the bench's pipelined scenario. Echo guests answer with the bytes, which works the same.
+ * the bench's pipelined scenario. `--head browser` sends a browser-like head instead (User-Agent,
+ * Accept, Accept-Language and Accept-Encoding after Host). Echo guests answer with the bytes, which works the same.
  * The guests alternate, `--runs` times each; the medians are printed, and with `--top` the
  * hottest guest functions of each guest's last run. A release build with a name section names
  * them (`--debug` adds only that: `npx asc assembly/apps/hello.ts --config asconfig.json
@@ -33,6 +34,7 @@ const { values: opt, positionals: guests } = parseArgs({
     warm: { type: 'string', default: '2000' },
     runs: { type: 'string', default: '5' },
     top: { type: 'string', default: '0' },
+    head: { type: 'string', default: 'wrk' },
     child: { type: 'boolean', default: false },
   },
 });
@@ -41,13 +43,23 @@ const peers = Number(opt.peers);
 const rounds = Number(opt.warm) + Number(opt.rounds);
 const requests = rounds * peers * depth;
 
+const HEADS: Record<string, string> = {
+  wrk: 'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n',
+  browser:
+    'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n' +
+    'User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0\r\n' +
+    'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n' +
+    'Accept-Language: en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate, br, zstd\r\n\r\n',
+};
+
 /** The loop itself, in the process perf records. */
 async function child(wasm: string): Promise<void> {
   const { simulate } = await import('../host/testing.ts');
   const sim = simulate(new WebAssembly.Module(readFileSync(wasm)));
   const conns = Array.from({ length: peers }, () => sim.connect());
   sim.run();
-  const head = 'GET / HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n';
+  const head = HEADS[opt.head!];
+  if (head === undefined) throw new Error(`--head: wrk or browser, not ${opt.head}`);
   const input = Buffer.from(head.repeat(depth), 'latin1');
   for (let r = 0; r < rounds; r++) {
     for (const c of conns) c.write(input);

@@ -54,16 +54,32 @@ export function frame(f: Framing, s: Scan, p: usize): i32 {
   f.http10 = s.minor == 0;
   const method = p + <usize>s.method;
   const methodLen = s.target - 1 - s.method;
-  // The three methods that matter here by their length first: GET's costs three compares.
-  f.connect = methodLen == 7 && equals(method, methodLen, CONNECT);
-  f.head = methodLen == 4 && equals(method, methodLen, HEAD);
-  const options = methodLen == 7 && equals(method, methodLen, OPTIONS);
-  if (parseTarget(f.target, p, s.target, s.version - 1 - s.target, f.connect, options) != 0)
+  // The three methods that matter here by their length first: GET's costs two compares.
+  let connect = false;
+  let options = false;
+  let head = false;
+  if (methodLen == 4) head = equals(method, methodLen, HEAD);
+  else if (methodLen == 7) {
+    connect = equals(method, methodLen, CONNECT);
+    options = !connect && equals(method, methodLen, OPTIONS);
+  }
+  f.connect = connect;
+  f.head = head;
+  if (parseTarget(f.target, p, s.target, s.version - 1 - s.target, connect, options) != 0)
     return 400;
   return decide(f, s.seen, s.length);
 }
 
 function decide(f: Framing, seen: i32, length: i64): i32 {
+  if (seen == SEEN_HOST && !f.http10 && !f.connect) {
+    // The usual HTTP/1.1 request: Host and no other framing field, so no body, and the
+    // connection stays open (what the general path below decides from these bits).
+    f.body = Body.NONE;
+    f.length = 0;
+    f.expectContinue = false;
+    f.keepAlive = true;
+    return 0;
+  }
   if ((seen & SEEN_HOST) == 0 && !f.http10) return 400; // RFC 9112 3.2
   f.body = Body.NONE;
   f.length = 0;

@@ -4,7 +4,7 @@
 // or "Connection: close" delimiting (HTTP/1.0). Output the connection cannot take yet waits in
 // `spill` and the connection stops reading until it is sent (backpressure).
 
-import { connReserve, connWantDrain, connWrote } from "../socket";
+import { connReserve, connWantDrain, connWriteAll, connWrote } from "../socket";
 import { HeadLines } from "./head-lines";
 import { ByteBuf } from "./buffers";
 import { asciiLength, putAscii, putAsciiString, putHex } from "./put";
@@ -14,7 +14,7 @@ import { drainFns } from "./callbacks";
 import { Handler } from "./handler";
 import { checkHeaderCached } from "./literal-lines";
 import { encode, Framed, headScratch, putHead, scratch } from "./response-head";
-import { isLiteral, keep, keptFor, keptTextBytes, putKept } from "./whole-response";
+import { isLiteral, keep, KEPT, keptFor, keptTextBytes } from "./whole-response";
 
 /** Body bytes held back before the head is sent, so that a response ended within them gets a
  *  Content-Length; a larger body is sent chunked (Go's net/http does the same). */
@@ -172,17 +172,37 @@ export class Response extends HeadLines {
     this.stage.clear();
   }
 
-  /** The usual end(): with nothing staged or waiting, the head and the body are written in one
-   *  piece straight into the output, the body encoded in place (no copy through `scratch`).
-   *  False, with nothing done, when the output has no room for them or framing says otherwise. */
-  private endWhole(s: string): bool {
+  /** The usual end(): with nothing staged or waiting, the head and the body in one piece
+   *  straight into the output (false, nothing done, if it has no room or framing says
+   *  otherwise). Inlined: the kept response's test and copy cost no call of their own. */
+  // @ts-ignore: decorator
+  @inline private endWhole(s: string): bool {
     if (this.stage.length != 0 || this.spill.length != 0) return false;
-    // Every part fixed: the whole response may be the one kept (whole-response.ts).
-    const fixed =
-      isLiteral(s) && this.head.length == 0 && this.declared < 0 && !this.awaitsContinue;
-    const shape = fixed ? this.shape() : 0;
+    if (this.isFixed(s)) {
+      const len = keptFor(this.code, this.lits, s, this.shape());
+      if (len > 0 && connWriteAll(this.slot, KEPT, len)) {
+        // No decide() or forgetLines(): once ended only `sent` and the flags are read.
+        this.committed = true;
+        this.sent = keptTextBytes;
+        this.ended = true;
+        return true;
+      }
+    }
+    return this.endFormatted(s);
+  }
+
+  /** Every part fixed: the whole response may be the one kept (whole-response.ts). */
+  // @ts-ignore: decorator
+  @inline private isFixed(s: string): bool {
+    return isLiteral(s) && this.head.length == 0 && this.declared < 0 && !this.awaitsContinue;
+  }
+
+  /** endWhole() past the kept response: the head formatted, the text encoded in place after
+   *  it (no copy through `scratch`). */
+  private endFormatted(s: string): bool {
+    const fixed = this.isFixed(s); // as endWhole found it: nothing has changed since
+    const shape = this.shape();
     const lits = this.lits; // putHead forgets them
-    if (fixed && this.endKept(keptFor(this.code, lits, s, shape))) return true;
     const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
     const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);
     if (this.declared >= 0 && this.declared != <i64>n) return false;
@@ -197,20 +217,6 @@ export class Response extends HeadLines {
     connWrote(this.slot, k + body);
     this.committed = true;
     this.sent = n;
-    this.ended = true;
-    return true;
-  }
-
-  /** endWhole() with the kept response of `len` bytes (0: none fits); false if no room. */
-  private endKept(len: i32): bool {
-    const at = len > 0 ? connReserve(this.slot, len) : 0;
-    if (at == 0) return false;
-    putKept(at);
-    connWrote(this.slot, len);
-    // No decide() or forgetLines(): once ended, nothing reads the framing or the lines, and
-    // begin() resets them for the next response (only `sent` and the flags are read after).
-    this.committed = true;
-    this.sent = keptTextBytes;
     this.ended = true;
     return true;
   }

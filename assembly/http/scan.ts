@@ -92,13 +92,14 @@ export function scanFields(s: Scan, p: usize, i: i32, end: i32): i32 {
         i++;
       }
     } else if (st == Head.NAME) {
-      while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
+      i = nameRun(p, i, end);
       if (i == end) break;
       if (<u32>load<u8>(p + <usize>i) != COLON) return -400;
       s.state = Head.VALUE;
       s.kind = Field.OTHER;
       if (!s.trailer) {
-        const r = nameEnd(s, p, i);
+        // Host, in every request, in line; the other names nameEnd() tells apart.
+        const r = isHostName(s, p, i) ? hostName(s, i) : nameEnd(s, p, i);
         if (r < 0) return r;
       }
     } else {
@@ -128,6 +129,41 @@ const HIGH: u64 = 0x8080808080808080;
   }
   while (i < end && isClass(<u32>load<u8>(p + <usize>i), VALUE)) i++;
   return i;
+}
+
+/** Field-name bytes from i (tchar): the offset of the first other byte, or `end`. Eight a turn
+ *  up to the first that is no letter or "-" (a word test, exact per byte), then a byte at a
+ *  time through the table from that byte, which takes the other tchars and finds what stops
+ *  the name; so each byte's verdict is the table's, as before. (Taking the first bytes one at
+ *  a time, so that Host's name reads no word, counted worse: browser-like heads 2,211 against
+ *  2,026 instructions in scanFields, wrk's 305 against 310.) */
+// @ts-ignore: decorator
+@inline function nameRun(p: usize, i: i32, end: i32): i32 {
+  while (end - i >= 8) {
+    const stop = notLetterOrDash(load<u64>(p + <usize>i));
+    if (stop != 0) {
+      i += <i32>(ctz(stop) >> 3); // the first such byte (little-endian: the lowest)
+      break;
+    }
+    i += 8;
+  }
+  while (i < end && isTchar(<u32>load<u8>(p + <usize>i))) i++;
+  return i;
+}
+
+const LOW7: u64 = 0x7f7f7f7f7f7f7f7f;
+
+/** The high bit of each byte of x that is not an ASCII letter or "-", the others 0. */
+// @ts-ignore: decorator
+@inline function notLetterOrDash(x: u64): u64 {
+  // On the low seven bits of each byte no sum carries into the next byte; a byte with its
+  // high bit set is neither (x itself marks it below).
+  const x7 = x & LOW7;
+  const folded = x7 | (ONES * 0x20); // A-Z to a-z; only letters land in 0x61-0x7a
+  const letter = (folded + ONES * (0x80 - 0x61)) & ~(folded + ONES * (0x80 - 0x7b));
+  const d = x7 ^ (ONES * 0x2d); // zero where the byte is "-"
+  const dash = ~((d + LOW7) | d | LOW7); // high bit exactly where d is zero
+  return (~(letter | dash) | x) & HIGH;
 }
 
 /** The start of a field line (at i), a Content-Length byte, and the LFs after a CR. Returns
@@ -174,10 +210,6 @@ function nameEnd(s: Scan, p: usize, i: i32): i32 {
   s.name = i + 1; // the value starts after the colon
   const first = (<u32>load<u8>(name)) | 0x20; // lower case, for a letter
   switch (len) {
-    case 4:
-      // "host" in one compare: OR 0x20 makes only 'H' and 'h' (and so on) equal these bytes.
-      if ((load<u32>(name) | 0x20202020) == HOST_LE && !helloRules) return hostName(s);
-      break;
     case 6:
       if (first == 0x65 && !helloRules && equalsLower(name, len, H_EXPECT)) s.kind = Field.EXPECT;
       break;
@@ -196,7 +228,18 @@ function nameEnd(s: Scan, p: usize, i: i32): i32 {
   return 0;
 }
 
-function hostName(s: Scan): i32 {
+/** True when the name that ended at the colon at i is Host, which the SDK's rules check (hello's
+ *  do not): "host" in one compare, as OR 0x20 makes only 'H' and 'h' (and so on) equal these
+ *  bytes. */
+// @ts-ignore: decorator
+@inline function isHostName(s: Scan, p: usize, i: i32): bool {
+  return !helloRules && i - s.name == 4 && (load<u32>(p + <usize>s.name) | 0x20202020) == HOST_LE;
+}
+
+/** nameEnd() for Host, the colon at i. */
+// @ts-ignore: decorator
+@inline function hostName(s: Scan, i: i32): i32 {
+  s.name = i + 1; // the value starts after the colon
   if ((s.seen & SEEN_HOST) != 0) return -400;
   s.seen |= SEEN_HOST;
   s.kind = Field.HOST;

@@ -8,7 +8,8 @@ import { copyBytes } from "../bytes";
 import { dateGeneration, dateLine } from "./date";
 
 const MAX = 512;
-const KEPT: usize = memory.data(MAX, 8);
+/** The kept response's bytes (keptFor's length of them). */
+export const KEPT: usize = memory.data(MAX, 8);
 let keptBytes: i32 = 0; // 0: none kept
 let keptCode: i32 = 0;
 let keptLits: u64 = 0;
@@ -28,13 +29,8 @@ export let keptTextBytes: i32 = 0;
  *  `shape` holds what else shapes the bytes (HEAD, close, HTTP/1.0). */
 export function keptFor(code: i32, lits: u64, text: string, shape: i32): i32 {
   dateLine(); // its generation moves when the second changes
-  const same = code == keptCode && lits == keptLits && changetype<usize>(text) == keptText;
-  return same && shape == keptShape && dateGeneration == keptDate ? keptBytes : 0;
-}
-
-/** Copies the kept response (keptFor's length) to `at`. */
-export function putKept(at: usize): void {
-  copyBytes(at, KEPT, keptBytes);
+  if (code != keptCode || lits != keptLits || changetype<usize>(text) != keptText) return 0;
+  return shape == keptShape && dateGeneration == keptDate ? keptBytes : 0;
 }
 
 /** Keeps the response of `len` bytes just written at `at` for these parts. */
