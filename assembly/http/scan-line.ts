@@ -43,7 +43,7 @@ function lineBytes(s: Scan, p: usize, i: i32, end: i32): i32 {
         s.state = Head.VERSION;
         continue;
       }
-      if (i - s.target >= maxTargetBytes) return -414;
+      if (i - s.target >= maxTargetBytes) return pastLongestTarget(c);
       if (c == PERCENT && !helloRules) s.state = Head.PCT1;
       else if (!isClass(c, targetClass)) return -400;
     } else if (st == Head.METHOD) {
@@ -108,6 +108,12 @@ function targetRun(s: Scan, p: usize, i: i32, end: i32): i32 {
   return i;
 }
 
+/** The byte after max-target-bytes of target: one that would make the target longer is 414,
+ *  but a CR or LF ends the request line there, which then has no version: 400. */
+function pastLongestTarget(c: u32): i32 {
+  return c == CR || c == LF ? -400 : -414;
+}
+
 const HTTP_11: u64 = 0x312e312f50545448; // "HTTP/1.1" little-endian
 const HTTP_10: u64 = 0x302e312f50545448; // "HTTP/1.0"
 
@@ -129,7 +135,7 @@ function lineEdge(s: Scan, c: u32, i: i32): i32 {
   switch (s.state) {
     case Head.PCT1:
     case Head.PCT2:
-      if (i - s.target >= maxTargetBytes) return -414;
+      if (i - s.target >= maxTargetBytes) return pastLongestTarget(c);
       if (!isClass(c, HEX)) return -400;
       s.state = s.state == Head.PCT1 ? Head.PCT2 : Head.TARGET;
       return 0;
