@@ -30,8 +30,10 @@ export function lineStatus(line: string, whole: boolean, limits: HttpLimits): nu
 /** The target's bytes (`sp2`: where the SP after it is, -1 when it has not come). */
 function targetStatus(target: string, sp2: number, whole: boolean, limits: HttpLimits): number {
   const checked = target.slice(0, limits.maxTargetBytes);
-  // A partial "%X" at the end of what arrived may still become valid.
-  const partial = sp2 < 0 && !whole ? checked.replace(/%[0-9A-Fa-f]?$/, '') : checked;
+  // A partial "%X" at the end of what arrived may still become valid; one the limit cuts short
+  // is judged by the byte past the limit, which makes the target too long (414) whatever it is.
+  const cut = target.length > limits.maxTargetBytes;
+  const partial = (sp2 < 0 && !whole) || cut ? checked.replace(/%[0-9A-Fa-f]?$/, '') : checked;
   if (!TARGET_CHAR.test(partial) || sp2 === 0) return 400;
   if (target.length > limits.maxTargetBytes) return 414;
   return 0;

@@ -108,10 +108,12 @@ function targetRun(s: Scan, p: usize, i: i32, end: i32): i32 {
   return i;
 }
 
-/** The byte after max-target-bytes of target: one that would make the target longer is 414,
- *  but a CR or LF ends the request line there, which then has no version: 400. */
+/** The byte after max-target-bytes of target: one that would make the target longer is 414
+ *  (a "%" escape the limit cuts short included), but SP, CR or LF ends the target there, which
+ *  is then judged as it is: 400 for an unfinished "%" escape (SP in the target state is taken
+ *  before), and for a request line with no version (CR, LF). */
 function pastLongestTarget(c: u32): i32 {
-  return c == CR || c == LF ? -400 : -414;
+  return c == CR || c == LF || c == SP ? -400 : -414;
 }
 
 const HTTP_11: u64 = 0x312e312f50545448; // "HTTP/1.1" little-endian
