@@ -109,9 +109,11 @@ function trailers(c: Chunked, p: usize, i: i32, len: i32): i32 {
   return j;
 }
 
-/** One byte of a chunk-size line or of the CRLF after data; 0 or -400. */
+/** One byte of a chunk-size line or of the CRLF after data; 0 or -400. The line's CR counts
+ *  toward MAX_SIZE_LINE, so its last byte that is not that CR is already a fault. */
 function lineByte(c: Chunked, b: u32): i32 {
-  if (c.state < Chunk.SIZE_LF && ++c.line > MAX_SIZE_LINE) return -400;
+  if (c.state < Chunk.SIZE_LF && ++c.line >= MAX_SIZE_LINE && (c.line > MAX_SIZE_LINE || b != CR))
+    return -400;
   switch (c.state) {
     case Chunk.SIZE_START:
       if (!isClass(b, HEX)) return -400;
