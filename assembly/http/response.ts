@@ -178,7 +178,8 @@ export class Response extends HeadLines {
   // @ts-ignore: decorator
   @inline private endWhole(s: string): bool {
     if (this.stage.length != 0 || this.spill.length != 0) return false;
-    if (this.isFixed(s)) {
+    const fixed = this.isFixed(s);
+    if (fixed) {
       const len = keptFor(this.code, this.lits, s, this.shape());
       if (len > 0 && connWriteAll(this.slot, KEPT, len)) {
         // No decide() or forgetLines(): once ended only `sent` and the flags are read.
@@ -188,7 +189,7 @@ export class Response extends HeadLines {
         return true;
       }
     }
-    return this.endFormatted(s);
+    return this.endFormatted(s, fixed);
   }
 
   /** Every part fixed: the whole response may be the one kept (whole-response.ts). */
@@ -198,10 +199,9 @@ export class Response extends HeadLines {
   }
 
   /** endWhole() past the kept response: the head formatted, the text encoded in place after
-   *  it (no copy through `scratch`). */
-  private endFormatted(s: string): bool {
-    const fixed = this.isFixed(s); // as endWhole found it: nothing has changed since
-    const shape = this.shape();
+   *  it (no copy through `scratch`); `fixed` as endWhole found it, kept if it is. */
+  private endFormatted(s: string, fixed: bool): bool {
+    const shape = fixed ? this.shape() : 0;
     const lits = this.lits; // putHead forgets them
     const ascii = asciiLength(s); // the usual text: no UTF-8 to work out
     const n = ascii >= 0 ? ascii : String.UTF8.byteLength(s);
